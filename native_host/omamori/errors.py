@@ -1,0 +1,153 @@
+"""One error tree for the host, and the stable codes the protocol carries.
+
+Every failure a user or the extension can see is an ``OmamoriError`` with a
+stable ``code`` (written down in docs/protocol.md; codes are never renamed or
+reused) and a message in English and Japanese that says what happened and what
+to do next. The extension switches on the code, never on the text.
+
+Whose fault it is decides the branch:
+  * ``FrameError``   -- the peer broke the framing; the stream cannot go on.
+  * ``RequestError`` -- a well-framed request that we cannot accept.
+  * ``ImageError``   -- the image itself is something the engine cannot use.
+  * ``StateError``   -- the local installation (key, settings, ledger, disk).
+Anything else raised inside the host is a bug: transports log it and answer
+``internal_error``.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+# code -> (English, Japanese). Append only: the extension and scripts rely on the codes.
+MESSAGES: dict[str, tuple[str, str]] = {
+    "frame_too_large": (
+        "The request is larger than omamori accepts. Attach a smaller image (under 50 MB).",
+        "リクエストが大きすぎます。50 MB 未満の画像を添付してください。",
+    ),
+    "frame_truncated": (
+        "The connection ended in the middle of a message. Try again; if it keeps happening, restart the browser.",
+        "メッセージの途中で接続が切れました。もう一度お試しください。続く場合はブラウザを再起動してください。",
+    ),
+    "bad_json": (
+        "The request was not valid JSON. Update the omamori extension and the host to the same version.",
+        "リクエストが正しい JSON ではありません。拡張機能とホストを同じバージョンに更新してください。",
+    ),
+    "bad_request": (
+        "The request is missing a field or has a field of the wrong type. Update the extension and the host to the same version.",
+        "リクエストの項目が欠けているか、型が違います。拡張機能とホストを同じバージョンに更新してください。",
+    ),
+    "unknown_type": (
+        "The host does not know this request. Update the omamori host (run the installer again).",
+        "ホストがこのリクエストを知りません。omamori ホストを更新してください(インストーラーを再実行)。",
+    ),
+    "bad_base64": (
+        "The image data was damaged on the way to the host. Attach the image again.",
+        "画像データが途中で壊れました。もう一度画像を添付してください。",
+    ),
+    "not_an_image": (
+        "This file is not an image omamori can read. Attach a JPEG, PNG or WebP file.",
+        "このファイルは omamori が読める画像ではありません。JPEG・PNG・WebP を添付してください。",
+    ),
+    "unsupported_format": (
+        "omamori protects still JPEG, PNG and WebP images; animations and videos are posted as they are.",
+        "omamori が保護できるのは静止画の JPEG・PNG・WebP です。アニメーションや動画はそのまま投稿されます。",
+    ),
+    "image_too_large": (
+        "The image has too many pixels to process safely. Resize it below 60 megapixels and attach it again.",
+        "画像の画素数が多すぎて安全に処理できません。6000万画素未満に縮小してから添付してください。",
+    ),
+    "image_too_small": (
+        "The image is too small to carry an invisible mark. Use an image at least 256 pixels on each side, or turn the mark off.",
+        "画像が小さすぎて見えない透かしを入れられません。各辺256ピクセル以上の画像を使うか、透かしをオフにしてください。",
+    ),
+    "image_damaged": (
+        "The image file is damaged or cut short. Export it again from your drawing app and attach the new file.",
+        "画像ファイルが壊れているか途中で切れています。お絵描きアプリから書き出し直して添付してください。",
+    ),
+    "output_too_large": (
+        "The protected image would be over X's 5 MB limit even at the smallest allowed size. Set a smaller maximum size.",
+        "保護した画像が X の上限 5 MB を超えてしまいます。最大サイズを小さく設定してください。",
+    ),
+    "font_missing": (
+        "No font that can draw your signature was found. Install a Japanese font (e.g. Noto Sans CJK) or choose a font file in the settings.",
+        "署名を描けるフォントが見つかりません。日本語フォント(Noto Sans CJK など)をインストールするか、設定でフォントファイルを指定してください。",
+    ),
+    "bad_setting": (
+        "A setting has a value omamori cannot use. Check the value and try again.",
+        "設定の値が使えません。値を確認してもう一度お試しください。",
+    ),
+    "key_unreadable": (
+        "Your omamori key file is damaged. Restore it from your backup with `omamori key import FILE`; omamori did not replace it.",
+        "omamori の鍵ファイルが壊れています。`omamori key import ファイル` でバックアップから戻してください。鍵は置き換えていません。",
+    ),
+    "key_exists": (
+        "A different key is already installed. Export it first (`omamori key export FILE`), then import with --replace.",
+        "別の鍵がすでにあります。先に書き出して(`omamori key export ファイル`)から --replace を付けて取り込んでください。",
+    ),
+    "storage_unwritable": (
+        "omamori cannot write to its folder. Free some disk space or fix the folder's permissions, then try again.",
+        "omamori のフォルダーに書き込めません。ディスクの空きを増やすか、フォルダーの権限を直してからもう一度お試しください。",
+    ),
+    "timeout": (
+        "Protecting the image took too long. Try a smaller image or turn the cloak off.",
+        "画像の保護に時間がかかりすぎました。小さい画像にするか、クロークをオフにしてください。",
+    ),
+    "internal_error": (
+        "omamori hit an unexpected problem. Try again; if it repeats, run `omamori doctor` and report what it says.",
+        "omamori で予期しない問題が起きました。もう一度お試しください。繰り返す場合は `omamori doctor` を実行し、結果を報告してください。",
+    ),
+}
+
+
+class OmamoriError(Exception):
+    """Base of every error a user can be told about.
+
+    ``code`` is a key of ``MESSAGES``; ``details`` are structured facts (sizes,
+    limits, field names) that the extension may show or log.
+    """
+
+    code = "internal_error"
+
+    def __init__(self, code: str | None = None, /, **details: Any) -> None:
+        if code is not None:
+            self.code = code
+        if self.code not in MESSAGES:
+            raise ValueError(f"unknown error code {self.code!r}")
+        self.details = details
+        super().__init__(self.code, details)
+
+    @property
+    def message_en(self) -> str:
+        return MESSAGES[self.code][0]
+
+    @property
+    def message_ja(self) -> str:
+        return MESSAGES[self.code][1]
+
+    def to_dict(self) -> dict[str, Any]:
+        """The ``error`` object of a reply (see docs/protocol.md)."""
+        return {
+            "code": self.code,
+            "message": {"en": self.message_en, "ja": self.message_ja},
+            "details": self.details,
+        }
+
+
+class FrameError(OmamoriError):
+    """The peer broke the framing (truncated frame, impossible length)."""
+
+
+class RequestError(OmamoriError):
+    """A well-framed request we cannot accept (bad JSON, field, type)."""
+
+
+class ImageError(OmamoriError):
+    """An image the engine cannot use (not an image, bomb, too small...)."""
+
+
+class StateError(OmamoriError):
+    """The local installation is not usable (key, settings, disk)."""
+
+
+def internal_error(**details: Any) -> OmamoriError:
+    """The error sent for a bug: the peer learns nothing but that it happened."""
+    return OmamoriError("internal_error", **details)

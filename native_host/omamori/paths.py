@@ -1,0 +1,53 @@
+"""Where omamori keeps its files, per OS (platformdirs), in one place.
+
+``OMAMORI_HOME`` puts everything under one folder instead: tests use it, and so
+can a user who wants a portable setup.
+"""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import platformdirs
+
+APP = "omamori"
+
+
+@dataclass(frozen=True)
+class Paths:
+    config: Path   # key, settings (owner-only)
+    data: Path     # ledger, venv, models
+    log: Path      # host log: stdout belongs to the protocol
+
+    @property
+    def key_file(self) -> Path:
+        return self.config / "key"
+
+    @property
+    def settings_file(self) -> Path:
+        return self.config / "settings.json"
+
+    @property
+    def ledger_file(self) -> Path:
+        return self.data / "ledger.sqlite3"
+
+    @property
+    def host_log_file(self) -> Path:
+        return self.log / "host.log"
+
+    @property
+    def models(self) -> Path:
+        return self.data / "models"
+
+
+def default_paths() -> Paths:
+    home = os.environ.get("OMAMORI_HOME")
+    if home:
+        root = Path(home)
+        return Paths(config=root / "config", data=root / "data", log=root / "log")
+    return Paths(
+        config=Path(platformdirs.user_config_dir(APP, appauthor=False)),
+        data=Path(platformdirs.user_data_dir(APP, appauthor=False)),
+        log=Path(platformdirs.user_log_dir(APP, appauthor=False)),
+    )

@@ -1,0 +1,197 @@
+"""The user's settings: one truth shared by the CLI, the host and the extension.
+
+Settings are frozen dataclasses, grouped by what they control. They are read
+from and written to ``settings.json`` in the config folder; ``apply_changes``
+takes a partial nested dict (what ``settings.set`` and ``omamori settings set``
+send), checks every value and returns new settings, so an invalid change never
+reaches the disk.
+"""
+from __future__ import annotations
+
+import dataclasses
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, get_args, get_origin, get_type_hints, Literal
+
+from .atomic import write_atomic
+from .errors import StateError, OmamoriError
+
+Placement = Literal["corner", "tiled"]
+Corner = Literal["bottom-right", "bottom-left", "top-right", "top-left"]
+OnFailure = Literal["ask", "original", "cancel"]
+Connection = Literal["native", "websocket"]
+
+
+@dataclass(frozen=True)
+class SignatureSettings:
+    """The visible signature drawn on the image."""
+
+    enabled: bool = True
+    text: str = "AI学習禁止 / No AI training"
+    placement: Placement = "corner"
+    corner: Corner = "bottom-right"
+    opacity: float = 0.55           # 0-1, alpha of the text
+    size: float = 0.035             # text height as a fraction of the shorter image side
+    font_path: str = ""             # a font file; empty: find a CJK-capable system font
+
+    def check(self) -> None:
+        _in_range("signature.opacity", self.opacity, 0.05, 1.0)
+        _in_range("signature.size", self.size, 0.005, 0.25)
+        if len(self.text) > 200:
+            raise OmamoriError("bad_setting", field="signature.text", reason="at most 200 characters")
+        if self.enabled and not self.text.strip():
+            raise OmamoriError("bad_setting", field="signature.text", reason="empty while the signature is on")
+
+
+@dataclass(frozen=True)
+class MarkSettings:
+    """The invisible ownership mark."""
+
+    enabled: bool = True
+    no_ai_training: bool = True     # the flag carried in the payload
+    strength: float = 1.0           # multiplier of the embedding strength
+
+    def check(self) -> None:
+        _in_range("mark.strength", self.strength, 0.25, 4.0)
+
+
+@dataclass(frozen=True)
+class OutputSettings:
+    """What the protected file looks like."""
+
+    max_side: int = 0               # pixels; 0: only X's own 4096 limit
+    keep_png8: bool = True          # keep palette art as PNG (X keeps PNG8)
+
+    def check(self) -> None:
+        if self.max_side and not 256 <= self.max_side <= 4096:
+            raise OmamoriError("bad_setting", field="output.max_side", reason="0 or 256-4096")
+
+
+@dataclass(frozen=True)
+class CloakSettings:
+    """The optional adversarial cloak (off by default)."""
+
+    enabled: bool = False
+    strength: float = 1.0
+
+    def check(self) -> None:
+        _in_range("cloak.strength", self.strength, 0.25, 2.0)
+
+
+@dataclass(frozen=True)
+class ExtensionSettings:
+    """Choices the extension reads; kept here so there is one truth."""
+
+    on_failure: OnFailure = "ask"   # what to attach when protection fails
+    connection: Connection = "native"
+    server_url: str = "ws://127.0.0.1:8765"
+
+    def check(self) -> None:
+        if not self.server_url.startswith(("ws://127.0.0.1:", "ws://localhost:", "ws://[::1]:")):
+            raise OmamoriError("bad_setting", field="extension.server_url", reason="must be a loopback ws:// address")
+
+
+@dataclass(frozen=True)
+class Settings:
+    signature: SignatureSettings = field(default_factory=SignatureSettings)
+    mark: MarkSettings = field(default_factory=MarkSettings)
+    output: OutputSettings = field(default_factory=OutputSettings)
+    cloak: CloakSettings = field(default_factory=CloakSettings)
+    extension: ExtensionSettings = field(default_factory=ExtensionSettings)
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+    def check(self) -> None:
+        for group in dataclasses.fields(self):
+            getattr(self, group.name).check()
+
+
+def _in_range(name: str, value: float, low: float, high: float) -> None:
+    if not low <= value <= high:
+        raise OmamoriError("bad_setting", field=name, reason=f"between {low} and {high}")
+
+
+def _coerce(name: str, kind: Any, value: Any) -> Any:
+    """Check one leaf value against its annotated type (JSON types only)."""
+    if get_origin(kind) is Literal:
+        if value not in get_args(kind):
+            raise OmamoriError("bad_setting", field=name, reason=f"one of {list(get_args(kind))}")
+        return value
+    if kind is bool:
+        ok = isinstance(value, bool)
+    elif kind is int:
+        ok = isinstance(value, int) and not isinstance(value, bool)
+    elif kind is float:
+        ok = isinstance(value, (int, float)) and not isinstance(value, bool)
+        value = float(value) if ok else value
+    else:
+        ok = isinstance(value, kind)
+    if not ok:
+        raise OmamoriError("bad_setting", field=name, reason=f"expected {kind.__name__}")
+    return value
+
+
+def _merge(obj: Any, changes: Any, prefix: str) -> Any:
+    if not isinstance(changes, dict):
+        raise OmamoriError("bad_setting", field=prefix or "settings", reason="expected an object")
+    hints = get_type_hints(type(obj))
+    updates = {}
+    for key, value in changes.items():
+        name = f"{prefix}.{key}" if prefix else key
+        if key not in hints:
+            raise OmamoriError("bad_setting", field=name, reason="no such setting")
+        current = getattr(obj, key)
+        if dataclasses.is_dataclass(current):
+            updates[key] = _merge(current, value, name)
+        else:
+            updates[key] = _coerce(name, hints[key], value)
+    return dataclasses.replace(obj, **updates)
+
+
+def apply_changes(settings: Settings, changes: dict[str, Any]) -> Settings:
+    """New settings with ``changes`` (a partial nested dict) applied and checked.
+
+    Dotted keys are accepted too: ``{"signature.text": "@me"}``.
+    """
+    nested: dict[str, Any] = {}
+    for key, value in changes.items():
+        target = nested
+        *parents, leaf = str(key).split(".")
+        for part in parents:
+            target = target.setdefault(part, {})
+            if not isinstance(target, dict):
+                raise OmamoriError("bad_setting", field=key, reason="conflicting keys")
+        if isinstance(value, dict) and isinstance(target.get(leaf), dict):
+            target[leaf].update(value)
+        else:
+            target[leaf] = value
+    updated = _merge(settings, nested, "")
+    updated.check()
+    return updated
+
+
+def load(path: Path) -> Settings:
+    """Settings from ``path``; defaults when the file does not exist yet.
+
+    Unknown or invalid entries in the file are an error (``bad_setting``)
+    rather than silently dropped, so a hand edit with a typo is noticed.
+    """
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return Settings()
+    except OSError as exc:
+        raise StateError("storage_unwritable", path=str(path), reason=exc.strerror or str(exc)) from exc
+    try:
+        stored = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise OmamoriError("bad_setting", field="settings.json", reason=f"not JSON: {exc.msg}") from exc
+    return apply_changes(Settings(), stored)
+
+
+def save(settings: Settings, path: Path) -> None:
+    """Write atomically (temp file + rename) so a crash never leaves half a file."""
+    settings.check()
+    write_atomic(path, json.dumps(settings.to_dict(), ensure_ascii=False, indent=2).encode("utf-8"))
