@@ -1,0 +1,98 @@
+"""Register omamori's native host with the browsers on this machine, or remove
+that registration: the logic behind ``omamori install``.
+
+The caller passes in everything that varies (the machine, omamori's folders,
+the registry, the environment), so the same code is exercised by the tests with
+a temporary home for Linux and macOS and an in-memory registry for Windows.
+"""
+from __future__ import annotations
+
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Mapping
+
+from ..paths import Paths
+from .browsers import BROWSERS, Browser, ExtensionIds, Found, Machine, browser_named, detect, profile_browser
+from .changes import Change, Receipt, Registry, apply, undo
+from .registration import Target, host_items, receipt_path, target_for
+
+HOST_GROUPS = frozenset(b.name for b in BROWSERS) | {"launcher"}
+
+
+@dataclass
+class Outcome:
+    changes: list[Change] = field(default_factory=list)
+    registered: list[Target] = field(default_factory=list)
+    sandboxed: list[Found] = field(default_factory=list)   # need `omamori serve` (or Firefox's portal)
+
+
+def default_extension_dir() -> Path:
+    """The extension folder of the checkout this package runs from (editable
+    install: native_host/omamori/ -> ../../extension). A wheel install has none:
+    the installer script passes ``--extension`` explicitly."""
+    return Path(__file__).resolve().parents[3] / "extension"
+
+
+def choose(machine: Machine, names: list[str], user_data_dir: Path | None) -> tuple[list[Browser], list[Found]]:
+    """The browsers to register, and the sandboxed installs to tell the person about.
+
+    Named browsers are registered even when not detected (the person knows
+    better); with ``--user-data-dir`` alone only that Chromium profile is."""
+    found = detect(machine)
+    sandboxed = [f for f in found if f.sandboxes]
+    if names or user_data_dir:
+        chosen = [browser_named(name) for name in names]
+        sandboxed = [f for f in sandboxed if f.browser.name in names]
+    else:
+        chosen = [f.browser for f in found if f.native or (f.sandboxes == ("snap",) and f.browser.family == "firefox")]
+    if user_data_dir is not None:
+        chosen.append(profile_browser(user_data_dir.resolve()))
+    return chosen, sandboxed
+
+
+def install(
+    machine: Machine, paths: Paths, *, ids: ExtensionIds, browsers: list[Browser], registry: Registry | None,
+    dry_run: bool, env: Mapping[str, str], extension_dir: Path, python: str = sys.executable,
+) -> Outcome:
+    targets = [target_for(browser, machine, paths) for browser in browsers]
+    items = host_items(targets, machine=machine, paths=paths, ids=ids, python=python, env=env)
+    receipt = Receipt(receipt_path(paths))
+    receipt.notes["extension_dir"] = str(extension_dir)
+    receipt.notes["python"] = python
+    changes = apply(items, receipt=receipt, registry=registry, dry_run=dry_run)
+    return Outcome(changes=changes, registered=targets)
+
+
+def uninstall(
+    paths: Paths, *, browsers: list[Browser] | None, registry: Registry | None, dry_run: bool
+) -> Outcome:
+    """Remove the registration for ``browsers``; None removes everything the
+    receipt records (the launcher and the server's autostart too). The launcher
+    goes once no browser is registered any more."""
+    receipt = Receipt(receipt_path(paths))
+    if browsers is None:
+        return Outcome(changes=undo(receipt, groups=None, registry=registry, dry_run=dry_run))
+    groups = {b.name for b in browsers}
+    still = {g for e in receipt.entries for g in e.get("groups", [])} - groups - {"launcher", "autostart"}
+    if not still:
+        groups.add("launcher")
+    return Outcome(changes=undo(receipt, groups=groups, registry=registry, dry_run=dry_run))
+
+
+def registered_targets(machine: Machine, paths: Paths) -> list[Target]:
+    """The browsers the receipt says omamori registered (for the doctor)."""
+    receipt = Receipt(receipt_path(paths))
+    names = sorted({g for e in receipt.entries if e["kind"] in ("file", "key") for g in e.get("groups", [])})
+    targets = []
+    for name in names:
+        if name.startswith("profile:"):
+            targets.append(target_for(profile_browser(Path(name.removeprefix("profile:"))), machine, paths))
+        elif name in HOST_GROUPS - {"launcher"}:
+            targets.append(target_for(browser_named(name), machine, paths))
+    return targets
+
+
+def recorded_extension_dir(paths: Paths) -> Path | None:
+    value = Receipt(receipt_path(paths)).notes.get("extension_dir")
+    return Path(value) if value else None
