@@ -77,6 +77,56 @@ TEXT: dict[str, tuple[str, str]] = {
     ),
     "uninstalled": ("omamori's browser registration is removed.", "omamori のブラウザー登録を削除しました。"),
     "nothing_installed": ("Nothing to remove: omamori has no install record here.", "削除するものはありません(インストール記録がありません)。"),
+    "status.ok": ("OK", "OK"),
+    "status.problem": ("PROBLEM", "問題"),
+    "status.note": ("NOTE", "注意"),
+    "fix": ("fix", "直し方"),
+    "doctor.sandboxed": (
+        "installed as {how}: it cannot start omamori's host; use the companion server",
+        "{how} 版です。omamori のホストを起動できないので、コンパニオンサーバーを使ってください",
+    ),
+    "doctor.no_registration": (
+        "omamori is not registered with any browser",
+        "omamori がどのブラウザーにも登録されていません",
+    ),
+    "doctor.no_key": ("the registry key {key} is missing", "レジストリキー {key} がありません"),
+    "doctor.no_manifest": ("no host manifest at {path}", "{path} にホストのマニフェストがありません"),
+    "doctor.bad_manifest": ("the manifest {path} is wrong: {reason}", "マニフェスト {path} が正しくありません: {reason}"),
+    "doctor.no_launcher": ("the launcher {path} does not exist", "起動スクリプト {path} がありません"),
+    "doctor.not_executable": ("the launcher {path} is not executable", "起動スクリプト {path} に実行権限がありません"),
+    "doctor.no_hello": (
+        "the host started by {path} did not answer: {reason}",
+        "{path} から起動したホストが応答しません: {reason}",
+    ),
+    "doctor.hello_error": ("the host answered hello with the error {code}", "ホストが hello にエラー {code} を返しました"),
+    "doctor.browser_ok": (
+        "the host answers (omamori {version}); manifest {path}",
+        "ホストが応答しました(omamori {version})。マニフェスト {path}",
+    ),
+    "doctor.font_missing": (
+        "no font can draw your signature text ({code})",
+        "署名の文字を描けるフォントがありません({code})",
+    ),
+    "doctor.font_ok": ("{path}", "{path}"),
+    "doctor.key_unreadable": ("the key file {path} is damaged", "鍵ファイル {path} が壊れています"),
+    "doctor.key_not_yet": (
+        "no key yet at {path}: one is made the first time you protect an image",
+        "{path} に鍵はまだありません。最初に画像を保護したときに作られます",
+    ),
+    "doctor.key_open": (
+        "the key file {path} can be read by other users (mode {mode})",
+        "鍵ファイル {path} を他のユーザーが読めます(モード {mode})",
+    ),
+    "doctor.key_ok": ("{path} (owner only)", "{path}(本人のみ)"),
+    "doctor.ledger_new": ("{path} will be created on first use", "{path} は初回に作られます"),
+    "doctor.ledger_unwritable": ("cannot write to {path}", "{path} に書き込めません"),
+    "doctor.ledger_broken": ("the ledger {path} does not open: {reason}", "記録 {path} を開けません: {reason}"),
+    "doctor.ledger_ok": ("{path} ({count} images)", "{path}({count} 枚)"),
+    "doctor.healthy": ("Everything omamori needs is in place.", "omamori に必要なものはすべて揃っています。"),
+    "doctor.broken": (
+        "{count} problem(s) found. Run the fix shown under each, then `omamori doctor` again.",
+        "{count} 件の問題があります。それぞれの直し方を実行してから、もう一度 `omamori doctor` を実行してください。",
+    ),
 }
 
 

@@ -1,0 +1,44 @@
+"""``omamori doctor``: check the installation; each problem with the command that fixes it."""
+from __future__ import annotations
+
+import argparse
+import os
+
+from ..install.browsers import Machine
+from ..install.changes import Registry
+from ..install.doctor import Finding, run_checks
+from ..install.text import language, say
+from ..paths import default_paths
+from .install import system_registry
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser(
+        "doctor", help="check that browsers, host, font, key and ledger work",
+        description="Check every browser registration (and that the host answers), the signature font, "
+                    "the key and the ledger. Exit status 1 when something is broken.",
+    )
+    parser.set_defaults(run=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    machine = Machine.current()
+    return run_on(machine=machine, registry=system_registry(machine), env=os.environ)
+
+
+def run_on(*, machine: Machine, registry: Registry | None, env) -> int:
+    lang = language(env)
+    findings = run_checks(machine, default_paths(), registry=registry)
+    for finding in findings:
+        print(format_finding(finding, lang))
+    problems = sum(f.status == "problem" for f in findings)
+    print()
+    print(say("doctor.broken", lang, count=problems) if problems else say("doctor.healthy", lang))
+    return 1 if problems else 0
+
+
+def format_finding(finding: Finding, lang) -> str:
+    line = f"[{say('status.' + finding.status, lang)}] {finding.subject}: {say(finding.what, lang, **finding.fields)}"
+    if finding.fix and finding.status != "ok":
+        line += f"\n      {say('fix', lang)}: {finding.fix}"
+    return line
