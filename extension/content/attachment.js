@@ -1,0 +1,128 @@
+// The life of one file the user attached in X's composer, and of the batch
+// of files that arrived together (one pick, one drop or one paste).
+//
+// All transitions happen in `transition`, driven by the TRANSITIONS table;
+// an attachment is a frozen value and every step returns a new one, so the
+// overlay can render any snapshot and tests can walk every path.
+
+import { PROTECTABLE_TYPES, MAX_IMAGES_PER_POST } from "../lib/messages.js";
+
+export const State = Object.freeze({
+  QUEUED: "queued", // an image waiting for its turn at the host
+  PROTECTING: "protecting", // at the host; progress arrives
+  PROTECTED: "protected", // the host returned the protected file
+  FAILED: "failed", // protection failed; waits for "attach the original" or "cancel"
+  ORIGINAL: "original", // the person chose to attach the original after a failure
+  PASSTHROUGH: "passthrough", // not an image omamori protects (GIF, video): attached untouched
+  CANCELLED: "cancelled", // will not be attached
+});
+
+/** state -> event -> next state. Anything not listed is a bug in the caller. */
+const TRANSITIONS = Object.freeze({
+  [State.QUEUED]: { start: State.PROTECTING, fail: State.FAILED, cancel: State.CANCELLED },
+  [State.PROTECTING]: {
+    progress: State.PROTECTING,
+    succeed: State.PROTECTED,
+    fail: State.FAILED,
+    cancel: State.CANCELLED,
+  },
+  [State.PROTECTED]: { cancel: State.CANCELLED },
+  [State.FAILED]: { useOriginal: State.ORIGINAL, cancel: State.CANCELLED },
+  [State.ORIGINAL]: {},
+  [State.PASSTHROUGH]: { cancel: State.CANCELLED },
+  [State.CANCELLED]: {},
+});
+
+export class TransitionError extends Error {
+  constructor(state, event) {
+    super(`attachment: no transition from ${state} on ${event}`);
+    this.name = "TransitionError";
+  }
+}
+
+/**
+ * A new attachment for `file` ({name, type, size} at least: a File in the page).
+ * @param {number} index position in the batch (kept for the overlay's order)
+ */
+export function createAttachment(file, index) {
+  const protectable = PROTECTABLE_TYPES.includes(file.type);
+  return Object.freeze({
+    index,
+    file,
+    name: file.name,
+    state: protectable ? State.QUEUED : State.PASSTHROUGH,
+    stage: null, // the host's current step (decode, signature, mark, ...)
+    fraction: 0, // progress of this image, 0-1
+    result: null, // the host's protect result (image replaced by bytes) once protected
+    error: null, // {code, message} once failed
+  });
+}
+
+/**
+ * The attachment after `event`.
+ * @param {object} attachment
+ * @param {"start"|"progress"|"succeed"|"fail"|"useOriginal"|"cancel"} event
+ * @param {object} [data] progress: {stage, fraction}; succeed: {result}; fail: {error}
+ * @throws {TransitionError} when `event` is not allowed in the current state
+ */
+export function transition(attachment, event, data = {}) {
+  const next = TRANSITIONS[attachment.state]?.[event];
+  if (!next) throw new TransitionError(attachment.state, event);
+  const changes = { state: next };
+  if (event === "progress") {
+    changes.stage = data.stage;
+    changes.fraction = Math.min(1, Math.max(attachment.fraction, data.fraction));
+  } else if (event === "succeed") {
+    changes.result = data.result;
+    changes.fraction = 1;
+  } else if (event === "fail") {
+    changes.error = data.error;
+  }
+  return Object.freeze({ ...attachment, ...changes });
+}
+
+/** Can `event` happen now? (for enabling buttons) */
+export function allows(attachment, event) {
+  return Boolean(TRANSITIONS[attachment.state]?.[event]);
+}
+
+export const BatchPhase = Object.freeze({
+  WORKING: "working", // some image is still queued or at the host
+  ASKING: "asking", // nothing is working and some image failed: the person decides
+  READY: "ready", // every attachment is settled and at least one will be attached
+  CANCELLED: "cancelled", // every attachment is settled and none will be attached
+});
+
+/** Where a batch of attachments stands, derived from its members. */
+export function batchPhase(attachments) {
+  if (attachments.some((a) => a.state === State.QUEUED || a.state === State.PROTECTING)) return BatchPhase.WORKING;
+  if (attachments.some((a) => a.state === State.FAILED)) return BatchPhase.ASKING;
+  // Every other state is settled.
+  return attachments.some((a) => a.state !== State.CANCELLED) ? BatchPhase.READY : BatchPhase.CANCELLED;
+}
+
+/**
+ * Split the files of one user action: the images X will take (at most
+ * MAX_IMAGES_PER_POST protectable images; GIF and video pass along) and the
+ * images left out because X would refuse a fifth one.
+ */
+export function selectFiles(files) {
+  const kept = [];
+  const leftOut = [];
+  let images = 0;
+  for (const file of files) {
+    const isImage = PROTECTABLE_TYPES.includes(file.type);
+    if (isImage && images >= MAX_IMAGES_PER_POST) {
+      leftOut.push(file);
+      continue;
+    }
+    if (isImage) images += 1;
+    kept.push(file);
+  }
+  return { kept, leftOut };
+}
+
+/** Does this batch contain anything omamori protects? */
+export function hasProtectable(files) {
+  return files.some((file) => PROTECTABLE_TYPES.includes(file.type));
+}

@@ -1,0 +1,184 @@
+// Every x.com selector, path and label text omamori relies on, in one place.
+// When X changes its markup or wording, one line here changes, and
+// tests/extension/selectors.test.mjs checks the table against the committed
+// fixtures in tests/extension/fixtures/ (modelled on X's pages; see the README
+// there). Sources: shared/research/x-web.md.
+
+export const X_ORIGIN = "https://x.com";
+
+/** CSS selectors for X's composer (x-web.md §1). */
+export const SELECTORS = Object.freeze({
+  /** The hidden picker behind "Add photos or video" (also used by the profile editor). */
+  fileInput: 'input[type="file"][data-testid="fileInput"]',
+  /** The post text editor: tweetTextarea_0 ... _n (one per post of a thread). */
+  editor: '[data-testid^="tweetTextarea_"][role="textbox"], [data-testid^="tweetTextarea_"] [role="textbox"]',
+  /** The composer's row of buttons (media, GIF, poll, emoji, post). */
+  toolBar: '[data-testid="toolBar"]',
+  /** Preview of the attached media, present once something is attached. */
+  attachments: '[data-testid="attachments"]',
+  /** Any text field: the search for a composer stops at the first one it meets. */
+  textbox: '[role="textbox"], [contenteditable="true"], textarea, input[type="text"]',
+  /** Where the search for a composer stops: a dialog, the main column, the layers root. */
+  composerBoundary: '[role="dialog"], main, [role="main"], #layers, body',
+  /** Checkboxes on settings pages: native inputs (x-web.md §8), ARIA ones in case X switches. */
+  settingControl: 'input[type="checkbox"], [role="checkbox"], [role="switch"]',
+});
+
+/** Settings pages omamori reads, and the settings each carries (x-web.md §6, §7). */
+export const SETTINGS_PAGES = Object.freeze({
+  grok: { path: "/settings/grok_settings", settings: ["grokTraining", "grokPersonalization", "grokHistory"] },
+  audience: { path: "/settings/audience_and_tagging", settings: ["protectPosts"] },
+});
+
+export const GROK_SETTINGS_URL = X_ORIGIN + SETTINGS_PAGES.grok.path;
+
+/** Where X sends a visitor who is not logged in. */
+const LOGIN_PATHS = ["/login", "/i/flow/login", "/i/flow/signup"];
+
+/**
+ * Label texts of the settings, one row per wording: [setting, language, the
+ * label's beginning, what the wording is from]. Matching is on the
+ * normalized text (see normalizeLabel) and looks for the beginning anywhere
+ * in the label, so a trailing "Learn more" or help text does not matter.
+ * A new language or a new wording is one more row.
+ */
+export const SETTING_LABELS = Object.freeze([
+  ["grokTraining", "en", "Allow your public data as well as your interactions, inputs, and results with Grok and xAI to be used for training and fine-tuning", "2025-"],
+  ["grokTraining", "en", "Allow your posts as well as your interactions, inputs, and results with Grok to be used for training and fine-tuning", "2024"],
+  ["grokTraining", "ja", "公開データに加えて、GrokおよびxAIでのやり取り、インプット、結果をトレーニングと調整に利用することを許可します", "2025-"],
+  ["grokTraining", "ja", "ポストに加えて、Grokでのやり取り、インプット、結果をトレーニングと調整に利用することを許可する", "2024"],
+  ["grokPersonalization", "en", "Allow X to personalize your experience with Grok", "2024-"],
+  ["grokPersonalization", "ja", "XによるGrokの動作のカスタマイズを許可する", "2024-"],
+  ["grokHistory", "en", "Allow Grok to remember your conversation history", "2025-"],
+  // grokHistory ja: wording not found yet (x-web.md §6).
+  ["protectPosts", "en", "Protect your posts", "2023-"],
+  ["protectPosts", "en", "Protect your Tweets", "before 2023"],
+  ["protectPosts", "ja", "ポストを非公開にする", "2023-"],
+  ["protectPosts", "ja", "ツイートを非公開にする", "before 2023"],
+]);
+
+/**
+ * Text as compared with SETTING_LABELS: Unicode NFKC (full-width Latin to
+ * ASCII), curly apostrophes straightened, runs of white space collapsed, a
+ * final 。 or . dropped, lower case.
+ */
+export function normalizeLabel(text) {
+  return String(text)
+    .normalize("NFKC")
+    .replace(/[\u2018\u2019]/g, "'")
+    .replace(/\s+/g, " ")
+    .trim()
+    .replace(/[。.]$/u, "")
+    .toLowerCase();
+}
+
+const NORMALIZED_LABELS = SETTING_LABELS.map(([setting, , text]) => [setting, normalizeLabel(text)]);
+
+/** The setting whose label `text` contains, or null. */
+export function matchSetting(text) {
+  const normalized = normalizeLabel(text);
+  for (const [setting, label] of NORMALIZED_LABELS) {
+    if (normalized.includes(label)) return setting;
+  }
+  return null;
+}
+
+/** The SETTINGS_PAGES entry for a URL, or null. */
+export function settingsPageOf(url) {
+  const { origin, pathname } = new URL(url);
+  if (origin !== X_ORIGIN) return null;
+  const path = pathname.replace(/\/+$/, "");
+  return Object.values(SETTINGS_PAGES).find((page) => page.path === path) ?? null;
+}
+
+export function isLoginUrl(url) {
+  const { origin, pathname } = new URL(url);
+  return origin === X_ORIGIN && LOGIN_PATHS.some((path) => pathname === path || pathname.startsWith(path + "/"));
+}
+
+/** How far up from a checkbox its label may sit (X nests a label about 4 levels up). */
+const LABEL_SEARCH_DEPTH = 8;
+
+/**
+ * Text that labels a settings control: aria-labelledby, then <label for>,
+ * then the smallest ancestor that holds no other control.
+ * @returns {{text: string, container: Element}|null} container: what to outline.
+ */
+function labelOf(control) {
+  const document = control.ownerDocument;
+  const labelledBy = control.getAttribute("aria-labelledby");
+  if (labelledBy) {
+    const text = labelledBy
+      .split(/\s+/)
+      .map((id) => document.getElementById(id)?.textContent ?? "")
+      .join(" ");
+    if (text.trim()) return { text, container: control.closest("label") ?? control.parentElement };
+  }
+  if (control.id) {
+    const label = document.querySelector(`label[for="${control.id.replace(/["\\]/g, "\\$&")}"]`);
+    if (label) return { text: label.textContent, container: label };
+  }
+  let element = control.parentElement;
+  for (let depth = 0; element && depth < LABEL_SEARCH_DEPTH; depth += 1, element = element.parentElement) {
+    if (element.querySelectorAll(SELECTORS.settingControl).length > 1) return null;
+    if (matchSetting(element.textContent)) return { text: element.textContent, container: element };
+  }
+  return null;
+}
+
+/**
+ * The settings controls on a page, found by their label text.
+ * @param {ParentNode} root usually the document
+ * @param {string[]} settings which settings to look for
+ * @returns {{setting: string, control: Element, container: Element}[]}
+ */
+export function findSettingControls(root, settings) {
+  const found = [];
+  for (const control of root.querySelectorAll(SELECTORS.settingControl)) {
+    const label = labelOf(control);
+    const setting = label && matchSetting(label.text);
+    if (setting && settings.includes(setting) && !found.some((f) => f.setting === setting)) {
+      found.push({ setting, control, container: label.container });
+    }
+  }
+  return found;
+}
+
+/**
+ * What a control shows: "unavailable" when greyed out (X does this to the
+ * Grok boxes of accounts without a birth date), else "on" or "off".
+ */
+export function controlState(control) {
+  const aria = (name) => control.getAttribute(name) === "true";
+  if (control.disabled || aria("aria-disabled")) return "unavailable";
+  if (control.tagName === "INPUT") return control.checked ? "on" : "off";
+  return aria("aria-checked") ? "on" : "off";
+}
+
+/** A post editor, or a text box inside one (X has used Draft.js and Lexical). */
+function isPostEditor(textbox) {
+  return textbox.matches(SELECTORS.editor) || textbox.closest('[data-testid^="tweetTextarea_"]') !== null;
+}
+
+/**
+ * The post composer around `element`: the smallest ancestor holding a text
+ * box, provided that box is a post editor. The profile editor's pickers and
+ * the DM box reach their own text fields first and stay untouched; the search
+ * stops at a dialog or the main column so that a picker in a dialog is never
+ * paired with the home timeline's composer behind it.
+ * @returns {Element|null}
+ */
+export function composerOf(element) {
+  let node = element?.nodeType === 1 ? element : element?.parentElement;
+  for (; node; node = node.parentElement) {
+    const textboxes = node.matches(SELECTORS.textbox) ? [node] : [...node.querySelectorAll(SELECTORS.textbox)];
+    if (textboxes.length) return textboxes.some(isPostEditor) ? node : null;
+    if (node.matches(SELECTORS.composerBoundary)) return null;
+  }
+  return null;
+}
+
+/** Is `element` X's media picker inside a post composer? */
+export function isComposerFileInput(element) {
+  return Boolean(element?.matches?.(SELECTORS.fileInput)) && composerOf(element) !== null;
+}

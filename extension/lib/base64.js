@@ -1,0 +1,27 @@
+// Bytes <-> base64 for images on their way to the host and back (the
+// protocol carries images as base64 strings inside JSON).
+
+const BLOCK = 0x8000; // bytes per String.fromCharCode call: stays under engines' argument limits
+
+/** @param {Uint8Array} bytes */
+export function bytesToBase64(bytes) {
+  if (typeof bytes.toBase64 === "function") return bytes.toBase64();
+  let binary = "";
+  for (let start = 0; start < bytes.length; start += BLOCK) {
+    binary += String.fromCharCode.apply(null, bytes.subarray(start, start + BLOCK));
+  }
+  return btoa(binary);
+}
+
+/**
+ * @param {string} text standard base64 (RFC 4648 §4), padding optional
+ * @returns {Uint8Array}
+ * @throws {Error} on characters outside the alphabet
+ */
+export function base64ToBytes(text) {
+  if (typeof Uint8Array.fromBase64 === "function") return Uint8Array.fromBase64(text);
+  const binary = atob(text);
+  const bytes = new Uint8Array(binary.length);
+  for (let i = 0; i < binary.length; i += 1) bytes[i] = binary.charCodeAt(i);
+  return bytes;
+}

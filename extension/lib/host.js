@@ -1,0 +1,280 @@
+// The connection to the omamori host: requests out, replies (possibly chunked)
+// and progress in. Used only by the background.
+//
+// The transport is a small swappable part: `openNativeTransport` (native
+// messaging, the default) or `openWebSocketTransport` (the companion server of
+// `omamori serve`). Both carry the same JSON messages (docs/protocol.md).
+
+import { ChunkAssembler, ChunkError } from "./chunks.js";
+
+export const PROTOCOL_VERSION = 1;
+
+/** An error reply from the host, or a failure of the connection itself. */
+export class HostError extends Error {
+  /**
+   * @param {string} code a host code (docs/protocol.md) or one of LOCAL_ERROR_CODES
+   * @param {{en?: string, ja?: string}|null} [hostMessage] the host's own sentence
+   * @param {object} [details]
+   */
+  constructor(code, hostMessage = null, details = {}) {
+    super(code);
+    this.name = "HostError";
+    this.code = code;
+    this.hostMessage = hostMessage;
+    this.details = details;
+  }
+
+  toJSON() {
+    return { code: this.code, message: this.hostMessage, details: this.details };
+  }
+}
+
+/**
+ * Map the browser's reason for a closed native port to an error code. The
+ * browsers give only English text here (no codes), so this is the one place
+ * that reads it.
+ * @param {string|undefined} reason runtime.lastError.message (Chromium) or port.error.message (Firefox)
+ */
+export function nativeDisconnectCode(reason) {
+  const text = String(reason ?? "").toLowerCase();
+  // Chromium: "Specified native messaging host not found."; Firefox: "No such native application jp.omamori.host"
+  if (text.includes("not found") || text.includes("no such native application")) return "host_not_installed";
+  // Chromium: "Access to the specified native messaging host is forbidden."; Firefox: "... not allowed ..."
+  if (text.includes("forbidden") || text.includes("not allowed")) return "host_forbidden";
+  return "host_disconnected";
+}
+
+/**
+ * Native messaging transport.
+ * @param {any} runtime the extension's runtime API (ext.runtime)
+ * @param {string} hostName
+ * @returns {(handlers: {onMessage: (m: object) => void, onClose: (code: string) => void}) => Transport}
+ */
+export function nativeTransport(runtime, hostName) {
+  return ({ onMessage, onClose }) => {
+    const port = runtime.connectNative(hostName);
+    port.onMessage.addListener(onMessage);
+    port.onDisconnect.addListener((p) => {
+      const reason = p?.error?.message ?? runtime.lastError?.message;
+      onClose(nativeDisconnectCode(reason));
+    });
+    return {
+      send: (message) => port.postMessage(message),
+      close: () => port.disconnect(),
+    };
+  };
+}
+
+/**
+ * The URL the companion server is opened with: the pairing token travels as
+ * the `token` query parameter, checked by the server before the handshake
+ * completes (a browser cannot set headers on a WebSocket).
+ */
+export function webSocketUrl(serverUrl, token) {
+  const url = new URL(serverUrl);
+  url.searchParams.set("token", token);
+  return url.href;
+}
+
+/**
+ * WebSocket transport to `omamori serve`: one JSON message per text frame.
+ * Messages sent before the socket opens wait in order.
+ */
+export function webSocketTransport(WebSocketImpl, serverUrl, token) {
+  return ({ onMessage, onClose }) => {
+    const socket = new WebSocketImpl(webSocketUrl(serverUrl, token));
+    const waiting = [];
+    let opened = false;
+    socket.addEventListener("open", () => {
+      opened = true;
+      for (const text of waiting.splice(0)) socket.send(text);
+    });
+    socket.addEventListener("message", (event) => {
+      if (typeof event.data !== "string") return; // the JSON protocol uses text frames only
+      let message;
+      try {
+        message = JSON.parse(event.data);
+      } catch {
+        return; // not ours to interpret; requests waiting for it will time out
+      }
+      onMessage(message);
+    });
+    socket.addEventListener("close", () => onClose(opened ? "host_disconnected" : "server_unreachable"));
+    return {
+      send: (message) => {
+        const text = JSON.stringify(message);
+        if (opened) socket.send(text);
+        else waiting.push(text);
+      },
+      close: () => socket.close(),
+    };
+  };
+}
+
+/**
+ * @typedef {{send: (message: object) => void, close: () => void}} Transport
+ * @typedef {{state: "idle"|"connecting"|"connected"|"failed", version?: string,
+ *            hello?: object, error?: {code: string}}} HostStatus
+ */
+
+export class HostClient {
+  #openTransport;
+  #transport = null;
+  #chunks = new ChunkAssembler();
+  /** @type {Map<string, {resolve: Function, reject: Function, onProgress?: Function, touch: () => void, type: string}>} */
+  #pending = new Map();
+  #nextId = 1;
+  #hello = null;
+  #onStatus;
+  /** @type {HostStatus} */
+  status = { state: "idle" };
+
+  /**
+   * @param {(handlers: object) => Transport} openTransport
+   * @param {{onStatus?: (status: HostStatus) => void}} [options]
+   */
+  constructor(openTransport, { onStatus = () => {} } = {}) {
+    this.#openTransport = openTransport;
+    this.#onStatus = onStatus;
+  }
+
+  /**
+   * Connect if needed and say hello; resolves with the hello result.
+   * A failed hello leaves status.state "failed" and rejects with its HostError.
+   */
+  hello({ timeoutMs = 10_000 } = {}) {
+    if (this.#hello) return this.#hello;
+    this.#hello = this.request("hello", {}, { timeoutMs }).then(
+      (result) => {
+        this.#setStatus({ state: "connected", version: result.version, hello: result });
+        return result;
+      },
+      (error) => {
+        this.#hello = null;
+        this.#setStatus({ state: "failed", error: { code: error.code ?? "host_bad_reply" } });
+        throw error;
+      },
+    );
+    return this.#hello;
+  }
+
+  /**
+   * Send one request and wait for its reply.
+   * @param {string} type
+   * @param {object} body the request's fields besides v/id/type
+   * @param {{timeoutMs?: number, onProgress?: (p: {stage: string, fraction: number}) => void,
+   *          signal?: AbortSignal}} [options] timeoutMs: longest silence from the host
+   *          about this request (progress and chunks count as news), in milliseconds.
+   * @returns {Promise<object>} the reply's result
+   */
+  request(type, body, { timeoutMs = 30_000, onProgress, signal } = {}) {
+    if (signal?.aborted) return Promise.reject(signal.reason);
+    const transport = this.#connect();
+    const id = `r${this.#nextId++}`;
+    return new Promise((resolve, reject) => {
+      let timer;
+      const settle = (fn, value) => {
+        clearTimeout(timer);
+        signal?.removeEventListener("abort", onAbort);
+        this.#pending.delete(id);
+        this.#chunks.drop(id);
+        fn(value);
+      };
+      const touch = () => {
+        clearTimeout(timer);
+        timer = setTimeout(() => settle(reject, new HostError("host_timeout")), timeoutMs);
+      };
+      const onAbort = () => settle(reject, signal.reason);
+      signal?.addEventListener("abort", onAbort);
+      this.#pending.set(id, {
+        type,
+        onProgress,
+        touch,
+        resolve: (v) => settle(resolve, v),
+        reject: (e) => settle(reject, e),
+      });
+      touch();
+      try {
+        transport.send({ ...body, v: PROTOCOL_VERSION, id, type });
+      } catch {
+        this.#pending.get(id)?.reject(new HostError("host_disconnected"));
+      }
+    });
+  }
+
+  /** Close the connection; pending requests fail with host_disconnected. */
+  close() {
+    const transport = this.#transport;
+    if (!transport) return;
+    this.#dropConnection("host_disconnected");
+    transport.close();
+    this.#setStatus({ state: "idle" });
+  }
+
+  #connect() {
+    if (this.#transport) return this.#transport;
+    this.#setStatus({ state: "connecting" });
+    const transport = this.#openTransport({
+      onMessage: (message) => this.#receive(message),
+      onClose: (code) => {
+        if (this.#transport !== transport) return;
+        this.#dropConnection(code);
+        this.#setStatus({ state: "failed", error: { code } });
+      },
+    });
+    this.#transport = transport;
+    return transport;
+  }
+
+  #dropConnection(code) {
+    this.#transport = null;
+    this.#hello = null;
+    this.#chunks = new ChunkAssembler();
+    for (const entry of [...this.#pending.values()]) entry.reject(new HostError(code));
+  }
+
+  #receive(message) {
+    if (message === null || typeof message !== "object") return;
+    if (message.id === null && message.ok === false) {
+      // The host could not read a request far enough to know its id (e.g.
+      // frame_too_large): it may be any of the pending ones, so all fail.
+      for (const entry of [...this.#pending.values()]) this.#settle(entry, message);
+      return;
+    }
+    const entry = this.#pending.get(message.id);
+    if (!entry) return; // a reply to a request that was cancelled or timed out
+    entry.touch();
+    if (message.type === "progress") {
+      entry.onProgress?.({ stage: String(message.stage ?? ""), fraction: Number(message.fraction) || 0 });
+      return;
+    }
+    if (message.type === "chunk") {
+      let reply;
+      try {
+        reply = this.#chunks.add(message);
+      } catch (error) {
+        if (error instanceof ChunkError) entry.reject(new HostError("host_bad_reply", null, { reason: error.reason }));
+        else throw error;
+        return;
+      }
+      if (reply) this.#settle(entry, reply);
+      return;
+    }
+    this.#settle(entry, message);
+  }
+
+  #settle(entry, reply) {
+    if (reply.ok === true && reply.result && typeof reply.result === "object") {
+      entry.resolve(reply.result);
+    } else if (reply.ok === false && reply.error && typeof reply.error.code === "string") {
+      entry.reject(new HostError(reply.error.code, reply.error.message ?? null, reply.error.details ?? {}));
+    } else {
+      entry.reject(new HostError("host_bad_reply", null, { reason: "reply without ok/result/error" }));
+    }
+  }
+
+  #setStatus(status) {
+    this.status = status;
+    this.#onStatus(status);
+  }
+}

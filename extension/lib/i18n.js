@@ -1,0 +1,64 @@
+// Every string a person reads comes from _locales (the browser picks the
+// language); the host's own sentences arrive as {en, ja} and are picked here
+// the same way.
+
+import { ext } from "./browser.js";
+
+/** The message `key` from _locales, with $1..$9 substitutions. */
+export function t(key, substitutions) {
+  // An empty string means the key is missing: show the key so the gap is seen
+  // (tests/extension/locales.test.mjs keeps this from shipping).
+  return ext.i18n.getMessage(key, substitutions) || key;
+}
+
+/** "ja" when the browser's UI language is Japanese, else "en" (our default_locale). */
+export function uiLanguage() {
+  return languageOf(ext.i18n.getUILanguage());
+}
+
+export function languageOf(browserLanguage) {
+  return String(browserLanguage).toLowerCase().startsWith("ja") ? "ja" : "en";
+}
+
+/** One sentence of the host ({en, ja}) in the given language, or "" when absent. */
+export function pickHostText(message, language) {
+  if (!message || typeof message !== "object") return "";
+  return message[language] || message.en || "";
+}
+
+/**
+ * What to tell a person about a failure: the host's own sentence for host
+ * codes (it says what to do next), our _locales sentence for the extension's
+ * codes, and a generic one naming the code otherwise.
+ * @param {{code: string, message?: {en?: string, ja?: string}|null}} error
+ */
+export function errorText(error) {
+  const own = ext.i18n.getMessage(`error_${error.code}`);
+  if (own) return own;
+  return pickHostText(error.message, uiLanguage()) || t("error_unknown", [String(error.code)]);
+}
+
+/** A time as the person's locale writes it ("2026/11/21 10:42"). */
+export function formatTime(epochMs) {
+  return new Intl.DateTimeFormat(ext.i18n.getUILanguage(), { dateStyle: "medium", timeStyle: "short" }).format(
+    new Date(epochMs),
+  );
+}
+
+const LOCALIZED_ATTRIBUTES = [
+  ["title", "data-i18n-title"],
+  ["placeholder", "data-i18n-placeholder"],
+  ["aria-label", "data-i18n-aria-label"],
+];
+
+/**
+ * Fill an extension page from its markup: data-i18n sets textContent,
+ * data-i18n-title / -placeholder / -aria-label set those attributes.
+ */
+export function localizePage(root) {
+  for (const el of root.querySelectorAll("[data-i18n]")) el.textContent = t(el.dataset.i18n);
+  for (const [attribute, marker] of LOCALIZED_ATTRIBUTES) {
+    for (const el of root.querySelectorAll(`[${marker}]`)) el.setAttribute(attribute, t(el.getAttribute(marker)));
+  }
+  root.documentElement.lang = uiLanguage();
+}

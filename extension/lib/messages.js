@@ -1,0 +1,144 @@
+// The small vocabulary spoken between content scripts / extension pages and
+// the background, and the checks the background makes before acting.
+//
+// Every message is {type, ...fields}. Each type says which senders may send it
+// (a trust tier) and what its fields must look like; anything else is refused
+// before a handler sees it. Only the background talks to the host.
+
+/** Native messaging host name (the host manifest is jp.omamori.host.json). */
+export const NATIVE_HOST_NAME = "jp.omamori.host";
+
+/** Name of the long-lived port a content script opens per image to protect. */
+export const PROTECT_PORT = "omamori.protect";
+
+/**
+ * Largest original image sent to the host, in bytes. It travels as base64
+ * (4/3 larger) inside one runtime message; Chromium caps those at 64 MiB and
+ * the host refuses requests over 50 MB (`frame_too_large`).
+ */
+export const MAX_IMAGE_BYTES = 32 * 1024 * 1024;
+
+/** X takes at most this many images in one post. */
+export const MAX_IMAGES_PER_POST = 4;
+
+/** MIME types the host protects; everything else (GIF, video) passes through. */
+export const PROTECTABLE_TYPES = Object.freeze(["image/jpeg", "image/png", "image/webp"]);
+
+/** X settings the content script reads and the background records. */
+export const X_SETTINGS = Object.freeze(["grokTraining", "grokPersonalization", "grokHistory", "protectPosts"]);
+
+/** What a checkbox showed: on (checked), off, or unavailable (greyed out). */
+export const X_SETTING_STATES = Object.freeze(["on", "off", "unavailable"]);
+
+/**
+ * Error codes the extension itself produces (the host's codes come from
+ * docs/protocol.md). Each has a sentence `error_<code>` in _locales.
+ */
+export const LOCAL_ERROR_CODES = Object.freeze([
+  "host_not_installed", // connectNative: no manifest for jp.omamori.host
+  "host_forbidden", // the host manifest does not list this extension
+  "host_disconnected", // the host exited or the connection dropped mid-request
+  "host_timeout", // no word from the host for too long
+  "host_bad_reply", // a reply the extension cannot read (chunks, JSON)
+  "server_unreachable", // WebSocket companion server not answering
+  "file_too_large", // over MAX_IMAGE_BYTES, not sent
+  "composer_gone", // the composer closed before the protected files were ready
+  "x_login_needed", // "Check now" landed on X's login page
+  "x_setting_not_found", // "Check now" did not find the checkbox in time
+]);
+
+/** Trust tiers: who is on the other end of a message. */
+export const Tier = Object.freeze({
+  PAGE: "page", // the extension's own popup/options pages
+  X: "x", // a content script in an https://x.com tab
+});
+
+const isString = (v) => typeof v === "string";
+const isBool = (v) => typeof v === "boolean";
+const isPlainObject = (v) => v !== null && typeof v === "object" && !Array.isArray(v);
+const oneOf = (values) => (v) => values.includes(v);
+const optional = (check) => (v) => v === undefined || check(v);
+
+/**
+ * type -> {from: tiers allowed to send it, fields: name -> check}.
+ * Requests over the protect port use the same checks (`protect.start`).
+ */
+export const MESSAGE_TYPES = Object.freeze({
+  // content script (x.com) -> background
+  "xsetting.seen": {
+    from: [Tier.X],
+    fields: { setting: oneOf(X_SETTINGS), state: oneOf(X_SETTING_STATES) },
+  },
+  "protect.start": {
+    from: [Tier.X],
+    fields: {
+      name: (v) => isString(v) && v.length <= 255,
+      mime: oneOf(PROTECTABLE_TYPES),
+      image: (v) => isString(v) && v.length > 0 && v.length <= Math.ceil(MAX_IMAGE_BYTES / 3) * 4,
+    },
+  },
+  // popup / options -> background
+  "status.get": { from: [Tier.PAGE], fields: {} },
+  "pause.set": { from: [Tier.PAGE], fields: { paused: isBool } },
+  "grok.check": { from: [Tier.PAGE], fields: {} },
+  "grok.open": { from: [Tier.PAGE], fields: {} },
+  "settings.get": { from: [Tier.PAGE], fields: {} },
+  "settings.set": { from: [Tier.PAGE], fields: { changes: isPlainObject } },
+  "connection.get": { from: [Tier.PAGE], fields: {} },
+  "connection.set": {
+    from: [Tier.PAGE],
+    fields: {
+      kind: oneOf(["native", "websocket"]),
+      server_url: optional(isLoopbackWebSocketUrl),
+      token: optional((v) => isString(v) && v.length <= 256),
+    },
+  },
+});
+
+/** The companion server only ever listens on loopback (see the host's settings). */
+export function isLoopbackWebSocketUrl(value) {
+  if (!isString(value)) return false;
+  let url;
+  try {
+    url = new URL(value);
+  } catch {
+    return false;
+  }
+  return url.protocol === "ws:" && ["127.0.0.1", "localhost", "[::1]"].includes(url.hostname) && url.port !== "";
+}
+
+/**
+ * Which tier a runtime.MessageSender belongs to, or null for anyone else.
+ * @param {{id?: string, url?: string, tab?: object, frameId?: number}} sender
+ * @param {{extensionId: string, extensionOrigin: string}} self
+ *   extensionOrigin: runtime.getURL("") (ends with "/").
+ */
+export function senderTier(sender, { extensionId, extensionOrigin }) {
+  if (!sender || sender.id !== extensionId || !isString(sender.url)) return null;
+  if (sender.url.startsWith(extensionOrigin)) return Tier.PAGE;
+  let url;
+  try {
+    url = new URL(sender.url);
+  } catch {
+    return null;
+  }
+  if (sender.tab && url.origin === "https://x.com") return Tier.X;
+  return null;
+}
+
+/**
+ * Check a message against the vocabulary and its sender's tier.
+ * @returns {string|null} why it is refused, or null when it is acceptable.
+ */
+export function refusal(message, tier) {
+  if (!isPlainObject(message) || !isString(message.type)) return "not a message";
+  const spec = MESSAGE_TYPES[message.type];
+  if (!spec) return `unknown type ${message.type}`;
+  if (!spec.from.includes(tier)) return `${message.type} not accepted from ${tier ?? "an unknown sender"}`;
+  for (const [name, check] of Object.entries(spec.fields)) {
+    if (!check(message[name])) return `${message.type}: bad field ${name}`;
+  }
+  const extra = Object.keys(message).filter((k) => k !== "type" && !(k in spec.fields));
+  if (extra.length) return `${message.type}: unexpected field ${extra[0]}`;
+  return null;
+}
