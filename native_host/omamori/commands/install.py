@@ -56,7 +56,7 @@ def run_on(args: argparse.Namespace, *, machine: Machine, registry: Registry | N
             print(say("nothing_installed", lang))
             return 0
         outcome = installer.uninstall(paths, browsers=chosen or None, registry=registry, dry_run=args.dry_run)
-        _print_changes(outcome.changes, lang, dry_run=args.dry_run)
+        print_changes(outcome.changes, lang, dry_run=args.dry_run)
         if not args.dry_run:
             print(say("uninstalled", lang))
         return 0
@@ -81,7 +81,7 @@ def run_on(args: argparse.Namespace, *, machine: Machine, registry: Registry | N
         return 1
     outcome = installer.install(machine, paths, ids=ids, browsers=browsers, registry=registry,
                                 dry_run=args.dry_run, env=env, extension_dir=extension_dir)
-    _print_changes(outcome.changes, lang, dry_run=args.dry_run)
+    print_changes(outcome.changes, lang, dry_run=args.dry_run)
     print(say("registered", lang, browsers=", ".join(t.browser.label for t in outcome.registered)))
     print()
     print(say("next_steps", lang))
@@ -96,7 +96,7 @@ def run_on(args: argparse.Namespace, *, machine: Machine, registry: Registry | N
     return 0
 
 
-def _print_changes(changes: list[Change], lang: Lang, *, dry_run: bool) -> None:
+def print_changes(changes: list[Change], lang: Lang, *, dry_run: bool) -> None:
     if dry_run:
         print(say("dry_run", lang))
     for change in changes:

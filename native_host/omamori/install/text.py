@@ -127,6 +127,50 @@ TEXT: dict[str, tuple[str, str]] = {
         "{count} problem(s) found. Run the fix shown under each, then `omamori doctor` again.",
         "{count} 件の問題があります。それぞれの直し方を実行してから、もう一度 `omamori doctor` を実行してください。",
     ),
+    "serve.token": (
+        "Pairing token (shown only now): {token}\n"
+        "Paste it into the omamori extension's options: Connection -> Local server -> Pairing token.",
+        "ペアリングトークン(表示は今回だけ): {token}\n"
+        "omamori 拡張機能の設定の「接続」→「ローカルサーバー」→「ペアリングトークン」に貼り付けてください。",
+    ),
+    "serve.unpaired_no_tty": (
+        "The server is not paired yet. In a terminal, run `omamori serve --pair` once and paste the token it prints "
+        "into the extension's options.",
+        "サーバーはまだペアリングされていません。ターミナルで一度 `omamori serve --pair` を実行し、表示される"
+        "トークンを拡張機能の設定に貼り付けてください。",
+    ),
+    "serve.unpaired": (
+        "Pairing removed: the server now refuses every connection until `omamori serve --pair`.",
+        "ペアリングを解除しました。`omamori serve --pair` を実行するまで、サーバーはすべての接続を拒否します。",
+    ),
+    "serve.no_chrome_id": (
+        "The extension's ids were not found ({reason}); only Firefox (moz-extension) connections will be accepted. "
+        "Pass the extension folder: omamori serve --extension PATH/TO/omamori/extension",
+        "拡張機能の ID が見つかりません({reason})。Firefox(moz-extension)からの接続のみ受け付けます。"
+        "拡張機能のフォルダーを指定してください: omamori serve --extension omamori/extension へのパス",
+    ),
+    "serve.listening": (
+        "omamori companion server is listening on {url} (this computer only). Leave this window open; "
+        "press Ctrl+C to stop.",
+        "omamori コンパニオンサーバーが {url} で待ち受けています(このコンピューターからのみ)。"
+        "このウィンドウは開いたままにしてください。Ctrl+C で止まります。",
+    ),
+    "serve.not_loopback": (
+        "The server listens on this computer only; {address} is not a loopback address. Use 127.0.0.1.",
+        "サーバーはこのコンピューター内でのみ待ち受けます。{address} はループバックアドレスではありません。"
+        "127.0.0.1 を使ってください。",
+    ),
+    "serve.port_busy": (
+        "Port {port} is in use (another omamori serve?). Stop it, or choose another port with --port and set the same "
+        "address in the extension's options.",
+        "ポート {port} は使用中です(別の omamori serve?)。それを止めるか、--port で別のポートを選び、拡張機能の"
+        "設定にも同じアドレスを入れてください。",
+    ),
+    "serve.autostart_on": (
+        "The companion server will start at login. To start it now: {hint}",
+        "コンパニオンサーバーはログイン時に起動します。今すぐ起動するには: {hint}",
+    ),
+    "serve.autostart_off": ("The companion server no longer starts at login.", "コンパニオンサーバーはログイン時に起動しなくなりました。"),
 }
 
 

@@ -1,0 +1,231 @@
+"""The companion server: the host's requests over a local WebSocket (``omamori serve``).
+
+For browsers that cannot start a native host (Snap Chromium, Flatpak) and for
+a long-lived host that keeps its state warm. A thin adapter: messages become
+``Request`` objects through the same envelope parser as the stdio host and go
+to the same ``Host.handle``; what is added here is only what a socket needs.
+
+A local server is an attack surface (any web page may try ``ws://127.0.0.1``),
+so before the handshake completes every request must pass, in this order:
+
+  * ``Host`` is ``127.0.0.1:<port>``, ``localhost:<port>`` or ``[::1]:<port>``
+    (DNS rebinding)                                              -> 421
+  * the path is ``/`` (nothing else is served, no files)         -> 404
+  * ``Origin`` is our Chrome extension or a ``moz-extension://`` -> 403
+  * the ``token`` query parameter is the paired token            -> 401
+  * fewer than ``max_connections`` connections are open          -> 503
+
+The server binds to a loopback address only, reads messages of at most
+``max_message`` bytes (larger: closed with 1009), closes a connection idle for
+``idle_timeout`` seconds, and never logs the token (websockets' own logger is
+kept above DEBUG, where it would print request lines).
+
+Frames (docs/protocol.md, "WebSocket"): a text frame is one JSON message, as on
+native messaging but never chunked. A binary frame is a 4-byte big-endian
+length N, N bytes of a UTF-8 JSON header, then raw bytes: in a request the
+header is the request without ``image`` and the bytes are the image; a reply
+to a binary request is binary too, its header the reply without
+``result.image`` and the bytes that image. No base64 on this path.
+"""
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+import ipaddress
+import json
+import logging
+import re
+from dataclasses import dataclass
+from http import HTTPStatus
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+from websockets.asyncio.server import Server, ServerConnection, serve
+from websockets.exceptions import ConnectionClosed
+from websockets.http11 import Request as HttpRequest, Response as HttpResponse
+
+from ..errors import RequestError
+from ..pairing import Pairing
+from ..protocol.codec import MAX_REQUEST_FRAME
+from ..protocol.envelope import Event, ProtocolFailure, Request, dumps, failure_reply, parse_request, progress_message
+from ..protocol.handlers import Host
+
+log = logging.getLogger("omamori.server")
+# websockets logs request lines (with the token in the query) at DEBUG only.
+_ws_log = logging.getLogger("omamori.server.websockets")
+_ws_log.setLevel(logging.INFO)
+
+DEFAULT_PORT = 8765
+BINARY_HEADER = 4
+_MOZ_ORIGIN = re.compile(r"moz-extension://[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
+
+
+@dataclass(frozen=True)
+class Limits:
+    max_message: int = MAX_REQUEST_FRAME    # bytes per incoming message (same as the native host)
+    max_connections: int = 4                # open at once, after authentication
+    idle_timeout: float = 600.0             # seconds without a message before we close
+    open_timeout: float = 10.0              # seconds to finish the handshake
+
+
+def is_loopback(address: str) -> bool:
+    if address == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(address).is_loopback
+    except ValueError:
+        return False
+
+
+def allowed_hosts(port: int) -> frozenset[str]:
+    return frozenset({f"127.0.0.1:{port}", f"localhost:{port}", f"[::1]:{port}"})
+
+
+def origin_allowed(origin: str | None, chrome_extension_id: str | None) -> bool:
+    if origin is None:
+        return False
+    if chrome_extension_id and origin == f"chrome-extension://{chrome_extension_id}":
+        return True
+    return _MOZ_ORIGIN.fullmatch(origin) is not None
+
+
+def decode_binary(data: bytes) -> Event:
+    """A request from a binary frame: header JSON + the image's raw bytes."""
+    if len(data) < BINARY_HEADER:
+        return ProtocolFailure(RequestError("bad_request", reason="binary frame shorter than its header length"))
+    length = int.from_bytes(data[:BINARY_HEADER], "big")
+    if length > len(data) - BINARY_HEADER:
+        return ProtocolFailure(RequestError("bad_request", reason="binary header length beyond the frame"))
+    event = decode_text(data[BINARY_HEADER:BINARY_HEADER + length])
+    if isinstance(event, Request):
+        return Request(event.id, event.type, {**event.body, "image": bytes(data[BINARY_HEADER + length:])})
+    return event
+
+
+def decode_text(data: str | bytes) -> Event:
+    try:
+        return parse_request(json.loads(data))
+    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as exc:
+        return ProtocolFailure(RequestError("bad_json", reason=type(exc).__name__))
+
+
+def encode_reply(reply: dict[str, Any], *, binary: bool) -> str | bytes:
+    """A reply as a text frame, or, for a binary request whose reply carries
+    image bytes, as a binary frame (header + raw bytes)."""
+    result = reply.get("result")
+    image = result.get("image") if isinstance(result, dict) else None
+    if not binary or not isinstance(image, (bytes, bytearray)):
+        return dumps(reply)
+    header = dumps({**reply, "result": {k: v for k, v in result.items() if k != "image"}}).encode("ascii")
+    return len(header).to_bytes(BINARY_HEADER, "big") + header + bytes(image)
+
+
+class CompanionServer:
+    """One server: checks every handshake, then answers requests through ``Host``.
+
+    ``Host`` is not thread-safe (it holds a SQLite connection), and requests
+    are CPU-bound, so every ``handle`` runs on one worker thread: the event
+    loop stays free for handshakes, pings and refusals while an image is
+    protected.
+    """
+
+    def __init__(self, host: Host, pairing: Pairing, *, chrome_extension_id: str | None,
+                 limits: Limits = Limits()) -> None:
+        self.host = host
+        self.pairing = pairing
+        self.chrome_extension_id = chrome_extension_id
+        self.limits = limits
+        self._open: set[ServerConnection] = set()
+        self._worker = concurrent.futures.ThreadPoolExecutor(max_workers=1, thread_name_prefix="omamori-handle")
+
+    def refusal(self, connection: ServerConnection, request: HttpRequest) -> HttpResponse | None:
+        """``process_request``: a refusal response, or None to accept."""
+        port = connection.local_address[1]
+        peer = connection.remote_address[0] if connection.remote_address else "?"
+        url = urlsplit(request.path)
+        checks: list[tuple[bool, HTTPStatus, str]] = [
+            (_single(request, "Host") in allowed_hosts(port), HTTPStatus.MISDIRECTED_REQUEST, "host"),
+            (url.path == "/", HTTPStatus.NOT_FOUND, "path"),
+            (origin_allowed(_single(request, "Origin"), self.chrome_extension_id), HTTPStatus.FORBIDDEN, "origin"),
+            (self.pairing.accepts(_token(url.query)), HTTPStatus.UNAUTHORIZED, "token"),
+            (len(self._open) < self.limits.max_connections, HTTPStatus.SERVICE_UNAVAILABLE, "busy"),
+        ]
+        for passed, status, reason in checks:
+            if not passed:
+                # Never the path or query: the query carries the token.
+                log.info("refused a connection from %s: %s", peer, reason)
+                return connection.respond(status, f"{status.phrase}: {reason}\n")
+        self._open.add(connection)
+        asyncio.get_running_loop().create_task(self._forget_when_closed(connection))
+        return None
+
+    async def _forget_when_closed(self, connection: ServerConnection) -> None:
+        await connection.wait_closed()
+        self._open.discard(connection)
+
+    async def handler(self, connection: ServerConnection) -> None:
+        loop = asyncio.get_running_loop()
+        while True:
+            try:
+                message = await asyncio.wait_for(connection.recv(), self.limits.idle_timeout)
+            except asyncio.TimeoutError:
+                await connection.close(1000, "idle")
+                return
+            except ConnectionClosed:
+                return
+            binary = isinstance(message, bytes)
+            event = decode_binary(message) if binary else decode_text(message)
+            if isinstance(event, ProtocolFailure):
+                reply = failure_reply(event.id, event.type, event.error)
+            else:
+                reply = await loop.run_in_executor(
+                    self._worker, self.host.handle, event, _progress_sender(connection, loop, event.id))
+            try:
+                await connection.send(encode_reply(reply, binary=binary))
+            except ConnectionClosed:
+                return
+
+    def serve(self, address: str = "127.0.0.1", port: int = DEFAULT_PORT) -> Server:
+        """The websockets server (an async context manager); loopback only."""
+        if not is_loopback(address):
+            raise ValueError(f"the companion server listens on loopback only, not {address!r}")
+        return serve(
+            self.handler, address, port,
+            process_request=self.refusal,
+            compression=None,           # images do not compress; no inflate bombs either
+            max_size=self.limits.max_message,
+            open_timeout=self.limits.open_timeout,
+            logger=_ws_log,
+        )
+
+    def close(self) -> None:
+        # The host's SQLite connection belongs to the worker thread: close it there.
+        self._worker.submit(self.host.close).result()
+        self._worker.shutdown(wait=True)
+
+
+def _single(request: HttpRequest, name: str) -> str | None:
+    """A header that must appear once; a repeated one counts as absent."""
+    values = request.headers.get_all(name)
+    return values[0] if len(values) == 1 else None
+
+
+def _token(query: str) -> str | None:
+    values = parse_qs(query).get("token")
+    return values[0] if values and len(values) == 1 else None
+
+
+def _progress_sender(connection: ServerConnection, loop: asyncio.AbstractEventLoop, request_id: Any):
+    """A progress callback for the worker thread: queue the message on the loop
+    (sent before the reply, which is sent from the loop afterwards)."""
+    def progress(stage: str, fraction: float) -> None:
+        text = dumps(progress_message(request_id, stage, fraction))
+        asyncio.run_coroutine_threadsafe(_send_quietly(connection, text), loop)
+    return progress
+
+
+async def _send_quietly(connection: ServerConnection, text: str) -> None:
+    try:
+        await connection.send(text)
+    except ConnectionClosed:
+        pass

@@ -1,0 +1,257 @@
+"""The companion server on a real socket (127.0.0.1, port 0) with real websockets clients."""
+from __future__ import annotations
+
+import asyncio
+import io
+import json
+import logging
+import os
+import subprocess
+import sys
+from contextlib import asynccontextmanager
+
+import numpy as np
+import pytest
+from PIL import Image
+from websockets.asyncio.client import connect
+from websockets.exceptions import ConnectionClosed, InvalidStatus
+
+from omamori import pairing
+from omamori.paths import default_paths
+from omamori.protocol.handlers import Host
+from omamori.transports.websocket import BINARY_HEADER, CompanionServer, Limits
+
+CHROME_ID = "abcdefghijklmnopabcdefghijklmnop"
+CHROME_ORIGIN = f"chrome-extension://{CHROME_ID}"
+MOZ_ORIGIN = "moz-extension://0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0"
+
+
+@pytest.fixture
+def paths(tmp_path, monkeypatch):
+    monkeypatch.setenv("OMAMORI_HOME", str(tmp_path / "omamori"))
+    return default_paths()
+
+
+@pytest.fixture
+def token(paths):
+    return pairing.pair(pairing.pairing_file(paths.config))
+
+
+@asynccontextmanager
+async def running(paths, limits=Limits(max_message=256 * 1024, max_connections=2, idle_timeout=30)):
+    server = CompanionServer(Host(paths, transport="websocket"), pairing.load(pairing.pairing_file(paths.config)),
+                             chrome_extension_id=CHROME_ID, limits=limits)
+    listening = await server.serve("127.0.0.1", 0)
+    try:
+        async with listening:
+            yield listening.sockets[0].getsockname()[1]
+    finally:
+        server.close()
+
+
+def client(port, token, *, origin=CHROME_ORIGIN, host="127.0.0.1", path="/", **kwargs):
+    query = "" if token is None else f"?token={token}"
+    return connect(f"ws://{host}:{port}{path}{query}", origin=origin, host="127.0.0.1", port=port,
+                   open_timeout=5, **kwargs)
+
+
+async def ask(connection, request: dict) -> dict:
+    await connection.send(json.dumps(request))
+    while True:
+        message = json.loads(await asyncio.wait_for(connection.recv(), 30))
+        if message["type"] != "progress":
+            return message
+
+
+async def refused_status(port, token, **kwargs) -> int:
+    with pytest.raises(InvalidStatus) as refused:
+        async with client(port, token, **kwargs):
+            pass
+    return refused.value.response.status_code
+
+
+def test_paired_extension_gets_answers_from_chrome_and_firefox_origins(paths, token, caplog):
+    caplog.set_level(logging.DEBUG)
+
+    async def scenario():
+        async with running(paths) as port:
+            for origin in (CHROME_ORIGIN, MOZ_ORIGIN):
+                async with client(port, token, origin=origin) as ws:
+                    reply = await ask(ws, {"v": 1, "id": "a", "type": "settings.get"})
+                    assert reply["ok"] and reply["id"] == "a"
+                    assert reply["result"]["settings"]["extension"]["connection"] in ("native", "websocket")
+            assert await refused_status(port, token, origin="https://evil.example") == 403
+    asyncio.run(scenario())
+    server_records = [r for r in caplog.records if r.name.startswith("omamori")]
+    assert server_records and not any(token in r.getMessage() for r in caplog.records)
+
+
+@pytest.mark.parametrize("case, kwargs, status", [
+    ("foreign web page", {"origin": "https://evil.example"}, 403),
+    ("another extension", {"origin": "chrome-extension://pppppppppppppppppppppppppppppppp"}, 403),
+    ("no origin", {"origin": None}, 403),
+    ("rebinding host", {"host": "attacker.example"}, 421),
+    ("another path", {"path": "/etc/passwd"}, 404),
+])
+def test_foreign_requests_are_refused_before_the_handshake(paths, token, case, kwargs, status):
+    async def scenario():
+        async with running(paths) as port:
+            assert await refused_status(port, token, **kwargs) == status
+    asyncio.run(scenario())
+
+
+def test_missing_or_wrong_token_is_refused(paths, token):
+    async def scenario():
+        async with running(paths) as port:
+            assert await refused_status(port, None) == 401
+            assert await refused_status(port, "0" * 32) == 401
+            assert await refused_status(port, token[:-1]) == 401
+            assert await refused_status(port, f"{token}&token={token}") == 401  # ambiguous: refused
+    asyncio.run(scenario())
+
+
+def test_unpaired_server_refuses_everyone(paths):
+    async def scenario():
+        async with running(paths) as port:
+            assert await refused_status(port, "anything") == 401
+    asyncio.run(scenario())
+
+
+def test_oversized_message_closes_only_that_connection(paths, token):
+    async def scenario():
+        async with running(paths) as port:
+            async with client(port, token) as legit, client(port, token) as greedy:
+                await greedy.send("x" * (256 * 1024 + 1))
+                with pytest.raises(ConnectionClosed) as closed:
+                    await asyncio.wait_for(greedy.recv(), 5)
+                assert closed.value.rcvd.code == 1009
+                assert (await ask(legit, {"v": 1, "id": 1, "type": "settings.get"}))["ok"]
+    asyncio.run(scenario())
+
+
+def test_connection_flood_is_refused_while_a_legitimate_client_keeps_working(paths, token):
+    async def scenario():
+        async with running(paths) as port:
+            async with client(port, token) as legit:
+                statuses = await asyncio.gather(
+                    *[refused_status(port, None) for _ in range(30)],
+                    *[refused_status(port, token, origin="https://evil.example") for _ in range(10)],
+                )
+                assert set(statuses) == {401, 403}
+                async with client(port, token) as second:
+                    assert await refused_status(port, token) == 503     # max_connections=2
+                    assert (await ask(second, {"v": 1, "id": "s", "type": "settings.get"}))["ok"]
+                assert (await ask(legit, {"v": 1, "id": "l", "type": "settings.get"}))["ok"]
+                await asyncio.sleep(0.1)     # the server forgets the closed one
+                async with client(port, token) as third:
+                    assert (await ask(third, {"v": 1, "id": "t", "type": "settings.get"}))["ok"]
+    asyncio.run(scenario())
+
+
+def test_idle_connection_is_closed(paths, token):
+    async def scenario():
+        async with running(paths, Limits(idle_timeout=0.3)) as port:
+            async with client(port, token) as ws:
+                with pytest.raises(ConnectionClosed) as closed:
+                    await asyncio.wait_for(ws.recv(), 5)
+                assert closed.value.rcvd.code == 1000 and closed.value.rcvd.reason == "idle"
+    asyncio.run(scenario())
+
+
+def test_bad_messages_get_error_replies_and_the_connection_goes_on(paths, token):
+    async def scenario():
+        async with running(paths) as port:
+            async with client(port, token) as ws:
+                await ws.send("{not json")
+                assert json.loads(await ws.recv())["error"]["code"] == "bad_json"
+                await ws.send(b"\x00\x00\x10\x00{}")      # header length beyond the frame
+                assert json.loads(await ws.recv())["error"]["code"] == "bad_request"
+                assert (await ask(ws, {"v": 1, "id": "n", "type": "nope"}))["error"]["code"] == "unknown_type"
+                assert (await ask(ws, {"v": 1, "id": "ok", "type": "settings.get"}))["ok"]
+    asyncio.run(scenario())
+
+
+def _png(seed: int = 1, size: int = 320) -> bytes:
+    pixels = np.random.default_rng(seed).integers(0, 256, (size, size, 3), dtype=np.uint8)
+    out = io.BytesIO()
+    Image.fromarray(pixels).save(out, format="PNG")
+    return out.getvalue()
+
+
+def binary_frame(request: dict, data: bytes) -> bytes:
+    header = json.dumps(request).encode()
+    return len(header).to_bytes(BINARY_HEADER, "big") + header + data
+
+
+def split_binary(frame: bytes) -> tuple[dict, bytes]:
+    length = int.from_bytes(frame[:BINARY_HEADER], "big")
+    return json.loads(frame[BINARY_HEADER:BINARY_HEADER + length]), frame[BINARY_HEADER + length:]
+
+
+def test_binary_protect_carries_raw_image_bytes_both_ways(paths, token):
+    async def scenario():
+        async with running(paths, Limits(max_message=8 * 1024 * 1024)) as port:
+            async with client(port, token, max_size=None) as ws:
+                await ws.send(binary_frame({"v": 1, "id": "p", "type": "protect", "name": "art.png"}, _png()))
+                while True:
+                    message = await asyncio.wait_for(ws.recv(), 120)
+                    if isinstance(message, bytes):
+                        break
+                    assert json.loads(message)["type"] == "progress", message
+                header, image = split_binary(message)
+                assert header["ok"], header
+                assert "image" not in header["result"] and header["result"]["bytes"] == len(image)
+                assert Image.open(io.BytesIO(image)).size == (header["result"]["width"], header["result"]["height"])
+    asyncio.run(scenario())
+
+
+def _stdio_replies(requests: list[dict], env: dict) -> list[dict]:
+    """The native host's replies, run as a subprocess on real pipes (chunks joined)."""
+    frames = b""
+    for request in requests:
+        body = json.dumps(request).encode()
+        frames += len(body).to_bytes(4, sys.byteorder) + body
+    out = subprocess.run([sys.executable, "-m", "omamori.transports.stdio"], input=frames, capture_output=True,
+                         env=env, timeout=120, check=True).stdout
+    replies, chunks = [], []
+    while out:
+        length = int.from_bytes(out[:4], sys.byteorder)
+        message, out = json.loads(out[4:4 + length]), out[4 + length:]
+        if message["type"] == "chunk":
+            chunks.append(message["data"])
+            if len(chunks) == message["count"]:
+                replies.append(json.loads("".join(chunks)))
+                chunks = []
+        elif message["type"] != "progress":
+            replies.append(message)
+    return replies
+
+
+def test_server_answers_like_the_native_host(paths, token):
+    import base64
+
+    image = _png(seed=7)
+    requests = [
+        {"v": 1, "id": "h", "type": "hello"},
+        {"v": 1, "id": "g", "type": "settings.get"},
+        {"v": 1, "id": "v", "type": "verify", "image": base64.b64encode(image).decode()},
+        {"v": 1, "id": "x", "type": "history", "limit": 5},
+        {"v": 1, "id": "u", "type": "no.such.type"},
+        {"v": 1, "id": "b", "type": "history", "limit": "many"},
+    ]
+    native = _stdio_replies(requests, env={**os.environ, "OMAMORI_HOME": os.environ["OMAMORI_HOME"]})
+
+    async def scenario():
+        async with running(paths, Limits(max_message=8 * 1024 * 1024)) as port:
+            async with client(port, token) as ws:
+                replies = [await ask(ws, request) for request in requests]
+                # The same verify with the image as raw bytes in a binary frame.
+                await ws.send(binary_frame({"v": 1, "id": "v", "type": "verify"}, image))
+                replies.append(json.loads(await asyncio.wait_for(ws.recv(), 30)))
+                return replies
+
+    served = asyncio.run(scenario())
+    assert native[0]["result"].pop("transport") == "native"
+    assert served[0]["result"].pop("transport") == "websocket"
+    assert served[:len(requests)] == native
+    assert served[-1] == native[2]
