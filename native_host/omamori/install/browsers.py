@@ -43,7 +43,7 @@ class Browser:
     linux_profile: str              # the browser's own folder: it exists once the browser has run
     mac_profile: str
     mac_app: str                    # bundle name under /Applications or ~/Applications
-    windows_data: str               # the browser's folder under %LOCALAPPDATA% (Firefox: %APPDATA%)
+    windows_data: str               # the browser's folder under %LOCALAPPDATA% (Firefox: %APPDATA%), / separated
     executables: tuple[str, ...]    # names on PATH (Linux)
     extensions_page: str            # where the person loads an unpacked extension
     snap: str | None = None         # snap name; Chromium-family snaps cannot start native hosts
@@ -67,7 +67,7 @@ BROWSERS: tuple[Browser, ...] = (
         mac_hosts="Library/Application Support/Google/Chrome/NativeMessagingHosts",
         windows_key=r"Software\Google\Chrome\NativeMessagingHosts",
         linux_profile=".config/google-chrome", mac_profile="Library/Application Support/Google/Chrome",
-        mac_app="Google Chrome.app", windows_data=r"Google\Chrome\User Data",
+        mac_app="Google Chrome.app", windows_data="Google/Chrome/User Data",
         executables=("google-chrome", "google-chrome-stable"),
         extensions_page=_CHROMIUM_PAGE, flatpaks=("com.google.Chrome",),
     ),
@@ -77,7 +77,7 @@ BROWSERS: tuple[Browser, ...] = (
         mac_hosts="Library/Application Support/Chromium/NativeMessagingHosts",
         windows_key=r"Software\Chromium\NativeMessagingHosts",
         linux_profile=".config/chromium", mac_profile="Library/Application Support/Chromium",
-        mac_app="Chromium.app", windows_data=r"Chromium\User Data",
+        mac_app="Chromium.app", windows_data="Chromium/User Data",
         executables=("chromium", "chromium-browser"),
         extensions_page=_CHROMIUM_PAGE, snap="chromium", flatpaks=("org.chromium.Chromium",),
     ),
@@ -87,7 +87,7 @@ BROWSERS: tuple[Browser, ...] = (
         mac_hosts="Library/Application Support/Microsoft Edge/NativeMessagingHosts",
         windows_key=r"Software\Microsoft\Edge\NativeMessagingHosts",
         linux_profile=".config/microsoft-edge", mac_profile="Library/Application Support/Microsoft Edge",
-        mac_app="Microsoft Edge.app", windows_data=r"Microsoft\Edge\User Data",
+        mac_app="Microsoft Edge.app", windows_data="Microsoft/Edge/User Data",
         executables=("microsoft-edge", "microsoft-edge-stable"),
         extensions_page="edge://extensions", flatpaks=("com.microsoft.Edge",),
     ),
@@ -98,7 +98,7 @@ BROWSERS: tuple[Browser, ...] = (
         windows_key=r"Software\Google\Chrome\NativeMessagingHosts",
         linux_profile=".config/BraveSoftware/Brave-Browser",
         mac_profile="Library/Application Support/BraveSoftware/Brave-Browser",
-        mac_app="Brave Browser.app", windows_data=r"BraveSoftware\Brave-Browser\User Data",
+        mac_app="Brave Browser.app", windows_data="BraveSoftware/Brave-Browser/User Data",
         executables=("brave-browser", "brave"),
         extensions_page="brave://extensions", snap="brave", flatpaks=("com.brave.Browser",),
     ),
@@ -108,7 +108,7 @@ BROWSERS: tuple[Browser, ...] = (
         mac_hosts="Library/Application Support/Vivaldi/NativeMessagingHosts",
         windows_key=r"Software\Google\Chrome\NativeMessagingHosts",
         linux_profile=".config/vivaldi", mac_profile="Library/Application Support/Vivaldi",
-        mac_app="Vivaldi.app", windows_data=r"Vivaldi\User Data",
+        mac_app="Vivaldi.app", windows_data="Vivaldi/User Data",
         executables=("vivaldi", "vivaldi-stable"),
         extensions_page="vivaldi://extensions", flatpaks=("com.vivaldi.Vivaldi",),
     ),
@@ -118,7 +118,7 @@ BROWSERS: tuple[Browser, ...] = (
         mac_hosts="Library/Application Support/Mozilla/NativeMessagingHosts",
         windows_key=r"Software\Mozilla\NativeMessagingHosts",
         linux_profile=".mozilla/firefox", mac_profile="Library/Application Support/Firefox",
-        mac_app="Firefox.app", windows_data=r"Mozilla\Firefox",
+        mac_app="Firefox.app", windows_data="Mozilla/Firefox",
         executables=("firefox", "firefox-esr"),
         extensions_page="about:debugging#/runtime/this-firefox",
         snap="firefox", flatpaks=("org.mozilla.firefox",),

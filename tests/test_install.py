@@ -1,0 +1,325 @@
+"""``omamori install`` against temporary home folders (Linux, macOS layouts) and an
+in-memory registry (Windows): what is written where, idempotency, dry run, and
+an uninstall that leaves the machine exactly as it was."""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import stat
+from pathlib import Path
+
+import pytest
+
+from omamori.commands import install as install_command
+from omamori.install.browsers import BROWSERS, Machine
+from omamori.install.registration import receipt_path
+from omamori.paths import default_paths
+
+CHROME_ID = "abcdefghijklmnopabcdefghijklmnop"
+GECKO_ID = "omamori@omamori.jp"
+
+
+class MemoryRegistry:
+    """HKCU as a dict: key path (case-insensitive, like Windows) -> default value or None."""
+
+    def __init__(self, existing: dict[str, str | None] | None = None) -> None:
+        self.keys: dict[str, str | None] = {}
+        for key, value in (existing or {}).items():
+            self.set(key, value)
+
+    @staticmethod
+    def _norm(key: str) -> str:
+        return key.lower()
+
+    def exists(self, key: str) -> bool:
+        return self._norm(key) in self.keys
+
+    def get(self, key: str) -> str | None:
+        return self.keys.get(self._norm(key))
+
+    def set(self, key: str, value: str | None) -> None:
+        parts = key.split("\\")
+        for depth in range(1, len(parts)):
+            self.keys.setdefault(self._norm("\\".join(parts[:depth])), None)
+        self.keys[self._norm(key)] = value
+
+    def delete(self, key: str) -> None:
+        assert not self.children(key), f"{key} has subkeys"
+        del self.keys[self._norm(key)]
+
+    def children(self, key: str) -> list[str]:
+        prefix = self._norm(key) + "\\"
+        return [k[len(prefix):] for k in self.keys if k.startswith(prefix) and "\\" not in k[len(prefix):]]
+
+    def has_values(self, key: str) -> bool:
+        return self.keys.get(self._norm(key)) is not None
+
+
+def snapshot(root: Path) -> dict[str, object]:
+    """Every file, folder and link under ``root`` with its content and mode."""
+    seen: dict[str, object] = {}
+    for path in sorted(root.rglob("*")):
+        rel = str(path.relative_to(root))
+        if path.is_symlink():
+            seen[rel] = ("link", os.readlink(path))
+        elif path.is_dir():
+            seen[rel] = ("dir", stat.S_IMODE(path.stat().st_mode))
+        else:
+            seen[rel] = ("file", path.read_bytes(), stat.S_IMODE(path.stat().st_mode))
+    return seen
+
+
+@pytest.fixture
+def world(tmp_path, monkeypatch):
+    """A temporary machine: home, system root, omamori's folder, an extension folder."""
+    monkeypatch.setenv("OMAMORI_HOME", str(tmp_path / "omamori"))
+    for name in ("LC_ALL", "LC_MESSAGES", "LANG"):
+        monkeypatch.delenv(name, raising=False)
+    extension = tmp_path / "extension"
+    extension.mkdir()
+    (extension / "ids.json").write_text(json.dumps(
+        {"chrome_extension_id": CHROME_ID, "gecko_id": GECKO_ID, "native_host_name": "jp.omamori.host"}))
+    (tmp_path / "home").mkdir()
+    (tmp_path / "root").mkdir()
+    return tmp_path
+
+
+def linux(world: Path) -> Machine:
+    return Machine(os="linux", home=world / "home", env={"PATH": str(world / "bin")}, root=world / "root")
+
+
+def darwin(world: Path) -> Machine:
+    return Machine(os="darwin", home=world / "home", env={}, root=world / "root")
+
+
+def windows(world: Path) -> Machine:
+    return Machine(os="windows", home=world / "home", root=world / "root",
+                   env={"LOCALAPPDATA": str(world / "home" / "Local"), "APPDATA": str(world / "home" / "Roaming")})
+
+
+def run(world: Path, machine: Machine, *argv: str, registry=None, env=None) -> int:
+    parser = argparse.ArgumentParser()
+    install_command.register(parser.add_subparsers())
+    args = parser.parse_args(["install", "--extension", str(world / "extension"), *argv])
+    return install_command.run_on(args, machine=machine, registry=registry, env=env or os.environ)
+
+
+def test_linux_registers_each_found_browser_with_its_own_manifest(world, capsys):
+    home = world / "home"
+    (home / ".config/google-chrome").mkdir(parents=True)
+    (home / ".mozilla/firefox").mkdir(parents=True)
+    bin_dir = world / "bin"
+    bin_dir.mkdir()
+    (bin_dir / "brave-browser").write_text("#!/bin/sh\n")
+    (bin_dir / "brave-browser").chmod(0o755)
+
+    assert run(world, linux(world)) == 0
+
+    chrome = json.loads((home / ".config/google-chrome/NativeMessagingHosts/jp.omamori.host.json").read_text())
+    brave = json.loads((home / ".config/BraveSoftware/Brave-Browser/NativeMessagingHosts/jp.omamori.host.json").read_text())
+    firefox = json.loads((home / ".mozilla/native-messaging-hosts/jp.omamori.host.json").read_text())
+    assert chrome == brave
+    assert chrome["allowed_origins"] == [f"chrome-extension://{CHROME_ID}/"] and "allowed_extensions" not in chrome
+    assert firefox["allowed_extensions"] == [GECKO_ID] and "allowed_origins" not in firefox
+    for body in (chrome, firefox):
+        assert body["name"] == "jp.omamori.host" and body["type"] == "stdio"
+    launcher = Path(chrome["path"])
+    assert launcher.is_absolute() and launcher == Path(firefox["path"])
+    assert os.access(launcher, os.X_OK)
+    script = launcher.read_text()
+    assert script.startswith("#!/bin/sh\n") and "-m omamori.transports.stdio \"$@\"" in script
+    assert f"OMAMORI_HOME={world / 'omamori'}" in script
+    assert not (home / ".config/chromium").exists()     # not installed: not touched
+    out = capsys.readouterr().out
+    assert "chrome://extensions" in out and "about:debugging" in out and "omamori doctor" in out
+    assert str(world / "extension") in out
+
+
+def test_second_run_changes_nothing(world, capsys):
+    (world / "home/.mozilla/firefox").mkdir(parents=True)
+    assert run(world, linux(world)) == 0
+    before = snapshot(world)
+    capsys.readouterr()
+    assert run(world, linux(world)) == 0
+    assert snapshot(world) == before
+    out = capsys.readouterr().out
+    assert "created" not in out and "updated" not in out and "already right" in out
+
+
+def test_dry_run_writes_nothing(world, capsys):
+    (world / "home/.config/chromium").mkdir(parents=True)
+    before = snapshot(world)
+    assert run(world, linux(world), "--dry-run") == 0
+    assert snapshot(world) == before
+    out = capsys.readouterr().out
+    assert "Dry run" in out and "jp.omamori.host.json" in out
+
+
+def test_uninstall_leaves_exactly_what_was_there(world, capsys):
+    home = world / "home"
+    (home / ".config/google-chrome/NativeMessagingHosts").mkdir(parents=True)
+    other_host = home / ".config/google-chrome/NativeMessagingHosts/org.other.host.json"
+    other_host.write_text("{}")
+    (home / ".mozilla/firefox").mkdir(parents=True)
+    before = snapshot(world)
+    assert run(world, linux(world)) == 0
+    assert snapshot(world) != before
+
+    assert run(world, linux(world), "--uninstall", "--dry-run") == 0
+    assert (home / ".mozilla/native-messaging-hosts/jp.omamori.host.json").exists()
+    assert run(world, linux(world), "--uninstall") == 0
+    assert snapshot(world) == before
+    assert run(world, linux(world), "--uninstall") == 0
+    assert "Nothing to remove" in capsys.readouterr().out
+
+
+def test_uninstall_one_browser_keeps_the_others_and_the_launcher(world):
+    home = world / "home"
+    (home / ".config/chromium").mkdir(parents=True)
+    (home / ".mozilla/firefox").mkdir(parents=True)
+    before = snapshot(world)
+    assert run(world, linux(world)) == 0
+    launcher = world / "omamori/data/bin/omamori-host"
+
+    assert run(world, linux(world), "--uninstall", "--browser", "firefox") == 0
+    assert not (home / ".mozilla/native-messaging-hosts").exists()
+    assert (home / ".config/chromium/NativeMessagingHosts/jp.omamori.host.json").exists() and launcher.exists()
+
+    assert run(world, linux(world), "--uninstall", "--browser", "chromium") == 0
+    assert snapshot(world) == before
+
+
+def test_uninstall_keeps_a_file_changed_since(world, capsys):
+    home = world / "home"
+    (home / ".mozilla/firefox").mkdir(parents=True)
+    assert run(world, linux(world)) == 0
+    manifest = home / ".mozilla/native-messaging-hosts/jp.omamori.host.json"
+    manifest.write_text('{"edited": "by hand"}')
+    assert run(world, linux(world), "--uninstall") == 0
+    assert manifest.read_text() == '{"edited": "by hand"}'
+    assert "left in place" in capsys.readouterr().out
+    assert not receipt_path(default_paths()).exists()
+
+
+def test_named_browser_is_registered_even_if_not_found(world):
+    assert run(world, linux(world), "--browser", "vivaldi") == 0
+    assert (world / "home/.config/vivaldi/NativeMessagingHosts/jp.omamori.host.json").exists()
+    assert not (world / "home/.mozilla").exists()
+
+
+def test_user_data_dir_registers_only_that_profile(world):
+    (world / "home/.mozilla/firefox").mkdir(parents=True)
+    profile = world / "profile"
+    assert run(world, linux(world), "--user-data-dir", str(profile)) == 0
+    body = json.loads((profile / "NativeMessagingHosts/jp.omamori.host.json").read_text())
+    assert body["allowed_origins"] == [f"chrome-extension://{CHROME_ID}/"]
+    assert not (world / "home/.mozilla/native-messaging-hosts").exists()
+    assert run(world, linux(world), "--uninstall", "--user-data-dir", str(profile)) == 0
+    assert not (profile / "NativeMessagingHosts").exists() and not (world / "omamori/data/bin").exists()
+
+
+def test_snap_chromium_and_flatpak_firefox_point_to_the_server(world, capsys):
+    home = world / "home"
+    (home / "snap/chromium").mkdir(parents=True)
+    (home / ".var/app/org.mozilla.firefox").mkdir(parents=True)
+    assert run(world, linux(world)) == 1     # nothing that can start a native host
+    captured = capsys.readouterr()
+    assert captured.out.count("omamori serve") == 2
+    assert "Snap" in captured.out and "Flatpak" in captured.out
+    assert not (home / ".config/chromium").exists() and not (home / ".mozilla").exists()
+
+
+def test_snap_firefox_is_registered_with_a_permission_note(world, capsys):
+    (world / "home/snap/firefox").mkdir(parents=True)
+    assert run(world, linux(world)) == 0
+    assert (world / "home/.mozilla/native-messaging-hosts/jp.omamori.host.json").exists()
+    assert "asks whether it may start omamori" in capsys.readouterr().out
+
+
+def test_ubuntu_chromium_browser_stub_counts_as_snap(world):
+    bin_dir = world / "bin"
+    bin_dir.mkdir()
+    stub = bin_dir / "chromium-browser"
+    stub.write_text("#!/bin/sh\nexec /snap/bin/chromium \"$@\"\n")
+    stub.chmod(0o755)
+    assert run(world, linux(world)) == 1
+
+
+def test_macos_layout(world):
+    home = world / "home"
+    (home / "Library/Application Support/Google/Chrome").mkdir(parents=True)
+    (world / "root/Applications/Firefox.app").mkdir(parents=True)
+    (world / "root/Applications/Microsoft Edge.app").mkdir(parents=True)
+    before = snapshot(world)
+    assert run(world, darwin(world)) == 0
+    support = home / "Library/Application Support"
+    assert json.loads((support / "Google/Chrome/NativeMessagingHosts/jp.omamori.host.json").read_text())["allowed_origins"]
+    assert json.loads((support / "Microsoft Edge/NativeMessagingHosts/jp.omamori.host.json").read_text())["allowed_origins"]
+    assert json.loads((support / "Mozilla/NativeMessagingHosts/jp.omamori.host.json").read_text())["allowed_extensions"]
+    assert run(world, darwin(world), "--uninstall") == 0
+    assert snapshot(world) == before
+
+
+def test_windows_writes_hkcu_keys_pointing_at_manifests(world, capsys):
+    local = world / "home/Local"
+    (local / "Google/Chrome/User Data").mkdir(parents=True)
+    (local / "BraveSoftware/Brave-Browser/User Data").mkdir(parents=True)
+    (local / "Microsoft/Edge/User Data").mkdir(parents=True)
+    (world / "home/Roaming/Mozilla/Firefox").mkdir(parents=True)
+    registry = MemoryRegistry({r"Software\Google\Chrome": None, r"Software\Microsoft\Edge\Other": "x"})
+    registry_before = dict(registry.keys)
+    files_before = snapshot(world)
+
+    assert run(world, windows(world), registry=registry) == 0
+
+    chrome_key = r"Software\Google\Chrome\NativeMessagingHosts\jp.omamori.host"
+    chromium_manifest = Path(registry.get(chrome_key))
+    assert chromium_manifest == Path(registry.get(r"Software\Microsoft\Edge\NativeMessagingHosts\jp.omamori.host"))
+    assert json.loads(chromium_manifest.read_text())["allowed_origins"] == [f"chrome-extension://{CHROME_ID}/"]
+    firefox_manifest = Path(registry.get(r"Software\Mozilla\NativeMessagingHosts\jp.omamori.host"))
+    firefox = json.loads(firefox_manifest.read_text())
+    assert firefox["allowed_extensions"] == [GECKO_ID] and "allowed_origins" not in firefox
+    launcher = Path(firefox["path"])
+    assert launcher.name == "omamori-host.bat"
+    assert "-m omamori.transports.stdio %*" in launcher.read_text()
+
+    registry_installed = dict(registry.keys)
+    files_installed = snapshot(world)
+    assert run(world, windows(world), registry=registry) == 0
+    assert registry.keys == registry_installed and snapshot(world) == files_installed
+
+    # Brave shares Chrome's key: removing Brave alone keeps it for Chrome.
+    assert run(world, windows(world), "--uninstall", "--browser", "brave", registry=registry) == 0
+    assert registry.get(chrome_key) == str(chromium_manifest)
+
+    capsys.readouterr()
+    assert run(world, windows(world), "--uninstall", registry=registry) == 0
+    assert registry.keys == registry_before
+    assert snapshot(world) == files_before
+    assert r"HKCU\Software\Mozilla" in capsys.readouterr().out      # the key omamori created went too
+
+
+def test_japanese_locale_speaks_japanese(world, capsys):
+    (world / "home/.mozilla/firefox").mkdir(parents=True)
+    assert run(world, linux(world), env={"LANG": "ja_JP.UTF-8"}) == 0
+    out = capsys.readouterr().out
+    assert "次にすること" in out and "一時的なアドオンを読み込む" in out
+
+
+def test_unknown_browser_and_missing_ids_are_explained(world, capsys):
+    assert run(world, linux(world), "--browser", "netscape") == 2
+    assert "chrome, chromium, edge, brave, vivaldi, firefox" in capsys.readouterr().err
+    (world / "extension/ids.json").unlink()
+    assert run(world, linux(world), "--browser", "chrome") == 2
+    assert "--extension" in capsys.readouterr().err
+    assert not (world / "omamori").exists()
+
+
+def test_every_browser_has_both_os_folders_and_a_registry_key():
+    names = [b.name for b in BROWSERS]
+    assert names == ["chrome", "chromium", "edge", "brave", "vivaldi", "firefox"]
+    for browser in BROWSERS:
+        assert browser.linux_hosts.endswith(("NativeMessagingHosts", "native-messaging-hosts"))
+        assert browser.mac_hosts.endswith("NativeMessagingHosts")
+        assert browser.windows_key.endswith("NativeMessagingHosts")
