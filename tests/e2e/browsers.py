@@ -1,0 +1,330 @@
+"""Real browsers with the real extension loaded, x.com answered by FakeX: Chromium through Playwright, firefox-esr
+through WebDriver BiDi.
+
+Both give tabs with one small interface (`Tab`), so a test written once runs in either browser.
+"""
+from __future__ import annotations
+
+import base64
+import json
+import mimetypes
+import os
+import shutil
+import socket
+import subprocess
+import time
+from pathlib import Path
+from typing import Protocol
+
+import pytest
+
+from bidi import BiDi, BiDiError
+from fakex import HOSTS, FakeX, Request
+
+CHROMIUM = "/usr/bin/chromium"
+FIREFOX = "firefox-esr"
+SETUP_HINT = "install it with: sudo bash tests/e2e/setup_browsers.sh"
+
+# Chromium's flags for a machine without network: no first-run UI, no background fetches or component updates.
+CHROMIUM_ARGS = ["--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+
+# A drop as the page sees it from a person: a DragEvent whose DataTransfer holds File objects. For Firefox, where
+# WebDriver cannot drag files from outside the page (Chromium's tabs use a trusted drag through CDP instead).
+DROP_FILES_JS = """(files) => {
+  const transfer = new DataTransfer();
+  for (const file of JSON.parse(files)) {
+    const bytes = Uint8Array.from(atob(file.data), (c) => c.charCodeAt(0));
+    transfer.items.add(new File([bytes], file.name, {type: file.type, lastModified: Date.now()}));
+  }
+  const editor = document.querySelector('[data-testid="tweetTextarea_0"]');
+  for (const type of ["dragenter", "dragover", "drop"]) {
+    editor.dispatchEvent(new DragEvent(type, {dataTransfer: transfer, bubbles: true, cancelable: true, composed: true}));
+  }
+}"""
+# Puts an image on the clipboard from the page, as copying it in another program would.
+CLIPBOARD_WRITE_JS = """async ([data, type]) => {
+  const bytes = Uint8Array.from(atob(data), (c) => c.charCodeAt(0));
+  await navigator.clipboard.write([new ClipboardItem({[type]: new Blob([bytes], {type})})]);
+}"""
+MEDIA_BUTTON = '[data-testid="toolBar"] [role="button"]:has(input[data-testid="fileInput"])'
+
+
+def require_executable(name: str) -> str:
+    """The browser's path; a missing browser fails the test (CI installs them), it never skips."""
+    found = shutil.which(name)
+    if found is None:
+        pytest.fail(f"{name} is not installed: the e2e tests need it; {SETUP_HINT}", pytrace=False)
+    return found
+
+
+def files_payload(paths: list[Path]) -> list[dict]:
+    return [{"name": path.name, "type": mimetypes.guess_type(path.name)[0] or "application/octet-stream",
+             "data": base64.b64encode(path.read_bytes()).decode()} for path in paths]
+
+
+class Tab(Protocol):
+    def goto(self, url: str) -> None: ...
+    def evaluate(self, expression: str): ...
+    def wait_for(self, expression: str, *, timeout: float = 30.0): ...
+    def click(self, selector: str) -> None: ...
+    def choose_files(self, paths: list[Path]) -> None: ...
+    def drop_files(self, paths: list[Path]) -> None: ...
+    def pump(self) -> None: ...
+    def screenshot(self, path: Path) -> None: ...
+
+
+# ---------------------------------------------------------------- Chromium
+
+
+def route_fake_x(context, fake_x: FakeX) -> None:
+    def answer(route) -> None:
+        request = route.request
+        response = fake_x.handle(Request(request.method, request.url, request.all_headers(),
+                                         request.post_data_buffer or b""))
+        route.fulfill(status=response.status, headers=response.headers, body=response.body)
+
+    for host in HOSTS:
+        context.route(f"https://{host}/**", answer)
+
+
+class ChromiumTab:
+    def __init__(self, page) -> None:
+        self.page = page
+        self.console: list[str] = []
+        self.errors: list[str] = []
+        page.on("console", lambda message: self.console.append(f"{message.type}: {message.text}"))
+        page.on("pageerror", lambda error: self.errors.append(str(error)))
+
+    def goto(self, url: str) -> None:
+        self.page.goto(url)
+
+    def evaluate(self, expression: str):
+        return self.page.evaluate(expression)
+
+    def wait_for(self, expression: str, *, timeout: float = 30.0):
+        return self.page.wait_for_function(expression, timeout=timeout * 1000).json_value()
+
+    def click(self, selector: str) -> None:
+        self.page.click(selector)
+
+    def choose_files(self, paths: list[Path]) -> None:
+        """As a person does: click X's media button, pick the files in the chooser X opens."""
+        with self.page.expect_file_chooser() as chooser:
+            self.page.click(MEDIA_BUTTON)
+        chooser.value.set_files([str(path) for path in paths])
+
+    def drop_files(self, paths: list[Path]) -> None:
+        """A trusted drag and drop of real files onto the editor, through Chromium's input pipeline."""
+        box = self.page.locator('[data-testid="tweetTextarea_0"]').bounding_box()
+        x, y = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
+        session = self.page.context.new_cdp_session(self.page)
+        data = {"items": [], "files": [str(path) for path in paths], "dragOperationsMask": 1}
+        for kind in ("dragEnter", "dragOver", "drop"):
+            session.send("Input.dispatchDragEvent", {"type": kind, "x": x, "y": y, "data": data})
+        session.detach()
+
+    def paste_image(self, path: Path) -> None:
+        """A trusted Ctrl+V into the editor with a PNG image on the clipboard: Chromium hands the page a File
+        ("image.png", re-encoded by the clipboard), as when a person pastes a copied picture. Headless Firefox's
+        clipboard keeps no images, so paste is Chromium-only."""
+        self.page.context.grant_permissions(["clipboard-read", "clipboard-write"], origin="https://x.com")
+        self.page.click('[data-testid="tweetTextarea_0"]')
+        self.page.evaluate(CLIPBOARD_WRITE_JS, [base64.b64encode(path.read_bytes()).decode(), "image/png"])
+        self.page.keyboard.press("Control+V")
+
+    def pump(self) -> None:
+        self.page.wait_for_timeout(50)
+
+    def screenshot(self, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self.page.screenshot(path=str(path), full_page=True)
+
+
+class Chromium:
+    """Chromium with the unpacked extension, a fresh user-data-dir, and x.com answered by `fake_x`."""
+
+    def __init__(self, playwright, *, user_data_dir: Path, extension: Path, fake_x: FakeX, env: dict[str, str]) -> None:
+        executable = require_executable(CHROMIUM)
+        args = [f"--disable-extensions-except={extension}", f"--load-extension={extension}", *CHROMIUM_ARGS]
+        if os.geteuid() == 0:
+            args.append("--no-sandbox")  # Chromium refuses to start as root with its sandbox
+        # Playwright adds --disable-extensions by default; the service worker only starts without it.
+        self.context = playwright.chromium.launch_persistent_context(
+            str(user_data_dir), headless=True, executable_path=executable, args=args,
+            ignore_default_args=["--disable-extensions"], env=env)
+        self.fake_x = fake_x
+        route_fake_x(self.context, fake_x)
+        worker = self.context.service_workers[0] if self.context.service_workers else \
+            self.context.wait_for_event("serviceworker", timeout=15000)
+        self.worker = worker
+        self.extension_id = worker.url.split("/")[2]
+        self.tabs: list[ChromiumTab] = []
+
+    def new_tab(self, url: str | None = None) -> ChromiumTab:
+        tab = ChromiumTab(self.context.new_page())
+        self.tabs.append(tab)
+        if url:
+            tab.goto(url)
+        return tab
+
+    def extension_url(self, path: str) -> str:
+        return f"chrome-extension://{self.extension_id}/{path}"
+
+    def close(self) -> None:
+        self.context.close()
+
+
+# ---------------------------------------------------------------- Firefox
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+class FirefoxTab:
+    def __init__(self, firefox: "Firefox", context: str) -> None:
+        self.firefox = firefox
+        self.context = context
+
+    def goto(self, url: str) -> None:
+        self.firefox.bidi.command("browsingContext.navigate", {"context": self.context, "url": url, "wait": "complete"})
+
+
+    def evaluate(self, expression: str):
+        # Results come back as JSON text, so both browsers return plain values. BiDi compiles the expression itself:
+        # x.com's CSP forbids eval in the page.
+        answer = self.firefox.bidi.command("script.evaluate", {
+            "expression": f"(async () => JSON.stringify(await ({expression})))()", "awaitPromise": True,
+            "target": {"context": self.context}, "resultOwnership": "none"})
+        if answer["type"] == "exception":
+            raise RuntimeError(f"page script failed: {answer['exceptionDetails']['text']}")
+        value = answer["result"].get("value")
+        return None if value is None else json.loads(value)
+
+    def wait_for(self, expression: str, *, timeout: float = 30.0):
+        deadline = time.monotonic() + timeout
+        while True:
+            value = self.evaluate(f"(() => {{ try {{ return ({expression}); }} catch {{ return null; }} }})()")
+            if value:
+                return value
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"Firefox: {expression!r} still falsy after {timeout:.0f} s")
+            time.sleep(0.1)
+
+    def click(self, selector: str) -> None:
+        self.evaluate(f"document.querySelector({json.dumps(selector)}).click()")
+
+    def choose_files(self, paths: list[Path]) -> None:
+        """WebDriver BiDi's input.setFiles on X's file input: Firefox fires input and change as a chooser does."""
+        node = self.firefox.bidi.command("script.evaluate", {
+            "expression": 'document.querySelector(\'input[data-testid="fileInput"]\')',
+            "target": {"context": self.context}, "awaitPromise": False, "resultOwnership": "root"})["result"]
+        self.firefox.bidi.command("input.setFiles", {
+            "context": self.context, "element": {"sharedId": node["sharedId"]}, "files": [str(p) for p in paths]})
+
+    def drop_files(self, paths: list[Path]) -> None:
+        self.firefox.bidi.command("script.callFunction", {
+            "functionDeclaration": DROP_FILES_JS, "awaitPromise": True, "target": {"context": self.context},
+            "arguments": [{"type": "string", "value": json.dumps(files_payload(paths))}], "resultOwnership": "none"})
+
+    def pump(self) -> None:
+        time.sleep(0.05)
+
+    def screenshot(self, path: Path) -> None:
+        data = self.firefox.bidi.command("browsingContext.captureScreenshot", {"context": self.context, "origin": "document"})
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(base64.b64decode(data["data"]))
+
+
+class Firefox:
+    """firefox-esr, headless, driven over WebDriver BiDi; HOME is `home`, so native messaging finds the host manifest
+    in `home`/.mozilla/native-messaging-hosts and nothing of the real user's is touched."""
+
+    def __init__(self, *, home: Path, extension: Path, gecko_id: str, fake_x: FakeX, env: dict[str, str]) -> None:
+        executable = require_executable(FIREFOX)
+        profile = home / "profile"
+        profile.mkdir(parents=True, exist_ok=True)
+        # A fixed internal UUID gives the extension's pages a known moz-extension:// address.
+        self.extension_uuid = "0d3c1f52-6f3e-4b4c-9a55-6f6d616d6f72"
+        prefs = {
+            "extensions.webextensions.uuids": json.dumps({gecko_id: self.extension_uuid}),
+            "browser.shell.checkDefaultBrowser": False,
+            "datareporting.policy.dataSubmissionEnabled": False,
+            "app.update.auto": False,
+        }
+        (profile / "user.js").write_text("".join(f"user_pref({json.dumps(k)}, {json.dumps(v)});\n" for k, v in prefs.items()))
+        port = free_port()
+        self.log = (home / "firefox.log").open("wb")
+        self.process = subprocess.Popen(
+            [executable, "--headless", "--no-remote", "--profile", str(profile), "--remote-debugging-port", str(port)],
+            env={**env, "HOME": str(home)}, stdout=self.log, stderr=subprocess.STDOUT)
+        self.fake_x = fake_x
+        self.bidi = self._connect(port)
+        self.bidi.command("session.new", {"capabilities": {}})
+        self.bidi.on("network.beforeRequestSent", self._answer)
+        self.bidi.command("session.subscribe", {"events": ["network.beforeRequestSent"]})
+        self.bidi.command("network.addDataCollector", {"dataTypes": ["request"], "maxEncodedDataSize": 64 * 1024 * 1024})
+        self.bidi.command("network.addIntercept", {
+            "phases": ["beforeRequestSent"], "urlPatterns": [{"type": "pattern", "hostname": host} for host in HOSTS]})
+        self.extension_id = self.bidi.command("webExtension.install", {
+            "extensionData": {"type": "path", "path": str(extension)}})["extension"]
+        self.tabs: list[FirefoxTab] = []
+
+    def _connect(self, port: int) -> BiDi:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                return BiDi(f"ws://127.0.0.1:{port}/session")
+            except OSError:
+                if self.process.poll() is not None or time.monotonic() > deadline:
+                    raise RuntimeError(f"firefox-esr did not open WebDriver BiDi on port {port} "
+                                       f"(exit code {self.process.poll()}); see {self.log.name}")
+                time.sleep(0.1)
+
+    def _answer(self, event: dict) -> None:
+        if not event.get("isBlocked"):
+            return
+        request = event["request"]
+        body = b""
+        if request.get("bodySize"):
+            try:
+                data = self.bidi.command("network.getData", {"dataType": "request", "request": request["request"]})["bytes"]
+                body = base64.b64decode(data["value"]) if data["type"] == "base64" else data["value"].encode()
+            except BiDiError as error:
+                if error.error != "no such network data":  # a body-less request
+                    raise
+        headers = {h["name"].lower(): h["value"].get("value", "") for h in request.get("headers", [])}
+        response = self.fake_x.handle(Request(request["method"], request["url"], headers, body))
+        self.bidi.command("network.provideResponse", {
+            "request": request["request"], "statusCode": response.status,
+            "headers": [{"name": name, "value": {"type": "string", "value": value}} for name, value in response.headers.items()],
+            "body": {"type": "base64", "value": base64.b64encode(response.body).decode()}})
+
+    def new_tab(self, url: str | None = None) -> FirefoxTab:
+        context = self.bidi.command("browsingContext.create", {"type": "tab"})["context"]
+        tab = FirefoxTab(self, context)
+        self.tabs.append(tab)
+        if url:
+            tab.goto(url)
+        return tab
+
+    def extension_url(self, path: str) -> str:
+        return f"moz-extension://{self.extension_uuid}/{path}"
+
+    def close(self) -> None:
+        try:
+            self.bidi.command("browser.close", timeout=10)
+        except (BiDiError, ConnectionError, TimeoutError):
+            pass  # already going away
+        self.bidi.close()
+        try:
+            self.process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+        self.log.close()
+        if self.bidi.handler_errors:
+            raise AssertionError(f"Firefox request routing failed: {self.bidi.handler_errors!r}")
+

@@ -1,0 +1,216 @@
+"""A faithful stand-in for x.com, upload.x.com and X's script host, answered inside the browser's request routing.
+
+Browser-neutral: `FakeX.handle` takes a request and returns a response; tests/e2e/browsers.py plugs it into
+Playwright's `context.route` (Chromium) and WebDriver BiDi's network interception (Firefox). What each page is
+modelled on is in fixtures/README.md.
+"""
+from __future__ import annotations
+
+import email.parser
+import email.policy
+import itertools
+import json
+import secrets
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import parse_qsl, urlsplit
+
+FIXTURES = Path(__file__).parent / "fixtures"
+HOSTS = ("x.com", "upload.x.com", "abs.twimg.com")
+APP_SCRIPT = "/responsive-web/client-web/main.omamori-fixture.js"
+APP_STYLE = "/responsive-web/client-web/main.omamori-fixture.css"
+CT0 = "0f3c5e8d2b1a4c6e9f7d8b0a1c2e3f4a"  # X's CSRF cookie; the page echoes it in x-csrf-token
+
+# X's Content-Security-Policy, trimmed to the directives that matter to an extension working in the page.
+CSP = (
+    "connect-src 'self' blob: https://api.x.com https://upload.x.com https://x.com https://*.twimg.com; "
+    "default-src 'self'; font-src 'self' https://*.twimg.com; img-src 'self' blob: data: https://*.twimg.com; "
+    "media-src 'self' blob: https://*.twimg.com; object-src 'none'; "
+    "script-src 'self' 'unsafe-inline' https://*.twimg.com 'nonce-{nonce}'; "
+    "style-src 'self' 'unsafe-inline' https://*.twimg.com; worker-src 'self' blob:; manifest-src 'self'"
+)
+CORS_HEADERS = {
+    "access-control-allow-origin": "https://x.com",
+    "access-control-allow-credentials": "true",
+    "access-control-allow-methods": "GET, POST, OPTIONS",
+    "access-control-allow-headers": "authorization, content-type, x-csrf-token, x-twitter-auth-type, "
+                                    "x-twitter-active-user, x-twitter-client-language",
+    "access-control-max-age": "600",
+}
+
+
+@dataclass(frozen=True)
+class Request:
+    method: str
+    url: str
+    headers: dict[str, str]  # lower-case names
+    body: bytes = b""
+
+
+@dataclass(frozen=True)
+class Response:
+    status: int
+    headers: dict[str, str]
+    body: bytes = b""
+
+
+def _json(status: int, value: object, **headers: str) -> Response:
+    return Response(status, {"content-type": "application/json;charset=utf-8", **headers}, json.dumps(value).encode())
+
+
+@dataclass
+class Upload:
+    """One media upload as upload.x.com sees it: INIT's declaration, the APPENDed segments, FINALIZE."""
+    media_id: str
+    media_type: str
+    media_category: str
+    total_bytes: int
+    segments: dict[int, bytes] = field(default_factory=dict)
+    finalized: bool = False
+
+    @property
+    def data(self) -> bytes:
+        return b"".join(self.segments[index] for index in sorted(self.segments))
+
+
+def parse_multipart(content_type: str, body: bytes) -> dict[str, bytes]:
+    """Fields of a multipart/form-data body, by name (the browser's FormData encoding)."""
+    message = email.parser.BytesParser(policy=email.policy.HTTP).parsebytes(
+        b"Content-Type: " + content_type.encode("latin-1") + b"\r\n\r\n" + body)
+    if not message.is_multipart():
+        raise ValueError(f"not multipart: {content_type}")
+    return {part.get_param("name", header="content-disposition"): part.get_payload(decode=True)
+            for part in message.iter_parts()}
+
+
+class FakeX:
+    """x.com for one test: the account's language and settings, and every upload the page makes.
+
+    Thread-safe: Firefox's interception answers from a worker thread.
+    """
+
+    def __init__(self, *, language: str = "en", grok_training: bool = True, protected: bool = False) -> None:
+        self.language = language
+        self.grok = {"allow_grok_training": grok_training, "allow_grok_personalization": True,
+                     "allow_grok_history": True}
+        self.account = {"protected": protected, "protect_videos": False}
+        self.upload_requests: list[Request] = []  # every request to upload.x.com, preflights excluded
+        self.page_requests: list[str] = []  # every x.com page (shell) served, by URL
+        self._uploads: dict[str, Upload] = {}
+        self._media_ids = itertools.count(1867000000000000001)
+        self._lock = threading.Lock()
+        self._shell = (FIXTURES / "x_shell.html").read_text(encoding="utf-8")
+
+    # ---- what the tests look at ----
+    def finalized_uploads(self) -> list[Upload]:
+        with self._lock:
+            return [upload for upload in self._uploads.values() if upload.finalized]
+
+    def wait_for_uploads(self, count: int, *, pump, timeout: float = 60.0) -> list[Upload]:
+        """Block until `count` uploads are finalized; `pump()` lets the browser driver run its event loop."""
+        deadline = time.monotonic() + timeout
+        while True:
+            uploads = self.finalized_uploads()
+            if len(uploads) >= count:
+                return uploads
+            if time.monotonic() > deadline:
+                raise AssertionError(f"{len(uploads)} of {count} uploads finalized at upload.x.com after {timeout:.0f} s; "
+                                     f"requests seen: {[r.url for r in self.upload_requests]}")
+            pump()
+
+    # ---- the server ----
+    def handle(self, request: Request) -> Response:
+        parts = urlsplit(request.url)
+        query = dict(parse_qsl(parts.query))
+        if request.method == "OPTIONS":
+            return Response(204, dict(CORS_HEADERS))
+        with self._lock:
+            if parts.hostname == "upload.x.com" and parts.path == "/i/media/upload.json":
+                self.upload_requests.append(request)
+                return self._upload(request, query)
+            if parts.hostname == "abs.twimg.com":
+                return self._static(parts.path)
+            if parts.hostname == "x.com":
+                return self._x(request, parts.path, query)
+        return Response(404, {"content-type": "text/plain"}, b"not found")
+
+    def _static(self, path: str) -> Response:
+        files = {APP_SCRIPT: ("x_app.js", "application/javascript"), APP_STYLE: ("x_app.css", "text/css")}
+        if path not in files:
+            return Response(404, {"content-type": "text/plain"}, b"not found")
+        name, kind = files[path]
+        return Response(200, {"content-type": f"{kind};charset=utf-8", "access-control-allow-origin": "*"},
+                        (FIXTURES / name).read_bytes())
+
+    def _x(self, request: Request, path: str, query: dict[str, str]) -> Response:
+        if path == "/i/api/graphql/omamoriFixture/DataSharingSettings":
+            if not self._authorized(request):
+                return _json(403, {"errors": [{"code": 353, "message": "This request requires a matching csrf cookie and header."}]})
+            if request.method == "POST":
+                self.grok.update({key: bool(value) for key, value in json.loads(request.body).items() if key in self.grok})
+            return _json(200, {"data": {"data_sharing_settings": dict(self.grok)}})
+        if path == "/i/api/1.1/account/settings.json":
+            if not self._authorized(request):
+                return _json(403, {"errors": [{"code": 353, "message": "This request requires a matching csrf cookie and header."}]})
+            if request.method == "POST":
+                for key, value in parse_qsl(request.body.decode()):
+                    if key in self.account:
+                        self.account[key] = value == "true"
+            return _json(200, {"screen_name": "omamori_artist", "language": self.language, **self.account})
+        if path.startswith("/i/") or path == "/favicon.ico" or request.method != "GET":
+            return Response(404, {"content-type": "text/plain"}, b"not found")
+        self.page_requests.append(request.url)
+        language = query.get("lang", self.language)
+        nonce = secrets.token_urlsafe(16)
+        body = self._shell.replace("{lang}", language).replace("{nonce}", nonce)
+        return Response(200, {
+            "content-type": "text/html;charset=utf-8",
+            "content-security-policy": CSP.format(nonce=nonce),
+            "set-cookie": f"ct0={CT0}; Max-Age=21600; Domain=x.com; Path=/; Secure; SameSite=Lax",
+        }, body.encode())
+
+    @staticmethod
+    def _authorized(request: Request) -> bool:
+        return request.headers.get("x-csrf-token") == CT0 and request.headers.get("authorization", "").startswith("Bearer ")
+
+    def _upload(self, request: Request, query: dict[str, str]) -> Response:
+        cors = dict(CORS_HEADERS)
+        if not self._authorized(request):
+            return _json(403, {"errors": [{"code": 353, "message": "This request requires a matching csrf cookie and header."}]}, **cors)
+        fields = dict(query)
+        content_type = request.headers.get("content-type", "")
+        media = None
+        if content_type.startswith("multipart/form-data"):
+            form = parse_multipart(content_type, request.body)
+            media = form.pop("media", None)
+            fields.update({key: value.decode() for key, value in form.items()})
+        command = fields.get("command")
+        if command == "INIT":
+            media_id = str(next(self._media_ids))
+            self._uploads[media_id] = Upload(media_id, fields["media_type"], fields.get("media_category", "tweet_image"),
+                                             int(fields["total_bytes"]))
+            return _json(202, {"media_id": int(media_id), "media_id_string": media_id, "expires_after_secs": 86399,
+                               "media_key": f"3_{media_id}"}, **cors)
+        upload = self._uploads.get(fields.get("media_id", ""))
+        if upload is None:
+            return _json(400, {"errors": [{"code": 324, "message": "Invalid media id."}]}, **cors)
+        if command == "APPEND":
+            if media is None:
+                return _json(400, {"errors": [{"code": 38, "message": "media parameter is missing."}]}, **cors)
+            upload.segments[int(fields["segment_index"])] = media
+            return Response(204, cors)
+        if command == "FINALIZE":
+            if len(upload.data) != upload.total_bytes:
+                return _json(400, {"errors": [{"code": 324, "message": "Segments do not add up to provided total file size."}]}, **cors)
+            upload.finalized = True
+            answer = {"media_id": int(upload.media_id), "media_id_string": upload.media_id, "size": upload.total_bytes,
+                      "expires_after_secs": 86400}
+            if upload.media_category == "tweet_gif":  # X transcodes GIFs and makes the client poll STATUS
+                answer["processing_info"] = {"state": "pending", "check_after_secs": 1}
+            return _json(201, answer, **cors)
+        if command == "STATUS":
+            return _json(200, {"media_id": int(upload.media_id), "media_id_string": upload.media_id,
+                               "processing_info": {"state": "succeeded", "progress_percent": 100}}, **cors)
+        return _json(400, {"errors": [{"code": 214, "message": f"Unknown command {command!r}."}]}, **cors)

@@ -1,0 +1,74 @@
+"""Test images drawn at test time, and the checks made on what X received."""
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import numpy as np
+from PIL import Image, ImageDraw
+
+
+def illustration(rng: np.random.Generator, *, width: int = 960, height: int = 640) -> Image.Image:
+    """An RGB picture like digital art: smooth gradients, flat shapes with outlines, fine lines. Thousands of colours,
+    so X (and omamori) keep it as JPEG."""
+    y, x = np.mgrid[0:height, 0:width].astype(np.float32)
+    sky = np.stack([0.35 + 0.4 * y / height, 0.55 + 0.3 * x / width, 0.85 - 0.2 * y / height], axis=-1)
+    image = Image.fromarray((np.clip(sky, 0, 1) * 255).astype(np.uint8))
+    draw = ImageDraw.Draw(image)
+    for _ in range(12):
+        cx, cy = rng.integers(0, width), rng.integers(0, height)
+        r = int(rng.integers(30, 140))
+        fill = tuple(int(v) for v in rng.integers(40, 230, size=3))
+        draw.ellipse((cx - r, cy - r, cx + r, cy + r), fill=fill, outline=(20, 20, 30), width=4)
+    for _ in range(30):
+        points = [tuple(int(v) for v in rng.integers(0, [width, height])) for _ in range(2)]
+        draw.line(points, fill=(30, 30, 40), width=2)
+    return image
+
+
+def pixel_art(rng: np.random.Generator, *, cells: int = 48, scale: int = 8) -> Image.Image:
+    """A 16-colour palette image (PNG8), upscaled with hard edges as pixel artists post it."""
+    palette = rng.integers(0, 256, size=(16, 3), dtype=np.uint8)
+    indexes = rng.integers(0, 16, size=(cells, cells), dtype=np.uint8)
+    small = Image.fromarray(indexes, mode="P")
+    small.putpalette(palette.flatten().tolist())
+    return small.resize((cells * scale, cells * scale), Image.NEAREST)
+
+
+def animated_gif(rng: np.random.Generator, path: Path, *, size: int = 240) -> None:
+    frames = [Image.fromarray(rng.integers(0, 256, size=(size, size, 3), dtype=np.uint8)).convert("P") for _ in range(2)]
+    frames[0].save(path, save_all=True, append_images=frames[1:], duration=200, loop=0)
+
+
+def decode(data: bytes) -> Image.Image:
+    image = Image.open(io.BytesIO(data))
+    image.load()
+    return image
+
+
+def as_float(image: Image.Image, size: tuple[int, int] | None = None) -> np.ndarray:
+    """float32 HxWx3 in [0, 1], resized (Lanczos) to `size` = (width, height) when given."""
+    rgb = image.convert("RGB")
+    if size is not None and rgb.size != size:
+        rgb = rgb.resize(size, Image.LANCZOS)
+    return np.asarray(rgb, dtype=np.float32) / 255.0
+
+
+def corner_box(corner: str, width: int, height: int, *, fraction_x: float = 0.5, fraction_y: float = 0.2) -> tuple[slice, slice]:
+    """Rows and columns of the band along `corner` ("bottom-right", …) where a corner signature is drawn."""
+    vertical, horizontal = corner.split("-")
+    rows = slice(int(height * (1 - fraction_y)), height) if vertical == "bottom" else slice(0, int(height * fraction_y))
+    cols = slice(int(width * (1 - fraction_x)), width) if horizontal == "right" else slice(0, int(width * fraction_x))
+    return rows, cols
+
+
+def signature_contrast(original: Image.Image, received: Image.Image, *, corner: str) -> tuple[float, float]:
+    """Share of pixels changed by more than 0.2 (of full scale, any channel) inside the signature's corner band and
+    outside it, comparing what X received with the original scaled to the same size. A drawn signature changes a
+    clear share of its band; re-encoding and the invisible mark change almost nothing by that much anywhere."""
+    width, height = received.size
+    changed = np.abs(as_float(received) - as_float(original, (width, height))).max(axis=-1) > 0.2
+    rows, cols = corner_box(corner, width, height)
+    inside = np.zeros_like(changed)
+    inside[rows, cols] = True
+    return float(changed[inside].mean()), float(changed[~inside].mean())
