@@ -1,0 +1,464 @@
+"""The protection pipeline: composes the steps from the settings and reports every decision.
+
+    decode (orientation, metadata, colour)  ->  transparency  ->  downscale
+    ->  signature  ->  cloak  ->  mark  ->  X-aware encode  ->  verify
+
+Each step is a function over float32 HxWx3 arrays in [0, 1]; each leaves one
+``Decision`` (English and Japanese) in the report, including the steps that
+were not applied and why. Palette art kept as PNG8 takes a shorter route: its
+palette is preserved, so the cloak and the mark (which need full colour) are
+reported as not applied.
+"""
+from __future__ import annotations
+
+import datetime
+import hashlib
+import importlib
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from .. import fonts, imageio, mark
+from ..errors import ImageError, StateError
+from ..imageio import Decoded
+from ..settings import Settings
+from . import visible, xoutput
+from .fingerprint import perceptual_hash
+
+Progress = Callable[[str, float], None]
+MARK_RETRY_FACTOR = 1.6           # strength multiplier of the one retry when the mark does not read back
+MARK_STRENGTH_LIMIT = 4.0         # the highest strength the settings allow
+
+_CORNERS_JA = {"bottom-right": "右下", "bottom-left": "左下", "top-right": "右上", "top-left": "左上"}
+_METADATA_NAMES = {                # kind -> (en, ja)
+    "exif": ("EXIF camera data", "EXIF(撮影情報)"),
+    "gps": ("location (GPS)", "位置情報(GPS)"),
+    "xmp": ("XMP", "XMP"),
+    "iptc": ("IPTC", "IPTC"),
+    "comment": ("comments", "コメント"),
+    "text": ("text chunks", "テキスト情報"),
+    "icc": ("colour profile", "カラープロファイル"),
+}
+# Share of the progress bar at which each step starts (the cloak, when on, fills 0.35-0.80).
+_PROGRESS_AT = {"decode": 0.0, "signature": 0.25, "cloak": 0.35, "mark": 0.80, "encode": 0.85, "verify": 0.92}
+
+
+@dataclass(frozen=True)
+class Decision:
+    """What one step did (``applied``) or why it did not, for people (en, ja) and programs (details)."""
+
+    step: str       # orientation, metadata, colour, transparency, downscale, signature, cloak, mark, encode, verify
+    applied: bool
+    message_en: str
+    message_ja: str
+    details: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Protected:
+    """A protected image and the report of how it was made."""
+
+    data: bytes
+    mime: str
+    format: str                   # "jpeg" | "png"
+    width: int
+    height: int
+    mark_id: str | None
+    mark_verified: bool | None    # None when no mark was embedded
+    report: tuple[Decision, ...]
+    original_sha256: str
+    output_sha256: str
+    original_fingerprint: int     # 64-bit perceptual hash of the original (upright, flattened)
+
+
+@dataclass(frozen=True)
+class Examined:
+    """What ``examine`` found in an image: the mark detection and the perceptual hash."""
+
+    detection: mark.Detection
+    fingerprint: int
+    width: int
+    height: int
+
+
+def protect(data: bytes, *, settings: Settings, key: bytes, today: datetime.date,
+            rng: np.random.Generator, progress: Progress | None = None) -> Protected:
+    """Protect an image file's bytes as ``settings`` say; see the module docstring.
+
+    ``key``: the user's secret mark key; ``today``: the day carried in the mark;
+    ``rng``: randomness of the tiled lattice and the cloak; ``progress(step,
+    fraction 0-1)`` is called as steps begin. Raises ``ImageError`` for images
+    that cannot be used (see imageio), ``image_too_small`` when the mark is on
+    and the image is under ``mark.MIN_SIDE``, ``StateError("font_missing")``
+    when the signature is on and no font can draw it, and ``output_too_large``.
+    """
+    tell = progress or (lambda step, fraction: None)
+    tell("decode", _PROGRESS_AT["decode"])
+    decoded = imageio.decode(data)
+    report = [_orientation_decision(decoded), _metadata_decision(decoded), _colour_decision(decoded)]
+    font = fonts.find_font(settings.signature.text, font_path=settings.signature.font_path) \
+        if settings.signature.enabled else None
+    if decoded.palette is not None and settings.output.keep_png8:
+        output, fingerprint = _protect_palette(decoded, settings=settings, font=font, rng=rng, tell=tell,
+                                               report=report)
+        mark_id = verified = None
+    else:
+        # Each step rebinds ``image`` so the previous full-size array is freed at once (16 MP is 200 MB).
+        source_size = (decoded.width, decoded.height)
+        image = flatten(decoded.image, alpha=decoded.alpha)
+        report.append(_transparency_decision(flattened=decoded.alpha is not None))
+        del decoded
+        image = downscale(image, max_side=_max_side(settings))
+        report.append(_downscale_decision(source_size, image.shape, settings))
+        fingerprint = perceptual_hash(image)
+        if settings.mark.enabled and min(image.shape[:2]) < mark.MIN_SIDE:
+            raise ImageError("image_too_small", width=image.shape[1], height=image.shape[0],
+                             min_side=mark.MIN_SIDE)
+        tell("signature", _PROGRESS_AT["signature"])
+        if font is not None:
+            layer = _signature_layer(image.shape, settings=settings, font=font, rng=rng)
+            image = visible.apply_layer(image, layer, opacity=settings.signature.opacity)
+            report.append(_signature_decision(settings, font, layer))
+        else:
+            report.append(_signature_off())
+        tell("cloak", _PROGRESS_AT["cloak"])
+        image = _cloak_step(image, settings=settings, rng=rng, tell=tell, report=report)
+        tell("mark", _PROGRESS_AT["mark"])
+        if settings.mark.enabled:
+            unmarked = imageio.to_uint8(image)   # 1/4 of the float size; both attempts start from it
+            del image
+            output, mark_id, verified = _mark_encode_verify(unmarked, settings=settings, key=key, today=today,
+                                                            tell=tell, report=report)
+        else:
+            report.append(Decision("mark", False, "The invisible mark is off in your settings.",
+                                   "見えない透かしは設定でオフになっています。"))
+            tell("encode", _PROGRESS_AT["encode"])
+            output = xoutput.encode_jpeg_for_x(image)
+            report.append(_encode_decision(output))
+            report.append(_nothing_to_verify())
+            mark_id = verified = None
+    tell("done", 1.0)
+    return Protected(
+        data=output.data, mime=output.mime, format=output.format, width=output.width, height=output.height,
+        mark_id=mark_id, mark_verified=verified, report=tuple(report),
+        original_sha256=hashlib.sha256(data).hexdigest(), output_sha256=hashlib.sha256(output.data).hexdigest(),
+        original_fingerprint=fingerprint,
+    )
+
+
+def examine(data: bytes, *, key: bytes) -> Examined:
+    """Look for the mark (under ``key``) in an image file and compute its perceptual hash."""
+    decoded = imageio.decode(data)
+    image = flatten(decoded.image, alpha=decoded.alpha)
+    return Examined(detection=mark.detect(image, key=key), fingerprint=perceptual_hash(image),
+                    width=decoded.width, height=decoded.height)
+
+
+# -- steps over arrays -----------------------------------------------------------------------------------------
+def flatten(image: np.ndarray, *, alpha: np.ndarray | None, background: float = 1.0) -> np.ndarray:
+    """float32 HxWx3 ``image`` composited over a flat grey level ``background`` (0-1; 1 is white)
+    using ``alpha`` (float32 HxW, 0-1); the image itself when ``alpha`` is None."""
+    if alpha is None:
+        return image
+    weight = alpha[..., None]
+    return image * weight + np.float32(background) * (1 - weight)
+
+
+def downscale(image: np.ndarray, *, max_side: int) -> np.ndarray:
+    """float32 HxWx3 image fitted inside ``max_side`` x ``max_side`` pixels (never enlarged)."""
+    height, width = image.shape[:2]
+    new_w, new_h = xoutput.fitted_size(width, height, max_side=max_side)
+    if (new_w, new_h) == (width, height):
+        return image
+    return xoutput.resize(image, width=new_w, height=new_h)
+
+
+# -- routes ----------------------------------------------------------------------------------------------------
+def _mark_encode_verify(unmarked: np.ndarray, *, settings: Settings, key: bytes, today: datetime.date,
+                        tell: Progress, report: list[Decision]) -> tuple[xoutput.Output, str, bool]:
+    """Mark, encode and read the mark back from the encoded bytes; once more, stronger, if it does not read.
+
+    ``unmarked``: uint8 HxWx3. Returns (output, mark id, verified).
+    """
+    payload = mark.Payload(creator_id=mark.creator_id(key), day=today,
+                           no_ai_training=settings.mark.no_ai_training)
+    strength = settings.mark.strength
+    attempts = []
+    for attempt in range(2):
+        if attempt:
+            strength = min(MARK_STRENGTH_LIMIT, strength * MARK_RETRY_FACTOR)
+        marked = mark.embed(imageio.to_float(unmarked), key=key, payload=payload, strength=strength)
+        tell("encode", _PROGRESS_AT["encode"])
+        output = xoutput.encode_jpeg_for_x(marked)
+        del marked
+        tell("verify", _PROGRESS_AT["verify"])
+        detection = mark.detect(imageio.decode(output.data).image, key=key)
+        attempts.append(detection.confidence)
+        verified = detection.marked and detection.payload == payload
+        if verified:
+            break
+    retried = len(attempts) > 1
+    report.append(Decision(
+        "mark", True,
+        f"Added the invisible ownership mark {payload.id} (strength {strength:g}"
+        f"{', raised once because the first attempt did not read back' if retried else ''}).",
+        f"見えない所有者の透かし {payload.id} を入れました(強さ {strength:g}"
+        f"{'。最初の試行で読み取れなかったため一度強めました' if retried else ''})。",
+        {"id": payload.id, "strength": strength, "retried": retried,
+         "no_ai_training": settings.mark.no_ai_training}))
+    report.append(_encode_decision(output))
+    details = {"confidence": detection.confidence, "attempt_confidences": attempts,
+               "false_positive_probability": detection.false_positive_probability}
+    if verified:
+        report.append(Decision(
+            "verify", True,
+            f"Checked: the mark reads back from the saved file (confidence {detection.confidence:.2f}).",
+            f"確認済み:保存したファイルから透かしを読み取れました(信頼度 {detection.confidence:.2f})。",
+            details))
+    else:
+        report.append(Decision(
+            "verify", False,
+            "The mark could not be read back from the saved file, even stronger. The visible signature still "
+            "protects it; for a readable mark, post a larger image or raise the mark strength.",
+            "保存したファイルから透かしを読み取れませんでした(強めても不可)。見える署名は入っています。"
+            "透かしを読めるようにするには、大きめの画像を使うか透かしの強さを上げてください。",
+            details))
+    return output, payload.id, verified
+
+
+def _protect_palette(decoded: Decoded, *, settings: Settings, font: fonts.FoundFont | None,
+                     rng: np.random.Generator, tell: Progress, report: list[Decision]):
+    art = decoded.palette
+    colours = len(art.colours)
+    report.append(_transparency_decision(kept=decoded.alpha is not None))
+    width, height = xoutput.fitted_size(decoded.width, decoded.height, max_side=_max_side(settings))
+    if (width, height) != (decoded.width, decoded.height):
+        art = xoutput.resize_palette(art, width=width, height=height)
+    report.append(_downscale_decision((decoded.width, decoded.height), (height, width), settings, nearest=True))
+    fingerprint = perceptual_hash(decoded.image)
+
+    tell("signature", _PROGRESS_AT["signature"])
+    if font is not None:
+        layer = _signature_layer((height, width), settings=settings, font=font, rng=rng)
+        art = visible.apply_layer_to_palette(art, layer, opacity=settings.signature.opacity)
+        decision = _signature_decision(settings, font, layer)
+        report.append(Decision(
+            decision.step, True,
+            decision.message_en + " Drawn with the image's own palette colours, so the palette is kept.",
+            decision.message_ja + " パレットを保つため、画像自身のパレットの色で描きました。",
+            {**decision.details, "palette": True}))
+    else:
+        report.append(_signature_off())
+    if settings.cloak.enabled:
+        report.append(Decision(
+            "cloak", False,
+            "The cloak was not applied: it needs full colour and would destroy the palette. "
+            "To cloak this image, turn off 'keep palette PNGs' in the settings.",
+            "クロークはかけていません。フルカラーが必要で、パレットを壊してしまうためです。"
+            "かけるには設定の「パレット PNG を保つ」をオフにしてください。",
+            {"reason": "palette"}))
+    else:
+        report.append(_cloak_off())
+    report.append(Decision(
+        "mark", False,
+        "The invisible mark was not added: it cannot live in a palette image without destroying the palette. "
+        "The visible signature protects it; to add the mark, turn off 'keep palette PNGs' (the image is then "
+        "saved as JPEG).",
+        "見えない透かしは入れていません。パレット画像ではパレットを壊さずに入れられないためです。"
+        "見える署名は入っています。透かしを入れるには「パレット PNG を保つ」をオフにしてください(JPEG で保存されます)。",
+        {"reason": "palette"}))
+    tell("encode", _PROGRESS_AT["encode"])
+    output = xoutput.encode_palette_for_x(art)
+    report.append(Decision(
+        "encode", True,
+        f"Saved as a palette PNG with {len(art.colours)} colours ({len(output.data):,} bytes), which X keeps "
+        f"as it is; no metadata.",
+        f"{len(art.colours)} 色のパレット PNG として保存しました({len(output.data):,} バイト)。X でもそのまま"
+        f"保たれます。メタデータは含みません。",
+        {"format": "png", "bytes": len(output.data), "colours": len(art.colours), "source_colours": colours}))
+    report.append(_nothing_to_verify())
+    return output, fingerprint
+
+
+def _cloak_step(image: np.ndarray, *, settings: Settings, rng: np.random.Generator, tell: Progress,
+                report: list[Decision]) -> np.ndarray:
+    if not settings.cloak.enabled:
+        report.append(_cloak_off())
+        return image
+    try:
+        cloak = importlib.import_module("omamori.cloak")
+    except ModuleNotFoundError as exc:
+        if exc.name != "omamori.cloak":
+            raise
+        cloak = None
+    if cloak is None or not cloak.available():
+        report.append(Decision(
+            "cloak", False,
+            "The cloak is on but not installed on this computer, so it was not applied. Run `omamori models "
+            "fetch` to install it, or turn the cloak off.",
+            "クロークはオンですが、このコンピューターに入っていないためかけていません。`omamori models fetch` "
+            "で入れるか、クロークをオフにしてください。",
+            {"reason": "unavailable"}))
+        return image
+    start, end = _PROGRESS_AT["cloak"], _PROGRESS_AT["mark"]
+    try:
+        cloaked = cloak.apply(image, strength=settings.cloak.strength, rng=rng,
+                              progress=lambda step, fraction: tell("cloak", start + (end - start) * fraction))
+    except StateError as error:          # its model missing or damaged: protect without the cloak
+        report.append(Decision("cloak", False, f"The cloak was not applied. {error.message_en}",
+                               f"クロークはかけていません。{error.message_ja}",
+                               {"reason": error.code, **error.details}))
+        return image
+    report.append(Decision(
+        "cloak", True,
+        f"Applied the cloak (strength {settings.cloak.strength:g}). {cloak.LIMITS}",
+        f"クロークをかけました(強さ {settings.cloak.strength:g})。{cloak.LIMITS_JA}",
+        {"strength": settings.cloak.strength}))
+    return cloaked
+
+
+# -- decisions -------------------------------------------------------------------------------------------------
+def _max_side(settings: Settings) -> int:
+    chosen = settings.output.max_side
+    return min(chosen, xoutput.X_MAX_SIDE) if chosen else xoutput.X_MAX_SIDE
+
+
+def _signature_layer(shape, *, settings: Settings, font: fonts.FoundFont,
+                     rng: np.random.Generator) -> visible.SignatureLayer:
+    sig = settings.signature
+    return visible.render_signature(shape[0], shape[1], text=sig.text, font=font, placement=sig.placement,
+                                    corner=sig.corner, size=sig.size, rng=rng)
+
+
+def _orientation_decision(decoded: Decoded) -> Decision:
+    if decoded.orientation == 1:
+        return Decision("orientation", False, "The image was already upright.", "画像はもともと正しい向きでした。",
+                        {"exif_orientation": 1})
+    return Decision("orientation", True,
+                    f"Turned the image upright as its camera orientation tag said (EXIF orientation "
+                    f"{decoded.orientation}).",
+                    f"カメラの向き情報(EXIF の向き {decoded.orientation})に従って、画像を正しい向きにしました。",
+                    {"exif_orientation": decoded.orientation})
+
+
+def _metadata_decision(decoded: Decoded) -> Decision:
+    kinds = decoded.removed_metadata
+    if not kinds:
+        return Decision("metadata", False, "The image carried no metadata; none is written to the output.",
+                        "画像にメタデータはありませんでした。出力にも書き込みません。", {"removed": []})
+    names_en = ", ".join(_METADATA_NAMES[k][0] for k in kinds)
+    names_ja = "、".join(_METADATA_NAMES[k][1] for k in kinds)
+    gps_en = " Your location never leaves this computer." if "gps" in kinds else ""
+    gps_ja = " 位置情報はこのコンピューターの外に出ません。" if "gps" in kinds else ""
+    return Decision("metadata", True, f"Removed all metadata ({names_en}).{gps_en}",
+                    f"メタデータをすべて削除しました({names_ja})。{gps_ja}", {"removed": list(kinds)})
+
+
+def _colour_decision(decoded: Decoded) -> Decision:
+    colour = decoded.colour
+    en: list[str] = []
+    ja: list[str] = []
+    if colour.converted:
+        en.append(f"Converted the colours from the embedded profile “{colour.profile}” to sRGB, which X and "
+                  f"browsers show.")
+        ja.append(f"埋め込みのカラープロファイル「{colour.profile}」から、X とブラウザーが表示する sRGB に色を変換しました。")
+    elif colour.mode == "CMYK":
+        en.append("Converted CMYK to RGB with a simple formula (the file has no usable colour profile); check "
+                  "the colours before posting.")
+        ja.append("CMYK を簡易的な式で RGB に変換しました(使えるカラープロファイルがないため)。投稿前に色を確認してください。")
+    elif colour.profile == "unreadable":
+        en.append("The embedded colour profile could not be read; the colours were taken as sRGB.")
+        ja.append("埋め込みのカラープロファイルを読めなかったため、色を sRGB として扱いました。")
+    if colour.bits == 16:
+        en.append("Reduced 16 bits per channel to 8, as X shows images.")
+        ja.append("チャンネルあたり 16 ビットを、X の表示と同じ 8 ビットにしました。")
+    if colour.mode in ("L", "LA", "I", "I;16", "I;16B", "I;16L", "1"):
+        en.append("Greyscale image: saved with RGB channels (it still looks the same).")
+        ja.append("グレースケール画像です。RGB で保存しました(見た目は変わりません)。")
+    details = {"mode": colour.mode, "bits": colour.bits, "profile": colour.profile, "converted": colour.converted}
+    if not en:
+        return Decision("colour", False, "The colours are already sRGB; nothing to convert.",
+                        "色はすでに sRGB なので、変換していません。", details)
+    return Decision("colour", True, " ".join(en), "".join(ja), details)
+
+
+def _transparency_decision(*, flattened: bool = False, kept: bool = False) -> Decision:
+    if flattened:
+        return Decision("transparency", True,
+                        "Filled the transparent areas with white, as X shows transparent images.",
+                        "透明な部分を白で塗りました(X でも透明部分は白で表示されます)。", {"background": "white"})
+    if kept:
+        return Decision("transparency", False,
+                        "Kept the transparency: the image stays a palette PNG (PNG8), which X keeps as it is.",
+                        "透明部分はそのままです。パレット PNG(PNG8)のままなので、X でもそのまま表示されます。",
+                        {"kept": True})
+    return Decision("transparency", False, "The image has no transparent areas.", "画像に透明な部分はありません。")
+
+
+def _nothing_to_verify() -> Decision:
+    return Decision("verify", False, "Nothing to verify: no invisible mark was added.",
+                    "見えない透かしを入れていないため、確認は不要です。")
+
+
+def _downscale_decision(source_size: tuple[int, int], shape, settings: Settings, *,
+                        nearest: bool = False) -> Decision:
+    height, width = shape[:2]
+    source_w, source_h = source_size
+    before = {"from": [source_w, source_h], "to": [width, height]}
+    if (width, height) == (source_w, source_h):
+        limit = settings.output.max_side or xoutput.X_MAX_SIDE
+        return Decision("downscale", False, f"Kept the size {width}×{height} (within {limit} px).",
+                        f"サイズ {width}×{height} のままです({limit} px 以内)。", before)
+    user = settings.output.max_side and settings.output.max_side < xoutput.X_MAX_SIDE
+    why_en = f"your maximum size of {settings.output.max_side} px" if user else "X's 4096 px limit"
+    why_ja = f"設定の最大サイズ {settings.output.max_side} px" if user else "X の上限 4096 px"
+    how_en = " (nearest neighbour, so pixel edges stay sharp)" if nearest else ""
+    how_ja = "(ピクセルの輪郭を保つため最近傍法)" if nearest else ""
+    return Decision("downscale", True,
+                    f"Scaled down from {source_w}×{source_h} to {width}×{height} for {why_en}{how_en}.",
+                    f"{why_ja}に合わせて {source_w}×{source_h} から {width}×{height} に縮小しました{how_ja}。",
+                    {**before, "reason": "max_side" if user else "x_limit", "nearest": nearest})
+
+
+def _signature_decision(settings: Settings, font: fonts.FoundFont, layer: visible.SignatureLayer) -> Decision:
+    sig = settings.signature
+    if sig.placement == "corner":
+        where_en, where_ja = f"in the {sig.corner} corner", f"{_CORNERS_JA[sig.corner]}に"
+    else:
+        where_en, where_ja = "as a diagonal pattern over the whole image", "画像全体に斜めの繰り返し模様として"
+    fitted_en = " The text was made smaller to fit the image." if layer.fitted else ""
+    fitted_ja = "画像に収まるよう文字を小さくしました。" if layer.fitted else ""
+    return Decision(
+        "signature", True,
+        f"Drew your signature “{sig.text}” {where_en} at {sig.opacity:.0%} opacity ({font.family}, "
+        f"{layer.font_px} px).{fitted_en}",
+        f"署名「{sig.text}」を{where_ja}不透明度 {sig.opacity:.0%} で描きました({font.family}、{layer.font_px} px)。"
+        f"{fitted_ja}",
+        {"text": sig.text, "placement": sig.placement, "corner": sig.corner, "opacity": sig.opacity,
+         "font": font.path, "font_px": layer.font_px, "fitted": layer.fitted})
+
+
+def _signature_off() -> Decision:
+    return Decision("signature", False, "The visible signature is off in your settings.",
+                    "見える署名は設定でオフになっています。")
+
+
+def _cloak_off() -> Decision:
+    return Decision("cloak", False, "The cloak is off in your settings.", "クロークは設定でオフになっています。")
+
+
+def _encode_decision(output: xoutput.Output) -> Decision:
+    size_en = f"{output.width}×{output.height}, {len(output.data):,} bytes"
+    en = (f"Saved as JPEG quality {output.quality} with 4:2:0 colour ({size_en}), which X keeps without "
+          f"re-encoding; no metadata.")
+    ja = (f"JPEG(品質 {output.quality}、4:2:0)で保存しました({output.width}×{output.height}、"
+          f"{len(output.data):,} バイト)。X で再圧縮されない形式です。メタデータは含みません。")
+    details = {"format": "jpeg", "quality": output.quality, "subsampling": "4:2:0", "bytes": len(output.data),
+               "shrunk_from": list(output.shrunk_from) if output.shrunk_from else None}
+    if output.shrunk_from:
+        en += (f" It was scaled down from {output.shrunk_from[0]}×{output.shrunk_from[1]} to stay under X's "
+               f"5 MB limit.")
+        ja += f"X の上限 5 MB に収めるため、{output.shrunk_from[0]}×{output.shrunk_from[1]} から縮小しました。"
+    return Decision("encode", True, en, ja, details)

@@ -1,0 +1,237 @@
+"""The protection pipeline end to end, on the bundled sample and images made here."""
+from __future__ import annotations
+
+import dataclasses
+import datetime
+import io
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import ExifTags, Image
+
+from omamori import imageio, mark
+from omamori.errors import ImageError, StateError
+from omamori.protect import pipeline
+from omamori.protect.fingerprint import hamming, perceptual_hash
+from omamori.settings import Settings
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "shared"))
+import xsim  # noqa: E402
+
+SAMPLE = Path(__file__).resolve().parents[1] / "native_host" / "omamori" / "data" / "sample.png"
+KEY = bytes(range(32))
+TODAY = datetime.date(2026, 11, 21)
+STEPS = ("orientation", "metadata", "colour", "transparency", "downscale", "signature", "cloak", "mark", "encode",
+         "verify")
+
+
+@pytest.fixture(autouse=True)
+def isolated_home(tmp_path, monkeypatch):
+    monkeypatch.setenv("OMAMORI_HOME", str(tmp_path / "home"))
+    monkeypatch.setenv("OMAMORI_MODELS", str(tmp_path / "no-models"))
+
+
+def settings(**groups) -> Settings:
+    """Default settings with some groups' fields changed: settings(signature={"placement": "tiled"})."""
+    base = Settings()
+    return dataclasses.replace(base, **{name: dataclasses.replace(getattr(base, name), **changes)
+                                        for name, changes in groups.items()})
+
+
+def run(data: bytes, chosen: Settings | None = None, **kwargs) -> pipeline.Protected:
+    return pipeline.protect(data, settings=chosen or Settings(), key=KEY, today=TODAY,
+                            rng=np.random.default_rng(0), **kwargs)
+
+
+def encode(im: Image.Image, fmt: str = "PNG", **params) -> bytes:
+    buf = io.BytesIO()
+    im.save(buf, fmt, **params)
+    return buf.getvalue()
+
+
+def decision(protected: pipeline.Protected, step: str) -> pipeline.Decision:
+    return next(d for d in protected.report if d.step == step)
+
+
+def psnr(a: np.ndarray, b: np.ndarray) -> float:
+    return 10 * np.log10(1 / float(np.mean((a.astype(np.float64) - b) ** 2)))
+
+
+def photo_like(height: int, width: int, seed: int = 0) -> np.ndarray:
+    """uint8 HxWx3 with texture and more than 256 colours."""
+    rng = np.random.default_rng(seed)
+    y, x = np.mgrid[0:height, 0:width]
+    base = np.stack([x / width, y / height, 0.5 + 0.3 * np.sin(x / 17.0)], axis=2) * 200
+    return np.clip(base + rng.normal(0, 8, base.shape), 0, 255).astype(np.uint8)
+
+
+@pytest.mark.parametrize("placement", ["corner", "tiled"])
+def test_sample_is_protected_marked_and_kept_by_x(placement):
+    data = SAMPLE.read_bytes()
+    progress = []
+    protected = run(data, settings(signature={"placement": placement}), progress=lambda s, f: progress.append(f))
+    assert tuple(d.step for d in protected.report) == STEPS
+    assert all(d.message_en and d.message_ja for d in protected.report)
+    assert protected.format == "jpeg" and protected.mime == "image/jpeg"
+    assert (protected.width, protected.height) == (1200, 900)
+    assert xsim.simulate_upload(protected.data) == protected.data
+    assert protected.mark_verified is True
+    assert decision(protected, "signature").applied and decision(protected, "verify").applied
+    payload = mark.Payload(creator_id=mark.creator_id(KEY), day=TODAY, no_ai_training=True)
+    assert protected.mark_id == payload.id
+    examined = pipeline.examine(protected.data, key=KEY)
+    assert examined.detection.marked and examined.detection.payload == payload
+    assert hamming(examined.fingerprint, protected.original_fingerprint) <= 6
+    served = pipeline.examine(xsim.serve(xsim.simulate_upload(protected.data), "small"), key=KEY)
+    assert hamming(served.fingerprint, protected.original_fingerprint) <= 6
+    assert progress == sorted(progress) and progress[-1] == 1.0
+    import hashlib
+    assert protected.original_sha256 == hashlib.sha256(data).hexdigest()
+    assert protected.output_sha256 == hashlib.sha256(protected.data).hexdigest()
+
+
+def test_unmarked_image_is_not_detected_and_hash_matches_the_original():
+    data = encode(Image.fromarray(photo_like(400, 500)))
+    examined = pipeline.examine(data, key=KEY)
+    assert not examined.detection.marked
+    assert examined.fingerprint == perceptual_hash(imageio.decode(data).image)
+    assert (examined.width, examined.height) == (500, 400)
+
+
+@pytest.mark.parametrize("source", ["sample", "photo"])
+def test_invisible_changes_cost_little_beyond_the_jpeg_x_would_make(source):
+    data = SAMPLE.read_bytes() if source == "sample" else encode(Image.fromarray(photo_like(600, 800)))
+    original = imageio.decode(data).image
+    protected = run(data, settings(signature={"enabled": False}))
+    assert not decision(protected, "signature").applied and protected.mark_verified
+    out = imageio.decode(protected.data).image
+    plain_jpeg = imageio.decode(imageio.encode_jpeg(original)).image
+    assert psnr(out, plain_jpeg) > 40                       # the mark alone, measured against JPEG q85
+    assert psnr(out, original) > psnr(plain_jpeg, original) - 2
+    if source == "sample":
+        assert psnr(out, original) > 38
+
+
+def test_gps_never_reaches_the_output():
+    exif = Image.Exif()
+    exif[ExifTags.Base.Make] = "PhoneCo"
+    exif.get_ifd(ExifTags.IFD.GPSInfo).update({ExifTags.GPS.GPSLatitudeRef: "N",
+                                               ExifTags.GPS.GPSLatitude: (35.0, 39.0, 29.0)})
+    protected = run(encode(Image.fromarray(photo_like(400, 500)), "JPEG", quality=95, exif=exif))
+    metadata = decision(protected, "metadata")
+    assert metadata.applied and "gps" in metadata.details["removed"]
+    out = Image.open(io.BytesIO(protected.data))
+    assert len(out.getexif()) == 0 and "exif" not in out.info and b"PhoneCo" not in protected.data
+
+
+def test_orientation_is_applied_before_everything():
+    stored = Image.fromarray(photo_like(300, 500))                      # 500 wide, 300 high, stored sideways
+    exif = Image.Exif()
+    exif[ExifTags.Base.Orientation] = 6
+    protected = run(encode(stored, "JPEG", quality=95, exif=exif))
+    assert (protected.width, protected.height) == (300, 500)
+    assert decision(protected, "orientation").applied
+
+
+def test_icc_colours_are_converted():
+    from test_imageio import swapped_red_green_profile
+    data = encode(Image.fromarray(np.full((300, 300, 3), (255, 0, 0), np.uint8)),
+                  icc_profile=swapped_red_green_profile())
+    protected = run(data, settings(signature={"enabled": False}, output={"keep_png8": False}))
+    assert decision(protected, "colour").applied
+    centre = imageio.decode(protected.data).image[150, 150]
+    assert centre[1] > 0.9 and centre[0] < 0.1
+
+
+def test_transparent_png_is_flattened_onto_white():
+    rgba = np.dstack([photo_like(300, 400), np.full((300, 400), 255, np.uint8)])
+    rgba[:, :100, 3] = 0
+    protected = run(encode(Image.fromarray(rgba, "RGBA")), settings(signature={"enabled": False}))
+    assert decision(protected, "transparency").applied and protected.format == "jpeg"
+    out = imageio.decode(protected.data).image
+    assert out[:, 10:90].mean() > 0.97
+    assert xsim.simulate_upload(protected.data) == protected.data
+
+
+def palette_png(transparent: bool) -> tuple[bytes, list[int]]:
+    rng = np.random.default_rng(5)
+    palette = rng.integers(0, 256, 16 * 3).tolist()
+    indices = np.kron(rng.integers(0, 16, (40, 50), dtype=np.uint8), np.ones((8, 8), np.uint8))
+    im = Image.fromarray(indices, "P")
+    im.putpalette(palette)
+    return encode(im, **({"transparency": 0} if transparent else {})), palette
+
+
+@pytest.mark.parametrize("transparent", [False, True])
+def test_palette_art_stays_png8_with_its_palette(transparent):
+    data, palette = palette_png(transparent)
+    protected = run(data)
+    assert protected.format == "png" and protected.mime == "image/png"
+    assert protected.mark_id is None and protected.mark_verified is None
+    assert not decision(protected, "mark").applied and decision(protected, "mark").details["reason"] == "palette"
+    assert decision(protected, "signature").applied
+    assert decision(protected, "transparency").details.get("kept", False) == transparent
+    out = Image.open(io.BytesIO(protected.data))
+    assert out.mode == "P" and out.getpalette()[:48] == palette
+    assert ("transparency" in out.info) == transparent
+    assert xsim.simulate_upload(protected.data) == protected.data
+
+
+def test_palette_art_can_be_marked_as_jpeg_instead():
+    data, _ = palette_png(False)
+    protected = run(data, settings(output={"keep_png8": False}))
+    assert protected.format == "jpeg" and protected.mark_verified
+
+
+def test_downscale_to_the_users_maximum_and_to_x_limit():
+    data = SAMPLE.read_bytes()
+    protected = run(data, settings(output={"max_side": 512}))
+    assert (protected.width, protected.height) == (512, 384)
+    assert decision(protected, "downscale").details["reason"] == "max_side"
+    wide = encode(Image.fromarray(photo_like(500, 4600)))
+    protected = run(wide, settings(signature={"enabled": False}))
+    assert (protected.width, protected.height) == (4096, 445)
+    assert decision(protected, "downscale").details["reason"] == "x_limit"
+
+
+def test_too_small_to_mark_unless_the_mark_is_off():
+    data = encode(Image.fromarray(photo_like(200, 300)))
+    with pytest.raises(ImageError) as caught:
+        run(data)
+    assert caught.value.code == "image_too_small"
+    protected = run(data, settings(mark={"enabled": False}))
+    assert protected.mark_id is None and not decision(protected, "mark").applied
+
+
+def test_cloak_that_is_not_installed_is_reported_not_fatal():
+    protected = run(SAMPLE.read_bytes(), settings(cloak={"enabled": True}))
+    cloak = decision(protected, "cloak")
+    assert not cloak.applied and cloak.details["reason"] == "unavailable" and "omamori models fetch" in cloak.message_en
+    assert protected.mark_verified
+
+
+def test_missing_font_is_font_missing_when_the_signature_is_on(tmp_path):
+    not_a_font = tmp_path / "font.ttf"
+    not_a_font.write_bytes(b"nothing")
+    with pytest.raises(StateError) as caught:
+        run(SAMPLE.read_bytes(), settings(signature={"font_path": str(not_a_font)}))
+    assert caught.value.code == "font_missing"
+    run(SAMPLE.read_bytes(), settings(signature={"font_path": str(not_a_font), "enabled": False}))
+
+
+@pytest.mark.parametrize("data, code", [(b"just text", "not_an_image"), (b"\x89PNG\r\n\x1a\n" + bytes(20), "image_damaged")])
+def test_bad_inputs_keep_their_codes(data, code):
+    with pytest.raises(ImageError) as caught:
+        run(data)
+    assert caught.value.code == code
+
+
+def test_fingerprint_separates_different_images_and_survives_resizing():
+    a = imageio.decode(SAMPLE.read_bytes()).image
+    b = imageio.to_float(photo_like(900, 1200))
+    small = imageio.decode(xsim.serve(imageio.encode_jpeg(a), "small")).image
+    assert hamming(perceptual_hash(a), perceptual_hash(small)) <= 4
+    assert hamming(perceptual_hash(a), perceptual_hash(b)) >= 16
+    assert 0 <= perceptual_hash(a) < 2 ** 64
