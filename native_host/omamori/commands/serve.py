@@ -8,11 +8,12 @@ import logging
 import os
 import sys
 from pathlib import Path
+from typing import Mapping
 
 from .. import pairing
 from ..install import autostart, installer
 from ..install.browsers import ExtensionIds, Machine
-from ..install.changes import Receipt, apply, undo
+from ..install.changes import Receipt, Registry, apply, undo
 from ..install.registration import receipt_path
 from ..install.text import Lang, language, say
 from ..paths import Paths, default_paths
@@ -40,16 +41,21 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    lang = language(os.environ)
+    machine = Machine.current()
+    return run_on(args, machine=machine, registry=system_registry(machine), env=os.environ)
+
+
+def run_on(args: argparse.Namespace, *, machine: Machine, registry: Registry | None, env: Mapping[str, str]) -> int:
+    """``run`` with the machine, the registry and the environment passed in (tests)."""
+    lang = language(env)
     paths = default_paths()
     token_file = pairing.pairing_file(paths.config)
-    machine = Machine.current()
     if args.unpair:
         pairing.unpair(token_file)
         print(say("serve.unpaired", lang))
         return 0
     if args.install_autostart or args.uninstall_autostart:
-        return _autostart(args, machine, paths, lang)
+        return _autostart(args, machine, paths, lang, registry=registry, env=env)
     if not is_loopback(args.address):
         print(say("serve.not_loopback", lang, address=args.address), file=sys.stderr)
         return 2
@@ -93,8 +99,8 @@ def _chrome_id(extension: Path | None, paths: Paths, lang: Lang) -> str | None:
         return None
 
 
-def _autostart(args: argparse.Namespace, machine: Machine, paths: Paths, lang: Lang) -> int:
-    registry = system_registry(machine)
+def _autostart(args: argparse.Namespace, machine: Machine, paths: Paths, lang: Lang, *,
+               registry: Registry | None, env: Mapping[str, str]) -> int:
     receipt = Receipt(receipt_path(paths))
     if args.uninstall_autostart:
         print_changes(undo(receipt, groups={"autostart"}, registry=registry, dry_run=args.dry_run), lang,
@@ -102,7 +108,7 @@ def _autostart(args: argparse.Namespace, machine: Machine, paths: Paths, lang: L
         if not args.dry_run:
             print(say("serve.autostart_off", lang))
         return 0
-    items = autostart.autostart_items(machine, paths, python=sys.executable, env=os.environ)
+    items = autostart.autostart_items(machine, paths, python=sys.executable, env=env)
     print_changes(apply(items, receipt=receipt, registry=registry, dry_run=args.dry_run), lang, dry_run=args.dry_run)
     if args.dry_run:
         return 0

@@ -210,6 +210,12 @@ def apply(items: Iterable[Item], *, receipt: Receipt, registry: Registry | None,
     """Make every item true, recording it in ``receipt`` (saved unless dry run)."""
     changes: list[Change] = []
     planned: set[Path] = set()      # folders a dry run would have made already
+    items = list(items)
+    for folder in _missing_dirs(receipt.path) if items else ():
+        # The receipt's own folder, when we make it, is ours to remove too.
+        planned.add(folder)
+        changes.append(Change("create-folder", str(folder)))
+        receipt.record({"kind": "dir", "path": str(folder)})
     for item in items:
         if isinstance(item, KeyItem):
             changes += _apply_key(item, receipt, _need(registry), dry_run)
