@@ -71,11 +71,14 @@ def run_on(args: argparse.Namespace, *, machine: Machine, registry: Registry | N
     browsers, sandboxed = installer.choose(machine, args.browser, args.user_data_dir)
     for found in sandboxed:
         for sandbox in found.sandboxes:
+            if sandbox == "snap" and snap_can_host(found.browser):
+                print(say("snap_firefox", lang, label=found.browser.label))
+                continue
             if sandbox == "snap":
-                key = "snap_firefox" if snap_can_host(found.browser) else "snap_chromium"
-                print(say(key, lang, label=found.browser.label))
+                print(say("snap_chromium", lang, label=found.browser.label))
             else:
                 print(say("flatpak", lang, label=found.browser.label, app_id=sandbox.removeprefix("flatpak:")))
+            print(say("use_server", lang))
     if not browsers:
         print(say("no_browser", lang), file=sys.stderr)
         return 1

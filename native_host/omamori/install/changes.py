@@ -166,23 +166,20 @@ class Receipt:
     def record(self, entry: dict) -> None:
         old = self.find(*_entry_id(entry))
         if old is not None:
-            entry = {**entry, "groups": sorted(set(old.get("groups", [])) | set(entry.get("groups", [])))}
+            if "groups" in entry:
+                entry = {**entry, "groups": sorted(set(old["groups"]) | set(entry["groups"]))}
             self.entries.remove(old)
         self.entries.append(entry)
 
-    def save(self) -> bool:
-        """Write the receipt if it changed; delete it once it is empty. True if written."""
+    def save(self) -> None:
+        """Write the receipt if it changed; delete it once it is empty."""
         if not self.entries:
-            if self.path.exists():
-                self.path.unlink()
-                return True
-            return False
+            self.path.unlink(missing_ok=True)
+            return
         text = self._text()
-        if text == self._saved and self.path.exists():
-            return False
-        write_atomic(self.path, text, mode=0o644)
-        self._saved = text
-        return True
+        if text != self._saved or not self.path.exists():
+            write_atomic(self.path, text, mode=0o644)
+            self._saved = text
 
 
 def _missing_dirs(path: Path) -> list[Path]:

@@ -40,12 +40,8 @@ TEXT: dict[str, tuple[str, str]] = {
         "omamori install --extension omamori/extension へのパス",
     ),
     "snap_chromium": (
-        "{label} is installed as a Snap; Snap versions of Chromium-based browsers cannot start a native host. "
-        "Use the companion server instead: run `omamori serve`, then in the extension's options choose "
-        "\"Local server\" and paste the pairing token it prints.",
-        "{label} は Snap 版です。Snap 版の Chromium 系ブラウザーはネイティブホストを起動できません。"
-        "代わりにコンパニオンサーバーを使ってください: `omamori serve` を実行し、拡張機能の設定で"
-        "「ローカルサーバー」を選んで、表示されるペアリングトークンを貼り付けます。",
+        "{label} is installed as a Snap; Snap versions of Chromium-based browsers cannot start a native host.",
+        "{label} は Snap 版です。Snap 版の Chromium 系ブラウザーはネイティブホストを起動できません。",
     ),
     "snap_firefox": (
         "{label} is installed as a Snap: the first time the extension connects, Firefox asks whether it may start "
@@ -54,11 +50,13 @@ TEXT: dict[str, tuple[str, str]] = {
         "許可してください。",
     ),
     "flatpak": (
-        "{label} is installed as a Flatpak ({app_id}); sandboxed browsers cannot start omamori directly. "
-        "Use the companion server instead: run `omamori serve`, then in the extension's options choose "
+        "{label} is installed as a Flatpak ({app_id}); sandboxed browsers cannot start omamori directly.",
+        "{label} は Flatpak 版({app_id})です。サンドボックス内のブラウザーは omamori を直接起動できません。",
+    ),
+    "use_server": (
+        "  Use the companion server instead: run `omamori serve`, then in the extension's options choose "
         "\"Local server\" and paste the pairing token it prints.",
-        "{label} は Flatpak 版({app_id})です。サンドボックス内のブラウザーは omamori を直接起動できません。"
-        "代わりにコンパニオンサーバーを使ってください: `omamori serve` を実行し、拡張機能の設定で"
+        "  代わりにコンパニオンサーバーを使ってください: `omamori serve` を実行し、拡張機能の設定で"
         "「ローカルサーバー」を選んで、表示されるペアリングトークンを貼り付けます。",
     ),
     "next_steps": ("Next steps:", "次にすること:"),
