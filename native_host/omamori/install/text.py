@@ -54,10 +54,10 @@ TEXT: dict[str, tuple[str, str]] = {
         "{label} は Flatpak 版({app_id})です。サンドボックス内のブラウザーは omamori を直接起動できません。",
     ),
     "use_server": (
-        "  Use the companion server instead: run `omamori serve`, then in the extension's options choose "
-        "\"Local server\" and paste the pairing token it prints.",
-        "  代わりにコンパニオンサーバーを使ってください: `omamori serve` を実行し、拡張機能の設定で"
-        "「ローカルサーバー」を選んで、表示されるペアリングトークンを貼り付けます。",
+        "  Use the companion server instead: run `omamori serve`, then in the extension's options, under "
+        "\"Connection to omamori\", choose \"Local server\" and paste the pairing token it prints.",
+        "  代わりにコンパニオンサーバーを使ってください: `omamori serve` を実行し、拡張機能の設定の"
+        "「omamori への接続」で「ローカルサーバー」を選んで、表示されるペアリングトークンを貼り付けます。",
     ),
     "next_steps": ("Next steps:", "次にすること:"),
     "next_chromium": (
@@ -127,9 +127,11 @@ TEXT: dict[str, tuple[str, str]] = {
     ),
     "serve.token": (
         "Pairing token (shown only now): {token}\n"
-        "Paste it into the omamori extension's options: Connection -> Local server -> Pairing token.",
+        "In the omamori extension's options, under \"Connection to omamori\", choose \"Local server\" and paste it "
+        "into \"Pairing token\".",
         "ペアリングトークン(表示は今回だけ): {token}\n"
-        "omamori 拡張機能の設定の「接続」→「ローカルサーバー」→「ペアリングトークン」に貼り付けてください。",
+        "omamori 拡張機能の設定の「omamori への接続」で「ローカルサーバー」を選び、「ペアリングトークン」に"
+        "貼り付けてください。",
     ),
     "serve.unpaired_no_tty": (
         "The server is not paired yet. In a terminal, run `omamori serve --pair` once and paste the token it prints "
