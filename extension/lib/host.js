@@ -6,28 +6,9 @@
 // `omamori serve`). Both carry the same JSON messages (docs/protocol.md).
 
 import { ChunkAssembler, ChunkError } from "./chunks.js";
+import { CodedError } from "./messages.js";
 
 export const PROTOCOL_VERSION = 1;
-
-/** An error reply from the host, or a failure of the connection itself. */
-export class HostError extends Error {
-  /**
-   * @param {string} code a host code (docs/protocol.md) or one of LOCAL_ERROR_CODES
-   * @param {{en?: string, ja?: string}|null} [hostMessage] the host's own sentence
-   * @param {object} [details]
-   */
-  constructor(code, hostMessage = null, details = {}) {
-    super(code);
-    this.name = "HostError";
-    this.code = code;
-    this.hostMessage = hostMessage;
-    this.details = details;
-  }
-
-  toJSON() {
-    return { code: this.code, message: this.hostMessage, details: this.details };
-  }
-}
 
 /**
  * Map the browser's reason for a closed native port to an error code. The
@@ -111,11 +92,7 @@ export function webSocketTransport(WebSocketImpl, serverUrl, token) {
   };
 }
 
-/**
- * @typedef {{send: (message: object) => void, close: () => void}} Transport
- * @typedef {{state: "idle"|"connecting"|"connected"|"failed", version?: string,
- *            hello?: object, error?: {code: string}}} HostStatus
- */
+/** @typedef {{send: (message: object) => void, close: () => void}} Transport */
 
 export class HostClient {
   #openTransport;
@@ -124,37 +101,27 @@ export class HostClient {
   /** @type {Map<string, {resolve: Function, reject: Function, onProgress?: Function, touch: () => void, type: string}>} */
   #pending = new Map();
   #nextId = 1;
+  /** @type {Promise<object>|null} the hello of the current connection */
   #hello = null;
-  #onStatus;
-  /** @type {HostStatus} */
-  status = { state: "idle" };
 
-  /**
-   * @param {(handlers: object) => Transport} openTransport
-   * @param {{onStatus?: (status: HostStatus) => void}} [options]
-   */
-  constructor(openTransport, { onStatus = () => {} } = {}) {
+  /** @param {(handlers: object) => Transport} openTransport */
+  constructor(openTransport) {
     this.#openTransport = openTransport;
-    this.#onStatus = onStatus;
   }
 
   /**
-   * Connect if needed and say hello; resolves with the hello result.
-   * A failed hello leaves status.state "failed" and rejects with its HostError.
+   * Connect if needed and say hello once per connection; resolves with the
+   * hello result (version, settings, capabilities). A failed hello is not
+   * kept: the next call tries again (the host may have been installed since).
    */
   hello({ timeoutMs = 10_000 } = {}) {
-    if (this.#hello) return this.#hello;
-    this.#hello = this.request("hello", {}, { timeoutMs }).then(
-      (result) => {
-        this.#setStatus({ state: "connected", version: result.version, hello: result });
-        return result;
-      },
-      (error) => {
-        this.#hello = null;
-        this.#setStatus({ state: "failed", error: { code: error.code ?? "host_bad_reply" } });
-        throw error;
-      },
-    );
+    if (!this.#hello) {
+      const hello = this.request("hello", {}, { timeoutMs });
+      this.#hello = hello;
+      hello.catch(() => {
+        if (this.#hello === hello) this.#hello = null;
+      });
+    }
     return this.#hello;
   }
 
@@ -182,7 +149,7 @@ export class HostClient {
       };
       const touch = () => {
         clearTimeout(timer);
-        timer = setTimeout(() => settle(reject, new HostError("host_timeout")), timeoutMs);
+        timer = setTimeout(() => settle(reject, new CodedError("host_timeout")), timeoutMs);
       };
       const onAbort = () => settle(reject, signal.reason);
       signal?.addEventListener("abort", onAbort);
@@ -197,7 +164,7 @@ export class HostClient {
       try {
         transport.send({ ...body, v: PROTOCOL_VERSION, id, type });
       } catch {
-        this.#pending.get(id)?.reject(new HostError("host_disconnected"));
+        this.#pending.get(id)?.reject(new CodedError("host_disconnected"));
       }
     });
   }
@@ -208,18 +175,15 @@ export class HostClient {
     if (!transport) return;
     this.#dropConnection("host_disconnected");
     transport.close();
-    this.#setStatus({ state: "idle" });
   }
 
   #connect() {
     if (this.#transport) return this.#transport;
-    this.#setStatus({ state: "connecting" });
     const transport = this.#openTransport({
       onMessage: (message) => this.#receive(message),
       onClose: (code) => {
         if (this.#transport !== transport) return;
         this.#dropConnection(code);
-        this.#setStatus({ state: "failed", error: { code } });
       },
     });
     this.#transport = transport;
@@ -230,7 +194,7 @@ export class HostClient {
     this.#transport = null;
     this.#hello = null;
     this.#chunks = new ChunkAssembler();
-    for (const entry of [...this.#pending.values()]) entry.reject(new HostError(code));
+    for (const entry of [...this.#pending.values()]) entry.reject(new CodedError(code));
   }
 
   #receive(message) {
@@ -253,7 +217,7 @@ export class HostClient {
       try {
         reply = this.#chunks.add(message);
       } catch (error) {
-        if (error instanceof ChunkError) entry.reject(new HostError("host_bad_reply", null, { reason: error.reason }));
+        if (error instanceof ChunkError) entry.reject(new CodedError("host_bad_reply", null, { reason: error.reason }));
         else throw error;
         return;
       }
@@ -267,14 +231,9 @@ export class HostClient {
     if (reply.ok === true && reply.result && typeof reply.result === "object") {
       entry.resolve(reply.result);
     } else if (reply.ok === false && reply.error && typeof reply.error.code === "string") {
-      entry.reject(new HostError(reply.error.code, reply.error.message ?? null, reply.error.details ?? {}));
+      entry.reject(new CodedError(reply.error.code, reply.error.message ?? null, reply.error.details ?? {}));
     } else {
-      entry.reject(new HostError("host_bad_reply", null, { reason: "reply without ok/result/error" }));
+      entry.reject(new CodedError("host_bad_reply", null, { reason: "reply without ok/result/error" }));
     }
-  }
-
-  #setStatus(status) {
-    this.status = status;
-    this.#onStatus(status);
   }
 }

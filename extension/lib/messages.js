@@ -41,11 +41,43 @@ export const LOCAL_ERROR_CODES = Object.freeze([
   "host_timeout", // no word from the host for too long
   "host_bad_reply", // a reply the extension cannot read (chunks, JSON)
   "server_unreachable", // WebSocket companion server not answering
+  "server_address_needed", // WebSocket chosen without the server's address
   "file_too_large", // over MAX_IMAGE_BYTES, not sent
   "composer_gone", // the composer closed before the protected files were ready
+  "cancelled", // the person pressed Cancel
   "x_login_needed", // "Check now" landed on X's login page
   "x_setting_not_found", // "Check now" did not find the checkbox in time
 ]);
+
+/**
+ * A failure with a stable code, as it travels in messages: {code, message,
+ * details}. `message` is the host's own {en, ja} sentence when the host sent
+ * one; the extension's codes are worded in _locales (`error_<code>`).
+ */
+export class CodedError extends Error {
+  /**
+   * @param {string} code a host code (docs/protocol.md) or one of LOCAL_ERROR_CODES
+   * @param {{en?: string, ja?: string}|null} [hostMessage]
+   * @param {object} [details]
+   */
+  constructor(code, hostMessage = null, details = {}) {
+    super(code);
+    this.name = "CodedError";
+    this.code = code;
+    this.hostMessage = hostMessage;
+    this.details = details;
+  }
+
+  toJSON() {
+    return { code: this.code, message: this.hostMessage, details: this.details };
+  }
+}
+
+/** Any thrown value as the {code, message, details} a message carries. */
+export function errorJson(error) {
+  if (error instanceof CodedError) return error.toJSON();
+  return { code: "internal_error", message: null, details: { reason: String(error?.message ?? error) } };
+}
 
 /** Trust tiers: who is on the other end of a message. */
 export const Tier = Object.freeze({
@@ -57,7 +89,6 @@ const isString = (v) => typeof v === "string";
 const isBool = (v) => typeof v === "boolean";
 const isPlainObject = (v) => v !== null && typeof v === "object" && !Array.isArray(v);
 const oneOf = (values) => (v) => values.includes(v);
-const optional = (check) => (v) => v === undefined || check(v);
 
 /**
  * type -> {from: tiers allowed to send it, fields: name -> check}.
@@ -89,8 +120,8 @@ export const MESSAGE_TYPES = Object.freeze({
     from: [Tier.PAGE],
     fields: {
       kind: oneOf(["native", "websocket"]),
-      server_url: optional(isLoopbackWebSocketUrl),
-      token: optional((v) => isString(v) && v.length <= 256),
+      server_url: (v) => isString(v) && v.length <= 200, // checked by the handler, which can say what is wrong
+      token: (v) => isString(v) && v.length <= 256,
     },
   },
 });

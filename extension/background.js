@@ -1,0 +1,248 @@
+// The background: the only part that talks to the host. It answers the
+// message vocabulary of lib/messages.js after checking who is asking, runs
+// protect requests one at a time, and keeps what the popup shows in
+// extension storage.
+
+import { ext } from "./lib/browser.js";
+import { HostClient, nativeTransport, webSocketTransport } from "./lib/host.js";
+import {
+  CodedError,
+  NATIVE_HOST_NAME,
+  PROTECT_PORT,
+  Tier,
+  X_SETTINGS,
+  errorJson,
+  isLoopbackWebSocketUrl,
+  refusal,
+  senderTier,
+} from "./lib/messages.js";
+import { GROK_SETTINGS_URL, isLoginUrl } from "./content/selectors.js";
+
+const SELF = { extensionId: ext.runtime.id, extensionOrigin: ext.runtime.getURL("") };
+
+/** Longest silence from the host about one image (progress counts), in ms; the cloak can take a minute. */
+const PROTECT_SILENCE_MS = 120_000;
+/** How long "Check now" waits for the Grok page to show its checkbox, in ms. */
+const CHECK_TIMEOUT_MS = 25_000;
+
+/**
+ * extension storage (storage.local) keys. Content scripts read `paused` and
+ * `onFailure` directly; everything else goes through messages.
+ */
+const Stored = Object.freeze({
+  paused: "paused", // boolean: automatic protection switched off in the popup
+  onFailure: "onFailure", // the host's settings.extension.on_failure, cached for content scripts
+  protectedCount: "protectedCount", // images protected so far
+  connection: "connection", // {kind: "native"|"websocket", server_url, token}
+  xSetting: (setting) => `xsetting.${setting}`, // {state, seenAt (epoch ms)}
+});
+
+// ---- the host connection -------------------------------------------------
+
+let hostPromise = null;
+
+/** The HostClient for the configured connection (created on first use). */
+function host() {
+  hostPromise ??= ext.storage.local.get(Stored.connection).then(({ connection }) => {
+    const open =
+      connection?.kind === "websocket"
+        ? webSocketTransport(WebSocket, connection.server_url, connection.token ?? "")
+        : nativeTransport(ext.runtime, NATIVE_HOST_NAME);
+    return new HostClient(open);
+  });
+  return hostPromise;
+}
+
+async function resetHost() {
+  const previous = hostPromise;
+  hostPromise = null;
+  (await previous)?.close();
+}
+
+/** Connect and say hello; keeps the host's on_failure choice where content scripts read it. */
+async function hello() {
+  const result = await (await host()).hello();
+  await rememberSettings(result.settings);
+  return result;
+}
+
+async function rememberSettings(settings) {
+  const onFailure = settings?.extension?.on_failure;
+  if (onFailure) await ext.storage.local.set({ [Stored.onFailure]: onFailure });
+}
+
+/** Protect requests run one at a time: the host works on one image at a time anyway. */
+let protectLane = Promise.resolve();
+
+function inProtectLane(job) {
+  const run = protectLane.then(job);
+  protectLane = run.catch(() => {});
+  return run;
+}
+
+// ---- protecting images (one port per image) -------------------------------
+
+ext.runtime.onConnect.addListener((port) => {
+  if (port.name !== PROTECT_PORT || senderTier(port.sender, SELF) !== Tier.X) {
+    port.disconnect();
+    return;
+  }
+  const controller = new AbortController();
+  port.onDisconnect.addListener(() => controller.abort(new CodedError("cancelled")));
+  const onFirstMessage = (message) => {
+    port.onMessage.removeListener(onFirstMessage);
+    const why = refusal(message, Tier.X);
+    if (why || message.type !== "protect.start") {
+      console.warn("omamori: refused on the protect port:", why ?? message.type);
+      port.disconnect();
+      return;
+    }
+    protect(port, message, controller.signal);
+  };
+  port.onMessage.addListener(onFirstMessage);
+});
+
+async function protect(port, { name, image }, signal) {
+  const post = (message) => {
+    if (!signal.aborted) port.postMessage(message);
+  };
+  try {
+    const result = await inProtectLane(async () => {
+      signal.throwIfAborted();
+      await hello();
+      const client = await host();
+      return client.request(
+        "protect",
+        { image, name },
+        {
+          timeoutMs: PROTECT_SILENCE_MS,
+          signal,
+          onProgress: ({ stage, fraction }) => post({ type: "protect.progress", stage, fraction }),
+        },
+      );
+    });
+    const { [Stored.protectedCount]: count = 0 } = await ext.storage.local.get(Stored.protectedCount);
+    await ext.storage.local.set({ [Stored.protectedCount]: count + 1 });
+    post({ type: "protect.done", result });
+  } catch (error) {
+    post({ type: "protect.failed", error: errorJson(error) });
+  }
+}
+
+// ---- the message vocabulary ------------------------------------------------
+
+/** Tabs opened by "Check now", waiting for their page to report the training checkbox. */
+const checkWaiters = new Map();
+
+const HANDLERS = {
+  async "xsetting.seen"({ setting, state }, sender) {
+    await ext.storage.local.set({ [Stored.xSetting(setting)]: { state, seenAt: Date.now() } });
+    checkWaiters.get(sender.tab.id)?.(setting, state);
+    return {};
+  },
+
+  async "status.get"() {
+    const keys = [Stored.paused, Stored.protectedCount, Stored.connection, ...X_SETTINGS.map(Stored.xSetting)];
+    const stored = await ext.storage.local.get(keys);
+    let hostStatus;
+    try {
+      const result = await hello();
+      hostStatus = { connected: true, version: result.version, cloak: Boolean(result.cloak?.available) };
+    } catch (error) {
+      hostStatus = { connected: false, error: errorJson(error) };
+    }
+    return {
+      host: hostStatus,
+      connection: stored[Stored.connection]?.kind ?? "native",
+      paused: stored[Stored.paused] === true,
+      protectedCount: stored[Stored.protectedCount] ?? 0,
+      xSettings: Object.fromEntries(X_SETTINGS.map((s) => [s, stored[Stored.xSetting(s)] ?? null])),
+    };
+  },
+
+  async "pause.set"({ paused }) {
+    await ext.storage.local.set({ [Stored.paused]: paused });
+    await showPaused(paused);
+    return { paused };
+  },
+
+  async "grok.check"() {
+    const tab = await ext.tabs.create({ url: GROK_SETTINGS_URL, active: false });
+    try {
+      return await new Promise((resolve, reject) => {
+        const finish = (settle, value) => {
+          clearTimeout(timer);
+          checkWaiters.delete(tab.id);
+          ext.tabs.onUpdated.removeListener(onUpdated);
+          settle(value);
+        };
+        const timer = setTimeout(() => finish(reject, new CodedError("x_setting_not_found")), CHECK_TIMEOUT_MS);
+        const onUpdated = (tabId, change) => {
+          if (tabId === tab.id && change.url && isLoginUrl(change.url)) finish(reject, new CodedError("x_login_needed"));
+        };
+        ext.tabs.onUpdated.addListener(onUpdated);
+        checkWaiters.set(tab.id, (setting, state) => {
+          if (setting === "grokTraining") finish(resolve, { setting, state });
+        });
+      });
+    } finally {
+      await ext.tabs.remove(tab.id).catch(() => {});
+    }
+  },
+
+  async "grok.open"() {
+    await ext.tabs.create({ url: GROK_SETTINGS_URL, active: true });
+    return {};
+  },
+
+  async "settings.get"() {
+    await hello();
+    const { settings } = await (await host()).request("settings.get", {});
+    await rememberSettings(settings);
+    return { settings };
+  },
+
+  async "settings.set"({ changes }) {
+    await hello();
+    const { settings } = await (await host()).request("settings.set", { changes });
+    await rememberSettings(settings);
+    return { settings };
+  },
+
+  async "connection.get"() {
+    const { [Stored.connection]: connection } = await ext.storage.local.get(Stored.connection);
+    return { kind: "native", server_url: "", token: "", ...connection };
+  },
+
+  async "connection.set"({ kind, server_url, token }) {
+    const connection = { kind, server_url, token };
+    if (kind === "websocket" && !isLoopbackWebSocketUrl(server_url)) throw new CodedError("server_address_needed");
+    await ext.storage.local.set({ [Stored.connection]: connection });
+    await resetHost();
+    return connection;
+  },
+};
+
+ext.runtime.onMessage.addListener((message, sender, sendResponse) => {
+  const why = refusal(message, senderTier(sender, SELF));
+  if (why) {
+    console.warn("omamori: refused message:", why);
+    sendResponse({ ok: false, error: { code: "bad_request", message: null, details: { reason: why } } });
+    return false;
+  }
+  HANDLERS[message.type](message, sender).then(
+    (result) => sendResponse({ ok: true, result }),
+    (error) => sendResponse({ ok: false, error: errorJson(error) }),
+  );
+  return true; // the answer comes asynchronously
+});
+
+// ---- the toolbar badge ------------------------------------------------------
+
+async function showPaused(paused) {
+  await ext.action.setBadgeBackgroundColor({ color: "#6b7280" });
+  await ext.action.setBadgeText({ text: paused ? ext.i18n.getMessage("badge_paused") : "" });
+  await ext.action.setTitle({ title: ext.i18n.getMessage(paused ? "action_title_paused" : "action_title") });
+}
+
+ext.storage.local.get(Stored.paused).then(({ [Stored.paused]: paused }) => showPaused(paused === true));

@@ -1,0 +1,265 @@
+// Automatic protection in X's composer: images attached by the picker, by
+// drag and drop or by paste are caught before X's own handlers (capture
+// phase at the window, ahead of React's root listeners), protected by the
+// host through the background, and handed to X as the protected files.
+// Nothing reaches X silently when protection fails: the overlay asks.
+
+import { ext } from "../../lib/browser.js";
+import { base64ToBytes, bytesToBase64 } from "../../lib/base64.js";
+import { CodedError, MAX_IMAGE_BYTES, PROTECT_PORT } from "../../lib/messages.js";
+import { SELECTORS, composerOf, isComposerFileInput } from "../selectors.js";
+import {
+  BatchPhase,
+  State,
+  allows,
+  batchPhase,
+  createAttachment,
+  hasProtectable,
+  selectFiles,
+  transition,
+} from "../attachment.js";
+import { Overlay } from "../overlay.js";
+
+export const id = "compose-protect";
+/** X's composer can open on any page (the Post dialog, replies). */
+export const runsOn = () => true;
+export const restartOnNavigation = false;
+
+/** How long the panel stays after the files were handed over, in ms. */
+const DONE_PANEL_MS = 8000;
+
+/** Events omamori dispatched itself: X must get them, omamori must not catch them again. */
+const ownEvents = new WeakSet();
+
+/** A DataTransfer holding `files`, plus the text flavours the original event carried. */
+function transferOf(files, strings = []) {
+  const transfer = new DataTransfer();
+  for (const [type, data] of strings) transfer.setData(type, data);
+  for (const file of files) transfer.items.add(file);
+  return transfer;
+}
+
+/** The non-file flavours of a DataTransfer (text/plain, text/html), read while the event is live. */
+function stringsOf(transfer) {
+  return [...transfer.types].filter((type) => type !== "Files").map((type) => [type, transfer.getData(type)]);
+}
+
+function dispatchOwn(target, event) {
+  ownEvents.add(event);
+  target.dispatchEvent(event);
+}
+
+/** The first of `candidates` still in the page, or a composer_gone failure. */
+function connected(...candidates) {
+  const node = candidates.find((candidate) => candidate?.isConnected);
+  if (!node) throw new CodedError("composer_gone");
+  return node;
+}
+
+export function init(signal) {
+  const settings = { paused: false, onFailure: "ask" };
+  ext.storage.local.get(["paused", "onFailure"]).then((stored) => {
+    settings.paused = stored.paused === true;
+    settings.onFailure = stored.onFailure ?? "ask";
+  });
+  const onStorage = (changes, area) => {
+    if (area !== "local") return;
+    if (changes.paused) settings.paused = changes.paused.newValue === true;
+    if (changes.onFailure) settings.onFailure = changes.onFailure.newValue ?? "ask";
+  };
+  ext.storage.onChanged.addListener(onStorage);
+  signal.addEventListener("abort", () => ext.storage.onChanged.removeListener(onStorage));
+
+  const wants = (event, files) => !settings.paused && !ownEvents.has(event) && hasProtectable(files);
+
+  window.addEventListener(
+    "change",
+    (event) => {
+      const input = event.target;
+      if (!isComposerFileInput(input)) return;
+      const files = [...input.files];
+      if (!wants(event, files)) return;
+      event.stopImmediatePropagation();
+      input.value = ""; // X must not find the originals on the input later
+      const composer = composerOf(input);
+      new Batch(files, composer, settings.onFailure, (protectedFiles) => {
+        const target = connected(input, composer.querySelector(SELECTORS.fileInput));
+        target.files = transferOf(protectedFiles).files;
+        dispatchOwn(target, new Event("change", { bubbles: true }));
+      }).start();
+    },
+    { capture: true, signal },
+  );
+
+  window.addEventListener(
+    "drop",
+    (event) => {
+      const composer = composerOf(event.target);
+      if (!composer || !event.dataTransfer) return;
+      const files = [...event.dataTransfer.files];
+      if (!wants(event, files)) return;
+      event.preventDefault(); // the browser must not open the file either
+      event.stopImmediatePropagation();
+      const strings = stringsOf(event.dataTransfer);
+      const { target, clientX, clientY } = event;
+      new Batch(files, composer, settings.onFailure, (protectedFiles) => {
+        const dataTransfer = transferOf(protectedFiles, strings);
+        const init = { bubbles: true, cancelable: true, composed: true, clientX, clientY, dataTransfer };
+        dispatchOwn(connected(target, composer.querySelector(SELECTORS.editor)), new DragEvent("drop", init));
+      }).start();
+    },
+    { capture: true, signal },
+  );
+
+  window.addEventListener(
+    "paste",
+    (event) => {
+      const composer = composerOf(event.target);
+      if (!composer || !event.clipboardData) return;
+      const files = [...event.clipboardData.files];
+      if (!wants(event, files)) return;
+      event.preventDefault();
+      event.stopImmediatePropagation();
+      const strings = stringsOf(event.clipboardData);
+      const { target } = event;
+      new Batch(files, composer, settings.onFailure, (protectedFiles) => {
+        const clipboardData = transferOf(protectedFiles, strings);
+        const init = { bubbles: true, cancelable: true, composed: true, clipboardData };
+        dispatchOwn(connected(target, composer.querySelector(SELECTORS.editor)), new ClipboardEvent("paste", init));
+      }).start();
+    },
+    { capture: true, signal },
+  );
+}
+
+/** The files of one pick, drop or paste, from interception to hand-over. */
+class Batch {
+  #attachments;
+  #notices = [];
+  #ports = new Map();
+  #onFailure;
+  #deliver;
+  #overlay;
+  #finished = null;
+
+  /**
+   * @param {File[]} files as the person attached them
+   * @param {Element} composer where the panel goes
+   * @param {"ask"|"original"|"cancel"} onFailure the host's settings.extension.on_failure
+   * @param {(files: File[]) => void} deliver hands the final files to X; throws CodedError
+   */
+  constructor(files, composer, onFailure, deliver) {
+    const { kept, leftOut } = selectFiles(files);
+    this.#attachments = kept.map(createAttachment);
+    if (leftOut.length) this.#notices.push("notice_left_out");
+    if (this.#attachments.some((a) => a.state === State.PASSTHROUGH)) this.#notices.push("notice_passthrough");
+    this.#onFailure = onFailure;
+    this.#deliver = deliver;
+    this.#overlay = new Overlay(composer, {
+      onCancel: () => {
+        this.#cancel();
+        this.#overlay.close(); // the person asked for nothing: no panel to dismiss
+      },
+      onAttachOriginal: () => this.#each("useOriginal"),
+      onClose: () => this.#overlay.close(),
+    });
+  }
+
+  start() {
+    this.#render();
+    for (const attachment of this.#attachments) {
+      if (attachment.state === State.QUEUED) this.#protect(attachment);
+    }
+  }
+
+  async #protect({ index, file }) {
+    if (file.size > MAX_IMAGE_BYTES) {
+      this.#apply(index, "fail", { error: { code: "file_too_large", details: { bytes: file.size } } });
+      return;
+    }
+    this.#apply(index, "start");
+    const image = bytesToBase64(new Uint8Array(await file.arrayBuffer()));
+    if (this.#attachments[index].state !== State.PROTECTING) return; // cancelled while reading
+    const port = ext.runtime.connect({ name: PROTECT_PORT });
+    this.#ports.set(index, port);
+    const release = () => {
+      this.#ports.delete(index);
+      port.disconnect();
+    };
+    port.onMessage.addListener((message) => {
+      if (message.type === "protect.progress") {
+        this.#apply(index, "progress", { stage: message.stage, fraction: message.fraction });
+      } else if (message.type === "protect.done") {
+        release();
+        const { image: protectedImage, name, mime, report = [], mark = null } = message.result;
+        const protectedFile = new File([base64ToBytes(protectedImage)], name, { type: mime, lastModified: Date.now() });
+        this.#apply(index, "succeed", { result: { file: protectedFile, report, mark } });
+      } else if (message.type === "protect.failed") {
+        release();
+        this.#apply(index, "fail", { error: message.error });
+      }
+    });
+    port.onDisconnect.addListener(() => {
+      if (this.#ports.get(index) !== port) return;
+      this.#ports.delete(index);
+      this.#apply(index, "fail", { error: { code: "host_disconnected" } });
+    });
+    port.postMessage({ type: "protect.start", name: file.name, mime: file.type, image });
+  }
+
+  /** The one place the batch's attachments change. */
+  #apply(index, event, data) {
+    const attachment = this.#attachments[index];
+    if (this.#finished || !allows(attachment, event)) return; // e.g. progress arriving after Cancel
+    this.#attachments[index] = transition(attachment, event, data);
+    if (event === "fail" && this.#onFailure === "original") this.#attachments[index] = transition(this.#attachments[index], "useOriginal");
+    if (event === "fail" && this.#onFailure === "cancel") {
+      this.#cancel();
+      return;
+    }
+    this.#settle();
+  }
+
+  #each(event) {
+    for (const attachment of this.#attachments) {
+      if (allows(attachment, event)) this.#attachments[attachment.index] = transition(attachment, event);
+    }
+    this.#settle();
+  }
+
+  #cancel() {
+    for (const port of this.#ports.values()) port.disconnect(); // the background stops waiting for the host
+    this.#ports.clear();
+    this.#each("cancel");
+  }
+
+  /** Hand the files over once nothing is pending, then show the outcome. */
+  #settle() {
+    const phase = batchPhase(this.#attachments);
+    if (phase === BatchPhase.READY) {
+      const files = this.#attachments
+        .filter((a) => a.state !== State.CANCELLED)
+        .map((a) => (a.state === State.PROTECTED ? a.result.file : a.file));
+      try {
+        this.#deliver(files);
+        this.#finished = {};
+      } catch (error) {
+        this.#finished = { error: { code: error.code ?? "composer_gone" } };
+      }
+    } else if (phase === BatchPhase.CANCELLED) {
+      this.#finished = {};
+    }
+    this.#render();
+    const clean = this.#attachments.every((a) => a.state === State.PROTECTED || a.state === State.PASSTHROUGH);
+    if (this.#finished && !this.#finished.error && clean) setTimeout(() => this.#overlay.close(), DONE_PANEL_MS);
+  }
+
+  #render() {
+    this.#overlay.render({
+      attachments: this.#attachments,
+      phase: batchPhase(this.#attachments),
+      notices: this.#notices,
+      finished: this.#finished,
+    });
+  }
+}

@@ -1,0 +1,42 @@
+// Runs the content features on x.com and follows X's in-page navigation.
+//
+// Each feature (one file in features/, Refined GitHub style) exports `id`,
+// `runsOn(url)`, `restartOnNavigation` and `init(signal)`; every listener and
+// observer it makes hangs on `signal`, which is aborted when the page it was
+// started for is left.
+
+import * as composeProtect from "./features/compose-protect.js";
+import * as grokSetting from "./features/grok-setting.js";
+
+const FEATURES = [composeProtect, grokSetting];
+
+export function start() {
+  /** @type {Map<string, AbortController>} */
+  const running = new Map();
+  let url = null;
+
+  const follow = () => {
+    if (location.href === url) return;
+    url = location.href;
+    for (const feature of FEATURES) {
+      const wanted = feature.runsOn(url);
+      const controller = running.get(feature.id);
+      if (controller && (!wanted || feature.restartOnNavigation)) {
+        controller.abort();
+        running.delete(feature.id);
+      }
+      if (wanted && !running.has(feature.id)) {
+        const fresh = new AbortController();
+        running.set(feature.id, fresh);
+        feature.init(fresh.signal);
+      }
+    }
+  };
+
+  follow();
+  // X navigates with history.pushState, which an isolated content script
+  // cannot hook; every navigation re-renders part of the page, so a DOM
+  // mutation is the cue to compare the address (a string comparison).
+  new MutationObserver(follow).observe(document, { childList: true, subtree: true });
+  addEventListener("popstate", follow);
+}

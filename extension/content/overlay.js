@@ -1,0 +1,169 @@
+// The small panel beside X's composer that shows what omamori does with the
+// images of one pick/drop/paste. It only renders a snapshot it is given
+// (attachments + phase); the decisions live in compose-protect.js and
+// attachment.js. Elements carry data-testid attributes (extension/README.md).
+
+import { ext } from "../lib/browser.js";
+import { t, errorText, pickHostText, uiLanguage } from "../lib/i18n.js";
+import { State, BatchPhase } from "./attachment.js";
+
+const STYLE = `
+:host { all: initial; }
+.panel { position: fixed; z-index: 2147483000; box-sizing: border-box; width: 360px; max-width: calc(100vw - 16px);
+  padding: 12px 14px; border-radius: 12px; font: 14px/1.4 system-ui, "Hiragino Sans", "Noto Sans CJK JP", sans-serif;
+  background: #ffffff; color: #0f1419; box-shadow: 0 4px 24px rgba(0,0,0,.18); border: 1px solid #cfd9de; }
+.title { font-weight: 700; margin: 0 0 8px; }
+ul { list-style: none; margin: 0; padding: 0; }
+li { margin: 6px 0; }
+.name { display: block; font-size: 12px; color: #536471; overflow: hidden; text-overflow: ellipsis; white-space: nowrap; }
+progress { width: 100%; height: 6px; }
+.status[data-state="failed"] { color: #b42318; }
+.applied { color: #067647; font-size: 12px; }
+.notice { font-size: 12px; color: #536471; margin: 6px 0 0; }
+.buttons { display: flex; gap: 8px; justify-content: flex-end; margin-top: 10px; }
+button { font: inherit; border-radius: 999px; padding: 4px 14px; border: 1px solid #cfd9de; background: #fff; color: #0f1419; cursor: pointer; }
+@media (prefers-color-scheme: dark) {
+  .panel { background: #15202b; color: #e7e9ea; border-color: #38444d; }
+  .name, .notice { color: #8b98a5; }
+  button { background: #15202b; color: #e7e9ea; border-color: #536471; }
+  .applied { color: #47cd89; } .status[data-state="failed"] { color: #f97066; }
+}`;
+
+/** What the panel says about the batch as a whole. */
+const TITLES = {
+  [BatchPhase.WORKING]: "overlay_title_working",
+  [BatchPhase.ASKING]: "overlay_title_failed",
+  [BatchPhase.READY]: "overlay_title_done",
+  [BatchPhase.CANCELLED]: "overlay_title_cancelled",
+};
+
+/** A protect-report step as a person reads it: our short word, else the host's sentence. */
+function stepLabel(step) {
+  return ext.i18n.getMessage(`step_${step.step}`) || pickHostText(step.message, uiLanguage());
+}
+
+function statusText(attachment) {
+  switch (attachment.state) {
+    case State.QUEUED:
+      return t("overlay_waiting");
+    case State.PROTECTING:
+      return attachment.stage
+        ? t("overlay_protecting_stage", [ext.i18n.getMessage(`stage_${attachment.stage}`) || attachment.stage])
+        : t("overlay_protecting");
+    case State.PROTECTED:
+      return t("overlay_protected");
+    case State.FAILED:
+      return errorText(attachment.error);
+    case State.ORIGINAL: // after a failure: say which one, then what was done
+      return `${errorText(attachment.error)} ${t("overlay_original_attached")}`;
+    case State.PASSTHROUGH:
+      return t("overlay_passthrough");
+    case State.CANCELLED:
+      return t("overlay_not_attached");
+  }
+  return attachment.state;
+}
+
+export class Overlay {
+  #host;
+  #root;
+  #anchor;
+  #handlers;
+
+  /**
+   * @param {Element} anchor the composer the panel sits beside
+   * @param {{onCancel: () => void, onAttachOriginal: () => void, onClose: () => void}} handlers
+   */
+  constructor(anchor, handlers) {
+    this.#anchor = anchor;
+    this.#handlers = handlers;
+    this.#host = document.createElement("div");
+    this.#host.setAttribute("data-testid", "omamori-overlay");
+    this.#root = this.#host.attachShadow({ mode: "open" });
+    (document.body ?? document.documentElement).append(this.#host);
+  }
+
+  /**
+   * @param {{attachments: object[], phase: string, notices: string[], finished: null|{error?: object}}} view
+   *   notices: _locales keys of one-line notes; finished: set once the files were handed to X
+   *   (or could not be): the buttons give way to Close.
+   */
+  render({ attachments, phase, notices, finished }) {
+    this.#host.dataset.phase = phase;
+    this.#host.dataset.finished = String(Boolean(finished));
+    const panel = element("div", { class: "panel", role: "status", "aria-live": "polite" });
+    const title = finished?.error ? errorText(finished.error) : t(TITLES[phase]);
+    panel.append(element("p", { class: "title", "data-testid": "omamori-overlay-title" }, title));
+
+    const list = element("ul");
+    for (const attachment of attachments) {
+      const item = element("li", { "data-testid": "omamori-item", "data-state": attachment.state });
+      item.append(element("span", { class: "name" }, attachment.name));
+      item.append(
+        element(
+          "span",
+          { class: "status", "data-state": attachment.state, "data-testid": "omamori-item-status" },
+          statusText(attachment),
+        ),
+      );
+      if (attachment.state === State.PROTECTING || attachment.state === State.QUEUED) {
+        item.append(element("progress", { max: "1", value: String(attachment.fraction) }));
+      }
+      if (attachment.state === State.PROTECTED) {
+        const applied = attachment.result.report.filter((step) => step.applied).map(stepLabel);
+        item.append(
+          element("span", { class: "applied", "data-testid": "omamori-applied" }, "✓ " + applied.join(" · ")),
+        );
+      }
+      list.append(item);
+    }
+    panel.append(list);
+    for (const key of notices) panel.append(element("p", { class: "notice", "data-testid": "omamori-notice" }, t(key)));
+
+    const buttons = element("div", { class: "buttons" });
+    if (finished || phase === BatchPhase.READY || phase === BatchPhase.CANCELLED) {
+      buttons.append(button("overlay_close", "omamori-close", this.#handlers.onClose));
+    } else {
+      if (phase === BatchPhase.ASKING) {
+        buttons.append(button("overlay_attach_original", "omamori-attach-original", this.#handlers.onAttachOriginal));
+      }
+      buttons.append(button("overlay_cancel", "omamori-cancel", this.#handlers.onCancel));
+    }
+    panel.append(buttons);
+
+    const style = element("style", {}, STYLE);
+    this.#root.replaceChildren(style, panel);
+    this.#place(panel);
+  }
+
+  close() {
+    this.#host.remove();
+  }
+
+  /** Just below the composer, kept inside the window. */
+  #place(panel) {
+    const rect = this.#anchor.isConnected ? this.#anchor.getBoundingClientRect() : null;
+    const margin = 8;
+    const width = Math.min(360, innerWidth - 2 * margin);
+    const left = rect ? Math.min(Math.max(rect.left, margin), innerWidth - width - margin) : innerWidth - width - margin;
+    const top = rect ? Math.min(Math.max(rect.bottom + margin, margin), innerHeight - 160) : margin;
+    panel.style.left = `${left}px`;
+    panel.style.top = `${Math.max(top, margin)}px`;
+  }
+}
+
+function element(tag, attributes = {}, text) {
+  const node = document.createElement(tag);
+  for (const [name, value] of Object.entries(attributes)) node.setAttribute(name, value);
+  if (text !== undefined) node.textContent = text;
+  return node;
+}
+
+function button(labelKey, testId, onClick) {
+  const node = element("button", { type: "button", "data-testid": testId }, t(labelKey));
+  node.addEventListener("click", (event) => {
+    event.stopPropagation();
+    onClick();
+  });
+  return node;
+}

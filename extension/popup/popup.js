@@ -1,0 +1,89 @@
+// The popup: one glance at what matters, and the pause switch.
+
+import { ext } from "../lib/browser.js";
+import { ask } from "../lib/ask.js";
+import { t, errorText, formatTime, localizePage } from "../lib/i18n.js";
+
+const $ = (id) => document.getElementById(id);
+
+/** popup text for a recorded X setting: state -> _locales key */
+const GROK_TEXT = { on: "popup_grok_on", off: "popup_grok_off", unavailable: "popup_grok_unavailable" };
+const PROTECT_TEXT = { on: "popup_protect_on", off: "popup_protect_off", unavailable: "popup_protect_unavailable" };
+
+function showSetting(section, stateEl, seenEl, record, texts, unknownKey) {
+  section.dataset.state = record?.state ?? "unknown";
+  stateEl.textContent = t(record ? texts[record.state] : unknownKey);
+  seenEl.textContent = record ? t("popup_seen", [formatTime(record.seenAt)]) : "";
+}
+
+function showHost(host) {
+  const section = $("host");
+  const missing = !host.connected && host.error.code === "host_not_installed";
+  section.dataset.state = host.connected ? "connected" : missing ? "missing" : "error";
+  $("host-state").textContent = host.connected
+    ? t("popup_host_connected", [host.version])
+    : missing
+      ? t("popup_host_not_installed")
+      : errorText(host.error);
+  $("install-command").hidden = !missing;
+}
+
+function showPaused(paused) {
+  $("auto-protect").checked = !paused;
+  $("auto-paused").hidden = !paused;
+}
+
+async function refresh() {
+  const status = await ask({ type: "status.get" });
+  showSetting($("grok"), $("grok-state"), $("grok-seen"), status.xSettings.grokTraining, GROK_TEXT, "popup_grok_unknown");
+  showSetting(
+    $("protect-posts"),
+    $("protect-posts-state"),
+    $("protect-posts-seen"),
+    status.xSettings.protectPosts,
+    PROTECT_TEXT,
+    "popup_protect_unknown",
+  );
+  showHost(status.host);
+  showPaused(status.paused);
+  $("protected-count").textContent = t("popup_count", [String(status.protectedCount)]);
+}
+
+localizePage(document);
+
+$("auto-protect").addEventListener("change", async (event) => {
+  const { paused } = await ask({ type: "pause.set", paused: !event.target.checked });
+  showPaused(paused);
+});
+
+$("check-now").addEventListener("click", async () => {
+  const button = $("check-now");
+  const result = $("check-result");
+  button.disabled = true;
+  result.hidden = false;
+  result.className = "";
+  result.textContent = t("popup_checking");
+  try {
+    await ask({ type: "grok.check" });
+    result.hidden = true;
+  } catch (error) {
+    result.className = "problem";
+    result.textContent = errorText(error.toJSON());
+  } finally {
+    button.disabled = false;
+    await refresh();
+  }
+});
+
+$("open-setting").addEventListener("click", async () => {
+  await ask({ type: "grok.open" });
+  window.close();
+});
+
+$("open-options").addEventListener("click", (event) => {
+  event.preventDefault();
+  ext.runtime.openOptionsPage();
+  window.close();
+});
+
+refresh();

@@ -1,0 +1,91 @@
+import { test } from "node:test";
+import assert from "node:assert/strict";
+
+import {
+  State,
+  BatchPhase,
+  TransitionError,
+  allows,
+  batchPhase,
+  createAttachment,
+  selectFiles,
+  hasProtectable,
+  transition,
+} from "../../extension/content/attachment.js";
+
+const png = (name = "art.png") => ({ name, type: "image/png", size: 1000 });
+const gif = { name: "anim.gif", type: "image/gif", size: 1000 };
+const mp4 = { name: "clip.mp4", type: "video/mp4", size: 1000 };
+
+const walk = (attachment, ...events) => events.reduce((a, [event, data]) => transition(a, event, data), attachment);
+
+test("images start queued; GIF, video and other files pass through", () => {
+  assert.equal(createAttachment(png(), 0).state, State.QUEUED);
+  for (const type of ["image/jpeg", "image/webp"]) assert.equal(createAttachment({ ...png(), type }, 0).state, State.QUEUED);
+  for (const file of [gif, mp4, { name: "a.heic", type: "image/heic", size: 1 }]) {
+    assert.equal(createAttachment(file, 0).state, State.PASSTHROUGH, file.name);
+  }
+});
+
+test("the happy path: queued -> protecting (progress) -> protected", () => {
+  const result = { file: "protected", report: [], mark: null };
+  const a = walk(
+    createAttachment(png(), 0),
+    ["start"],
+    ["progress", { stage: "signature", fraction: 0.4 }],
+    ["progress", { stage: "mark", fraction: 0.2 }],
+  );
+  assert.equal(a.state, State.PROTECTING);
+  assert.equal(a.stage, "mark");
+  assert.equal(a.fraction, 0.4, "progress never goes backwards");
+  const done = transition(a, "succeed", { result });
+  assert.equal(done.state, State.PROTECTED);
+  assert.equal(done.fraction, 1);
+  assert.equal(done.result, result);
+});
+
+test("failure waits for the person: attach the original, or cancel", () => {
+  const error = { code: "host_not_installed" };
+  const failed = walk(createAttachment(png(), 0), ["start"], ["fail", { error }]);
+  assert.equal(failed.state, State.FAILED);
+  assert.equal(failed.error, error);
+  assert.equal(transition(failed, "useOriginal").state, State.ORIGINAL);
+  assert.equal(transition(failed, "cancel").state, State.CANCELLED);
+  assert.equal(transition(createAttachment(png(), 0), "fail", { error: { code: "file_too_large" } }).state, State.FAILED);
+});
+
+test("transitions not in the table are refused, and values are never changed in place", () => {
+  const queued = createAttachment(png(), 0);
+  assert.throws(() => transition(queued, "succeed", {}), TransitionError);
+  assert.throws(() => transition(queued, "useOriginal"), TransitionError);
+  const protectedOne = walk(queued, ["start"], ["succeed", { result: {} }]);
+  assert.throws(() => transition(protectedOne, "progress", { stage: "x", fraction: 1 }), TransitionError);
+  assert.throws(() => transition(transition(protectedOne, "cancel"), "start"), TransitionError);
+  assert.throws(() => transition(queued, "explode"), TransitionError);
+  assert.ok(Object.isFrozen(queued));
+  assert.equal(queued.state, State.QUEUED, "the earlier value is untouched");
+  assert.ok(allows(queued, "start") && !allows(queued, "useOriginal"));
+});
+
+test("the batch phase follows its members", () => {
+  const queued = createAttachment(png(), 0);
+  const passthrough = createAttachment(gif, 1);
+  const protecting = transition(queued, "start");
+  const done = transition(protecting, "succeed", { result: {} });
+  const failed = transition(protecting, "fail", { error: { code: "timeout" } });
+  assert.equal(batchPhase([protecting, passthrough]), BatchPhase.WORKING);
+  assert.equal(batchPhase([failed, protecting]), BatchPhase.WORKING, "still working: ask once all are done");
+  assert.equal(batchPhase([failed, done]), BatchPhase.ASKING);
+  assert.equal(batchPhase([transition(failed, "useOriginal"), done, passthrough]), BatchPhase.READY);
+  assert.equal(batchPhase([transition(failed, "cancel"), transition(done, "cancel")]), BatchPhase.CANCELLED);
+  assert.equal(batchPhase([passthrough]), BatchPhase.READY);
+});
+
+test("at most four images go on; GIF and video ride along", () => {
+  const files = [png("1.png"), gif, png("2.png"), png("3.png"), png("4.png"), png("5.png"), mp4];
+  const { kept, leftOut } = selectFiles(files);
+  assert.deepEqual(kept.map((f) => f.name), ["1.png", "anim.gif", "2.png", "3.png", "4.png", "clip.mp4"]);
+  assert.deepEqual(leftOut.map((f) => f.name), ["5.png"]);
+  assert.ok(hasProtectable(files));
+  assert.ok(!hasProtectable([gif, mp4]));
+});

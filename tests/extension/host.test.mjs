@@ -1,0 +1,167 @@
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { execFileSync } from "node:child_process";
+
+import { HostClient, nativeDisconnectCode, webSocketUrl } from "../../extension/lib/host.js";
+import { CodedError } from "../../extension/lib/messages.js";
+import { base64ToBytes, bytesToBase64 } from "../../extension/lib/base64.js";
+import { BROWSER_MAX_FRAME, stdioHost } from "./stdio-host.mjs";
+
+/** A noisy PNG made by Pillow (noise keeps the protected JPEG large enough to need chunks). */
+function noisyPng(width, height) {
+  const script = `
+import io, sys, numpy as np
+from PIL import Image
+rng = np.random.default_rng(7)
+pixels = rng.integers(0, 256, (${height}, ${width}, 3), dtype=np.uint8)
+buf = io.BytesIO(); Image.fromarray(pixels).save(buf, "PNG"); sys.stdout.buffer.write(buf.getvalue())`;
+  return new Uint8Array(execFileSync("python3", ["-c", script], { maxBuffer: 64 * 1024 * 1024 }));
+}
+
+test("against the real host: hello, a chunked protect reply, and error codes with both languages", async (t) => {
+  const host = stdioHost();
+  t.after(host.stopAll);
+  const client = new HostClient(host.open);
+
+  const hello = await client.hello();
+  assert.equal(hello.protocol, 1);
+  assert.match(hello.version, /^\d+\.\d+/);
+  assert.ok(["ask", "original", "cancel"].includes(hello.settings.extension.on_failure));
+  assert.equal(await client.hello(), hello, "one hello per connection");
+
+  const original = noisyPng(1600, 1200);
+  const progress = [];
+  const result = await client.request(
+    "protect",
+    { image: bytesToBase64(original), name: "noise.png" },
+    { timeoutMs: 120_000, onProgress: (p) => progress.push(p) },
+  );
+  const protectedBytes = base64ToBytes(result.image);
+  assert.deepEqual([...protectedBytes.subarray(0, 3)], [0xff, 0xd8, 0xff], "a JPEG came back");
+  assert.equal(result.mime, "image/jpeg");
+  assert.equal(result.bytes, protectedBytes.length);
+  assert.ok(Array.isArray(result.report) && result.report.length > 0);
+  assert.ok(result.image.length > BROWSER_MAX_FRAME, "the reply was larger than one frame");
+  assert.ok(Math.max(...host.frames) <= BROWSER_MAX_FRAME, "and no frame was over the browser's limit");
+  for (const p of progress) assert.ok(p.fraction >= 0 && p.fraction <= 1 && typeof p.stage === "string");
+
+  await assert.rejects(
+    client.request("protect", { image: bytesToBase64(new TextEncoder().encode("not a picture")), name: "a.png" }),
+    (error) =>
+      error instanceof CodedError && error.code === "not_an_image" && Boolean(error.hostMessage.en && error.hostMessage.ja),
+  );
+  await assert.rejects(client.request("no.such.type", {}), (error) => error.code === "unknown_type");
+  client.close();
+});
+
+test("against the real host: a host that dies fails the pending request; the next request reconnects", async (t) => {
+  const host = stdioHost();
+  t.after(host.stopAll);
+  let transport;
+  const client = new HostClient((handlers) => (transport = host.open(handlers)));
+  await client.hello();
+  const pending = client.request("protect", { image: bytesToBase64(noisyPng(800, 600)), name: "a.png" }, { timeoutMs: 60_000 });
+  transport.kill();
+  await assert.rejects(pending, (error) => error.code === "host_disconnected");
+  const again = await client.hello();
+  assert.equal(again.protocol, 1);
+  client.close();
+});
+
+/** A peer that answers as scripted, for what a healthy host never does (silence, broken chunks). */
+function scriptedPeer(answer) {
+  const sent = [];
+  let handlers;
+  const open = (h) => {
+    handlers = h;
+    return {
+      send: (message) => {
+        sent.push(message);
+        for (const reply of answer(message)) queueMicrotask(() => handlers.onMessage(reply));
+      },
+      close: () => {},
+    };
+  };
+  return { open, sent, deliver: (message) => handlers.onMessage(message), disconnect: (code) => handlers.onClose(code) };
+}
+
+test("silence past the timeout is host_timeout; progress counts as news", async () => {
+  const silent = scriptedPeer(() => []);
+  await assert.rejects(
+    new HostClient(silent.open).request("protect", {}, { timeoutMs: 30 }),
+    (e) => e.code === "host_timeout",
+  );
+
+  const slow = scriptedPeer(() => []);
+  const client = new HostClient(slow.open);
+  const stages = [];
+  const request = client.request("protect", {}, { timeoutMs: 60, onProgress: (p) => stages.push(p.stage) });
+  const { id } = slow.sent[0];
+  for (const stage of ["decode", "signature", "mark", "encode"]) {
+    await new Promise((resolve) => setTimeout(resolve, 40)); // 160 ms in all, never 60 ms of silence
+    slow.deliver({ v: 1, id, type: "progress", stage, fraction: 0.5 });
+  }
+  slow.deliver({ v: 1, id, type: "protect", ok: true, result: { done: true } });
+  assert.deepEqual(await request, { done: true });
+  assert.deepEqual(stages, ["decode", "signature", "mark", "encode"]);
+});
+
+test("requests carry v, id and type; replies are matched by id", async () => {
+  const peer = scriptedPeer((m) => [{ v: 1, id: m.id, type: m.type, ok: true, result: { echo: m.name } }]);
+  const client = new HostClient(peer.open);
+  const [a, b] = await Promise.all([client.request("x", { name: "a" }), client.request("x", { name: "b" })]);
+  assert.deepEqual([a.echo, b.echo], ["a", "b"]);
+  assert.deepEqual(peer.sent.map((m) => [m.v, m.type, typeof m.id]), [[1, "x", "string"], [1, "x", "string"]]);
+  assert.notEqual(peer.sent[0].id, peer.sent[1].id);
+});
+
+test("broken chunks and shapeless replies become host_bad_reply", async () => {
+  const peer = scriptedPeer((m) =>
+    m.type === "chunky"
+      ? [{ v: 1, id: m.id, type: "chunk", index: 5, count: 2, data: "{" }]
+      : [{ v: 1, id: m.id, type: m.type, ok: "maybe" }],
+  );
+  const client = new HostClient(peer.open);
+  await assert.rejects(client.request("chunky", {}), (e) => e.code === "host_bad_reply" && e.details.reason === "index out of range");
+  await assert.rejects(client.request("odd", {}), (e) => e.code === "host_bad_reply");
+});
+
+test("an id-less failure (the host could not read the request) fails what is pending", async () => {
+  const peer = scriptedPeer(() => [
+    { v: 1, id: null, type: "error", ok: false, error: { code: "frame_too_large", message: { en: "e", ja: "j" } } },
+  ]);
+  const client = new HostClient(peer.open);
+  await assert.rejects(client.request("protect", {}), (e) => e.code === "frame_too_large" && e.hostMessage.ja === "j");
+});
+
+test("abort stops waiting; a late reply is ignored", async () => {
+  const peer = scriptedPeer(() => []);
+  const client = new HostClient(peer.open);
+  const controller = new AbortController();
+  const request = client.request("protect", {}, { signal: controller.signal });
+  controller.abort(new CodedError("cancelled"));
+  await assert.rejects(request, (e) => e.code === "cancelled");
+  peer.deliver({ v: 1, id: peer.sent[0].id, type: "protect", ok: true, result: {} }); // nothing to settle: no throw
+});
+
+test("a dropped connection fails pending requests with the browser's reason", async () => {
+  const peer = scriptedPeer(() => []);
+  const client = new HostClient(peer.open);
+  const pending = client.request("hello", {});
+  peer.disconnect("host_not_installed");
+  await assert.rejects(pending, (e) => e.code === "host_not_installed");
+});
+
+test("the browsers' disconnect texts map to codes", () => {
+  assert.equal(nativeDisconnectCode("Specified native messaging host not found."), "host_not_installed");
+  assert.equal(nativeDisconnectCode("No such native application jp.omamori.host"), "host_not_installed");
+  assert.equal(nativeDisconnectCode("Access to the specified native messaging host is forbidden."), "host_forbidden");
+  assert.equal(nativeDisconnectCode("Native host has exited."), "host_disconnected");
+  assert.equal(nativeDisconnectCode("Error when communicating with the native messaging host."), "host_disconnected");
+  assert.equal(nativeDisconnectCode(undefined), "host_disconnected");
+});
+
+test("the pairing token travels as the token query parameter", () => {
+  assert.equal(webSocketUrl("ws://127.0.0.1:8765", "a b/c"), "ws://127.0.0.1:8765/?token=a+b%2Fc");
+  assert.equal(webSocketUrl("ws://localhost:9000/", "t"), "ws://localhost:9000/?token=t");
+});

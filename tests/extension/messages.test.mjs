@@ -1,0 +1,94 @@
+import { test } from "node:test";
+import assert from "node:assert/strict";
+
+import {
+  CodedError,
+  MAX_IMAGE_BYTES,
+  MESSAGE_TYPES,
+  Tier,
+  errorJson,
+  isLoopbackWebSocketUrl,
+  refusal,
+  senderTier,
+} from "../../extension/lib/messages.js";
+
+const SELF = { extensionId: "imdbebpigkcmdgfppgijigpaghgekjco", extensionOrigin: "chrome-extension://imdbebpigkcmdgfppgijigpaghgekjco/" };
+const FIREFOX_SELF = { extensionId: "omamori@omamori.jp", extensionOrigin: "moz-extension://0d3c1f52-6f3e-4b4c-9a55-6f6d616d6f72/" };
+
+test("senders: our pages, our content script on x.com, nobody else", () => {
+  const popup = { id: SELF.extensionId, url: `${SELF.extensionOrigin}popup/popup.html` };
+  const optionsTab = { ...popup, url: `${SELF.extensionOrigin}options/options.html`, tab: { id: 3 } };
+  const content = { id: SELF.extensionId, url: "https://x.com/home", tab: { id: 7 }, frameId: 0 };
+  assert.equal(senderTier(popup, SELF), Tier.PAGE);
+  assert.equal(senderTier(optionsTab, SELF), Tier.PAGE);
+  assert.equal(senderTier(content, SELF), Tier.X);
+  assert.equal(
+    senderTier({ id: FIREFOX_SELF.extensionId, url: `${FIREFOX_SELF.extensionOrigin}popup/popup.html` }, FIREFOX_SELF),
+    Tier.PAGE,
+  );
+  // another extension, another site, a look-alike host, no tab, no URL
+  assert.equal(senderTier({ ...popup, id: "otherextensionidaaaaaaaaaaaaaaaa" }, SELF), null);
+  assert.equal(senderTier({ ...content, url: "https://example.com/" }, SELF), null);
+  assert.equal(senderTier({ ...content, url: "https://x.com.evil.example/" }, SELF), null);
+  assert.equal(senderTier({ ...content, url: "http://x.com/home" }, SELF), null);
+  assert.equal(senderTier({ ...content, tab: undefined }, SELF), null);
+  assert.equal(senderTier({ id: SELF.extensionId }, SELF), null);
+  assert.equal(senderTier(undefined, SELF), null);
+});
+
+test("each type is accepted only from its tier", () => {
+  assert.equal(refusal({ type: "status.get" }, Tier.PAGE), null);
+  assert.match(refusal({ type: "status.get" }, Tier.X), /not accepted from x/);
+  assert.match(refusal({ type: "settings.set", changes: {} }, Tier.X), /not accepted/);
+  assert.match(refusal({ type: "xsetting.seen", setting: "grokTraining", state: "on" }, Tier.PAGE), /not accepted/);
+  assert.match(refusal({ type: "status.get" }, null), /unknown sender/);
+  for (const [type, spec] of Object.entries(MESSAGE_TYPES)) {
+    assert.ok(spec.from.length > 0, type);
+  }
+});
+
+test("fields are checked: types, enumerations, sizes, and nothing extra", () => {
+  assert.equal(refusal({ type: "xsetting.seen", setting: "grokTraining", state: "unavailable" }, Tier.X), null);
+  assert.match(refusal({ type: "xsetting.seen", setting: "grokTraining", state: "maybe" }, Tier.X), /bad field state/);
+  assert.match(refusal({ type: "xsetting.seen", setting: "password", state: "on" }, Tier.X), /bad field setting/);
+  assert.match(refusal({ type: "pause.set", paused: "yes" }, Tier.PAGE), /bad field paused/);
+  assert.match(refusal({ type: "settings.set", changes: [] }, Tier.PAGE), /bad field changes/);
+  assert.match(refusal({ type: "status.get", extra: 1 }, Tier.PAGE), /unexpected field extra/);
+  assert.match(refusal({ type: "host.raw", payload: {} }, Tier.PAGE), /unknown type/);
+  assert.match(refusal("status.get", Tier.PAGE), /not a message/);
+  assert.match(refusal(null, Tier.PAGE), /not a message/);
+
+  const image = { type: "protect.start", name: "a.png", mime: "image/png", image: "iVBORw0KGgo=" };
+  assert.equal(refusal(image, Tier.X), null);
+  assert.match(refusal({ ...image, mime: "image/gif" }, Tier.X), /bad field mime/);
+  assert.match(refusal({ ...image, image: "" }, Tier.X), /bad field image/);
+  assert.match(refusal({ ...image, name: "n".repeat(256) }, Tier.X), /bad field name/);
+  const largest = "A".repeat(Math.ceil(MAX_IMAGE_BYTES / 3) * 4);
+  assert.equal(refusal({ ...image, image: largest }, Tier.X), null, "the largest allowed image fits");
+  assert.match(refusal({ ...image, image: largest + "AAAA" }, Tier.X), /bad field image/);
+
+  const connection = { type: "connection.set", kind: "websocket", server_url: "ws://127.0.0.1:8765", token: "t" };
+  assert.equal(refusal(connection, Tier.PAGE), null);
+  assert.match(refusal({ ...connection, kind: "http" }, Tier.PAGE), /bad field kind/);
+  assert.match(refusal({ ...connection, token: 5 }, Tier.PAGE), /bad field token/);
+});
+
+test("the companion server may only be on loopback", () => {
+  for (const url of ["ws://127.0.0.1:8765", "ws://localhost:9000/", "ws://[::1]:8765"]) assert.ok(isLoopbackWebSocketUrl(url), url);
+  for (const url of ["ws://192.168.1.2:8765", "wss://127.0.0.1:8765", "ws://127.0.0.1", "http://127.0.0.1:8765", "ws://x.com:80", "nonsense", 42]) {
+    assert.ok(!isLoopbackWebSocketUrl(url), String(url));
+  }
+});
+
+test("errors travel as {code, message, details}; anything unexpected is internal_error", () => {
+  const hostSays = { en: "The image is damaged.", ja: "画像が壊れています。" };
+  assert.deepEqual(errorJson(new CodedError("image_damaged", hostSays, { bytes: 3 })), {
+    code: "image_damaged",
+    message: hostSays,
+    details: { bytes: 3 },
+  });
+  assert.deepEqual(errorJson(new CodedError("host_timeout")), { code: "host_timeout", message: null, details: {} });
+  const bug = errorJson(new TypeError("x is undefined"));
+  assert.equal(bug.code, "internal_error");
+  assert.match(bug.details.reason, /x is undefined/);
+});
