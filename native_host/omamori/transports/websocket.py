@@ -40,7 +40,8 @@ from http import HTTPStatus
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-from websockets.asyncio.server import Server, ServerConnection, serve
+from websockets.asyncio import server as ws_server
+from websockets.asyncio.server import ServerConnection
 from websockets.exceptions import ConnectionClosed
 from websockets.http11 import Request as HttpRequest, Response as HttpResponse
 
@@ -185,11 +186,11 @@ class CompanionServer:
             except ConnectionClosed:
                 return
 
-    def serve(self, address: str = "127.0.0.1", port: int = DEFAULT_PORT) -> Server:
-        """The websockets server (an async context manager); loopback only."""
+    def serve(self, address: str = "127.0.0.1", port: int = DEFAULT_PORT) -> ws_server.serve:
+        """The websockets server, to await or use as an async context manager; loopback only."""
         if not is_loopback(address):
             raise ValueError(f"the companion server listens on loopback only, not {address!r}")
-        return serve(
+        return ws_server.serve(
             self.handler, address, port,
             process_request=self.refusal,
             compression=None,           # images do not compress; no inflate bombs either
