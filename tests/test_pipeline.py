@@ -108,7 +108,7 @@ def test_invisible_changes_cost_little_beyond_the_jpeg_x_would_make(source):
     assert not decision(protected, "signature").applied and protected.mark_verified
     out = imageio.decode(protected.data).image
     plain_jpeg = imageio.decode(imageio.encode_jpeg(original)).image
-    assert psnr(out, plain_jpeg) > 40                       # the mark alone, measured against JPEG q85
+    assert psnr(out, plain_jpeg) > 36                       # the mark alone, measured against JPEG q85
     assert psnr(out, original) > psnr(plain_jpeg, original) - 2
     if source == "sample":
         assert psnr(out, original) > 38

@@ -243,10 +243,10 @@ def _palette_art(im: Image.Image, *, fmt: str, transform) -> PaletteArt | None:
         rgba = np.concatenate([colours, alpha[:, None]], axis=1)
         indices = np.asarray(im, dtype=np.uint8)
     elif im.mode in ("1", "RGB", "RGBA"):
+        if im.getcolors(256) is None:      # stops counting at 257 colours: cheap for ordinary images
+            return None
         rgba_im = im.convert("RGBA")
         found = rgba_im.getcolors(256)
-        if found is None:
-            return None
         rgba = np.array([colour for _, colour in found], dtype=np.uint8)
         codes = rgba.astype(np.uint32) @ np.array([1 << 24, 1 << 16, 1 << 8, 1], dtype=np.uint32)
         order = np.argsort(codes)

@@ -121,15 +121,14 @@ def protect(data: bytes, *, settings: Settings, key: bytes, today: datetime.date
             layer = _signature_layer(image.shape, settings=settings, font=font, rng=rng)
             image = visible.apply_layer(image, layer, opacity=settings.signature.opacity)
             report.append(_signature_decision(settings, font, layer))
+            del layer                            # a tiled layer is 64 MB at 16 MP
         else:
             report.append(_signature_off())
         tell("cloak", _PROGRESS_AT["cloak"])
         image = _cloak_step(image, settings=settings, rng=rng, tell=tell, report=report)
         tell("mark", _PROGRESS_AT["mark"])
         if settings.mark.enabled:
-            unmarked = imageio.to_uint8(image)   # 1/4 of the float size; both attempts start from it
-            del image
-            output, mark_id, verified = _mark_encode_verify(unmarked, settings=settings, key=key, today=today,
+            output, mark_id, verified = _mark_encode_verify(image, settings=settings, key=key, today=today,
                                                             tell=tell, report=report)
         else:
             report.append(Decision("mark", False, "The invisible mark is off in your settings.",
@@ -176,11 +175,12 @@ def downscale(image: np.ndarray, *, max_side: int) -> np.ndarray:
 
 
 # -- routes ----------------------------------------------------------------------------------------------------
-def _mark_encode_verify(unmarked: np.ndarray, *, settings: Settings, key: bytes, today: datetime.date,
+def _mark_encode_verify(image: np.ndarray, *, settings: Settings, key: bytes, today: datetime.date,
                         tell: Progress, report: list[Decision]) -> tuple[xoutput.Output, str, bool]:
     """Mark, encode and read the mark back from the encoded bytes; once more, stronger, if it does not read.
 
-    ``unmarked``: uint8 HxWx3. Returns (output, mark id, verified).
+    ``image``: float32 HxWx3, kept unmarked for the retry (embed needs it alive anyway, so this costs no
+    memory). Returns (output, mark id, verified).
     """
     payload = mark.Payload(creator_id=mark.creator_id(key), day=today,
                            no_ai_training=settings.mark.no_ai_training)
@@ -189,7 +189,7 @@ def _mark_encode_verify(unmarked: np.ndarray, *, settings: Settings, key: bytes,
     for attempt in range(2):
         if attempt:
             strength = min(MARK_STRENGTH_LIMIT, strength * MARK_RETRY_FACTOR)
-        marked = mark.embed(imageio.to_float(unmarked), key=key, payload=payload, strength=strength)
+        marked = mark.embed(image, key=key, payload=payload, strength=strength)
         tell("encode", _PROGRESS_AT["encode"])
         output = xoutput.encode_jpeg_for_x(marked)
         del marked
