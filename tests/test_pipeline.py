@@ -182,7 +182,9 @@ def test_palette_art_stays_png8_with_its_palette(transparent):
 def test_palette_art_can_be_marked_as_jpeg_instead():
     data, _ = palette_png(False)
     protected = run(data, settings(output={"keep_png8": False}))
-    assert protected.format == "jpeg" and protected.mark_verified
+    assert protected.format == "jpeg" and protected.mark_id is not None
+    assert decision(protected, "mark").applied and decision(protected, "signature").applied
+    assert xsim.simulate_upload(protected.data) == protected.data
 
 
 def test_downscale_to_the_users_maximum_and_to_x_limit():
