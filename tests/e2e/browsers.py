@@ -6,12 +6,15 @@ Both give tabs with one small interface (`Tab`), so a test written once runs in 
 from __future__ import annotations
 
 import base64
+import http.server
 import json
 import mimetypes
 import os
 import shutil
 import socket
+import ssl
 import subprocess
+import threading
 import time
 from pathlib import Path
 from typing import Protocol
@@ -62,6 +65,19 @@ def files_payload(paths: list[Path]) -> list[dict]:
              "data": base64.b64encode(path.read_bytes()).decode()} for path in paths]
 
 
+def poll(evaluate, expression: str, *, timeout: float, pump):
+    """The value of `expression` once it is truthy (an exception in it counts as not yet)."""
+    deadline = time.monotonic() + timeout
+    guarded = f"(() => {{ try {{ return ({expression}); }} catch {{ return null; }} }})()"
+    while True:
+        value = evaluate(guarded)
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"still falsy after {timeout:.0f} s: {expression}")
+        pump()
+
+
 class Tab(Protocol):
     def goto(self, url: str) -> None: ...
     def evaluate(self, expression: str): ...
@@ -87,6 +103,54 @@ def route_fake_x(context, fake_x: FakeX) -> None:
         context.route(f"https://{host}/**", answer)
 
 
+class LoopbackX:
+    """FakeX over HTTPS on 127.0.0.1, for the requests Playwright's routing never sees: a tab the extension opens
+    (chrome.tabs.create, as "Check now" does) starts loading before Playwright attaches to it (microsoft/playwright
+    #12303). Chromium resolves X's hosts here (--host-resolver-rules) and accepts the throwaway certificate
+    (--ignore-certificate-errors); routed requests never reach it. Same FakeX, so the state is shared."""
+
+    def __init__(self, fake_x: FakeX, folder: Path) -> None:
+        key, cert = folder / "x.key", folder / "x.crt"
+        subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=x.com",
+                        "-addext", "subjectAltName=" + ",".join(f"DNS:{host}" for host in HOSTS),
+                        "-keyout", str(key), "-out", str(cert)], check=True, capture_output=True)
+        tls = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        tls.load_cert_chain(cert, key)
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def _answer(self) -> None:
+                length = int(self.headers.get("content-length") or 0)
+                request = Request(self.command, f"https://{self.headers['host'].split(':')[0]}{self.path}",
+                                  {name.lower(): value for name, value in self.headers.items()}, self.rfile.read(length))
+                response = fake_x.handle(request)
+                self.send_response(response.status)
+                for name, value in response.headers.items():
+                    self.send_header(name, value)
+                self.send_header("content-length", str(len(response.body)))
+                self.end_headers()
+                self.wfile.write(response.body)
+
+            do_GET = do_POST = do_OPTIONS = _answer
+
+            def log_message(self, *args) -> None:  # the tests report what matters
+                pass
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server.socket = tls.wrap_socket(self.server.socket, server_side=True)
+        self.port = self.server.server_address[1]
+        self.thread = threading.Thread(target=self.server.serve_forever, name="loopback-x", daemon=True)
+        self.thread.start()
+
+    @property
+    def chromium_args(self) -> list[str]:
+        rules = ", ".join(f"MAP {host} 127.0.0.1:{self.port}" for host in HOSTS)
+        return [f"--host-resolver-rules={rules}", "--ignore-certificate-errors"]
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
 class ChromiumTab:
     def __init__(self, page) -> None:
         self.page = page
@@ -102,7 +166,8 @@ class ChromiumTab:
         return self.page.evaluate(expression)
 
     def wait_for(self, expression: str, *, timeout: float = 30.0):
-        return self.page.wait_for_function(expression, timeout=timeout * 1000).json_value()
+        # Polled with evaluate: wait_for_function evals its string in the page, which x.com's CSP forbids.
+        return poll(self.evaluate, expression, timeout=timeout, pump=lambda: self.page.wait_for_timeout(100))
 
     def click(self, selector: str) -> None:
         self.page.click(selector)
@@ -145,7 +210,9 @@ class Chromium:
 
     def __init__(self, playwright, *, user_data_dir: Path, extension: Path, fake_x: FakeX, env: dict[str, str]) -> None:
         executable = require_executable(CHROMIUM)
-        args = [f"--disable-extensions-except={extension}", f"--load-extension={extension}", *CHROMIUM_ARGS]
+        self.loopback = LoopbackX(fake_x, user_data_dir.parent)
+        args = [f"--disable-extensions-except={extension}", f"--load-extension={extension}", *CHROMIUM_ARGS,
+                *self.loopback.chromium_args]
         if os.geteuid() == 0:
             args.append("--no-sandbox")  # Chromium refuses to start as root with its sandbox
         # Playwright adds --disable-extensions by default; the service worker only starts without it.
@@ -172,6 +239,7 @@ class Chromium:
 
     def close(self) -> None:
         self.context.close()
+        self.loopback.close()
 
 
 # ---------------------------------------------------------------- Firefox
@@ -204,14 +272,7 @@ class FirefoxTab:
         return None if value is None else json.loads(value)
 
     def wait_for(self, expression: str, *, timeout: float = 30.0):
-        deadline = time.monotonic() + timeout
-        while True:
-            value = self.evaluate(f"(() => {{ try {{ return ({expression}); }} catch {{ return null; }} }})()")
-            if value:
-                return value
-            if time.monotonic() > deadline:
-                raise TimeoutError(f"Firefox: {expression!r} still falsy after {timeout:.0f} s")
-            time.sleep(0.1)
+        return poll(self.evaluate, expression, timeout=timeout, pump=lambda: time.sleep(0.1))
 
     def click(self, selector: str) -> None:
         self.evaluate(f"document.querySelector({json.dumps(selector)}).click()")

@@ -1,17 +1,18 @@
 #!/usr/bin/env bash
 # Installs what the e2e tests need on a fresh Debian machine, as root: Debian's Chromium (Playwright drives it through
 # executable_path; its own browser download cannot work without network), firefox-esr (driven over WebDriver BiDi) and
-# a Japanese font so the ja pages and screenshots render real glyphs. Quick when everything is already there.
+# a Japanese font so the ja pages and screenshots render real glyphs, and chromium-l10n: without its ja.pak
+# Chromium runs in English whatever --lang says, so the extension could not be tested in Japanese. Quick when everything is already there.
 set -euo pipefail
 
-packages=(chromium firefox-esr fonts-ipafont-gothic)
+packages=(chromium chromium-l10n firefox-esr fonts-ipafont-gothic)
 missing=()
 for package in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")
 done
 
 if [ "${#missing[@]}" -eq 0 ]; then
-  echo "setup_browsers: chromium, firefox-esr and fonts-ipafont-gothic already installed"
+  echo "setup_browsers: ${packages[*]} already installed"
 else
   if [ "$(id -u)" -ne 0 ]; then
     echo "setup_browsers: need root to install ${missing[*]} (run: sudo bash $0)" >&2

@@ -1,0 +1,111 @@
+"""What the tests check on the outcome: the omamori CLI's word on an image, the overlay's state, files untouched."""
+from __future__ import annotations
+
+import hashlib
+import json
+import shutil
+import subprocess
+import time
+from pathlib import Path
+from typing import Callable
+
+import pytest
+
+from fakex import Upload
+import images
+
+REPO = Path(__file__).resolve().parents[2]
+EXTENSION = REPO / "extension"
+SCREENSHOTS = REPO / "artifacts" / "screenshots"  # kept by CI; the README names this folder
+
+
+def wait_until(predicate: Callable[[], bool], *, pump: Callable[[], None], what: str, timeout: float = 10.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"waited {timeout:.0f} s for {what}")
+        pump()
+
+
+def omamori_command() -> str:
+    found = shutil.which("omamori")
+    if found is None:
+        pytest.fail("the omamori command is not on PATH: install the package first (pip install -e '.[test]')",
+                    pytrace=False)
+    return found
+
+
+def run_omamori(env: dict[str, str], *args: str, timeout: float = 120) -> subprocess.CompletedProcess:
+    result = subprocess.run([omamori_command(), *args], env=env, capture_output=True, text=True, timeout=timeout)
+    if result.returncode != 0:
+        raise AssertionError(f"omamori {' '.join(args)} exited {result.returncode}\n{result.stdout}\n{result.stderr}")
+    return result
+
+
+def verify(env: dict[str, str], path: Path) -> dict:
+    """What `omamori verify --json` says of an image, with the test's key and ledger."""
+    return json.loads(run_omamori(env, "verify", "--json", str(path)).stdout)
+
+
+def sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def assert_protected(upload: Upload, original: Path, *, env: dict[str, str], folder: Path) -> None:
+    """What X received is a JPEG carrying this user's mark and the visible signature."""
+    from omamori.settings import Settings
+
+    assert upload.media_type == "image/jpeg", f"X received {upload.media_type}, not the protected JPEG"
+    received = images.decode(upload.data)
+    assert received.format == "JPEG"
+    saved = folder / f"received-{upload.media_id}.jpg"
+    saved.write_bytes(upload.data)
+    report = verify(env, saved)
+    assert report["marked"] is True, f"omamori verify found no mark in what X received: {report}"
+    assert report["mark"]["own"] is True, f"the mark is not this user's: {report}"
+    corner = Settings().signature.corner
+    inside, outside = images.signature_contrast(images.decode(original.read_bytes()), received, corner=corner)
+    assert inside > 0.01 and inside > 10 * outside, (
+        f"no visible signature in the {corner} corner: {inside:.4f} of its band changed vs {outside:.4f} elsewhere")
+
+
+EDITOR_READY = "document.querySelector('[data-testid=\"tweetTextarea_0\"]') !== null"
+
+# The overlay's state as plain data: phase, whether it handed the files over, each item's state and status text.
+OVERLAY = """(() => {
+  const overlay = document.querySelector('[data-testid="omamori-overlay"]');
+  if (!overlay) return null;
+  const all = (id) => [...overlay.shadowRoot.querySelectorAll(`[data-testid="${id}"]`)];
+  return {
+    phase: overlay.dataset.phase, finished: overlay.dataset.finished === "true",
+    title: overlay.shadowRoot.querySelector('[data-testid="omamori-overlay-title"]')?.textContent ?? "",
+    items: all("omamori-item").map((item) => item.dataset.state),
+    statuses: all("omamori-item-status").map((status) => status.textContent),
+    buttons: all("omamori-attach-original").concat(all("omamori-cancel"), all("omamori-close")).map((b) => b.dataset.testid),
+  };
+})()"""
+
+
+def overlay_when(condition: str) -> str:
+    """An expression that is the overlay's state once `condition` (JS, on `o`) holds, else null."""
+    return f"(() => {{ const o = {OVERLAY}; return o && ({condition}) ? o : null; }})()"
+
+
+def click_overlay_button(tab, test_id: str) -> None:
+    tab.evaluate(f"document.querySelector('[data-testid=\"omamori-overlay\"]').shadowRoot"
+                 f".querySelector('[data-testid=\"{test_id}\"]').click()")
+
+
+ATTACHED = "[...document.querySelectorAll('[data-testid=\"attachments\"] img')].map((img) => img.dataset.fileType)"
+
+
+# Hosts that misbehave, standing in for a broken install (the real host is used everywhere else).
+CRASHING_HOST = """#!/bin/sh
+# Reads the start of the first request, then dies without answering, as a host that crashes does.
+head -c 4 >/dev/null
+exit 70
+"""
+SILENT_HOST = """#!/bin/sh
+# Starts and reads, but never answers: a host that hangs.
+exec cat >/dev/null
+"""

@@ -1,0 +1,53 @@
+"""When the host is missing, crashes or hangs, nothing reaches X until the person chooses (issue 6, item 3)."""
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from checks import CRASHING_HOST, EDITOR_READY, EXTENSION, SILENT_HOST, click_overlay_button, overlay_when
+
+pytestmark = pytest.mark.e2e
+
+CASES = {
+    "not-installed": ("absent", "host_not_installed"),
+    "crashing": (CRASHING_HOST, "host_disconnected"),
+    "timing-out": (SILENT_HOST, "host_timeout"),  # the extension gives a silent host 10 s to say hello
+}
+
+
+@pytest.mark.parametrize("case", sorted(CASES))
+def test_failure_waits_for_the_person_then_attaches_the_original(launch_chromium, fake_x, art, case):
+    host, code = CASES[case]
+    reason = json.loads((EXTENSION / "_locales" / "en" / "messages.json").read_text(encoding="utf-8"))[f"error_{code}"]["message"]
+    browser = launch_chromium(host=host)
+    tab = browser.new_tab("https://x.com/compose/post")
+    tab.wait_for(EDITOR_READY)
+    original = art["photo.jpg"]
+
+    tab.choose_files([original])
+    overlay = tab.wait_for(overlay_when("o.phase === 'asking'"), timeout=60)
+    assert overlay["items"] == ["failed"], overlay
+    assert overlay["statuses"] == [reason], f"the overlay does not say why: {overlay}"
+    assert "omamori-attach-original" in overlay["buttons"] and "omamori-cancel" in overlay["buttons"]
+    tab.page.wait_for_timeout(1000)  # a second more: still nothing may go to X while the person reads
+    assert fake_x.upload_requests == [], "something was uploaded before the person chose"
+    assert tab.evaluate("document.querySelector('[data-testid=\"attachments\"]')") is None
+
+    click_overlay_button(tab, "omamori-attach-original")
+    [upload] = fake_x.wait_for_uploads(1, pump=tab.pump)
+    assert upload.data == original.read_bytes(), "\"attach the original\" did not upload the original"
+    overlay = tab.wait_for(overlay_when("o.finished"))
+    assert overlay["items"] == ["original"]
+
+
+def test_cancel_attaches_nothing(launch_chromium, fake_x, art):
+    browser = launch_chromium(host="absent")
+    tab = browser.new_tab("https://x.com/compose/post")
+    tab.wait_for(EDITOR_READY)
+    tab.choose_files([art["photo.jpg"]])
+    tab.wait_for(overlay_when("o.phase === 'asking'"), timeout=60)
+    click_overlay_button(tab, "omamori-cancel")
+    tab.page.wait_for_timeout(1000)
+    assert fake_x.upload_requests == []
+    assert tab.evaluate("document.querySelector('[data-testid=\"omamori-overlay\"]')") is None

@@ -1,0 +1,114 @@
+"""X's Grok and "Protect your posts" settings, highlighted and recorded, shown in the popup (issue 6, item 4)."""
+from __future__ import annotations
+
+import json
+import re
+
+import pytest
+
+from checks import EXTENSION, wait_until
+
+pytestmark = pytest.mark.e2e
+
+# The checkbox labels a person sees on X (shared/research/x-web.md §6, §7); the tests click them as a person would.
+LABELS = {
+    "en": {"grokTraining": "Allow your public data as well as your interactions",
+           "protectPosts": "Protect your posts", "audience": "Audience, media and tagging"},
+    "ja": {"grokTraining": "公開データに加えて、GrokおよびxAIでのやり取り",
+           "protectPosts": "ポストを非公開にする", "audience": "オーディエンス、メディア、タグ付け"},
+}
+
+
+def message(language: str, key: str) -> str:
+    """The extension's own sentence for `key` in `language`, from its _locales."""
+    return json.loads((EXTENSION / "_locales" / language / "messages.json").read_text(encoding="utf-8"))[key]["message"]
+
+
+def banner(setting: str) -> str:
+    """The state omamori's banner shows beside the setting, or null while there is none."""
+    return (f"(document.querySelector('[data-testid=\"omamori-banner\"][data-setting=\"{setting}\"]')"
+            f"?.dataset.state ?? null)")
+
+
+def stored(setting: str) -> str:
+    """What the extension keeps of the setting, read from its storage in one of its pages."""
+    return f"chrome.storage.local.get('xsetting.{setting}').then((s) => s['xsetting.{setting}'] ?? null)"
+
+
+def open_popup(browser):
+    popup = browser.new_tab(browser.extension_url("popup/popup.html"))
+    popup.page.wait_for_selector('[data-testid="popup-host"]:not([data-state="checking"])')
+    return popup
+
+
+def assert_popup_shows(popup, section: str, state: str, text: str) -> None:
+    popup.page.reload()
+    popup.page.wait_for_selector(f'[data-testid="popup-{section}"][data-state="{state}"]', timeout=10000)
+    assert popup.page.inner_text(f'[data-testid="popup-{section}-state"]') == text
+    seen = popup.page.inner_text(f'[data-testid="popup-{section}-seen"]')
+    assert re.search(r"\d{1,2}:\d{2}", seen), f"no time in {seen!r}"
+
+
+@pytest.mark.parametrize("language", ["en", "ja"])
+def test_grok_training_highlighted_recorded_and_opted_out(launch_chromium, fake_x, language):
+    browser = launch_chromium(language=language)
+    tab = browser.new_tab("https://x.com/settings/grok_settings")
+    assert tab.wait_for(banner("grokTraining")) == "on"
+    container = tab.page.locator('[data-omamori-tone]').filter(has_text=LABELS[language]["grokTraining"])
+    assert container.get_attribute("data-omamori-tone") == "alert"
+    assert container.evaluate("(node) => getComputedStyle(node).outlineStyle") == "solid"
+
+    popup = open_popup(browser)
+    assert popup.evaluate(stored("grokTraining"))["state"] == "on"
+    assert_popup_shows(popup, "grok", "on", message(language, "popup_grok_on"))
+
+    tab.page.get_by_label(LABELS[language]["grokTraining"]).uncheck()
+    assert tab.wait_for(banner("grokTraining") + " === 'off'")
+    assert fake_x.grok["allow_grok_training"] is False
+    popup.wait_for(stored("grokTraining") + ".then((record) => record.state === 'off')")
+    assert_popup_shows(popup, "grok", "off", message(language, "popup_grok_off"))
+
+
+@pytest.mark.parametrize("language", ["en", "ja"])
+def test_check_now_reads_x_in_a_background_tab(launch_chromium, fake_x, language):
+    fake_x.grok["allow_grok_training"] = False  # the person opted out on another device
+    browser = launch_chromium(language=language)
+    popup = open_popup(browser)
+    assert popup.page.get_attribute('[data-testid="popup-grok"]', "data-state") == "unknown"
+    pages_before = len(browser.context.pages)
+
+    popup.page.click('[data-testid="popup-check-now"]')
+    popup.page.wait_for_selector('[data-testid="popup-grok"][data-state="off"]', timeout=40000)
+    assert popup.page.inner_text('[data-testid="popup-grok-state"]') == message(language, "popup_grok_off")
+    assert any(url.startswith("https://x.com/settings/grok_settings") for url in fake_x.page_requests), \
+        "Check now did not load X's Grok settings page"
+    wait_until(lambda: len(browser.context.pages) == pages_before, pump=popup.pump, what="the background tab to close")
+    assert popup.evaluate(stored("grokTraining"))["state"] == "off"
+
+    fake_x.grok["allow_grok_training"] = True  # X turned it back on
+    popup.page.click('[data-testid="popup-check-now"]')
+    popup.page.wait_for_selector('[data-testid="popup-grok"][data-state="on"]', timeout=40000)
+    assert popup.page.inner_text('[data-testid="popup-grok-state"]') == message(language, "popup_grok_on")
+
+
+@pytest.mark.parametrize("language", ["en", "ja"])
+def test_protect_your_posts_highlighted_recorded_and_shown(launch_chromium, fake_x, language):
+    browser = launch_chromium(language=language)
+    # Arrive the way a person does: X's settings list, then the in-page link (history.pushState, no reload).
+    tab = browser.new_tab("https://x.com/settings/grok_settings")
+    tab.wait_for(banner("grokTraining"))
+    tab.page.get_by_role("tab", name=LABELS[language]["audience"]).click()
+    assert tab.wait_for(banner("protectPosts")) == "off"
+    assert len([url for url in fake_x.page_requests if "audience_and_tagging" in url]) == 0, "navigation reloaded"
+    container = tab.page.locator('[data-omamori-tone]').filter(has_text=LABELS[language]["protectPosts"])
+    assert container.get_attribute("data-omamori-tone") == "caution"
+
+    popup = open_popup(browser)
+    assert_popup_shows(popup, "protect-posts", "off", message(language, "popup_protect_off"))
+
+    tab.page.get_by_label(LABELS[language]["protectPosts"]).click()
+    tab.page.click('[data-testid="confirmationSheetConfirm"]')
+    assert tab.wait_for(banner("protectPosts") + " === 'on'")
+    assert fake_x.account["protected"] is True
+    popup.wait_for(stored("protectPosts") + ".then((record) => record.state === 'on')")
+    assert_popup_shows(popup, "protect-posts", "on", message(language, "popup_protect_on"))
