@@ -83,6 +83,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "A different key is already installed. Export it first (`omamori key export FILE`), then import with --replace.",
         "別の鍵がすでにあります。先に書き出して(`omamori key export ファイル`)から --replace を付けて取り込んでください。",
     ),
+    "key_missing": (
+        "Your omamori key is missing, but images were protected with a key before. Restore it with `omamori key import FILE`; to start over with a new key run `omamori key new` (old marks will no longer count as yours).",
+        "omamori の鍵が見つかりませんが、以前に鍵で保護した画像があります。`omamori key import ファイル` で戻してください。新しい鍵で始めるには `omamori key new`(以前の透かしはあなたのものと判定されなくなります)。",
+    ),
     "storage_unwritable": (
         "omamori cannot write to its folder. Free some disk space or fix the folder's permissions, then try again.",
         "omamori のフォルダーに書き込めません。ディスクの空きを増やすか、フォルダーの権限を直してからもう一度お試しください。",
@@ -94,6 +98,18 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "internal_error": (
         "omamori hit an unexpected problem. Try again; if it repeats, run `omamori doctor` and report what it says.",
         "omamori で予期しない問題が起きました。もう一度お試しください。繰り返す場合は `omamori doctor` を実行し、結果を報告してください。",
+    ),
+    "model_missing": (
+        "The cloak needs its model file, which is not installed. Run `omamori models fetch` once (about 5 MB), or turn the cloak off.",
+        "クロークに必要なモデルファイルがありません。`omamori models fetch` を一度実行する(約 5 MB)か、クロークをオフにしてください。",
+    ),
+    "model_damaged": (
+        "The cloak's model file is damaged or not the expected file. Run `omamori models fetch` again to replace it.",
+        "クロークのモデルファイルが壊れているか、想定と違うファイルです。`omamori models fetch` をもう一度実行して置き換えてください。",
+    ),
+    "model_download_failed": (
+        "The cloak's model could not be downloaded. Check your internet connection and run `omamori models fetch` again, or use `--from FOLDER` with files you downloaded yourself.",
+        "クロークのモデルをダウンロードできませんでした。インターネット接続を確認して `omamori models fetch` を再実行するか、自分でダウンロードしたファイルを `--from フォルダー` で指定してください。",
     ),
 }
 

@@ -1,0 +1,95 @@
+"""The message envelope shared by every transport: requests, replies, progress.
+
+A request is a JSON object ``{"v": 1, "id": ..., "type": ..., ...}``; every
+message the host sends back carries the same ``id`` so that the extension can
+keep several requests in flight. Byte strings in replies (protected images)
+stay ``bytes`` until a transport serialises them: ``dumps`` turns them into
+base64 for JSON transports; the WebSocket transport sends them as binary.
+"""
+from __future__ import annotations
+
+import base64
+import json
+from dataclasses import dataclass
+from typing import Any, Union
+
+from ..errors import OmamoriError, RequestError
+
+PROTOCOL_VERSION = 1
+MAX_ID_LENGTH = 64
+
+
+@dataclass(frozen=True)
+class Request:
+    id: str | int
+    type: str
+    body: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class ProtocolFailure:
+    """A message that could not become a request.
+
+    ``fatal`` means the byte stream cannot be trusted any more (a length we
+    refuse to read, a frame cut short by EOF): the transport sends the error
+    reply and closes.
+    """
+
+    error: OmamoriError
+    id: Any = None
+    type: str = "error"
+    fatal: bool = False
+
+
+Event = Union[Request, ProtocolFailure]
+
+
+def _valid_id(value: Any) -> bool:
+    if isinstance(value, bool):
+        return False
+    if isinstance(value, int):
+        return -(2 ** 53) < value < 2 ** 53
+    return isinstance(value, str) and 0 < len(value) <= MAX_ID_LENGTH
+
+
+def parse_request(obj: Any) -> Event:
+    """A ``Request`` from a decoded JSON value, or the failure to report."""
+    if not isinstance(obj, dict):
+        return ProtocolFailure(RequestError("bad_request", reason="a request is a JSON object"))
+    request_id = obj.get("id")
+    if not _valid_id(request_id):
+        return ProtocolFailure(RequestError("bad_request", field="id",
+                                            reason=f"a string of 1-{MAX_ID_LENGTH} characters or an integer"))
+    request_type = obj.get("type")
+    if not isinstance(request_type, str) or not request_type:
+        return ProtocolFailure(RequestError("bad_request", field="type", reason="a non-empty string"), id=request_id)
+    version = obj.get("v", PROTOCOL_VERSION)
+    if version != PROTOCOL_VERSION:
+        return ProtocolFailure(RequestError("bad_request", field="v", reason=f"this host speaks version {PROTOCOL_VERSION}"),
+                               id=request_id, type=request_type[:64])
+    body = {k: v for k, v in obj.items() if k not in ("v", "id", "type")}
+    return Request(id=request_id, type=request_type, body=body)
+
+
+def ok_reply(request: Request, result: dict[str, Any]) -> dict[str, Any]:
+    return {"v": PROTOCOL_VERSION, "id": request.id, "type": request.type, "ok": True, "result": result}
+
+
+def failure_reply(request_id: Any, request_type: str, error: OmamoriError) -> dict[str, Any]:
+    return {"v": PROTOCOL_VERSION, "id": request_id, "type": request_type, "ok": False, "error": error.to_dict()}
+
+
+def progress_message(request_id: Any, stage: str, fraction: float) -> dict[str, Any]:
+    return {"v": PROTOCOL_VERSION, "id": request_id, "type": "progress", "stage": stage,
+            "fraction": round(min(1.0, max(0.0, fraction)), 3)}
+
+
+def _bytes_as_base64(value: Any) -> str:
+    if isinstance(value, (bytes, bytearray, memoryview)):
+        return base64.b64encode(value).decode("ascii")
+    raise TypeError(f"cannot serialise {type(value).__name__}")
+
+
+def dumps(message: dict[str, Any]) -> str:
+    """Compact ASCII JSON of a message, with bytes as base64."""
+    return json.dumps(message, ensure_ascii=True, separators=(",", ":"), default=_bytes_as_base64)

@@ -1,0 +1,230 @@
+"""Request dispatch: one small handler per request type, in one table.
+
+``Host.handle(request)`` returns the reply envelope for any request and never
+raises: an ``OmamoriError`` becomes a failure reply with its stable code, and
+anything else is a bug that is logged and answered with ``internal_error``.
+The stdio host, the WebSocket server and the CLI all call this, so the three
+answer alike. Handlers read fields, call the engine, and shape the result;
+they never print, exit or touch the transport.
+"""
+from __future__ import annotations
+
+import base64
+import binascii
+import datetime
+import hashlib
+import logging
+import time
+from pathlib import PurePath
+from typing import Any, Callable
+
+import numpy as np
+
+from .. import __version__, keys, settings as settings_store
+from ..errors import OmamoriError, RequestError, internal_error
+from ..ledger import Entry, Ledger, now_utc
+from ..paths import Paths
+from .envelope import PROTOCOL_VERSION, Request, failure_reply, ok_reply
+
+log = logging.getLogger(__name__)
+
+Progress = Callable[[str, float], None]
+LEDGER_MATCH_BITS = 10      # perceptual-hash distance that still counts as "looks like"
+MAX_HISTORY = 500
+
+
+class Host:
+    """The state one host process keeps: paths, and lazily the ledger and key."""
+
+    def __init__(self, paths: Paths, *, transport: str = "native") -> None:
+        self.paths = paths
+        self.transport = transport
+        self._ledger: Ledger | None = None
+        self._key: bytes | None = None
+
+    def ledger(self) -> Ledger:
+        if self._ledger is None:
+            self._ledger = Ledger(self.paths.ledger_file)
+        return self._ledger
+
+    def key(self) -> bytes:
+        if self._key is None:
+            self._key = keys.load_or_create(self.paths.key_file, used_before=self.ledger().count() > 0)
+        return self._key
+
+    def settings(self) -> settings_store.Settings:
+        return settings_store.load(self.paths.settings_file)
+
+    def close(self) -> None:
+        if self._ledger is not None:
+            self._ledger.close()
+            self._ledger = None
+
+    def handle(self, request: Request, progress: Progress | None = None) -> dict[str, Any]:
+        handler = HANDLERS.get(request.type)
+        try:
+            if handler is None:
+                raise RequestError("unknown_type", type=request.type[:64], known=sorted(HANDLERS))
+            return ok_reply(request, handler(self, request.body, progress or _ignore_progress))
+        except OmamoriError as error:
+            return failure_reply(request.id, request.type, error)
+        except Exception:  # a bug: keep the host alive, tell the peer nothing private
+            log.exception("request %r of type %r failed", request.id, request.type)
+            return failure_reply(request.id, request.type, internal_error())
+
+
+def _ignore_progress(stage: str, fraction: float) -> None:
+    pass
+
+
+# -- field readers -------------------------------------------------------------
+def _field(body: dict[str, Any], name: str, kind: type | tuple[type, ...], default: Any = ...) -> Any:
+    value = body.get(name, default)
+    if value is ...:
+        raise RequestError("bad_request", field=name, reason="required")
+    if value is not default and (not isinstance(value, kind) or isinstance(value, bool) and kind is int):
+        raise RequestError("bad_request", field=name, reason=f"expected {getattr(kind, '__name__', kind)}")
+    return value
+
+
+def image_bytes(body: dict[str, Any]) -> bytes:
+    """The request's image: raw bytes (binary transports) or strict base64."""
+    value = _field(body, "image", (str, bytes))
+    if isinstance(value, bytes):
+        return value
+    try:
+        return base64.b64decode(value, validate=True)
+    except (binascii.Error, ValueError) as exc:
+        raise RequestError("bad_base64", field="image") from exc
+
+
+def output_name(name: str, fmt: str) -> str:
+    """``art.png`` -> ``art.jpg``: the stem of the user's name, our format."""
+    stem = PurePath(name.replace("\\", "/")).stem[:100] or "image"
+    return f"{stem}.{'jpg' if fmt == 'jpeg' else fmt}"
+
+
+# -- handlers ------------------------------------------------------------------
+def handle_hello(host: Host, body: dict[str, Any], progress: Progress) -> dict[str, Any]:
+    from .. import cloak, fonts, mark
+
+    current = host.settings()
+    try:
+        key_state: dict[str, Any] = {"present": True, "creator_id": f"{mark.creator_id(host.key()):x}"}
+    except OmamoriError as error:
+        key_state = {"present": False, "problem": error.to_dict()}
+    font = fonts.find_font(current.signature.text, font_path=current.signature.font_path)
+    return {
+        "version": __version__,
+        "protocol": PROTOCOL_VERSION,
+        "transport": host.transport,
+        "capabilities": sorted(HANDLERS),
+        "settings": current.to_dict(),
+        "key": key_state,
+        "font": {"found": font is not None, "path": str(font) if font else None},
+        "cloak": {"available": cloak.available(models_dir=host.paths.models)},
+        "protected_count": host.ledger().count(),
+    }
+
+
+def handle_protect(host: Host, body: dict[str, Any], progress: Progress) -> dict[str, Any]:
+    from ..protect import pipeline
+
+    started = time.perf_counter()
+    data = image_bytes(body)
+    name = _field(body, "name", str, "image")
+    options = _field(body, "options", dict, {})
+    chosen = settings_store.apply_changes(host.settings(), options)
+    protected = pipeline.protect(
+        data, settings=chosen, key=host.key(), today=datetime.date.today(),
+        rng=np.random.default_rng(), progress=progress,
+    )
+    out_name = output_name(name, protected.format)
+    host.ledger().record(
+        Entry(time=now_utc(), name=out_name, sha256_original=protected.original_sha256,
+              sha256_output=protected.output_sha256, mark_id=protected.mark_id,
+              fingerprint=protected.original_fingerprint, width=protected.width,
+              height=protected.height, format=protected.format),
+        settings=chosen.to_dict(),
+    )
+    return {
+        "image": protected.data,
+        "mime": protected.mime,
+        "name": out_name,
+        "format": protected.format,
+        "width": protected.width,
+        "height": protected.height,
+        "bytes": len(protected.data),
+        "elapsed_ms": round((time.perf_counter() - started) * 1000),
+        "mark": {"id": protected.mark_id, "verified": protected.mark_verified} if protected.mark_id else None,
+        "report": [
+            {"step": d.step, "applied": d.applied, "message": {"en": d.message_en, "ja": d.message_ja},
+             "details": d.details}
+            for d in protected.report
+        ],
+    }
+
+
+def handle_verify(host: Host, body: dict[str, Any], progress: Progress) -> dict[str, Any]:
+    from .. import mark
+    from ..protect import pipeline
+
+    data = image_bytes(body)
+    key = host.key()
+    examined = pipeline.examine(data, key=key)
+    detection = examined.detection
+    found = None
+    if detection.marked and detection.payload is not None:
+        payload = detection.payload
+        found = {
+            "id": payload.id,
+            "creator_id": f"{payload.creator_id:x}",
+            "own": payload.creator_id == mark.creator_id(key),
+            "date": payload.day.isoformat(),
+            "no_ai_training": payload.no_ai_training,
+            "version": payload.version,
+        }
+    ledger = host.ledger()
+    exact = ledger.find_output(hashlib.sha256(data).hexdigest())
+    similar = (exact, 0) if exact else ledger.nearest(examined.fingerprint, max_distance=LEDGER_MATCH_BITS)
+    return {
+        "marked": found is not None,
+        "mark": found,
+        "confidence": round(float(detection.confidence), 4),
+        "false_positive_probability": float(detection.false_positive_probability),
+        "width": examined.width,
+        "height": examined.height,
+        "ledger_match": None if similar is None else {
+            "time": similar[0].time, "name": similar[0].name, "distance": similar[1],
+            "exact": exact is not None, "mark_id": similar[0].mark_id,
+        },
+    }
+
+
+def handle_settings_get(host: Host, body: dict[str, Any], progress: Progress) -> dict[str, Any]:
+    return {"settings": host.settings().to_dict()}
+
+
+def handle_settings_set(host: Host, body: dict[str, Any], progress: Progress) -> dict[str, Any]:
+    changes = _field(body, "changes", dict)
+    updated = settings_store.apply_changes(host.settings(), changes)
+    settings_store.save(updated, host.paths.settings_file)
+    return {"settings": updated.to_dict()}
+
+
+def handle_history(host: Host, body: dict[str, Any], progress: Progress) -> dict[str, Any]:
+    limit = _field(body, "limit", int, 20)
+    if not 1 <= limit <= MAX_HISTORY:
+        raise RequestError("bad_request", field="limit", reason=f"1-{MAX_HISTORY}")
+    ledger = host.ledger()
+    return {"items": [entry.to_dict() for entry in ledger.recent(limit)], "total": ledger.count()}
+
+
+HANDLERS: dict[str, Callable[[Host, dict[str, Any], Progress], dict[str, Any]]] = {
+    "hello": handle_hello,
+    "protect": handle_protect,
+    "verify": handle_verify,
+    "settings.get": handle_settings_get,
+    "settings.set": handle_settings_set,
+    "history": handle_history,
+}
