@@ -94,6 +94,16 @@ def test_apply_keeps_shape_dtype_input_and_the_rest_of_the_image(font):
     assert psnr(out, image) > 25
 
 
+def test_blending_in_place_gives_the_same_image(font):
+    image = np.random.default_rng(4).random((300, 400, 3), dtype=np.float32)
+    layer = visible.render_signature(300, 400, text=TEXT, font=font, placement="tiled", size=0.05,
+                                     rng=np.random.default_rng(0))
+    copied = visible.apply_layer(image, layer, opacity=0.6)
+    target = image.copy()
+    assert visible.apply_layer(target, layer, opacity=0.6, out=target) is target
+    assert np.array_equal(target, copied) and not np.array_equal(image, copied)
+
+
 def test_signature_reads_on_light_and_dark(font):
     for level in (0.0, 1.0):
         image = grey(400, 600, level)

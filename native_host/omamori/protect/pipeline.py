@@ -119,7 +119,8 @@ def protect(data: bytes, *, settings: Settings, key: bytes, today: datetime.date
         tell("signature", _PROGRESS_AT["signature"])
         if font is not None:
             layer = _signature_layer(image.shape, settings=settings, font=font, rng=rng)
-            image = visible.apply_layer(image, layer, opacity=settings.signature.opacity)
+            # In place: this array belongs to the pipeline (decoded here), and a copy would cost 200 MB at 16 MP.
+            image = visible.apply_layer(image, layer, opacity=settings.signature.opacity, out=image)
             report.append(_signature_decision(settings, font, layer))
             del layer                            # a tiled layer is 64 MB at 16 MP
         else:

@@ -25,7 +25,7 @@ from ..imageio import PaletteArt
 TEXT_COLOUR = (255, 255, 255)
 OUTLINE_COLOUR = (24, 24, 24)
 TILE_ANGLE = 30.0                 # degrees, counter-clockwise
-_ROW_BLOCK = 512                  # rows blended at a time (bounds temporaries)
+_ROW_BLOCK = 64                   # rows blended at a time: temporaries stay small and in cache
 
 
 @dataclass(frozen=True)
@@ -74,19 +74,28 @@ def render_signature(height: int, width: int, *, text: str, font: FoundFont, pla
     return SignatureLayer(rgba=np.asarray(layer), top=0, left=0, font_px=font_px, fitted=fitted)
 
 
-def apply_layer(image: np.ndarray, layer: SignatureLayer, *, opacity: float) -> np.ndarray:
-    """A new float32 HxWx3 image with ``layer`` blended in at ``opacity`` (0-1)."""
-    out = image.copy()
+def apply_layer(image: np.ndarray, layer: SignatureLayer, *, opacity: float,
+                out: np.ndarray | None = None) -> np.ndarray:
+    """float32 HxWx3 ``image`` with ``layer`` blended in at ``opacity`` (0-1).
+
+    ``out``: where to write the result (pass ``image`` itself to blend in place and save a full-size
+    copy); by default a new array, and ``image`` is left untouched.
+    """
+    if out is None:
+        out = image.copy()
+    elif out is not image:
+        np.copyto(out, image)
     h, w = layer.rgba.shape[:2]
     region = out[layer.top:layer.top + h, layer.left:layer.left + w]
     for start in range(0, h, _ROW_BLOCK):
         rgba = layer.rgba[start:start + _ROW_BLOCK]
         if not rgba[..., 3].any():
             continue
-        alpha = rgba[..., 3:4].astype(np.float32) * np.float32(opacity / 255)
         block = region[start:start + _ROW_BLOCK]
-        block -= block * alpha
-        block += rgba[..., :3].astype(np.float32) * (alpha * np.float32(1 / 255))
+        change = rgba[..., :3] * np.float32(1 / 255)          # colour of the signature
+        change -= block
+        change *= rgba[..., 3:4] * np.float32(opacity / 255)   # coverage x opacity
+        block += change
     return out
 
 
