@@ -91,6 +91,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "omamori cannot write to its folder. Free some disk space or fix the folder's permissions, then try again.",
         "omamori のフォルダーに書き込めません。ディスクの空きを増やすか、フォルダーの権限を直してからもう一度お試しください。",
     ),
+    "file_unreadable": (
+        "omamori cannot read this file. Check the path and that you are allowed to open it.",
+        "このファイルを読めません。パスと、開く権限があるかを確認してください。",
+    ),
     "timeout": (
         "Protecting the image took too long. Try a smaller image or turn the cloak off.",
         "画像の保護に時間がかかりすぎました。小さい画像にするか、クロークをオフにしてください。",

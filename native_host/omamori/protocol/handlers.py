@@ -20,10 +20,11 @@ from typing import Any, Callable
 
 import numpy as np
 
-from .. import __version__, keys, settings as settings_store
+from .. import __version__, cloak, fonts, keys, mark, settings as settings_store
 from ..errors import OmamoriError, RequestError, internal_error
 from ..ledger import Entry, Ledger, now_utc
 from ..paths import Paths
+from ..protect import pipeline
 from .envelope import PROTOCOL_VERSION, Request, failure_reply, ok_reply
 
 log = logging.getLogger(__name__)
@@ -106,14 +107,16 @@ def output_name(name: str, fmt: str) -> str:
 
 # -- handlers ------------------------------------------------------------------
 def handle_hello(host: Host, body: dict[str, Any], progress: Progress) -> dict[str, Any]:
-    from .. import cloak, fonts, mark
-
     current = host.settings()
     try:
         key_state: dict[str, Any] = {"present": True, "creator_id": f"{mark.creator_id(host.key()):x}"}
     except OmamoriError as error:
         key_state = {"present": False, "problem": error.to_dict()}
-    font = fonts.find_font(current.signature.text, font_path=current.signature.font_path)
+    try:
+        found = fonts.find_font(current.signature.text, font_path=current.signature.font_path)
+        font: dict[str, Any] = {"found": True, "path": found.path, "family": found.family}
+    except OmamoriError as error:
+        font = {"found": False, "problem": error.to_dict()}
     return {
         "version": __version__,
         "protocol": PROTOCOL_VERSION,
@@ -121,15 +124,13 @@ def handle_hello(host: Host, body: dict[str, Any], progress: Progress) -> dict[s
         "capabilities": sorted(HANDLERS),
         "settings": current.to_dict(),
         "key": key_state,
-        "font": {"found": font is not None, "path": str(font) if font else None},
+        "font": font,
         "cloak": {"available": cloak.available(models_dir=host.paths.models)},
         "protected_count": host.ledger().count(),
     }
 
 
 def handle_protect(host: Host, body: dict[str, Any], progress: Progress) -> dict[str, Any]:
-    from ..protect import pipeline
-
     started = time.perf_counter()
     data = image_bytes(body)
     name = _field(body, "name", str, "image")
@@ -166,9 +167,6 @@ def handle_protect(host: Host, body: dict[str, Any], progress: Progress) -> dict
 
 
 def handle_verify(host: Host, body: dict[str, Any], progress: Progress) -> dict[str, Any]:
-    from .. import mark
-    from ..protect import pipeline
-
     data = image_bytes(body)
     key = host.key()
     examined = pipeline.examine(data, key=key)

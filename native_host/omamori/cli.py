@@ -1,0 +1,64 @@
+"""``omamori``: the command line, one subcommand per module in ``commands/``.
+
+Exit status that scripts can rely on (docs in README.md):
+  0  everything asked for was done (verify: every file carries your mark)
+  1  some input failed or (verify) was not marked; the rest was done
+  2  the command line was wrong
+  3  the installation has a problem (key, settings, disk); nothing was done
+"""
+from __future__ import annotations
+
+import argparse
+import importlib
+import os
+import sys
+
+from . import __version__
+from .errors import OmamoriError
+from .install.text import language
+
+COMMANDS = (
+    "protect",
+    "verify",
+    "history",
+    "key",
+    "settings",
+    "install",
+    "doctor",
+    "serve",
+)
+
+EXIT_OK, EXIT_PARTIAL, EXIT_USAGE, EXIT_BROKEN = 0, 1, 2, 3
+
+
+def error_text(error: OmamoriError) -> str:
+    """The error's message in the user's language (LANG/LC_ALL)."""
+    return error.message_ja if language(os.environ) == "ja" else error.message_en
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="omamori",
+        description="Protect your illustrations before posting them on X: a visible signature, an invisible "
+                    "ownership mark, and a record of what you protected.",
+    )
+    parser.add_argument("--version", action="version", version=f"omamori {__version__}")
+    subparsers = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    for name in COMMANDS:
+        importlib.import_module(f".commands.{name}", __package__).register(subparsers)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return args.run(args)
+    except OmamoriError as error:
+        print(f"omamori: {error_text(error)}", file=sys.stderr)
+        return EXIT_BROKEN
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,60 @@
+"""What the file-handling commands share: the host, the user's language, a progress line."""
+from __future__ import annotations
+
+import os
+import sys
+from typing import Any
+
+from ..errors import MESSAGES, OmamoriError, StateError
+from ..install.text import language
+from ..paths import default_paths
+from ..protocol.envelope import Request
+from ..protocol.handlers import Host
+
+STATE_CODES = {code for code in MESSAGES if code.startswith(("key_", "storage_"))} | {"font_missing", "bad_setting"}
+
+
+def lang() -> str:
+    return language(os.environ)
+
+
+def call(host: Host, request_type: str, **body: Any) -> dict[str, Any]:
+    """Run one request through the same dispatch as the native host.
+
+    Returns the result; raises the reply's error as an ``OmamoriError`` (a
+    ``StateError`` for problems of the installation, which stop a batch).
+    """
+    reply = host.handle(Request(id="cli", type=request_type, body=body))
+    if reply["ok"]:
+        return reply["result"]
+    error = reply["error"]
+    kind = StateError if error["code"] in STATE_CODES else OmamoriError
+    raise kind(error["code"], **error["details"])
+
+
+def open_host() -> Host:
+    return Host(default_paths(), transport="cli")
+
+
+def message(msg: dict[str, str]) -> str:
+    return msg.get(lang(), msg["en"])
+
+
+class ProgressLine:
+    """``[3/10] name`` on stderr for batches on a terminal; silent otherwise."""
+
+    def __init__(self, total: int) -> None:
+        self.total = total
+        self.enabled = total > 1 and sys.stderr.isatty()
+
+    def show(self, index: int, name: str) -> None:
+        if self.enabled:
+            width = 24
+            done = width * index // self.total
+            sys.stderr.write(f"\r[{'#' * done}{'.' * (width - done)}] {index}/{self.total} {name[:40]:<40}")
+            sys.stderr.flush()
+
+    def finish(self) -> None:
+        if self.enabled:
+            sys.stderr.write("\r" + " " * 80 + "\r")
+            sys.stderr.flush()

@@ -1,0 +1,86 @@
+"""``omamori key show|export|import|new``: your secret mark key and its backup."""
+from __future__ import annotations
+
+import argparse
+import stat
+import sys
+from pathlib import Path
+
+from .. import keys, mark
+from ..atomic import write_atomic
+from ..errors import OmamoriError, StateError
+from ._shared import lang, open_host
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser(
+        "key", help="show, back up or restore your secret key",
+        description="Your key makes your marks yours: back it up (export) and keep the copy safe. "
+                    "Anyone with the key can mark images as you.",
+    )
+    actions = parser.add_subparsers(dest="action", required=True, metavar="ACTION")
+    actions.add_parser("show", help="where the key is and your creator id").set_defaults(run=show)
+    export = actions.add_parser("export", help="write a backup copy of the key to FILE")
+    export.add_argument("file", type=Path, metavar="FILE")
+    export.set_defaults(run=export_key)
+    restore = actions.add_parser("import", help="install the key from a backup FILE")
+    restore.add_argument("file", type=Path, metavar="FILE")
+    restore.add_argument("--replace", action="store_true",
+                         help="replace a different existing key (the old one is kept as key.DATE.bak)")
+    restore.set_defaults(run=import_key)
+    new = actions.add_parser("new", help="start over with a new key (old marks stop counting as yours)")
+    new.add_argument("--yes", action="store_true", help="confirm")
+    new.set_defaults(run=new_key)
+
+
+def _say(en: str, ja: str) -> None:
+    print(ja if lang() == "ja" else en)
+
+
+def show(args: argparse.Namespace) -> int:
+    host = open_host()
+    try:
+        key = host.key()
+    finally:
+        host.close()
+    path = host.paths.key_file
+    mode = stat.S_IMODE(path.stat().st_mode)
+    _say(f"key file: {path} (permissions {mode:o})\ncreator id: {mark.creator_id(key):x}",
+         f"鍵ファイル: {path}(権限 {mode:o})\nクリエイター ID: {mark.creator_id(key):x}")
+    return 0
+
+
+def export_key(args: argparse.Namespace) -> int:
+    host = open_host()
+    try:
+        key = host.key()
+    finally:
+        host.close()
+    write_atomic(args.file, keys.format_key(key).encode("ascii"), mode=0o600)
+    _say(f"Saved a copy of your key to {args.file}. Keep it somewhere safe and private.",
+         f"鍵のコピーを {args.file} に保存しました。安全で人に見られない場所に保管してください。")
+    return 0
+
+
+def import_key(args: argparse.Namespace) -> int:
+    host = open_host()
+    try:
+        text = args.file.read_text(encoding="ascii", errors="replace")
+    except OSError as error:
+        raise OmamoriError("file_unreadable", path=str(args.file), reason=error.strerror or str(error)) from error
+    key = keys.import_key(host.paths.key_file, text, replace=args.replace)
+    _say(f"Key installed; creator id {mark.creator_id(key):x}.", f"鍵を取り込みました。クリエイター ID {mark.creator_id(key):x}。")
+    return 0
+
+
+def new_key(args: argparse.Namespace) -> int:
+    if not args.yes:
+        _say("A new key means images marked before will no longer be recognised as yours. "
+             "Export the old key first, then run: omamori key new --yes",
+             "新しい鍵にすると、以前に透かしを入れた画像はあなたのものと判定されなくなります。"
+             "先に古い鍵を書き出してから実行してください: omamori key new --yes")
+        return 2
+    key = keys.create(open_host().paths.key_file)
+    _say(f"New key created; creator id {mark.creator_id(key):x}. The old key file, if any, was kept as a .bak file.",
+         f"新しい鍵を作りました。クリエイター ID {mark.creator_id(key):x}。古い鍵ファイルは .bak として残しています。")
+    return 0

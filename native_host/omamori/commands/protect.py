@@ -1,0 +1,135 @@
+"""``omamori protect IN...``: protect image files for posting on X."""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from pathlib import Path
+
+from ..atomic import write_atomic
+from ..errors import OmamoriError, StateError
+from ._shared import ProgressLine, call, lang, message, open_host
+
+SUFFIX = ".omamori"
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser(
+        "protect", help="protect images for posting on X",
+        description="Add your visible signature and invisible mark, strip metadata (GPS included), and write a "
+                    "file X keeps as it is (JPEG q85, at most 4096 px and 5 MB; pixel art stays PNG). "
+                    "Inputs are never modified.",
+    )
+    parser.add_argument("inputs", nargs="+", metavar="IN", type=Path, help="image files (JPEG, PNG, WebP)")
+    where = parser.add_mutually_exclusive_group()
+    where.add_argument("-o", "--output", type=Path, metavar="OUT", help="output file (one input only)")
+    where.add_argument("--out-dir", type=Path, metavar="DIR",
+                       help=f"folder for the outputs (default: beside each input, as NAME{SUFFIX}.jpg)")
+    parser.add_argument("--json", action="store_true", help="print one JSON object per input")
+    parser.add_argument("--no-visible", action="store_true", help="no visible signature")
+    parser.add_argument("--no-mark", action="store_true", help="no invisible mark")
+    parser.add_argument("--text", metavar="T", help="signature text (default: from your settings)")
+    parser.add_argument("--placement", choices=("corner", "tiled"), help="signature placement")
+    parser.add_argument("--max-side", type=int, metavar="N", help="shrink so the longer side is at most N pixels")
+    parser.add_argument("--cloak", action="store_true",
+                        help="add the cloak against style mimicry (slower; needs `omamori models fetch`)")
+    parser.add_argument("--cloak-strength", type=float, metavar="S", help="cloak strength (0.25-2, default 1)")
+    parser.set_defaults(run=run)
+
+
+def options_from(args: argparse.Namespace) -> dict:
+    """The per-run settings overrides the flags ask for."""
+    options: dict = {}
+    if args.no_visible:
+        options["signature.enabled"] = False
+    if args.text is not None:
+        options["signature.text"] = args.text
+    if args.placement:
+        options["signature.placement"] = args.placement
+    if args.no_mark:
+        options["mark.enabled"] = False
+    if args.max_side is not None:
+        options["output.max_side"] = args.max_side
+    if args.cloak:
+        options["cloak.enabled"] = True
+    if args.cloak_strength is not None:
+        options["cloak.strength"] = args.cloak_strength
+    return options
+
+
+def output_path(source: Path, result_name: str, args: argparse.Namespace) -> Path:
+    extension = Path(result_name).suffix
+    if args.output:
+        return args.output
+    if args.out_dir:
+        return args.out_dir / f"{source.stem}{extension}"
+    return source.with_name(f"{source.stem}{SUFFIX}{extension}")
+
+
+def _same_file(a: Path, b: Path) -> bool:
+    try:
+        return a.resolve() == b.resolve() or (b.exists() and os.path.samefile(a, b))
+    except OSError:
+        return False
+
+
+def run(args: argparse.Namespace) -> int:
+    if args.output and len(args.inputs) > 1:
+        print("omamori: -o takes one input; use --out-dir for several.", file=sys.stderr)
+        return 2
+    host = open_host()
+    options = options_from(args)
+    progress = ProgressLine(len(args.inputs))
+    failures = 0
+    try:
+        for index, source in enumerate(args.inputs):
+            progress.show(index, source.name)
+            try:
+                record = protect_one(host, source, options, args)
+            except StateError:
+                raise
+            except OmamoriError as error:
+                failures += 1
+                record = {"input": str(source), "error": error.to_dict()}
+            progress.finish()
+            print_record(record, as_json=args.json)
+    finally:
+        host.close()
+    return 1 if failures else 0
+
+
+def read_input(source: Path) -> bytes:
+    try:
+        return source.read_bytes()
+    except OSError as error:
+        raise OmamoriError("file_unreadable", path=str(source), reason=error.strerror or str(error)) from error
+
+
+def protect_one(host, source: Path, options: dict, args: argparse.Namespace) -> dict:
+    data = read_input(source)
+    result = call(host, "protect", image=data, name=source.name, options=options)
+    target = output_path(source, result["name"], args)
+    if _same_file(source, target):
+        raise OmamoriError("bad_request", field="output", reason="would overwrite the input")
+    write_atomic(target, result["image"], mode=0o644)
+    return {
+        "input": str(source), "output": str(target), "width": result["width"], "height": result["height"],
+        "format": result["format"], "bytes": result["bytes"], "elapsed_ms": result["elapsed_ms"],
+        "mark": result["mark"], "report": result["report"],
+    }
+
+
+def print_record(record: dict, *, as_json: bool) -> None:
+    if as_json:
+        print(json.dumps(record, ensure_ascii=False), flush=True)
+        return
+    if "error" in record:
+        print(f"✗ {record['input']}: {message(record['error']['message'])}", file=sys.stderr)
+        return
+    mark = record["mark"]
+    mark_text = f", mark {mark['id']}" if mark else ""
+    print(f"✓ {record['input']} → {record['output']} ({record['width']}×{record['height']} "
+          f"{record['format'].upper()}, {record['bytes'] // 1024} KB{mark_text}, {record['elapsed_ms']} ms)")
+    for decision in record["report"]:
+        print(f"    {'•' if decision['applied'] else '–'} {message(decision['message'])}")
