@@ -1,0 +1,94 @@
+"""The ``omamori`` command as a user runs it (a real subprocess)."""
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+SAMPLE = Path(__file__).resolve().parents[1] / "native_host" / "omamori" / "data" / "sample.png"
+
+
+def omamori(home: Path, *args: str, lang: str = "en_US.UTF-8") -> subprocess.CompletedProcess:
+    env = dict(os.environ, OMAMORI_HOME=str(home), LANG=lang, LC_ALL="")
+    return subprocess.run([sys.executable, "-m", "omamori.cli", *args], capture_output=True, text=True, env=env,
+                          timeout=120)
+
+
+@pytest.fixture
+def sample(tmp_path) -> Path:
+    copy = tmp_path / "art.png"
+    copy.write_bytes(SAMPLE.read_bytes())
+    return copy
+
+
+def test_protect_json_then_verify_json(tmp_path, sample):
+    before = hashlib.sha256(sample.read_bytes()).hexdigest()
+    run = omamori(tmp_path / "home", "protect", str(sample), "--json")
+    assert run.returncode == 0, run.stderr
+    record = json.loads(run.stdout)
+    assert {"output", "width", "height", "format", "bytes", "elapsed_ms", "mark"} <= set(record)
+    assert record["output"] == str(tmp_path / "art.omamori.jpg") and record["format"] == "jpeg"
+    assert hashlib.sha256(sample.read_bytes()).hexdigest() == before, "the input was modified"
+    check = omamori(tmp_path / "home", "verify", record["output"], "--json")
+    assert check.returncode == 0
+    verdict = json.loads(check.stdout)
+    assert verdict["marked"] and verdict["mark"]["id"] == record["mark"]["id"]
+
+
+def test_verify_exits_1_on_an_unmarked_image_and_says_so_in_japanese(tmp_path, sample):
+    check = omamori(tmp_path / "home", "verify", str(sample), lang="ja_JP.UTF-8")
+    assert check.returncode == 1 and "透かしは見つかりません" in check.stdout
+
+
+def test_a_batch_with_a_bad_file_goes_on_and_exits_1(tmp_path, sample):
+    broken = tmp_path / "broken.png"
+    broken.write_bytes(b"not an image")
+    out = tmp_path / "out"
+    run = omamori(tmp_path / "home", "protect", str(broken), str(sample), "--out-dir", str(out), "--no-visible",
+                  "--json")
+    assert run.returncode == 1
+    first, second = (json.loads(line) for line in run.stdout.splitlines())
+    assert first["error"]["code"] == "not_an_image" and Path(second["output"]) == out / "art.jpg"
+    assert (out / "art.jpg").exists()
+
+
+def test_the_input_is_never_overwritten(tmp_path, sample):
+    jpeg = tmp_path / "photo.jpg"
+    protected = omamori(tmp_path / "home", "protect", str(sample), "-o", str(jpeg))
+    assert protected.returncode == 0
+    before = jpeg.read_bytes()
+    again = omamori(tmp_path / "home", "protect", str(jpeg), "-o", str(jpeg), "--json")
+    assert again.returncode == 1 and json.loads(again.stdout)["error"]["code"] == "bad_request"
+    assert jpeg.read_bytes() == before
+
+
+def test_key_export_and_import_round_trip(tmp_path, sample):
+    home, backup = tmp_path / "home", tmp_path / "backup.key"
+    assert omamori(home, "key", "export", str(backup)).returncode == 0
+    shown = omamori(home, "key", "show").stdout
+    other = tmp_path / "other"
+    assert omamori(other, "key", "import", str(backup)).returncode == 0
+    assert omamori(other, "key", "show").stdout.splitlines()[-1] == shown.splitlines()[-1]
+    refused = omamori(home, "key", "new")
+    assert refused.returncode == 2 and "--yes" in refused.stdout
+
+
+def test_a_missing_key_after_use_stops_with_exit_3_and_the_fix(tmp_path, sample):
+    home = tmp_path / "home"
+    assert omamori(home, "protect", str(sample), "--out-dir", str(tmp_path / "o")).returncode == 0
+    (home / "config" / "key").unlink()
+    run = omamori(home, "protect", str(sample), "--out-dir", str(tmp_path / "o2"))
+    assert run.returncode == 3 and "omamori key import" in run.stderr
+
+
+def test_settings_set_and_show(tmp_path):
+    home = tmp_path / "home"
+    assert omamori(home, "settings", "set", "signature.placement=tiled", "output.max_side=2048").returncode == 0
+    shown = json.loads(omamori(home, "settings", "show", "--json").stdout)
+    assert shown["signature"]["placement"] == "tiled" and shown["output"]["max_side"] == 2048
+    assert omamori(home, "settings", "set", "output.max_side=12").returncode == 3

@@ -1,0 +1,84 @@
+"""The key, the ledger and the settings store, on temporary folders."""
+from __future__ import annotations
+
+import json
+import stat
+import sys
+
+import pytest
+
+from omamori import keys, settings as store
+from omamori.errors import OmamoriError, StateError
+from omamori.ledger import Entry, Ledger
+
+
+def test_a_new_key_is_owner_only_and_read_back(tmp_path):
+    path = tmp_path / "config" / "key"
+    key = keys.load_or_create(path, used_before=False)
+    assert len(key) == 32 and keys.read_key(path) == key
+    if sys.platform != "win32":
+        assert stat.S_IMODE(path.stat().st_mode) == 0o600
+
+
+def test_a_damaged_key_is_reported_and_never_replaced(tmp_path):
+    path = tmp_path / "key"
+    keys.create(path)
+    damaged = path.read_text().replace("a", "b", 1).replace("0", "1", 1)
+    path.write_text(damaged)
+    with pytest.raises(StateError) as caught:
+        keys.load_or_create(path, used_before=True)
+    assert caught.value.code == "key_unreadable"
+    assert path.read_text() == damaged
+
+
+def test_a_missing_key_is_not_silently_recreated_once_images_were_protected(tmp_path):
+    with pytest.raises(StateError) as caught:
+        keys.load_or_create(tmp_path / "key", used_before=True)
+    assert caught.value.code == "key_missing"
+    assert not (tmp_path / "key").exists()
+
+
+def test_import_asks_before_replacing_a_different_key_and_keeps_the_old_one(tmp_path):
+    path = tmp_path / "key"
+    old = keys.create(path)
+    other = keys.format_key(bytes(range(32)))
+    with pytest.raises(StateError) as caught:
+        keys.import_key(path, other, replace=False)
+    assert caught.value.code == "key_exists" and keys.read_key(path) == old
+    assert keys.import_key(path, other, replace=True) == bytes(range(32))
+    backups = list(tmp_path.glob("key.*.bak"))
+    assert len(backups) == 1 and keys.parse_key(backups[0].read_text()) == old
+
+
+def test_ledger_records_and_finds_by_output_and_by_likeness(tmp_path):
+    ledger = Ledger(tmp_path / "ledger.sqlite3")
+    entry = Entry(time="2026-11-21T10:00:00+00:00", name="a.jpg", sha256_original="0" * 64, sha256_output="f" * 64,
+                  mark_id="abc", fingerprint=0xFFFF_0000_FFFF_0000, width=10, height=20, format="jpeg")
+    ledger.record(entry, settings={"x": 1})
+    assert ledger.count() == 1 and ledger.recent(5) == [entry]
+    assert ledger.find_output("f" * 64) == entry
+    assert ledger.nearest(0xFFFF_0000_FFFF_0003, max_distance=4) == (entry, 2)
+    assert ledger.nearest(0x0000_FFFF_0000_FFFF, max_distance=10) is None
+    assert (tmp_path / "ledger.sqlite3-wal").exists()
+    ledger.close()
+
+
+def test_settings_changes_are_checked_and_dotted_keys_work():
+    changed = store.apply_changes(store.Settings(), {"signature.text": "@me", "mark": {"strength": 2}})
+    assert changed.signature.text == "@me" and changed.mark.strength == 2.0
+    for bad in ({"signature.opacity": 3}, {"nope": 1}, {"mark": {"enabled": "yes"}},
+                {"signature": {"placement": "middle"}}, {"extension.server_url": "ws://evil.example:1"}):
+        with pytest.raises(OmamoriError) as caught:
+            store.apply_changes(store.Settings(), bad)
+        assert caught.value.code == "bad_setting"
+
+
+def test_settings_round_trip_through_the_file_and_a_typo_is_noticed(tmp_path):
+    path = tmp_path / "settings.json"
+    assert store.load(path) == store.Settings()
+    changed = store.apply_changes(store.Settings(), {"output.max_side": 2048})
+    store.save(changed, path)
+    assert store.load(path) == changed
+    path.write_text(json.dumps({"signatur": {}}))
+    with pytest.raises(OmamoriError):
+        store.load(path)
