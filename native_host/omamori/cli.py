@@ -23,6 +23,7 @@ COMMANDS = (
     "history",
     "key",
     "settings",
+    "sample",
     "install",
     "doctor",
     "serve",

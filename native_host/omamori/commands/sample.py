@@ -1,0 +1,44 @@
+"""``omamori sample``: protect the bundled sample picture and verify it — the first thing to try."""
+from __future__ import annotations
+
+import argparse
+from importlib import resources
+from pathlib import Path
+
+from ..atomic import write_atomic
+from ._shared import call, lang, message, open_host
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser(
+        "sample", help="protect the bundled sample picture and verify it",
+        description="Protects the sample illustration that ships with omamori with your settings, writes the "
+                    "result, then reads the invisible mark back from it.",
+    )
+    parser.add_argument("--out-dir", type=Path, metavar="DIR",
+                        help="where to write it (default: the omamori data folder)")
+    parser.set_defaults(run=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    ja = lang() == "ja"
+    host = open_host()
+    try:
+        original = resources.files("omamori").joinpath("data/sample.png").read_bytes()
+        result = call(host, "protect", image=original, name="sample.png")
+        target = (args.out_dir or host.paths.data) / f"sample.omamori{Path(result['name']).suffix}"
+        write_atomic(target, result["image"], mode=0o644)
+        verdict = call(host, "verify", image=result["image"])
+    finally:
+        host.close()
+    print(f"{'サンプルを保護しました' if ja else 'Protected the sample picture'}: {target}")
+    for decision in result["report"]:
+        print(f"  {'•' if decision['applied'] else '–'} {message(decision['message'])}")
+    if verdict["marked"] and verdict["mark"]["own"]:
+        print(("透かしを読み取れました: あなたの透かし " if ja else "Read the mark back: your mark ")
+              + f"{verdict['mark']['id']} ({verdict['mark']['date']}).")
+        print("開いて見てください: " + str(target) if ja else f"Open it and have a look: {target}")
+        return 0
+    print("透かしを読み取れませんでした。`omamori doctor` を実行してください。" if ja
+          else "The mark could not be read back. Run `omamori doctor`.")
+    return 1
