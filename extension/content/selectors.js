@@ -161,18 +161,24 @@ function isPostEditor(textbox) {
 }
 
 /**
- * The post composer around `element`: the smallest ancestor holding a text
- * box, provided that box is a post editor. The profile editor's pickers and
- * the DM box reach their own text fields first and stay untouched; the search
- * stops at a dialog or the main column so that a picker in a dialog is never
- * paired with the home timeline's composer behind it.
+ * The post composer around `element`: the smallest ancestor that holds a
+ * post editor and X's media picker. On the way up, the first text box met
+ * must be a post editor: the profile editor's pickers and the DM box meet
+ * their own text fields first and stay untouched. The search stops at a
+ * dialog or the main column so that a picker in a dialog is never paired
+ * with the home timeline's composer behind it.
  * @returns {Element|null}
  */
 export function composerOf(element) {
   let node = element?.nodeType === 1 ? element : element?.parentElement;
+  let editorSeen = false;
   for (; node; node = node.parentElement) {
-    const textboxes = node.matches(SELECTORS.textbox) ? [node] : [...node.querySelectorAll(SELECTORS.textbox)];
-    if (textboxes.length) return textboxes.some(isPostEditor) ? node : null;
+    if (!editorSeen) {
+      const textboxes = node.matches(SELECTORS.textbox) ? [node] : [...node.querySelectorAll(SELECTORS.textbox)];
+      if (textboxes.length && !textboxes.some(isPostEditor)) return null;
+      editorSeen = textboxes.length > 0;
+    }
+    if (editorSeen && node.querySelector(SELECTORS.fileInput)) return node;
     if (node.matches(SELECTORS.composerBoundary)) return null;
   }
   return null;

@@ -143,7 +143,8 @@ test("the home composer's picker and editor belong to a post composer; profile a
     assert.ok(!isComposerFileInput(byId(id)), `${id} is not a post composer's`);
   }
   assert.equal(composerOf(byId("dm-editor")), null);
-  assert.ok(composerOf(byId("home-editor").querySelector("br")), "a drop on the editor's inner nodes counts");
+  assert.equal(composerOf(byId("home-editor").querySelector("br")), byId("home-composer"), "a drop on the editor's inner nodes counts");
+  assert.equal(composerOf(byId("home-editor")), byId("home-composer"));
   await page.close();
 });
 
@@ -151,7 +152,9 @@ test("in the Post dialog the picker and drops belong to the dialog, not the time
   const page = loadFixture("compose.modal.html");
   const byId = (id) => page.document.getElementById(id);
   assert.equal(composerOf(byId("modal-file-input")), byId("compose-dialog"));
-  assert.equal(composerOf(byId("modal-attachments")), byId("thread-post-1"));
+  assert.equal(composerOf(byId("modal-attachments")), byId("compose-dialog"));
+  assert.equal(composerOf(byId("modal-editor-1")), byId("compose-dialog"));
+  assert.equal(composerOf(byId("home-editor")), byId("home-composer"), "the timeline's composer is still its own");
   assert.ok(byId("modal-editor-1").matches(SELECTORS.editor));
   assert.ok(byId("modal-attachments").matches(SELECTORS.attachments));
   await page.close();

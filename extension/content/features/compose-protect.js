@@ -1,7 +1,8 @@
 // Automatic protection in X's composer: images attached by the picker, by
 // drag and drop or by paste are caught before X's own handlers (capture
 // phase at the window, ahead of React's root listeners), protected by the
-// host through the background, and handed to X as the protected files.
+// host through the background, and handed to X as the protected files
+// through the composer's own picker.
 // Nothing reaches X silently when protection fails: the overlay asks.
 
 import { ext } from "../../lib/browser.js";
@@ -28,32 +29,28 @@ export const restartOnNavigation = false;
 /** How long the panel stays after the files were handed over, in ms. */
 const DONE_PANEL_MS = 8000;
 
-/** Events omamori dispatched itself: X must get them, omamori must not catch them again. */
+/** Change events omamori dispatched itself: X must get them, omamori must not catch them again. */
 const ownEvents = new WeakSet();
 
-/** A DataTransfer holding `files`, plus the text flavours the original event carried. */
-function transferOf(files, strings = []) {
+/**
+ * Give X the final files the way its media button does: on the composer's
+ * picker, with a bubbling change event (X accepts untrusted ones). Drops and
+ * pastes are handed over this way too: Firefox hides files that an extension
+ * put in a DataTransfer from the page, so a re-dispatched drop or paste would
+ * arrive empty there, while a picker's FileList is the page's to read.
+ * @param {Element} composer
+ * @param {HTMLInputElement} [input] the picker the person used, if still in the page
+ * @throws {CodedError} composer_gone when the composer was closed meanwhile
+ */
+function attachThroughPicker(composer, files, input) {
+  const picker = [input, composer.querySelector(SELECTORS.fileInput)].find((node) => node?.isConnected);
+  if (!picker) throw new CodedError("composer_gone");
   const transfer = new DataTransfer();
-  for (const [type, data] of strings) transfer.setData(type, data);
   for (const file of files) transfer.items.add(file);
-  return transfer;
-}
-
-/** The non-file flavours of a DataTransfer (text/plain, text/html), read while the event is live. */
-function stringsOf(transfer) {
-  return [...transfer.types].filter((type) => type !== "Files").map((type) => [type, transfer.getData(type)]);
-}
-
-function dispatchOwn(target, event) {
-  ownEvents.add(event);
-  target.dispatchEvent(event);
-}
-
-/** The first of `candidates` still in the page, or a composer_gone failure. */
-function connected(...candidates) {
-  const node = candidates.find((candidate) => candidate?.isConnected);
-  if (!node) throw new CodedError("composer_gone");
-  return node;
+  picker.files = transfer.files;
+  const change = new Event("change", { bubbles: true });
+  ownEvents.add(change);
+  picker.dispatchEvent(change);
 }
 
 export function init(signal) {
@@ -82,11 +79,7 @@ export function init(signal) {
       event.stopImmediatePropagation();
       input.value = ""; // X must not find the originals on the input later
       const composer = composerOf(input);
-      new Batch(files, composer, settings.onFailure, (protectedFiles) => {
-        const target = connected(input, composer.querySelector(SELECTORS.fileInput));
-        target.files = transferOf(protectedFiles).files;
-        dispatchOwn(target, new Event("change", { bubbles: true }));
-      }).start();
+      new Batch(files, composer, settings.onFailure, (final) => attachThroughPicker(composer, final, input)).start();
     },
     { capture: true, signal },
   );
@@ -100,13 +93,7 @@ export function init(signal) {
       if (!wants(event, files)) return;
       event.preventDefault(); // the browser must not open the file either
       event.stopImmediatePropagation();
-      const strings = stringsOf(event.dataTransfer);
-      const { target, clientX, clientY } = event;
-      new Batch(files, composer, settings.onFailure, (protectedFiles) => {
-        const dataTransfer = transferOf(protectedFiles, strings);
-        const init = { bubbles: true, cancelable: true, composed: true, clientX, clientY, dataTransfer };
-        dispatchOwn(connected(target, composer.querySelector(SELECTORS.editor)), new DragEvent("drop", init));
-      }).start();
+      new Batch(files, composer, settings.onFailure, (final) => attachThroughPicker(composer, final)).start();
     },
     { capture: true, signal },
   );
@@ -118,15 +105,9 @@ export function init(signal) {
       if (!composer || !event.clipboardData) return;
       const files = [...event.clipboardData.files];
       if (!wants(event, files)) return;
-      event.preventDefault();
+      event.preventDefault(); // X would attach the originals; the text of an image paste is dropped as X does
       event.stopImmediatePropagation();
-      const strings = stringsOf(event.clipboardData);
-      const { target } = event;
-      new Batch(files, composer, settings.onFailure, (protectedFiles) => {
-        const clipboardData = transferOf(protectedFiles, strings);
-        const init = { bubbles: true, cancelable: true, composed: true, clipboardData };
-        dispatchOwn(connected(target, composer.querySelector(SELECTORS.editor)), new ClipboardEvent("paste", init));
-      }).start();
+      new Batch(files, composer, settings.onFailure, (final) => attachThroughPicker(composer, final)).start();
     },
     { capture: true, signal },
   );
