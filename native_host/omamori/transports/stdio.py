@@ -9,6 +9,9 @@ already checked the manifest's allow-list).
 stdout carries the protocol and nothing else: the real stdout is kept for the
 codec and file descriptor 1 is pointed at stderr, so a stray print from any
 library can never corrupt a frame. Logs go to a file in the user's log folder.
+
+Requests run in a worker process under a time limit (``transports.worker``);
+``--time-limit=SECONDS`` replaces the per-type limits (tests, slow machines).
 """
 from __future__ import annotations
 
@@ -22,6 +25,7 @@ from ..paths import default_paths
 from ..protocol.codec import NativeCodec
 from ..protocol.envelope import Request, progress_message
 from ..protocol.handlers import Host
+from .worker import WorkerHost
 
 log = logging.getLogger("omamori.host")
 READ_SIZE = 1 << 20
@@ -38,7 +42,15 @@ def describe_caller(argv: list[str]) -> str:
     return "unknown caller (started by hand?)"
 
 
-def serve(stdin: BinaryIO, stdout: BinaryIO, host: Host, codec: NativeCodec | None = None) -> int:
+def time_limit(argv: list[str]) -> float | None:
+    """The ``--time-limit=SECONDS`` option, if given (browsers never pass it)."""
+    for arg in argv:
+        if arg.startswith("--time-limit="):
+            return float(arg.partition("=")[2])
+    return None
+
+
+def serve(stdin: BinaryIO, stdout: BinaryIO, host: Host | WorkerHost, codec: NativeCodec | None = None) -> int:
     """Answer requests until the browser closes stdin; returns the exit status."""
     codec = codec or NativeCodec()
 
@@ -59,7 +71,10 @@ def serve(stdin: BinaryIO, stdout: BinaryIO, host: Host, codec: NativeCodec | No
             if isinstance(event, Request):
                 def progress(stage: str, fraction: float, request_id=event.id) -> None:
                     codec.send(progress_message(request_id, stage, fraction))
-                    flush()
+                    try:
+                        flush()
+                    except OSError:      # the browser left; the reply's flush below ends the loop
+                        pass
                 codec.send(host.handle(event, progress))
             else:
                 log.info("refused a message: %s %s", event.error.code, event.error.details)
@@ -90,7 +105,9 @@ def main(argv: list[str] | None = None) -> int:
     os.dup2(sys.stderr.fileno(), sys.stdout.fileno())
     _setup_logging()
     log.info("host started by %s", describe_caller(argv))
-    host = Host(default_paths())
+    paths = default_paths()
+    host = WorkerHost(paths, time_limit=time_limit(argv), log_file=paths.host_log_file)
+    host.start()
     try:
         return serve(sys.stdin.buffer, protocol_out, host)
     finally:

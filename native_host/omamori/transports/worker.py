@@ -1,0 +1,146 @@
+"""Every request under a time limit: the dispatcher runs in a worker process the transport can kill.
+
+A hostile image or a huge one with the cloak on could keep a request busy for
+as long as it likes, and a Python thread cannot be stopped. So the ``Host``
+(dispatcher, ledger, key) lives in a child process. The transport keeps only
+its codec and calls ``WorkerHost.handle`` exactly as it would ``Host.handle``:
+the request goes down a pipe, progress messages come back up, and the reply
+is awaited until the request's deadline. Past it, the worker is killed, the
+peer gets ``timeout`` and the next request starts a fresh worker.
+
+Killing is safe: the ledger is SQLite in WAL mode with one transaction per
+protection, and key, settings and outputs are written through a temporary file
+and a rename, so a killed worker leaves the old state or the new one. A worker
+that dies on its own (a crash in a decoder, the kernel's OOM killer) is
+answered ``internal_error`` and replaced the same way. If the transport dies,
+the worker reads EOF on its pipe and exits after the request in hand.
+"""
+from __future__ import annotations
+
+import logging
+import multiprocessing
+import multiprocessing.connection
+import time
+from pathlib import Path
+from typing import Any, Mapping
+
+from ..errors import OmamoriError, internal_error
+from ..paths import Paths
+from ..protocol.envelope import Request, failure_reply
+from ..protocol.handlers import Host, Progress
+
+log = logging.getLogger(__name__)
+
+# seconds, per request type; the default covers the quick ones (hello searches fonts once).
+TIME_LIMITS: Mapping[str, float] = {"protect": 180.0, "verify": 60.0}
+DEFAULT_TIME_LIMIT = 30.0
+_STOP_GRACE = 5.0        # seconds a worker gets to close the ledger after its pipe is closed
+
+
+class WorkerHost:
+    """``Host.handle`` in a killable child process, with a time limit per request.
+
+    ``time_limit`` (seconds), when given, replaces every per-type limit.
+    ``log_file``: where the worker logs (None: inherited stderr).
+    """
+
+    def __init__(self, paths: Paths, *, transport: str = "native", time_limit: float | None = None,
+                 log_file: Path | None = None) -> None:
+        self.paths = paths
+        self.transport = transport
+        self.time_limit = time_limit
+        self.log_file = log_file
+        # spawn, not fork: the same on every OS, and no copy of a transport's threads or sockets.
+        self._context = multiprocessing.get_context("spawn")
+        self._process: multiprocessing.process.BaseProcess | None = None
+        self._pipe: multiprocessing.connection.Connection | None = None
+        self.restarts = 0
+
+    def limit_for(self, request_type: str) -> float:
+        return self.time_limit if self.time_limit is not None else TIME_LIMITS.get(request_type, DEFAULT_TIME_LIMIT)
+
+    def start(self) -> None:
+        """Start the worker now (it imports the engine while the peer is still connecting)."""
+        if self._process is not None:
+            return
+        parent_end, child_end = self._context.Pipe()
+        self._process = self._context.Process(
+            target=_serve_requests, args=(child_end, self.paths, self.transport, self.log_file),
+            name="omamori-worker", daemon=True)
+        self._process.start()
+        child_end.close()
+        self._pipe = parent_end
+
+    def handle(self, request: Request, progress: Progress | None = None) -> dict[str, Any]:
+        """The reply to ``request``: the worker's, or ``timeout`` / ``internal_error``. Never raises."""
+        limit = self.limit_for(request.type)
+        deadline = time.monotonic() + limit
+        self.start()
+        try:
+            self._pipe.send(request)
+            while True:
+                remaining = deadline - time.monotonic()
+                if remaining <= 0 or not self._pipe.poll(remaining):
+                    log.warning("request %r of type %r passed its %.0f s limit: worker killed",
+                                request.id, request.type, limit)
+                    self._replace()
+                    return failure_reply(request.id, request.type, OmamoriError("timeout", limit_seconds=limit))
+                kind, *payload = self._pipe.recv()
+                if kind == "reply":
+                    return payload[0]
+                if progress is not None:
+                    progress(*payload)
+        except (EOFError, OSError):
+            code = self._process.exitcode if self._process is not None else None
+            log.error("the worker died during request %r of type %r (exit code %s)", request.id, request.type, code)
+            self._replace()
+            return failure_reply(request.id, request.type, internal_error())
+
+    def _replace(self) -> None:
+        """Kill the worker; the next request starts a new one."""
+        if self._process is not None:
+            self._process.kill()
+            self._process.join()
+            self._pipe.close()
+            self.restarts += 1
+        self._process, self._pipe = None, None
+
+    def close(self) -> None:
+        """Let the worker finish and close the ledger; kill it if it does not."""
+        if self._process is None:
+            return
+        self._pipe.close()
+        self._process.join(_STOP_GRACE)
+        if self._process.is_alive():
+            self._process.kill()
+            self._process.join()
+        self._process, self._pipe = None, None
+
+
+def _serve_requests(pipe: multiprocessing.connection.Connection, paths: Paths, transport: str,
+                    log_file: Path | None) -> None:
+    """The worker's loop: requests in, progress and replies out, until the pipe closes."""
+    try:
+        handler: logging.Handler = logging.FileHandler(log_file, encoding="utf-8") if log_file else logging.StreamHandler()
+    except OSError:                  # an unwritable log folder must not stop the worker
+        handler = logging.StreamHandler()
+    handler.setFormatter(logging.Formatter("%(asctime)s %(process)d %(levelname)s %(name)s: %(message)s"))
+    logging.basicConfig(level=logging.INFO, handlers=[handler], force=True)
+    host = Host(paths, transport=transport)
+
+    def progress(stage: str, fraction: float) -> None:
+        pipe.send(("progress", stage, fraction))
+
+    try:
+        while True:
+            try:
+                request = pipe.recv()
+            except EOFError:
+                return
+            reply = host.handle(request, progress)
+            try:
+                pipe.send(("reply", reply))
+            except OSError:
+                return
+    finally:
+        host.close()
