@@ -95,6 +95,15 @@ def test_gps_and_other_metadata_are_found_and_not_kept():
     assert b"PhoneCo" not in out and b"secret place" not in out
 
 
+@pytest.mark.parametrize("exif", [b"Exif\x00\x00" + b"\xff" * 40, b"Exif\x00\x00MM\x00*\x00\x00\x00\x08\xff\xff"])
+def test_broken_exif_is_dropped_not_fatal(exif):
+    data = encode(Image.fromarray(quadrants()), "JPEG", quality=95)
+    app1 = b"\xff\xe1" + struct.pack(">H", len(exif) + 2) + exif
+    decoded = imageio.decode(data[:2] + app1 + data[2:])
+    assert decoded.orientation == 1 and "exif" in decoded.removed_metadata
+    assert decoded.image.shape == (30, 40, 3)
+
+
 def test_png_text_chunks_are_reported():
     from PIL import PngImagePlugin
     info = PngImagePlugin.PngInfo()
@@ -152,15 +161,19 @@ def test_16_bit_greyscale_keeps_its_precision():
     assert np.array_equal(decoded.image[..., 0], decoded.image[..., 2])
 
 
-def test_16_bit_rgb_png_is_reported_as_16_bit():
-    # Pillow writes 16-bit RGB only through raw bytes; build the PNG by hand.
-    height, width = 4, 5
-    rows = b"".join(b"\x00" + np.full((width, 3), 40000, ">u2").tobytes() for _ in range(height))
+def raw_png(width: int, height: int, *, bit_depth: int, colour_type: int, compressed_rows: bytes) -> bytes:
+    """A PNG built chunk by chunk (for what Pillow will not write: 16-bit RGB, lying headers)."""
     def chunk(kind: bytes, body: bytes) -> bytes:
         return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body))
-    data = (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 16, 2, 0, 0, 0))
-            + chunk(b"IDAT", zlib.compress(rows)) + chunk(b"IEND", b""))
-    decoded = imageio.decode(data)
+    header = struct.pack(">IIBBBBB", width, height, bit_depth, colour_type, 0, 0, 0)
+    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", compressed_rows)
+            + chunk(b"IEND", b""))
+
+
+def test_16_bit_rgb_png_is_reported_as_16_bit():
+    height, width = 4, 5
+    rows = b"".join(b"\x00" + np.full((width, 3), 40000, ">u2").tobytes() for _ in range(height))
+    decoded = imageio.decode(raw_png(width, height, bit_depth=16, colour_type=2, compressed_rows=zlib.compress(rows)))
     assert decoded.colour.bits == 16
     assert np.allclose(decoded.image, 40000 / 65535, atol=1 / 255)
 
@@ -278,12 +291,7 @@ def test_decompression_bomb_is_refused_before_decoding(side):
     row = b"\x00" * (1 + width)
     compressor = zlib.compressobj(9)
     body = b"".join(compressor.compress(row) for _ in range(height)) + compressor.flush()
-
-    def chunk(kind: bytes, payload: bytes) -> bytes:
-        return struct.pack(">I", len(payload)) + kind + payload + struct.pack(">I", zlib.crc32(kind + payload))
-    data = (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0))
-            + chunk(b"IDAT", body) + chunk(b"IEND", b""))
-    assert error_code(data) == "image_too_large"
+    assert error_code(raw_png(width, height, bit_depth=8, colour_type=0, compressed_rows=body)) == "image_too_large"
 
 
 def test_pixel_cap_is_applied():

@@ -4,6 +4,7 @@ from __future__ import annotations
 import dataclasses
 import datetime
 import io
+import os
 import sys
 from pathlib import Path
 
@@ -212,6 +213,23 @@ def test_cloak_that_is_not_installed_is_reported_not_fatal():
     cloak = decision(protected, "cloak")
     assert not cloak.applied and cloak.details["reason"] == "unavailable" and "omamori models fetch" in cloak.message_en
     assert protected.mark_verified
+
+
+SHARED_MODELS = Path(__file__).resolve().parents[2] / "shared" / "models" / "taef2"
+
+
+@pytest.mark.slow
+def test_cloak_is_applied_before_the_mark_when_installed(monkeypatch):
+    models = Path(os.environ.get("OMAMORI_TEST_MODELS", SHARED_MODELS))
+    if not models.is_dir():
+        pytest.skip(f"no cloak model at {models} (set OMAMORI_TEST_MODELS or run `omamori models fetch`)")
+    monkeypatch.setenv("OMAMORI_MODELS", str(models))
+    progress = []
+    protected = run(encode(Image.fromarray(photo_like(256, 256))), settings(cloak={"enabled": True}),
+                    progress=lambda step, fraction: progress.append((step, fraction)))
+    assert decision(protected, "cloak").applied and protected.mark_verified
+    assert [f for _, f in progress] == sorted(f for _, f in progress)
+    assert any(step == "cloak" and 0.35 < f < 0.8 for step, f in progress)
 
 
 def test_missing_font_is_font_missing_when_the_signature_is_on(tmp_path):

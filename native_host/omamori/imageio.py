@@ -118,13 +118,23 @@ def decode(data: bytes, *, max_pixels: int = MAX_PIXELS) -> Decoded:
     Raises ``ImageError`` with code ``not_an_image``, ``unsupported_format``,
     ``image_too_large`` (more than ``max_pixels`` pixels) or ``image_damaged``.
     """
+    with warnings.catch_warnings():
+        # Pillow warns about what we drop anyway (corrupt EXIF, odd chunks): keep stderr quiet;
+        # its decompression bomb warning becomes an error so that _open can refuse the file.
+        warnings.simplefilter("ignore")
+        warnings.simplefilter("error", Image.DecompressionBombWarning)
+        return _decode(data, max_pixels=max_pixels)
+
+
+def _decode(data: bytes, *, max_pixels: int) -> Decoded:
     im = _open(data, max_pixels=max_pixels)
     try:
         im.load()           # before reading metadata: a PNG may keep its EXIF after the pixels
     except (OSError, SyntaxError, ValueError, EOFError) as exc:
         raise ImageError("image_damaged", reason=str(exc)) from exc
-    removed = _metadata_kinds(im)
-    orientation = _orientation(im)
+    exif = _exif(im)
+    removed = _metadata_kinds(im, exif)
+    orientation = _orientation(exif)
     for method in _ORIENTATION_TRANSPOSE.get(orientation, ()):
         im = im.transpose(method)
     fmt = _FORMAT_NAMES[im.format] if im.format else "png"
@@ -140,16 +150,14 @@ def decode(data: bytes, *, max_pixels: int = MAX_PIXELS) -> Decoded:
 
 
 def _open(data: bytes, *, max_pixels: int) -> Image.Image:
-    with warnings.catch_warnings():
-        warnings.simplefilter("error", Image.DecompressionBombWarning)
-        try:
-            im = Image.open(io.BytesIO(data), formats=_OPENABLE)
-        except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
-            raise ImageError("image_too_large", max_pixels=max_pixels, reason=str(exc)) from exc
-        except UnidentifiedImageError as exc:
-            raise _unidentified(data) from exc
-        except (OSError, SyntaxError, ValueError, EOFError) as exc:
-            raise ImageError("image_damaged", reason=str(exc)) from exc
+    try:
+        im = Image.open(io.BytesIO(data), formats=_OPENABLE)
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
+        raise ImageError("image_too_large", max_pixels=max_pixels, reason=str(exc)) from exc
+    except UnidentifiedImageError as exc:
+        raise _unidentified(data) from exc
+    except (OSError, SyntaxError, ValueError, EOFError) as exc:
+        raise ImageError("image_damaged", reason=str(exc)) from exc
     width, height = im.size
     if width * height > max_pixels:
         raise ImageError("image_too_large", width=width, height=height, max_pixels=max_pixels)
@@ -170,14 +178,23 @@ def _unidentified(data: bytes) -> ImageError:
     return ImageError("not_an_image")
 
 
-def _metadata_kinds(im: Image.Image) -> tuple[str, ...]:
+def _exif(im: Image.Image) -> Image.Exif | None:
+    """The parsed EXIF, or None if it is absent or too broken to parse (it is dropped either way)."""
+    try:
+        exif = im.getexif()
+        exif.get_ifd(ExifTags.IFD.GPSInfo)
+    except Exception:    # noqa: BLE001 -- Pillow's EXIF parser raises many types on hostile bytes
+        return None
+    return exif
+
+
+def _metadata_kinds(im: Image.Image, exif: Image.Exif | None) -> tuple[str, ...]:
     """Kinds of metadata present in the file (all of them are left behind)."""
     kinds = []
-    exif = im.getexif()
-    if len(exif) or im.info.get("exif"):
+    if (exif is not None and len(exif)) or im.info.get("exif"):
         kinds.append("exif")
-        if exif.get_ifd(ExifTags.IFD.GPSInfo) or ExifTags.IFD.GPSInfo in exif:
-            kinds.append("gps")
+        if exif is None or exif.get_ifd(ExifTags.IFD.GPSInfo) or ExifTags.IFD.GPSInfo in exif:
+            kinds.append("gps")      # unreadable EXIF may hold a location: say it is gone
     info_kinds = {"xmp": ("xmp", "XML:com.adobe.xmp"), "iptc": ("photoshop", "iptc"),
                   "comment": ("comment",), "icc": ("icc_profile",)}
     for kind, keys in info_kinds.items():
@@ -188,8 +205,8 @@ def _metadata_kinds(im: Image.Image) -> tuple[str, ...]:
     return tuple(kinds)
 
 
-def _orientation(im: Image.Image) -> int:
-    value = im.getexif().get(ExifTags.Base.Orientation, 1)
+def _orientation(exif: Image.Exif | None) -> int:
+    value = exif.get(ExifTags.Base.Orientation, 1) if exif is not None else 1
     return value if value in range(1, 9) else 1
 
 
