@@ -7,6 +7,7 @@
 
 import { ChunkAssembler, ChunkError } from "./chunks.js";
 import { CodedError } from "./messages.js";
+import { base64ToBytes, bytesToBase64 } from "./base64.js";
 
 export const PROTOCOL_VERSION = 1;
 
@@ -57,35 +58,84 @@ export function webSocketUrl(serverUrl, token) {
   return url.href;
 }
 
+/** Bytes of the big-endian header length that starts a binary frame. */
+const BINARY_HEADER = 4;
+
 /**
- * WebSocket transport to `omamori serve`: one JSON message per text frame.
- * Messages sent before the socket opens wait in order.
+ * A request carrying an image as a WebSocket binary frame (docs/protocol.md,
+ * "WebSocket"): 4-byte big-endian length N, N bytes of UTF-8 JSON (the
+ * request without `image`), then the image's raw bytes. No base64 on the wire.
+ * @param {{image: string}} message the request, its image in base64
+ * @returns {Uint8Array}
+ */
+export function encodeBinaryFrame(message) {
+  const { image, ...header } = message;
+  const headerBytes = new TextEncoder().encode(JSON.stringify(header));
+  const imageBytes = base64ToBytes(image);
+  const frame = new Uint8Array(BINARY_HEADER + headerBytes.length + imageBytes.length);
+  new DataView(frame.buffer).setUint32(0, headerBytes.length, false);
+  frame.set(headerBytes, BINARY_HEADER);
+  frame.set(imageBytes, BINARY_HEADER + headerBytes.length);
+  return frame;
+}
+
+/**
+ * A reply from a binary frame, with `result.image` put back as base64 so the
+ * rest of the extension sees the same reply as over native messaging.
+ * @param {ArrayBuffer} buffer
+ * @returns {object|null} null when the frame is malformed
+ */
+export function decodeBinaryFrame(buffer) {
+  const bytes = new Uint8Array(buffer);
+  if (bytes.length < BINARY_HEADER) return null;
+  const length = new DataView(buffer).getUint32(0, false);
+  if (BINARY_HEADER + length > bytes.length) return null;
+  let reply;
+  try {
+    reply = JSON.parse(new TextDecoder().decode(bytes.subarray(BINARY_HEADER, BINARY_HEADER + length)));
+  } catch {
+    return null;
+  }
+  if (reply?.result && typeof reply.result === "object") {
+    reply.result.image = bytesToBase64(bytes.subarray(BINARY_HEADER + length));
+  }
+  return reply;
+}
+
+/**
+ * WebSocket transport to `omamori serve`: JSON messages as text frames, and
+ * requests with an image as binary frames (so is their reply). Messages sent
+ * before the socket opens wait in order.
  */
 export function webSocketTransport(WebSocketImpl, serverUrl, token) {
   return ({ onMessage, onClose }) => {
     const socket = new WebSocketImpl(webSocketUrl(serverUrl, token));
+    socket.binaryType = "arraybuffer";
     const waiting = [];
     let opened = false;
     socket.addEventListener("open", () => {
       opened = true;
-      for (const text of waiting.splice(0)) socket.send(text);
+      for (const frame of waiting.splice(0)) socket.send(frame);
     });
     socket.addEventListener("message", (event) => {
-      if (typeof event.data !== "string") return; // the JSON protocol uses text frames only
-      let message;
-      try {
-        message = JSON.parse(event.data);
-      } catch {
-        return; // not ours to interpret; requests waiting for it will time out
+      let message = null;
+      if (typeof event.data === "string") {
+        try {
+          message = JSON.parse(event.data);
+        } catch {
+          // not JSON: requests waiting for an answer will time out
+        }
+      } else {
+        message = decodeBinaryFrame(event.data);
       }
-      onMessage(message);
+      if (message) onMessage(message);
     });
     socket.addEventListener("close", () => onClose(opened ? "host_disconnected" : "server_unreachable"));
     return {
       send: (message) => {
-        const text = JSON.stringify(message);
-        if (opened) socket.send(text);
-        else waiting.push(text);
+        const frame = typeof message.image === "string" ? encodeBinaryFrame(message) : JSON.stringify(message);
+        if (opened) socket.send(frame);
+        else waiting.push(frame);
       },
       close: () => socket.close(),
     };

@@ -165,3 +165,27 @@ test("the pairing token travels as the token query parameter", () => {
   assert.equal(webSocketUrl("ws://127.0.0.1:8765", "a b/c"), "ws://127.0.0.1:8765/?token=a+b%2Fc");
   assert.equal(webSocketUrl("ws://localhost:9000/", "t"), "ws://localhost:9000/?token=t");
 });
+
+test("binary WebSocket frames: header JSON + raw image bytes, both ways", async () => {
+  const { encodeBinaryFrame, decodeBinaryFrame } = await import("../../extension/lib/host.js");
+  const image = new Uint8Array([0xff, 0xd8, 0xff, 0xe0, 0, 1, 2, 250]);
+  const frame = encodeBinaryFrame({ v: 1, id: "r3", type: "protect", name: "絵.png", image: bytesToBase64(image) });
+  const length = new DataView(frame.buffer).getUint32(0, false);
+  const header = JSON.parse(new TextDecoder().decode(frame.subarray(4, 4 + length)));
+  assert.deepEqual(header, { v: 1, id: "r3", type: "protect", name: "絵.png" });
+  assert.deepEqual([...frame.subarray(4 + length)], [...image]);
+
+  // A reply frame as the server builds it: the reply without result.image, then the bytes.
+  const replyHeader = new TextEncoder().encode(JSON.stringify({ v: 1, id: "r3", type: "protect", ok: true, result: { mime: "image/jpeg" } }));
+  const reply = new Uint8Array(4 + replyHeader.length + image.length);
+  new DataView(reply.buffer).setUint32(0, replyHeader.length, false);
+  reply.set(replyHeader, 4);
+  reply.set(image, 4 + replyHeader.length);
+  const decoded = decodeBinaryFrame(reply.buffer);
+  assert.equal(decoded.result.mime, "image/jpeg");
+  assert.deepEqual([...base64ToBytes(decoded.result.image)], [...image]);
+
+  assert.equal(decodeBinaryFrame(new Uint8Array([0, 0]).buffer), null, "shorter than the length field");
+  assert.equal(decodeBinaryFrame(new Uint8Array([0, 0, 0, 9, 123]).buffer), null, "length beyond the frame");
+  assert.equal(decodeBinaryFrame(new Uint8Array([0, 0, 0, 1, 123]).buffer), null, "header not JSON");
+});
