@@ -81,6 +81,32 @@ def test_every_exif_orientation_is_applied(orientation):
         assert np.abs(got[y, x].astype(int) - upright[y, x]).max() < 12, (orientation, y, x)
 
 
+def test_big_images_are_scaled_down_while_decoding():
+    pixels = np.asarray(Image.fromarray(quadrants()).resize((1500, 1000)))
+    for fmt in ("PNG", "JPEG"):
+        decoded = imageio.decode(encode(Image.fromarray(pixels), fmt), max_side=600)
+        assert decoded.image.shape == (400, 600, 3) and decoded.original_size == (1500, 1000)
+        assert np.abs(imageio.to_uint8(decoded.image)[100, 150].astype(int) - pixels[250, 375]).max() < 12
+    small = imageio.decode(encode(Image.fromarray(pixels)), max_side=2000)
+    assert small.image.shape == (1000, 1500, 3)
+
+
+def test_rotated_jpeg_is_scaled_to_its_upright_size_and_stays_a_jpeg():
+    exif = Image.Exif()
+    exif[ExifTags.Base.Orientation] = 6
+    stored = Image.fromarray(quadrants()).resize((1600, 1200))
+    decoded = imageio.decode(encode(stored, "JPEG", exif=exif), max_side=400)
+    assert decoded.format == "jpeg" and decoded.original_size == (1200, 1600)
+    assert decoded.image.shape == (400, 300, 3)
+
+
+def test_palette_art_is_not_scaled_while_decoding():
+    im = Image.fromarray(np.kron(np.arange(4, dtype=np.uint8).reshape(2, 2), np.ones((400, 500), np.uint8)), "P")
+    im.putpalette([0, 0, 0, 255, 0, 0, 0, 255, 0, 0, 0, 255])
+    decoded = imageio.decode(encode(im), max_side=300)
+    assert decoded.palette is not None and decoded.palette.indices.shape == (800, 1000)
+
+
 def test_gps_and_other_metadata_are_found_and_not_kept():
     exif = Image.Exif()
     exif[ExifTags.Base.Make] = "PhoneCo"

@@ -93,6 +93,7 @@ class Decoded:
     file has no transparent pixel. ``orientation``: the EXIF orientation that
     was applied (1: none). ``removed_metadata``: kinds found and left behind,
     among "exif", "gps", "xmp", "iptc", "comment", "text", "icc".
+    ``original_size``: the file's (width, height), upright.
     """
 
     image: np.ndarray
@@ -102,6 +103,7 @@ class Decoded:
     orientation: int
     removed_metadata: tuple[str, ...]
     colour: ColourSource
+    original_size: tuple[int, int]    # (width, height) upright, before any scaling down
 
     @property
     def width(self) -> int:
@@ -112,22 +114,33 @@ class Decoded:
         return int(self.image.shape[0])
 
 
-def decode(data: bytes, *, max_pixels: int = MAX_PIXELS) -> Decoded:
+def decode(data: bytes, *, max_pixels: int = MAX_PIXELS, max_side: int | None = None) -> Decoded:
     """Decode an image file's bytes into an upright sRGB array (see ``Decoded``).
 
-    Raises ``ImageError`` with code ``not_an_image``, ``unsupported_format``,
-    ``image_too_large`` (more than ``max_pixels`` pixels) or ``image_damaged``.
+    ``max_side`` (pixels): if given, a larger full-colour image is scaled down
+    (Lanczos; JPEGs first by DCT scaling while decoding) to fit inside
+    ``max_side`` x ``max_side`` before it becomes float32 -- a 48 MP canvas
+    never costs 48 MP of floats. Palette art is left at full size (it needs
+    nearest-neighbour scaling of its indices). Raises ``ImageError`` with code
+    ``not_an_image``, ``unsupported_format``, ``image_too_large`` (more than
+    ``max_pixels`` pixels) or ``image_damaged``.
     """
     with warnings.catch_warnings():
         # Pillow warns about what we drop anyway (corrupt EXIF, odd chunks): keep stderr quiet;
         # its decompression bomb warning becomes an error so that _open can refuse the file.
         warnings.simplefilter("ignore")
         warnings.simplefilter("error", Image.DecompressionBombWarning)
-        return _decode(data, max_pixels=max_pixels)
+        return _decode(data, max_pixels=max_pixels, max_side=max_side)
 
 
-def _decode(data: bytes, *, max_pixels: int) -> Decoded:
+def _decode(data: bytes, *, max_pixels: int, max_side: int | None) -> Decoded:
     im = _open(data, max_pixels=max_pixels)
+    fmt = _FORMAT_NAMES[im.format]
+    if fmt == "jpeg":
+        upright = _upright_size(im.size, _orientation(_exif(im)))
+    if max_side and fmt == "jpeg" and max(im.size) > max_side:
+        wanted = _fitted(upright, max_side)
+        im.draft(im.mode, wanted if upright == im.size else wanted[::-1])   # stays >= wanted
     try:
         im.load()           # before reading metadata: a PNG may keep its EXIF after the pixels
     except (OSError, SyntaxError, ValueError, EOFError) as exc:
@@ -135,18 +148,39 @@ def _decode(data: bytes, *, max_pixels: int) -> Decoded:
     exif = _exif(im)
     removed = _metadata_kinds(im, exif)
     orientation = _orientation(exif)
+    if fmt != "jpeg":
+        upright = _upright_size(im.size, orientation)
+    bits = _bits_per_channel(data, im)
     for method in _ORIENTATION_TRANSPOSE.get(orientation, ()):
         im = im.transpose(method)
-    fmt = _FORMAT_NAMES[im.format] if im.format else "png"
     icc = im.info.get("icc_profile") or None
-    bits = _bits_per_channel(data, im)
     source_mode = im.mode
     profile_name, transform = _icc_transform(icc, im.mode)
     palette = _palette_art(im, fmt=fmt, transform=transform)
+    if max_side and palette is None and max(im.size) > max_side:
+        im = _scaled_down(im, _fitted(im.size, max_side))
     image, alpha = _to_rgb_float(im, transform=transform)
     colour = ColourSource(mode=source_mode, bits=bits, profile=profile_name, converted=transform is not None)
     return Decoded(image=image, alpha=alpha, palette=palette, format=fmt, orientation=orientation,
-                   removed_metadata=removed, colour=colour)
+                   removed_metadata=removed, colour=colour, original_size=upright)
+
+
+def _upright_size(size: tuple[int, int], orientation: int) -> tuple[int, int]:
+    return size[::-1] if orientation >= 5 else size
+
+
+def _fitted(size: tuple[int, int], max_side: int) -> tuple[int, int]:
+    scale = min(1.0, max_side / max(size))
+    return max(1, round(size[0] * scale)), max(1, round(size[1] * scale))
+
+
+def _scaled_down(im: Image.Image, size: tuple[int, int]) -> Image.Image:
+    """Lanczos resize in a mode Pillow resamples (it premultiplies alpha itself)."""
+    if im.mode in ("1", "P", "PA"):
+        im = im.convert("RGBA" if im.mode == "PA" or "transparency" in im.info else "RGB")
+    elif im.mode.startswith("I;16"):
+        im = im.convert("I")
+    return im.resize(size, Image.Resampling.LANCZOS, reducing_gap=3.0)
 
 
 def _open(data: bytes, *, max_pixels: int) -> Image.Image:

@@ -15,12 +15,12 @@ import datetime
 import hashlib
 import importlib
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
 
-from .. import fonts, imageio, mark
+from .. import fonts, imageio, mark, webmeta
 from ..errors import ImageError, StateError
 from ..imageio import Decoded
 from ..settings import Settings
@@ -84,7 +84,8 @@ class Examined:
 
 
 def protect(data: bytes, *, settings: Settings, key: bytes, today: datetime.date,
-            rng: np.random.Generator, progress: Progress | None = None) -> Protected:
+            rng: np.random.Generator, progress: Progress | None = None,
+            web: webmeta.WebProfile | None = None) -> Protected:
     """Protect an image file's bytes as ``settings`` say; see the module docstring.
 
     ``key``: the user's secret mark key; ``today``: the day carried in the mark;
@@ -93,10 +94,14 @@ def protect(data: bytes, *, settings: Settings, key: bytes, today: datetime.date
     that cannot be used (see imageio), ``image_too_small`` when the mark is on
     and the image is under ``mark.MIN_SIDE``, ``StateError("font_missing")``
     when the signature is on and no font can draw it, and ``output_too_large``.
+    ``web``: the web output profile (rights metadata, optionally a lossless
+    PNG); None is the X profile, whose output carries no metadata at all.
     """
     tell = progress or (lambda step, fraction: None)
+    encode = webmeta.encode_png_lossless if web and web.lossless else xoutput.encode_jpeg_for_x
     tell("decode", _PROGRESS_AT["decode"])
-    decoded = imageio.decode(data)
+    # Big full-colour images are scaled down while decoding (far less memory); the report still says so.
+    decoded = imageio.decode(data, max_side=_max_side(settings))
     report = [_orientation_decision(decoded), _metadata_decision(decoded), _colour_decision(decoded)]
     font = fonts.find_font(settings.signature.text, font_path=settings.signature.font_path) \
         if settings.signature.enabled else None
@@ -106,7 +111,7 @@ def protect(data: bytes, *, settings: Settings, key: bytes, today: datetime.date
         mark_id = verified = None
     else:
         # Each step rebinds ``image`` so the previous full-size array is freed at once (16 MP is 200 MB).
-        source_size = (decoded.width, decoded.height)
+        source_size = decoded.original_size
         image = flatten(decoded.image, alpha=decoded.alpha)
         report.append(_transparency_decision(flattened=decoded.alpha is not None))
         del decoded
@@ -130,15 +135,18 @@ def protect(data: bytes, *, settings: Settings, key: bytes, today: datetime.date
         tell("mark", _PROGRESS_AT["mark"])
         if settings.mark.enabled:
             output, mark_id, verified = _mark_encode_verify(image, settings=settings, key=key, today=today,
-                                                            tell=tell, report=report)
+                                                            tell=tell, report=report, encode=encode)
         else:
             report.append(Decision("mark", False, "The invisible mark is off in your settings.",
                                    "見えない透かしは設定でオフになっています。"))
             tell("encode", _PROGRESS_AT["encode"])
-            output = xoutput.encode_jpeg_for_x(image)
+            output = encode(image)
             report.append(_encode_decision(output))
             report.append(_nothing_to_verify())
             mark_id = verified = None
+    if web is not None:      # metadata segments only: the verified pixels stay as they are
+        output = replace(output, data=webmeta.write(output.data, web.rights, today=today))
+        report.append(Decision("rights", True, *webmeta.describe(web.rights, today=today)))
     tell("done", 1.0)
     return Protected(
         data=output.data, mime=output.mime, format=output.format, width=output.width, height=output.height,
@@ -150,10 +158,10 @@ def protect(data: bytes, *, settings: Settings, key: bytes, today: datetime.date
 
 def examine(data: bytes, *, key: bytes) -> Examined:
     """Look for the mark (under ``key``) in an image file and compute its perceptual hash."""
-    decoded = imageio.decode(data)
+    decoded = imageio.decode(data, max_side=xoutput.X_MAX_SIDE)     # our outputs never exceed it
     image = flatten(decoded.image, alpha=decoded.alpha)
     return Examined(detection=mark.detect(image, key=key), fingerprint=perceptual_hash(image),
-                    width=decoded.width, height=decoded.height)
+                    width=decoded.original_size[0], height=decoded.original_size[1])
 
 
 # -- steps over arrays -----------------------------------------------------------------------------------------
@@ -177,7 +185,8 @@ def downscale(image: np.ndarray, *, max_side: int) -> np.ndarray:
 
 # -- routes ----------------------------------------------------------------------------------------------------
 def _mark_encode_verify(image: np.ndarray, *, settings: Settings, key: bytes, today: datetime.date,
-                        tell: Progress, report: list[Decision]) -> tuple[xoutput.Output, str, bool]:
+                        tell: Progress, report: list[Decision],
+                        encode: Callable[[np.ndarray], xoutput.Output]) -> tuple[xoutput.Output, str, bool]:
     """Mark, encode and read the mark back from the encoded bytes; once more, stronger, if it does not read.
 
     ``image``: float32 HxWx3, kept unmarked for the retry (embed needs it alive anyway, so this costs no
@@ -192,7 +201,7 @@ def _mark_encode_verify(image: np.ndarray, *, settings: Settings, key: bytes, to
             strength = min(MARK_STRENGTH_LIMIT, strength * MARK_RETRY_FACTOR)
         marked = mark.embed(image, key=key, payload=payload, strength=strength)
         tell("encode", _PROGRESS_AT["encode"])
-        output = xoutput.encode_jpeg_for_x(marked)
+        output = encode(marked)
         del marked
         tell("verify", _PROGRESS_AT["verify"])
         detection = mark.detect(imageio.decode(output.data).image, key=key)
@@ -237,7 +246,7 @@ def _protect_palette(decoded: Decoded, *, settings: Settings, font: fonts.FoundF
     width, height = xoutput.fitted_size(decoded.width, decoded.height, max_side=_max_side(settings))
     if (width, height) != (decoded.width, decoded.height):
         art = xoutput.resize_palette(art, width=width, height=height)
-    report.append(_downscale_decision((decoded.width, decoded.height), (height, width), settings, nearest=True))
+    report.append(_downscale_decision(decoded.original_size, (height, width), settings, nearest=True))
     fingerprint = perceptual_hash(decoded.image)
 
     tell("signature", _PROGRESS_AT["signature"])
@@ -451,6 +460,13 @@ def _cloak_off() -> Decision:
 
 
 def _encode_decision(output: xoutput.Output) -> Decision:
+    if output.format == "png":          # the web profile's lossless PNG
+        return Decision("encode", True,
+                        f"Saved as a lossless PNG ({output.width}×{output.height}, {len(output.data):,} bytes) "
+                        f"for your website; X would convert it, so post the JPEG there.",
+                        f"Web サイト用に可逆圧縮の PNG で保存しました({output.width}×{output.height}、"
+                        f"{len(output.data):,} バイト)。X では変換されるので、X には JPEG を使ってください。",
+                        {"format": "png", "lossless": True, "bytes": len(output.data)})
     size_en = f"{output.width}×{output.height}, {len(output.data):,} bytes"
     en = (f"Saved as JPEG quality {output.quality} with 4:2:0 colour ({size_en}), which X keeps without "
           f"re-encoding; no metadata.")
