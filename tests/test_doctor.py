@@ -106,8 +106,21 @@ def test_ledger_opens_or_is_reported(world):
 
 
 def test_nothing_registered(world):
+    (world / "home/.mozilla/firefox").mkdir(parents=True)
     result = run_checks(linux(world), default_paths(), registry=None)
-    assert result[0].what == "doctor.no_registration" and result[0].fix == "omamori install"
+    assert [(f.subject, f.status, f.what, f.fix) for f in result[:2]] == [
+        ("Firefox", "note", "doctor.not_registered", "omamori install --browser firefox"),
+        ("browsers", "problem", "doctor.no_registration", "omamori install"),
+    ]
+
+
+def test_browser_left_out_on_purpose_is_a_note(world):
+    (world / "home/.mozilla/firefox").mkdir(parents=True)
+    (world / "home/.config/chromium").mkdir(parents=True)
+    assert run(world, linux(world), "--browser", "firefox") == 0
+    result = findings(world)
+    assert result["Firefox"].status == "ok"
+    assert (result["Chromium"].status, result["Chromium"].fix) == ("note", "omamori install --browser chromium")
 
 
 def test_windows_missing_registry_key(world):

@@ -27,7 +27,7 @@ from ..paths import Paths
 from .browsers import HOST_NAME, ExtensionIds, Machine, detect, snap_can_host
 from .changes import Registry
 from .installer import recorded_extension_dir, registered_targets
-from .registration import Target, target_for
+from .registration import Target
 
 HELLO_TIMEOUT = 30.0        # seconds: a cold start imports numpy and Pillow and looks up fonts
 
@@ -57,7 +57,8 @@ def check_browsers(machine: Machine, paths: Paths, *, registry: Registry | None)
         ids = ExtensionIds.load(extension_dir) if extension_dir else None
     except (OSError, ValueError, KeyError):
         ids = None
-    targets = {t.browser.name: t for t in registered_targets(machine, paths)}
+    targets = registered_targets(machine, paths)
+    registered = {t.browser.name for t in targets}
     findings: list[Finding] = []
     for found in detect(machine):
         browser = found.browser
@@ -66,12 +67,14 @@ def check_browsers(machine: Machine, paths: Paths, *, registry: Registry | None)
                 continue
             findings.append(Finding(browser.label, "note", "doctor.sandboxed",
                                     {"how": sandbox}, fix="omamori serve"))
-        if found.native and browser.name not in targets:
-            targets[browser.name] = target_for(browser, machine, paths)
+        if found.native and browser.name not in registered:
+            # Maybe left out on purpose (--browser): worth saying, not broken.
+            findings.append(Finding(browser.label, "note", "doctor.not_registered", {},
+                                    fix=f"omamori install --browser {browser.name}"))
     if not targets:
-        return [Finding("browsers", "problem", "doctor.no_registration", fix="omamori install")]
+        return [*findings, Finding("browsers", "problem", "doctor.no_registration", fix="omamori install")]
     answered: dict[str, Finding] = {}
-    for target in targets.values():
+    for target in targets:
         findings.append(check_target(target, ids=ids, registry=registry, answered=answered))
     return findings
 

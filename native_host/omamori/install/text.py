@@ -87,6 +87,10 @@ TEXT: dict[str, tuple[str, str]] = {
         "omamori is not registered with any browser",
         "omamori がどのブラウザーにも登録されていません",
     ),
+    "doctor.not_registered": (
+        "installed, but omamori is not registered with it",
+        "インストールされていますが、omamori が登録されていません",
+    ),
     "doctor.no_key": ("the registry key {key} is missing", "レジストリキー {key} がありません"),
     "doctor.no_manifest": ("no host manifest at {path}", "{path} にホストのマニフェストがありません"),
     "doctor.bad_manifest": ("the manifest {path} is wrong: {reason}", "マニフェスト {path} が正しくありません: {reason}"),
