@@ -7,11 +7,16 @@ from dataclasses import dataclass
 import numpy as np
 
 from . import code
-from .domain import CODED_BITS, NONCES, TILE, luma, make_tile, resample, work_shape
+from .domain import CODED_BITS, NONCES, TILE, cell_size, luma, make_tile, to_grid
 from .payload import PAYLOAD_BITS, Payload
 
 PILOT_Z_MIN = 5.0        # pilot correlation (standard deviations) below which nothing counts as a mark
-SCALES = (1.0,)          # working-grid scales tried (a crop of the longer side changes the scale)
+WHITEN_RADIUS = 1        # cells: window of the local magnitude
+WHITEN_CLIP = 1.5        # whitened values are clipped to +-WHITEN_CLIP
+WHITEN_FLOOR = 0.3 / 255 # magnitude floor (0-1 units): JPEG noise on flat colour is not amplified
+PHASES = ((0, 0), (0, 1), (1, 0), (1, 1))       # half-cell offsets of the grid tried (in half cells)
+COARSE_SCALES = tuple(1 / (1 - crop) for crop in np.arange(0.0, 0.081, 0.008))   # crops of the longer side 0-8 %
+FINE_STEPS = (-0.004, -0.002, 0.0, 0.002, 0.004)   # scale refinements around the best coarse scale
 
 
 @dataclass(frozen=True)
@@ -28,13 +33,26 @@ class Detection:
     false_positive_probability: float
 
 
-def whiten(work_luma: np.ndarray) -> np.ndarray:
-    """High-pass the working luma and equalize it, so picture content weighs like noise against the mark."""
-    padded = np.pad(work_luma, 1, mode="reflect")
-    neighbours = (padded[:-2, 1:-1] + padded[2:, 1:-1] + padded[1:-1, :-2] + padded[1:-1, 2:]) / 4.0
-    residual = work_luma - neighbours
-    scale = np.median(np.abs(residual)) + 1e-4
-    return np.clip(residual / scale, -3.0, 3.0)
+def _box(a: np.ndarray, radius: int) -> np.ndarray:
+    """Mean over a (2 radius + 1)-square window, edges reflected."""
+    size = 2 * radius + 1
+    padded = np.pad(a, radius, mode="reflect")
+    sums = np.cumsum(np.cumsum(np.pad(padded, ((1, 0), (1, 0))), axis=0), axis=1)
+    return (sums[size:, size:] - sums[:-size, size:] - sums[size:, :-size] + sums[:-size, :-size]) / size**2
+
+
+def whiten(grid: np.ndarray, *, spacing: int = 1) -> np.ndarray:
+    """High-pass ``grid`` (differences from the 4 neighbours ``spacing`` samples away), divide by the local
+    magnitude and clip, then weigh down busy cells: strong picture detail (edges, screentone) is noise to the
+    detector, and the mark is seen best where the picture is calm."""
+    padded = np.pad(grid, spacing, mode="reflect")
+    inner = slice(spacing, -spacing)
+    neighbours = (padded[: -2 * spacing, inner] + padded[2 * spacing:, inner]
+                  + padded[inner, : -2 * spacing] + padded[inner, 2 * spacing:]) / 4.0
+    residual = grid - neighbours
+    magnitude = _box(np.abs(residual), WHITEN_RADIUS * spacing) + WHITEN_FLOOR
+    reliability = (WHITEN_FLOOR / magnitude) ** 0.75      # busy cells hide the mark: they count less
+    return np.clip(residual / magnitude, -WHITEN_CLIP, WHITEN_CLIP) * reliability
 
 
 def fold(residual: np.ndarray) -> np.ndarray:
@@ -49,34 +67,70 @@ def _normal_tail(z: float) -> float:
     return 0.5 * math.erfc(z / math.sqrt(2))
 
 
-def detect(image: np.ndarray, *, key: bytes) -> Detection:
-    """Look for a mark made with ``key`` in ``image`` (HxWx3 float32 RGB in [0, 1], any size the image was served at)."""
-    height, width = image.shape[:2]
-    gray = luma(image)
-    tiles = [make_tile(key, nonce) for nonce in range(NONCES)]
-    pilot_spectra = [np.conj(np.fft.rfft2(np.where(t.pilot, t.carrier, 0.0))) for t in tiles]
-    pilot_counts = [int(t.pilot.sum()) for t in tiles]
-    best = (-np.inf, None, None, None)
-    for scale in SCALES:
-        rows, cols = work_shape(height, width)
-        folded = fold(whiten(resample(gray, (round(rows * scale), round(cols * scale)))))
+@dataclass(frozen=True)
+class Search:
+    """The detector's best guess before deciding: how strong the pilot was and the message bits it decodes to."""
+
+    pilot_z: float            # pilot correlation of the best hypothesis, in standard deviations
+    hypotheses: int           # how many (scale, tile variant, shift) hypotheses were compared
+    message: np.ndarray       # decoded 0/1 message bits (payload, then CRC)
+
+
+class _Folds:
+    """Whitened half-cell grid of one image, folded into tiles at any scale and half-cell phase on request."""
+
+    def __init__(self, image: np.ndarray) -> None:
+        gray = luma(image)
+        self.whitened = whiten(to_grid(gray, cell_size(*gray.shape) / 2), spacing=2)
+
+    def fold(self, scale: float, phase: tuple[int, int]) -> np.ndarray:
+        folded = fold(to_grid(self.whitened[phase[0]:, phase[1]:], 2.0 * scale))
         folded -= folded.mean()
-        spread = folded.std() + 1e-12
+        return folded / (folded.std() + 1e-12)
+
+
+def search(image: np.ndarray, *, key: bytes) -> Search:
+    """Find the best tile hypothesis in ``image`` (HxWx3 float32 RGB in [0, 1]) and decode its message bits.
+
+    Hypotheses: working-grid scales (a crop of the longer side by c enlarges the grid 1 / (1 - c) times; first
+    searched coarsely, then refined), four half-cell offsets, the NONCES tile variants, and every one of the
+    TILE x TILE cyclic shifts (found at once by an FFT correlation with the pilot).
+    """
+    folds = _Folds(image)
+    tiles = [make_tile(key, nonce) for nonce in range(NONCES)]
+    pilots = [(np.conj(np.fft.rfft2(np.where(t.pilot, t.carrier, 0.0))), math.sqrt(t.pilot.sum())) for t in tiles]
+    hypotheses = 0
+
+    def best_of(scale: float, phase: tuple[int, int]):
+        nonlocal hypotheses
+        folded = folds.fold(scale, phase)
         spectrum = np.fft.rfft2(folded)
-        for tile, pilot_spectrum, count in zip(tiles, pilot_spectra, pilot_counts):
-            correlation = np.fft.irfft2(spectrum * pilot_spectrum, s=folded.shape) / (spread * math.sqrt(count))
+        found = (-np.inf, None, None, None)
+        for tile, (pilot_spectrum, norm) in zip(tiles, pilots):
+            correlation = np.fft.irfft2(spectrum * pilot_spectrum, s=folded.shape) / norm
             shift = np.unravel_index(np.argmax(correlation), correlation.shape)
-            if correlation[shift] > best[0]:
-                best = (float(correlation[shift]), folded, tile, shift)
-    pilot_z, folded, tile, shift = best
-    hypotheses = len(SCALES) * NONCES * TILE * TILE
-    pilot_bound = min(1.0, hypotheses * _normal_tail(pilot_z))
+            hypotheses += correlation.size
+            if correlation[shift] > found[0]:
+                found = (float(correlation[shift]), folded, tile, shift)
+        return found
+
+    coarse = {scale: best_of(scale, (0, 0)) for scale in COARSE_SCALES}
+    start = max(coarse, key=lambda scale: coarse[scale][0])
+    candidates = [coarse[start]] + [best_of(start + step, phase) for step in FINE_STEPS for phase in PHASES
+                                    if (step, phase) != (0.0, (0, 0))]
+    pilot_z, folded, tile, shift = max(candidates, key=lambda found: found[0])
     aligned = np.roll(folded, (-shift[0], -shift[1]), axis=(0, 1)) * tile.carrier
     data = ~tile.pilot
     soft = np.bincount(tile.bit_index[data], weights=aligned[data], minlength=CODED_BITS)
     message = code.viterbi_decode(soft / (np.abs(soft).mean() + 1e-12))
-    packed = code.check_message(message, PAYLOAD_BITS)
-    bound = pilot_bound * 2.0 ** -code.CRC_BITS
-    if packed is None or pilot_z < PILOT_Z_MIN:
+    return Search(pilot_z, hypotheses, message)
+
+
+def detect(image: np.ndarray, *, key: bytes) -> Detection:
+    """Look for a mark made with ``key`` in ``image`` (HxWx3 float32 RGB in [0, 1], any size the image was served at)."""
+    found = search(image, key=key)
+    packed = code.check_message(found.message, PAYLOAD_BITS)
+    if packed is None or found.pilot_z < PILOT_Z_MIN:
         return Detection(False, None, 0.0, 1.0)
+    bound = min(1.0, found.hypotheses * _normal_tail(found.pilot_z)) * 2.0 ** -code.CRC_BITS
     return Detection(True, Payload.unpack(packed), 1.0 - bound, bound)

@@ -1,6 +1,7 @@
 """The resolution-normalized domain the mark lives in, and the keyed tile it repeats.
 
-Every image, whatever its size, is looked at on a *working grid* whose longer side is ``WORK_LONG`` cells. X serves
+Every image, whatever its size, is looked at on a *working grid* of square cells, ``WORK_LONG`` along its longer
+side. X serves
 an image at several sizes that all keep its shape, so the same picture lands on the same working grid at every
 size. The mark is a tile of ``TILE`` x ``TILE`` cells repeated over the grid: a crop only moves where the tiles
 start (the detector finds that cyclic shift), and summing all tiles gathers the mark from everywhere on the image.
@@ -18,7 +19,7 @@ from .payload import PAYLOAD_BITS
 WORK_LONG = 512           # cells along the longer side of the working grid
 TILE = 64                 # tile side in cells
 NONCES = 16               # tile variants per key; each image uses one (detection tries all)
-PILOT_FRACTION = 0.375    # share of tile cells carrying the payload-independent pilot
+PILOT_FRACTION = 0.15     # share of tile cells carrying the payload-independent pilot (enough to find the shift)
 MESSAGE_BITS = PAYLOAD_BITS + code.CRC_BITS
 CODED_BITS = code.coded_length(MESSAGE_BITS)
 _LUMA = np.array([0.299, 0.587, 0.114], dtype=np.float32)
@@ -29,32 +30,54 @@ def luma(image: np.ndarray) -> np.ndarray:
     return image.astype(np.float32, copy=False) @ _LUMA
 
 
-def work_shape(height: int, width: int) -> tuple[int, int]:
-    """Working-grid shape (rows, columns) of an image of ``height`` x ``width`` pixels."""
-    scale = WORK_LONG / max(height, width)
-    return max(1, round(height * scale)), max(1, round(width * scale))
+def cell_size(height: int, width: int) -> float:
+    """Side of one working-grid cell in pixels for an image of ``height`` x ``width`` pixels."""
+    return max(height, width) / WORK_LONG
 
 
-def _resample_axis(a: np.ndarray, n: int, axis: int) -> np.ndarray:
-    """``a`` resampled to ``n`` samples along ``axis``: area average when shrinking, linear when growing."""
+def _resample_axis(a: np.ndarray, n: int, step: float, axis: int) -> np.ndarray:
+    """``n`` samples along ``axis``; output sample i covers input samples [i step, (i + 1) step).
+
+    Shrinking (step > 1) averages exactly that interval, so every output sample covers its true share of the
+    input (first over whole blocks of ``floor(step)`` samples, fast on big images, then over fractional bins);
+    growing (step < 1) interpolates linearly. Beyond the input's end the last samples are repeated.
+    """
     size = a.shape[axis]
-    if n == size:
-        return a
-    if n < size:
-        edges = np.round(np.arange(n + 1) * (size / n)).astype(np.intp)
-        sums = np.add.reduceat(a, edges[:-1], axis=axis)
-        counts = np.diff(edges).astype(np.float32)
-        return sums / counts.reshape([-1 if i == axis else 1 for i in range(a.ndim)])
-    position = np.clip((np.arange(n) + 0.5) * (size / n) - 0.5, 0, size - 1)
-    lower = np.floor(position).astype(np.intp)
-    upper = np.minimum(lower + 1, size - 1)
-    frac = (position - lower).astype(np.float32).reshape([-1 if i == axis else 1 for i in range(a.ndim)])
-    return np.take(a, lower, axis=axis) * (1 - frac) + np.take(a, upper, axis=axis) * frac
+    if step <= 1:
+        position = np.clip((np.arange(n) + 0.5) * step - 0.5, 0, size - 1)
+        lower = np.floor(position).astype(np.intp)
+        upper = np.minimum(lower + 1, size - 1)
+        frac = (position - lower).astype(np.float32).reshape([-1 if i == axis else 1 for i in range(a.ndim)])
+        low = np.take(a, lower, axis=axis)
+        low += (np.take(a, upper, axis=axis) - low) * frac
+        return low
+    column = [-1] + [1] * (a.ndim - 1)
+    moved = np.moveaxis(a, axis, 0)
+    block = int(step)
+    whole = size // block
+    blocks = moved[: whole * block].reshape((whole, block) + moved.shape[1:]).mean(axis=1)
+    width = step / block                                              # output bin width in blocks, 1 <= width < 2
+    starts = np.arange(n) * width
+    first = np.floor(starts).astype(np.intp)
+    padding = max(0, int(first[-1]) + 3 - whole)
+    blocks = np.concatenate([blocks] + [blocks[-1:]] * padding)
+    averaged = np.zeros((n,) + blocks.shape[1:], dtype=np.float32)
+    for offset in range(3):                                           # a bin narrower than 2 blocks touches at most 3
+        index = first + offset
+        overlap = np.clip(np.minimum(starts + width, index + 1) - np.maximum(starts, index), 0, None) / width
+        averaged += blocks[index] * overlap.astype(np.float32).reshape(column)
+    return np.moveaxis(averaged, 0, axis)
 
 
-def resample(a: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
-    """2-D float32 array ``a`` resampled to ``shape`` (area average down, bilinear up)."""
-    return _resample_axis(_resample_axis(a, shape[0], 0), shape[1], 1)
+def to_grid(a: np.ndarray, cell: float) -> np.ndarray:
+    """2-D float32 array ``a`` averaged onto a grid of square cells ``cell`` pixels wide (partial cells at the end)."""
+    rows, cols = (max(1, int(np.ceil(side / cell - 1e-6))) for side in a.shape)
+    return _resample_axis(_resample_axis(a, rows, cell, 0), cols, cell, 1)
+
+
+def from_grid(grid: np.ndarray, shape: tuple[int, int], cell: float) -> np.ndarray:
+    """A grid made by ``to_grid`` interpolated back to ``shape`` pixels (bilinear)."""
+    return _resample_axis(_resample_axis(grid, shape[1], 1 / cell, 1), shape[0], 1 / cell, 0)
 
 
 @dataclass(frozen=True)

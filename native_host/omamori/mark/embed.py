@@ -7,14 +7,14 @@ import numpy as np
 
 from ..errors import ImageError
 from . import code
-from .domain import NONCES, TILE, luma, make_tile, resample, tile_pattern, work_shape
+from .domain import NONCES, TILE, cell_size, from_grid, luma, make_tile, tile_pattern, to_grid
 from .payload import PAYLOAD_BITS, Payload
 
 MIN_SIDE = 256
-AMPLITUDE = 2.0 / 255     # mark amplitude (0-1 units) at strength 1 where the mask is 1
-MASK_FLOOR = 0.5          # mask on perfectly flat colour
-MASK_CAP = 3.0            # mask in the busiest texture
-ACTIVITY_REF = 4.0 / 255  # local luma deviation (0-1 units) at which the mask reaches 1
+FLAT_AMPLITUDE = 1.0 / 255     # mark amplitude (0-1 units) on flat colour and smooth gradients, at strength 1
+BUSY_AMPLITUDE = 4.0 / 255     # mark amplitude in texture and along edges, at strength 1
+ACTIVITY_REF = 3.0 / 255       # local luma deviation (0-1 units) from which a cell counts as fully busy
+PSNR_FLOOR = 45.0              # dB: at strength 1 the mark is scaled down if needed to keep at least this PSNR
 
 
 def _box3(a: np.ndarray) -> np.ndarray:
@@ -23,10 +23,11 @@ def _box3(a: np.ndarray) -> np.ndarray:
     return (rows[:, :-2] + rows[:, 1:-1] + rows[:, 2:]) / 9.0
 
 
-def perceptual_mask(work_luma: np.ndarray) -> np.ndarray:
-    """Per-cell amplitude factor (MASK_FLOOR-MASK_CAP): small on flat colour and gradients, large in texture and edges."""
+def perceptual_amplitude(work_luma: np.ndarray) -> np.ndarray:
+    """Mark amplitude per cell (0-1 units): FLAT_AMPLITUDE on flat colour, up to BUSY_AMPLITUDE in texture."""
     activity = _box3(np.abs(work_luma - _box3(work_luma)))
-    return np.clip(activity / ACTIVITY_REF, MASK_FLOOR, MASK_CAP)
+    busy = np.clip(activity / ACTIVITY_REF, 0.0, 1.0)
+    return FLAT_AMPLITUDE + (BUSY_AMPLITUDE - FLAT_AMPLITUDE) * busy
 
 
 def image_variant(key: bytes, work_luma: np.ndarray) -> tuple[int, int, int]:
@@ -43,22 +44,29 @@ def image_variant(key: bytes, work_luma: np.ndarray) -> tuple[int, int, int]:
 def embed(image: np.ndarray, *, key: bytes, payload: Payload, strength: float = 1.0) -> np.ndarray:
     """Return a marked copy of ``image`` (HxWx3 float32 RGB in [0, 1]) carrying ``payload`` under ``key``.
 
-    ``strength`` multiplies the mark's amplitude (1.0: about 45 dB PSNR on typical illustrations). The mark
-    changes luma only (R, G and B move together). Raises ``ImageError("image_too_small")`` if a side is below
-    ``MIN_SIDE`` pixels.
+    ``strength`` multiplies the mark's amplitude; at 1.0 the PSNR is at least PSNR_FLOOR dB (before clipping and
+    rounding), and each doubling of strength costs 6 dB. The mark changes luma only (R, G and B move together). Raises
+    ``ImageError("image_too_small")`` if a side is below ``MIN_SIDE`` pixels.
     """
     if image.ndim != 3 or image.shape[2] != 3:
         raise ValueError("image must be HxWx3 RGB")
     height, width = image.shape[:2]
     if min(height, width) < MIN_SIDE:
         raise ImageError("image_too_small", width=width, height=height, min_side=MIN_SIDE)
-    work_luma = resample(luma(image), work_shape(height, width))
+    cell = cell_size(height, width)
+    work_luma = to_grid(luma(image), cell)
     nonce, row_offset, col_offset = image_variant(key, work_luma)
     coded = code.encode(code.message_bits(payload.pack(), PAYLOAD_BITS))
     pattern = tile_pattern(make_tile(key, nonce), coded)
     rows = (np.arange(work_luma.shape[0]) + row_offset) % TILE
     cols = (np.arange(work_luma.shape[1]) + col_offset) % TILE
-    residual = pattern[rows[:, None], cols[None, :]] * perceptual_mask(work_luma) * np.float32(AMPLITUDE * strength)
-    full = resample(residual.astype(np.float32), (height, width))
-    marked = image.astype(np.float32) + full[:, :, None]
+    amplitude = perceptual_amplitude(work_luma)
+    # Paper white and ink black have no room on one side: move them just far enough inward (at most the mark's
+    # amplitude, about one grey level) that both signs of the mark fit, instead of losing half of it to clipping.
+    headroom = np.maximum(amplitude - (1.0 - work_luma), 0.0) - np.maximum(amplitude - work_luma, 0.0)
+    grid = pattern[rows[:, None], cols[None, :]] * amplitude - headroom
+    residual = from_grid(grid.astype(np.float32), (height, width), cell)
+    rms = float(np.sqrt(np.mean(np.square(residual[::4, ::4], dtype=np.float64))))
+    gain = np.float32(strength * min(1.0, 10 ** (-PSNR_FLOOR / 20) / max(rms, 1e-12)))
+    marked = image.astype(np.float32, copy=False) + (residual * gain)[:, :, None]   # a new array: input untouched
     return np.clip(marked, 0.0, 1.0, out=marked)

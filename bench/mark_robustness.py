@@ -1,0 +1,270 @@
+"""How well invisible marks survive X and scrapers: omamori's mark beside blind-watermark and invisible-watermark.
+
+Every system marks the same made-up illustrations (tests/mark_images.py), the marked image goes through the same
+chain -- the host's JPEG q85 4:2:0 encode, X's upload and serving as simulated by ../shared/xsim.py, then a
+scraper's attacks -- and is decoded. Prints, per attack and system, the share of images whose payload came back
+exactly and the mean bit accuracy; then PSNR and embed/detect times. A benchmark, not a test: nothing here passes
+or fails.
+
+    pip install -e '.[bench-mark]'     # after: pip install torch==2.13.0 (CPU build; else pip pulls CUDA)
+    nice -n 0 python bench/mark_robustness.py --per-kind 4
+
+The anchors carry 48 random bits per image (their usual configuration); omamori carries its 64-bit payload.
+"""
+from __future__ import annotations
+
+import argparse
+import datetime
+import io
+import statistics
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from PIL import Image
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE.parent / "tests"))
+sys.path.insert(0, str(HERE.parent.parent / "shared"))
+
+import mark_images  # noqa: E402
+import xsim  # noqa: E402
+
+from omamori import mark  # noqa: E402
+from omamori.mark import code  # noqa: E402
+from omamori.mark.detect import search  # noqa: E402
+from omamori.mark.payload import PAYLOAD_BITS  # noqa: E402
+
+SIZES = [(1600, 1200), (1200, 1600), (2400, 3200), (4096, 2304), (900, 2700), (3000, 800), (700, 600)]
+
+
+# ---------------------------------------------------------------- Pillow edge
+
+def to_uint8(image: np.ndarray) -> np.ndarray:
+    return np.clip(np.round(image * 255.0), 0, 255).astype(np.uint8)
+
+
+def to_float(pixels: np.ndarray) -> np.ndarray:
+    return pixels.astype(np.float32) / 255.0
+
+
+def jpeg_bytes(pixels: np.ndarray, quality: int) -> bytes:
+    buffer = io.BytesIO()
+    Image.fromarray(pixels).save(buffer, "JPEG", quality=quality, subsampling="4:2:0")
+    return buffer.getvalue()
+
+
+def decode(data: bytes) -> np.ndarray:
+    return np.asarray(Image.open(io.BytesIO(data)).convert("RGB"))
+
+
+def host_output(pixels: np.ndarray) -> bytes:
+    """What omamori's pipeline hands to X: within 4096 px, JPEG q85 4:2:0."""
+    image = Image.fromarray(pixels)
+    image.thumbnail((4096, 4096), Image.LANCZOS)
+    return jpeg_bytes(np.asarray(image), 85)
+
+
+# ---------------------------------------------------------------- attacks: stored bytes -> uint8 RGB array
+
+def _served(variant: str) -> Callable[[bytes], np.ndarray]:
+    return lambda stored: decode(xsim.serve(stored, variant))
+
+
+def _crop(border: str, fraction: float = 0.05) -> Callable[[bytes], np.ndarray]:
+    def attack(stored: bytes) -> np.ndarray:
+        pixels = decode(stored)
+        h, w = pixels.shape[:2]
+        dh, dw = round(h * fraction), round(w * fraction)
+        box = {"left": (0, h, dw, w), "right": (0, h, 0, w - dw), "top": (dh, h, 0, w), "bottom": (0, h - dh, 0, w)}
+        top, bottom, left, right = box[border]
+        return decode(jpeg_bytes(np.ascontiguousarray(pixels[top:bottom, left:right]), 90))
+    return attack
+
+
+def _resize(factor: float, resample: int, quality: int | None) -> Callable[[bytes], np.ndarray]:
+    def attack(stored: bytes) -> np.ndarray:
+        image = Image.open(io.BytesIO(stored)).convert("RGB")
+        resized = np.asarray(image.resize((round(image.width * factor), round(image.height * factor)), resample))
+        return resized if quality is None else decode(jpeg_bytes(resized, quality))
+    return attack
+
+
+def _jpeg(quality: int) -> Callable[[bytes], np.ndarray]:
+    return lambda stored: decode(jpeg_bytes(decode(stored), quality))
+
+
+ATTACKS: dict[str, Callable[[bytes], np.ndarray]] = {
+    "X orig": _served("orig"),
+    "X large (2048)": _served("large"),
+    "X medium (1200)": _served("medium"),
+    "X 900x900": _served("900x900"),
+    "X small (680)": _served("small"),
+    "re-save JPEG q75": _jpeg(75),
+    "crop 5% left": _crop("left"),
+    "crop 5% right": _crop("right"),
+    "crop 5% top": _crop("top"),
+    "crop 5% bottom": _crop("bottom"),
+    "resize 0.8x bicubic": _resize(0.8, Image.BICUBIC, 90),
+    "resize 0.9x bilinear": _resize(0.9, Image.BILINEAR, 90),
+    "screenshot 1.25x": _resize(1.25, Image.BILINEAR, None),
+}
+
+
+# ---------------------------------------------------------------- systems
+
+@dataclass
+class System:
+    name: str
+    bits: int
+    embed: Callable[[np.ndarray, np.ndarray], np.ndarray]     # (uint8 RGB, payload bits) -> uint8 RGB
+    decode: Callable[[np.ndarray], np.ndarray]                # uint8 RGB -> decoded 0/1 bits
+
+
+def omamori_system(key: bytes) -> System:
+    def embed(pixels: np.ndarray, bits: np.ndarray) -> np.ndarray:
+        payload = mark.Payload.unpack(code.int_from_bits(bits))
+        return to_uint8(mark.embed(to_float(pixels), key=key, payload=payload))
+
+    def read(pixels: np.ndarray) -> np.ndarray:
+        return search(to_float(pixels), key=key).message[:PAYLOAD_BITS]
+
+    return System("omamori", PAYLOAD_BITS, embed, read)
+
+
+def blind_watermark_system() -> System:
+    from blind_watermark import WaterMark
+    from blind_watermark import bw_notes
+    bw_notes.close()
+
+    def embed(pixels: np.ndarray, bits: np.ndarray) -> np.ndarray:
+        wm = WaterMark(password_img=1, password_wm=1)
+        wm.read_img(img=pixels[:, :, ::-1].astype(np.float32))
+        wm.read_wm(bits.astype(bool).tolist(), mode="bit")
+        return np.clip(np.round(wm.embed()), 0, 255).astype(np.uint8)[:, :, ::-1].copy()
+
+    def read(pixels: np.ndarray) -> np.ndarray:
+        wm = WaterMark(password_img=1, password_wm=1)
+        soft = wm.extract(embed_img=pixels[:, :, ::-1].astype(np.float32), wm_shape=48, mode="bit")
+        return (np.asarray(soft) > 0.5).astype(np.uint8)
+
+    return System("blind-watermark", 48, embed, read)
+
+
+def invisible_watermark_system() -> System:
+    from imwatermark import WatermarkDecoder, WatermarkEncoder
+
+    def embed(pixels: np.ndarray, bits: np.ndarray) -> np.ndarray:
+        encoder = WatermarkEncoder()
+        encoder.set_watermark("bits", bits.tolist())
+        return encoder.encode(np.ascontiguousarray(pixels[:, :, ::-1]), "dwtDctSvd")[:, :, ::-1].copy()
+
+    def read(pixels: np.ndarray) -> np.ndarray:
+        bits = WatermarkDecoder("bits", 48).decode(np.ascontiguousarray(pixels[:, :, ::-1]), "dwtDctSvd")
+        return np.asarray(bits, dtype=np.uint8)
+
+    return System("invisible-watermark", 48, embed, read)
+
+
+# ---------------------------------------------------------------- measurement
+
+def psnr(a: np.ndarray, b: np.ndarray) -> float:
+    mse = float(np.mean((a.astype(np.float64) - b.astype(np.float64)) ** 2))
+    return float("inf") if mse == 0 else 10 * np.log10(255.0**2 / mse)
+
+
+def luma8(pixels: np.ndarray) -> np.ndarray:
+    return pixels.astype(np.float64) @ np.array([0.299, 0.587, 0.114])
+
+
+def random_payload_bits(system: System, rng: np.random.Generator, key: bytes) -> np.ndarray:
+    if system.name != "omamori":
+        return rng.integers(0, 2, system.bits).astype(np.uint8)
+    day = mark.payload.EPOCH + datetime.timedelta(days=int(rng.integers(0, 4000)))
+    payload = mark.Payload(mark.creator_id(key), day, bool(rng.integers(0, 2)), int(rng.integers(0, 16)))
+    return code.bits_from_int(payload.pack(), PAYLOAD_BITS)
+
+
+def test_images(per_kind: int, seed: int):
+    rng = np.random.default_rng(seed)
+    for kind, generator in mark_images.KINDS.items():
+        for i in range(per_kind):
+            height, width = SIZES[(i + len(kind)) % len(SIZES)]
+            yield f"{kind} {width}x{height}", to_uint8(generator(height, width, rng))
+
+
+def run(systems: list[System], per_kind: int, seed: int, key: bytes, attacks: dict) -> dict:
+    rng = np.random.default_rng(seed + 1)
+    results = {s.name: {"exact": {a: [] for a in attacks}, "bitacc": {a: [] for a in attacks},
+                        "psnr_y": [], "psnr_rgb": [], "embed_s": [], "detect_s": [], "failures": []} for s in systems}
+    for label, pixels in test_images(per_kind, seed):
+        for system in systems:
+            r = results[system.name]
+            bits = random_payload_bits(system, rng, key)
+            start = time.perf_counter()
+            marked = system.embed(pixels, bits)
+            r["embed_s"].append(time.perf_counter() - start)
+            r["psnr_y"].append(psnr(luma8(marked), luma8(pixels)))
+            r["psnr_rgb"].append(psnr(marked, pixels))
+            stored = xsim.simulate_upload(host_output(marked))
+            for name, attack in attacks.items():
+                attacked = attack(stored)
+                start = time.perf_counter()
+                found = system.decode(attacked)
+                r["detect_s"].append(time.perf_counter() - start)
+                exact = found.shape == bits.shape and bool(np.all(found == bits))
+                r["exact"][name].append(exact)
+                r["bitacc"][name].append(float(np.mean(found == bits)) if found.shape == bits.shape else 0.5)
+                if not exact:
+                    r["failures"].append(f"{label}: {name}")
+        print(f"  done {label}", file=sys.stderr, flush=True)
+    return results
+
+
+def print_table(results: dict, attacks: dict) -> None:
+    names = list(results)
+    head = f"| attack | " + " | ".join(f"{n} exact | {n} bits" for n in names) + " |"
+    print(head)
+    print("|" + "---|" * (1 + 2 * len(names)))
+    for attack in attacks:
+        cells = []
+        for n in names:
+            exact, acc = results[n]["exact"][attack], results[n]["bitacc"][attack]
+            cells.append(f"{100 * np.mean(exact):.1f} % ({sum(exact)}/{len(exact)}) | {100 * np.mean(acc):.1f} %")
+        print(f"| {attack} | " + " | ".join(cells) + " |")
+    print()
+    print("| system | PSNR luma dB (min / median) | PSNR RGB dB (min / median) | embed ms (median) | detect ms (median) |")
+    print("|---|---|---|---|---|")
+    for n in names:
+        r = results[n]
+        print(f"| {n} | {min(r['psnr_y']):.1f} / {statistics.median(r['psnr_y']):.1f} | "
+              f"{min(r['psnr_rgb']):.1f} / {statistics.median(r['psnr_rgb']):.1f} | "
+              f"{1000 * statistics.median(r['embed_s']):.0f} | {1000 * statistics.median(r['detect_s']):.0f} |")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--per-kind", type=int, default=4, help="images per kind of picture (6 kinds)")
+    parser.add_argument("--seed", type=int, default=2026)
+    parser.add_argument("--systems", default="omamori,blind-watermark,invisible-watermark")
+    parser.add_argument("--attacks", default="", help="comma-separated subset of attack names (default: all)")
+    parser.add_argument("--failures", action="store_true", help="list every image/attack that failed")
+    args = parser.parse_args(argv)
+    key = bytes(range(32))
+    makers = {"omamori": lambda: omamori_system(key), "blind-watermark": blind_watermark_system,
+              "invisible-watermark": invisible_watermark_system}
+    systems = [makers[name]() for name in args.systems.split(",")]
+    attacks = {a: ATTACKS[a] for a in args.attacks.split(",")} if args.attacks else ATTACKS
+    results = run(systems, args.per_kind, args.seed, key, attacks)
+    print_table(results, attacks)
+    if args.failures:
+        for n, r in results.items():
+            print(f"\n{n} failures:", *r["failures"], sep="\n  ")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

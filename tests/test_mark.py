@@ -1,0 +1,115 @@
+"""The invisible mark on small made-up images: round trips, invisibility, keys, and X's smallest size."""
+from __future__ import annotations
+
+import datetime
+import importlib.util
+import io
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+import mark_images
+from omamori.errors import ImageError
+from omamori.mark import MIN_SIDE, Payload, creator_id, detect, embed
+
+KEY = bytes(range(32))
+OTHER_KEY = bytes(range(100, 132))
+PAYLOAD = Payload(creator_id=creator_id(KEY), day=datetime.date(2026, 11, 21), no_ai_training=True, version=1)
+XSIM_PATH = Path(__file__).resolve().parents[2] / "shared" / "xsim.py"
+
+
+def jpeg_round_trip(image: np.ndarray, quality: int = 85) -> np.ndarray:
+    """What the host's output encoder does to an image: uint8, JPEG 4:2:0, decoded back to float."""
+    buffer = io.BytesIO()
+    Image.fromarray(np.round(image * 255).astype(np.uint8)).save(buffer, "JPEG", quality=quality, subsampling="4:2:0")
+    return np.asarray(Image.open(buffer).convert("RGB"), dtype=np.float32) / 255
+
+
+def psnr(a: np.ndarray, b: np.ndarray) -> float:
+    return float(10 * np.log10(1.0 / np.mean((a.astype(np.float64) - b) ** 2)))
+
+
+def luma(image: np.ndarray) -> np.ndarray:
+    return image @ np.array([0.299, 0.587, 0.114], dtype=np.float32)
+
+
+@pytest.mark.parametrize("kind", sorted(mark_images.KINDS))
+def test_payload_survives_the_hosts_jpeg_on_every_kind_of_picture(kind):
+    image = mark_images.KINDS[kind](700, 600, np.random.default_rng(1))
+    found = detect(jpeg_round_trip(embed(image, key=KEY, payload=PAYLOAD)), key=KEY)
+    assert found.marked and found.payload == PAYLOAD
+    assert found.false_positive_probability < 1e-9 and found.confidence > 0.999
+
+
+@pytest.mark.parametrize("shape", [(1800, 600), (600, 1500)])
+def test_tall_and_wide_images_keep_their_mark(shape):
+    image = mark_images.flat_anime(*shape, np.random.default_rng(2))
+    assert detect(jpeg_round_trip(embed(image, key=KEY, payload=PAYLOAD)), key=KEY).payload == PAYLOAD
+
+
+def test_embed_returns_a_new_float_image_of_the_same_shape_and_leaves_the_input_alone():
+    image = mark_images.sketch(640, 700, np.random.default_rng(3))
+    before = image.copy()
+    marked = embed(image, key=KEY, payload=PAYLOAD)
+    assert marked.shape == image.shape and marked.dtype == np.float32
+    assert marked is not image and np.array_equal(image, before)
+    assert 0.0 <= marked.min() and marked.max() <= 1.0
+
+
+@pytest.mark.parametrize("kind", sorted(mark_images.KINDS))
+def test_psnr_stays_above_42_db_on_luma_and_rgb(kind):
+    image = mark_images.KINDS[kind](600, 800, np.random.default_rng(4))
+    marked = np.round(embed(image, key=KEY, payload=PAYLOAD) * 255) / 255
+    original = np.round(image * 255) / 255
+    assert psnr(luma(marked), luma(original)) >= 42.0
+    assert psnr(marked, original) >= 40.0
+
+
+def test_flat_colour_changes_by_at_most_a_grey_level_or_so():
+    flat = np.empty((800, 800, 3), np.float32)
+    flat[:] = (0.55, 0.7, 0.85)
+    change = np.abs(np.round(embed(flat, key=KEY, payload=PAYLOAD) * 255) - np.round(flat * 255))
+    assert change.max() <= 2 and change.mean() < 1.0
+
+
+def test_two_pictures_do_not_share_one_pattern():
+    """Averaging many marked images of one user must not add their marks up into one visible pattern."""
+    rng = np.random.default_rng(5)
+    residuals = []
+    for colour in (0.4, 0.6):
+        flat = np.full((700, 700, 3), colour, np.float32) + rng.normal(0, 0.002, (700, 700, 1)).astype(np.float32)
+        residuals.append(luma(embed(flat, key=KEY, payload=PAYLOAD) - flat).ravel())
+    assert abs(np.corrcoef(residuals)[0, 1]) < 0.1
+
+
+def test_unmarked_images_and_other_keys_are_not_detected():
+    rng = np.random.default_rng(6)
+    for kind, generator in mark_images.KINDS.items():
+        image = generator(600, 700, rng)
+        unmarked = detect(jpeg_round_trip(image), key=KEY)
+        assert not unmarked.marked and unmarked.payload is None and unmarked.false_positive_probability == 1.0, kind
+        other = detect(jpeg_round_trip(embed(image, key=OTHER_KEY, payload=PAYLOAD)), key=KEY)
+        assert not other.marked, kind
+
+
+def test_images_smaller_than_min_side_are_refused_with_a_stable_code():
+    with pytest.raises(ImageError) as raised:
+        embed(np.zeros((MIN_SIDE - 1, 900, 3), np.float32), key=KEY, payload=PAYLOAD)
+    assert raised.value.code == "image_too_small"
+
+
+@pytest.mark.skipif(not XSIM_PATH.exists(), reason="needs ../shared/xsim.py (X's simulated pipeline)")
+def test_mark_survives_x_serving_the_small_size():
+    spec = importlib.util.spec_from_file_location("xsim", XSIM_PATH)
+    xsim = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(xsim)
+    image = mark_images.flat_anime(1600, 1200, np.random.default_rng(7))
+    marked = np.round(embed(image, key=KEY, payload=PAYLOAD) * 255).astype(np.uint8)
+    buffer = io.BytesIO()
+    Image.fromarray(marked).save(buffer, "JPEG", quality=85, subsampling="4:2:0")
+    small = xsim.serve(xsim.simulate_upload(buffer.getvalue()), "small")
+    served = np.asarray(Image.open(io.BytesIO(small)).convert("RGB"), dtype=np.float32) / 255
+    assert max(served.shape[:2]) == 680
+    assert detect(served, key=KEY).payload == PAYLOAD
