@@ -257,3 +257,38 @@ def test_server_answers_like_the_native_host(paths, token):
     assert served[0]["result"].pop("transport") == "websocket"
     assert served[:len(requests)] == native
     assert served[-1] == native[2]
+
+
+def test_omamori_serve_as_a_process_pairs_listens_and_stops_on_ctrl_c(tmp_path):
+    import re
+    import signal
+
+    env = {**os.environ, "OMAMORI_HOME": str(tmp_path / "omamori"), "LANG": "C.UTF-8"}
+    extension = tmp_path / "extension"
+    extension.mkdir()
+    (extension / "ids.json").write_text(json.dumps(
+        {"chrome_extension_id": CHROME_ID, "gecko_id": "omamori@omamori.jp", "native_host_name": "jp.omamori.host"}))
+    server = subprocess.Popen([sys.executable, "-m", "omamori.cli", "serve", "--pair", "--port", "0",
+                               "--extension", str(extension)], env=env, stdout=subprocess.PIPE,
+                              stderr=subprocess.PIPE, text=True)
+    try:
+        token = url = None
+        for line in server.stdout:
+            token = token or (re.search(r"\b([0-9a-f]{32})\b", line) or [None, None])[1]
+            found = re.search(r"ws://127\.0\.0\.1:(\d+)", line)
+            if found:
+                url, port = found.group(0), int(found.group(1))
+                break
+        assert token and url
+
+        async def scenario():
+            async with client(port, token) as ws:
+                reply = await ask(ws, {"v": 1, "id": "h", "type": "hello"})
+                assert reply["ok"] and reply["result"]["transport"] == "websocket"
+            assert await refused_status(port, "f" * 32) == 401
+        asyncio.run(scenario())
+    finally:
+        server.send_signal(signal.SIGINT)
+        _, err = server.communicate(timeout=20)
+    assert server.returncode == 0
+    assert token not in err
