@@ -15,7 +15,8 @@ const STYLE = `
 .title { font-weight: 700; margin: 0 0 8px; }
 ul { list-style: none; margin: 0; padding: 0; }
 li { margin: 6px 0; }
-.name { display: block; font-size: 12px; color: #536471; overflow: hidden; text-overflow: ellipsis; white-space: nowrap; }
+.name, .status, .applied { display: block; }
+.name { font-size: 12px; color: #536471; overflow: hidden; text-overflow: ellipsis; white-space: nowrap; }
 progress { width: 100%; height: 6px; }
 .status[data-state="failed"] { color: #b42318; }
 .applied { color: #067647; font-size: 12px; }

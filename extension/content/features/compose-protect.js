@@ -84,33 +84,21 @@ export function init(signal) {
     { capture: true, signal },
   );
 
-  window.addEventListener(
-    "drop",
-    (event) => {
-      const composer = composerOf(event.target);
-      if (!composer || !event.dataTransfer) return;
-      const files = [...event.dataTransfer.files];
-      if (!wants(event, files)) return;
-      event.preventDefault(); // the browser must not open the file either
-      event.stopImmediatePropagation();
-      new Batch(files, composer, settings.onFailure, (final) => attachThroughPicker(composer, final)).start();
-    },
-    { capture: true, signal },
-  );
-
-  window.addEventListener(
-    "paste",
-    (event) => {
-      const composer = composerOf(event.target);
-      if (!composer || !event.clipboardData) return;
-      const files = [...event.clipboardData.files];
-      if (!wants(event, files)) return;
-      event.preventDefault(); // X would attach the originals; the text of an image paste is dropped as X does
-      event.stopImmediatePropagation();
-      new Batch(files, composer, settings.onFailure, (final) => attachThroughPicker(composer, final)).start();
-    },
-    { capture: true, signal },
-  );
+  /** Drops and pastes: the files come in the event's DataTransfer, readable only while it is dispatched. */
+  const takeTransfer = (transferOf) => (event) => {
+    const composer = composerOf(event.target);
+    const transfer = transferOf(event);
+    if (!composer || !transfer) return;
+    const files = [...transfer.files];
+    if (!wants(event, files)) return;
+    // Neither X nor the browser (which would open a dropped file) may take the originals; the
+    // text that comes with a pasted image is dropped, as X itself does when files are pasted.
+    event.preventDefault();
+    event.stopImmediatePropagation();
+    new Batch(files, composer, settings.onFailure, (final) => attachThroughPicker(composer, final)).start();
+  };
+  window.addEventListener("drop", takeTransfer((event) => event.dataTransfer), { capture: true, signal });
+  window.addEventListener("paste", takeTransfer((event) => event.clipboardData), { capture: true, signal });
 }
 
 /** The files of one pick, drop or paste, from interception to hand-over. */
