@@ -27,6 +27,7 @@ COMMANDS = (
     "install",
     "doctor",
     "serve",
+    "site",
 )
 
 EXIT_OK, EXIT_PARTIAL, EXIT_USAGE, EXIT_BROKEN = 0, 1, 2, 3

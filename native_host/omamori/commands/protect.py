@@ -35,6 +35,15 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--cloak", action="store_true",
                         help="add the cloak against style mimicry (slower; needs `omamori models fetch`)")
     parser.add_argument("--cloak-strength", type=float, metavar="S", help="cloak strength (0.25-2, default 1)")
+    web = parser.add_argument_group("for your website or a portfolio site (--for web)")
+    web.add_argument("--for", dest="profile", choices=("x", "web"), default="x",
+                     help="x (default): a file X keeps as it is, no metadata; web: adds rights metadata (creator, "
+                          "copyright, IPTC 'no AI training'), for sites that keep it")
+    web.add_argument("--lossless", action="store_true", help="with --for web: save a lossless PNG instead of JPEG")
+    web.add_argument("--creator", metavar="NAME", help="with --for web: your name as the creator")
+    web.add_argument("--copyright", metavar="TEXT", help="with --for web: the copyright notice "
+                                                           "(default: © YEAR NAME. All rights reserved.)")
+    web.add_argument("--terms-url", metavar="URL", help="with --for web: a page with your terms of use")
     parser.set_defaults(run=run)
 
 
@@ -58,6 +67,15 @@ def options_from(args: argparse.Namespace) -> dict:
     return options
 
 
+def profile_from(args: argparse.Namespace) -> dict:
+    """The protect request's output-profile fields (docs/protocol.md) the flags ask for."""
+    if args.profile == "x":
+        return {}
+    rights = {name: value for name, value in (("creator", args.creator), ("copyright", args.copyright),
+                                              ("web_statement", args.terms_url)) if value}
+    return {"profile": "web", "lossless": args.lossless, "rights": rights}
+
+
 def output_path(source: Path, result_name: str, args: argparse.Namespace) -> Path:
     extension = Path(result_name).suffix
     if args.output:
@@ -78,15 +96,18 @@ def run(args: argparse.Namespace) -> int:
     if args.output and len(args.inputs) > 1:
         print("omamori: -o takes one input; use --out-dir for several.", file=sys.stderr)
         return 2
+    if args.profile == "x" and (args.lossless or args.creator or args.copyright or args.terms_url):
+        print("omamori: --lossless, --creator, --copyright and --terms-url go with --for web.", file=sys.stderr)
+        return 2
     host = open_host()
-    options = options_from(args)
+    fields = {"options": options_from(args), **profile_from(args)}
     progress = ProgressLine(len(args.inputs))
     failures = 0
     try:
         for index, source in enumerate(args.inputs):
             progress.show(index, source.name)
             try:
-                record = protect_one(host, source, options, args)
+                record = protect_one(host, source, fields, args)
             except StateError:
                 raise
             except OmamoriError as error:
@@ -106,9 +127,9 @@ def read_input(source: Path) -> bytes:
         raise OmamoriError("file_unreadable", path=str(source), reason=error.strerror or str(error)) from error
 
 
-def protect_one(host, source: Path, options: dict, args: argparse.Namespace) -> dict:
+def protect_one(host, source: Path, fields: dict, args: argparse.Namespace) -> dict:
     data = read_input(source)
-    result = call(host, "protect", image=data, name=source.name, options=options)
+    result = call(host, "protect", image=data, name=source.name, **fields)
     target = output_path(source, result["name"], args)
     if _same_file(source, target):
         raise OmamoriError("bad_request", field="output", reason="would overwrite the input")

@@ -59,6 +59,9 @@ def describe(record: dict) -> str:
                                    f"{record['false_positive_probability']:.1e}"))
     else:
         lines.append(f"– {record['file']}: " + ("透かしは見つかりません" if ja else "no mark found"))
+    rights = record.get("rights")
+    if rights:
+        lines.append("    " + rights_line(rights, ja=ja))
     match = record.get("ledger_match")
     if match:
         when = match["time"][:10]
@@ -69,3 +72,15 @@ def describe(record: dict) -> str:
             lines.append(f"    {'台帳: ' + when + ' に保護した画像に似ています' if ja else 'ledger: looks like your image from ' + when}"
                          f" ({match['name']}, {match['distance']}/64)")
     return "\n".join(lines)
+
+
+def rights_line(rights: dict, *, ja: bool) -> str:
+    """One line on the rights metadata (IPTC/XMP) the file carries."""
+    parts = []
+    if rights["creator"]:
+        parts.append(("作者 " if ja else "creator ") + ", ".join(rights["creator"]))
+    if rights["copyright"]:
+        parts.append(rights["copyright"])
+    if rights["ai_training_prohibited"]:
+        parts.append("AI学習: 禁止(IPTC)" if ja else "AI training: prohibited (IPTC)")
+    return ("権利情報: " if ja else "rights metadata: ") + " · ".join(parts)

@@ -257,7 +257,7 @@ def _protect_palette(decoded: Decoded, *, settings: Settings, font: fonts.FoundF
         report.append(Decision(
             decision.step, True,
             decision.message_en + " Drawn with the image's own palette colours, so the palette is kept.",
-            decision.message_ja + " パレットを保つため、画像自身のパレットの色で描きました。",
+            decision.message_ja + "パレットを保つため、画像自身のパレットの色で描きました。",
             {**decision.details, "palette": True}))
     else:
         report.append(_signature_off())
@@ -265,19 +265,19 @@ def _protect_palette(decoded: Decoded, *, settings: Settings, font: fonts.FoundF
         report.append(Decision(
             "cloak", False,
             "The cloak was not applied: it needs full colour and would destroy the palette. "
-            "To cloak this image, turn off 'keep palette PNGs' in the settings.",
+            "To cloak this image, turn off “keep palette PNGs” (output.keep_png8) in the settings.",
             "クロークはかけていません。フルカラーが必要で、パレットを壊してしまうためです。"
-            "かけるには設定の「パレット PNG を保つ」をオフにしてください。",
+            "かけるには設定の「パレット PNG を保つ」(output.keep_png8)をオフにしてください。",
             {"reason": "palette"}))
     else:
         report.append(_cloak_off())
     report.append(Decision(
         "mark", False,
         "The invisible mark was not added: it cannot live in a palette image without destroying the palette. "
-        "The visible signature protects it; to add the mark, turn off 'keep palette PNGs' (the image is then "
+        "The visible signature protects it; to add the mark, turn off “keep palette PNGs” (output.keep_png8; the image is then "
         "saved as JPEG).",
         "見えない透かしは入れていません。パレット画像ではパレットを壊さずに入れられないためです。"
-        "見える署名は入っています。透かしを入れるには「パレット PNG を保つ」をオフにしてください(JPEG で保存されます)。",
+        "見える署名は入っています。透かしを入れるには「パレット PNG を保つ」(output.keep_png8)をオフにしてください(JPEG で保存されます)。",
         {"reason": "palette"}))
     tell("encode", _PROGRESS_AT["encode"])
     output = xoutput.encode_palette_for_x(art)
@@ -361,7 +361,7 @@ def _metadata_decision(decoded: Decoded) -> Decision:
     names_en = ", ".join(_METADATA_NAMES[k][0] for k in kinds)
     names_ja = "、".join(_METADATA_NAMES[k][1] for k in kinds)
     gps_en = " Your location never leaves this computer." if "gps" in kinds else ""
-    gps_ja = " 位置情報はこのコンピューターの外に出ません。" if "gps" in kinds else ""
+    gps_ja = "位置情報はこのコンピューターの外に出ません。" if "gps" in kinds else ""
     return Decision("metadata", True, f"Removed all metadata ({names_en}).{gps_en}",
                     f"メタデータをすべて削除しました({names_ja})。{gps_ja}", {"removed": list(kinds)})
 
@@ -423,7 +423,7 @@ def _downscale_decision(source_size: tuple[int, int], shape, settings: Settings,
                         f"サイズ {width}×{height} のままです({limit} px 以内)。", before)
     user = settings.output.max_side and settings.output.max_side < xoutput.X_MAX_SIDE
     why_en = f"your maximum size of {settings.output.max_side} px" if user else "X's 4096 px limit"
-    why_ja = f"設定の最大サイズ {settings.output.max_side} px" if user else "X の上限 4096 px"
+    why_ja = f"設定の最大サイズ {settings.output.max_side} px " if user else "X の上限 4096 px "
     how_en = " (nearest neighbour, so pixel edges stay sharp)" if nearest else ""
     how_ja = "(ピクセルの輪郭を保つため最近傍法)" if nearest else ""
     return Decision("downscale", True,

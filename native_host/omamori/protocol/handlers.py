@@ -20,7 +20,7 @@ from typing import Any, Callable
 
 import numpy as np
 
-from .. import __version__, cloak, fonts, keys, mark, settings as settings_store
+from .. import __version__, cloak, fonts, keys, mark, settings as settings_store, webmeta
 from ..errors import OmamoriError, RequestError, internal_error
 from ..ledger import Entry, Ledger, now_utc
 from ..paths import Paths
@@ -138,7 +138,7 @@ def handle_protect(host: Host, body: dict[str, Any], progress: Progress) -> dict
     chosen = settings_store.apply_changes(host.settings(), options)
     protected = pipeline.protect(
         data, settings=chosen, key=host.key(), today=datetime.date.today(),
-        rng=np.random.default_rng(), progress=progress,
+        rng=np.random.default_rng(), progress=progress, web=webmeta.profile_from_request(body),
     )
     out_name = output_name(name, protected.format)
     host.ledger().record(
@@ -196,6 +196,7 @@ def handle_verify(host: Host, body: dict[str, Any], progress: Progress) -> dict[
             "time": similar[0].time, "name": similar[0].name, "distance": similar[1],
             "exact": exact is not None, "mark_id": similar[0].mark_id,
         },
+        "rights": webmeta.read(data),
     }
 
 
