@@ -28,6 +28,8 @@ COMMANDS = (
     "doctor",
     "serve",
     "site",
+    "status",
+    "terms",
 )
 
 EXIT_OK, EXIT_PARTIAL, EXIT_USAGE, EXIT_BROKEN = 0, 1, 2, 3
