@@ -5,6 +5,7 @@ send commands (network interception does: it reads the request body, then provid
 """
 from __future__ import annotations
 
+import contextlib
 import itertools
 import json
 import threading
@@ -22,7 +23,8 @@ class BiDiError(RuntimeError):
 
 class BiDi:
     def __init__(self, url: str) -> None:
-        self._socket = connect(url, max_size=None, open_timeout=10)
+        self._open = contextlib.ExitStack()  # websockets wants its connection used as a context manager
+        self._socket = self._open.enter_context(connect(url, max_size=None, open_timeout=10))
         self._ids = itertools.count(1)
         self._pending: dict[int, Future] = {}
         self._handlers: dict[str, list[Callable[[dict], None]]] = {}
@@ -47,7 +49,7 @@ class BiDi:
         self._handlers.setdefault(event, []).append(handler)
 
     def close(self) -> None:
-        self._socket.close()
+        self._open.close()
         self._reader.join(timeout=5)
         self._workers.shutdown(wait=False, cancel_futures=True)
 

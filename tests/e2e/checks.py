@@ -5,6 +5,7 @@ import hashlib
 import json
 import shutil
 import subprocess
+import sys
 import time
 from pathlib import Path
 from typing import Callable
@@ -12,7 +13,7 @@ from typing import Callable
 import pytest
 
 from fakex import Upload
-import images
+import pictures
 
 REPO = Path(__file__).resolve().parents[2]
 EXTENSION = REPO / "extension"
@@ -28,7 +29,9 @@ def wait_until(predicate: Callable[[], bool], *, pump: Callable[[], None], what:
 
 
 def omamori_command() -> str:
-    found = shutil.which("omamori")
+    """The `omamori` of the Python running the tests (tests/run.sh uses a venv it does not activate), else PATH's."""
+    beside = Path(sys.executable).parent / "omamori"
+    found = str(beside) if beside.exists() else shutil.which("omamori")
     if found is None:
         pytest.fail("the omamori command is not on PATH: install the package first (pip install -e '.[test]')",
                     pytrace=False)
@@ -56,7 +59,7 @@ def assert_protected(upload: Upload, original: Path, *, env: dict[str, str], fol
     from omamori.settings import Settings
 
     assert upload.media_type == "image/jpeg", f"X received {upload.media_type}, not the protected JPEG"
-    received = images.decode(upload.data)
+    received = pictures.decode(upload.data)
     assert received.format == "JPEG"
     saved = folder / f"received-{upload.media_id}.jpg"
     saved.write_bytes(upload.data)
@@ -64,7 +67,7 @@ def assert_protected(upload: Upload, original: Path, *, env: dict[str, str], fol
     assert report["marked"] is True, f"omamori verify found no mark in what X received: {report}"
     assert report["mark"]["own"] is True, f"the mark is not this user's: {report}"
     corner = Settings().signature.corner
-    inside, outside = images.signature_contrast(images.decode(original.read_bytes()), received, corner=corner)
+    inside, outside = pictures.signature_contrast(pictures.decode(original.read_bytes()), received, corner=corner)
     assert inside > 0.01 and inside > 10 * outside, (
         f"no visible signature in the {corner} corner: {inside:.4f} of its band changed vs {outside:.4f} elsewhere")
 
@@ -106,6 +109,7 @@ head -c 4 >/dev/null
 exit 70
 """
 SILENT_HOST = """#!/bin/sh
-# Starts and reads, but never answers: a host that hangs.
-exec cat >/dev/null
+# Starts and reads, but never answers: a host that hangs. (No exec: the shell keeps the answer pipe open, as a hung
+# host does; cat's own output goes nowhere.)
+cat >/dev/null
 """

@@ -13,12 +13,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-sys.path.insert(0, str(Path(__file__).parent))  # the helpers beside this file: fakex, bidi, browsers, images
+sys.path.insert(0, str(Path(__file__).parent))  # the helpers beside this file: fakex, bidi, browsers, pictures, checks
 
 from browsers import Chromium, Firefox  # noqa: E402
 from checks import EXTENSION, run_omamori  # noqa: E402
 from fakex import FakeX  # noqa: E402
-import images  # noqa: E402
+import pictures  # noqa: E402
 
 @pytest.fixture(scope="session")
 def playwright():
@@ -136,13 +136,13 @@ def art(tmp_path) -> dict[str, Path]:
     folder.mkdir()
     paths = {}
     for index in range(4):
-        picture = images.illustration(rng)
+        picture = pictures.illustration(rng)
         paths[f"illustration{index}.png"] = folder / f"illustration{index}.png"
         picture.save(paths[f"illustration{index}.png"])
     paths["photo.jpg"] = folder / "photo.jpg"
-    images.illustration(rng).save(paths["photo.jpg"], quality=95)
+    pictures.illustration(rng).save(paths["photo.jpg"], quality=95)
     paths["pixels.png"] = folder / "pixels.png"
-    images.pixel_art(rng).save(paths["pixels.png"])
+    pictures.pixel_art(rng).save(paths["pixels.png"])
     paths["anim.gif"] = folder / "anim.gif"
-    images.animated_gif(rng, paths["anim.gif"])
+    pictures.animated_gif(rng, paths["anim.gif"])
     return paths

@@ -20,8 +20,7 @@ def test_page_renders_without_console_errors(launch_chromium, page_name, languag
     tab.page.set_viewport_size(viewport)
     tab.goto(browser.extension_url(path))
     # The pages ask the host for its status and settings when they open: wait until that has been shown.
-    tab.page.wait_for_load_state("networkidle")
-    tab.page.wait_for_function("!document.querySelector('[data-state=\"checking\"]')", timeout=20000)
+    tab.wait_for("!document.querySelector('[data-state=\"checking\"], [aria-busy=\"true\"]')", timeout=20)
     assert tab.evaluate("document.documentElement.lang") == language
     untranslated = tab.evaluate("[...document.querySelectorAll('[data-i18n]')]"
                                 ".filter((el) => el.textContent === el.dataset.i18n).map((el) => el.dataset.i18n)")

@@ -46,7 +46,7 @@ def test_companion_server_protects_without_native_messaging(launch_chromium, com
     options.page.fill('[data-testid="options-server-url"]', url)
     options.page.fill('[data-testid="options-token"]', token)
     options.page.click('[data-testid="options-connection-save"]')
-    options.page.wait_for_function("document.querySelector('[data-testid=\"options-connection-status\"]').textContent !== ''")
+    options.wait_for("document.querySelector('[data-testid=\"options-connection-status\"]').textContent !== ''")
 
     tab = browser.new_tab("https://x.com/compose/post")
     tab.wait_for(EDITOR_READY)

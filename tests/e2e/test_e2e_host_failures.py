@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import time
 
 import pytest
 
@@ -16,29 +17,41 @@ CASES = {
 }
 
 
-@pytest.mark.parametrize("case", sorted(CASES))
-def test_failure_waits_for_the_person_then_attaches_the_original(launch_chromium, fake_x, art, case):
-    host, code = CASES[case]
-    reason = json.loads((EXTENSION / "_locales" / "en" / "messages.json").read_text(encoding="utf-8"))[f"error_{code}"]["message"]
-    browser = launch_chromium(host=host)
+def reason(code: str) -> str:
+    """The extension's English sentence for an error code."""
+    return json.loads((EXTENSION / "_locales" / "en" / "messages.json").read_text(encoding="utf-8"))[f"error_{code}"]["message"]
+
+
+def attach_after_failure(browser, fake_x, original, *, how: str, code: str) -> None:
     tab = browser.new_tab("https://x.com/compose/post")
     tab.wait_for(EDITOR_READY)
-    original = art["photo.jpg"]
-
-    tab.choose_files([original])
+    if how == "picker":
+        tab.choose_files([original])
+    else:
+        tab.drop_files([original])
     overlay = tab.wait_for(overlay_when("o.phase === 'asking'"), timeout=60)
     assert overlay["items"] == ["failed"], overlay
-    assert overlay["statuses"] == [reason], f"the overlay does not say why: {overlay}"
+    assert overlay["statuses"] == [reason(code)], f"the overlay does not say why: {overlay}"
     assert "omamori-attach-original" in overlay["buttons"] and "omamori-cancel" in overlay["buttons"]
-    tab.page.wait_for_timeout(1000)  # a second more: still nothing may go to X while the person reads
+    time.sleep(1)  # a second more: still nothing may go to X while the person reads
     assert fake_x.upload_requests == [], "something was uploaded before the person chose"
     assert tab.evaluate("document.querySelector('[data-testid=\"attachments\"]')") is None
 
     click_overlay_button(tab, "omamori-attach-original")
-    [upload] = fake_x.wait_for_uploads(1, pump=tab.pump)
+    [upload] = fake_x.wait_for_uploads(1, pump=tab.pump, timeout=20)
     assert upload.data == original.read_bytes(), "\"attach the original\" did not upload the original"
-    overlay = tab.wait_for(overlay_when("o.finished"))
-    assert overlay["items"] == ["original"]
+    assert tab.wait_for(overlay_when("o.finished"))["items"] == ["original"]
+
+
+@pytest.mark.parametrize("case", sorted(CASES))
+def test_failure_waits_for_the_person_then_attaches_the_original(launch_chromium, fake_x, art, case):
+    host, code = CASES[case]
+    attach_after_failure(launch_chromium(host=host), fake_x, art["photo.jpg"], how="picker", code=code)
+
+
+def test_attach_the_original_after_a_drop(launch_browser, fake_x, art):
+    attach_after_failure(launch_browser(host="absent"), fake_x, art["photo.jpg"], how="drop",
+                         code="host_not_installed")
 
 
 def test_cancel_attaches_nothing(launch_chromium, fake_x, art):
@@ -48,6 +61,6 @@ def test_cancel_attaches_nothing(launch_chromium, fake_x, art):
     tab.choose_files([art["photo.jpg"]])
     tab.wait_for(overlay_when("o.phase === 'asking'"), timeout=60)
     click_overlay_button(tab, "omamori-cancel")
-    tab.page.wait_for_timeout(1000)
+    time.sleep(1)
     assert fake_x.upload_requests == []
     assert tab.evaluate("document.querySelector('[data-testid=\"omamori-overlay\"]')") is None

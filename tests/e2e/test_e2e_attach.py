@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 
 from checks import ATTACHED, EDITOR_READY, assert_protected, overlay_when, sha256
-import images
+import pictures
 
 pytestmark = pytest.mark.e2e
 
@@ -69,9 +69,9 @@ def test_four_images_at_once(launch_chromium, fake_x, art, omamori_env, tmp_path
     assert len(uploads) == 4
     # X uploads the four in parallel: pair each upload with the original it is closest to.
     for upload in uploads:
-        received = images.decode(upload.data)
+        received = pictures.decode(upload.data)
         closest = min(originals, key=lambda path: float(
-            abs(images.as_float(received) - images.as_float(images.decode(path.read_bytes()), received.size)).mean()))
+            abs(pictures.as_float(received) - pictures.as_float(pictures.decode(path.read_bytes()), received.size)).mean()))
         assert_protected(upload, closest, env=omamori_env, folder=tmp_path)
         originals.remove(closest)
     assert tab.evaluate(ATTACHED) == ["image/jpeg"] * 4
@@ -89,12 +89,12 @@ def test_pixel_art_stays_png(launch_chromium, fake_x, art, omamori_env, tmp_path
 
     [upload] = fake_x.wait_for_uploads(1, pump=tab.pump)
     assert upload.media_type == "image/png", f"pixel art reached X as {upload.media_type}"
-    received = images.decode(upload.data)
+    received = pictures.decode(upload.data)
     assert received.format == "PNG" and received.mode == "P", (received.format, received.mode)
-    assert received.size == images.decode(original.read_bytes()).size
+    assert received.size == pictures.decode(original.read_bytes()).size
     assert len(received.getcolors(256) or []) <= 256
     from omamori.settings import Settings
-    inside, outside = images.signature_contrast(images.decode(original.read_bytes()), received,
+    inside, outside = pictures.signature_contrast(pictures.decode(original.read_bytes()), received,
                                                 corner=Settings().signature.corner)
     assert inside > 0.01 and inside > 10 * outside, (inside, outside)
 
