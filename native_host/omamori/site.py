@@ -186,7 +186,7 @@ def merge_robots(existing: str | None, crawlers: tuple[Crawler, ...]) -> RobotsM
             lines[at - 1] += robots.newline
         if at and lines[at - 1].strip():
             block.insert(0, robots.newline)          # a blank line before, for people reading it
-        if at < len(lines):
+        if at < len(lines) and lines[at].strip():
             block.append(robots.newline)             # and after, when a group follows
         lines[at:at] = block
     return RobotsMerge(text=robots.bom + "".join(lines), added=tuple(added), already_blocked=tuple(blocked),
