@@ -39,11 +39,16 @@ const Stored = Object.freeze({
 
 // ---- the host connection -------------------------------------------------
 
+/**
+ * @typedef {{kind: "native"|"websocket", server_url: string, token: string}} Connection
+ * @type {Promise<HostClient>|null}
+ */
 let hostPromise = null;
 
 /** The HostClient for the configured connection (created on first use). */
 function host() {
-  hostPromise ??= ext.storage.local.get(Stored.connection).then(({ connection }) => {
+  hostPromise ??= ext.storage.local.get(Stored.connection).then((stored) => {
+    const connection = /** @type {Connection|undefined} */ (stored[Stored.connection]);
     const open =
       connection?.kind === "websocket"
         ? webSocketTransport(WebSocket, connection.server_url, connection.token ?? "")
@@ -121,7 +126,8 @@ async function protect(port, { name, image }, signal) {
         },
       );
     });
-    const { [Stored.protectedCount]: count = 0 } = await ext.storage.local.get(Stored.protectedCount);
+    const stored = await ext.storage.local.get(Stored.protectedCount);
+    const count = /** @type {number|undefined} */ (stored[Stored.protectedCount]) ?? 0;
     await ext.storage.local.set({ [Stored.protectedCount]: count + 1 });
     post({ type: "protect.done", result });
   } catch (error) {
@@ -153,7 +159,7 @@ const HANDLERS = {
     }
     return {
       host: hostStatus,
-      connection: stored[Stored.connection]?.kind ?? "native",
+      connection: /** @type {Connection|undefined} */ (stored[Stored.connection])?.kind ?? "native",
       paused: stored[Stored.paused] === true,
       protectedCount: stored[Stored.protectedCount] ?? 0,
       xSettings: Object.fromEntries(X_SETTINGS.map((s) => [s, stored[Stored.xSetting(s)] ?? null])),
@@ -210,7 +216,8 @@ const HANDLERS = {
   },
 
   async "connection.get"() {
-    const { [Stored.connection]: connection } = await ext.storage.local.get(Stored.connection);
+    const stored = await ext.storage.local.get(Stored.connection);
+    const connection = /** @type {Connection|undefined} */ (stored[Stored.connection]);
     return { kind: "native", server_url: "", token: "", ...connection };
   },
 

@@ -41,8 +41,14 @@ export class TransitionError extends Error {
 }
 
 /**
+ * @typedef {Readonly<{index: number, file: File, name: string, state: string, stage: string|null,
+ *   fraction: number, result: any, error: any}>} Attachment
+ */
+
+/**
  * A new attachment for `file` ({name, type, size} at least: a File in the page).
  * @param {number} index position in the batch (kept for the overlay's order)
+ * @returns {Attachment}
  */
 export function createAttachment(file, index) {
   const protectable = PROTECTABLE_TYPES.includes(file.type);
@@ -60,9 +66,11 @@ export function createAttachment(file, index) {
 
 /**
  * The attachment after `event`.
- * @param {object} attachment
+ * @param {Attachment} attachment
  * @param {"start"|"progress"|"succeed"|"fail"|"useOriginal"|"cancel"} event
- * @param {object} [data] progress: {stage, fraction}; succeed: {result}; fail: {error}
+ * @param {{stage?: string, fraction?: number, result?: any, error?: any}} [data]
+ *   progress: {stage, fraction}; succeed: {result}; fail: {error}
+ * @returns {Attachment}
  * @throws {TransitionError} when `event` is not allowed in the current state
  */
 export function transition(attachment, event, data = {}) {
@@ -81,7 +89,11 @@ export function transition(attachment, event, data = {}) {
   return Object.freeze({ ...attachment, ...changes });
 }
 
-/** Can `event` happen now? (for enabling buttons) */
+/**
+ * Can `event` happen now? (for enabling buttons)
+ * @param {Attachment} attachment
+ * @param {string} event
+ */
 export function allows(attachment, event) {
   return Boolean(TRANSITIONS[attachment.state]?.[event]);
 }
@@ -93,7 +105,10 @@ export const BatchPhase = Object.freeze({
   CANCELLED: "cancelled", // every attachment is settled and none will be attached
 });
 
-/** Where a batch of attachments stands, derived from its members. */
+/**
+ * Where a batch of attachments stands, derived from its members.
+ * @param {Attachment[]} attachments
+ */
 export function batchPhase(attachments) {
   if (attachments.some((a) => a.state === State.QUEUED || a.state === State.PROTECTING)) return BatchPhase.WORKING;
   if (attachments.some((a) => a.state === State.FAILED)) return BatchPhase.ASKING;

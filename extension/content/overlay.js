@@ -85,7 +85,8 @@ export class Overlay {
   }
 
   /**
-   * @param {{attachments: object[], phase: string, notices: string[], finished: null|{error?: object}}} view
+   * @param {{attachments: import("./attachment.js").Attachment[], phase: string, notices: string[],
+   *          finished: null|{error?: {code: string}}}} view
    *   notices: _locales keys of one-line notes; finished: set once the files were handed to X
    *   (or could not be): the buttons give way to Close.
    */

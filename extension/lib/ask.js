@@ -5,7 +5,7 @@ import { ext } from "./browser.js";
 import { CodedError } from "./messages.js";
 
 /**
- * @param {{type: string}} message one of MESSAGE_TYPES
+ * @param {{type: string, [field: string]: any}} message one of MESSAGE_TYPES
  * @returns {Promise<any>} the handler's result
  * @throws {CodedError} the handler's failure
  */

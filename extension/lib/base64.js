@@ -3,9 +3,13 @@
 
 const BLOCK = 0x8000; // bytes per String.fromCharCode call: stays under engines' argument limits
 
-/** @param {Uint8Array} bytes */
+/**
+ * @param {Uint8Array} bytes
+ * @returns {string}
+ */
 export function bytesToBase64(bytes) {
-  if (typeof bytes.toBase64 === "function") return bytes.toBase64();
+  const native = /** @type {any} */ (bytes).toBase64; // ES2026; Chromium 140+, Firefox 133+
+  if (typeof native === "function") return native.call(bytes);
   let binary = "";
   for (let start = 0; start < bytes.length; start += BLOCK) {
     binary += String.fromCharCode.apply(null, bytes.subarray(start, start + BLOCK));
@@ -15,11 +19,12 @@ export function bytesToBase64(bytes) {
 
 /**
  * @param {string} text standard base64 (RFC 4648 §4), padding optional
- * @returns {Uint8Array}
+ * @returns {Uint8Array<ArrayBuffer>}
  * @throws {Error} on characters outside the alphabet
  */
 export function base64ToBytes(text) {
-  if (typeof Uint8Array.fromBase64 === "function") return Uint8Array.fromBase64(text);
+  const native = /** @type {any} */ (Uint8Array).fromBase64;
+  if (typeof native === "function") return native.call(Uint8Array, text);
   const binary = atob(text);
   const bytes = new Uint8Array(binary.length);
   for (let i = 0; i < binary.length; i += 1) bytes[i] = binary.charCodeAt(i);

@@ -73,6 +73,7 @@ export class ChunkAssembler {
     return [...this.#pending.keys()];
   }
 
+  /** @returns {never} */
   #fail(id, reason) {
     this.#pending.delete(id);
     throw new ChunkError(id, reason);

@@ -151,7 +151,7 @@ export class HostClient {
   /** @type {Map<string, {resolve: Function, reject: Function, onProgress?: Function, touch: () => void, type: string}>} */
   #pending = new Map();
   #nextId = 1;
-  /** @type {Promise<object>|null} the hello of the current connection */
+  /** @type {Promise<any>|null} the hello of the current connection */
   #hello = null;
 
   /** @param {(handlers: object) => Transport} openTransport */
@@ -163,6 +163,7 @@ export class HostClient {
    * Connect if needed and say hello once per connection; resolves with the
    * hello result (version, settings, capabilities). A failed hello is not
    * kept: the next call tries again (the host may have been installed since).
+   * @returns {Promise<any>}
    */
   hello({ timeoutMs = 10_000 } = {}) {
     if (!this.#hello) {
@@ -182,7 +183,7 @@ export class HostClient {
    * @param {{timeoutMs?: number, onProgress?: (p: {stage: string, fraction: number}) => void,
    *          signal?: AbortSignal}} [options] timeoutMs: longest silence from the host
    *          about this request (progress and chunks count as news), in milliseconds.
-   * @returns {Promise<object>} the reply's result
+   * @returns {Promise<any>} the reply's result (its shape is the request type's, docs/protocol.md)
    */
   request(type, body, { timeoutMs = 30_000, onProgress, signal } = {}) {
     if (signal?.aborted) return Promise.reject(signal.reason);

@@ -6,6 +6,7 @@
 import { ask } from "../lib/ask.js";
 import { t, errorText, localizePage } from "../lib/i18n.js";
 
+/** An element of this page by id (the markup is ours, so it exists). @type {(id: string) => any} */
 const $ = (id) => document.getElementById(id);
 const settingsForm = $("settings");
 const connectionForm = $("connection");

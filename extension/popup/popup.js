@@ -4,6 +4,7 @@ import { ext } from "../lib/browser.js";
 import { ask } from "../lib/ask.js";
 import { t, errorText, formatTime, localizePage } from "../lib/i18n.js";
 
+/** An element of this page by id (the markup is ours, so it exists). @type {(id: string) => any} */
 const $ = (id) => document.getElementById(id);
 
 /** popup text for a recorded X setting: state -> _locales key */

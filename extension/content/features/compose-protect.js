@@ -39,12 +39,13 @@ const ownEvents = new WeakSet();
  * put in a DataTransfer from the page, so a re-dispatched drop or paste would
  * arrive empty there, while a picker's FileList is the page's to read.
  * @param {Element} composer
+ * @param {File[]} files
  * @param {HTMLInputElement} [input] the picker the person used, if still in the page
  * @throws {CodedError} composer_gone when the composer was closed meanwhile
  */
 function attachThroughPicker(composer, files, input) {
   const picker = [input, composer.querySelector(SELECTORS.fileInput)].find((node) => node?.isConnected);
-  if (!picker) throw new CodedError("composer_gone");
+  if (!(picker instanceof HTMLInputElement)) throw new CodedError("composer_gone");
   const transfer = new DataTransfer();
   for (const file of files) transfer.items.add(file);
   picker.files = transfer.files;
@@ -54,15 +55,16 @@ function attachThroughPicker(composer, files, input) {
 }
 
 export function init(signal) {
+  /** What the background keeps in storage for content scripts (background.js `Stored`). */
   const settings = { paused: false, onFailure: "ask" };
   ext.storage.local.get(["paused", "onFailure"]).then((stored) => {
     settings.paused = stored.paused === true;
-    settings.onFailure = stored.onFailure ?? "ask";
+    settings.onFailure = String(stored.onFailure ?? "ask");
   });
   const onStorage = (changes, area) => {
     if (area !== "local") return;
     if (changes.paused) settings.paused = changes.paused.newValue === true;
-    if (changes.onFailure) settings.onFailure = changes.onFailure.newValue ?? "ask";
+    if (changes.onFailure) settings.onFailure = String(changes.onFailure.newValue ?? "ask");
   };
   ext.storage.onChanged.addListener(onStorage);
   signal.addEventListener("abort", () => ext.storage.onChanged.removeListener(onStorage));
@@ -73,7 +75,7 @@ export function init(signal) {
     "change",
     (event) => {
       const input = event.target;
-      if (!isComposerFileInput(input)) return;
+      if (!(input instanceof HTMLInputElement) || !isComposerFileInput(input)) return;
       const files = [...input.files];
       if (!wants(event, files)) return;
       event.stopImmediatePropagation();
@@ -114,7 +116,7 @@ class Batch {
   /**
    * @param {File[]} files as the person attached them
    * @param {Element} composer where the panel goes
-   * @param {"ask"|"original"|"cancel"} onFailure the host's settings.extension.on_failure
+   * @param {string} onFailure the host's settings.extension.on_failure: ask, original or cancel
    * @param {(files: File[]) => void} deliver hands the final files to X; throws CodedError
    */
   constructor(files, composer, onFailure, deliver) {

@@ -58,7 +58,7 @@ export function init(signal) {
       if (previous?.container === container && previous.state === state && previous.banner.isConnected) continue;
       previous?.banner.remove();
       const tone = TONES[setting][state];
-      container.dataset.omamoriTone = tone;
+      container.setAttribute("data-omamori-tone", tone);
       const banner = document.createElement("div");
       banner.setAttribute("data-testid", "omamori-banner");
       banner.setAttribute("role", "note");
@@ -95,7 +95,7 @@ export function init(signal) {
     clearTimeout(timer);
     for (const { container, banner } of shown.values()) {
       banner.remove();
-      delete container.dataset.omamoriTone;
+      container.removeAttribute("data-omamori-tone");
     }
     style.remove();
   });
