@@ -5,7 +5,8 @@
 # Chromium runs in English whatever --lang says, so the extension could not be tested in Japanese. Quick when everything is already there.
 set -euo pipefail
 
-packages=(chromium chromium-l10n firefox-esr fonts-ipafont-gothic)
+# libimage-exiftool-perl: exiftool, the independent reader tests/test_webmeta.py checks the rights metadata with.
+packages=(chromium chromium-l10n firefox-esr fonts-ipafont-gothic libimage-exiftool-perl)
 missing=()
 for package in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")
