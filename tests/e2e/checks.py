@@ -56,8 +56,6 @@ def sha256(path: Path) -> str:
 
 def assert_protected(upload: Upload, original: Path, *, env: dict[str, str], folder: Path) -> None:
     """What X received is a JPEG carrying this user's mark and the visible signature."""
-    from omamori.settings import Settings
-
     assert upload.media_type == "image/jpeg", f"X received {upload.media_type}, not the protected JPEG"
     received = pictures.decode(upload.data)
     assert received.format == "JPEG"
@@ -66,10 +64,19 @@ def assert_protected(upload: Upload, original: Path, *, env: dict[str, str], fol
     report = verify(env, saved)
     assert report["marked"] is True, f"omamori verify found no mark in what X received: {report}"
     assert report["mark"]["own"] is True, f"the mark is not this user's: {report}"
-    corner = Settings().signature.corner
-    inside, outside = pictures.signature_contrast(pictures.decode(original.read_bytes()), received, corner=corner)
-    assert inside > 0.01 and inside > 10 * outside, (
-        f"no visible signature in the {corner} corner: {inside:.4f} of its band changed vs {outside:.4f} elsewhere")
+    assert_signature(pictures.decode(original.read_bytes()), received)
+
+
+def assert_signature(original, received) -> None:
+    """The default corner signature is visible: a clear share of its corner band differs strongly from the original
+    and almost nothing else does (measured: 7-8 % inside, at most 0.02 % outside on the test illustrations)."""
+    from omamori.settings import Settings
+
+    signature = Settings().signature
+    inside, outside = pictures.signature_contrast(original, received, corner=signature.corner, size=signature.size)
+    assert inside > 0.02 and inside > 20 * outside, (
+        f"no visible signature in the {signature.corner} corner: {inside:.4f} of its band changed strongly, "
+        f"{outside:.4f} elsewhere")
 
 
 EDITOR_READY = "document.querySelector('[data-testid=\"tweetTextarea_0\"]') !== null"

@@ -54,21 +54,24 @@ def as_float(image: Image.Image, size: tuple[int, int] | None = None) -> np.ndar
     return np.asarray(rgb, dtype=np.float32) / 255.0
 
 
-def corner_box(corner: str, width: int, height: int, *, fraction_x: float = 0.5, fraction_y: float = 0.2) -> tuple[slice, slice]:
-    """Rows and columns of the band along `corner` ("bottom-right", …) where a corner signature is drawn."""
+def corner_box(corner: str, width: int, height: int, *, size: float) -> tuple[slice, slice]:
+    """Rows and columns of the band along `corner` ("bottom-right", …) where a corner signature of text height `size`
+    (a fraction of the shorter side, as in the signature settings) is drawn: four text heights tall (text and
+    margin), half the width wide."""
+    band = min(height, int(4 * size * min(width, height)) + 1)
     vertical, horizontal = corner.split("-")
-    rows = slice(int(height * (1 - fraction_y)), height) if vertical == "bottom" else slice(0, int(height * fraction_y))
-    cols = slice(int(width * (1 - fraction_x)), width) if horizontal == "right" else slice(0, int(width * fraction_x))
+    rows = slice(height - band, height) if vertical == "bottom" else slice(0, band)
+    cols = slice(width // 2, width) if horizontal == "right" else slice(0, width - width // 2)
     return rows, cols
 
 
-def signature_contrast(original: Image.Image, received: Image.Image, *, corner: str) -> tuple[float, float]:
-    """Share of pixels changed by more than 0.2 (of full scale, any channel) inside the signature's corner band and
+def signature_contrast(original: Image.Image, received: Image.Image, *, corner: str, size: float) -> tuple[float, float]:
+    """Share of pixels changed by more than 0.3 (of full scale, any channel) inside the signature's corner band and
     outside it, comparing what X received with the original scaled to the same size. A drawn signature changes a
     clear share of its band; re-encoding and the invisible mark change almost nothing by that much anywhere."""
     width, height = received.size
-    changed = np.abs(as_float(received) - as_float(original, (width, height))).max(axis=-1) > 0.2
-    rows, cols = corner_box(corner, width, height)
+    changed = np.abs(as_float(received) - as_float(original, (width, height))).max(axis=-1) > 0.3
+    rows, cols = corner_box(corner, width, height, size=size)
     inside = np.zeros_like(changed)
     inside[rows, cols] = True
     return float(changed[inside].mean()), float(changed[~inside].mean())

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from checks import ATTACHED, EDITOR_READY, assert_protected, overlay_when, sha256
+from checks import ATTACHED, EDITOR_READY, assert_protected, assert_signature, overlay_when, sha256
 import pictures
 
 pytestmark = pytest.mark.e2e
@@ -92,11 +92,7 @@ def test_pixel_art_stays_png(launch_chromium, fake_x, art, omamori_env, tmp_path
     received = pictures.decode(upload.data)
     assert received.format == "PNG" and received.mode == "P", (received.format, received.mode)
     assert received.size == pictures.decode(original.read_bytes()).size
-    assert len(received.getcolors(256) or []) <= 256
-    from omamori.settings import Settings
-    inside, outside = pictures.signature_contrast(pictures.decode(original.read_bytes()), received,
-                                                corner=Settings().signature.corner)
-    assert inside > 0.01 and inside > 10 * outside, (inside, outside)
+    assert_signature(pictures.decode(original.read_bytes()), received)
 
 
 def test_gif_passes_untouched(launch_chromium, fake_x, art):
