@@ -59,8 +59,8 @@ function statusText(attachment) {
       return `${errorText(attachment.error)} ${t("overlay_original_attached")}`;
     case State.PASSTHROUGH:
       return t("overlay_passthrough");
-    case State.CANCELLED:
-      return t("overlay_not_attached");
+    case State.CANCELLED: // by Cancel, or by the on-failure setting: then say what failed
+      return attachment.error ? `${errorText(attachment.error)} ${t("overlay_not_attached")}` : t("overlay_not_attached");
   }
   return attachment.state;
 }
@@ -94,7 +94,10 @@ export class Overlay {
     this.#host.dataset.phase = phase;
     this.#host.dataset.finished = String(Boolean(finished));
     const panel = element("div", { class: "panel", role: "status", "aria-live": "polite" });
-    const title = finished?.error ? errorText(finished.error) : t(TITLES[phase]);
+    const originals = attachments.some((a) => a.state === State.ORIGINAL);
+    const title = finished?.error
+      ? errorText(finished.error)
+      : t(phase === BatchPhase.READY && originals ? "overlay_title_done_original" : TITLES[phase]);
     panel.append(element("p", { class: "title", "data-testid": "omamori-overlay-title" }, title));
 
     const list = element("ul");

@@ -103,6 +103,9 @@ export function init(signal) {
   window.addEventListener("paste", takeTransfer((event) => event.clipboardData), { capture: true, signal });
 }
 
+/** The most recent batch: its finished panel gives way when the next one starts. */
+let latestBatch = null;
+
 /** The files of one pick, drop or paste, from interception to hand-over. */
 class Batch {
   #attachments;
@@ -137,6 +140,8 @@ class Batch {
   }
 
   start() {
+    if (latestBatch && latestBatch.#finished) latestBatch.#overlay.close();
+    latestBatch = this;
     this.#render();
     for (const attachment of this.#attachments) {
       if (attachment.state === State.QUEUED) this.#protect(attachment);
