@@ -52,13 +52,14 @@ for ($i = 0; $i -lt $args.Count; $i++) {
     $Rest.Add($arg)
 }
 
+[string[]]$RestArgs = $Rest.ToArray()
 $Marker = Join-Path $Venv ".omamori-installer"    # this script made the venv, so it may remove it
 $VenvPython = Join-Path $Venv "Scripts\python.exe"
 $Omamori = Join-Path $Venv "Scripts\omamori.exe"
 
 if ($Uninstall) {
     if (Test-Path $Omamori) {
-        & $Omamori install @Rest
+        & $Omamori install @RestArgs
     } else {
         Say "omamori is not installed in $Venv; nothing to unregister." "$Venv に omamori はインストールされていません。登録解除するものはありません。"
     }
@@ -114,5 +115,5 @@ if (-not $DryRun) {
     }
 }
 
-& $Omamori install --extension (Join-Path $Repo "extension") @Rest
+& $Omamori install --extension (Join-Path $Repo "extension") @RestArgs
 exit $LASTEXITCODE
