@@ -17,6 +17,7 @@ from ..errors import OmamoriError, RequestError
 
 PROTOCOL_VERSION = 1
 MAX_ID_LENGTH = 64
+HOST_MESSAGE_TYPES = ("progress", "chunk")     # sent by the host, never a request's type
 
 
 @dataclass(frozen=True)
@@ -63,6 +64,10 @@ def parse_request(obj: Any) -> Event:
     request_type = obj.get("type")
     if not isinstance(request_type, str) or not request_type:
         return ProtocolFailure(RequestError("bad_request", field="type", reason="a non-empty string"), id=request_id)
+    if request_type in HOST_MESSAGE_TYPES:
+        # A reply echoes the request's type: "chunk" or "progress" would be taken for one of those messages.
+        return ProtocolFailure(RequestError("bad_request", field="type", reason="a type of the host's messages"),
+                               id=request_id)
     version = obj.get("v", PROTOCOL_VERSION)
     if version != PROTOCOL_VERSION:
         return ProtocolFailure(RequestError("bad_request", field="v", reason=f"this host speaks version {PROTOCOL_VERSION}"),
