@@ -167,7 +167,12 @@ export class HostClient {
    */
   hello({ timeoutMs = 10_000 } = {}) {
     if (!this.#hello) {
-      const hello = this.request("hello", {}, { timeoutMs });
+      const hello = this.request("hello", {}, { timeoutMs }).then((result) => {
+        if (result.protocol !== PROTOCOL_VERSION) {
+          throw new CodedError("host_bad_reply", null, { reason: "protocol", host: result.protocol });
+        }
+        return result;
+      });
       this.#hello = hello;
       hello.catch(() => {
         if (this.#hello === hello) this.#hello = null;

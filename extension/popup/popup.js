@@ -3,6 +3,7 @@
 import { ext } from "../lib/browser.js";
 import { ask } from "../lib/ask.js";
 import { t, errorText, formatTime, localizePage } from "../lib/i18n.js";
+import { showChecklist } from "./checklist.js";
 
 /** An element of this page by id (the markup is ours, so it exists). @type {(id: string) => any} */
 const $ = (id) => document.getElementById(id);
@@ -48,6 +49,7 @@ async function refresh() {
   showHost(status.host);
   showPaused(status.paused);
   $("protected-count").textContent = t("popup_count", [String(status.protectedCount)]);
+  await showChecklist($("checklist-items"), status);
 }
 
 localizePage(document);

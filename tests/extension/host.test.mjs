@@ -189,3 +189,12 @@ test("binary WebSocket frames: header JSON + raw image bytes, both ways", async 
   assert.equal(decodeBinaryFrame(new Uint8Array([0, 0, 0, 9, 123]).buffer), null, "length beyond the frame");
   assert.equal(decodeBinaryFrame(new Uint8Array([0, 0, 0, 1, 123]).buffer), null, "header not JSON");
 });
+
+test("a host speaking another protocol version is refused at hello, and asked again next time", async () => {
+  let protocol = 2;
+  const peer = scriptedPeer((m) => [{ v: 1, id: m.id, type: m.type, ok: true, result: { protocol, version: "9.0" } }]);
+  const client = new HostClient(peer.open);
+  await assert.rejects(client.hello(), (e) => e.code === "host_bad_reply" && e.details.reason === "protocol");
+  protocol = 1;
+  assert.equal((await client.hello()).version, "9.0");
+});
