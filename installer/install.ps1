@@ -4,7 +4,8 @@
 # venv) in your data folder (%LOCALAPPDATA%\omamori\venv), installs omamori
 # from this checkout into it, then runs `omamori install` (which registers
 # omamori with your browsers under HKEY_CURRENT_USER) with the options you
-# gave. No administrator rights are needed.
+# gave, and protects the bundled sample picture (`omamori sample`) to show it
+# all works. No administrator rights are needed.
 #
 #   powershell -ExecutionPolicy Bypass -File installer\install.ps1
 #   ... install.ps1 --browser edge          only Edge (repeatable)
@@ -116,4 +117,10 @@ if (-not $DryRun) {
 }
 
 & $Omamori install --extension (Join-Path $Repo "extension") @RestArgs
+if ($LASTEXITCODE -ne 0) { exit $LASTEXITCODE }
+if (-not $DryRun) {
+    Write-Host ""
+    Say "Protecting the bundled sample picture, to show that everything works ..." "動作確認として、付属のサンプル画像を保護しています..."
+    & $Omamori sample
+}
 exit $LASTEXITCODE

@@ -4,7 +4,8 @@
 # Only bootstraps: finds Python 3.10 or newer, makes a private environment (a
 # venv) in your data folder, installs omamori from this checkout into it, then
 # runs `omamori install` (which registers omamori with your browsers) with the
-# options you gave. No administrator rights are needed.
+# options you gave, and protects the bundled sample picture (`omamori sample`)
+# to show it all works. No administrator rights are needed.
 #
 #   sh installer/install.sh                      # register with every browser found
 #   sh installer/install.sh --browser firefox    # only Firefox (repeatable)
@@ -121,4 +122,10 @@ if [ "$DRY_RUN" = 0 ]; then
         "omamori のインストールに失敗しました(上のメッセージを参照)。インターネット接続を確かめて、もう一度実行してください。"
 fi
 
-exec "$OMAMORI" install --extension "$REPO/extension" "$@"
+"$OMAMORI" install --extension "$REPO/extension" "$@" || exit $?
+if [ "$DRY_RUN" = 0 ]; then
+    echo
+    say "Protecting the bundled sample picture, to show that everything works ..." \
+        "動作確認として、付属のサンプル画像を保護しています..."
+    "$OMAMORI" sample
+fi

@@ -59,6 +59,7 @@ def test_full_install_doctor_and_uninstall(home):
     done = sh("--venv", str(venv), "--browser", "firefox", env=env, timeout=600)
     assert done.returncode == 0, done.stdout + done.stderr
     assert "about:debugging" in done.stdout and "omamori doctor" in done.stdout
+    assert list((home / "omamori/data").glob("sample.omamori.*"))      # the main job ran on the sample
     manifest = json.loads((home / "home/.mozilla/native-messaging-hosts/jp.omamori.host.json").read_text())
     launcher = Path(manifest["path"])
     assert str(venv / "bin" / "python") in launcher.read_text()
@@ -72,9 +73,10 @@ def test_full_install_doctor_and_uninstall(home):
 
     gone = sh("--venv", str(venv), "--uninstall", env=env, timeout=120)
     assert gone.returncode == 0, gone.stdout + gone.stderr
-    # The host's first hello made the key and ledger: the person's data, never removed.
+    # The key, the ledger and the protected sample are the person's data, never removed.
     # (Tools pip runs may leave their own dot-folders in HOME: only omamori's places are checked.)
     left = {p for p in set(snapshot(home)) - set(before) if p.startswith(("home/.mozilla", "omamori", "venv"))}
     assert left <= {"omamori", "omamori/config", "omamori/config/key", "omamori/data", "omamori/log",
-                    "omamori/log/host.log", *(f"omamori/data/ledger.sqlite3{s}" for s in ("", "-wal", "-shm"))}, left
+                    "omamori/log/host.log", *(f"omamori/data/ledger.sqlite3{s}" for s in ("", "-wal", "-shm")),
+                    *(f"omamori/data/sample.omamori.{s}" for s in ("jpg", "png"))}, left
     assert not venv.exists()
