@@ -32,7 +32,6 @@ const CHECK_TIMEOUT_MS = 25_000;
 const Stored = Object.freeze({
   paused: "paused", // boolean: automatic protection switched off in the popup
   onFailure: "onFailure", // the host's settings.extension.on_failure, cached for content scripts
-  protectedCount: "protectedCount", // images protected so far
   connection: "connection", // {kind: "native"|"websocket", server_url, token}
   xSetting: (setting) => `xsetting.${setting}`, // {state, seenAt (epoch ms)}
 });
@@ -126,9 +125,6 @@ async function protect(port, { name, image }, signal) {
         },
       );
     });
-    const stored = await ext.storage.local.get(Stored.protectedCount);
-    const count = /** @type {number|undefined} */ (stored[Stored.protectedCount]) ?? 0;
-    await ext.storage.local.set({ [Stored.protectedCount]: count + 1 });
     post({ type: "protect.done", result });
   } catch (error) {
     post({ type: "protect.failed", error: errorJson(error) });
@@ -148,20 +144,22 @@ const HANDLERS = {
   },
 
   async "status.get"() {
-    const keys = [Stored.paused, Stored.protectedCount, Stored.connection, ...X_SETTINGS.map(Stored.xSetting)];
+    const keys = [Stored.paused, Stored.connection, ...X_SETTINGS.map(Stored.xSetting)];
     const stored = await ext.storage.local.get(keys);
     let hostStatus;
+    let protectedCount = null; // the host's ledger is the count (images protected by the CLI included)
     try {
       const result = await hello();
       hostStatus = { connected: true, version: result.version, cloak: Boolean(result.cloak?.available) };
+      protectedCount = (await (await host()).request("history", { limit: 1 })).total;
     } catch (error) {
-      hostStatus = { connected: false, error: errorJson(error) };
+      hostStatus ??= { connected: false, error: errorJson(error) };
     }
     return {
       host: hostStatus,
       connection: /** @type {Connection|undefined} */ (stored[Stored.connection])?.kind ?? "native",
       paused: stored[Stored.paused] === true,
-      protectedCount: stored[Stored.protectedCount] ?? 0,
+      protectedCount,
       xSettings: Object.fromEntries(X_SETTINGS.map((s) => [s, stored[Stored.xSetting(s)] ?? null])),
     };
   },

@@ -48,6 +48,7 @@ async function refresh() {
   );
   showHost(status.host);
   showPaused(status.paused);
+  $("protected-count").hidden = status.protectedCount === null;
   $("protected-count").textContent = t("popup_count", [String(status.protectedCount)]);
   await showChecklist($("checklist-items"), status);
 }
