@@ -45,7 +45,7 @@ def test_missing_manifest_names_the_install_command(installed, capsys):
     (installed / "home/.mozilla/native-messaging-hosts/jp.omamori.host.json").unlink()
     result = findings(installed)["Firefox"]
     assert (result.status, result.what, result.fix) == ("problem", "doctor.no_manifest", "omamori install --browser firefox")
-    assert doctor_command.run_on(machine=linux(installed), registry=None, env={"LANG": "ja_JP.UTF-8"}) == 1
+    assert doctor_command.run_on(machine=linux(installed), registry=None, env={"LANG": "ja_JP.UTF-8"}) == 3
     out = capsys.readouterr().out
     assert "直し方: omamori install --browser firefox" in out and "1 件の問題" in out
 

@@ -223,7 +223,7 @@ def test_snap_chromium_and_flatpak_firefox_point_to_the_server(world, capsys):
     home = world / "home"
     (home / "snap/chromium").mkdir(parents=True)
     (home / ".var/app/org.mozilla.firefox").mkdir(parents=True)
-    assert run(world, linux(world)) == 1     # nothing that can start a native host
+    assert run(world, linux(world)) == 3     # nothing that can start a native host
     captured = capsys.readouterr()
     assert captured.out.count("omamori serve") == 2
     assert "Snap" in captured.out and "Flatpak" in captured.out
@@ -243,7 +243,7 @@ def test_ubuntu_chromium_browser_stub_counts_as_snap(world):
     stub = bin_dir / "chromium-browser"
     stub.write_text("#!/bin/sh\nexec /snap/bin/chromium \"$@\"\n")
     stub.chmod(0o755)
-    assert run(world, linux(world)) == 1
+    assert run(world, linux(world)) == 3
 
 
 def test_macos_layout(world):
@@ -323,3 +323,12 @@ def test_every_browser_has_both_os_folders_and_a_registry_key():
         assert browser.linux_hosts.endswith(("NativeMessagingHosts", "native-messaging-hosts"))
         assert browser.mac_hosts.endswith("NativeMessagingHosts")
         assert browser.windows_key.endswith("NativeMessagingHosts")
+
+
+def test_damaged_receipt_is_explained_not_a_traceback(world, capsys):
+    (world / "home/.mozilla/firefox").mkdir(parents=True)
+    assert run(world, linux(world)) == 0
+    receipt_path(default_paths()).write_text("{not json")
+    assert run(world, linux(world), "--uninstall") == 3
+    assert "install record" in capsys.readouterr().err
+    assert (world / "home/.mozilla/native-messaging-hosts/jp.omamori.host.json").exists()

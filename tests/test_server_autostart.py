@@ -96,7 +96,7 @@ def test_pairing_stores_only_a_hash_owner_only(world):
 
 def test_unpaired_server_without_a_terminal_refuses_to_print_a_token(world, capsys):
     # pytest's captured stdout is not a terminal, as under systemd or launchd.
-    assert serve(linux(world), "--port", "0") == 2
+    assert serve(linux(world), "--port", "0") == 3
     captured = capsys.readouterr()
     assert "omamori serve --pair" in captured.err and captured.out == ""
     assert pairing.load(pairing.pairing_file(default_paths().config)).state is pairing.PairingState.UNPAIRED

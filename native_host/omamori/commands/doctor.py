@@ -4,6 +4,7 @@ from __future__ import annotations
 import argparse
 import os
 
+from ..cli import EXIT_BROKEN, EXIT_OK
 from ..install.browsers import Machine
 from ..install.changes import Registry
 from ..install.doctor import Finding, run_checks
@@ -34,7 +35,7 @@ def run_on(*, machine: Machine, registry: Registry | None, env) -> int:
     problems = sum(f.status == "problem" for f in findings)
     print()
     print(say("doctor.broken", lang, count=problems) if problems else say("doctor.healthy", lang))
-    return 1 if problems else 0
+    return EXIT_BROKEN if problems else EXIT_OK
 
 
 def format_finding(finding: Finding, lang) -> str:

@@ -6,9 +6,10 @@ import os
 import sys
 from pathlib import Path
 
+from ..cli import EXIT_BROKEN, EXIT_OK, EXIT_USAGE
 from ..install import installer
 from ..install.browsers import BROWSER_NAMES, ExtensionIds, Machine, browser_named, profile_browser, snap_can_host
-from ..install.changes import Change, Registry, WindowsRegistry
+from ..install.changes import Change, DamagedReceipt, Registry, WindowsRegistry
 from ..install.text import Lang, language, say
 from ..paths import default_paths
 
@@ -43,23 +44,31 @@ def run(args: argparse.Namespace) -> int:
 def run_on(args: argparse.Namespace, *, machine: Machine, registry: Registry | None, env) -> int:
     """``run`` with the machine, the registry and the environment passed in (tests)."""
     lang = language(env)
+    try:
+        return _install(args, machine=machine, registry=registry, env=env, lang=lang)
+    except DamagedReceipt as damaged:
+        print(say("receipt_damaged", lang, path=damaged.path), file=sys.stderr)
+        return EXIT_BROKEN
+
+
+def _install(args: argparse.Namespace, *, machine: Machine, registry: Registry | None, env, lang: Lang) -> int:
     paths = default_paths()
     unknown = [name for name in args.browser if name not in BROWSER_NAMES]
     if unknown:
         print(say("unknown_browser", lang, name=unknown[0], names=", ".join(BROWSER_NAMES)), file=sys.stderr)
-        return 2
+        return EXIT_USAGE
     if args.uninstall:
         chosen = [browser_named(name) for name in args.browser]
         if args.user_data_dir is not None:
             chosen.append(profile_browser(args.user_data_dir.resolve()))
         if not installer.receipt_path(paths).exists():
             print(say("nothing_installed", lang))
-            return 0
+            return EXIT_OK
         outcome = installer.uninstall(paths, browsers=chosen or None, registry=registry, dry_run=args.dry_run)
         print_changes(outcome.changes, lang, dry_run=args.dry_run)
         if not args.dry_run:
             print(say("uninstalled", lang))
-        return 0
+        return EXIT_OK
 
     extension_dir = (args.extension or installer.recorded_extension_dir(paths)
                      or installer.default_extension_dir()).resolve()
@@ -67,7 +76,7 @@ def run_on(args: argparse.Namespace, *, machine: Machine, registry: Registry | N
         ids = ExtensionIds.load(extension_dir)
     except (OSError, ValueError, KeyError) as exc:
         print(say("bad_ids", lang, path=extension_dir / "ids.json", reason=exc), file=sys.stderr)
-        return 2
+        return EXIT_USAGE
     browsers, sandboxed = installer.choose(machine, args.browser, args.user_data_dir)
     for found in sandboxed:
         for sandbox in found.sandboxes:
@@ -81,7 +90,7 @@ def run_on(args: argparse.Namespace, *, machine: Machine, registry: Registry | N
             print(say("use_server", lang))
     if not browsers:
         print(say("no_browser", lang), file=sys.stderr)
-        return 1
+        return EXIT_BROKEN
     outcome = installer.install(machine, paths, ids=ids, browsers=browsers, registry=registry,
                                 dry_run=args.dry_run, env=env, extension_dir=extension_dir)
     print_changes(outcome.changes, lang, dry_run=args.dry_run)
@@ -96,7 +105,7 @@ def run_on(args: argparse.Namespace, *, machine: Machine, registry: Registry | N
         label = ", ".join(b.label for b in browsers_here)
         print(f"  - {say(key, lang, label=label, page=page, folder=extension_dir)}")
     print(f"  - {say('next_check', lang)}")
-    return 0
+    return EXIT_OK
 
 
 def print_changes(changes: list[Change], lang: Lang, *, dry_run: bool) -> None:

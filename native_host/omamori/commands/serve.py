@@ -11,9 +11,10 @@ from pathlib import Path
 from typing import Mapping
 
 from .. import pairing
+from ..cli import EXIT_BROKEN, EXIT_OK, EXIT_USAGE
 from ..install import autostart, installer
 from ..install.browsers import ExtensionIds, Machine
-from ..install.changes import Receipt, Registry, apply, undo
+from ..install.changes import DamagedReceipt, Receipt, Registry, apply, undo
 from ..install.registration import receipt_path
 from ..install.text import Lang, language, say
 from ..paths import Paths, default_paths
@@ -53,17 +54,21 @@ def run_on(args: argparse.Namespace, *, machine: Machine, registry: Registry | N
     if args.unpair:
         pairing.unpair(token_file)
         print(say("serve.unpaired", lang))
-        return 0
+        return EXIT_OK
     if args.install_autostart or args.uninstall_autostart:
-        return _autostart(args, machine, paths, lang, registry=registry, env=env)
+        try:
+            return _autostart(args, machine, paths, lang, registry=registry, env=env)
+        except DamagedReceipt as damaged:
+            print(say("receipt_damaged", lang, path=damaged.path), file=sys.stderr)
+            return EXIT_BROKEN
     if not is_loopback(args.address):
         print(say("serve.not_loopback", lang, address=args.address), file=sys.stderr)
-        return 2
+        return EXIT_USAGE
     if args.pair or pairing.load(token_file).state is pairing.PairingState.UNPAIRED:
         if not args.pair and not sys.stdout.isatty():
             # Never write a token where it could end up in a log (a service's journal).
             print(say("serve.unpaired_no_tty", lang), file=sys.stderr)
-            return 2
+            return EXIT_BROKEN
         print(say("serve.token", lang, token=pairing.pair(token_file)), flush=True)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     server = CompanionServer(Host(paths, transport="websocket"), pairing.load(token_file),
@@ -71,7 +76,7 @@ def run_on(args: argparse.Namespace, *, machine: Machine, registry: Registry | N
     try:
         return asyncio.run(_serve_forever(server, args.address, args.port, lang))
     except KeyboardInterrupt:
-        return 0
+        return EXIT_OK
     finally:
         server.close()
 
@@ -81,20 +86,20 @@ async def _serve_forever(server: CompanionServer, address: str, port: int, lang:
         listening = await server.serve(address, port)
     except OSError:
         print(say("serve.port_busy", lang, port=port), file=sys.stderr)
-        return 1
+        return EXIT_BROKEN
     async with listening:
         bound = listening.sockets[0].getsockname()[1]
         host = f"[{address}]" if ":" in address else address
         print(say("serve.listening", lang, url=f"ws://{host}:{bound}"), flush=True)
         await listening.serve_forever()
-    return 0
+    return EXIT_OK
 
 
 def _chrome_id(extension: Path | None, paths: Paths, lang: Lang) -> str | None:
-    folder = extension or installer.recorded_extension_dir(paths) or installer.default_extension_dir()
     try:
+        folder = extension or installer.recorded_extension_dir(paths) or installer.default_extension_dir()
         return ExtensionIds.load(folder).chrome_extension_id
-    except (OSError, ValueError, KeyError) as exc:
+    except (OSError, ValueError, KeyError) as exc:     # DamagedReceipt is a ValueError
         print(say("serve.no_chrome_id", lang, reason=exc), file=sys.stderr)
         return None
 
@@ -107,13 +112,13 @@ def _autostart(args: argparse.Namespace, machine: Machine, paths: Paths, lang: L
                       dry_run=args.dry_run)
         if not args.dry_run:
             print(say("serve.autostart_off", lang))
-        return 0
+        return EXIT_OK
     items = autostart.autostart_items(machine, paths, python=sys.executable, env=env)
     print_changes(apply(items, receipt=receipt, registry=registry, dry_run=args.dry_run), lang, dry_run=args.dry_run)
     if args.dry_run:
-        return 0
+        return EXIT_OK
     token_file = pairing.pairing_file(paths.config)
     if pairing.load(token_file).state is pairing.PairingState.UNPAIRED:
         print(say("serve.token", lang, token=pairing.pair(token_file)))
     print(say("serve.autostart_on", lang, hint=autostart.start_now_hint(machine)))
-    return 0
+    return EXIT_OK

@@ -141,15 +141,28 @@ def _item_entry(item: Item) -> dict:
     return {"kind": "key", "key": item.key, "value": item.value, "groups": sorted(item.groups)}
 
 
+class DamagedReceipt(ValueError):
+    """The receipt exists but cannot be read: omamori no longer knows what it made."""
+
+    def __init__(self, path: Path) -> None:
+        super().__init__(str(path))
+        self.path = path
+
+
 class Receipt:
     """The record of what omamori made: a list of entries in a JSON file."""
 
     def __init__(self, path: Path) -> None:
         self.path = path
         raw = _read(path)
-        data = json.loads(raw) if raw else {}
-        self.entries: list[dict] = data.get("entries", [])
-        self.notes: dict = data.get("notes", {})
+        try:
+            data = json.loads(raw) if raw else {}
+            self.entries: list[dict] = list(data.get("entries", []))
+            self.notes: dict = dict(data.get("notes", {}))
+            for entry in self.entries:
+                _entry_id(entry)
+        except (ValueError, TypeError, AttributeError, KeyError) as exc:
+            raise DamagedReceipt(path) from exc
         self._saved = self._text()
 
     def _text(self) -> bytes:

@@ -25,7 +25,7 @@ from .. import keys, settings as settings_store
 from ..errors import OmamoriError
 from ..paths import Paths
 from .browsers import HOST_NAME, ExtensionIds, Machine, detect, snap_can_host
-from .changes import Registry
+from .changes import DamagedReceipt, Registry
 from .installer import recorded_extension_dir, registered_targets
 from .registration import Target
 
@@ -52,12 +52,15 @@ def run_checks(machine: Machine, paths: Paths, *, registry: Registry | None) -> 
 
 
 def check_browsers(machine: Machine, paths: Paths, *, registry: Registry | None) -> list[Finding]:
-    extension_dir = recorded_extension_dir(paths)
+    try:
+        extension_dir = recorded_extension_dir(paths)
+        targets = registered_targets(machine, paths)
+    except DamagedReceipt as damaged:
+        return [Finding("browsers", "problem", "receipt_damaged", {"path": damaged.path}, fix="omamori install")]
     try:
         ids = ExtensionIds.load(extension_dir) if extension_dir else None
     except (OSError, ValueError, KeyError):
         ids = None
-    targets = registered_targets(machine, paths)
     registered = {t.browser.name for t in targets}
     findings: list[Finding] = []
     for found in detect(machine):
@@ -188,7 +191,7 @@ def check_font(paths: Paths) -> Finding:
 def font_fix(platform: str) -> str:
     if platform.startswith("linux"):
         return "sudo apt install fonts-noto-cjk   (Fedora: sudo dnf install google-noto-sans-cjk-fonts)"
-    return "omamori settings set signature.font_path PATH/TO/FONT.ttf"
+    return "omamori settings set signature.font_path=PATH/TO/FONT.ttf"
 
 
 def check_key(paths: Paths) -> Finding:

@@ -59,6 +59,12 @@ TEXT: dict[str, tuple[str, str]] = {
         "  代わりにコンパニオンサーバーを使ってください: `omamori serve` を実行し、拡張機能の設定の"
         "「omamori への接続」で「ローカルサーバー」を選んで、表示されるペアリングトークンを貼り付けます。",
     ),
+    "receipt_damaged": (
+        "omamori's install record {path} is damaged, so it cannot tell what it made. Move that file away, run "
+        "`omamori install` again, and delete any other jp.omamori.host.json by hand if you want it gone.",
+        "omamori のインストール記録 {path} が壊れていて、何を作ったか分かりません。そのファイルを別の場所へ移し、"
+        "もう一度 `omamori install` を実行してください。ほかの jp.omamori.host.json は必要なら手で削除してください。",
+    ),
     "next_steps": ("Next steps:", "次にすること:"),
     "next_chromium": (
         "In {label}: open {page}, turn on \"Developer mode\", click \"Load unpacked\" and choose the folder {folder}",
