@@ -58,6 +58,7 @@ localizePage(document);
 $("auto-protect").addEventListener("change", async (event) => {
   const { paused } = await ask({ type: "pause.set", paused: !event.target.checked });
   showPaused(paused);
+  await refresh(); // the checklist's automatic-protection line follows the switch
 });
 
 $("check-now").addEventListener("click", async () => {
