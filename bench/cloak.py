@@ -1,0 +1,139 @@
+"""What the cloak does to what a model sees, beside Gaussian noise of the same visibility. One run, side by side.
+
+For each made-up image (tests/mark_images.py) at full size: the clean image, the cloaked image
+(omamori.cloak.apply at the given strength) and the clean image plus Gaussian noise at the cloak's own
+PSNR each go through the host's JPEG q85 4:2:0 encode, X's upload as simulated by ../shared/xsim.py, and a
+Lanczos resize to a training resolution; taef2 then encodes and decodes them. That reconstruction is what a
+fine-tune would learn from. Printed per image:
+
+  visible   PSNR of the cloaked (or noisy) input against the clean input, dB (the cost a person sees)
+  model     PSNR of its reconstruction against the clean image's reconstruction, dB (lower: more damage)
+  gap       model(noise) - model(cloak), dB: how much more the cloak damages than noise that shows as much
+
+A benchmark, not a test: nothing here passes or fails. The machine is shared: run it under nice.
+
+    nice python bench/cloak.py                       # 2048 px images, training side 512
+    nice python bench/cloak.py --train-side 768 --kinds flat_anime,photo
+    nice python bench/cloak.py --conv-speed          # GFLOP/s of the numpy 3x3 convolution
+"""
+from __future__ import annotations
+
+import argparse
+import io
+import os
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+from PIL import Image
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE.parent / "tests"))
+sys.path.insert(0, str(HERE.parent.parent / "shared"))
+
+import mark_images  # noqa: E402
+import xsim  # noqa: E402
+
+from omamori import cloak  # noqa: E402
+from omamori.cloak import models  # noqa: E402
+from omamori.cloak.attack import resize, working_size  # noqa: E402
+from omamori.cloak.tinyvae import Conv  # noqa: E402
+from omamori.imageio import encode_jpeg  # noqa: E402
+
+SHARED_MODELS = HERE.parent.parent / "shared" / "models" / "taef2"
+
+
+def psnr(a: np.ndarray, b: np.ndarray) -> float:
+    """dB, for images in [0, 1]."""
+    return float(10 * np.log10(1.0 / max(float(np.mean((a.astype(np.float64) - b) ** 2)), 1e-12)))
+
+
+def after_x(image: np.ndarray, train_side: int) -> np.ndarray:
+    """The host's JPEG q85 4:2:0, X's upload, then a Lanczos resize to the training side (multiple of 8)."""
+    stored = xsim.simulate_upload(encode_jpeg(image, quality=85, subsampling="4:2:0"))
+    pixels = np.asarray(Image.open(io.BytesIO(stored)).convert("RGB"), np.float32) / 255
+    h, w = working_size(*pixels.shape[:2], train_side)
+    return np.clip(resize(pixels, h, w, resample=Image.Resampling.LANCZOS), 0, 1)
+
+
+def noise_at_psnr(image: np.ndarray, target_db: float, rng: np.random.Generator) -> np.ndarray:
+    """image + Gaussian noise whose PSNR against image is target_db (after clipping, within 0.05 dB)."""
+    sigma = 10 ** (-target_db / 20)
+    unit = rng.standard_normal(image.shape).astype(np.float32)
+    for _ in range(8):                     # clipping removes some noise: correct sigma until it matches
+        noisy = np.clip(image + sigma * unit, 0, 1)
+        achieved = psnr(noisy, image)
+        if abs(achieved - target_db) < 0.05:
+            break
+        sigma *= 10 ** ((achieved - target_db) / 20)
+    return noisy
+
+
+def conv_speed() -> None:
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((256, 256, 64), dtype=np.float32)
+    conv = Conv(rng.standard_normal((64, 64, 3, 3), dtype=np.float32), None)
+    flops = 2 * 256 * 256 * 9 * 64 * 64
+
+    def band_im2col(rows: int = 32) -> np.ndarray:
+        padded = np.pad(x, ((1, 1), (1, 1), (0, 0)))
+        matrix = conv.taps.reshape(9 * 64, 64)
+        out = np.empty((256, 256, 64), np.float32)
+        for r in range(0, 256, rows):
+            cols = np.concatenate([padded[r + t // 3:r + t // 3 + rows, t % 3:t % 3 + 256] for t in range(9)], axis=2)
+            out[r:r + rows] = (cols.reshape(-1, 9 * 64) @ matrix).reshape(rows, 256, 64)
+        return out
+
+    assert np.allclose(band_im2col(), conv.forward(x, None), atol=1e-3)
+    for name, run in (("shifted slices (tinyvae)", lambda: conv.forward(x, None)), ("row-band im2col", band_im2col)):
+        run()
+        start = time.perf_counter()
+        for _ in range(5):
+            run()
+        seconds = (time.perf_counter() - start) / 5
+        print(f"{name:26s} 256x256x64 3x3 conv: {seconds * 1000:6.1f} ms  {flops / seconds / 1e9:5.1f} GFLOP/s")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--kinds", default="flat_anime,sketch,photo", help=f"comma list of {sorted(mark_images.KINDS)}")
+    parser.add_argument("--size", type=int, default=2048, help="long side of the test images, pixels")
+    parser.add_argument("--train-side", type=int, default=512, help="long side of the training resize, pixels")
+    parser.add_argument("--strength", type=float, default=1.0)
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--models", type=Path, default=SHARED_MODELS)
+    parser.add_argument("--conv-speed", action="store_true")
+    args = parser.parse_args(argv)
+    print(f"# {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, {os.cpu_count()} cpus, "
+          f"load average {os.getloadavg()[0]:.1f}, numpy {np.__version__}")
+    if args.conv_speed:
+        conv_speed()
+        return 0
+    vae = models.load(models.spec_named(models.DEFAULT_MODEL), models_dir=args.models)
+
+    def seen(image: np.ndarray) -> np.ndarray:
+        return np.clip(vae.decoder(vae.encoder(after_x(image, args.train_side))), 0, 1)
+
+    print(f"# images {args.size} px long side (4:3), training side {args.train_side}, strength {args.strength}")
+    print(f"{'image':12s} {'visible':>8s} {'model cloak':>12s} {'model noise':>12s} {'gap':>6s} {'seconds':>8s}")
+    gaps = []
+    for kind in args.kinds.split(","):
+        rng = np.random.default_rng(args.seed)
+        clean = mark_images.KINDS[kind](args.size * 3 // 4, args.size, rng)
+        start = time.perf_counter()
+        cloaked = cloak.apply(clean, strength=args.strength, rng=rng, models_dir=args.models)
+        seconds = time.perf_counter() - start
+        visible = psnr(cloaked, clean)
+        noisy = noise_at_psnr(clean, visible, rng)
+        reference = seen(clean)
+        model_cloak, model_noise = psnr(seen(cloaked), reference), psnr(seen(noisy), reference)
+        gaps.append(model_noise - model_cloak)
+        print(f"{kind:12s} {visible:8.2f} {model_cloak:12.2f} {model_noise:12.2f} {gaps[-1]:6.2f} {seconds:8.1f}",
+              flush=True)
+    print(f"# mean gap {np.mean(gaps):.2f} dB, min {np.min(gaps):.2f} dB")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,49 @@
+"""The optional cloak: an adversarial perturbation against a tiny open VAE encoder.
+
+It raises the cost of style mimicry by fine-tuning; it does not prevent it
+(noisy upscaling and diffusion purification remove such perturbations, and the
+surrogate is not the full VAE). See docs/cloak.md for what was measured.
+
+    available(models_dir=None) -> bool
+    apply(image, *, strength=1.0, rng, progress=None, models_dir=None) -> np.ndarray
+"""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+
+from .attack import AttackParams, cloak_image
+from .models import DEFAULT_MODEL, is_installed, load, spec_named
+
+LIMITS = "It raises the cost of copying your style with AI; it does not prevent it."
+LIMITS_JA = "AI による画風の模倣を難しくしますが、防ぎきるものではありません。"
+
+
+def available(*, models_dir: Path | None = None) -> bool:
+    """True when the default model's weights are present (``omamori models fetch`` puts them there).
+
+    ``models_dir`` defaults to $OMAMORI_MODELS, else the data folder's ``models``.
+    """
+    return is_installed(spec_named(DEFAULT_MODEL), models_dir)
+
+
+def apply(image: np.ndarray, *, strength: float = 1.0, rng: np.random.Generator,
+          progress: Callable[[str, float], None] | None = None, models_dir: Path | None = None) -> np.ndarray:
+    """A new cloaked copy of ``image`` (float32 HxWx3 in [0, 1]); the input is not changed.
+
+    ``strength`` (0.25-2) scales the per-pixel budget; at 1.0 the visible
+    PSNR is about 36 dB. ``progress("cloak", fraction)`` is called as
+    the work advances (fraction 0-1). Raises ``StateError("model_missing")``
+    when no model is present, ``StateError("model_damaged")`` when its file
+    fails its SHA-256 check.
+    """
+    if image.ndim != 3 or image.shape[2] != 3:
+        raise ValueError(f"expected an HxWx3 image, got shape {image.shape}")
+    report = (lambda fraction: progress("cloak", fraction)) if progress is not None else None
+    if report is not None:
+        report(0.0)
+    model = load(spec_named(DEFAULT_MODEL), models_dir=models_dir)
+    return cloak_image(np.asarray(image, np.float32), model, strength=strength, params=AttackParams(),
+                       rng=rng, progress=report)

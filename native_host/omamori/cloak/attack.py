@@ -1,0 +1,142 @@
+"""The cloak: projected gradient steps that push the image's latent away from its own.
+
+What is attacked: the tiny encoder of a current model's VAE (``tinyvae``),
+at the resolution where fine-tuning happens (the long side scaled to
+``AttackParams.side``); the perturbation found there is upsampled to the full
+image, so the downscale a training pipeline applies brings it back.
+
+The loss is what the model "sees": the squared distance between the tiny
+decoder's reconstruction of the perturbed image's latent and that of the clean
+image (the gradient flows back through decoder and encoder). Measured at
+equal visibility, this moved the reconstruction far more than pushing the raw
+latent away (untargeted) or toward a texture's latent (Mist-style), whose
+reconstructions barely changed on flat-colour art (docs/cloak.md).
+
+Steps follow the sign of the gradient (L-infinity PGD) under a per-pixel
+budget shaped by a texture mask -- full budget in texture and on edges,
+``flat_share`` of it on flat colour, where noise shows most -- and scaled so
+that its root mean square is ``rms`` times the strength (the visible cost is
+set in PSNR terms, whatever the picture).
+
+Robustness to X's JPEG q85: each step's forward pass sees the perturbed image
+after a real JPEG q85 4:2:0 round trip at the working size, and its gradient
+is passed straight through (BPDA, Athalye et al. 2018).
+"""
+from __future__ import annotations
+
+import io
+from dataclasses import dataclass
+from typing import Callable
+
+import numpy as np
+from PIL import Image
+
+from .models import TinyVAE
+
+
+@dataclass(frozen=True)
+class AttackParams:
+    side: int = 512               # pixels: long side of the working image (multiple of 8)
+    steps: int = 8                # gradient steps
+    rms: float = 10 ** (-33 / 20) # root mean square of the budget at strength 1 (0-1 units; 33 dB at the
+                                  # working size, about 36 dB once upsampled to the full image)
+    max_epsilon: float = 16 / 255 # per-pixel cap of the budget
+    flat_share: float = 0.35      # fraction of the budget allowed on flat colour
+    jpeg_quality: int = 85        # quality of the round trip seen by each step; 0: none
+
+
+def resize(image: np.ndarray, height: int, width: int, *, resample: Image.Resampling) -> np.ndarray:
+    """HxWxC float32 resampled to height x width pixels, channel by channel (antialiased when shrinking)."""
+    if image.shape[:2] == (height, width):
+        return image.astype(np.float32, copy=True)
+    channels = [np.asarray(Image.fromarray(np.ascontiguousarray(image[..., c], np.float32), mode="F")
+                           .resize((width, height), resample)) for c in range(image.shape[2])]
+    return np.stack(channels, axis=-1).astype(np.float32)
+
+
+def working_size(height: int, width: int, side: int) -> tuple[int, int]:
+    """The image's size with its long side at most ``side``, both multiples of 8 (pixels)."""
+    scale = min(1.0, side / max(height, width))
+    return max(8, round(height * scale / 8) * 8), max(8, round(width * scale / 8) * 8)
+
+
+def _box_mean(a: np.ndarray, radius: int) -> np.ndarray:
+    """Mean over a (2 radius + 1)^2 window, edges replicated (2-D array)."""
+    k = 2 * radius + 1
+    padded = np.pad(a, radius, mode="edge").astype(np.float64)
+    c = padded.cumsum(0).cumsum(1)
+    c = np.pad(c, ((1, 0), (1, 0)))
+    return ((c[k:, k:] - c[:-k, k:] - c[k:, :-k] + c[:-k, :-k]) / (k * k)).astype(np.float32)
+
+
+def texture_mask(image: np.ndarray, *, flat_share: float, radius: int = 2) -> np.ndarray:
+    """HxWx1 budget weights in [flat_share, 1]: 1 where local luminance varies, flat_share on flat colour.
+
+    Local standard deviation of luminance over a (2 radius + 1)^2 window; a
+    deviation of 0.03 (about 8/255) or more counts as full texture.
+    """
+    luma = image @ np.array([0.299, 0.587, 0.114], np.float32)
+    mean = _box_mean(luma, radius)
+    std = np.sqrt(np.maximum(_box_mean(luma * luma, radius) - mean * mean, 0))
+    texture = np.clip(std / 0.03, 0, 1)
+    texture = np.maximum(texture, _box_mean(texture, radius))   # reach a little past edges
+    return (flat_share + (1 - flat_share) * texture)[..., None].astype(np.float32)
+
+
+def jpeg_round_trip(image: np.ndarray, *, quality: int) -> np.ndarray:
+    """The image after a JPEG encode/decode at ``quality`` with 4:2:0 chroma (as X stores it)."""
+    pixels = np.clip(np.rint(image * 255), 0, 255).astype(np.uint8)
+    buffer = io.BytesIO()
+    Image.fromarray(pixels).save(buffer, "JPEG", quality=quality, subsampling="4:2:0")
+    return np.asarray(Image.open(buffer).convert("RGB"), np.float32) / 255
+
+
+def pixel_budget(small: np.ndarray, *, strength: float, params: AttackParams) -> np.ndarray:
+    """hxwx1 per-pixel L-infinity bound: the texture mask scaled to an RMS of strength * params.rms."""
+    mask = texture_mask(small, flat_share=params.flat_share)
+    scale = strength * params.rms / float(np.sqrt(np.mean(mask * mask)))
+    return np.minimum(mask * scale, params.max_epsilon).astype(np.float32)
+
+
+def reconstruction_push(vae: TinyVAE, small: np.ndarray, *, budget: np.ndarray, params: AttackParams,
+                        rng: np.random.Generator, start: np.ndarray | None = None,
+                        progress: Callable[[float], None] | None = None) -> np.ndarray:
+    """The perturbation (hxwx3, |value| <= budget) that moves ``small``'s reconstruction furthest.
+
+    ``small`` is the working-size image (hxwx3 in [0, 1]); ``budget`` the
+    per-pixel bound (hxwx1 or hxwx3). ``start`` seeds the search (else a
+    random point inside the budget drawn from ``rng``). ``progress(fraction)``
+    is called after each step.
+    """
+    reference = vae.decoder(vae.encoder(small))
+    delta = rng.uniform(-0.5, 0.5, small.shape).astype(np.float32) * budget if start is None else start.copy()
+    step = 2.5 * float(budget.max()) / max(params.steps, 1)
+    for i in range(params.steps):
+        seen = np.clip(small + delta, 0, 1)
+        if params.jpeg_quality:
+            seen = jpeg_round_trip(seen, quality=params.jpeg_quality)
+        encoder_tape: list = []
+        decoder_tape: list = []
+        recon = vae.decoder.forward(vae.encoder.forward(seen, encoder_tape), decoder_tape)
+        # gradient of half the squared distance between reconstructions, back to the pixels
+        grad = vae.encoder.backward(vae.decoder.backward(recon - reference, decoder_tape), encoder_tape)
+        delta = np.clip(delta + step * np.sign(grad), -budget, budget)
+        delta = np.clip(small + delta, 0, 1) - small
+        if progress is not None:
+            progress((i + 1) / params.steps)
+    return delta.astype(np.float32)
+
+
+def cloak_image(image: np.ndarray, vae: TinyVAE, *, strength: float, params: AttackParams,
+                rng: np.random.Generator, progress: Callable[[float], None] | None = None) -> np.ndarray:
+    """A new HxWx3 float32 image in [0, 1]: ``image`` plus the upsampled working-size perturbation.
+
+    ``strength`` multiplies the budget (1.0: about 36 dB PSNR on the full image).
+    """
+    height, width = image.shape[:2]
+    h, w = working_size(height, width, params.side)
+    small = np.clip(resize(image, h, w, resample=Image.Resampling.LANCZOS), 0, 1)
+    budget = pixel_budget(small, strength=strength, params=params)
+    delta = reconstruction_push(vae, small, budget=budget, params=params, rng=rng, progress=progress)
+    full = resize(delta, height, width, resample=Image.Resampling.BILINEAR)
+    return np.clip(image + full, 0, 1).astype(np.float32)

@@ -1,0 +1,166 @@
+"""Which tiny encoders the cloak can use, where their weights live, how they are fetched.
+
+A model is data: a ``ModelSpec`` names its two checkpoint files with their
+size and SHA-256, the commit of the public repository they come from, and the
+latent space they stand for. Another TAESD-layout encoder (SD1/2 ``taesd``,
+SDXL ``taesdxl``, FLUX.1 ``taef1``) is added by appending one entry to
+``REGISTRY`` with the hashes of its upstream files; nothing else changes.
+
+Weights are never trusted by name: every file is checked against its pinned
+SHA-256 when it is fetched and again when it is loaded.
+"""
+from __future__ import annotations
+
+import hashlib
+import os
+import urllib.error
+import urllib.request
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+from ..atomic import write_atomic
+from ..errors import OmamoriError, StateError
+from ..paths import default_paths
+from .tinyvae import Network, build_decoder, build_encoder, load_state_dict
+
+MODELS_ENV = "OMAMORI_MODELS"
+DOWNLOAD_TIMEOUT = 30.0   # seconds per network read
+
+
+@dataclass(frozen=True)
+class WeightFile:
+    name: str
+    size: int      # bytes
+    sha256: str
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    name: str
+    latent_space: str      # the big model whose VAE this one imitates
+    encoder: WeightFile
+    decoder: WeightFile
+    upstream: str          # URL prefix the file names are appended to (a pinned commit)
+    licence: str
+
+    @property
+    def files(self) -> tuple[WeightFile, WeightFile]:
+        return (self.encoder, self.decoder)
+
+
+REGISTRY: tuple[ModelSpec, ...] = (
+    ModelSpec(
+        name="taef2",
+        latent_space="FLUX.2",
+        encoder=WeightFile("taef2_encoder.pth", 2704692,
+                           "10a4e1021e89d7551eaf161352da8dbd0b1aa83872ae28b150c1df1ce2f147b6"),
+        decoder=WeightFile("taef2_decoder.pth", 2704756,
+                           "0a44a31e1ae59eb9dbf9359d24942fd3ef5928162c1800d97a28c61d51be0ab5"),
+        upstream="https://raw.githubusercontent.com/madebyollin/taesd/5cccb12dc72074a4be35680c3b108548a7c69978/",
+        licence="MIT (madebyollin/taesd)",
+    ),
+)
+DEFAULT_MODEL = REGISTRY[0].name
+
+
+@dataclass(frozen=True)
+class TinyVAE:
+    spec: ModelSpec
+    encoder: Network   # image HxWx3 in [0, 1] -> latent (H/8)x(W/8)xC
+    decoder: Network   # latent -> image (clip to [0, 1] to view)
+
+
+def spec_named(name: str) -> ModelSpec:
+    for spec in REGISTRY:
+        if spec.name == name:
+            return spec
+    raise OmamoriError("bad_setting", field="model", reason=f"one of {[s.name for s in REGISTRY]}")
+
+
+def resolve_dir(models_dir: Path | None = None) -> Path:
+    """The folder holding model files: the argument, else $OMAMORI_MODELS, else the data folder's models/."""
+    if models_dir is not None:
+        return Path(models_dir)
+    env = os.environ.get(MODELS_ENV)
+    return Path(env) if env else default_paths().models
+
+
+def is_installed(spec: ModelSpec, models_dir: Path | None = None) -> bool:
+    """Both files are present with their expected sizes (hashes are checked on load)."""
+    folder = resolve_dir(models_dir)
+    return all((folder / f.name).is_file() and (folder / f.name).stat().st_size == f.size for f in spec.files)
+
+
+def _checked(data: bytes, wanted: WeightFile, origin: str) -> bytes:
+    digest = hashlib.sha256(data).hexdigest()
+    if len(data) != wanted.size or digest != wanted.sha256:
+        raise StateError("model_damaged", file=wanted.name, origin=origin, sha256=digest, expected=wanted.sha256)
+    return data
+
+
+def _download(url: str, wanted: WeightFile) -> bytes:
+    try:
+        with urllib.request.urlopen(url, timeout=DOWNLOAD_TIMEOUT) as response:
+            data = response.read(wanted.size + 1)   # one byte more than expected reveals a wrong file
+    except (urllib.error.URLError, OSError, ValueError) as exc:
+        raise StateError("model_download_failed", url=url, reason=str(getattr(exc, "reason", exc))) from exc
+    return data
+
+
+def fetch(spec: ModelSpec, *, models_dir: Path | None = None, source: str | Path | None = None,
+          report: Callable[[str], None] | None = None) -> list[Path]:
+    """Put ``spec``'s files into the models folder, each checked against its pinned SHA-256.
+
+    ``source`` is None (the public upstream), an ``http(s)://`` URL prefix, or a
+    local folder holding the files. Each file is written atomically and only
+    after its hash matched, so a failed or tampered fetch leaves nothing behind.
+    Files already present with the right hash are kept.
+    """
+    folder = resolve_dir(models_dir)
+    written = []
+    for wanted in spec.files:
+        target = folder / wanted.name
+        if target.is_file() and target.stat().st_size == wanted.size:
+            try:
+                _checked(target.read_bytes(), wanted, str(target))
+                written.append(target)
+                continue
+            except StateError:
+                pass   # a damaged copy is replaced below
+        if source is None or (isinstance(source, str) and source.startswith(("http://", "https://"))):
+            prefix = spec.upstream if source is None else source.rstrip("/") + "/"
+            origin = prefix + wanted.name
+            data = _download(origin, wanted)
+        else:
+            origin = str(Path(source) / wanted.name)
+            try:
+                data = Path(origin).read_bytes()
+            except OSError as exc:
+                raise StateError("model_missing", path=origin, reason=exc.strerror or str(exc)) from exc
+        write_atomic(target, _checked(data, wanted, origin), mode=0o644)
+        if report is not None:
+            report(f"{wanted.name} {wanted.size} B sha256 ok <- {origin}")
+        written.append(target)
+    return written
+
+
+def load(spec: ModelSpec, *, models_dir: Path | None = None) -> TinyVAE:
+    """The model's encoder and decoder, after checking both files' hashes.
+
+    Raises ``StateError("model_missing")`` when a file is absent (fetch it with
+    ``omamori models fetch``) and ``StateError("model_damaged")`` when its hash
+    or content is wrong.
+    """
+    folder = resolve_dir(models_dir)
+    states = []
+    for wanted in spec.files:
+        path = folder / wanted.name
+        try:
+            data = path.read_bytes()
+        except FileNotFoundError as exc:
+            raise StateError("model_missing", path=str(path)) from exc
+        except OSError as exc:
+            raise StateError("model_damaged", path=str(path), reason=exc.strerror or str(exc)) from exc
+        states.append(load_state_dict(_checked(data, wanted, str(path))))
+    return TinyVAE(spec, build_encoder(states[0]), build_decoder(states[1]))

@@ -1,0 +1,343 @@
+"""The tiny TAESD-family encoder and decoder, in numpy, without torch.
+
+A checkpoint is a PyTorch zip archive: ``data.pkl`` (a pickled state dict
+whose tensors refer to storages) and ``data/N`` (raw little-endian storage
+bytes). ``load_state_dict`` reads it with a restricted unpickler that can build
+exactly three things -- an ordered dict, a tensor from a named storage, and the
+storage-type marker -- and refuses every other global, so a crafted file cannot
+run code.
+
+Layout (madebyollin/taesd): the encoder is ``conv 3->64, Block, (conv stride 2,
+Block x3) x3, conv 64->latent``; the decoder mirrors it with a soft clamp of
+the latents and nearest x2 upsampling. A "Block" is three 3x3 convs with ReLUs
+between, added to its input, then a ReLU; with ``midblock_gn`` the blocks at
+1/8 scale first add a branch ``1x1 conv -> GroupNorm(4) -> ReLU -> 1x1 conv``
+to their input. The state-dict keys are the indices of that sequence.
+
+Images are float32 HxWx3 in [0, 1] (channels last, one image, no batch);
+latents are float32 (H/8)x(W/8)xC. ``Network.forward`` can record a tape so
+``Network.backward`` returns the gradient with respect to the input only
+(weights are fixed), which is all the cloak needs.
+
+Convolution: a 3x3 stride-1 conv is nine shifted matrix products on the
+zero-padded image flattened to rows, where each shift is a contiguous slice
+(no im2col copy); the two padding columns per row come out as junk and are
+dropped. Measured on this machine (2 cores, AVX-512, OpenBLAS) at 256x256x64:
+about 100 GFLOP/s, against 60 GFLOP/s for a row-band im2col with one K=576
+product (bench/cloak.py --conv-speed).
+"""
+from __future__ import annotations
+
+import collections
+import io
+import pickle
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ..errors import StateError
+
+GROUPNORM_EPS = 1e-5
+_STORAGE_DTYPES = {"HalfStorage": np.float16, "FloatStorage": np.float32}
+
+
+# --- reading a checkpoint without torch -------------------------------------------------------
+
+@dataclass(frozen=True)
+class _StorageType:
+    dtype: type
+
+
+@dataclass(frozen=True)
+class _StorageRef:
+    key: str
+    dtype: type
+    numel: int
+
+
+class _RestrictedUnpickler(pickle.Unpickler):
+    """Rebuilds a state dict of tensors; any other global is refused."""
+
+    def __init__(self, file, archive: zipfile.ZipFile, prefix: str) -> None:
+        super().__init__(file)
+        self._archive = archive
+        self._prefix = prefix
+
+    def find_class(self, module: str, name: str) -> Any:
+        if (module, name) == ("collections", "OrderedDict"):
+            return collections.OrderedDict
+        if (module, name) == ("torch._utils", "_rebuild_tensor_v2"):
+            return self._rebuild_tensor
+        if module == "torch" and name in _STORAGE_DTYPES:
+            return _StorageType(_STORAGE_DTYPES[name])
+        raise pickle.UnpicklingError(f"refused global {module}.{name}")
+
+    def persistent_load(self, pid: Any) -> np.ndarray:
+        if not (isinstance(pid, tuple) and len(pid) == 5 and pid[0] == "storage"
+                and isinstance(pid[1], _StorageType) and isinstance(pid[2], str)
+                and isinstance(pid[4], int)):
+            raise pickle.UnpicklingError(f"unexpected persistent id {pid!r}")
+        _, kind, key, _location, numel = pid
+        if not key.isdigit():
+            raise pickle.UnpicklingError(f"bad storage key {key!r}")
+        raw = self._archive.read(f"{self._prefix}/data/{key}")
+        dtype = np.dtype(kind.dtype).newbyteorder("<")
+        if len(raw) != numel * dtype.itemsize:
+            raise pickle.UnpicklingError(f"storage {key} has {len(raw)} bytes, expected {numel * dtype.itemsize}")
+        return np.frombuffer(raw, dtype=dtype)
+
+    @staticmethod
+    def _rebuild_tensor(storage: Any, offset: Any, size: Any, stride: Any, *_rest: Any) -> np.ndarray:
+        if not (isinstance(storage, np.ndarray) and isinstance(offset, int)
+                and isinstance(size, tuple) and isinstance(stride, tuple) and len(size) == len(stride)
+                and all(isinstance(v, int) and v >= 0 for v in size + stride + (offset,))):
+            raise pickle.UnpicklingError("malformed tensor")
+        last = offset + sum((n - 1) * s for n, s in zip(size, stride)) if all(size) else offset
+        if last >= storage.size and all(size):
+            raise pickle.UnpicklingError("tensor reaches past its storage")
+        view = np.lib.stride_tricks.as_strided(
+            storage[offset:], shape=size, strides=[s * storage.itemsize for s in stride], writeable=False)
+        return view.astype(np.float32)
+
+
+def load_state_dict(source: Path | bytes) -> dict[str, np.ndarray]:
+    """The tensors of a PyTorch zip checkpoint (a path, or its bytes), as float32 arrays by key.
+
+    Raises ``StateError("model_damaged")`` if it is not such a checkpoint or
+    asks for anything but tensors.
+    """
+    path = "<bytes>" if isinstance(source, bytes) else str(source)
+    try:
+        with zipfile.ZipFile(io.BytesIO(source) if isinstance(source, bytes) else source) as archive:
+            pickles = [n for n in archive.namelist() if n.endswith("/data.pkl")]
+            if len(pickles) != 1:
+                raise pickle.UnpicklingError("no single data.pkl in the archive")
+            prefix = pickles[0][: -len("/data.pkl")]
+            byteorder = f"{prefix}/byteorder"
+            if byteorder in archive.namelist() and archive.read(byteorder).strip() != b"little":
+                raise pickle.UnpicklingError("big-endian checkpoint")
+            with archive.open(pickles[0]) as handle:
+                state = _RestrictedUnpickler(handle, archive, prefix).load()
+    except (OSError, zipfile.BadZipFile, KeyError, pickle.UnpicklingError, EOFError, ValueError, TypeError) as exc:
+        raise StateError("model_damaged", path=path, reason=str(exc)) from exc
+    if not (isinstance(state, dict) and all(isinstance(k, str) and isinstance(v, np.ndarray)
+                                            for k, v in state.items())):
+        raise StateError("model_damaged", path=path, reason="not a state dict of tensors")
+    return dict(state)
+
+
+# --- layers: forward, and backward to the input ---------------------------------------------
+
+class Conv:
+    """A k x k convolution (k = 1 or 3, zero padding k // 2), channels last."""
+
+    def __init__(self, weight: np.ndarray, bias: np.ndarray | None, *, stride: int = 1) -> None:
+        cout, cin, k, k2 = weight.shape
+        if k != k2 or k not in (1, 3) or stride not in (1, 2):
+            raise ValueError(f"unsupported conv {weight.shape} stride {stride}")
+        # taps[t] is the (cin, cout) matrix of kernel position t = dy * k + dx
+        self.taps = np.ascontiguousarray(weight.transpose(2, 3, 1, 0).reshape(k * k, cin, cout))
+        self.taps_t = np.ascontiguousarray(self.taps.transpose(0, 2, 1))
+        self.bias = bias
+        self.k, self.stride = k, stride
+
+    def _out_size(self, h: int, w: int) -> tuple[int, int]:
+        return (h - 1) // self.stride + 1, (w - 1) // self.stride + 1
+
+    def forward(self, x: np.ndarray, tape: list | None) -> np.ndarray:
+        h, w, cin = x.shape
+        if tape is not None:
+            tape.append((h, w))
+        if self.k == 1:
+            y = (x.reshape(-1, cin) @ self.taps[0]).reshape(h, w, -1)
+        elif self.stride == 1:
+            # rows of the padded image, flattened: tap (dy, dx) is the slice starting at dy*(w+2)+dx
+            padded = np.zeros((h + 3, w + 2, cin), np.float32)
+            padded[1:h + 1, 1:w + 1] = x
+            flat, n = padded.reshape(-1, cin), h * (w + 2)
+            y = flat[:n] @ self.taps[0]
+            for t in range(1, 9):
+                start = (t // 3) * (w + 2) + t % 3
+                y += flat[start:start + n] @ self.taps[t]
+            y = y.reshape(h, w + 2, -1)[:, :w]
+        else:
+            ho, wo = self._out_size(h, w)
+            padded = np.zeros((2 * ho + 2, 2 * wo + 2, cin), np.float32)
+            padded[1:h + 1, 1:w + 1] = x
+            y = sum(np.ascontiguousarray(padded[t // 3:t // 3 + 2 * ho:2, t % 3:t % 3 + 2 * wo:2]).reshape(-1, cin)
+                    @ self.taps[t] for t in range(9)).reshape(ho, wo, -1)
+        if self.bias is not None:
+            y = y + self.bias
+        return np.ascontiguousarray(y, dtype=np.float32)
+
+    def backward(self, g: np.ndarray, tape: list) -> np.ndarray:
+        h, w = tape.pop()
+        cout = g.shape[2]
+        if self.k == 1:
+            return (g.reshape(-1, cout) @ self.taps_t[0]).reshape(h, w, -1)
+        cin = self.taps.shape[1]
+        if self.stride == 1:
+            g_rows = np.zeros((h, w + 2, cout), np.float32)
+            g_rows[:, :w] = g                       # the junk columns had no effect on the output
+            g_flat, n = g_rows.reshape(-1, cout), h * (w + 2)
+            grad = np.zeros(((h + 3) * (w + 2), cin), np.float32)
+            for t in range(9):
+                start = (t // 3) * (w + 2) + t % 3
+                grad[start:start + n] += g_flat @ self.taps_t[t]
+            return grad.reshape(h + 3, w + 2, cin)[1:h + 1, 1:w + 1].copy()
+        ho, wo = g.shape[:2]
+        grad = np.zeros((2 * ho + 2, 2 * wo + 2, cin), np.float32)
+        g_flat = g.reshape(-1, cout)
+        for t in range(9):
+            grad[t // 3:t // 3 + 2 * ho:2, t % 3:t % 3 + 2 * wo:2] += (g_flat @ self.taps_t[t]).reshape(ho, wo, cin)
+        return grad[1:h + 1, 1:w + 1].copy()
+
+
+class ReLU:
+    def forward(self, x: np.ndarray, tape: list | None) -> np.ndarray:
+        y = np.maximum(x, 0)
+        if tape is not None:
+            tape.append(x > 0)
+        return y
+
+    def backward(self, g: np.ndarray, tape: list) -> np.ndarray:
+        return g * tape.pop()
+
+
+class GroupNorm:
+    """GroupNorm over all positions and the channels of each group (eps 1e-5)."""
+
+    def __init__(self, weight: np.ndarray, bias: np.ndarray, *, groups: int) -> None:
+        self.weight, self.bias, self.groups = weight, bias, groups
+
+    def forward(self, x: np.ndarray, tape: list | None) -> np.ndarray:
+        h, w, c = x.shape
+        grouped = x.reshape(h * w, self.groups, c // self.groups)
+        mean = grouped.mean(axis=(0, 2), keepdims=True)
+        centred = grouped - mean
+        inv_std = 1.0 / np.sqrt((centred * centred).mean(axis=(0, 2), keepdims=True) + GROUPNORM_EPS)
+        normed = (centred * inv_std).reshape(h, w, c)
+        if tape is not None:
+            tape.append((normed, inv_std))
+        return normed * self.weight + self.bias
+
+    def backward(self, g: np.ndarray, tape: list) -> np.ndarray:
+        normed, inv_std = tape.pop()
+        h, w, c = g.shape
+        gn = (g * self.weight).reshape(h * w, self.groups, c // self.groups)
+        nn = normed.reshape(gn.shape)
+        grad = inv_std * (gn - gn.mean(axis=(0, 2), keepdims=True) - nn * (gn * nn).mean(axis=(0, 2), keepdims=True))
+        return grad.reshape(h, w, c).astype(np.float32)
+
+
+class Sequence:
+    def __init__(self, layers: list) -> None:
+        self.layers = layers
+
+    def forward(self, x: np.ndarray, tape: list | None) -> np.ndarray:
+        for layer in self.layers:
+            x = layer.forward(x, tape)
+        return x
+
+    def backward(self, g: np.ndarray, tape: list) -> np.ndarray:
+        for layer in reversed(self.layers):
+            g = layer.backward(g, tape)
+        return g
+
+
+class Block:
+    """relu(convs(x') + x') where x' = x + branch(x) if the block has a global branch."""
+
+    def __init__(self, convs: Sequence, branch: Sequence | None) -> None:
+        self.convs, self.branch, self.fuse = convs, branch, ReLU()
+
+    def forward(self, x: np.ndarray, tape: list | None) -> np.ndarray:
+        if self.branch is not None:
+            x = x + self.branch.forward(x, tape)
+        return self.fuse.forward(self.convs.forward(x, tape) + x, tape)
+
+    def backward(self, g: np.ndarray, tape: list) -> np.ndarray:
+        g = self.fuse.backward(g, tape)
+        g = g + self.convs.backward(g, tape)
+        if self.branch is not None:
+            g = g + self.branch.backward(g, tape)
+        return g
+
+
+class SoftClamp:
+    """3 tanh(x / 3): the decoder's bound on latents."""
+
+    def forward(self, x: np.ndarray, tape: list | None) -> np.ndarray:
+        t = np.tanh(x / 3.0).astype(np.float32)
+        if tape is not None:
+            tape.append(t)
+        return 3.0 * t
+
+    def backward(self, g: np.ndarray, tape: list) -> np.ndarray:
+        t = tape.pop()
+        return g * (1 - t * t)
+
+
+class Upsample:
+    """Nearest-neighbour x2."""
+
+    def forward(self, x: np.ndarray, tape: list | None) -> np.ndarray:
+        return x.repeat(2, axis=0).repeat(2, axis=1)
+
+    def backward(self, g: np.ndarray, tape: list) -> np.ndarray:
+        h, w, c = g.shape
+        return g.reshape(h // 2, 2, w // 2, 2, c).sum(axis=(1, 3))
+
+
+class Network(Sequence):
+    """A whole encoder or decoder: ``forward(x, tape)``, ``backward(g, tape)``."""
+
+    def __call__(self, x: np.ndarray) -> np.ndarray:
+        return self.forward(np.asarray(x, np.float32), None)
+
+
+# --- building the TAESD layout from a state dict --------------------------------------------
+
+def _conv(state: dict, key: str, *, stride: int = 1) -> Conv:
+    return Conv(state[f"{key}.weight"], state.get(f"{key}.bias"), stride=stride)
+
+
+def _block(state: dict, index: int) -> Block:
+    convs = Sequence([_conv(state, f"{index}.conv.0"), ReLU(), _conv(state, f"{index}.conv.2"), ReLU(),
+                      _conv(state, f"{index}.conv.4")])
+    if f"{index}.skip.weight" in state:
+        raise ValueError("blocks with a projection skip are not of this layout")
+    branch = None
+    if f"{index}.pool.0.weight" in state:
+        branch = Sequence([_conv(state, f"{index}.pool.0"),
+                           GroupNorm(state[f"{index}.pool.1.weight"], state[f"{index}.pool.1.bias"], groups=4),
+                           ReLU(), _conv(state, f"{index}.pool.3")])
+    return Block(convs, branch)
+
+
+def build_encoder(state: dict[str, np.ndarray]) -> Network:
+    """The TAESD encoder (8x downsampling) from its state dict."""
+    try:
+        layers: list = [_conv(state, "0"), _block(state, 1)]
+        for first in (2, 6, 10):
+            layers += [_conv(state, str(first), stride=2)] + [_block(state, first + i) for i in (1, 2, 3)]
+        layers.append(_conv(state, "14"))
+    except (KeyError, ValueError) as exc:
+        raise StateError("model_damaged", reason=f"encoder layout: {exc}") from exc
+    return Network(layers)
+
+
+def build_decoder(state: dict[str, np.ndarray]) -> Network:
+    """The TAESD decoder (8x nearest upsampling) from its state dict."""
+    try:
+        layers: list = [SoftClamp(), _conv(state, "1"), ReLU()] + [_block(state, i) for i in (3, 4, 5)]
+        for up in (6, 11, 16):
+            layers += [Upsample(), _conv(state, str(up + 1))]
+            layers += [_block(state, i) for i in ((up + 2, up + 3, up + 4) if up < 16 else (up + 2,))]
+        layers.append(_conv(state, "19"))
+    except (KeyError, ValueError) as exc:
+        raise StateError("model_damaged", reason=f"decoder layout: {exc}") from exc
+    return Network(layers)

@@ -1,0 +1,159 @@
+"""The torch-free tiny VAE: safe checkpoint reading, forward shapes, and a backward pass that is the true gradient."""
+from __future__ import annotations
+
+import io
+import pickle
+import zipfile
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from omamori.cloak import tinyvae
+from omamori.errors import StateError
+
+SHARED_MODELS = Path(__file__).resolve().parents[1].parent / "shared" / "models" / "taef2"
+needs_model = pytest.mark.skipif(not SHARED_MODELS.is_dir(), reason="../shared/models/taef2 not beside the repo")
+
+
+def _checkpoint(pickled: bytes, storages: dict[str, bytes] | None = None) -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("archive/data.pkl", pickled)
+        archive.writestr("archive/byteorder", "little")
+        for key, data in (storages or {}).items():
+            archive.writestr(f"archive/data/{key}", data)
+    return buffer.getvalue()
+
+
+def test_restricted_unpickler_refuses_a_global_that_would_run_code(tmp_path):
+    marker = tmp_path / "pwned"
+    # protocol 2: os.system("touch <marker>") -- what a general unpickler would run
+    command = f"touch {marker}".encode()
+    evil = b"\x80\x02cos\nsystem\nX" + len(command).to_bytes(4, "little") + command + b"\x85R."
+    with pytest.raises(StateError) as caught:
+        tinyvae.load_state_dict(_checkpoint(evil))
+    assert caught.value.code == "model_damaged" and "os.system" in caught.value.details["reason"]
+    assert not marker.exists()
+
+
+def test_restricted_unpickler_refuses_builtins_even_inside_a_state_dict():
+    class Sneaky:
+        def __reduce__(self):
+            return (eval, ("1+1",))
+
+    with pytest.raises(StateError, match="model_damaged"):
+        tinyvae.load_state_dict(_checkpoint(pickle.dumps({"0.weight": Sneaky()}, protocol=2)))
+
+
+def test_tensor_reaching_past_its_storage_is_refused():
+    # _rebuild_tensor_v2(storage "0" of 4 halves, offset 0, size (8,), stride (1,), False, OrderedDict()), by opcodes
+    data = (b"\x80\x02ccollections\nOrderedDict\n)R(X\x01\x00\x00\x00w"
+            b"ctorch._utils\n_rebuild_tensor_v2\n("
+            b"(X\x07\x00\x00\x00storagectorch\nHalfStorage\nX\x01\x00\x00\x000X\x03\x00\x00\x00cpuK\x04tQ"
+            b"K\x00K\x08\x85K\x01\x85\x89ccollections\nOrderedDict\n)Rt"
+            b"Ru.")
+    with pytest.raises(StateError, match="model_damaged"):
+        tinyvae.load_state_dict(_checkpoint(data, {"0": b"\x00" * 8}))
+    within = data.replace(b"K\x08\x85", b"K\x04\x85")
+    state = tinyvae.load_state_dict(_checkpoint(within, {"0": np.arange(4, dtype="<f2").tobytes()}))
+    assert state["w"].dtype == np.float32 and state["w"].tolist() == [0.0, 1.0, 2.0, 3.0]
+
+
+def _naive_conv(x: np.ndarray, weight: np.ndarray, stride: int) -> np.ndarray:
+    """Cross-correlation as torch.nn.Conv2d defines it (zero padding k // 2), by loops."""
+    cout, cin, k, _ = weight.shape
+    pad = k // 2
+    padded = np.pad(x.astype(np.float64), ((pad, pad), (pad, pad), (0, 0)))
+    ho, wo = (x.shape[0] + 2 * pad - k) // stride + 1, (x.shape[1] + 2 * pad - k) // stride + 1
+    out = np.zeros((ho, wo, cout))
+    for i in range(ho):
+        for j in range(wo):
+            patch = padded[i * stride:i * stride + k, j * stride:j * stride + k]      # k, k, cin
+            out[i, j] = np.einsum("yxc,ocyx->o", patch, weight)
+    return out
+
+
+@pytest.mark.parametrize("shape,k,stride", [((7, 9, 3), 3, 1), ((7, 9, 4), 3, 2), ((6, 8, 4), 3, 2), ((5, 4, 6), 1, 1)])
+def test_conv_forward_matches_the_definition(shape, k, stride):
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal(shape).astype(np.float32)
+    weight = rng.standard_normal((5, shape[2], k, k)).astype(np.float32)
+    conv = tinyvae.Conv(weight, None, stride=stride)
+    np.testing.assert_allclose(conv.forward(x, None), _naive_conv(x, weight, stride), rtol=1e-4, atol=1e-4)
+
+
+def _directional_check(layer, x: np.ndarray, rng: np.random.Generator, *, steps=(1e-2,), tolerance=0.02) -> None:
+    """<grad, v> from backward equals the central difference of <r, f(x)> along v.
+
+    Directions: along the gradient, then random. A ReLU network is piecewise
+    linear: a difference step that crosses a kink is off, so the closest of a
+    few step sizes must agree within ``tolerance`` (relative).
+    """
+    r = rng.standard_normal(layer.forward(x, None).shape).astype(np.float32)
+    tape: list = []
+    out = layer.forward(x, tape)
+    grad = layer.backward(r, tape)
+    assert tape == [] and grad.shape == x.shape and out.dtype == np.float32
+    along_gradient = grad / np.sqrt(np.mean(grad * grad))
+    for v in [along_gradient] + [rng.standard_normal(x.shape).astype(np.float32) for _ in range(2)]:
+        analytic = float(np.sum(grad * v, dtype=np.float64))
+        numeric = [(np.sum(r * layer.forward(x + h * v, None), dtype=np.float64)
+                    - np.sum(r * layer.forward(x - h * v, None), dtype=np.float64)) / (2 * h) for h in steps]
+        error = min(abs(n - analytic) for n in numeric)
+        # scale of a directional derivative here: |grad| |v| / sqrt(size) (random v), |grad| |v| (along it)
+        scale = max(abs(analytic), float(np.linalg.norm(grad) * np.linalg.norm(v)) / np.sqrt(x.size))
+        assert error <= tolerance * scale, (numeric, analytic)
+
+
+@pytest.mark.parametrize("stride", [1, 2])
+def test_conv_backward_is_the_gradient(stride):
+    rng = np.random.default_rng(1)
+    conv = tinyvae.Conv(rng.standard_normal((6, 4, 3, 3)).astype(np.float32), rng.standard_normal(6).astype(np.float32),
+                        stride=stride)
+    _directional_check(conv, rng.standard_normal((9, 7, 4)).astype(np.float32), rng, steps=(1e-1,), tolerance=1e-3)
+
+
+def test_groupnorm_backward_is_the_gradient():
+    rng = np.random.default_rng(2)
+    norm = tinyvae.GroupNorm(rng.uniform(0.5, 2, 8).astype(np.float32), rng.standard_normal(8).astype(np.float32),
+                             groups=4)
+    _directional_check(norm, rng.standard_normal((5, 6, 8)).astype(np.float32), rng)
+
+
+def test_block_with_global_branch_backward_is_the_gradient():
+    rng = np.random.default_rng(4)
+
+    def conv(cout, cin, k):
+        return tinyvae.Conv(0.3 * rng.standard_normal((cout, cin, k, k)).astype(np.float32),
+                            0.1 * rng.standard_normal(cout).astype(np.float32))
+
+    convs = tinyvae.Sequence([conv(4, 4, 3), tinyvae.ReLU(), conv(4, 4, 3), tinyvae.ReLU(), conv(4, 4, 3)])
+    branch = tinyvae.Sequence([conv(8, 4, 1), tinyvae.GroupNorm(np.ones(8, np.float32), np.zeros(8, np.float32),
+                                                               groups=4), tinyvae.ReLU(), conv(4, 8, 1)])
+    block = tinyvae.Sequence([tinyvae.SoftClamp(), tinyvae.Upsample(), tinyvae.Block(convs, branch)])
+    _directional_check(block, rng.standard_normal((4, 5, 4)).astype(np.float32), rng, steps=(1e-2, 1e-3))
+
+
+@needs_model
+def test_encoder_and_decoder_shapes_and_reconstruction():
+    encoder = tinyvae.build_encoder(tinyvae.load_state_dict(SHARED_MODELS / "taef2_encoder.pth"))
+    decoder = tinyvae.build_decoder(tinyvae.load_state_dict(SHARED_MODELS / "taef2_decoder.pth"))
+    y, x = np.mgrid[0:48, 0:64].astype(np.float32)
+    image = np.stack([0.5 + 0.3 * np.sin(x / 9), 0.5 + 0.3 * np.cos(y / 7), np.full_like(x, 0.4)], axis=-1)
+    latent = encoder(image)
+    assert latent.shape == (6, 8, 32) and latent.dtype == np.float32
+    recon = decoder(latent)
+    assert recon.shape == (48, 64, 3) and recon.dtype == np.float32
+    # a working autoencoder gives back a smooth picture closely (a wrong layer order gives noise, < 15 dB)
+    assert 10 * np.log10(1 / np.mean((np.clip(recon, 0, 1) - image) ** 2)) > 25
+
+
+@needs_model
+def test_encoder_and_decoder_backward_are_the_gradient():
+    rng = np.random.default_rng(3)
+    encoder = tinyvae.build_encoder(tinyvae.load_state_dict(SHARED_MODELS / "taef2_encoder.pth"))
+    decoder = tinyvae.build_decoder(tinyvae.load_state_dict(SHARED_MODELS / "taef2_decoder.pth"))
+    image = rng.uniform(0.2, 0.8, (16, 24, 3)).astype(np.float32)
+    _directional_check(encoder, image, rng, steps=(1e-3, 3e-4, 1e-4), tolerance=0.03)
+    _directional_check(decoder, encoder(image), rng, steps=(1e-3, 3e-4, 1e-4), tolerance=0.03)
