@@ -43,6 +43,7 @@ export const LOCAL_ERROR_CODES = Object.freeze([
   "server_unreachable", // WebSocket companion server not answering
   "server_address_needed", // WebSocket chosen without the server's address
   "file_too_large", // over MAX_IMAGE_BYTES, not sent
+  "file_unreadable", // the browser could not read the attached file
   "composer_gone", // the composer closed before the protected files were ready
   "cancelled", // the person pressed Cancel
   "x_login_needed", // "Check now" landed on X's login page

@@ -154,7 +154,14 @@ class Batch {
       return;
     }
     this.#apply(index, "start");
-    const image = bytesToBase64(new Uint8Array(await file.arrayBuffer()));
+    let image;
+    try {
+      image = bytesToBase64(new Uint8Array(await file.arrayBuffer()));
+    } catch {
+      // The file went away or changed on disk after it was picked.
+      this.#apply(index, "fail", { error: { code: "file_unreadable" } });
+      return;
+    }
     if (this.#attachments[index].state !== State.PROTECTING) return; // cancelled while reading
     const port = ext.runtime.connect({ name: PROTECT_PORT });
     this.#ports.set(index, port);
@@ -183,7 +190,7 @@ class Batch {
     port.postMessage({ type: "protect.start", name: file.name, mime: file.type, image });
   }
 
-  /** The one place the batch's attachments change. */
+  /** One event for one attachment; with #each, the only places the batch's attachments change. */
   #apply(index, event, data) {
     const attachment = this.#attachments[index];
     if (this.#finished || !allows(attachment, event)) return; // e.g. progress arriving after Cancel
