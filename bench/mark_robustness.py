@@ -35,7 +35,7 @@ import xsim  # noqa: E402
 
 from omamori import mark  # noqa: E402
 from omamori.mark import code  # noqa: E402
-from omamori.mark.detect import search  # noqa: E402
+from omamori.mark.detect import PILOT_Z_MIN, decide, search  # noqa: E402
 from omamori.mark.payload import PAYLOAD_BITS  # noqa: E402
 
 SIZES = [(1600, 1200), (1200, 1600), (2400, 3200), (4096, 2304), (900, 2700), (3000, 800), (700, 600)]
@@ -188,19 +188,21 @@ def random_payload_bits(system: System, rng: np.random.Generator, key: bytes) ->
     return code.bits_from_int(payload.pack(), PAYLOAD_BITS)
 
 
-def test_images(per_kind: int, seed: int):
+def test_images(per_kind: int, seed: int, max_side: int = 4096):
     rng = np.random.default_rng(seed)
     for kind, generator in mark_images.KINDS.items():
         for i in range(per_kind):
             height, width = SIZES[(i + len(kind)) % len(SIZES)]
+            shrink = min(1.0, max_side / max(height, width))
+            height, width = round(height * shrink), round(width * shrink)
             yield f"{kind} {width}x{height}", to_uint8(generator(height, width, rng))
 
 
-def run(systems: list[System], per_kind: int, seed: int, key: bytes, attacks: dict) -> dict:
+def run(systems: list[System], per_kind: int, seed: int, key: bytes, attacks: dict, max_side: int) -> dict:
     rng = np.random.default_rng(seed + 1)
     results = {s.name: {"exact": {a: [] for a in attacks}, "bitacc": {a: [] for a in attacks},
                         "psnr_y": [], "psnr_rgb": [], "embed_s": [], "detect_s": [], "failures": []} for s in systems}
-    for label, pixels in test_images(per_kind, seed):
+    for label, pixels in test_images(per_kind, seed, max_side):
         for system in systems:
             r = results[system.name]
             bits = random_payload_bits(system, rng, key)
@@ -222,6 +224,27 @@ def run(systems: list[System], per_kind: int, seed: int, key: bytes, attacks: di
                     r["failures"].append(f"{label}: {name}")
         print(f"  done {label}", file=sys.stderr, flush=True)
     return results
+
+
+def false_positives(count: int, seed: int, key: bytes) -> None:
+    """Detect with ``key`` on ``count`` unmarked images and ``count`` images marked under other keys (600-1200 px,
+    through the host's JPEG q85); print how many were called marked and the strongest pilot correlation seen."""
+    rng = np.random.default_rng(seed + 2)
+    kinds = list(mark_images.KINDS.values())
+    payload = mark.Payload(mark.creator_id(key), datetime.date(2026, 11, 21), True)
+    for label in ("unmarked", "other keys"):
+        detected, strongest = 0, 0.0
+        for i in range(count):
+            height, width = (int(v) for v in rng.integers(600, 1201, 2))
+            image = kinds[i % len(kinds)](height, width, rng)
+            if label == "other keys":
+                image = mark.embed(image, key=rng.bytes(32), payload=payload)
+            received = to_float(decode(jpeg_bytes(to_uint8(image), 85)))
+            found = search(received, key=key)
+            detected += decide(found).marked
+            strongest = max(strongest, found.pilot_z)
+        print(f"false positives, {label}: {detected}/{count} called marked; strongest pilot correlation "
+              f"{strongest:.2f} sd (threshold {PILOT_Z_MIN:.1f})")
 
 
 def print_table(results: dict, attacks: dict) -> None:
@@ -251,18 +274,24 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=2026)
     parser.add_argument("--systems", default="omamori,blind-watermark,invisible-watermark")
     parser.add_argument("--attacks", default="", help="comma-separated subset of attack names (default: all)")
+    parser.add_argument("--max-side", type=int, default=4096, help="shrink the test sizes to fit this many pixels")
     parser.add_argument("--failures", action="store_true", help="list every image/attack that failed")
+    parser.add_argument("--false-positives", type=int, default=0, metavar="N",
+                        help="also detect on N unmarked images and N images marked with other keys")
     args = parser.parse_args(argv)
     key = bytes(range(32))
     makers = {"omamori": lambda: omamori_system(key), "blind-watermark": blind_watermark_system,
               "invisible-watermark": invisible_watermark_system}
     systems = [makers[name]() for name in args.systems.split(",")]
     attacks = {a: ATTACKS[a] for a in args.attacks.split(",")} if args.attacks else ATTACKS
-    results = run(systems, args.per_kind, args.seed, key, attacks)
-    print_table(results, attacks)
-    if args.failures:
-        for n, r in results.items():
-            print(f"\n{n} failures:", *r["failures"], sep="\n  ")
+    if args.per_kind:
+        results = run(systems, args.per_kind, args.seed, key, attacks, args.max_side)
+        print_table(results, attacks)
+        if args.failures:
+            for n, r in results.items():
+                print(f"\n{n} failures:", *r["failures"], sep="\n  ")
+    if args.false_positives:
+        false_positives(args.false_positives, args.seed, key)
     return 0
 
 

@@ -10,7 +10,7 @@ from . import code
 from .domain import CODED_BITS, NONCES, TILE, cell_size, luma, make_tile, to_grid
 from .payload import PAYLOAD_BITS, Payload
 
-PILOT_Z_MIN = 5.0        # pilot correlation (standard deviations) below which nothing counts as a mark
+PILOT_Z_MIN = 6.0        # pilot correlation (standard deviations) below which nothing counts as a mark
 WHITEN_RADIUS = 1        # cells: window of the local magnitude
 WHITEN_CLIP = 1.5        # whitened values are clipped to +-WHITEN_CLIP
 WHITEN_FLOOR = 0.3 / 255 # magnitude floor (0-1 units): JPEG noise on flat colour is not amplified
@@ -126,11 +126,20 @@ def search(image: np.ndarray, *, key: bytes) -> Search:
     return Search(pilot_z, hypotheses, message)
 
 
-def detect(image: np.ndarray, *, key: bytes) -> Detection:
-    """Look for a mark made with ``key`` in ``image`` (HxWx3 float32 RGB in [0, 1], any size the image was served at)."""
-    found = search(image, key=key)
+def decide(found: Search) -> Detection:
+    """The verdict on a search: marked only if the pilot stands out (PILOT_Z_MIN) and the CRC of the decoded
+    message matches. The bound multiplies the chance that pure noise gives such a pilot peak somewhere among
+    all hypotheses (a union bound over Gaussian tails) by the chance that noise passes the CRC (2**-16)."""
     packed = code.check_message(found.message, PAYLOAD_BITS)
     if packed is None or found.pilot_z < PILOT_Z_MIN:
         return Detection(False, None, 0.0, 1.0)
     bound = min(1.0, found.hypotheses * _normal_tail(found.pilot_z)) * 2.0 ** -code.CRC_BITS
     return Detection(True, Payload.unpack(packed), 1.0 - bound, bound)
+
+
+def detect(image: np.ndarray, *, key: bytes) -> Detection:
+    """Look for a mark made with ``key`` in ``image`` (HxWx3 float32 RGB in [0, 1], any size the image was served at).
+
+    Not marked: ``Detection(False, None, 0.0, 1.0)``.
+    """
+    return decide(search(image, key=key))

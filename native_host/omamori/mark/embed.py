@@ -15,6 +15,7 @@ FLAT_AMPLITUDE = 1.0 / 255     # mark amplitude (0-1 units) on flat colour and s
 BUSY_AMPLITUDE = 4.0 / 255     # mark amplitude in texture and along edges, at strength 1
 ACTIVITY_REF = 3.0 / 255       # local luma deviation (0-1 units) from which a cell counts as fully busy
 PSNR_FLOOR = 45.0              # dB: at strength 1 the mark is scaled down if needed to keep at least this PSNR
+STRIP_ROWS = 64                # pixel rows marked at a time (keeps the work in cache on big images)
 
 
 def _box3(a: np.ndarray) -> np.ndarray:
@@ -65,8 +66,15 @@ def embed(image: np.ndarray, *, key: bytes, payload: Payload, strength: float = 
     # amplitude, about one grey level) that both signs of the mark fit, instead of losing half of it to clipping.
     headroom = np.maximum(amplitude - (1.0 - work_luma), 0.0) - np.maximum(amplitude - work_luma, 0.0)
     grid = pattern[rows[:, None], cols[None, :]] * amplitude - headroom
-    residual = from_grid(grid.astype(np.float32), (height, width), cell)
-    rms = float(np.sqrt(np.mean(np.square(residual[::4, ::4], dtype=np.float64))))
+    grid = grid.astype(np.float32)
+    sample = from_grid(grid, (height, width), cell, rows=slice(0, height, 4))
+    rms = float(np.sqrt(np.mean(np.square(sample[:, ::4], dtype=np.float64))))
     gain = np.float32(strength * min(1.0, 10 ** (-PSNR_FLOOR / 20) / max(rms, 1e-12)))
-    marked = image.astype(np.float32, copy=False) + (residual * gain)[:, :, None]   # a new array: input untouched
-    return np.clip(marked, 0.0, 1.0, out=marked)
+    marked = np.empty(image.shape, dtype=np.float32)                  # a new array: the input stays untouched
+    for top in range(0, height, STRIP_ROWS):
+        rows = slice(top, min(top + STRIP_ROWS, height))
+        residual = from_grid(grid, (height, width), cell, rows=rows)
+        residual *= gain
+        np.add(image[rows], residual[:, :, None], out=marked[rows])
+        np.clip(marked[rows], 0.0, 1.0, out=marked[rows])
+    return marked
