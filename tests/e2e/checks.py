@@ -64,6 +64,8 @@ def assert_protected(upload: Upload, original: Path, *, env: dict[str, str], fol
     report = verify(env, saved)
     assert report["marked"] is True, f"omamori verify found no mark in what X received: {report}"
     assert report["mark"]["own"] is True, f"the mark is not this user's: {report}"
+    # The host that the browser started kept its ledger in the test's OMAMORI_HOME, and X got exactly those bytes.
+    assert report["ledger_match"] and report["ledger_match"]["exact"] is True, f"not in the ledger as sent: {report}"
     assert_signature(pictures.decode(original.read_bytes()), received)
 
 
@@ -91,6 +93,7 @@ OVERLAY = """(() => {
     title: overlay.shadowRoot.querySelector('[data-testid="omamori-overlay-title"]')?.textContent ?? "",
     items: all("omamori-item").map((item) => item.dataset.state),
     statuses: all("omamori-item-status").map((status) => status.textContent),
+    applied: all("omamori-applied").map((applied) => applied.textContent),
     buttons: all("omamori-attach-original").concat(all("omamori-cancel"), all("omamori-close")).map((b) => b.dataset.testid),
   };
 })()"""

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from checks import ATTACHED, EDITOR_READY, assert_protected, assert_signature, overlay_when, sha256
+from checks import ATTACHED, EDITOR_READY, SCREENSHOTS, assert_protected, assert_signature, overlay_when, sha256
 import pictures
 
 pytestmark = pytest.mark.e2e
@@ -31,6 +31,8 @@ def test_attached_image_reaches_x_protected(launch_browser, fake_x, art, how, om
     attach(tab, how, [original])
     overlay = tab.wait_for(overlay_when("o.finished"), timeout=PROTECT_TIMEOUT)
     assert overlay["items"] == ["protected"], overlay
+    assert len(overlay["applied"]) == 1 and overlay["applied"][0].startswith("✓"), overlay
+    tab.screenshot(SCREENSHOTS / f"composer-protected-{type(browser).__name__.lower()}-{how}.png")
 
     [upload] = fake_x.wait_for_uploads(1, pump=tab.pump)
     assert_protected(upload, original, env=omamori_env, folder=tmp_path)

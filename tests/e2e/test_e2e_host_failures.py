@@ -6,7 +6,7 @@ import time
 
 import pytest
 
-from checks import CRASHING_HOST, EDITOR_READY, EXTENSION, SILENT_HOST, click_overlay_button, overlay_when
+from checks import CRASHING_HOST, EDITOR_READY, EXTENSION, SCREENSHOTS, SILENT_HOST, click_overlay_button, overlay_when
 
 pytestmark = pytest.mark.e2e
 
@@ -33,6 +33,7 @@ def attach_after_failure(browser, fake_x, original, *, how: str, code: str) -> N
     assert overlay["items"] == ["failed"], overlay
     assert overlay["statuses"] == [reason(code)], f"the overlay does not say why: {overlay}"
     assert "omamori-attach-original" in overlay["buttons"] and "omamori-cancel" in overlay["buttons"]
+    tab.screenshot(SCREENSHOTS / f"composer-{code}-{type(browser).__name__.lower()}-{how}.png")
     time.sleep(1)  # a second more: still nothing may go to X while the person reads
     assert fake_x.upload_requests == [], "something was uploaded before the person chose"
     assert tab.evaluate("document.querySelector('[data-testid=\"attachments\"]')") is None

@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from checks import EXTENSION, wait_until
+from checks import EXTENSION, SCREENSHOTS, wait_until
 
 pytestmark = pytest.mark.e2e
 
@@ -57,6 +57,7 @@ def test_grok_training_highlighted_recorded_and_opted_out(launch_chromium, fake_
     container = tab.page.locator('[data-omamori-tone]').filter(has_text=LABELS[language]["grokTraining"])
     assert container.get_attribute("data-omamori-tone") == "alert"
     assert container.evaluate("(node) => getComputedStyle(node).outlineStyle") == "solid"
+    tab.screenshot(SCREENSHOTS / f"x-grok-settings-{language}.png")
 
     popup = open_popup(browser)
     assert popup.evaluate(stored("grokTraining"))["state"] == "on"
@@ -102,6 +103,7 @@ def test_protect_your_posts_highlighted_recorded_and_shown(launch_chromium, fake
     assert len([url for url in fake_x.page_requests if "audience_and_tagging" in url]) == 0, "navigation reloaded"
     container = tab.page.locator('[data-omamori-tone]').filter(has_text=LABELS[language]["protectPosts"])
     assert container.get_attribute("data-omamori-tone") == "caution"
+    tab.screenshot(SCREENSHOTS / f"x-audience-settings-{language}.png")
 
     popup = open_popup(browser)
     assert_popup_shows(popup, "protect-posts", "off", message(language, "popup_protect_off"))
