@@ -292,3 +292,24 @@ def test_omamori_serve_as_a_process_pairs_listens_and_stops_on_ctrl_c(tmp_path):
         _, err = server.communicate(timeout=20)
     assert server.returncode == 0
     assert token not in err
+
+
+def test_a_request_past_its_time_limit_is_answered_timeout_and_the_connection_goes_on(paths, token):
+    from omamori.transports.worker import WorkerHost
+
+    async def scenario():
+        worker = WorkerHost(paths, transport="websocket", time_limit=0.001)
+        server = CompanionServer(worker, pairing.load(pairing.pairing_file(paths.config)),
+                                 chrome_extension_id=CHROME_ID)
+        try:
+            async with await server.serve("127.0.0.1", 0) as listening:
+                port = listening.sockets[0].getsockname()[1]
+                async with client(port, token) as ws:
+                    first = await ask(ws, {"v": 1, "id": 1, "type": "hello"})
+                    assert first["error"]["code"] == "timeout" and first["id"] == 1
+                    second = await ask(ws, {"v": 1, "id": 2, "type": "hello"})
+                    assert second["id"] == 2 and second["error"]["code"] == "timeout"
+        finally:
+            server.close()
+        assert worker.restarts >= 2
+    asyncio.run(scenario())

@@ -18,8 +18,8 @@ from ..install.changes import DamagedReceipt, Receipt, Registry, apply, undo
 from ..install.registration import receipt_path
 from ..install.text import Lang, language, say
 from ..paths import Paths, default_paths
-from ..protocol.handlers import Host
 from ..transports.websocket import DEFAULT_PORT, CompanionServer, is_loopback
+from ..transports.worker import WorkerHost
 from .install import print_changes, system_registry
 
 
@@ -71,7 +71,10 @@ def run_on(args: argparse.Namespace, *, machine: Machine, registry: Registry | N
             return EXIT_BROKEN
         print(say("serve.token", lang, token=pairing.pair(token_file)), flush=True)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    server = CompanionServer(Host(paths, transport="websocket"), pairing.load(token_file),
+    # The same killable worker and time limits as the native host; its log goes to our stderr.
+    host = WorkerHost(paths, transport="websocket")
+    host.start()
+    server = CompanionServer(host, pairing.load(token_file),
                              chrome_extension_id=_chrome_id(args.extension, paths, lang))
     try:
         return asyncio.run(_serve_forever(server, args.address, args.port, lang))

@@ -50,6 +50,7 @@ from ..pairing import Pairing
 from ..protocol.codec import MAX_REQUEST_FRAME
 from ..protocol.envelope import Event, ProtocolFailure, Request, dumps, failure_reply, parse_request, progress_message
 from ..protocol.handlers import Host
+from .worker import WorkerHost
 
 log = logging.getLogger("omamori.server")
 # websockets logs request lines (with the token in the query) at DEBUG only.
@@ -122,15 +123,17 @@ def encode_reply(reply: dict[str, Any], *, binary: bool) -> str | bytes:
 
 
 class CompanionServer:
-    """One server: checks every handshake, then answers requests through ``Host``.
+    """One server: checks every handshake, then answers requests through ``host``.
 
-    ``Host`` is not thread-safe (it holds a SQLite connection), and requests
-    are CPU-bound, so every ``handle`` runs on one worker thread: the event
-    loop stays free for handshakes, pings and refusals while an image is
-    protected.
+    ``host`` is the native host's dispatcher: a ``WorkerHost`` (what ``omamori
+    serve`` uses: time limits, a killable worker process) or a plain ``Host``.
+    ``handle`` blocks and neither is thread-safe (one pipe, one SQLite
+    connection), so every call runs on one thread of our own: requests are
+    answered one at a time, and the event loop stays free for handshakes,
+    pings and refusals while an image is protected.
     """
 
-    def __init__(self, host: Host, pairing: Pairing, *, chrome_extension_id: str | None,
+    def __init__(self, host: Host | WorkerHost, pairing: Pairing, *, chrome_extension_id: str | None,
                  limits: Limits = Limits()) -> None:
         self.host = host
         self.pairing = pairing
@@ -200,7 +203,7 @@ class CompanionServer:
         )
 
     def close(self) -> None:
-        # The host's SQLite connection belongs to the worker thread: close it there.
+        # A plain Host's SQLite connection belongs to our handling thread: close it there.
         self._worker.submit(self.host.close).result()
         self._worker.shutdown(wait=True)
 
