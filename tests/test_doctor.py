@@ -4,7 +4,6 @@ reported with its fix and a non-zero exit."""
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 
 import pytest

@@ -13,7 +13,8 @@ from pathlib import Path
 from typing import Mapping
 
 from ..paths import Paths
-from .browsers import BROWSERS, Browser, ExtensionIds, Found, Machine, browser_named, detect, profile_browser
+from .browsers import (BROWSERS, Browser, ExtensionIds, Found, Machine, browser_named, detect, profile_browser,
+                       snap_can_host)
 from .changes import Change, Receipt, Registry, apply, undo
 from .registration import Target, host_items, receipt_path, target_for
 
@@ -24,7 +25,6 @@ HOST_GROUPS = frozenset(b.name for b in BROWSERS) | {"launcher"}
 class Outcome:
     changes: list[Change] = field(default_factory=list)
     registered: list[Target] = field(default_factory=list)
-    sandboxed: list[Found] = field(default_factory=list)   # need `omamori serve` (or Firefox's portal)
 
 
 def default_extension_dir() -> Path:
@@ -45,7 +45,8 @@ def choose(machine: Machine, names: list[str], user_data_dir: Path | None) -> tu
         chosen = [browser_named(name) for name in names]
         sandboxed = [f for f in sandboxed if f.browser.name in names]
     else:
-        chosen = [f.browser for f in found if f.native or (f.sandboxes == ("snap",) and f.browser.family == "firefox")]
+        # Firefox's snap reaches the manifest in ~/.mozilla through the XDG portal.
+        chosen = [f.browser for f in found if f.native or ("snap" in f.sandboxes and snap_can_host(f.browser))]
     if user_data_dir is not None:
         chosen.append(profile_browser(user_data_dir.resolve()))
     return chosen, sandboxed
