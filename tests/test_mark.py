@@ -43,7 +43,7 @@ def test_payload_survives_the_hosts_jpeg_on_every_kind_of_picture(kind):
     assert found.false_positive_probability < 1e-9 and found.confidence > 0.999
 
 
-@pytest.mark.parametrize("shape", [(1800, 600), (600, 1500)])
+@pytest.mark.parametrize("shape", [(1800, 600), (600, 1500), (MIN_SIDE, 400)])
 def test_tall_and_wide_images_keep_their_mark(shape):
     image = mark_images.flat_anime(*shape, np.random.default_rng(2))
     assert detect(jpeg_round_trip(embed(image, key=KEY, payload=PAYLOAD)), key=KEY).payload == PAYLOAD

@@ -37,8 +37,9 @@ def _box(a: np.ndarray, radius: int) -> np.ndarray:
     """Mean over a (2 radius + 1)-square window, edges reflected."""
     size = 2 * radius + 1
     padded = np.pad(a, radius, mode="reflect")
-    sums = np.cumsum(np.cumsum(np.pad(padded, ((1, 0), (1, 0))), axis=0), axis=1)
-    return (sums[size:, size:] - sums[:-size, size:] - sums[size:, :-size] + sums[:-size, :-size]) / size**2
+    sums = np.cumsum(np.cumsum(np.pad(padded, ((1, 0), (1, 0))), axis=0, dtype=np.float64), axis=1)
+    box = (sums[size:, size:] - sums[:-size, size:] - sums[size:, :-size] + sums[:-size, :-size]) / size**2
+    return box.astype(np.float32)
 
 
 def whiten(grid: np.ndarray, *, spacing: int = 1) -> np.ndarray:
@@ -50,7 +51,7 @@ def whiten(grid: np.ndarray, *, spacing: int = 1) -> np.ndarray:
     neighbours = (padded[: -2 * spacing, inner] + padded[2 * spacing:, inner]
                   + padded[inner, : -2 * spacing] + padded[inner, 2 * spacing:]) / 4.0
     residual = grid - neighbours
-    magnitude = _box(np.abs(residual), WHITEN_RADIUS * spacing) + WHITEN_FLOOR
+    magnitude = np.maximum(_box(np.abs(residual), WHITEN_RADIUS * spacing), 0.0) + WHITEN_FLOOR
     reliability = (WHITEN_FLOOR / magnitude) ** 0.75      # busy cells hide the mark: they count less
     return np.clip(residual / magnitude, -WHITEN_CLIP, WHITEN_CLIP) * reliability
 

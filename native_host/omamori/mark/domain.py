@@ -31,8 +31,13 @@ def luma(image: np.ndarray) -> np.ndarray:
 
 
 def cell_size(height: int, width: int) -> float:
-    """Side of one working-grid cell in pixels for an image of ``height`` x ``width`` pixels."""
-    return max(height, width) / WORK_LONG
+    """Side of one working-grid cell in pixels for an image of ``height`` x ``width`` pixels.
+
+    An image under WORK_LONG pixels long gets a grid half as long: cells finer than about two pixels would not
+    survive JPEG. X never shrinks such an image, but other resizes of it are not followed (see docs/mark.md).
+    """
+    long_side = max(height, width)
+    return long_side / (WORK_LONG if long_side >= WORK_LONG else WORK_LONG // 2)
 
 
 def _resample_axis(a: np.ndarray, n: int, step: float, axis: int) -> np.ndarray:
