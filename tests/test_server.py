@@ -313,3 +313,22 @@ def test_a_request_past_its_time_limit_is_answered_timeout_and_the_connection_go
             server.close()
         assert worker.restarts >= 2
     asyncio.run(scenario())
+
+
+def test_plain_http_gets_no_files(paths, token):
+    import http.client
+
+    def get(port: int, path: str) -> int:
+        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
+        connection.request("GET", path, headers={"Origin": CHROME_ORIGIN})
+        status = connection.getresponse().status
+        connection.close()
+        return status
+
+    async def scenario():
+        async with running(paths) as port:
+            # A valid token but no WebSocket upgrade: nothing is served.
+            assert await asyncio.to_thread(get, port, f"/?token={token}") == 426
+            assert await asyncio.to_thread(get, port, f"/index.html?token={token}") == 404
+            assert await asyncio.to_thread(get, port, "/../../etc/passwd") == 404
+    asyncio.run(scenario())
