@@ -5,7 +5,7 @@ import { execFileSync } from "node:child_process";
 import { HostClient, nativeDisconnectCode, webSocketUrl } from "../../extension/lib/host.js";
 import { CodedError } from "../../extension/lib/messages.js";
 import { base64ToBytes, bytesToBase64 } from "../../extension/lib/base64.js";
-import { BROWSER_MAX_FRAME, stdioHost } from "./stdio-host.mjs";
+import { BROWSER_MAX_FRAME, pythonProgram, stdioHost } from "./stdio-host.mjs";
 
 /** A noisy PNG made by Pillow (noise keeps the protected JPEG large enough to need chunks). */
 function noisyPng(width, height) {
@@ -15,7 +15,7 @@ from PIL import Image
 rng = np.random.default_rng(7)
 pixels = rng.integers(0, 256, (${height}, ${width}, 3), dtype=np.uint8)
 buf = io.BytesIO(); Image.fromarray(pixels).save(buf, "PNG"); sys.stdout.buffer.write(buf.getvalue())`;
-  return new Uint8Array(execFileSync("python3", ["-c", script], { maxBuffer: 64 * 1024 * 1024 }));
+  return new Uint8Array(execFileSync(pythonProgram("python3"), ["-c", script], { maxBuffer: 64 * 1024 * 1024 }));
 }
 
 test("against the real host: hello, a chunked protect reply, and error codes with both languages", async (t) => {

@@ -1,9 +1,21 @@
 // The real omamori host as a child process, spoken to the way a browser does
 // (32-bit native-endian length + UTF-8 JSON), as a transport for HostClient.
 import { spawn } from "node:child_process";
-import { mkdtempSync } from "node:fs";
+import { existsSync, mkdtempSync } from "node:fs";
 import { tmpdir, endianness } from "node:os";
+import { fileURLToPath } from "node:url";
 import { join } from "node:path";
+
+const VENV_BIN = new URL("../../.venv/bin/", import.meta.url);
+
+/**
+ * A program of the Python package: from the repository's .venv when tests/run.sh made one (CI does not put
+ * it on PATH), else from PATH (a developer's `pip install -e .`).
+ */
+export function pythonProgram(name) {
+  const inVenv = new URL(name, VENV_BIN);
+  return existsSync(inVenv) ? fileURLToPath(inVenv) : name;
+}
 
 /** What browsers accept from a host in one frame (Chrome and Firefox: 1 MiB). */
 export const BROWSER_MAX_FRAME = 1024 * 1024;
@@ -20,7 +32,7 @@ export function stdioHost() {
   const frames = [];
   const children = [];
   const open = ({ onMessage, onClose }) => {
-    const child = spawn("omamori-host", ["chrome-extension://imdbebpigkcmdgfppgijigpaghgekjco/"], {
+    const child = spawn(pythonProgram("omamori-host"), ["chrome-extension://imdbebpigkcmdgfppgijigpaghgekjco/"], {
       env: { ...process.env, OMAMORI_HOME: home },
       stdio: ["pipe", "pipe", "inherit"],
     });
