@@ -1,7 +1,7 @@
 // The real omamori host as a child process, spoken to the way a browser does
 // (32-bit native-endian length + UTF-8 JSON), as a transport for HostClient.
 import { spawn } from "node:child_process";
-import { existsSync, mkdtempSync } from "node:fs";
+import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir, endianness } from "node:os";
 import { fileURLToPath } from "node:url";
 import { join } from "node:path";
@@ -24,8 +24,8 @@ const writeLength = endianness() === "LE" ? "writeUInt32LE" : "writeUInt32BE";
 const readLength = endianness() === "LE" ? "readUInt32LE" : "readUInt32BE";
 
 /**
- * @returns {{open: Function, frames: number[], home: string}} open: a HostClient transport
- *   factory that starts `omamori-host` with a fresh OMAMORI_HOME; frames: sizes of every frame read.
+ * @returns {{open: Function, frames: number[], home: string, stopAll: () => void}} open: a HostClient
+ *   transport factory that starts `omamori-host` with a fresh OMAMORI_HOME; frames: sizes of every frame read.
  */
 export function stdioHost() {
   const home = mkdtempSync(join(tmpdir(), "omamori-ext-test-"));
@@ -78,6 +78,10 @@ export function stdioHost() {
       },
     };
   };
-  const stopAll = () => children.forEach((child) => child.exitCode === null && child.kill());
+  /** Stop every host started and remove the temporary OMAMORI_HOME. */
+  const stopAll = () => {
+    children.forEach((child) => child.exitCode === null && child.kill());
+    rmSync(home, { recursive: true, force: true });
+  };
   return { open, frames, home, stopAll };
 }
