@@ -8,7 +8,7 @@ from ..cli import EXIT_BROKEN, EXIT_OK
 from ..install.browsers import Machine
 from ..install.changes import Registry
 from ..install.doctor import Finding, run_checks
-from ..install.text import language, say
+from ..install.text import TEXT, language, say
 from ..paths import default_paths
 from .install import system_registry
 
@@ -39,7 +39,9 @@ def run_on(*, machine: Machine, registry: Registry | None, env) -> int:
 
 
 def format_finding(finding: Finding, lang) -> str:
-    line = f"[{say('status.' + finding.status, lang)}] {finding.subject}: {say(finding.what, lang, **finding.fields)}"
+    # Browsers are named as they call themselves; the other subjects are words to translate.
+    subject = say(f"subject.{finding.subject}", lang) if f"subject.{finding.subject}" in TEXT else finding.subject
+    line = f"[{say('status.' + finding.status, lang)}] {subject}: {say(finding.what, lang, **finding.fields)}"
     if finding.fix and finding.status != "ok":
         line += f"\n      {say('fix', lang)}: {finding.fix}"
     return line
