@@ -1,0 +1,46 @@
+"""``omamori models``: the small model files the optional cloak needs (list, fetch)."""
+from __future__ import annotations
+
+import argparse
+
+from ..cloak import LIMITS, LIMITS_JA
+from ..cloak import models
+from ._shared import lang
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser(
+        "models", help="the model files the optional cloak needs",
+        description="The cloak attacks a tiny open copy of an AI model's image encoder; its weights (about 5 MB) "
+                    "are fetched once from their public upstream and checked against a pinned SHA-256. "
+                    + LIMITS,
+    )
+    actions = parser.add_subparsers(dest="action", required=True)
+    listing = actions.add_parser("list", help="which models are known and which are installed")
+    listing.set_defaults(run=run_list)
+    fetch = actions.add_parser("fetch", help="download (or copy) a model's files and check their SHA-256")
+    fetch.add_argument("--from", dest="source", metavar="DIR_OR_URL",
+                       help="a folder holding the .pth files, or an http(s) URL prefix (default: the public upstream)")
+    fetch.add_argument("--model", default=models.DEFAULT_MODEL, choices=[s.name for s in models.REGISTRY])
+    fetch.set_defaults(run=run_fetch)
+
+
+def run_list(args: argparse.Namespace) -> int:
+    ja = lang() == "ja"
+    folder = models.resolve_dir()
+    print(("モデルのフォルダー: " if ja else "Models folder: ") + str(folder))
+    for spec in models.REGISTRY:
+        state = ("インストール済み" if ja else "installed") if models.is_installed(spec) else \
+            ("未インストール(`omamori models fetch`)" if ja else "not installed (`omamori models fetch`)")
+        print(f"  {spec.name:8s} {spec.latent_space:8s} {spec.licence:26s} {state}")
+    return 0
+
+
+def run_fetch(args: argparse.Namespace) -> int:
+    ja = lang() == "ja"
+    spec = models.spec_named(args.model)
+    paths = models.fetch(spec, source=args.source, report=print)
+    print((f"{spec.name} を用意しました(SHA-256 確認済み): " if ja else f"{spec.name} is ready (SHA-256 checked): ")
+          + ", ".join(str(p) for p in paths))
+    print(("クロークを使えるようになりました。" if ja else "The cloak can now be used. ") + (LIMITS_JA if ja else LIMITS))
+    return 0

@@ -1,0 +1,67 @@
+"""``omamori preview-ai IN``: what an AI model "sees" of an image, clean and cloaked, side by side.
+
+Both images go through the tiny encoder and decoder of the cloak's model: the
+left half of the output is the reconstruction of the clean image, the right
+half that of the cloaked one. A fine-tune learns from such reconstructions.
+"""
+from __future__ import annotations
+
+import argparse
+import io
+from pathlib import Path
+
+import numpy as np
+from PIL import Image
+
+from .. import cloak, imageio
+from ..atomic import write_atomic
+from ..cloak import models
+from ..cloak.attack import resize, working_size
+from ._shared import lang
+from .protect import read_input
+
+PREVIEW_SIDE = 512   # pixels: long side of each half (about the resolution models train at)
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser(
+        "preview-ai", help="write what an AI model sees of an image, clean and cloaked, side by side",
+        description="Cloaks IN, then writes the tiny model's reconstruction of the clean image (left) and of the "
+                    "cloaked image (right) as a PNG. " + cloak.LIMITS,
+    )
+    parser.add_argument("input", type=Path, metavar="IN")
+    parser.add_argument("--out", type=Path, help="output PNG (default: IN.ai-preview.png beside it)")
+    parser.add_argument("--strength", type=float, default=1.0, help="cloak strength, 0.25-2 (default 1)")
+    parser.add_argument("--seed", type=int, help="random seed, for a repeatable result")
+    parser.set_defaults(run=run)
+
+
+def side_by_side(image: np.ndarray, cloaked: np.ndarray, vae: models.TinyVAE) -> np.ndarray:
+    """HxW'x3 float32: reconstructions of ``image`` (left) and ``cloaked`` (right), long side PREVIEW_SIDE each."""
+    h, w = working_size(*image.shape[:2], PREVIEW_SIDE)
+    halves = []
+    for picture in (image, cloaked):
+        small = np.clip(resize(picture, h, w, resample=Image.Resampling.LANCZOS), 0, 1)
+        halves.append(np.clip(vae.decoder(vae.encoder(small)), 0, 1))
+    gap = np.ones((h, max(4, w // 64), 3), np.float32)
+    return np.concatenate([halves[0], gap, halves[1]], axis=1)
+
+
+def run(args: argparse.Namespace) -> int:
+    ja = lang() == "ja"
+    image = imageio.decode(read_input(args.input)).image
+    vae = models.load(models.spec_named(models.DEFAULT_MODEL))
+
+    def progress(_step: str, fraction: float) -> None:
+        print(f"\r{'クローク' if ja else 'cloak'} {fraction:4.0%}", end="", flush=True)
+
+    cloaked = cloak.apply(image, strength=args.strength, rng=np.random.default_rng(args.seed), progress=progress)
+    print()
+    target = args.out or args.input.with_name(args.input.stem + ".ai-preview.png")
+    png = io.BytesIO()
+    Image.fromarray(imageio.to_uint8(side_by_side(image, cloaked, vae))).save(png, "PNG")
+    write_atomic(target, png.getvalue(), mode=0o644)
+    print((f"AI から見た姿(左: そのまま、右: クローク後)を書き出しました: {target}" if ja else
+           f"Wrote what an AI model sees (left: as is, right: cloaked): {target}"))
+    print(cloak.LIMITS_JA if ja else cloak.LIMITS)
+    return 0
