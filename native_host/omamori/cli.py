@@ -30,6 +30,8 @@ COMMANDS = (
     "site",
     "status",
     "terms",
+    "models",
+    "preview_ai",
 )
 
 EXIT_OK, EXIT_PARTIAL, EXIT_USAGE, EXIT_BROKEN = 0, 1, 2, 3
