@@ -82,7 +82,6 @@ class Tab(Protocol):
     def goto(self, url: str) -> None: ...
     def evaluate(self, expression: str): ...
     def wait_for(self, expression: str, *, timeout: float = 30.0): ...
-    def click(self, selector: str) -> None: ...
     def choose_files(self, paths: list[Path]) -> None: ...
     def drop_files(self, paths: list[Path]) -> None: ...
     def pump(self) -> None: ...
@@ -154,13 +153,15 @@ class LoopbackX:
 class ChromiumTab:
     def __init__(self, page) -> None:
         self.page = page
-        self.console: list[str] = []
-        self.errors: list[str] = []
+        self.console: list[str] = []  # console messages and uncaught errors, as "level: text"
         page.on("console", lambda message: self.console.append(f"{message.type}: {message.text}"))
-        page.on("pageerror", lambda error: self.errors.append(str(error)))
+        page.on("pageerror", lambda error: self.console.append(f"error: {error}"))
 
     def goto(self, url: str) -> None:
         self.page.goto(url)
+
+    def set_viewport(self, width: int, height: int) -> None:
+        self.page.set_viewport_size({"width": width, "height": height})
 
     def evaluate(self, expression: str):
         return self.page.evaluate(expression)
@@ -168,9 +169,6 @@ class ChromiumTab:
     def wait_for(self, expression: str, *, timeout: float = 30.0):
         # Polled with evaluate: wait_for_function evals its string in the page, which x.com's CSP forbids.
         return poll(self.evaluate, expression, timeout=timeout, pump=lambda: self.page.wait_for_timeout(100))
-
-    def click(self, selector: str) -> None:
-        self.page.click(selector)
 
     def choose_files(self, paths: list[Path]) -> None:
         """As a person does: click X's media button, pick the files in the chooser X opens."""
@@ -223,13 +221,10 @@ class Chromium:
         route_fake_x(self.context, fake_x)
         worker = self.context.service_workers[0] if self.context.service_workers else \
             self.context.wait_for_event("serviceworker", timeout=15000)
-        self.worker = worker
         self.extension_id = worker.url.split("/")[2]
-        self.tabs: list[ChromiumTab] = []
 
     def new_tab(self, url: str | None = None) -> ChromiumTab:
         tab = ChromiumTab(self.context.new_page())
-        self.tabs.append(tab)
         if url:
             tab.goto(url)
         return tab
@@ -259,7 +254,6 @@ class FirefoxTab:
     def goto(self, url: str) -> None:
         self.firefox.bidi.command("browsingContext.navigate", {"context": self.context, "url": url, "wait": "complete"})
 
-
     def evaluate(self, expression: str):
         # Results come back as JSON text, so both browsers return plain values. BiDi compiles the expression itself:
         # x.com's CSP forbids eval in the page.
@@ -273,9 +267,6 @@ class FirefoxTab:
 
     def wait_for(self, expression: str, *, timeout: float = 30.0):
         return poll(self.evaluate, expression, timeout=timeout, pump=lambda: time.sleep(0.1))
-
-    def click(self, selector: str) -> None:
-        self.evaluate(f"document.querySelector({json.dumps(selector)}).click()")
 
     def choose_files(self, paths: list[Path]) -> None:
         """WebDriver BiDi's input.setFiles on X's file input: Firefox fires input and change as a chooser does."""
@@ -303,19 +294,10 @@ class Firefox:
     """firefox-esr, headless, driven over WebDriver BiDi; HOME is `home`, so native messaging finds the host manifest
     in `home`/.mozilla/native-messaging-hosts and nothing of the real user's is touched."""
 
-    def __init__(self, *, home: Path, extension: Path, gecko_id: str, fake_x: FakeX, env: dict[str, str]) -> None:
+    def __init__(self, *, home: Path, extension: Path, fake_x: FakeX, env: dict[str, str]) -> None:
         executable = require_executable(FIREFOX)
         profile = home / "profile"
         profile.mkdir(parents=True, exist_ok=True)
-        # A fixed internal UUID gives the extension's pages a known moz-extension:// address.
-        self.extension_uuid = "0d3c1f52-6f3e-4b4c-9a55-6f6d616d6f72"
-        prefs = {
-            "extensions.webextensions.uuids": json.dumps({gecko_id: self.extension_uuid}),
-            "browser.shell.checkDefaultBrowser": False,
-            "datareporting.policy.dataSubmissionEnabled": False,
-            "app.update.auto": False,
-        }
-        (profile / "user.js").write_text("".join(f"user_pref({json.dumps(k)}, {json.dumps(v)});\n" for k, v in prefs.items()))
         port = free_port()
         self.log = (home / "firefox.log").open("wb")
         self.process = subprocess.Popen(
@@ -329,9 +311,7 @@ class Firefox:
         self.bidi.command("network.addDataCollector", {"dataTypes": ["request"], "maxEncodedDataSize": 64 * 1024 * 1024})
         self.bidi.command("network.addIntercept", {
             "phases": ["beforeRequestSent"], "urlPatterns": [{"type": "pattern", "hostname": host} for host in HOSTS]})
-        self.extension_id = self.bidi.command("webExtension.install", {
-            "extensionData": {"type": "path", "path": str(extension)}})["extension"]
-        self.tabs: list[FirefoxTab] = []
+        self.bidi.command("webExtension.install", {"extensionData": {"type": "path", "path": str(extension)}})
 
     def _connect(self, port: int) -> BiDi:
         deadline = time.monotonic() + 30
@@ -366,13 +346,9 @@ class Firefox:
     def new_tab(self, url: str | None = None) -> FirefoxTab:
         context = self.bidi.command("browsingContext.create", {"type": "tab"})["context"]
         tab = FirefoxTab(self, context)
-        self.tabs.append(tab)
         if url:
             tab.goto(url)
         return tab
-
-    def extension_url(self, path: str) -> str:
-        return f"moz-extension://{self.extension_uuid}/{path}"
 
     def close(self) -> None:
         try:

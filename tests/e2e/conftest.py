@@ -109,8 +109,7 @@ def launch_firefox(tmp_path, omamori_env, fake_x, extension_ids):
         elif host != "absent":
             register_broken_host(host, home / ".mozilla" / "native-messaging-hosts", family="firefox",
                                  ids=extension_ids, tmp_path=tmp_path)
-        browser = Firefox(home=home, extension=EXTENSION, gecko_id=extension_ids.gecko_id, fake_x=fake_x,
-                          env=omamori_env)
+        browser = Firefox(home=home, extension=EXTENSION, fake_x=fake_x, env=omamori_env)
         started.append(browser)
         return browser
 
