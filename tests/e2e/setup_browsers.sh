@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
 # Installs what the e2e tests need on a fresh Debian machine, as root: Debian's Chromium (Playwright drives it through
 # executable_path; its own browser download cannot work without network), firefox-esr (driven over WebDriver BiDi) and
-# a Japanese font so the ja pages and screenshots render real glyphs, and chromium-l10n: without its ja.pak
-# Chromium runs in English whatever --lang says, so the extension could not be tested in Japanese. Quick when everything is already there.
+# a Japanese font so the ja pages and screenshots render real glyphs; chromium-l10n, without whose ja.pak Chromium
+# runs in English whatever LANGUAGE says (so the extension could not be tested in Japanese); openssl, which makes the
+# throwaway certificate of the loopback x.com (browsers.LoopbackX). Quick when everything is already there.
 set -euo pipefail
 
 # libimage-exiftool-perl: exiftool, the independent reader tests/test_webmeta.py checks the rights metadata with.
-packages=(chromium chromium-l10n firefox-esr fonts-ipafont-gothic libimage-exiftool-perl)
+packages=(chromium chromium-l10n firefox-esr fonts-ipafont-gothic openssl libimage-exiftool-perl)
 missing=()
 for package in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")
