@@ -158,14 +158,15 @@ def host():
 @pytest.mark.parametrize("lossless", [False, True])
 def test_web_profile_writes_rights_keeps_gps_out_and_verify_reads_both(host, lossless, tmp_path):
     result = protect(host, profile="web", lossless=lossless, rights={"creator": "Hanako"})
-    assert result["format"] == ("png" if lossless else "jpeg") and result["name"].endswith(".png" if lossless else ".jpg")
+    suffix = ".png" if lossless else ".jpg"
+    assert result["format"] == ("png" if lossless else "jpeg") and result["name"].endswith(suffix)
     assert result["report"][-1]["step"] == "rights" and result["mark"]["verified"]
     assert b"PhoneCo" not in result["image"] and b"Phone 9" not in result["image"]
     verdict = verify(host, result["image"])
     assert verdict["marked"] and verdict["mark"]["own"]
     assert verdict["rights"]["creator"] == ["Hanako"] and verdict["rights"]["ai_training_prohibited"] is True
     if shutil.which("exiftool"):
-        tags = exiftool(result["image"], tmp_path, ".png" if lossless else ".jpg")
+        tags = exiftool(result["image"], tmp_path, suffix)
         assert not [name for name in tags if name.startswith(("GPS", "IFD0", "ExifIFD", "Composite:GPS"))], tags
         assert tags["XMP-plus:DataMining"] == NO_AI
 

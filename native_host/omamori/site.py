@@ -26,7 +26,6 @@ BLOCK_END = "# END omamori"
 ROBOTS_META = '<meta name="robots" content="noai, noimageai">'
 TDM_META = '<meta name="tdm-reservation" content="1">'
 TDMREP_PATH = ".well-known/tdmrep.json"
-_RULE_FIELDS = {"allow", "disallow"}
 _GLOBAL_FIELDS = {"sitemap"}             # belong to no group (RFC 9309 section 2.2.4)
 _AI_TXT_MARK = "# ai.txt written by omamori"
 

@@ -120,10 +120,10 @@ def describe(rights: Rights, *, today: datetime.date) -> tuple[str, str, dict]:
     tip_en = "" if rights.creator else " Add your name with --creator."
     tip_ja = "" if rights.creator else " --creator で名前を入れられます。"
     return (
-        f"Then added rights metadata for the web (IPTC/XMP) to the saved file: {who_en}copyright “{notice}”, and IPTC Data Mining "
-        f"“prohibited for AI/ML training”. Location and camera data stay removed.{tip_en}",
-        f"続けて、保存したファイルに Web 用の権利情報(IPTC/XMP)を書き込みました: {who_ja}著作権表示「{notice}」、IPTC データマイニング"
-        f"「AI/機械学習への利用禁止」。位置情報と撮影情報は削除したままです。{tip_ja}",
+        f"Then added rights metadata for the web (IPTC/XMP) to the saved file: {who_en}copyright “{notice}”, "
+        f"and IPTC Data Mining “prohibited for AI/ML training”. Location and camera data stay removed.{tip_en}",
+        f"続けて、保存したファイルに Web 用の権利情報(IPTC/XMP)を書き込みました: {who_ja}著作権表示「{notice}」、"
+        f"IPTC データマイニング「AI/機械学習への利用禁止」。位置情報と撮影情報は削除したままです。{tip_ja}",
         {"creator": rights.creator or None, "copyright": notice, "web_statement": rights.web_statement or None,
          "data_mining": DATA_MINING_PROHIBITED},
     )
