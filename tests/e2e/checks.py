@@ -20,6 +20,12 @@ EXTENSION = REPO / "extension"
 SCREENSHOTS = REPO / "artifacts" / "screenshots"  # kept by CI; the README names this folder
 
 
+def locale_message(language: str, key: str) -> str:
+    """The extension's own sentence for `key` in `language` ("en", "ja"), from its _locales."""
+    messages = json.loads((EXTENSION / "_locales" / language / "messages.json").read_text(encoding="utf-8"))
+    return messages[key]["message"]
+
+
 def wait_until(predicate: Callable[[], bool], *, pump: Callable[[], None], what: str, timeout: float = 10.0) -> None:
     deadline = time.monotonic() + timeout
     while not predicate():

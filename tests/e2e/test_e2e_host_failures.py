@@ -1,12 +1,12 @@
 """When the host is missing, crashes or hangs, nothing reaches X until the person chooses (issue 6, item 3)."""
 from __future__ import annotations
 
-import json
 import time
 
 import pytest
 
-from checks import CRASHING_HOST, EDITOR_READY, EXTENSION, SCREENSHOTS, SILENT_HOST, click_overlay_button, overlay_when
+from checks import (CRASHING_HOST, EDITOR_READY, SCREENSHOTS, SILENT_HOST, click_overlay_button, locale_message,
+                    overlay_when)
 
 pytestmark = pytest.mark.e2e
 
@@ -15,11 +15,6 @@ CASES = {
     "crashing": (CRASHING_HOST, "host_disconnected"),
     "timing-out": (SILENT_HOST, "host_timeout"),  # the extension gives a silent host 10 s to say hello
 }
-
-
-def reason(code: str) -> str:
-    """The extension's English sentence for an error code."""
-    return json.loads((EXTENSION / "_locales" / "en" / "messages.json").read_text(encoding="utf-8"))[f"error_{code}"]["message"]
 
 
 def attach_after_failure(browser, fake_x, original, *, how: str, code: str) -> None:
@@ -31,7 +26,7 @@ def attach_after_failure(browser, fake_x, original, *, how: str, code: str) -> N
         tab.drop_files([original])
     overlay = tab.wait_for(overlay_when("o.phase === 'asking'"), timeout=60)
     assert overlay["items"] == ["failed"], overlay
-    assert overlay["statuses"] == [reason(code)], f"the overlay does not say why: {overlay}"
+    assert overlay["statuses"] == [locale_message("en", f"error_{code}")], f"the overlay does not say why: {overlay}"
     assert "omamori-attach-original" in overlay["buttons"] and "omamori-cancel" in overlay["buttons"]
     tab.screenshot(SCREENSHOTS / f"composer-{code}-{type(browser).__name__.lower()}-{how}.png")
     time.sleep(1)  # a second more: still nothing may go to X while the person reads

@@ -1,12 +1,11 @@
 """X's Grok and "Protect your posts" settings, highlighted and recorded, shown in the popup (issue 6, item 4)."""
 from __future__ import annotations
 
-import json
 import re
 
 import pytest
 
-from checks import EXTENSION, SCREENSHOTS, wait_until
+from checks import SCREENSHOTS, locale_message, wait_until
 
 pytestmark = pytest.mark.e2e
 
@@ -17,11 +16,6 @@ LABELS = {
     "ja": {"grokTraining": "公開データに加えて、GrokおよびxAIでのやり取り",
            "protectPosts": "ポストを非公開にする", "audience": "オーディエンス、メディア、タグ付け"},
 }
-
-
-def message(language: str, key: str) -> str:
-    """The extension's own sentence for `key` in `language`, from its _locales."""
-    return json.loads((EXTENSION / "_locales" / language / "messages.json").read_text(encoding="utf-8"))[key]["message"]
 
 
 def banner(setting: str) -> str:
@@ -61,13 +55,13 @@ def test_grok_training_highlighted_recorded_and_opted_out(launch_chromium, fake_
 
     popup = open_popup(browser)
     assert popup.evaluate(stored("grokTraining"))["state"] == "on"
-    assert_popup_shows(popup, "grok", "on", message(language, "popup_grok_on"))
+    assert_popup_shows(popup, "grok", "on", locale_message(language, "popup_grok_on"))
 
     tab.page.get_by_label(LABELS[language]["grokTraining"]).uncheck()
     assert tab.wait_for(banner("grokTraining") + " === 'off'")
     assert fake_x.grok["allow_grok_training"] is False
     popup.wait_for(stored("grokTraining") + ".then((record) => record.state === 'off')")
-    assert_popup_shows(popup, "grok", "off", message(language, "popup_grok_off"))
+    assert_popup_shows(popup, "grok", "off", locale_message(language, "popup_grok_off"))
 
 
 @pytest.mark.parametrize("language", ["en", "ja"])
@@ -80,7 +74,7 @@ def test_check_now_reads_x_in_a_background_tab(launch_chromium, fake_x, language
 
     popup.page.click('[data-testid="popup-check-now"]')
     popup.page.wait_for_selector('[data-testid="popup-grok"][data-state="off"]', timeout=40000)
-    assert popup.page.inner_text('[data-testid="popup-grok-state"]') == message(language, "popup_grok_off")
+    assert popup.page.inner_text('[data-testid="popup-grok-state"]') == locale_message(language, "popup_grok_off")
     assert any(url.startswith("https://x.com/settings/grok_settings") for url in fake_x.page_requests), \
         "Check now did not load X's Grok settings page"
     wait_until(lambda: len(browser.context.pages) == pages_before, pump=popup.pump, what="the background tab to close")
@@ -89,7 +83,7 @@ def test_check_now_reads_x_in_a_background_tab(launch_chromium, fake_x, language
     fake_x.grok["allow_grok_training"] = True  # X turned it back on
     popup.page.click('[data-testid="popup-check-now"]')
     popup.page.wait_for_selector('[data-testid="popup-grok"][data-state="on"]', timeout=40000)
-    assert popup.page.inner_text('[data-testid="popup-grok-state"]') == message(language, "popup_grok_on")
+    assert popup.page.inner_text('[data-testid="popup-grok-state"]') == locale_message(language, "popup_grok_on")
 
 
 @pytest.mark.parametrize("language", ["en", "ja"])
@@ -106,11 +100,11 @@ def test_protect_your_posts_highlighted_recorded_and_shown(launch_chromium, fake
     tab.screenshot(SCREENSHOTS / f"x-audience-settings-{language}.png")
 
     popup = open_popup(browser)
-    assert_popup_shows(popup, "protect-posts", "off", message(language, "popup_protect_off"))
+    assert_popup_shows(popup, "protect-posts", "off", locale_message(language, "popup_protect_off"))
 
     tab.page.get_by_label(LABELS[language]["protectPosts"]).click()
     tab.page.click('[data-testid="confirmationSheetConfirm"]')
     assert tab.wait_for(banner("protectPosts") + " === 'on'")
     assert fake_x.account["protected"] is True
     popup.wait_for(stored("protectPosts") + ".then((record) => record.state === 'on')")
-    assert_popup_shows(popup, "protect-posts", "on", message(language, "popup_protect_on"))
+    assert_popup_shows(popup, "protect-posts", "on", locale_message(language, "popup_protect_on"))
