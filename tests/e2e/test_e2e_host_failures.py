@@ -17,7 +17,7 @@ CASES = {
 }
 
 
-def attach_after_failure(browser, fake_x, original, *, how: str, code: str) -> None:
+def attach_after_failure(browser, fake_x, original, *, how: str, code: str, language: str = "en") -> None:
     tab = browser.new_tab("https://x.com/compose/post")
     tab.wait_for(EDITOR_READY)
     if how == "picker":
@@ -26,9 +26,9 @@ def attach_after_failure(browser, fake_x, original, *, how: str, code: str) -> N
         tab.drop_files([original])
     overlay = tab.wait_for(overlay_when("o.phase === 'asking'"), timeout=60)
     assert overlay["items"] == ["failed"], overlay
-    assert overlay["statuses"] == [locale_message("en", f"error_{code}")], f"the overlay does not say why: {overlay}"
+    assert overlay["statuses"] == [locale_message(language, f"error_{code}")], f"the overlay does not say why: {overlay}"
     assert "omamori-attach-original" in overlay["buttons"] and "omamori-cancel" in overlay["buttons"]
-    tab.screenshot(SCREENSHOTS / f"composer-{code}-{type(browser).__name__.lower()}-{how}.png")
+    tab.screenshot(SCREENSHOTS / f"composer-{code}-{type(browser).__name__.lower()}-{how}-{language}.png")
     time.sleep(1)  # a second more: still nothing may go to X while the person reads
     assert fake_x.upload_requests == [], "something was uploaded before the person chose"
     assert tab.evaluate("document.querySelector('[data-testid=\"attachments\"]')") is None
@@ -43,6 +43,11 @@ def attach_after_failure(browser, fake_x, original, *, how: str, code: str) -> N
 def test_failure_waits_for_the_person_then_attaches_the_original(launch_chromium, fake_x, art, case):
     host, code = CASES[case]
     attach_after_failure(launch_chromium(host=host), fake_x, art["photo.jpg"], how="picker", code=code)
+
+
+def test_reason_in_japanese(launch_chromium, fake_x, art):
+    attach_after_failure(launch_chromium(host="absent", language="ja"), fake_x, art["photo.jpg"], how="picker",
+                         code="host_not_installed", language="ja")
 
 
 def test_attach_the_original_after_a_drop(launch_browser, fake_x, art):
