@@ -214,3 +214,5 @@ def test_dry_run_writes_nothing_and_a_missing_folder_is_a_usage_error(tmp_path, 
     monkeypatch.delenv("LC_ALL", raising=False)
     assert cli.main(["site", str(tmp_path / "nope")]) == 2
     assert "フォルダーではありません" in capsys.readouterr().err
+    assert cli.main(["site", str(tmp_path), "--policy-url", "example.com/ai"]) == 2
+    assert "https://" in capsys.readouterr().err and list(tmp_path.iterdir()) == []

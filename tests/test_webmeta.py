@@ -5,11 +5,16 @@ from __future__ import annotations
 import datetime
 import io
 import json
+import os
 import shutil
 import subprocess
+import sys
+import tracemalloc
+import zlib
 
 import numpy as np
 import pytest
+from hypothesis import given, settings, strategies as st
 from PIL import ExifTags, Image, IptcImagePlugin
 
 from omamori import imageio, webmeta
@@ -112,6 +117,31 @@ def test_hostile_or_damaged_metadata_is_skipped_not_raised():
     assert webmeta.read(b"\xff\xd8\xff\xe1\xff\xff") is None
 
 
+WRITTEN = {kind: webmeta.write(encoded(kind), RIGHTS, today=TODAY) for kind in ("jpeg", "png")}
+
+
+@settings(max_examples=300, deadline=None)
+@given(kind=st.sampled_from(sorted(WRITTEN)), position=st.integers(0, 2000),
+       junk=st.binary(min_size=1, max_size=8))
+def test_reading_damaged_metadata_never_raises(kind, position, junk):
+    data = WRITTEN[kind]
+    found = webmeta.read(data[:position] + junk + data[position + len(junk):])
+    assert found is None or isinstance(found["sources"], list)
+
+
+def test_a_compressed_xmp_chunk_cannot_expand_without_limit():
+    packet = b" " * 50_000_000 + webmeta.xmp_packet(RIGHTS, today=TODAY)      # 50 MB out of a 50 kB chunk
+    itxt = b"XML:com.adobe.xmp\x00\x01\x00\x00\x00" + zlib.compress(packet, 9)
+    data = webmeta._insert_png(encoded("png"), webmeta._png_chunk(b"iTXt", itxt))
+    tracemalloc.start()
+    try:
+        found = webmeta.read(data)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert found is None and peak < 5_000_000, peak      # read up to its limit (blanks only), then skipped
+
+
 def test_other_values_of_the_data_mining_property_are_reported_as_they_are():
     packet = webmeta.xmp_packet(webmeta.Rights(), today=TODAY).replace(
         b"DMI-PROHIBITED-AIMLTRAINING", b"DMI-ALLOWED")
@@ -193,3 +223,25 @@ def test_bad_profile_fields_are_bad_request(fields, field):
     with pytest.raises(RequestError) as raised:
         webmeta.profile_from_request(fields)
     assert raised.value.code == "bad_request" and raised.value.details["field"] == field
+
+
+# -- the command line --------------------------------------------------------------------------------------------
+def omamori(home, *args: str) -> subprocess.CompletedProcess:
+    env = dict(os.environ, OMAMORI_HOME=str(home), OMAMORI_MODELS=str(home / "no-models"), LANG="en_US.UTF-8",
+               LC_ALL="")
+    return subprocess.run([sys.executable, "-m", "omamori.cli", *args], capture_output=True, text=True, env=env,
+                          timeout=120)
+
+
+def test_protect_for_web_writes_beside_the_x_version_and_verify_shows_the_rights(tmp_path):
+    art = tmp_path / "art.jpg"
+    art.write_bytes(camera_jpeg())
+    assert omamori(tmp_path / "home", "protect", str(art), "--lossless").returncode == 2
+    for_x = omamori(tmp_path / "home", "protect", str(art), "--json")
+    for_web = omamori(tmp_path / "home", "protect", str(art), "--for", "web", "--creator", "Hanako", "--json")
+    assert for_x.returncode == 0 and for_web.returncode == 0, for_web.stderr
+    assert json.loads(for_x.stdout)["output"] == str(tmp_path / "art.omamori.jpg")
+    assert json.loads(for_web.stdout)["output"] == str(tmp_path / "art.omamori-web.jpg")
+    check = omamori(tmp_path / "home", "verify", str(tmp_path / "art.omamori-web.jpg"))
+    assert check.returncode == 0 and "rights metadata: creator Hanako" in check.stdout
+    assert "rights metadata" not in omamori(tmp_path / "home", "verify", str(tmp_path / "art.omamori.jpg")).stdout

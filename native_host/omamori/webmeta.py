@@ -319,7 +319,8 @@ def _png_xmp(data: bytes) -> bytes | None:
             if keyword == _PNG_XMP_KEYWORD and len(rest) >= 2:
                 compressed = rest[0] == 1
                 text = rest[2:].split(b"\x00", 2)[-1]          # after language tag and translated keyword
-                return zlib.decompress(text, bufsize=_MAX_XMP) if compressed else text
+                # At most 4 x _MAX_XMP bytes out: a small compressed chunk may claim gigabytes.
+                return zlib.decompressobj().decompress(text, 4 * _MAX_XMP) if compressed else text
         at += 12 + length
     return None
 

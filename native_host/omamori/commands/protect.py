@@ -82,7 +82,8 @@ def output_path(source: Path, result_name: str, args: argparse.Namespace) -> Pat
         return args.output
     if args.out_dir:
         return args.out_dir / f"{source.stem}{extension}"
-    return source.with_name(f"{source.stem}{SUFFIX}{extension}")
+    suffix = SUFFIX if args.profile == "x" else f"{SUFFIX}-web"     # both versions can sit beside the input
+    return source.with_name(f"{source.stem}{suffix}{extension}")
 
 
 def _same_file(a: Path, b: Path) -> bool:

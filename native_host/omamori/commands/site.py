@@ -32,6 +32,8 @@ TEXT = {
                 "サーバーまたはホスティングの設定で、次の HTTP レスポンスヘッダーを追加してください(例: Apache の .htaccess "
                 "`Header set 名前 \"値\"`、Netlify / Cloudflare Pages の `_headers`):"),
     "meta": ("Add these tags inside <head> of every page:", "すべてのページの <head> 内に次のタグを追加してください:"),
+    "bad_url": ("omamori: --policy-url needs a full address starting with https:// (got {url!r}).",
+                "omamori: --policy-url には https:// から始まる完全なアドレスを指定してください({url!r})。"),
     "no_dir": ("omamori: {path} is not a folder. Give the folder your website is published from (where robots.txt "
                "goes).",
                "omamori: {path} はフォルダーではありません。サイトを公開しているフォルダー(robots.txt を置く場所)を指定してください。"),
@@ -114,6 +116,9 @@ def _action(before: str | None, after: str) -> str:
 def run(args: argparse.Namespace) -> int:
     if not args.folder.is_dir():
         print(say("no_dir", path=str(args.folder)), file=sys.stderr)
+        return 2
+    if args.policy_url and not args.policy_url.startswith(("https://", "http://")):
+        print(say("bad_url", url=args.policy_url), file=sys.stderr)
         return 2
     changes = plan(args.folder, policy_url=args.policy_url)
     if not args.dry_run:
