@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import html
 import json
+import re
 from dataclasses import dataclass
 from importlib import resources
 
@@ -26,6 +27,7 @@ BLOCK_END = "# END omamori"
 ROBOTS_META = '<meta name="robots" content="noai, noimageai">'
 TDM_META = '<meta name="tdm-reservation" content="1">'
 TDMREP_PATH = ".well-known/tdmrep.json"
+_LINE = re.compile(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+$")   # RFC 9309 line ends: CRLF, CR, LF (nothing else)
 _GLOBAL_FIELDS = {"sitemap"}             # belong to no group (RFC 9309 section 2.2.4)
 _AI_TXT_MARK = "# ai.txt written by omamori"
 
@@ -69,7 +71,8 @@ class Group:
 
     def blocks_everything(self) -> bool:
         """True when the group disallows the whole site and allows nothing back."""
-        return ("disallow", "/") in self.rules and not any(f == "allow" and v for f, v in self.rules)
+        whole_site = ("disallow", "/") in self.rules or ("disallow", "/*") in self.rules
+        return whole_site and not any(f == "allow" and v for f, v in self.rules)
 
 
 @dataclass(frozen=True)
@@ -92,7 +95,7 @@ def parse_robots(text: str) -> Robots:
     """
     bom = "\ufeff" if text.startswith("\ufeff") else ""
     body = text[len(bom):]
-    lines = tuple(_split_line(raw) for raw in body.splitlines(keepends=True))
+    lines = tuple(_split_line(raw) for raw in _LINE.findall(body))
     newline = next((line.eol for line in lines if line.eol), "\n")
     block = _find_block(lines)
     groups: list[Group] = []
