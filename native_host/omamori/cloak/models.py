@@ -103,6 +103,8 @@ def _download(url: str, wanted: WeightFile) -> bytes:
     try:
         with urllib.request.urlopen(url, timeout=DOWNLOAD_TIMEOUT) as response:
             data = response.read(wanted.size + 1)   # one byte more than expected reveals a wrong file
+    except urllib.error.HTTPError as exc:
+        raise StateError("model_download_failed", url=url, reason=f"HTTP {exc.code} {exc.reason}") from exc
     except (urllib.error.URLError, OSError, ValueError) as exc:
         raise StateError("model_download_failed", url=url, reason=str(getattr(exc, "reason", exc))) from exc
     return data

@@ -1,0 +1,93 @@
+"""The cloak's public API and its effect: on a small image it moves what the model sees more than noise does."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from omamori import cloak
+from omamori.cloak import models
+from omamori.cloak.attack import AttackParams, cloak_image, pixel_budget, texture_mask
+from omamori.errors import StateError
+
+SHARED_MODELS = Path(__file__).resolve().parents[1].parent / "shared" / "models" / "taef2"
+needs_model = pytest.mark.skipif(not SHARED_MODELS.is_dir(), reason="../shared/models/taef2 not beside the repo")
+
+
+def _picture(height: int, width: int) -> np.ndarray:
+    """Flat colour with a dark outlined disc and a soft gradient (float32 HxWx3)."""
+    y, x = np.mgrid[0:height, 0:width].astype(np.float32)
+    image = np.stack([0.55 + 0.3 * y / height, np.full_like(x, 0.8), 0.6 - 0.2 * x / width], axis=-1)
+    d = np.hypot(y - height / 2, x - width / 2) - height / 3
+    image[d < 0] = [0.9, 0.4, 0.5]
+    image[np.abs(d) < 1.5] = 0.1
+    return image
+
+
+def _psnr(a: np.ndarray, b: np.ndarray) -> float:
+    return float(10 * np.log10(1 / np.mean((a.astype(np.float64) - b) ** 2)))
+
+
+def test_available_only_with_a_model(tmp_path):
+    assert not cloak.available(models_dir=tmp_path)
+    (tmp_path / "taef2_encoder.pth").write_bytes(b"x")
+    assert not cloak.available(models_dir=tmp_path)
+
+
+@needs_model
+def test_available_reads_the_environment(monkeypatch, tmp_path):
+    monkeypatch.setenv("OMAMORI_HOME", str(tmp_path))
+    monkeypatch.delenv("OMAMORI_MODELS", raising=False)
+    assert not cloak.available()
+    monkeypatch.setenv("OMAMORI_MODELS", str(SHARED_MODELS))
+    assert cloak.available()
+
+
+def test_apply_without_a_model_says_so(tmp_path):
+    with pytest.raises(StateError) as caught:
+        cloak.apply(_picture(32, 32), rng=np.random.default_rng(0), models_dir=tmp_path)
+    assert caught.value.code == "model_missing"
+
+
+def test_texture_mask_spends_less_on_flat_colour():
+    image = _picture(64, 64)
+    mask = texture_mask(image, flat_share=0.3)
+    assert mask.shape == (64, 64, 1) and mask.dtype == np.float32
+    assert mask[5, 5, 0] < 0.5 and mask[32, 32 - 64 // 3, 0] == pytest.approx(1.0)   # a soft gradient; the outline
+    budget = pixel_budget(image, strength=0.5, params=AttackParams())
+    assert np.sqrt(np.mean(budget ** 2)) == pytest.approx(0.5 * AttackParams().rms, rel=1e-3)
+    assert pixel_budget(image, strength=2.0, params=AttackParams()).max() <= AttackParams().max_epsilon
+
+
+@needs_model
+def test_apply_returns_a_new_image_reports_progress_and_stays_faint():
+    image = _picture(40, 48)
+    before = image.copy()
+    seen = []
+    out = cloak.apply(image, rng=np.random.default_rng(0), models_dir=SHARED_MODELS,
+                      progress=lambda step, fraction: seen.append((step, fraction)))
+    assert out.shape == image.shape and out.dtype == np.float32 and out is not image
+    np.testing.assert_array_equal(image, before)
+    assert 0 <= out.min() and out.max() <= 1
+    assert 33 < _psnr(out, image) < 45
+    assert seen[0] == ("cloak", 0.0) and seen[-1] == ("cloak", 1.0)
+    assert all(a[1] <= b[1] for a, b in zip(seen, seen[1:]))
+
+
+@needs_model
+def test_cloak_moves_the_reconstruction_more_than_noise_of_equal_psnr():
+    vae = models.load(models.spec_named("taef2"), models_dir=SHARED_MODELS)
+    image = _picture(48, 64)
+    rng = np.random.default_rng(1)
+    cloaked = cloak_image(image, vae, strength=1.0, params=AttackParams(steps=4), rng=rng)
+    visible = _psnr(cloaked, image)
+    noise = rng.standard_normal(image.shape).astype(np.float32)
+    noisy = np.clip(image + noise * 10 ** (-visible / 20) / np.sqrt(np.mean(noise ** 2)), 0, 1)
+    assert abs(_psnr(noisy, image) - visible) < 0.5
+
+    def seen(picture: np.ndarray) -> np.ndarray:
+        return np.clip(vae.decoder(vae.encoder(picture)), 0, 1)
+
+    # the model's view of the cloaked image is at least 6 dB further from the clean view than the noisy one's
+    assert _psnr(seen(noisy), seen(image)) - _psnr(seen(cloaked), seen(image)) > 6
