@@ -3,12 +3,11 @@ from __future__ import annotations
 
 import argparse
 import stat
-import sys
 from pathlib import Path
 
 from .. import keys, mark
 from ..atomic import write_atomic
-from ..errors import OmamoriError, StateError
+from ..errors import OmamoriError
 from ._shared import lang, open_host
 
 
@@ -37,13 +36,17 @@ def _say(en: str, ja: str) -> None:
     print(ja if lang() == "ja" else en)
 
 
-def show(args: argparse.Namespace) -> int:
+def _current_key() -> tuple[bytes, Path]:
+    """The user's key (created on first use) and its file."""
     host = open_host()
     try:
-        key = host.key()
+        return host.key(), host.paths.key_file
     finally:
         host.close()
-    path = host.paths.key_file
+
+
+def show(args: argparse.Namespace) -> int:
+    key, path = _current_key()
     mode = stat.S_IMODE(path.stat().st_mode)
     _say(f"key file: {path} (permissions {mode:o})\ncreator id: {mark.creator_id(key):x}",
          f"鍵ファイル: {path}(権限 {mode:o})\nクリエイター ID: {mark.creator_id(key):x}")
@@ -51,11 +54,7 @@ def show(args: argparse.Namespace) -> int:
 
 
 def export_key(args: argparse.Namespace) -> int:
-    host = open_host()
-    try:
-        key = host.key()
-    finally:
-        host.close()
+    key, _ = _current_key()
     write_atomic(args.file, keys.format_key(key).encode("ascii"), mode=0o600)
     _say(f"Saved a copy of your key to {args.file}. Keep it somewhere safe and private.",
          f"鍵のコピーを {args.file} に保存しました。安全で人に見られない場所に保管してください。")

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from ..atomic import write_atomic
 from ..errors import OmamoriError, StateError
-from ._shared import ProgressLine, call, lang, message, open_host
+from ._shared import ProgressLine, call, message, open_host
 
 SUFFIX = ".omamori"
 

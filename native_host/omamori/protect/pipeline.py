@@ -199,14 +199,13 @@ def _mark_encode_verify(handed_over: list[np.ndarray], *, settings: Settings, ke
                            no_ai_training=settings.mark.no_ai_training)
     strength = settings.mark.strength
     image = handed_over.pop()
+    unmarked = imageio.to_uint8(image)     # what a retry starts from
     attempts = []
     for attempt in range(2):
         if attempt:
             strength = min(MARK_STRENGTH_LIMIT, strength * MARK_RETRY_FACTOR)
             image = imageio.to_float(unmarked)
         marked = mark.embed(image, key=key, payload=payload, strength=strength)
-        if not attempt:
-            unmarked = imageio.to_uint8(image)
         del image
         tell("encode", _PROGRESS_AT["encode"])
         output = encode(marked)
