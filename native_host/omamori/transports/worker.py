@@ -34,6 +34,7 @@ log = logging.getLogger(__name__)
 # seconds, per request type; the default covers the quick ones (hello searches fonts once).
 TIME_LIMITS: Mapping[str, float] = {"protect": 180.0, "verify": 60.0}
 DEFAULT_TIME_LIMIT = 30.0
+STARTUP_LIMIT = 120.0    # seconds a new worker may take to import the engine (not counted in a request's limit)
 _STOP_GRACE = 5.0        # seconds a worker gets to close the ledger after its pipe is closed
 
 
@@ -54,6 +55,7 @@ class WorkerHost:
         self._context = multiprocessing.get_context("spawn")
         self._process: multiprocessing.process.BaseProcess | None = None
         self._pipe: multiprocessing.connection.Connection | None = None
+        self._ready = False
         self.restarts = 0
 
     def limit_for(self, request_type: str) -> float:
@@ -74,9 +76,13 @@ class WorkerHost:
     def handle(self, request: Request, progress: Progress | None = None) -> dict[str, Any]:
         """The reply to ``request``: the worker's, or ``timeout`` / ``internal_error``. Never raises."""
         limit = self.limit_for(request.type)
-        deadline = time.monotonic() + limit
         self.start()
         try:
+            if not self._ready:
+                if not self._pipe.poll(STARTUP_LIMIT):
+                    raise OSError("the worker did not start")
+                self._ready = self._pipe.recv() == ("ready",)
+            deadline = time.monotonic() + limit
             self._pipe.send(request)
             while True:
                 remaining = deadline - time.monotonic()
@@ -103,7 +109,7 @@ class WorkerHost:
             self._process.join()
             self._pipe.close()
             self.restarts += 1
-        self._process, self._pipe = None, None
+        self._process, self._pipe, self._ready = None, None, False
 
     def close(self) -> None:
         """Let the worker finish and close the ledger; kill it if it does not."""
@@ -114,7 +120,7 @@ class WorkerHost:
         if self._process.is_alive():
             self._process.kill()
             self._process.join()
-        self._process, self._pipe = None, None
+        self._process, self._pipe, self._ready = None, None, False
 
 
 def _serve_requests(pipe: multiprocessing.connection.Connection, paths: Paths, transport: str,
@@ -127,6 +133,7 @@ def _serve_requests(pipe: multiprocessing.connection.Connection, paths: Paths, t
     handler.setFormatter(logging.Formatter("%(asctime)s %(process)d %(levelname)s %(name)s: %(message)s"))
     logging.basicConfig(level=logging.INFO, handlers=[handler], force=True)
     host = Host(paths, transport=transport)
+    pipe.send(("ready",))
 
     def progress(stage: str, fraction: float) -> None:
         pipe.send(("progress", stage, fraction))
