@@ -9,8 +9,12 @@ fine-tune would learn from. Printed per image:
   visible   PSNR of the cloaked (or noisy) input against the clean input, dB (the cost a person sees)
   model     PSNR of its reconstruction against the clean image's reconstruction, dB (lower: more damage)
   gap       model(noise) - model(cloak), dB: how much more the cloak damages than noise that shows as much
+  +mark     the same gap when omamori's invisible mark is embedded after the cloak (as the pipeline does),
+            and whether the mark is still read back from what X stores
 
-A benchmark, not a test: nothing here passes or fails. The machine is shared: run it under nice.
+A benchmark, not a test: nothing here passes or fails. The machine is shared: run it under nice. On a
+loaded machine OpenBLAS's worker threads spin against other processes and wall time balloons (a 40x48
+test went from 6 s to 68 s); OPENBLAS_NUM_THREADS=1 gives a sound single-core figure ("cpu s").
 
     nice python bench/cloak.py                       # 2048 px images, training side 512
     nice python bench/cloak.py --train-side 768 --kinds flat_anime,photo
@@ -19,6 +23,7 @@ A benchmark, not a test: nothing here passes or fails. The machine is shared: ru
 from __future__ import annotations
 
 import argparse
+import datetime
 import io
 import os
 import sys
@@ -35,7 +40,7 @@ sys.path.insert(0, str(HERE.parent.parent / "shared"))
 import mark_images  # noqa: E402
 import xsim  # noqa: E402
 
-from omamori import cloak  # noqa: E402
+from omamori import cloak, mark  # noqa: E402
 from omamori.cloak import models  # noqa: E402
 from omamori.cloak.attack import resize, working_size  # noqa: E402
 from omamori.cloak.tinyvae import Conv  # noqa: E402
@@ -49,10 +54,15 @@ def psnr(a: np.ndarray, b: np.ndarray) -> float:
     return float(10 * np.log10(1.0 / max(float(np.mean((a.astype(np.float64) - b) ** 2)), 1e-12)))
 
 
-def after_x(image: np.ndarray, train_side: int) -> np.ndarray:
-    """The host's JPEG q85 4:2:0, X's upload, then a Lanczos resize to the training side (multiple of 8)."""
+def stored_by_x(image: np.ndarray) -> np.ndarray:
+    """The host's JPEG q85 4:2:0, then X's upload, decoded (float32 HxWx3)."""
     stored = xsim.simulate_upload(encode_jpeg(image, quality=85, subsampling="4:2:0"))
-    pixels = np.asarray(Image.open(io.BytesIO(stored)).convert("RGB"), np.float32) / 255
+    return np.asarray(Image.open(io.BytesIO(stored)).convert("RGB"), np.float32) / 255
+
+
+def after_x(image: np.ndarray, train_side: int) -> np.ndarray:
+    """What X stores, then a Lanczos resize to the training side (multiple of 8)."""
+    pixels = stored_by_x(image)
     h, w = working_size(*pixels.shape[:2], train_side)
     return np.clip(resize(pixels, h, w, resample=Image.Resampling.LANCZOS), 0, 1)
 
@@ -106,7 +116,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--conv-speed", action="store_true")
     args = parser.parse_args(argv)
     print(f"# {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, {os.cpu_count()} cpus, "
-          f"load average {os.getloadavg()[0]:.1f}, numpy {np.__version__}")
+          f"load average {os.getloadavg()[0]:.1f}, numpy {np.__version__}, "
+          f"OPENBLAS_NUM_THREADS={os.environ.get('OPENBLAS_NUM_THREADS', 'unset')}")
     if args.conv_speed:
         conv_speed()
         return 0
@@ -116,21 +127,28 @@ def main(argv: list[str] | None = None) -> int:
         return np.clip(vae.decoder(vae.encoder(after_x(image, args.train_side))), 0, 1)
 
     print(f"# images {args.size} px long side (4:3), training side {args.train_side}, strength {args.strength}")
-    print(f"{'image':12s} {'visible':>8s} {'model cloak':>12s} {'model noise':>12s} {'gap':>6s} {'seconds':>8s}")
+    print(f"{'image':12s} {'visible':>8s} {'model cloak':>12s} {'model noise':>12s} {'gap':>6s} {'wall s':>7s} "
+          f"{'cpu s':>6s} {'gap +mark':>9s} {'mark read':>9s}")
+    key = bytes(range(32))
+    payload = mark.Payload(mark.creator_id(key), datetime.date(2026, 1, 1), True)
     gaps = []
     for kind in args.kinds.split(","):
         rng = np.random.default_rng(args.seed)
         clean = mark_images.KINDS[kind](args.size * 3 // 4, args.size, rng)
-        start = time.perf_counter()
+        start, cpu_start = time.perf_counter(), time.process_time()
         cloaked = cloak.apply(clean, strength=args.strength, rng=rng, models_dir=args.models)
-        seconds = time.perf_counter() - start
+        seconds, cpu = time.perf_counter() - start, time.process_time() - cpu_start
         visible = psnr(cloaked, clean)
         noisy = noise_at_psnr(clean, visible, rng)
         reference = seen(clean)
         model_cloak, model_noise = psnr(seen(cloaked), reference), psnr(seen(noisy), reference)
         gaps.append(model_noise - model_cloak)
-        print(f"{kind:12s} {visible:8.2f} {model_cloak:12.2f} {model_noise:12.2f} {gaps[-1]:6.2f} {seconds:8.1f}",
-              flush=True)
+        marked = mark.embed(cloaked, key=key, payload=payload, strength=1.0)
+        gap_marked = model_noise - psnr(seen(marked), reference)
+        found = mark.detect(stored_by_x(marked), key=key)
+        read = "yes" if found.marked and found.payload == payload else "NO"
+        print(f"{kind:12s} {visible:8.2f} {model_cloak:12.2f} {model_noise:12.2f} {gaps[-1]:6.2f} {seconds:7.1f} "
+              f"{cpu:6.1f} {gap_marked:9.2f} {read:>9s}", flush=True)
     print(f"# mean gap {np.mean(gaps):.2f} dB, min {np.min(gaps):.2f} dB")
     return 0
 

@@ -55,8 +55,9 @@ def test_texture_mask_spends_less_on_flat_colour():
     mask = texture_mask(image, flat_share=0.3)
     assert mask.shape == (64, 64, 1) and mask.dtype == np.float32
     assert mask[5, 5, 0] < 0.5 and mask[32, 32 - 64 // 3, 0] == pytest.approx(1.0)   # a soft gradient; the outline
-    budget = pixel_budget(image, strength=0.5, params=AttackParams())
-    assert np.sqrt(np.mean(budget ** 2)) == pytest.approx(0.5 * AttackParams().rms, rel=1e-3)
+    params = AttackParams()
+    budget = pixel_budget(image, strength=0.5, params=params)
+    assert np.sqrt(np.mean(budget ** 2)) == pytest.approx(0.5 * params.rms * params.upsampling_loss, rel=1e-3)
     assert pixel_budget(image, strength=2.0, params=AttackParams()).max() <= AttackParams().max_epsilon
 
 
@@ -70,7 +71,7 @@ def test_apply_returns_a_new_image_reports_progress_and_stays_faint():
     assert out.shape == image.shape and out.dtype == np.float32 and out is not image
     np.testing.assert_array_equal(image, before)
     assert 0 <= out.min() and out.max() <= 1
-    assert 33 < _psnr(out, image) < 45
+    assert 36 - 0.1 < _psnr(out, image) < 42      # the promised floor, and not far above it
     assert seen[0] == ("cloak", 0.0) and seen[-1] == ("cloak", 1.0)
     assert all(a[1] <= b[1] for a, b in zip(seen, seen[1:]))
 

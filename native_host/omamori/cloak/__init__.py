@@ -33,8 +33,8 @@ def apply(image: np.ndarray, *, strength: float = 1.0, rng: np.random.Generator,
           progress: Callable[[str, float], None] | None = None, models_dir: Path | None = None) -> np.ndarray:
     """A new cloaked copy of ``image`` (float32 HxWx3 in [0, 1]); the input is not changed.
 
-    ``strength`` (0.25-2) scales the per-pixel budget; at 1.0 the visible
-    PSNR is about 36 dB. ``progress("cloak", fraction)`` is called as
+    ``strength`` (0.25-2) scales the per-pixel budget; the visible PSNR is
+    at least 36 - 20 log10(strength) dB (36 dB at 1.0). ``progress("cloak", fraction)`` is called as
     the work advances (fraction 0-1). Raises ``StateError("model_missing")``
     when no model is present, ``StateError("model_damaged")`` when its file
     fails its SHA-256 check.
