@@ -10,8 +10,10 @@ every message a v1 envelope, chunks joinable, exactly one reply per event with
 the request's id, every failure a known code with its en/ja message, and no
 ``internal_error`` (that would be a bug that escaped a handler).
 
-Hypothesis drives it in the slow suite; the long run uses atheris
-(coverage-guided), with the same target::
+Hypothesis drives it through a ``WorkerHost`` (the dispatcher in its worker
+process, as the transports run it), in the normal suite briefly and at scale
+in the slow one. The long run uses atheris (coverage-guided) with the same
+target on an in-process ``Host``, whose code atheris can see::
 
     OMAMORI_HOME=$(mktemp -d) python tests/test_reliability_fuzz.py -runs=1000000
 
@@ -33,6 +35,7 @@ from omamori.paths import default_paths
 from omamori.protocol.codec import MAX_REPLY_FRAME, NativeCodec
 from omamori.protocol.envelope import ProtocolFailure, Request, progress_message
 from omamori.protocol.handlers import HANDLERS, Host
+from omamori.transports.worker import WorkerHost
 
 NATIVE = "=I"
 FIELDS = ("image", "name", "options", "changes", "limit", "v", "id", "type")
@@ -108,13 +111,16 @@ class Choices:
         return message
 
     def payload(self) -> bytes:
-        kind = self.number(6)
+        kind = self.number(7)
         if kind == 0:
             return self.raw(200)
         if kind == 1:
             return json.dumps(self.json_value()).encode()
         if kind == 2:
             return b"[" * self.number(200_000) + b"1"    # deep nesting: RecursionError in the parser
+        if kind == 3:      # a valid request nested as deep as the parser allows (pickling it recursed)
+            depth = self.number(1100)
+            return (b'{"v":1,"id":"deep","type":"hello","x":' + b"[" * depth + b"]" * depth + b"}")
         return json.dumps(self.request(), ensure_ascii=bool(self.number(2))).encode()
 
 
@@ -210,16 +216,33 @@ def test_a_request_cannot_take_the_type_of_a_host_message(fuzz_host, reserved):
     check_output(codec.data_to_send(), ["x"], MAX_REPLY_FRAME)
 
 
-def rss_bytes() -> int:
-    with open("/proc/self/statm") as statm:
+def test_a_request_nested_deeper_than_the_worker_can_take_is_refused(fuzz_host):
+    """Found by hand after the worker came: a 900-deep request parsed, then crashed the host when
+    pickled for the worker (RecursionError). The envelope now refuses more than MAX_DEPTH levels."""
+    stream = b""
+    for request_id, depth in (("deep", 900), ("fine", 20)):
+        payload = (f'{{"v":1,"id":"{request_id}","type":"settings.get","x":'.encode()
+                   + b"[" * depth + b"]" * depth + b"}")
+        stream += struct.pack(NATIVE, len(payload)) + payload
+    codec = NativeCodec()
+    codec.receive_data(stream)
+    events = list(codec.events())
+    assert [type(e) for e in events] == [ProtocolFailure, Request]
+    assert events[0].error.code == "bad_request" and events[0].id == "deep"
+    assert fuzz_host.handle(events[1])["ok"]
+
+
+def rss_bytes(pid: int | str = "self") -> int:
+    with open(f"/proc/{pid}/statm") as statm:
         return int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
 
 
 @pytest.fixture(scope="module")
 def fuzz_host(tmp_path_factory):
+    """What the transports use: the dispatcher in a worker process, reached through a pipe."""
     previous = os.environ.get("OMAMORI_HOME")
     os.environ["OMAMORI_HOME"] = str(tmp_path_factory.mktemp("fuzz-home"))
-    host = Host(default_paths())
+    host = WorkerHost(default_paths())
     yield host
     host.close()
     if previous is None:
@@ -249,7 +272,7 @@ def test_fuzzed_streams_at_scale_with_flat_memory(fuzz_host):
     def run(data):
         feed_stream(data, fuzz_host)
         if len(rss) < 2 and run.calls in (SLOW_EXAMPLES // 4, SLOW_EXAMPLES - 1):
-            rss.append(rss_bytes())
+            rss.append(rss_bytes() + rss_bytes(fuzz_host.pid))     # this process (codec) and the worker
         run.calls += 1
 
     run.calls = 0

@@ -49,11 +49,22 @@ def check_outcome(host: HostProcess, case: HostileCase, options: dict) -> None:
     assert result["name"].rsplit(".", 1)[0] == case.filename.rsplit(".", 1)[0]
 
 
-def run_corpus(tmp_path, cases: list[HostileCase], options: dict) -> None:
+def check_verify(host: HostProcess, case: HostileCase) -> None:
+    """``verify`` reads the same file the same way: an unmarked image, or the same error."""
+    reply = host.request(case.name, "verify", image=base64.b64encode(case.data).decode())
+    if case.expect in (PROTECTED, "image_too_small"):      # verify has no minimum size
+        assert reply["ok"] and reply["result"]["marked"] is False, f"{case.name}: {reply}"
+    else:
+        assert reply["error"]["code"] == case.expect, f"{case.name}: {reply}"
+
+
+def run_corpus(tmp_path, cases: list[HostileCase], options: dict, *, verify: bool) -> None:
     host = HostProcess(tmp_path, CHROME_ORIGIN)
     try:
         for case in cases:
             check_outcome(host, case, options)
+            if verify:
+                check_verify(host, case)
         assert host.request("after", "hello")["ok"], "the host did not survive the corpus"
         assert host.close() == 0
     finally:
@@ -65,14 +76,14 @@ def run_corpus(tmp_path, cases: list[HostileCase], options: dict) -> None:
 
 def test_broken_and_hostile_files_get_their_error_codes_and_the_host_survives(tmp_path):
     assert len(FAILING) >= 15
-    run_corpus(tmp_path, FAILING, {})
+    run_corpus(tmp_path, FAILING, {}, verify=True)
 
 
 def test_every_kind_of_image_is_protected_upright_and_without_metadata(tmp_path):
     """Mark off: decoding, colour, orientation, signature and encoding of every file, quickly."""
-    run_corpus(tmp_path, PROTECTED_CASES, {"mark.enabled": False})
+    run_corpus(tmp_path, PROTECTED_CASES, {"mark.enabled": False}, verify=False)
 
 
 @pytest.mark.slow
-def test_every_kind_of_image_is_protected_with_the_default_settings(tmp_path):
-    run_corpus(tmp_path, PROTECTED_CASES, {})
+def test_every_kind_of_image_is_protected_with_the_default_settings_and_verified_unmarked(tmp_path):
+    run_corpus(tmp_path, PROTECTED_CASES, {}, verify=True)

@@ -18,6 +18,7 @@ from ..errors import OmamoriError, RequestError
 PROTOCOL_VERSION = 1
 MAX_ID_LENGTH = 64
 HOST_MESSAGE_TYPES = ("progress", "chunk")     # sent by the host, never a request's type
+MAX_DEPTH = 32     # nesting of arrays and objects in a request; real ones use 4 (options.signature.text)
 
 
 @dataclass(frozen=True)
@@ -53,6 +54,19 @@ def _valid_id(value: Any) -> bool:
     return isinstance(value, str) and 0 < len(value) <= MAX_ID_LENGTH
 
 
+def _deeper_than(value: Any, limit: int) -> bool:
+    """Whether arrays and objects nest more than ``limit`` levels in ``value`` (without recursion)."""
+    stack = [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        children = item.values() if isinstance(item, dict) else item if isinstance(item, list) else None
+        if children is not None:
+            if depth > limit:
+                return True
+            stack.extend((child, depth + 1) for child in children)
+    return False
+
+
 def parse_request(obj: Any) -> Event:
     """A ``Request`` from a decoded JSON value, or the failure to report."""
     if not isinstance(obj, dict):
@@ -71,6 +85,10 @@ def parse_request(obj: Any) -> Event:
     version = obj.get("v", PROTOCOL_VERSION)
     if version != PROTOCOL_VERSION:
         return ProtocolFailure(RequestError("bad_request", field="v", reason=f"this host speaks version {PROTOCOL_VERSION}"),
+                               id=request_id, type=request_type[:64])
+    if _deeper_than(obj, MAX_DEPTH):
+        # JSON this deep parses, but recursion over it (pickling it to the worker process) does not.
+        return ProtocolFailure(RequestError("bad_request", reason=f"nested deeper than {MAX_DEPTH} levels"),
                                id=request_id, type=request_type[:64])
     body = {k: v for k, v in obj.items() if k not in ("v", "id", "type")}
     return Request(id=request_id, type=request_type, body=body)

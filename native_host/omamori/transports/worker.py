@@ -58,6 +58,11 @@ class WorkerHost:
         self._ready = False
         self.restarts = 0
 
+    @property
+    def pid(self) -> int | None:
+        """The worker's process id, while one runs."""
+        return self._process.pid if self._process is not None else None
+
     def limit_for(self, request_type: str) -> float:
         return self.time_limit if self.time_limit is not None else TIME_LIMITS.get(request_type, DEFAULT_TIME_LIMIT)
 
@@ -133,21 +138,15 @@ def _serve_requests(pipe: multiprocessing.connection.Connection, paths: Paths, t
     handler.setFormatter(logging.Formatter("%(asctime)s %(process)d %(levelname)s %(name)s: %(message)s"))
     logging.basicConfig(level=logging.INFO, handlers=[handler], force=True)
     host = Host(paths, transport=transport)
-    pipe.send(("ready",))
 
     def progress(stage: str, fraction: float) -> None:
         pipe.send(("progress", stage, fraction))
 
     try:
+        pipe.send(("ready",))
         while True:
-            try:
-                request = pipe.recv()
-            except EOFError:
-                return
-            reply = host.handle(request, progress)
-            try:
-                pipe.send(("reply", reply))
-            except OSError:
-                return
+            pipe.send(("reply", host.handle(pipe.recv(), progress)))
+    except (EOFError, OSError):      # the transport closed the pipe or died: nobody to answer
+        return
     finally:
         host.close()
