@@ -10,7 +10,7 @@ from . import code
 from .domain import CODED_BITS, NONCES, TILE, cell_size, luma, make_tile, to_grid
 from .payload import PAYLOAD_BITS, Payload
 
-PILOT_Z_MIN = 6.0        # pilot correlation (standard deviations) below which nothing counts as a mark
+PILOT_Z_MIN = 6.5        # pilot correlation (standard deviations) below which nothing counts as a mark
 WHITEN_RADIUS = 1        # cells: window of the local magnitude
 WHITEN_CLIP = 1.5        # whitened values are clipped to +-WHITEN_CLIP
 WHITEN_FLOOR = 0.3 / 255 # magnitude floor (0-1 units): JPEG noise on flat colour is not amplified
