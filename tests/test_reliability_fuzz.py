@@ -252,7 +252,7 @@ def fuzz_host(tmp_path_factory):
 
 
 FAST_EXAMPLES = 300
-SLOW_EXAMPLES = 30_000
+SLOW_EXAMPLES = 20_000
 
 
 @settings(max_examples=FAST_EXAMPLES, deadline=None, database=None,
