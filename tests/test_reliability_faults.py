@@ -7,6 +7,7 @@ from __future__ import annotations
 import base64
 import functools
 import hashlib
+import io
 import os
 import resource
 import signal
@@ -20,6 +21,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
+from PIL import Image
 
 from test_host_process import CHROME_ORIGIN, HostProcess, encoded, illustration
 
@@ -122,6 +124,33 @@ def test_a_worker_that_dies_mid_request_is_answered_internal_error_and_replaced(
     assert host.request("again", "protect", image=small_art(), options=MARK_OFF)["ok"]
     assert host.close() == 0
     assert ledger_state(tmp_path) == ("ok", 1)
+
+
+class AddressSpaceLimitedHost(HostProcess):
+    """The host (and so its worker) started under RLIMIT_AS: allocations past ``limit`` bytes fail."""
+
+    def __init__(self, home: Path, limit: int) -> None:
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "omamori.transports.stdio", CHROME_ORIGIN], stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=dict(os.environ, OMAMORI_HOME=str(home)),
+            preexec_fn=lambda: resource.setrlimit(resource.RLIMIT_AS, (limit, limit)))
+
+
+def test_memory_running_out_in_the_worker_is_answered_and_the_host_goes_on(tmp_path):
+    """A 60-megapixel PNG of 190 kB (legal: under the pixel cap) in a host limited to 1 GB of address space."""
+    flat = io.BytesIO()
+    Image.new("RGB", (7745, 7745), (10, 20, 30)).save(flat, "PNG")
+    host = AddressSpaceLimitedHost(tmp_path, 1000 << 20)
+    try:
+        assert host.request("h", "hello")["ok"]
+        reply = host.request("bomb", "protect", image=b64(flat.getvalue()), name="flat.png")
+        assert reply["error"]["code"] == "internal_error", reply
+        assert host.request("after", "protect", image=small_art(), options=MARK_OFF)["ok"]
+        assert host.close() == 0
+    finally:
+        if host.proc.poll() is None:
+            host.proc.kill()
+    assert "MemoryError" in (tmp_path / "log" / "host.log").read_text()
 
 
 # -- the browser goes away ---------------------------------------------------------------------------------------
