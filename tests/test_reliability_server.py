@@ -22,6 +22,7 @@ import pytest
 from websockets.exceptions import ConnectionClosed
 
 from omamori import pairing
+from omamori.protocol.handlers import Host
 from omamori.transports.websocket import CompanionServer, Limits
 from omamori.transports.worker import WorkerHost
 from test_server import CHROME_ID, CHROME_ORIGIN, _png, ask, client, paths, refused_status, running, token  # noqa: F401
@@ -146,6 +147,31 @@ def test_the_token_of_an_earlier_pairing_is_refused_after_a_restart(paths, token
             assert await refused_status(port, token) == 401
             async with client(port, new_token) as ws:
                 assert (await ask(ws, {"v": 1, "id": 2, "type": "settings.get"}))["ok"]
+    asyncio.run(scenario())
+
+
+def test_pairing_again_takes_effect_in_a_running_server(paths, token):
+    """Found here: the server kept the pairing it read at start, so a leaked token stayed valid after
+    ``omamori serve --pair`` until a restart, and the new one was refused. ``PairingFile`` re-reads it."""
+    token_file = pairing.pairing_file(paths.config)
+
+    async def scenario():
+        server = CompanionServer(Host(paths, transport="websocket"), pairing.PairingFile(token_file),
+                                 chrome_extension_id=CHROME_ID)
+        listening = await server.serve("127.0.0.1", 0)
+        try:
+            async with listening:
+                port = listening.sockets[0].getsockname()[1]
+                async with client(port, token) as ws:
+                    assert (await ask(ws, {"v": 1, "id": 1, "type": "settings.get"}))["ok"]
+                new_token = pairing.pair(token_file)
+                assert await refused_status(port, token) == 401
+                async with client(port, new_token) as ws:
+                    assert (await ask(ws, {"v": 1, "id": 2, "type": "settings.get"}))["ok"]
+                pairing.unpair(token_file)
+                assert await refused_status(port, new_token) == 401
+        finally:
+            server.close()
     asyncio.run(scenario())
 
 

@@ -47,6 +47,33 @@ class Pairing:
         return hmac.compare_digest(presented, self.token_sha256)
 
 
+class PairingFile:
+    """The pairing stored at ``path``, read again whenever the file changes.
+
+    A running server holds one of these, so ``omamori serve --pair`` (or
+    ``--unpair``) in another terminal takes effect at once: the old token,
+    perhaps leaked, stops working without a restart, and the new one works.
+    """
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._seen: tuple[int, int, int] | None = None
+        self._pairing = Pairing(None)
+
+    def current(self) -> Pairing:
+        try:
+            stat = self.path.stat()
+            seen = (stat.st_ino, stat.st_mtime_ns, stat.st_size)   # pair() renames a new file in place
+        except OSError:
+            seen = None
+        if seen != self._seen:
+            self._seen, self._pairing = seen, load(self.path)
+        return self._pairing
+
+    def accepts(self, token: str | None) -> bool:
+        return self.current().accepts(token)
+
+
 def pairing_file(config_dir: Path) -> Path:
     return config_dir / "pairing.json"
 

@@ -74,7 +74,7 @@ def run_on(args: argparse.Namespace, *, machine: Machine, registry: Registry | N
     # The same killable worker and time limits as the native host; its log goes to our stderr.
     host = WorkerHost(paths, transport="websocket")
     host.start()
-    server = CompanionServer(host, pairing.load(token_file),
+    server = CompanionServer(host, pairing.PairingFile(token_file),
                              chrome_extension_id=_chrome_id(args.extension, paths, lang))
     try:
         return asyncio.run(_serve_forever(server, args.address, args.port, lang))

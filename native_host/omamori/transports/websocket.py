@@ -46,7 +46,7 @@ from websockets.exceptions import ConnectionClosed
 from websockets.http11 import Request as HttpRequest, Response as HttpResponse
 
 from ..errors import RequestError
-from ..pairing import Pairing
+from ..pairing import Pairing, PairingFile
 from ..protocol.codec import MAX_REQUEST_FRAME
 from ..protocol.envelope import Event, ProtocolFailure, Request, dumps, failure_reply, parse_request, progress_message
 from ..protocol.handlers import Host
@@ -133,7 +133,7 @@ class CompanionServer:
     pings and refusals while an image is protected.
     """
 
-    def __init__(self, host: Host | WorkerHost, pairing: Pairing, *, chrome_extension_id: str | None,
+    def __init__(self, host: Host | WorkerHost, pairing: Pairing | PairingFile, *, chrome_extension_id: str | None,
                  limits: Limits = Limits()) -> None:
         self.host = host
         self.pairing = pairing
