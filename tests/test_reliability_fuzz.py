@@ -33,13 +33,16 @@ from hypothesis import HealthCheck, given, settings, strategies as st
 from omamori.errors import MESSAGES
 from omamori.paths import default_paths
 from omamori.protocol.codec import MAX_REPLY_FRAME, NativeCodec
-from omamori.protocol.envelope import ProtocolFailure, Request, progress_message
+from omamori.protocol.envelope import HOST_MESSAGE_TYPES, ProtocolFailure, Request, failure_reply, progress_message
 from omamori.protocol.handlers import HANDLERS, Host
+from omamori.transports.websocket import decode_binary, decode_text, encode_reply
 from omamori.transports.worker import WorkerHost
 
 NATIVE = "=I"
 FIELDS = ("image", "name", "options", "changes", "limit", "v", "id", "type")
 REPLY_LIMITS = (MAX_REPLY_FRAME, 2048, 4096)
+FAST_EXAMPLES = 300
+SLOW_EXAMPLES = 20_000
 TINY_PNG = bytes.fromhex("89504e470d0a1a0a0000000d4948445200000008000000080802000000")
 
 
@@ -216,6 +219,28 @@ def test_a_request_cannot_take_the_type_of_a_host_message(fuzz_host, reserved):
     check_output(codec.data_to_send(), ["x"], MAX_REPLY_FRAME)
 
 
+@settings(max_examples=FAST_EXAMPLES, deadline=None, database=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@given(data=st.binary(max_size=2048), as_text=st.booleans())
+def test_fuzzed_websocket_messages_get_one_well_formed_reply(fuzz_host, data, as_text):
+    """The companion server's decoding of text and binary frames, on the same generated requests."""
+    choices = Choices(data)
+    payload = choices.payload()
+    if as_text:
+        event = decode_text(payload.decode("utf-8", "replace"))
+    else:
+        header = payload[:choices.number(len(payload) + 1)] if choices.number(2) else payload
+        event = decode_binary(struct.pack(">I", choices.pick((len(header), len(header) + 1, 2 ** 32 - 1)))
+                              + header + choices.raw(64))
+    reply = (fuzz_host.handle(event) if isinstance(event, Request)
+             else failure_reply(event.id, event.type, event.error))
+    frame = encode_reply(reply, binary=not as_text)
+    header = json.loads(frame if isinstance(frame, str) else frame[4:4 + int.from_bytes(frame[:4], "big")])
+    assert header["v"] == 1 and header["id"] == event.id and header["type"] not in HOST_MESSAGE_TYPES
+    if not header["ok"]:
+        assert header["error"]["code"] in MESSAGES and header["error"]["code"] != "internal_error", header
+
+
 def test_a_request_nested_deeper_than_the_worker_can_take_is_refused(fuzz_host):
     """Found by hand after the worker came: a 900-deep request parsed, then crashed the host when
     pickled for the worker (RecursionError). The envelope now refuses more than MAX_DEPTH levels."""
@@ -249,10 +274,6 @@ def fuzz_host(tmp_path_factory):
         del os.environ["OMAMORI_HOME"]
     else:
         os.environ["OMAMORI_HOME"] = previous
-
-
-FAST_EXAMPLES = 300
-SLOW_EXAMPLES = 20_000
 
 
 @settings(max_examples=FAST_EXAMPLES, deadline=None, database=None,
