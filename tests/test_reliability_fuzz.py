@@ -79,7 +79,7 @@ class Choices:
         if kind == 2:
             return self.pick((0, 1, -1, 20, 500, 501, 2 ** 53, -(2 ** 63), 10 ** 400 // 10 ** 399))
         if kind == 3:
-            return self.pick((0.5, -0.0, 1e308, 3.14))
+            return self.pick((0.5, -0.0, 1e308, 3.14, float("nan"), float("inf"), -float("inf")))
         if kind in (4, 5):
             return self.text(40)
         if kind == 6:
@@ -114,7 +114,7 @@ class Choices:
         return message
 
     def payload(self) -> bytes:
-        kind = self.number(7)
+        kind = self.number(8)
         if kind == 0:
             return self.raw(200)
         if kind == 1:
@@ -124,6 +124,8 @@ class Choices:
         if kind == 3:      # a valid request nested as deep as the parser allows (pickling it recursed)
             depth = self.number(1100)
             return (b'{"v":1,"id":"deep","type":"hello","x":' + b"[" * depth + b"]" * depth + b"}")
+        if kind == 4:      # Python refuses to parse an integer of more than 4300 digits (ValueError)
+            return b'{"v":1,"id":"long","type":"history","limit":' + b"7" * self.number(9000) + b"}"
         return json.dumps(self.request(), ensure_ascii=bool(self.number(2))).encode()
 
 
@@ -145,6 +147,10 @@ def build_stream(choices: Choices) -> tuple[bytes, bool]:
     return stream, choices.number(3) != 0
 
 
+def _not_json(constant: str):
+    raise AssertionError(f"{constant} in a reply: the browser's JSON.parse refuses it")
+
+
 def check_output(data: bytes, expected_ids: list, reply_limit: int) -> None:
     """What the browser receives: valid frames, one reply per event, known codes only."""
     messages, at = [], 0
@@ -153,7 +159,7 @@ def check_output(data: bytes, expected_ids: list, reply_limit: int) -> None:
         (length,) = struct.unpack_from(NATIVE, data, at)
         assert 4 + length <= reply_limit, f"a frame of {length} bytes over the {reply_limit}-byte limit"
         assert at + 4 + length <= len(data), "a frame cut short"
-        messages.append(json.loads(data[at + 4:at + 4 + length].decode("ascii")))
+        messages.append(json.loads(data[at + 4:at + 4 + length].decode("ascii"), parse_constant=_not_json))
         at += 4 + length
     replies, chunks = [], []
     for message in messages:
@@ -165,7 +171,7 @@ def check_output(data: bytes, expected_ids: list, reply_limit: int) -> None:
             assert message["index"] == len(chunks) and message["id"] == (chunks or [message])[0]["id"]
             chunks.append(message)
             if len(chunks) == message["count"]:
-                replies.append(json.loads("".join(c["data"] for c in chunks)))
+                replies.append(json.loads("".join(c["data"] for c in chunks), parse_constant=_not_json))
                 assert replies[-1]["id"] == message["id"]
                 chunks = []
             continue
@@ -235,7 +241,8 @@ def test_fuzzed_websocket_messages_get_one_well_formed_reply(fuzz_host, data, as
     reply = (fuzz_host.handle(event) if isinstance(event, Request)
              else failure_reply(event.id, event.type, event.error))
     frame = encode_reply(reply, binary=not as_text)
-    header = json.loads(frame if isinstance(frame, str) else frame[4:4 + int.from_bytes(frame[:4], "big")])
+    header = json.loads(frame if isinstance(frame, str) else frame[4:4 + int.from_bytes(frame[:4], "big")],
+                        parse_constant=_not_json)
     assert header["v"] == 1 and header["id"] == event.id and header["type"] not in HOST_MESSAGE_TYPES
     if not header["ok"]:
         assert header["error"]["code"] in MESSAGES and header["error"]["code"] != "internal_error", header
@@ -255,6 +262,17 @@ def test_a_request_nested_deeper_than_the_worker_can_take_is_refused(fuzz_host):
     assert [type(e) for e in events] == [ProtocolFailure, Request]
     assert events[0].error.code == "bad_request" and events[0].id == "deep"
     assert fuzz_host.handle(events[1])["ok"]
+
+
+def test_an_integer_too_long_for_python_is_bad_json_not_a_crash():
+    """Found by hand: ``json.loads`` raises a plain ValueError for integers over 4300 digits, which
+    escaped the codec (the native host died) and the server's decoder."""
+    payload = b'{"v":1,"id":"n","type":"history","limit":' + b"9" * 5000 + b"}"
+    codec = NativeCodec()
+    codec.receive_data(struct.pack(NATIVE, len(payload)) + payload)
+    (event,) = codec.events()
+    assert isinstance(event, ProtocolFailure) and event.error.code == "bad_json"
+    assert decode_text(payload.decode()).error.code == "bad_json"
 
 
 def rss_bytes(pid: int | str = "self") -> int:

@@ -72,7 +72,7 @@ class NativeCodec:
     def _decode(payload: bytes) -> Event:
         try:
             obj = json.loads(payload.decode("utf-8"))
-        except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as exc:
+        except (ValueError, RecursionError) as exc:   # also an integer of more than 4300 digits
             return ProtocolFailure(RequestError("bad_json", reason=type(exc).__name__))
         return parse_request(obj)
 
