@@ -17,6 +17,7 @@ WHITEN_FLOOR = 0.3 / 255 # magnitude floor (0-1 units): JPEG noise on flat colou
 PHASES = ((0, 0), (0, 1), (1, 0), (1, 1))       # half-cell offsets of the grid tried (in half cells)
 COARSE_SCALES = tuple(1 / (1 - crop) for crop in np.arange(0.0, 0.081, 0.008))   # crops of the longer side 0-8 %
 FINE_STEPS = (-0.004, -0.002, 0.0, 0.002, 0.004)   # scale refinements around the best coarse scale
+MIN_READABLE_SIDE = 16   # pixels: no mark survives below this, and a sliver (2 x 4000) broke the grid resampling
 
 
 @dataclass(frozen=True)
@@ -143,4 +144,6 @@ def detect(image: np.ndarray, *, key: bytes) -> Detection:
 
     Not marked: ``Detection(False, None, 0.0, 1.0)``.
     """
+    if min(image.shape[:2]) < MIN_READABLE_SIDE:
+        return Detection(False, None, 0.0, 1.0)
     return decide(search(image, key=key))

@@ -88,21 +88,23 @@ def to_grid(a: np.ndarray, cell: float) -> np.ndarray:
     return _resample_axis(_resample_axis(a, rows, cell, 0), cols, cell, 1)
 
 
-def from_grid(grid: np.ndarray, shape: tuple[int, int], cell: float, rows: slice = slice(None)) -> np.ndarray:
-    """A grid made by ``to_grid`` interpolated (bilinear) back to ``shape`` pixels; only the pixel ``rows`` asked for,
-    so a big image can be done in strips that stay in the processor's cache."""
-    pixel_rows = np.arange(shape[0])[rows]
-    position = np.clip((pixel_rows + 0.5) / cell - 0.5, 0, grid.shape[0] - 1)
-    lower = np.floor(position).astype(np.intp)
-    upper = np.minimum(lower + 1, grid.shape[0] - 1)
-    first = int(lower.min())
-    columns = _resample_axis(grid[first: int(upper.max()) + 1], shape[1], 1 / cell, 1)
-    out = columns[lower - first]
-    above = columns[upper - first]
-    above -= out
-    above *= (position - lower).astype(np.float32)[:, None]
-    out += above
-    return out
+def from_grid(grid: np.ndarray, shape: tuple[int, int], cell: float, *, strip_rows: int, row_step: int = 1):
+    """A grid made by ``to_grid`` interpolated (bilinear) back to ``shape`` pixels, in horizontal strips.
+
+    Yields ``(first pixel row, strip)`` for strips of ``strip_rows`` pixel rows (every ``row_step``-th row), so a
+    big image is done in pieces that stay in the processor's cache.
+    """
+    columns = _resample_axis(grid, shape[1], 1 / cell, 1)
+    for top in range(0, shape[0], strip_rows):
+        pixel_rows = np.arange(top, min(top + strip_rows, shape[0]), row_step)
+        position = np.clip((pixel_rows + 0.5) / cell - 0.5, 0, grid.shape[0] - 1)
+        lower = np.floor(position).astype(np.intp)
+        strip = columns[lower]
+        above = columns[np.minimum(lower + 1, grid.shape[0] - 1)]
+        above -= strip
+        above *= (position - lower).astype(np.float32)[:, None]
+        strip += above
+        yield top, strip
 
 
 @dataclass(frozen=True)
