@@ -123,6 +123,8 @@ def corpus() -> list[HostileCase]:
         HostileCase("text named .png", b"<html>not an image</html>", "art.png", "not_an_image"),
         HostileCase("1x1 jpeg", encode(Image.new("RGB", (1, 1), (200, 10, 10)), "JPEG"), "dot.jpg",
                     "image_too_small"),
+        HostileCase("2x4000 sliver", encode(Image.fromarray(artwork(4000, 2)), "PNG"), "sliver.png",
+                    "image_too_small"),
         HostileCase("1x1 png (palette art)", encode(Image.new("RGB", (1, 1), (200, 10, 10)), "PNG"), "dot.png",
                     PROTECTED, (1, 1)),
         HostileCase("30000x30000 png header", png_bomb(), "bomb.png", "image_too_large"),
