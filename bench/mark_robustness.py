@@ -114,6 +114,48 @@ ATTACKS: dict[str, Callable[[bytes], np.ndarray]] = {
 }
 
 
+def _rotate(degrees: float) -> Callable[[bytes], np.ndarray]:
+    def attack(stored: bytes) -> np.ndarray:
+        image = Image.open(io.BytesIO(stored)).convert("RGB")
+        return decode(jpeg_bytes(np.asarray(image.rotate(degrees, Image.BICUBIC, fillcolor=(255, 255, 255))), 90))
+    return attack
+
+
+def _mirror(stored: bytes) -> np.ndarray:
+    return np.ascontiguousarray(decode(stored)[:, ::-1])
+
+
+def _pad(fraction: float) -> Callable[[bytes], np.ndarray]:
+    def attack(stored: bytes) -> np.ndarray:
+        pixels = decode(stored)
+        border = round(max(pixels.shape[:2]) * fraction / 2)
+        return np.pad(pixels, ((border, border), (border, border), (0, 0)), constant_values=255)
+    return attack
+
+
+def _crop_both(fraction: float) -> Callable[[bytes], np.ndarray]:
+    def attack(stored: bytes) -> np.ndarray:
+        pixels = decode(stored)
+        h, w = pixels.shape[:2]
+        dh, dw = round(h * fraction / 2), round(w * fraction / 2)
+        return decode(jpeg_bytes(np.ascontiguousarray(pixels[dh:h - dh, dw:w - dw]), 90))
+    return attack
+
+
+# Beyond what the mark is built for: run with --limits to see where it stops.
+LIMITS: dict[str, Callable[[bytes], np.ndarray]] = {
+    "X thumb (150x150)": _served("thumb"),
+    "re-save JPEG q50": _jpeg(50),
+    "crop 8% (4% each border)": _crop_both(0.08),
+    "crop 12% (6% each border)": _crop_both(0.12),
+    "rotate 0.5 deg": _rotate(0.5),
+    "rotate 2 deg": _rotate(2.0),
+    "mirror": _mirror,
+    "pad 4% white border": _pad(0.04),
+    "resize 0.5x bicubic": _resize(0.5, Image.BICUBIC, 90),
+}
+
+
 # ---------------------------------------------------------------- systems
 
 @dataclass
@@ -248,6 +290,23 @@ def false_positives(count: int, seed: int, key: bytes) -> None:
               f"{strongest:.2f} sd (threshold {PILOT_Z_MIN:.1f})")
 
 
+def timing(repeats: int, key: bytes) -> None:
+    """Median wall-clock and CPU time of embed and detect on 4096 x 4096 images (flat anime and photo-like)."""
+    payload = mark.Payload(mark.creator_id(key), datetime.date(2026, 11, 21), True)
+    for kind in ("flat_anime", "photo"):
+        image = mark_images.KINDS[kind](4096, 4096, np.random.default_rng(0))
+        times: dict[str, list[float]] = {name: [] for name in ("embed wall", "embed cpu", "detect wall", "detect cpu")}
+        for _ in range(repeats):
+            for name, call in (("embed", lambda: mark.embed(image, key=key, payload=payload)),
+                               ("detect", lambda: mark.detect(image, key=key))):
+                wall, cpu = time.perf_counter(), time.process_time()
+                call()
+                times[f"{name} wall"].append(time.perf_counter() - wall)
+                times[f"{name} cpu"].append(time.process_time() - cpu)
+        print(f"{kind} 4096x4096, median of {repeats}: " + ", ".join(
+            f"{name} {1000 * statistics.median(values):.0f} ms" for name, values in times.items()))
+
+
 def print_table(results: dict, attacks: dict) -> None:
     names = list(results)
     head = f"| attack | " + " | ".join(f"{n} exact | {n} bits" for n in names) + " |"
@@ -275,6 +334,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=2026)
     parser.add_argument("--systems", default="omamori,blind-watermark,invisible-watermark")
     parser.add_argument("--attacks", default="", help="comma-separated subset of attack names (default: all)")
+    parser.add_argument("--timing", type=int, default=0, metavar="N", help="time embed/detect at 4096x4096, N runs")
+    parser.add_argument("--limits", action="store_true", help="run the attacks beyond the mark's design instead")
     parser.add_argument("--max-side", type=int, default=4096, help="shrink the test sizes to fit this many pixels")
     parser.add_argument("--failures", action="store_true", help="list every image/attack that failed")
     parser.add_argument("--false-positives", type=int, default=0, metavar="N",
@@ -284,7 +345,8 @@ def main(argv: list[str] | None = None) -> int:
     makers = {"omamori": lambda: omamori_system(key), "blind-watermark": blind_watermark_system,
               "invisible-watermark": invisible_watermark_system}
     systems = [makers[name]() for name in args.systems.split(",")]
-    attacks = {a: ATTACKS[a] for a in args.attacks.split(",")} if args.attacks else ATTACKS
+    table = LIMITS if args.limits else ATTACKS
+    attacks = {a: table[a] for a in args.attacks.split(",")} if args.attacks else table
     if args.per_kind:
         results = run(systems, args.per_kind, args.seed, key, attacks, args.max_side)
         print_table(results, attacks)
@@ -293,6 +355,8 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"\n{n} failures:", *r["failures"], sep="\n  ")
     if args.false_positives:
         false_positives(args.false_positives, args.seed, key)
+    if args.timing:
+        timing(args.timing, key)
     return 0
 
 
