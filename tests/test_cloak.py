@@ -92,3 +92,23 @@ def test_cloak_moves_the_reconstruction_more_than_noise_of_equal_psnr():
 
     # the model's view of the cloaked image is at least 6 dB further from the clean view than the noisy one's
     assert _psnr(seen(noisy), seen(image)) - _psnr(seen(cloaked), seen(image)) > 6
+
+
+@needs_model
+def test_preview_ai_writes_both_reconstructions_side_by_side(tmp_path, monkeypatch, capsys):
+    from PIL import Image
+
+    from omamori import cli
+
+    monkeypatch.setenv("OMAMORI_HOME", str(tmp_path))
+    monkeypatch.setenv("OMAMORI_MODELS", str(SHARED_MODELS))
+    monkeypatch.setenv("LANG", "en_US.UTF-8")
+    source = tmp_path / "art.png"
+    Image.fromarray((_picture(40, 48) * 255 + 0.5).astype(np.uint8)).save(source)
+    assert cli.main(["preview-ai", str(source), "--seed", "1"]) == 0
+    preview = np.asarray(Image.open(tmp_path / "art.ai-preview.png"), np.float32) / 255
+    assert preview.shape == (40, 48 + 4 + 48, 3)
+    left, right = preview[:, :48], preview[:, 52:]
+    assert _psnr(left, _picture(40, 48)) > 20          # the clean reconstruction looks like the picture
+    assert _psnr(right, left) < _psnr(left, _picture(40, 48))   # the cloaked one is further from it
+    assert "does not prevent it" in capsys.readouterr().out

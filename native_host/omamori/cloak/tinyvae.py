@@ -22,9 +22,10 @@ latents are float32 (H/8)x(W/8)xC. ``Network.forward`` can record a tape so
 Convolution: a 3x3 stride-1 conv is nine shifted matrix products on the
 zero-padded image flattened to rows, where each shift is a contiguous slice
 (no im2col copy); the two padding columns per row come out as junk and are
-dropped. Measured on this machine (2 cores, AVX-512, OpenBLAS) at 256x256x64:
-about 100 GFLOP/s, against 60 GFLOP/s for a row-band im2col with one K=576
-product (bench/cloak.py --conv-speed).
+dropped. Measured on this machine (2 cores, AVX-512, OpenBLAS) at 256x256x64
+(bench/cloak.py --conv-speed): idle, two BLAS threads, about 100 GFLOP/s
+against 60 GFLOP/s for a row-band im2col with one K=576 product; one thread
+on the loaded machine, 48 GFLOP per CPU-second for both.
 """
 from __future__ import annotations
 
