@@ -7,15 +7,19 @@ from dataclasses import dataclass
 import numpy as np
 
 from . import code
-from .domain import CODED_BITS, NONCES, TILE, cell_size, luma, make_tile, to_grid
+from .domain import CODED_BITS, MESSAGE_BITS, NONCES, TILE, cell_size, luma, make_tile, tile_pattern, to_grid
 from .payload import PAYLOAD_BITS, Payload
 
-PILOT_Z_MIN = 6.5        # pilot correlation (standard deviations) below which nothing counts as a mark
+PILOT_Z_MIN = 6.5        # pilot correlation (standard deviations) that makes a decoded payload count...
+TILE_Z_MIN = 13.0        # ...or whole-tile correlation that does (sized for the union over all 2**80 messages)
 WHITEN_RADIUS = 1        # cells: window of the local magnitude
 WHITEN_CLIP = 1.5        # whitened values are clipped to +-WHITEN_CLIP
 WHITEN_FLOOR = 0.3 / 255 # magnitude floor (0-1 units): JPEG noise on flat colour is not amplified
 PHASES = ((0, 0), (0, 1), (1, 0), (1, 1))       # half-cell offsets of the grid tried (in half cells)
-COARSE_SCALES = tuple(1 / (1 - crop) for crop in np.arange(0.0, 0.081, 0.008))   # crops of the longer side 0-8 %
+# Grid scales searched coarsely: a crop of the longer side by c enlarges the grid 1 / (1 - c) times (crops up to
+# 8 %), a border added around the picture by p shrinks it 1 / (1 + p) times (borders up to 8 %).
+COARSE_SCALES = tuple(sorted({1 / (1 - crop) for crop in np.arange(0.0, 0.081, 0.008)}
+                             | {1 / (1 + pad) for pad in np.arange(0.008, 0.081, 0.008)}))
 FINE_STEPS = (-0.004, -0.002, 0.0, 0.002, 0.004)   # scale refinements around the best coarse scale
 MIN_READABLE_SIDE = 16   # pixels: no mark survives below this, and a sliver (2 x 4000) broke the grid resampling
 
@@ -76,6 +80,7 @@ class Search:
     pilot_z: float            # pilot correlation of the best hypothesis, in standard deviations
     hypotheses: int           # how many (scale, tile variant, shift) hypotheses were compared
     message: np.ndarray       # decoded 0/1 message bits (payload, then CRC)
+    tile_z: float             # correlation with the whole tile the message re-encodes to, in standard deviations
 
 
 class _Folds:
@@ -125,17 +130,24 @@ def search(image: np.ndarray, *, key: bytes) -> Search:
     data = ~tile.pilot
     soft = np.bincount(tile.bit_index[data], weights=aligned[data], minlength=CODED_BITS)
     message = code.viterbi_decode(soft / (np.abs(soft).mean() + 1e-12))
-    return Search(pilot_z, hypotheses, message)
+    expected = tile_pattern(tile, code.encode(message)) * tile.carrier      # +-1 sign each cell should have
+    tile_z = float((aligned * expected).sum() / math.sqrt(aligned.size))
+    return Search(pilot_z, hypotheses, message, tile_z)
 
 
 def decide(found: Search) -> Detection:
-    """The verdict on a search: marked only if the pilot stands out (PILOT_Z_MIN) and the CRC of the decoded
-    message matches. The bound multiplies the chance that pure noise gives such a pilot peak somewhere among
-    all hypotheses (a union bound over Gaussian tails) by the chance that noise passes the CRC (2**-16)."""
+    """The verdict on a search: marked only if the CRC of the decoded message matches and either the pilot stands
+    out (PILOT_Z_MIN) or the whole tile the message re-encodes to does (TILE_Z_MIN).
+
+    The bound is the smaller of two union bounds over Gaussian tails -- the chance that noise gives such a pilot
+    peak among all hypotheses, or such a whole-tile correlation among all hypotheses and all 2**80 messages --
+    times the chance that noise passes the CRC (2**-16)."""
     packed = code.check_message(found.message, PAYLOAD_BITS)
-    if packed is None or found.pilot_z < PILOT_Z_MIN:
+    if packed is None or (found.pilot_z < PILOT_Z_MIN and found.tile_z < TILE_Z_MIN):
         return Detection(False, None, 0.0, 1.0)
-    bound = min(1.0, found.hypotheses * _normal_tail(found.pilot_z)) * 2.0 ** -code.CRC_BITS
+    pilot_bound = found.hypotheses * _normal_tail(found.pilot_z)
+    tile_bound = found.hypotheses * 2.0 ** MESSAGE_BITS * _normal_tail(found.tile_z)
+    bound = min(1.0, pilot_bound, tile_bound) * 2.0 ** -code.CRC_BITS
     return Detection(True, Payload.unpack(packed), 1.0 - bound, bound)
 
 
