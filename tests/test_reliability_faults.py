@@ -285,6 +285,21 @@ def test_a_fresh_install_with_an_unwritable_config_folder_says_so(tmp_path, host
         assert host.close() == 0
 
 
+def test_a_font_path_that_would_block_is_font_missing_not_a_hang(tmp_path, hosts):
+    """Found here: a FIFO as the signature font blocked the worker until its time limit, on every request."""
+    fifo = tmp_path / "font.ttf"
+    os.mkfifo(fifo)
+    host = hosts(tmp_path / "home", "--time-limit=20")
+    for path in (str(fifo), "/dev/zero", str(tmp_path)):
+        assert host.request("s", "settings.set", changes={"signature.font_path": path})["ok"]
+        started = time.monotonic()
+        font = host.request("h", "hello")["result"]["font"]
+        assert font["found"] is False and font["problem"]["code"] == "font_missing", path
+        assert host.request("p", "protect", image=small_art())["error"]["code"] == "font_missing"
+        assert time.monotonic() - started < 10, path
+    assert host.close() == 0
+
+
 # -- the key -----------------------------------------------------------------------------------------------------
 @pytest.mark.parametrize("damage, code", [
     (lambda key: key.write_text("omamori-key-v1 " + "0" * 64 + " 00000000\n"), "key_unreadable"),   # bad checksum

@@ -81,6 +81,8 @@ def find_font(text: str, *, font_path: str = "", platform: str = sys.platform,
     best_missing = "".join(needed)
     for path, index in candidates:
         tried.append(path)
+        if not Path(path).is_file():      # a FIFO would block the host, a device never end
+            continue
         try:
             font = ImageFont.truetype(path, size=_PROBE_SIZE, index=index)
         except OSError:
