@@ -20,7 +20,9 @@ from checks import EXTENSION, run_omamori  # noqa: E402
 from fakex import FakeX  # noqa: E402
 import pictures  # noqa: E402
 
-@pytest.fixture(scope="session")
+# Per module, not per session: Playwright's sync API keeps an asyncio loop running in this thread until it
+# stops, and the server tests that run after the e2e modules need asyncio.run().
+@pytest.fixture(scope="module")
 def playwright():
     from playwright.sync_api import sync_playwright
 
