@@ -16,13 +16,13 @@ import {
   refusal,
   senderTier,
 } from "./lib/messages.js";
-import { GROK_SETTINGS_URL, isLoginUrl } from "./content/selectors.js";
+import { AUDIENCE_SETTINGS_URL, GROK_SETTINGS_URL, isLoginUrl } from "./content/selectors.js";
 
 const SELF = { extensionId: ext.runtime.id, extensionOrigin: ext.runtime.getURL("") };
 
 /** Longest silence from the host about one image (progress counts), in ms; the cloak can take a minute. */
 const PROTECT_SILENCE_MS = 120_000;
-/** How long "Check now" waits for the Grok page to show its checkbox, in ms. */
+/** How long "Check now" waits for each settings page to show its checkbox, in ms. */
 const CHECK_TIMEOUT_MS = 25_000;
 
 /**
@@ -133,8 +133,40 @@ async function protect(port, { name, image }, signal) {
 
 // ---- the message vocabulary ------------------------------------------------
 
-/** Tabs opened by "Check now", waiting for their page to report the training checkbox. */
+/** Tabs opened by "Check now", waiting for their page to report a setting. */
 const checkWaiters = new Map();
+
+/** What "Check now" reads, in this order, in one background tab; `missing` is the error when it never shows. */
+const CHECKED_PAGES = Object.freeze([
+  { url: GROK_SETTINGS_URL, setting: "grokTraining", missing: "x_setting_not_found" },
+  { url: AUDIENCE_SETTINGS_URL, setting: "protectPosts", missing: "x_protect_setting_not_found" },
+]);
+
+/**
+ * The state the page in tab `tabId` reports for `page.setting` (the content
+ * script records it on the way, through xsetting.seen); with `load`, the tab
+ * is sent to `page.url` first.
+ * @returns {Promise<string>} on, off or unavailable
+ */
+function reportFromTab(tabId, page, { load }) {
+  return new Promise((resolve, reject) => {
+    const finish = (settle, value) => {
+      clearTimeout(timer);
+      checkWaiters.delete(tabId);
+      ext.tabs.onUpdated.removeListener(onUpdated);
+      settle(value);
+    };
+    const timer = setTimeout(() => finish(reject, new CodedError(page.missing)), CHECK_TIMEOUT_MS);
+    const onUpdated = (id, change) => {
+      if (id === tabId && change.url && isLoginUrl(change.url)) finish(reject, new CodedError("x_login_needed"));
+    };
+    ext.tabs.onUpdated.addListener(onUpdated);
+    checkWaiters.set(tabId, (setting, state) => {
+      if (setting === page.setting) finish(resolve, state);
+    });
+    if (load) ext.tabs.update(tabId, { url: page.url }).catch((error) => finish(reject, error));
+  });
+}
 
 const HANDLERS = {
   async "xsetting.seen"({ setting, state }, sender) {
@@ -170,25 +202,15 @@ const HANDLERS = {
     return { paused };
   },
 
-  async "grok.check"() {
-    const tab = await ext.tabs.create({ url: GROK_SETTINGS_URL, active: false });
+  async "xsettings.check"() {
+    const tab = await ext.tabs.create({ url: CHECKED_PAGES[0].url, active: false });
     try {
-      return await new Promise((resolve, reject) => {
-        const finish = (settle, value) => {
-          clearTimeout(timer);
-          checkWaiters.delete(tab.id);
-          ext.tabs.onUpdated.removeListener(onUpdated);
-          settle(value);
-        };
-        const timer = setTimeout(() => finish(reject, new CodedError("x_setting_not_found")), CHECK_TIMEOUT_MS);
-        const onUpdated = (tabId, change) => {
-          if (tabId === tab.id && change.url && isLoginUrl(change.url)) finish(reject, new CodedError("x_login_needed"));
-        };
-        ext.tabs.onUpdated.addListener(onUpdated);
-        checkWaiters.set(tab.id, (setting, state) => {
-          if (setting === "grokTraining") finish(resolve, { setting, state });
-        });
-      });
+      const states = {};
+      for (const [index, page] of CHECKED_PAGES.entries()) {
+        // The first page is loading already; the next ones load in the same tab, one after the other.
+        states[page.setting] = await reportFromTab(tab.id, page, { load: index > 0 });
+      }
+      return states;
     } finally {
       await ext.tabs.remove(tab.id).catch(() => {});
     }

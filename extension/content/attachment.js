@@ -22,6 +22,7 @@ const TRANSITIONS = Object.freeze({
   [State.QUEUED]: { start: State.PROTECTING, fail: State.FAILED, cancel: State.CANCELLED },
   [State.PROTECTING]: {
     progress: State.PROTECTING,
+    retry: State.PROTECTING, // the way to the host broke before an answer: send the image again (canRetry)
     succeed: State.PROTECTED,
     fail: State.FAILED,
     cancel: State.CANCELLED,
@@ -33,6 +34,14 @@ const TRANSITIONS = Object.freeze({
   [State.CANCELLED]: {},
 });
 
+/**
+ * How many times one image is sent to the background. A second try is made
+ * only when the port to the background closed without an answer, which is
+ * what happens when the browser stops the service worker mid-request; the
+ * host's own failures are answers and are not retried.
+ */
+export const MAX_ATTEMPTS = 2;
+
 export class TransitionError extends Error {
   constructor(state, event) {
     super(`attachment: no transition from ${state} on ${event}`);
@@ -42,7 +51,7 @@ export class TransitionError extends Error {
 
 /**
  * @typedef {Readonly<{index: number, file: File, name: string, state: string, stage: string|null,
- *   fraction: number, result: any, error: any}>} Attachment
+ *   fraction: number, attempt: number, result: any, error: any}>} Attachment
  */
 
 /**
@@ -59,6 +68,7 @@ export function createAttachment(file, index) {
     state: protectable ? State.QUEUED : State.PASSTHROUGH,
     stage: null, // the host's current step (decode, signature, mark, ...)
     fraction: 0, // progress of this image, 0-1
+    attempt: 0, // how many times it was sent to the background (start and retry count)
     result: null, // the host's protect result (image replaced by bytes) once protected
     error: null, // {code, message} once failed
   });
@@ -67,7 +77,7 @@ export function createAttachment(file, index) {
 /**
  * The attachment after `event`.
  * @param {Attachment} attachment
- * @param {"start"|"progress"|"succeed"|"fail"|"useOriginal"|"cancel"} event
+ * @param {"start"|"progress"|"retry"|"succeed"|"fail"|"useOriginal"|"cancel"} event
  * @param {{stage?: string, fraction?: number, result?: any, error?: any}} [data]
  *   progress: {stage, fraction}; succeed: {result}; fail: {error}
  * @returns {Attachment}
@@ -77,7 +87,11 @@ export function transition(attachment, event, data = {}) {
   const next = TRANSITIONS[attachment.state]?.[event];
   if (!next) throw new TransitionError(attachment.state, event);
   const changes = { state: next };
-  if (event === "progress") {
+  if (event === "start" || event === "retry") {
+    changes.attempt = attachment.attempt + 1;
+    changes.stage = null;
+    changes.fraction = 0;
+  } else if (event === "progress") {
     changes.stage = data.stage;
     changes.fraction = Math.min(1, Math.max(attachment.fraction, data.fraction));
   } else if (event === "succeed") {
@@ -87,6 +101,14 @@ export function transition(attachment, event, data = {}) {
     changes.error = data.error;
   }
   return Object.freeze({ ...attachment, ...changes });
+}
+
+/**
+ * May the image be sent again after the port to the background closed without an answer?
+ * @param {Attachment} attachment
+ */
+export function canRetry(attachment) {
+  return allows(attachment, "retry") && attachment.attempt < MAX_ATTEMPTS;
 }
 
 /**

@@ -31,6 +31,7 @@ export const SETTINGS_PAGES = Object.freeze({
 });
 
 export const GROK_SETTINGS_URL = X_ORIGIN + SETTINGS_PAGES.grok.path;
+export const AUDIENCE_SETTINGS_URL = X_ORIGIN + SETTINGS_PAGES.audience.path;
 
 /** Where X sends a visitor who is not logged in. */
 const LOGIN_PATHS = ["/login", "/i/flow/login", "/i/flow/signup"];

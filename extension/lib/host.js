@@ -262,7 +262,16 @@ export class HostClient {
       return;
     }
     const entry = this.#pending.get(message.id);
-    if (!entry) return; // a reply to a request that was cancelled or timed out
+    if (!entry) {
+      // A late reply to a request that was cancelled or timed out is dropped. An id this client never
+      // sent means the host lost track of its requests: the pending ones will never be answered, so
+      // they fail now rather than at their silence limit.
+      if (!this.#issued(message.id)) {
+        const error = new CodedError("host_bad_reply", null, { reason: "unknown id" });
+        for (const pending of [...this.#pending.values()]) pending.reject(error);
+      }
+      return;
+    }
     entry.touch();
     if (message.type === "progress") {
       entry.onProgress?.({ stage: String(message.stage ?? ""), fraction: Number(message.fraction) || 0 });
@@ -281,6 +290,12 @@ export class HostClient {
       return;
     }
     this.#settle(entry, message);
+  }
+
+  /** Did this client send a request with this id (`r1` up to the last one)? */
+  #issued(id) {
+    const match = /^r([1-9][0-9]*)$/.exec(String(id));
+    return match !== null && Number(match[1]) < this.#nextId;
   }
 
   #settle(entry, reply) {

@@ -47,7 +47,8 @@ export const LOCAL_ERROR_CODES = Object.freeze([
   "composer_gone", // the composer closed before the protected files were ready
   "cancelled", // the person pressed Cancel
   "x_login_needed", // "Check now" landed on X's login page
-  "x_setting_not_found", // "Check now" did not find the checkbox in time
+  "x_setting_not_found", // "Check now" did not find the Grok training checkbox in time
+  "x_protect_setting_not_found", // "Check now" did not find the "Protect your posts" checkbox in time
 ]);
 
 /**
@@ -112,7 +113,7 @@ export const MESSAGE_TYPES = Object.freeze({
   // popup / options -> background
   "status.get": { from: [Tier.PAGE], fields: {} },
   "pause.set": { from: [Tier.PAGE], fields: { paused: isBool } },
-  "grok.check": { from: [Tier.PAGE], fields: {} },
+  "xsettings.check": { from: [Tier.PAGE], fields: {} },
   "grok.open": { from: [Tier.PAGE], fields: {} },
   "settings.get": { from: [Tier.PAGE], fields: {} },
   "settings.set": { from: [Tier.PAGE], fields: { changes: isPlainObject } },

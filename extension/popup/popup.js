@@ -69,7 +69,7 @@ $("check-now").addEventListener("click", async () => {
   result.className = "";
   result.textContent = t("popup_checking");
   try {
-    await ask({ type: "grok.check" });
+    await ask({ type: "xsettings.check" });
     result.hidden = true;
   } catch (error) {
     result.className = "problem";

@@ -64,26 +64,39 @@ def test_grok_training_highlighted_recorded_and_opted_out(launch_chromium, fake_
     assert_popup_shows(popup, "grok", "off", locale_message(language, "popup_grok_off"))
 
 
+def assert_popup_states(popup, language: str, *, grok: str, protect: str) -> None:
+    popup.page.wait_for_selector(f'[data-testid="popup-grok"][data-state="{grok}"]', timeout=40000)
+    popup.page.wait_for_selector(f'[data-testid="popup-protect-posts"][data-state="{protect}"]', timeout=10000)
+    assert popup.page.inner_text('[data-testid="popup-grok-state"]') == locale_message(language, f"popup_grok_{grok}")
+    assert popup.page.inner_text('[data-testid="popup-protect-posts-state"]') == \
+        locale_message(language, f"popup_protect_{protect}")
+
+
 @pytest.mark.parametrize("language", ["en", "ja"])
-def test_check_now_reads_x_in_a_background_tab(launch_chromium, fake_x, language):
+def test_check_now_reads_both_settings_in_a_background_tab(launch_chromium, fake_x, language):
     fake_x.grok["allow_grok_training"] = False  # the person opted out on another device
+    fake_x.account["protected"] = False
     browser = launch_chromium(language=language)
     popup = open_popup(browser)
     assert popup.page.get_attribute('[data-testid="popup-grok"]', "data-state") == "unknown"
+    assert popup.page.get_attribute('[data-testid="popup-protect-posts"]', "data-state") == "unknown"
     pages_before = len(browser.context.pages)
 
     popup.page.click('[data-testid="popup-check-now"]')
-    popup.page.wait_for_selector('[data-testid="popup-grok"][data-state="off"]', timeout=40000)
-    assert popup.page.inner_text('[data-testid="popup-grok-state"]') == locale_message(language, "popup_grok_off")
-    assert any(url.startswith("https://x.com/settings/grok_settings") for url in fake_x.page_requests), \
-        "Check now did not load X's Grok settings page"
+    assert_popup_states(popup, language, grok="off", protect="off")
+    for path in ("/settings/grok_settings", "/settings/audience_and_tagging"):
+        assert any(url.startswith("https://x.com" + path) for url in fake_x.page_requests), \
+            f"Check now did not load X's {path}"
     wait_until(lambda: len(browser.context.pages) == pages_before, pump=popup.pump, what="the background tab to close")
     assert popup.evaluate(stored("grokTraining"))["state"] == "off"
+    assert popup.evaluate(stored("protectPosts"))["state"] == "off"
+    assert popup.page.is_hidden('[data-testid="popup-check-result"]'), "Check now reported a problem"
 
     fake_x.grok["allow_grok_training"] = True  # X turned it back on
+    fake_x.account["protected"] = True  # and the person protected their posts on the phone
     popup.page.click('[data-testid="popup-check-now"]')
-    popup.page.wait_for_selector('[data-testid="popup-grok"][data-state="on"]', timeout=40000)
-    assert popup.page.inner_text('[data-testid="popup-grok-state"]') == locale_message(language, "popup_grok_on")
+    assert_popup_states(popup, language, grok="on", protect="on")
+    wait_until(lambda: len(browser.context.pages) == pages_before, pump=popup.pump, what="the background tab to close")
 
 
 @pytest.mark.parametrize("language", ["en", "ja"])

@@ -5,8 +5,10 @@ import {
   State,
   BatchPhase,
   TransitionError,
+  MAX_ATTEMPTS,
   allows,
   batchPhase,
+  canRetry,
   createAttachment,
   selectFiles,
   hasProtectable,
@@ -88,4 +90,23 @@ test("at most four images go on; GIF and video ride along", () => {
   assert.deepEqual(leftOut.map((f) => f.name), ["5.png"]);
   assert.ok(hasProtectable(files));
   assert.ok(!hasProtectable([gif, mp4]));
+});
+
+test("a port closed without an answer is retried up to MAX_ATTEMPTS, only while protecting", () => {
+  let a = transition(createAttachment(png(), 0), "start");
+  assert.equal(a.attempt, 1);
+  a = transition(a, "progress", { stage: "mark", fraction: 0.7 });
+  assert.ok(canRetry(a));
+  const again = transition(a, "retry");
+  assert.equal(again.state, State.PROTECTING);
+  assert.equal(again.attempt, 2);
+  assert.equal(again.fraction, 0, "progress starts over with the new try");
+  assert.equal(again.stage, null);
+  assert.equal(MAX_ATTEMPTS, 2);
+  assert.equal(canRetry(again), false, "the last try's broken port is a failure");
+  assert.equal(canRetry(createAttachment(png(), 0)), false, "nothing to retry before the start");
+  const cancelled = transition(a, "cancel");
+  assert.equal(canRetry(cancelled), false, "a cancelled image is never sent again");
+  assert.throws(() => transition(cancelled, "retry"), TransitionError);
+  assert.throws(() => transition(transition(a, "succeed", { result: {} }), "retry"), TransitionError);
 });

@@ -144,6 +144,27 @@ test("abort stops waiting; a late reply is ignored", async () => {
   peer.deliver({ v: 1, id: peer.sent[0].id, type: "protect", ok: true, result: {} }); // nothing to settle: no throw
 });
 
+test("a reply to an id never sent fails what is pending at once; a late reply to a cancelled one does not", async () => {
+  const peer = scriptedPeer(() => []);
+  const client = new HostClient(peer.open);
+  const controller = new AbortController();
+  const cancelled = client.request("protect", {}, { signal: controller.signal });
+  controller.abort(new CodedError("cancelled"));
+  await assert.rejects(cancelled, (e) => e.code === "cancelled");
+  const pending = client.request("protect", {}, { timeoutMs: 60_000 });
+  let settled = false;
+  pending.catch(() => {}).finally(() => (settled = true));
+
+  peer.deliver({ v: 1, id: peer.sent[0].id, type: "protect", ok: true, result: {} }); // late: the host was slow
+  await new Promise((resolve) => setTimeout(resolve, 20));
+  assert.equal(settled, false, "a late reply to a cancelled request must not touch the others");
+
+  const started = Date.now();
+  peer.deliver({ v: 1, id: `x${peer.sent[1].id}`, type: "progress", stage: "mark", fraction: 0.5 });
+  await assert.rejects(pending, (e) => e.code === "host_bad_reply" && e.details.reason === "unknown id");
+  assert.ok(Date.now() - started < 1000, "failed at once, not at the silence limit");
+});
+
 test("a dropped connection fails pending requests with the browser's reason", async () => {
   const peer = scriptedPeer(() => []);
   const client = new HostClient(peer.open);

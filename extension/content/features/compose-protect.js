@@ -14,6 +14,7 @@ import {
   State,
   allows,
   batchPhase,
+  canRetry,
   createAttachment,
   hasProtectable,
   selectFiles,
@@ -81,7 +82,7 @@ export function init(signal) {
       event.stopImmediatePropagation();
       input.value = ""; // X must not find the originals on the input later
       const composer = composerOf(input);
-      new Batch(files, composer, settings.onFailure, (final) => attachThroughPicker(composer, final, input)).start();
+      new Batch(files, composer, () => settings.onFailure, (final) => attachThroughPicker(composer, final, input)).start();
     },
     { capture: true, signal },
   );
@@ -97,7 +98,7 @@ export function init(signal) {
     // text that comes with a pasted image is dropped, as X itself does when files are pasted.
     event.preventDefault();
     event.stopImmediatePropagation();
-    new Batch(files, composer, settings.onFailure, (final) => attachThroughPicker(composer, final)).start();
+    new Batch(files, composer, () => settings.onFailure, (final) => attachThroughPicker(composer, final)).start();
   };
   window.addEventListener("drop", takeTransfer((event) => event.dataTransfer), { capture: true, signal });
   window.addEventListener("paste", takeTransfer((event) => event.clipboardData), { capture: true, signal });
@@ -119,7 +120,8 @@ class Batch {
   /**
    * @param {File[]} files as the person attached them
    * @param {Element} composer where the panel goes
-   * @param {string} onFailure the host's settings.extension.on_failure: ask, original or cancel
+   * @param {() => string} onFailure the host's settings.extension.on_failure (ask, original or cancel), read when
+   *   an image fails: the background refreshes it on every hello, which may come after the batch started
    * @param {(files: File[]) => void} deliver hands the final files to X; throws CodedError
    */
   constructor(files, composer, onFailure, deliver) {
@@ -163,13 +165,31 @@ class Batch {
       return;
     }
     if (this.#attachments[index].state !== State.PROTECTING) return; // cancelled while reading
-    const port = ext.runtime.connect({ name: PROTECT_PORT });
+    this.#send(index, file, image);
+  }
+
+  /**
+   * One try at the background for one image, on a port of its own. A port
+   * that closes without an answer (the browser stopped the service worker,
+   * the extension was reloaded) is never waited on: the image is sent once
+   * more to a fresh worker, then counts as failed.
+   */
+  #send(index, file, image) {
+    let port;
+    try {
+      port = ext.runtime.connect({ name: PROTECT_PORT });
+    } catch {
+      // The extension was reloaded or removed under this page: no background will ever answer.
+      this.#apply(index, "fail", { error: { code: "host_disconnected" } });
+      return;
+    }
     this.#ports.set(index, port);
     const release = () => {
       this.#ports.delete(index);
       port.disconnect();
     };
     port.onMessage.addListener((message) => {
+      if (this.#ports.get(index) !== port) return; // a port given up on (cancelled, or replaced by a retry)
       if (message.type === "protect.progress") {
         this.#apply(index, "progress", { stage: message.stage, fraction: message.fraction });
       } else if (message.type === "protect.done") {
@@ -185,7 +205,12 @@ class Batch {
     port.onDisconnect.addListener(() => {
       if (this.#ports.get(index) !== port) return;
       this.#ports.delete(index);
-      this.#apply(index, "fail", { error: { code: "host_disconnected" } });
+      if (!this.#finished && canRetry(this.#attachments[index])) {
+        this.#apply(index, "retry");
+        this.#send(index, file, image);
+      } else {
+        this.#apply(index, "fail", { error: { code: "host_disconnected" } });
+      }
     });
     port.postMessage({ type: "protect.start", name: file.name, mime: file.type, image });
   }
@@ -195,8 +220,9 @@ class Batch {
     const attachment = this.#attachments[index];
     if (this.#finished || !allows(attachment, event)) return; // e.g. progress arriving after Cancel
     this.#attachments[index] = transition(attachment, event, data);
-    if (event === "fail" && this.#onFailure === "original") this.#attachments[index] = transition(this.#attachments[index], "useOriginal");
-    if (event === "fail" && this.#onFailure === "cancel") {
+    const onFailure = event === "fail" ? this.#onFailure() : null;
+    if (onFailure === "original") this.#attachments[index] = transition(this.#attachments[index], "useOriginal");
+    if (onFailure === "cancel") {
       this.#cancel();
       return;
     }
