@@ -112,17 +112,25 @@ def reconstruction_push(vae: TinyVAE, image: np.ndarray, *, budget: np.ndarray, 
     ``image`` is the full image (HxWx3 in [0, 1]); ``budget`` the per-pixel
     bound at the first working size (hxwx1). Step i works at size
     ``params.sides[i % len(sides)]``: the perturbation is resampled there, and
-    the gradient resampled back. ``progress(fraction)`` is called after each step.
+    the gradient resampled back. ``progress(fraction)`` is called after each
+    network pass, in proportion to the work done.
     """
     height, width = image.shape[:2]
     sizes = [working_size(height, width, side) for side in params.sides]
+    schedule = [sizes[i % len(sizes)] for i in range(params.steps)]
     views = {size: np.clip(resize(image, *size, resample=Image.Resampling.LANCZOS), 0, 1) for size in set(sizes)}
-    references = {size: vae.decoder(vae.encoder(view)) for size, view in views.items()}
+    # progress counts work in pixels passed through the networks: a step (forward + backward) is twice a reference
+    total, done = sum(h * w for h, w in views) + sum(2 * h * w for h, w in schedule), 0
+    references = {}
+    for size, view in views.items():
+        references[size] = vae.decoder(vae.encoder(view))
+        done += size[0] * size[1]
+        if progress is not None:
+            progress(done / total)
     base = views[sizes[0]]
     delta = rng.uniform(-0.5, 0.5, base.shape).astype(np.float32) * budget
     step = 2.5 * float(budget.max()) / max(params.steps, 1)
-    for i in range(params.steps):
-        size = sizes[i % len(sizes)]
+    for size in schedule:
         seen = np.clip(views[size] + resize(delta, *size, resample=Image.Resampling.BILINEAR), 0, 1)
         if params.jpeg_quality:
             seen = jpeg_round_trip(seen, quality=params.jpeg_quality)
@@ -134,8 +142,9 @@ def reconstruction_push(vae: TinyVAE, image: np.ndarray, *, budget: np.ndarray, 
         grad = resize(grad, *base.shape[:2], resample=Image.Resampling.BILINEAR)
         delta = np.clip(delta + step * np.sign(grad), -budget, budget)
         delta = np.clip(base + delta, 0, 1) - base
+        done += 2 * size[0] * size[1]
         if progress is not None:
-            progress((i + 1) / params.steps)
+            progress(done / total)
     return delta.astype(np.float32)
 
 
