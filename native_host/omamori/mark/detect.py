@@ -99,27 +99,23 @@ class _Folds:
 def search(image: np.ndarray, *, key: bytes) -> Search:
     """Find the best tile hypothesis in ``image`` (HxWx3 float32 RGB in [0, 1]) and decode its message bits.
 
-    Hypotheses: working-grid scales (a crop of the longer side by c enlarges the grid 1 / (1 - c) times; first
-    searched coarsely, then refined), four half-cell offsets, the NONCES tile variants, and every one of the
-    TILE x TILE cyclic shifts (found at once by an FFT correlation with the pilot).
+    Hypotheses: working-grid scales (COARSE_SCALES for crops and added borders, then refined), four half-cell
+    offsets, the NONCES tile variants, and every one of the TILE x TILE cyclic shifts (found at once by an FFT
+    correlation with each variant's pilot).
     """
     folds = _Folds(image)
     tiles = [make_tile(key, nonce) for nonce in range(NONCES)]
-    pilots = [(np.conj(np.fft.rfft2(np.where(t.pilot, t.carrier, 0.0))), math.sqrt(t.pilot.sum())) for t in tiles]
+    pilot_spectra = np.conj(np.fft.rfft2(np.stack([np.where(t.pilot, t.carrier, 0.0) for t in tiles])))
+    pilot_norms = np.sqrt([t.pilot.sum() for t in tiles])[:, None, None]
     hypotheses = 0
 
     def best_of(scale: float, phase: tuple[int, int]):
         nonlocal hypotheses
         folded = folds.fold(scale, phase)
-        spectrum = np.fft.rfft2(folded)
-        found = (-np.inf, None, None, None)
-        for tile, (pilot_spectrum, norm) in zip(tiles, pilots):
-            correlation = np.fft.irfft2(spectrum * pilot_spectrum, s=folded.shape) / norm
-            shift = np.unravel_index(np.argmax(correlation), correlation.shape)
-            hypotheses += correlation.size
-            if correlation[shift] > found[0]:
-                found = (float(correlation[shift]), folded, tile, shift)
-        return found
+        correlation = np.fft.irfft2(np.fft.rfft2(folded) * pilot_spectra, s=folded.shape) / pilot_norms
+        hypotheses += correlation.size
+        nonce, row, col = np.unravel_index(np.argmax(correlation), correlation.shape)
+        return float(correlation[nonce, row, col]), folded, tiles[nonce], (row, col)
 
     coarse = {scale: best_of(scale, (0, 0)) for scale in COARSE_SCALES}
     start = max(coarse, key=lambda scale: coarse[scale][0])
