@@ -113,3 +113,14 @@ def test_mark_survives_x_serving_the_small_size():
     served = np.asarray(Image.open(io.BytesIO(small)).convert("RGB"), dtype=np.float32) / 255
     assert max(served.shape[:2]) == 680
     assert detect(served, key=KEY).payload == PAYLOAD
+
+
+@pytest.mark.parametrize("edit", ["crop the longer side by 5 %", "add a 4 % white border"])
+def test_mark_follows_the_grid_through_a_crop_or_a_border(edit):
+    image = mark_images.sketch(900, 700, np.random.default_rng(8))
+    received = jpeg_round_trip(embed(image, key=KEY, payload=PAYLOAD))
+    if edit.startswith("crop"):
+        received = received[45:]
+    else:
+        received = np.pad(received, ((18, 18), (18, 18), (0, 0)), constant_values=1.0)
+    assert detect(received, key=KEY).payload == PAYLOAD
