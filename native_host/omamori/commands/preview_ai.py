@@ -1,8 +1,8 @@
 """``omamori preview-ai IN``: what an AI model "sees" of an image, clean and cloaked, side by side.
 
-Both images go through the tiny encoder and decoder of the cloak's model: the
-left half of the output is the reconstruction of the clean image, the right
-half that of the cloaked one. A fine-tune learns from such reconstructions.
+The work is ``omamori.cloak.preview.what_ai_sees`` (shared with the protocol
+request ``cloak.preview``): the left half of the output is the tiny model's
+reconstruction of the clean image, the right half that of the cloaked one.
 """
 from __future__ import annotations
 
@@ -15,12 +15,9 @@ from PIL import Image
 
 from .. import cloak, imageio
 from ..atomic import write_atomic
-from ..cloak import models
-from ..cloak.attack import resize, working_size
+from ..cloak.preview import what_ai_sees
 from ._shared import lang
 from .protect import read_input
-
-PREVIEW_SIDE = 512   # pixels: long side of each half (about the resolution models train at)
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -36,30 +33,18 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.set_defaults(run=run)
 
 
-def side_by_side(image: np.ndarray, cloaked: np.ndarray, vae: models.TinyVAE) -> np.ndarray:
-    """HxW'x3 float32: reconstructions of ``image`` (left) and ``cloaked`` (right), long side PREVIEW_SIDE each."""
-    h, w = working_size(*image.shape[:2], PREVIEW_SIDE)
-    halves = []
-    for picture in (image, cloaked):
-        small = np.clip(resize(picture, h, w, resample=Image.Resampling.LANCZOS), 0, 1)
-        halves.append(np.clip(vae.decoder(vae.encoder(small)), 0, 1))
-    gap = np.ones((h, max(4, w // 64), 3), np.float32)
-    return np.concatenate([halves[0], gap, halves[1]], axis=1)
-
-
 def run(args: argparse.Namespace) -> int:
     ja = lang() == "ja"
     image = imageio.decode(read_input(args.input)).image
-    vae = models.load(models.spec_named(models.DEFAULT_MODEL))
 
     def progress(_step: str, fraction: float) -> None:
         print(f"\r{'クローク' if ja else 'cloak'} {fraction:4.0%}", end="", flush=True)
 
-    cloaked = cloak.apply(image, strength=args.strength, rng=np.random.default_rng(args.seed), progress=progress)
+    preview = what_ai_sees(image, strength=args.strength, rng=np.random.default_rng(args.seed), progress=progress)
     print()
     target = args.out or args.input.with_name(args.input.stem + ".ai-preview.png")
     png = io.BytesIO()
-    Image.fromarray(imageio.to_uint8(side_by_side(image, cloaked, vae))).save(png, "PNG")
+    Image.fromarray(imageio.to_uint8(preview)).save(png, "PNG")
     write_atomic(target, png.getvalue(), mode=0o644)
     print((f"AI から見た姿(左: そのまま、右: クローク後)を書き出しました: {target}" if ja else
            f"Wrote what an AI model sees (left: as is, right: cloaked): {target}"))

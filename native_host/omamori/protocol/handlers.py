@@ -13,6 +13,7 @@ import base64
 import binascii
 import datetime
 import hashlib
+import io
 import logging
 import time
 from pathlib import PurePath
@@ -20,7 +21,10 @@ from typing import Any, Callable
 
 import numpy as np
 
-from .. import __version__, cloak, fonts, keys, mark, settings as settings_store, webmeta
+from PIL import Image
+
+from .. import __version__, cloak, fonts, imageio, keys, mark, settings as settings_store, webmeta
+from ..cloak.preview import what_ai_sees
 from ..errors import OmamoriError, RequestError, internal_error
 from ..ledger import Entry, Ledger, now_utc
 from ..paths import Paths
@@ -200,6 +204,31 @@ def handle_verify(host: Host, body: dict[str, Any], progress: Progress) -> dict[
     }
 
 
+def handle_cloak_preview(host: Host, body: dict[str, Any], progress: Progress) -> dict[str, Any]:
+    """What the cloak's model sees of ``image``: its reconstruction clean (left) and cloaked (right), as a PNG."""
+    started = time.perf_counter()
+    data = image_bytes(body)
+    options = _field(body, "options", dict, {})
+    strength = settings_store.apply_changes(host.settings(), options).cloak.strength
+    progress("decode", 0.0)
+    image = imageio.decode(data).image
+    preview = what_ai_sees(image, strength=strength, rng=np.random.default_rng(), progress=progress,
+                           models_dir=host.paths.models)
+    png = io.BytesIO()
+    Image.fromarray(imageio.to_uint8(preview)).save(png, "PNG")
+    progress("done", 1.0)
+    return {
+        "image": png.getvalue(),
+        "mime": "image/png",
+        "bytes": png.tell(),
+        "width": preview.shape[1],
+        "height": preview.shape[0],
+        "strength": strength,
+        "elapsed_ms": round((time.perf_counter() - started) * 1000),
+        "limits": {"en": cloak.LIMITS, "ja": cloak.LIMITS_JA},
+    }
+
+
 def handle_settings_get(host: Host, body: dict[str, Any], progress: Progress) -> dict[str, Any]:
     return {"settings": host.settings().to_dict()}
 
@@ -223,6 +252,7 @@ HANDLERS: dict[str, Callable[[Host, dict[str, Any], Progress], dict[str, Any]]] 
     "hello": handle_hello,
     "protect": handle_protect,
     "verify": handle_verify,
+    "cloak.preview": handle_cloak_preview,
     "settings.get": handle_settings_get,
     "settings.set": handle_settings_set,
     "history": handle_history,

@@ -32,7 +32,7 @@ from ..protocol.handlers import Host, Progress
 log = logging.getLogger(__name__)
 
 # seconds, per request type; the default covers the quick ones (hello searches fonts once).
-TIME_LIMITS: Mapping[str, float] = {"protect": 180.0, "verify": 60.0}
+TIME_LIMITS: Mapping[str, float] = {"protect": 180.0, "verify": 60.0, "cloak.preview": 180.0}
 DEFAULT_TIME_LIMIT = 30.0
 STARTUP_LIMIT = 120.0    # seconds a new worker may take to import the engine (not counted in a request's limit)
 _STOP_GRACE = 5.0        # seconds a worker gets to close the ledger after its pipe is closed
