@@ -8,6 +8,7 @@ import { HostClient, nativeTransport, webSocketTransport } from "./lib/host.js";
 import {
   CodedError,
   NATIVE_HOST_NAME,
+  PREVIEW_PORT,
   PROTECT_PORT,
   Tier,
   X_SETTINGS,
@@ -86,8 +87,15 @@ function inProtectLane(job) {
 
 // ---- protecting images (one port per image) -------------------------------
 
+/** The ports: name -> who may open it, the one message that starts its work, and the work. */
+const PORTS = {
+  [PROTECT_PORT]: { tier: Tier.X, start: "protect.start", run: protect },
+  [PREVIEW_PORT]: { tier: Tier.PAGE, start: "cloak.preview.start", run: preview },
+};
+
 ext.runtime.onConnect.addListener((port) => {
-  if (port.name !== PROTECT_PORT || senderTier(port.sender, SELF) !== Tier.X) {
+  const spec = Object.hasOwn(PORTS, port.name) ? PORTS[port.name] : null;
+  if (!spec || senderTier(port.sender, SELF) !== spec.tier) {
     port.disconnect();
     return;
   }
@@ -95,18 +103,23 @@ ext.runtime.onConnect.addListener((port) => {
   port.onDisconnect.addListener(() => controller.abort(new CodedError("cancelled")));
   const onFirstMessage = (message) => {
     port.onMessage.removeListener(onFirstMessage);
-    const why = refusal(message, Tier.X);
-    if (why || message.type !== "protect.start") {
-      console.warn("omamori: refused on the protect port:", why ?? message.type);
+    const why = refusal(message, spec.tier);
+    if (why || message.type !== spec.start) {
+      console.warn(`omamori: refused on the ${port.name} port:`, why ?? message.type);
       port.disconnect();
       return;
     }
-    protect(port, message, controller.signal);
+    spec.run(port, message, controller.signal);
   };
   port.onMessage.addListener(onFirstMessage);
 });
 
-async function protect(port, { name, image }, signal) {
+/**
+ * One host request for a port: progress goes back as `<prefix>.progress`, the
+ * answer as `<prefix>.done {result}` or `<prefix>.failed {error}`. Requests run
+ * in the protect lane (a preview is as heavy as protecting an image).
+ */
+async function requestForPort(port, signal, prefix, type, body) {
   const post = (message) => {
     if (!signal.aborted) port.postMessage(message);
   };
@@ -115,20 +128,25 @@ async function protect(port, { name, image }, signal) {
       signal.throwIfAborted();
       await hello();
       const client = await host();
-      return client.request(
-        "protect",
-        { image, name },
-        {
-          timeoutMs: PROTECT_SILENCE_MS,
-          signal,
-          onProgress: ({ stage, fraction }) => post({ type: "protect.progress", stage, fraction }),
-        },
-      );
+      return client.request(type, body, {
+        timeoutMs: PROTECT_SILENCE_MS,
+        signal,
+        onProgress: ({ stage, fraction }) => post({ type: `${prefix}.progress`, stage, fraction }),
+      });
     });
-    post({ type: "protect.done", result });
+    post({ type: `${prefix}.done`, result });
   } catch (error) {
-    post({ type: "protect.failed", error: errorJson(error) });
+    post({ type: `${prefix}.failed`, error: errorJson(error) });
   }
+}
+
+function protect(port, { name, image }, signal) {
+  return requestForPort(port, signal, "protect", "protect", { image, name });
+}
+
+/** "What an AI sees" for the options page: the host's model's view of the picked image, clean and cloaked. */
+function preview(port, { image, strength }, signal) {
+  return requestForPort(port, signal, "preview", "cloak.preview", { image, options: { "cloak.strength": strength } });
 }
 
 // ---- the message vocabulary ------------------------------------------------
@@ -251,7 +269,8 @@ const HANDLERS = {
 };
 
 ext.runtime.onMessage.addListener((message, sender, sendResponse) => {
-  const why = refusal(message, senderTier(sender, SELF));
+  // Port-only types (protect.start, cloak.preview.start) pass the vocabulary but have no one-shot handler.
+  const why = refusal(message, senderTier(sender, SELF)) ?? (Object.hasOwn(HANDLERS, message.type) ? null : "port only");
   if (why) {
     console.warn("omamori: refused message:", why);
     sendResponse({ ok: false, error: { code: "bad_request", message: null, details: { reason: why } } });

@@ -11,6 +11,9 @@ export const NATIVE_HOST_NAME = "jp.omamori.host";
 /** Name of the long-lived port a content script opens per image to protect. */
 export const PROTECT_PORT = "omamori.protect";
 
+/** Name of the port the options page opens for one "What an AI sees" preview (progress comes back on it). */
+export const PREVIEW_PORT = "omamori.preview";
+
 /**
  * Largest original image sent to the host, in bytes. It travels as base64
  * (4/3 larger) inside one runtime message; Chromium caps those at 64 MiB and
@@ -111,6 +114,14 @@ export const MESSAGE_TYPES = Object.freeze({
     },
   },
   // popup / options -> background
+  "cloak.preview.start": {
+    // on the port PREVIEW_PORT only
+    from: [Tier.PAGE],
+    fields: {
+      image: (v) => isString(v) && v.length > 0 && v.length <= Math.ceil(MAX_IMAGE_BYTES / 3) * 4,
+      strength: (v) => typeof v === "number" && v >= 0.25 && v <= 2,
+    },
+  },
   "status.get": { from: [Tier.PAGE], fields: {} },
   "pause.set": { from: [Tier.PAGE], fields: { paused: isBool } },
   "xsettings.check": { from: [Tier.PAGE], fields: {} },

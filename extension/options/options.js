@@ -4,12 +4,17 @@
 // host can be reached).
 
 import { ask } from "../lib/ask.js";
+import { bytesToBase64, base64ToBytes } from "../lib/base64.js";
+import { ext } from "../lib/browser.js";
+import { FETCH_COMMAND, cloakState, previewPercent } from "../lib/cloak.js";
 import { t, errorText, localizePage } from "../lib/i18n.js";
+import { MAX_IMAGE_BYTES, PREVIEW_PORT } from "../lib/messages.js";
 
 /** An element of this page by id (the markup is ours, so it exists). @type {(id: string) => any} */
 const $ = (id) => document.getElementById(id);
 const settingsForm = $("settings");
 const connectionForm = $("connection");
+const previewForm = $("preview");
 
 /** Form controls named by dotted settings paths ("signature.text"). */
 const fields = () => [...settingsForm.elements].filter((el) => el.name && el.name.includes("."));
@@ -69,6 +74,98 @@ settingsForm.addEventListener("submit", async (event) => {
   }
 });
 
+// ---- the cloak: offered only when the host has its model ---------------------
+
+/** Show whether the cloak can be used; its controls stay disabled unless it can. */
+async function loadCloak() {
+  let state;
+  try {
+    state = cloakState((await ask({ type: "status.get" })).host);
+  } catch {
+    state = "no-host";
+  }
+  $("cloak").dataset.state = state;
+  $("cloak-missing").hidden = state !== "missing";
+  $("cloak-no-host").hidden = state !== "no-host";
+  for (const id of ["cloak-enabled", "cloak-strength", "preview-run"]) $(id).disabled = state !== "available";
+  if (state === "missing" && previewForm.dataset.state === "idle") {
+    $("preview-status").textContent = t("options_preview_unavailable");
+  }
+}
+
+// ---- "What an AI sees": the picked file goes to the host and is not kept ----
+
+let previewUrl = "";
+
+function showPreview(result) {
+  URL.revokeObjectURL(previewUrl);
+  previewUrl = URL.createObjectURL(new Blob([base64ToBytes(result.image)], { type: result.mime }));
+  const image = $("preview-image");
+  image.src = previewUrl;
+  image.hidden = false;
+  $("preview-status").textContent = t("options_preview_done", [
+    String(Math.round(result.strength * 100)),
+    String(Math.round(result.elapsed_ms / 1000)),
+  ]);
+}
+
+function previewProgress(stage, fraction) {
+  const percent = previewPercent(stage, fraction);
+  $("preview-progress").value = percent;
+  $("preview-status").textContent = t("options_preview_working", [
+    ext.i18n.getMessage(`stage_${stage}`) || stage,
+    String(percent),
+  ]);
+}
+
+/** Run one preview over its own port (progress comes back on it); settles when the host answers. */
+function runPreview(image, strength) {
+  return new Promise((resolve, reject) => {
+    const port = ext.runtime.connect({ name: PREVIEW_PORT });
+    port.onMessage.addListener((message) => {
+      if (message.type === "preview.progress") previewProgress(message.stage, message.fraction);
+      else {
+        port.disconnect();
+        if (message.type === "preview.done") resolve(message.result);
+        else reject(message.error);
+      }
+    });
+    port.onDisconnect.addListener(() => reject({ code: "host_disconnected" }));
+    port.postMessage({ type: "cloak.preview.start", image, strength });
+  });
+}
+
+previewForm.addEventListener("submit", async (event) => {
+  event.preventDefault();
+  const file = $("preview-file").files[0];
+  if (!file) {
+    $("preview-status").textContent = t("options_preview_pick_first");
+    return;
+  }
+  if (file.size > MAX_IMAGE_BYTES) {
+    $("preview-status").textContent = errorText({ code: "file_too_large" });
+    return;
+  }
+  const strength = Number($("cloak-strength").value) / 100 || 1;
+  previewForm.dataset.state = "working";
+  $("preview-run").disabled = true;
+  $("preview-progress").hidden = false;
+  previewProgress("decode", 0);
+  try {
+    const image = bytesToBase64(new Uint8Array(await file.arrayBuffer()));
+    showPreview(await runPreview(image, Math.min(2, Math.max(0.25, strength))));
+    previewForm.dataset.state = "done";
+  } catch (error) {
+    previewForm.dataset.state = "failed";
+    $("preview-status").textContent = errorText(error?.code ? error : { code: "file_unreadable" });
+  } finally {
+    $("preview-progress").hidden = true;
+    $("preview-run").disabled = $("cloak").dataset.state !== "available";
+  }
+});
+
+// ---- the connection ----------------------------------------------------------
+
 async function loadConnection() {
   const connection = await ask({ type: "connection.get" });
   for (const radio of connectionForm.elements.kind) radio.checked = radio.value === connection.kind;
@@ -89,11 +186,14 @@ connectionForm.addEventListener("submit", async (event) => {
     $("connection-saved").textContent = t("options_connection_saved");
     showProblem(null);
     await loadSettings();
+    await loadCloak();
   } catch (error) {
     showProblem(error);
   }
 });
 
 localizePage(document);
+$("cloak-missing").querySelector("code").textContent = FETCH_COMMAND;
+$("preview-image").alt = t("options_preview_alt");
 loadConnection();
-loadSettings();
+loadSettings().then(loadCloak);

@@ -21,7 +21,7 @@ function* files(dir) {
 const sources = [...files(EXTENSION)].map((path) => ({ path: relative(EXTENSION, path), text: readFileSync(path, "utf8") }));
 
 /** Keys built at run time from a code or a setting name, and the families they belong to. */
-const PROTOCOL_STAGES = ["decode", "signature", "cloak", "mark", "encode", "verify"]; // docs/protocol.md progress stages
+const PROTOCOL_STAGES = ["decode", "signature", "cloak", "mark", "encode", "verify", "done"]; // docs/protocol.md progress stages
 const dynamicKeys = [
   ...LOCAL_ERROR_CODES.map((code) => `error_${code}`),
   ...X_SETTINGS.flatMap((setting) => X_SETTING_STATES.map((state) => `banner_${setting}_${state}`)),

@@ -1,0 +1,28 @@
+// What the options page says about the cloak, decided from the background's
+// status.get answer. Pure, so it is unit-tested without a browser.
+
+/** The command that installs the cloak's model (docs/cloak.md). */
+export const FETCH_COMMAND = "omamori models fetch";
+
+/**
+ * Whether the cloak can be offered, from status.get's `host`.
+ * @param {{connected: boolean, cloak?: boolean}|null|undefined} host
+ * @returns {"available"|"missing"|"no-host"} missing: the host answers but has no model
+ *   (show FETCH_COMMAND); no-host: the host cannot be reached, so nobody knows
+ */
+export function cloakState(host) {
+  if (!host?.connected) return "no-host";
+  return host.cloak === true ? "available" : "missing";
+}
+
+/**
+ * The preview's progress as a whole percent (0-100). The host reports stages
+ * decode (no fraction of its own), cloak (0-1, nearly all the time) and done.
+ * @param {string} stage
+ * @param {number} fraction 0-1
+ */
+export function previewPercent(stage, fraction) {
+  if (stage === "done") return 100;
+  if (stage !== "cloak") return 0;
+  return Math.round(Math.min(1, Math.max(0, Number(fraction) || 0)) * 99);
+}
