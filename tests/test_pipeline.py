@@ -21,6 +21,8 @@ from omamori.settings import Settings
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "shared"))
 import xsim  # noqa: E402
 
+import mark_images  # noqa: E402  (tests/, on the path as in test_mark)
+
 SAMPLE = Path(__file__).resolve().parents[1] / "native_host" / "omamori" / "data" / "sample.png"
 KEY = bytes(range(32))
 TODAY = datetime.date(2026, 11, 21)
@@ -80,6 +82,7 @@ def test_sample_is_protected_marked_and_kept_by_x(placement):
     assert xsim.simulate_upload(protected.data) == protected.data
     assert protected.mark_verified is True
     assert decision(protected, "signature").applied and decision(protected, "verify").applied
+    assert decision(protected, "verify").details["reads_at_small"] and not decision(protected, "mark").details["retried"]
     payload = mark.Payload(creator_id=mark.creator_id(KEY), day=TODAY, no_ai_training=True)
     assert protected.mark_id == payload.id
     examined = pipeline.examine(protected.data, key=KEY)
@@ -186,6 +189,26 @@ def test_palette_art_can_be_marked_as_jpeg_instead():
     assert protected.format == "jpeg" and protected.mark_id is not None
     assert decision(protected, "mark").applied and decision(protected, "signature").applied
     assert xsim.simulate_upload(protected.data) == protected.data
+
+
+@pytest.mark.parametrize("seed, reads_at_small", [(1, True), (0, False)])
+def test_mark_is_checked_at_x_small_and_raised_within_42_db(seed, reads_at_small):
+    """A small screentone page: its mark reads from the saved file but not from X's 680 px ``small`` at strength 1,
+    so the pipeline marks it once more, stronger, but not under 42 dB luma PSNR (which not every page survives)."""
+    page = imageio.to_uint8(mark_images.screentone(700, 600, np.random.default_rng(seed)))
+    protected = run(encode(Image.fromarray(page)), settings(signature={"enabled": False}, output={"keep_png8": False}))
+    marked, verify = decision(protected, "mark"), decision(protected, "verify")
+    assert marked.details["retried"] and 1.0 < marked.details["strength"] <= pipeline.MARK_RETRY_FACTOR
+    assert marked.details["psnr_db"] >= 42.0 and len(verify.details["attempt_confidences"]) == 2
+    assert protected.mark_verified and verify.applied and verify.details["reads_at_small"] is reads_at_small
+    payload = mark.Payload(creator_id=mark.creator_id(KEY), day=TODAY, no_ai_training=True)
+    remarked = imageio.to_uint8(mark.embed(imageio.to_float(page), key=KEY, payload=payload,
+                                           strength=marked.details["strength"]))
+    luma = np.array([0.299, 0.587, 0.114])
+    assert psnr(imageio.to_float(remarked) @ luma, imageio.to_float(page) @ luma) >= 42.0
+    small = pipeline.examine(xsim.serve(xsim.simulate_upload(protected.data), "small"), key=KEY)
+    assert (small.detection.marked and small.detection.payload.id == protected.mark_id) is reads_at_small
+    assert ("X's smallest size" in verify.message_en) and ("最小サイズ" in verify.message_ja)
 
 
 def test_downscale_to_the_users_maximum_and_to_x_limit():

@@ -28,7 +28,9 @@ from . import visible, xoutput
 from .fingerprint import perceptual_hash
 
 Progress = Callable[[str, float], None]
-MARK_RETRY_FACTOR = 1.6           # strength multiplier of the one retry when the mark does not read back
+MARK_RETRY_FACTOR = 1.4           # strength multiplier of the one retry when the mark does not read back...
+MARK_RETRY_PSNR = 42.3            # ...at most, so that the luma PSNR stays above 42 dB (dB, 8-bit)
+XS_SMALL_SIDE = 680               # pixels: X's smallest size that shows the whole picture ("small")
 MARK_STRENGTH_LIMIT = 4.0         # the highest strength the settings allow
 
 _CORNERS_JA = {"bottom-right": "右下", "bottom-left": "左下", "top-right": "右上", "top-left": "左上"}
@@ -189,7 +191,8 @@ def downscale(image: np.ndarray, *, max_side: int) -> np.ndarray:
 def _mark_encode_verify(handed_over: list[np.ndarray], *, settings: Settings, key: bytes, today: datetime.date,
                         tell: Progress, report: list[Decision],
                         encode: Callable[[np.ndarray], xoutput.Output]) -> tuple[xoutput.Output, str, bool]:
-    """Mark, encode and read the mark back from the encoded bytes; once more, stronger, if it does not read.
+    """Mark, encode and read the mark back, from the encoded file and from X's ``small`` size of it; once more,
+    stronger (within MARK_RETRY_PSNR), if either does not read.
 
     ``handed_over``: a list holding the only reference to the float32 HxWx3 image; it is emptied, so the
     float image is freed once marked and only an 8-bit copy (a quarter of the size) waits for the retry:
@@ -200,49 +203,97 @@ def _mark_encode_verify(handed_over: list[np.ndarray], *, settings: Settings, ke
     strength = settings.mark.strength
     image = handed_over.pop()
     unmarked = imageio.to_uint8(image)     # what a retry starts from
-    attempts = []
-    for attempt in range(2):
-        if attempt:
-            strength = min(MARK_STRENGTH_LIMIT, strength * MARK_RETRY_FACTOR)
-            image = imageio.to_float(unmarked)
+    attempts = []                          # (output, strength, psnr, full-size detection, small detection)
+    while True:
         marked = mark.embed(image, key=key, payload=payload, strength=strength)
         del image
+        psnr = _luma_psnr(marked, unmarked)
         tell("encode", _PROGRESS_AT["encode"])
         output = encode(marked)
         del marked
         tell("verify", _PROGRESS_AT["verify"])
-        detection = mark.detect(imageio.decode(output.data).image, key=key)
-        attempts.append(detection.confidence)
-        verified = detection.marked and detection.payload == payload
-        if verified:
+        saved = imageio.decode(output.data).image
+        detection = mark.detect(saved, key=key)
+        small = mark.detect(_served_small(saved), key=key) if _reads(detection, payload) else None
+        del saved
+        attempts.append((output, strength, psnr, detection, small))
+        stronger = float(min(MARK_STRENGTH_LIMIT, strength * MARK_RETRY_FACTOR,
+                             strength * 10 ** ((psnr - MARK_RETRY_PSNR) / 20)))
+        if len(attempts) > 1 or (small is not None and _reads(small, payload)) or stronger <= strength * 1.01:
             break
+        strength = stronger
+        image = imageio.to_float(unmarked)
+    # The retry is kept if it reads at full size (it is the stronger mark); else the first attempt, if that did.
+    output, strength, psnr, detection, small = max(attempts, key=lambda a: (_reads(a[3], payload), a is attempts[-1]))
+    verified = _reads(detection, payload)
+    small_verified = small is not None and _reads(small, payload)
     retried = len(attempts) > 1
+    raised = retried and output is attempts[-1][0]
     report.append(Decision(
         "mark", True,
-        f"Added the invisible ownership mark {payload.id} (strength {strength:g}"
-        f"{', raised once because the first attempt did not read back' if retried else ''}).",
-        f"見えない所有者の透かし {payload.id} を入れました(強さ {strength:g}"
-        f"{'。最初の試行で読み取れなかったため一度強めました' if retried else ''})。",
-        {"id": payload.id, "strength": strength, "retried": retried,
+        f"Added the invisible ownership mark {payload.id} (strength {strength:.2g}, {psnr:.1f} dB"
+        f"{', raised once because the first attempt did not read back at every size X serves' if raised else ''}).",
+        f"見えない所有者の透かし {payload.id} を入れました(強さ {strength:.2g}、{psnr:.1f} dB"
+        f"{'。最初の試行では X の配信サイズのどれかで読み取れなかったため一度強めました' if raised else ''})。",
+        {"id": payload.id, "strength": strength, "psnr_db": psnr, "retried": retried,
          "no_ai_training": settings.mark.no_ai_training}))
     report.append(_encode_decision(output))
-    details = {"confidence": detection.confidence, "attempt_confidences": attempts,
-               "false_positive_probability": detection.false_positive_probability}
-    if verified:
+    details = {"confidence": detection.confidence,
+               "attempt_confidences": [a[3].confidence for a in attempts],
+               "false_positive_probability": detection.false_positive_probability,
+               "small_confidence": small.confidence if small is not None else 0.0,
+               "reads_at_small": small_verified}
+    if verified and small_verified:
         report.append(Decision(
             "verify", True,
-            f"Checked: the mark reads back from the saved file (confidence {detection.confidence:.2f}).",
-            f"確認済み:保存したファイルから透かしを読み取れました(信頼度 {detection.confidence:.2f})。",
+            f"Checked: the mark reads back from the saved file (confidence {detection.confidence:.2f}) and from "
+            f"X's smallest size ({XS_SMALL_SIDE} px).",
+            f"確認済み:保存したファイルからも、X の最小サイズ({XS_SMALL_SIDE} px)からも透かしを読み取れました"
+            f"(信頼度 {detection.confidence:.2f})。",
+            details))
+    elif verified:
+        report.append(Decision(
+            "verify", True,
+            f"Checked: the mark reads back from the saved file (confidence {detection.confidence:.2f}), but not "
+            f"from X's smallest size ({XS_SMALL_SIDE} px){', even stronger' if retried else ''}: a copy that X "
+            "serves at that size may not prove it is yours. For a sturdier mark, post a larger image or raise the "
+            "mark strength.",
+            f"確認済み:保存したファイルから透かしを読み取れました(信頼度 {detection.confidence:.2f})が、"
+            f"X の最小サイズ({XS_SMALL_SIDE} px){'では強めても' if retried else 'では'}読み取れませんでした。"
+            "そのサイズの複製では証明できないことがあります。より強い透かしには、大きめの画像を使うか透かしの強さを"
+            "上げてください。",
             details))
     else:
         report.append(Decision(
             "verify", False,
-            "The mark could not be read back from the saved file, even stronger. The visible signature still "
+            "The mark could not be read back from the saved file"
+            f"{', even stronger' if retried else ''}. The visible signature still "
             "protects it; for a readable mark, post a larger image or raise the mark strength.",
-            "保存したファイルから透かしを読み取れませんでした(強めても不可)。見える署名は入っています。"
+            f"保存したファイルから透かしを読み取れませんでした{'(強めても不可)' if retried else ''}。見える署名は入っています。"
             "透かしを読めるようにするには、大きめの画像を使うか透かしの強さを上げてください。",
             details))
     return output, payload.id, verified
+
+
+def _reads(detection: mark.Detection, payload: mark.Payload) -> bool:
+    return detection.marked and detection.payload == payload
+
+
+def _served_small(image: np.ndarray) -> np.ndarray:
+    """``image`` as X serves it at ``small``: fitted inside XS_SMALL_SIDE px (Lanczos), JPEG q85 4:2:0, decoded."""
+    width, height = xoutput.fitted_size(image.shape[1], image.shape[0], max_side=XS_SMALL_SIDE)
+    if (width, height) != (image.shape[1], image.shape[0]):
+        image = xoutput.resize(image, width=width, height=height)
+    return imageio.decode(imageio.encode_jpeg(image, quality=xoutput.X_JPEG_QUALITY, subsampling="4:2:0")).image
+
+
+def _luma_psnr(marked: np.ndarray, unmarked: np.ndarray) -> float:
+    """PSNR (dB) of the 8-bit luma of ``marked`` (float32) against ``unmarked`` (uint8), on every 4th row."""
+    weights = np.array([0.299, 0.587, 0.114], dtype=np.float32)
+    rows = slice(None, None, 4)
+    difference = imageio.to_uint8(marked[rows]).astype(np.float32) @ weights - unmarked[rows].astype(np.float32) @ weights
+    mse = float(np.mean(np.square(difference, dtype=np.float64)))
+    return 99.0 if mse == 0 else float(10 * np.log10(255.0**2 / mse))
 
 
 def _protect_palette(decoded: Decoded, *, settings: Settings, font: fonts.FoundFont | None,
