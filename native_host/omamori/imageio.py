@@ -374,6 +374,13 @@ def encode_jpeg(image: np.ndarray, *, quality: int = 85, subsampling: str = "4:2
     return buf.getvalue()
 
 
+def encode_png(image: np.ndarray) -> bytes:
+    """Lossless 8-bit RGB PNG bytes of a float32 HxWx3 sRGB image, with no metadata."""
+    buf = io.BytesIO()
+    Image.fromarray(to_uint8(image), "RGB").save(buf, "PNG")
+    return buf.getvalue()
+
+
 def encode_png_palette(art: PaletteArt) -> bytes:
     """PNG8 bytes of palette art: its own palette and per-entry transparency, no metadata."""
     im = Image.fromarray(art.indices, "P")

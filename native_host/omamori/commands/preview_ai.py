@@ -7,11 +7,9 @@ reconstruction of the clean image, the right half that of the cloaked one.
 from __future__ import annotations
 
 import argparse
-import io
 from pathlib import Path
 
 import numpy as np
-from PIL import Image
 
 from .. import cloak, imageio
 from ..atomic import write_atomic
@@ -43,9 +41,7 @@ def run(args: argparse.Namespace) -> int:
     preview = what_ai_sees(image, strength=args.strength, rng=np.random.default_rng(args.seed), progress=progress)
     print()
     target = args.out or args.input.with_name(args.input.stem + ".ai-preview.png")
-    png = io.BytesIO()
-    Image.fromarray(imageio.to_uint8(preview)).save(png, "PNG")
-    write_atomic(target, png.getvalue(), mode=0o644)
+    write_atomic(target, imageio.encode_png(preview), mode=0o644)
     print((f"AI から見た姿(左: そのまま、右: クローク後)を書き出しました: {target}" if ja else
            f"Wrote what an AI model sees (left: as is, right: cloaked): {target}"))
     print(cloak.LIMITS_JA if ja else cloak.LIMITS)

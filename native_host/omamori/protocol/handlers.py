@@ -13,7 +13,6 @@ import base64
 import binascii
 import datetime
 import hashlib
-import io
 import logging
 import time
 from pathlib import PurePath
@@ -21,7 +20,6 @@ from typing import Any, Callable
 
 import numpy as np
 
-from PIL import Image
 
 from .. import __version__, cloak, fonts, imageio, keys, mark, settings as settings_store, webmeta
 from ..cloak.preview import what_ai_sees
@@ -129,7 +127,7 @@ def handle_hello(host: Host, body: dict[str, Any], progress: Progress) -> dict[s
         "settings": current.to_dict(),
         "key": key_state,
         "font": font,
-        "cloak": {"available": cloak.available(models_dir=host.paths.models)},
+        "cloak": {"available": cloak.available()},
         "protected_count": host.ledger().count(),
     }
 
@@ -212,15 +210,13 @@ def handle_cloak_preview(host: Host, body: dict[str, Any], progress: Progress) -
     strength = settings_store.apply_changes(host.settings(), options).cloak.strength
     progress("decode", 0.0)
     image = imageio.decode(data).image
-    preview = what_ai_sees(image, strength=strength, rng=np.random.default_rng(), progress=progress,
-                           models_dir=host.paths.models)
-    png = io.BytesIO()
-    Image.fromarray(imageio.to_uint8(preview)).save(png, "PNG")
+    preview = what_ai_sees(image, strength=strength, rng=np.random.default_rng(), progress=progress)
+    png = imageio.encode_png(preview)
     progress("done", 1.0)
     return {
-        "image": png.getvalue(),
+        "image": png,
         "mime": "image/png",
-        "bytes": png.tell(),
+        "bytes": len(png),
         "width": preview.shape[1],
         "height": preview.shape[0],
         "strength": strength,
