@@ -119,8 +119,11 @@ def search(image: np.ndarray, *, key: bytes) -> Search:
 
     coarse = {scale: best_of(scale, (0, 0)) for scale in COARSE_SCALES}
     start = max(coarse, key=lambda scale: coarse[scale][0])
-    candidates = [coarse[start]] + [best_of(start + step, phase) for step in FINE_STEPS for phase in PHASES
-                                    if (step, phase) != (0.0, (0, 0))]
+    # Refine the scale at the first phase, then try the other phases at the refined scale only: scale and phase
+    # hardly interact, and this takes 7 folds instead of 19 (the folds are most of detection's time).
+    fine = {start: coarse[start]} | {start + step: best_of(start + step, PHASES[0]) for step in FINE_STEPS if step}
+    scale = max(fine, key=lambda s: fine[s][0])
+    candidates = [fine[scale]] + [best_of(scale, phase) for phase in PHASES[1:]]
     pilot_z, folded, tile, shift = max(candidates, key=lambda found: found[0])
     aligned = np.roll(folded, (-shift[0], -shift[1]), axis=(0, 1)) * tile.carrier
     data = ~tile.pilot
