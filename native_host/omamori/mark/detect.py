@@ -78,7 +78,7 @@ class Search:
     """The detector's best guess before deciding: how strong the pilot was and the message bits it decodes to."""
 
     pilot_z: float            # pilot correlation of the best hypothesis, in standard deviations
-    hypotheses: int           # how many (scale, tile variant, shift) hypotheses were compared
+    hypotheses: int           # how many (scale, phase, tile variant, shift) hypotheses the search could pick from
     message: np.ndarray       # decoded 0/1 message bits (payload, then CRC)
     tile_z: float             # correlation with the whole tile the message re-encodes to, in standard deviations
 
@@ -107,13 +107,14 @@ def search(image: np.ndarray, *, key: bytes) -> Search:
     tiles = [make_tile(key, nonce) for nonce in range(NONCES)]
     pilot_spectra = np.conj(np.fft.rfft2(np.stack([np.where(t.pilot, t.carrier, 0.0) for t in tiles])))
     pilot_norms = np.sqrt([t.pilot.sum() for t in tiles])[:, None, None]
-    hypotheses = 0
+    # Which fine scales and phases are folded depends on the coarse winner, so the bound counts every fold the
+    # search could have made, not only those it made: each coarse scale, its refinements, and their phases.
+    folds_possible = len(COARSE_SCALES) * len(FINE_STEPS) * len(PHASES)
+    hypotheses = folds_possible * NONCES * TILE * TILE
 
     def best_of(scale: float, phase: tuple[int, int]):
-        nonlocal hypotheses
         folded = folds.fold(scale, phase)
         correlation = np.fft.irfft2(np.fft.rfft2(folded) * pilot_spectra, s=folded.shape) / pilot_norms
-        hypotheses += correlation.size
         nonce, row, col = np.unravel_index(np.argmax(correlation), correlation.shape)
         return float(correlation[nonce, row, col]), folded, tiles[nonce], (row, col)
 
