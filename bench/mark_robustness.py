@@ -200,7 +200,10 @@ def pipeline_strength(pixels: np.ndarray, payload: mark.Payload, key: bytes) -> 
     protected = pipeline.protect(buffer.getvalue(), settings=settings, key=key, today=payload.day,
                                  rng=np.random.default_rng(0))
     assert protected.mark_id == payload.id, "the bench's payload must be the one the pipeline makes"
-    return next(d for d in protected.report if d.step == "mark").details["strength"]
+    strength = next(d for d in protected.report if d.step == "mark").details["strength"]
+    if strength != 1.0:
+        print(f"  the pipeline marked {pixels.shape[1]}x{pixels.shape[0]} at strength {strength:.3f}", file=sys.stderr)
+    return strength
 
 
 def blind_watermark_system() -> System:

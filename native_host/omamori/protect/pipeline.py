@@ -229,12 +229,13 @@ def _mark_encode_verify(handed_over: list[np.ndarray], *, settings: Settings, ke
     small_verified = small is not None and _reads(small, payload)
     retried = len(attempts) > 1
     raised = retried and output is attempts[-1][0]
+    why_en = (", raised once because the first attempt did not read back from the saved file or from X's "
+              "smallest size") if raised else ""
+    why_ja = "。最初の試行では保存したファイルか X の最小サイズから読み取れなかったため一度強めました" if raised else ""
     report.append(Decision(
         "mark", True,
-        f"Added the invisible ownership mark {payload.id} (strength {strength:.2g}, {psnr:.1f} dB"
-        f"{', raised once because the first attempt did not read back at every size X serves' if raised else ''}).",
-        f"見えない所有者の透かし {payload.id} を入れました(強さ {strength:.2g}、{psnr:.1f} dB"
-        f"{'。最初の試行では X の配信サイズのどれかで読み取れなかったため一度強めました' if raised else ''})。",
+        f"Added the invisible ownership mark {payload.id} (strength {strength:.2g}, {psnr:.1f} dB{why_en}).",
+        f"見えない所有者の透かし {payload.id} を入れました(強さ {strength:.2g}、{psnr:.1f} dB{why_ja})。",
         {"id": payload.id, "strength": strength, "psnr_db": psnr, "retried": retried,
          "no_ai_training": settings.mark.no_ai_training}))
     report.append(_encode_decision(output))
