@@ -20,7 +20,6 @@ from typing import Any, Callable
 
 import numpy as np
 
-
 from .. import __version__, cloak, fonts, imageio, keys, mark, settings as settings_store, webmeta
 from ..cloak.preview import what_ai_sees
 from ..errors import OmamoriError, RequestError, internal_error
