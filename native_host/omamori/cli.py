@@ -15,7 +15,7 @@ import sys
 
 from . import __version__
 from .errors import OmamoriError
-from .install.text import language
+from .i18n import language
 
 COMMANDS = (
     "protect",

@@ -6,7 +6,7 @@ import sys
 from typing import Any
 
 from ..errors import MESSAGES, OmamoriError, StateError
-from ..install.text import language
+from ..i18n import language
 from ..paths import default_paths
 from ..protocol.envelope import Request
 from ..protocol.handlers import Host

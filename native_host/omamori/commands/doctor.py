@@ -8,7 +8,8 @@ from ..cli import EXIT_BROKEN, EXIT_OK
 from ..install.browsers import Machine
 from ..install.changes import Registry
 from ..install.doctor import Finding, run_checks
-from ..install.text import TEXT, language, say
+from ..i18n import language
+from ..install.text import TEXT, say
 from ..paths import default_paths
 from .install import system_registry
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 import argparse
 import json
 
+from ..cli import EXIT_OK
 from ._shared import call, lang, open_host
 
 
@@ -22,10 +23,10 @@ def run(args: argparse.Namespace) -> int:
         host.close()
     if args.json:
         print(json.dumps(result, ensure_ascii=False))
-        return 0
+        return EXIT_OK
     if not result["items"]:
         print("まだ保護した画像はありません。" if lang() == "ja" else "Nothing protected yet.")
     for item in result["items"]:
         print(f"{item['time']}  {item['name']:<32} {item['width']}×{item['height']} {item['format']:<4} "
               f"mark {item['mark_id'] or '-'}  sha256 {item['sha256_output'][:12]}")
-    return 0
+    return EXIT_OK

@@ -10,7 +10,8 @@ from ..cli import EXIT_BROKEN, EXIT_OK, EXIT_USAGE
 from ..install import installer
 from ..install.browsers import BROWSER_NAMES, ExtensionIds, Machine, browser_named, profile_browser, snap_can_host
 from ..install.changes import Change, DamagedReceipt, Registry, WindowsRegistry
-from ..install.text import Lang, language, say
+from ..i18n import Lang, language
+from ..install.text import say
 from ..paths import default_paths
 
 

@@ -5,6 +5,7 @@ import argparse
 import stat
 from pathlib import Path
 
+from ..cli import EXIT_OK, EXIT_USAGE
 from .. import keys, mark
 from ..atomic import write_atomic
 from ..errors import OmamoriError
@@ -50,7 +51,7 @@ def show(args: argparse.Namespace) -> int:
     mode = stat.S_IMODE(path.stat().st_mode)
     _say(f"key file: {path} (permissions {mode:o})\ncreator id: {mark.creator_id(key):x}",
          f"鍵ファイル: {path}(権限 {mode:o})\nクリエイター ID: {mark.creator_id(key):x}")
-    return 0
+    return EXIT_OK
 
 
 def export_key(args: argparse.Namespace) -> int:
@@ -58,7 +59,7 @@ def export_key(args: argparse.Namespace) -> int:
     write_atomic(args.file, keys.format_key(key).encode("ascii"), mode=0o600)
     _say(f"Saved a copy of your key to {args.file}. Keep it somewhere safe and private.",
          f"鍵のコピーを {args.file} に保存しました。安全で人に見られない場所に保管してください。")
-    return 0
+    return EXIT_OK
 
 
 def import_key(args: argparse.Namespace) -> int:
@@ -69,7 +70,7 @@ def import_key(args: argparse.Namespace) -> int:
         raise OmamoriError("file_unreadable", path=str(args.file), reason=error.strerror or str(error)) from error
     key = keys.import_key(host.paths.key_file, text, replace=args.replace)
     _say(f"Key installed; creator id {mark.creator_id(key):x}.", f"鍵を取り込みました。クリエイター ID {mark.creator_id(key):x}。")
-    return 0
+    return EXIT_OK
 
 
 def new_key(args: argparse.Namespace) -> int:
@@ -78,8 +79,8 @@ def new_key(args: argparse.Namespace) -> int:
              "Export the old key first, then run: omamori key new --yes",
              "新しい鍵にすると、以前に透かしを入れた画像はあなたのものと判定されなくなります。"
              "先に古い鍵を書き出してから実行してください: omamori key new --yes")
-        return 2
+        return EXIT_USAGE
     key = keys.create(open_host().paths.key_file)
     _say(f"New key created; creator id {mark.creator_id(key):x}. The old key file, if any, was kept as a .bak file.",
          f"新しい鍵を作りました。クリエイター ID {mark.creator_id(key):x}。古い鍵ファイルは .bak として残しています。")
-    return 0
+    return EXIT_OK

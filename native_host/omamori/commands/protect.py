@@ -7,6 +7,7 @@ import os
 import sys
 from pathlib import Path
 
+from ..cli import EXIT_OK, EXIT_PARTIAL, EXIT_USAGE
 from ..atomic import write_atomic
 from ..errors import OmamoriError, StateError
 from ._shared import ProgressLine, call, message, open_host
@@ -96,10 +97,10 @@ def _same_file(a: Path, b: Path) -> bool:
 def run(args: argparse.Namespace) -> int:
     if args.output and len(args.inputs) > 1:
         print("omamori: -o takes one input; use --out-dir for several.", file=sys.stderr)
-        return 2
+        return EXIT_USAGE
     if args.profile == "x" and (args.lossless or args.creator or args.copyright or args.terms_url):
         print("omamori: --lossless, --creator, --copyright and --terms-url go with --for web.", file=sys.stderr)
-        return 2
+        return EXIT_USAGE
     host = open_host()
     fields = {"options": options_from(args), **profile_from(args)}
     progress = ProgressLine(len(args.inputs))
@@ -118,7 +119,7 @@ def run(args: argparse.Namespace) -> int:
             print_record(record, as_json=args.json)
     finally:
         host.close()
-    return 1 if failures else 0
+    return EXIT_PARTIAL if failures else EXIT_OK
 
 
 def read_input(source: Path) -> bytes:

@@ -5,6 +5,7 @@ import argparse
 from importlib import resources
 from pathlib import Path
 
+from ..cli import EXIT_OK, EXIT_PARTIAL
 from ..atomic import write_atomic
 from ._shared import call, lang, message, open_host
 
@@ -38,7 +39,7 @@ def run(args: argparse.Namespace) -> int:
         print(("透かしを読み取れました: あなたの透かし " if ja else "Read the mark back: your mark ")
               + f"{verdict['mark']['id']} ({verdict['mark']['date']}).")
         print("開いて見てください: " + str(target) if ja else f"Open it and have a look: {target}")
-        return 0
+        return EXIT_OK
     print("透かしを読み取れませんでした。`omamori doctor` を実行してください。" if ja
           else "The mark could not be read back. Run `omamori doctor`.")
-    return 1
+    return EXIT_PARTIAL

@@ -16,7 +16,8 @@ from ..install import autostart, installer
 from ..install.browsers import ExtensionIds, Machine
 from ..install.changes import DamagedReceipt, Receipt, Registry, apply, undo
 from ..install.registration import receipt_path
-from ..install.text import Lang, language, say
+from ..i18n import Lang, language
+from ..install.text import say
 from ..paths import Paths, default_paths
 from ..transports.websocket import DEFAULT_PORT, CompanionServer, is_loopback
 from ..transports.worker import WorkerHost

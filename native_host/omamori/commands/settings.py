@@ -4,6 +4,7 @@ from __future__ import annotations
 import argparse
 import json
 
+from ..cli import EXIT_OK
 from .. import settings as store
 from ..errors import OmamoriError
 from ._shared import call, open_host
@@ -56,15 +57,15 @@ def _run(request_type: str, **body) -> dict:
 
 def show_settings(args: argparse.Namespace) -> int:
     _print(_run("settings.get"), as_json=args.json)
-    return 0
+    return EXIT_OK
 
 
 def set_settings(args: argparse.Namespace) -> int:
     _print(_run("settings.set", changes=dict(parse_assignment(a) for a in args.assignments)), as_json=False)
-    return 0
+    return EXIT_OK
 
 
 def reset_settings(args: argparse.Namespace) -> int:
     store.save(store.Settings(), open_host().paths.settings_file)
     _print(_run("settings.get"), as_json=False)
-    return 0
+    return EXIT_OK

@@ -5,6 +5,7 @@ import argparse
 import json
 from pathlib import Path
 
+from ..cli import EXIT_OK, EXIT_PARTIAL
 from ..errors import OmamoriError, StateError
 from ._shared import ProgressLine, call, lang, message, open_host
 from .protect import read_input
@@ -40,7 +41,7 @@ def run(args: argparse.Namespace) -> int:
             print(json.dumps(record, ensure_ascii=False) if args.json else describe(record), flush=True)
     finally:
         host.close()
-    return 0 if all_mine else 1
+    return EXIT_OK if all_mine else EXIT_PARTIAL
 
 
 def describe(record: dict) -> str:

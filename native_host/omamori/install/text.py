@@ -1,14 +1,10 @@
 """What the installer, the doctor and the server tell a person, in English and Japanese.
 
-The language follows the locale variables the way gettext reads them (LC_ALL,
-then LC_MESSAGES, then LANG): Japanese when the first one set starts with
-``ja``, English otherwise.
+The language is chosen by ``omamori.i18n.language`` from the locale variables.
 """
 from __future__ import annotations
 
-from typing import Literal, Mapping
-
-Lang = Literal["en", "ja"]
+from ..i18n import Lang
 
 TEXT: dict[str, tuple[str, str]] = {
     "verb.create": ("created", "作成"),
@@ -186,14 +182,6 @@ TEXT: dict[str, tuple[str, str]] = {
     ),
     "serve.autostart_off": ("The companion server no longer starts at login.", "コンパニオンサーバーはログイン時に起動しなくなりました。"),
 }
-
-
-def language(env: Mapping[str, str]) -> Lang:
-    for name in ("LC_ALL", "LC_MESSAGES", "LANG"):
-        value = env.get(name)
-        if value:
-            return "ja" if value.lower().startswith("ja") else "en"
-    return "en"
 
 
 def say(key: str, lang: Lang, **fields: object) -> str:
