@@ -22,27 +22,35 @@ latents are float32 (H/8)x(W/8)xC. ``Network.forward`` can record a tape so
 Convolution: a 3x3 stride-1 conv is nine shifted matrix products on the
 zero-padded image flattened to rows, where each shift is a contiguous slice
 (no im2col copy); the two padding columns per row come out as junk and are
-dropped. Measured on this machine (2 cores, AVX-512, OpenBLAS) at 256x256x64
-(bench/cloak.py --conv-speed): idle, two BLAS threads, about 100 GFLOP/s
-against 60 GFLOP/s for a row-band im2col with one K=576 product; one thread
-on the loaded machine, 48 GFLOP per CPU-second for both.
+dropped. Its gradient with respect to the input is the same convolution with
+the kernel turned 180 degrees and transposed, so one routine serves both. The
+rows are split into bands computed by a thread per core, each with a
+single-threaded BLAS: with BLAS's own threads the additions between the nine
+products ran on one core and two cores gave 1.3x; bands give 1.75x (a
+512x384 encoder+decoder forward and backward: 6.7 s -> 4.5 s on this 2-core
+machine, bench/cloak.py --conv-speed measures the convolution alone).
 """
 from __future__ import annotations
 
 import collections
 import io
+import os
 import pickle
 import zipfile
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+from threadpoolctl import threadpool_limits
 
 from ..errors import StateError
 
 GROUPNORM_EPS = 1e-5
 _STORAGE_DTYPES = {"HalfStorage": np.float16, "FloatStorage": np.float32}
+BANDS = max(1, min(8, os.cpu_count() or 1))   # row bands of a convolution, one thread each
+_band_pool: ThreadPoolExecutor | None = None
 
 
 # --- reading a checkpoint without torch -------------------------------------------------------
@@ -155,15 +163,7 @@ class Conv:
         if self.k == 1:
             y = (x.reshape(-1, cin) @ self.taps[0]).reshape(h, w, -1)
         elif self.stride == 1:
-            # rows of the padded image, flattened: tap (dy, dx) is the slice starting at dy*(w+2)+dx
-            padded = np.zeros((h + 3, w + 2, cin), np.float32)
-            padded[1:h + 1, 1:w + 1] = x
-            flat, n = padded.reshape(-1, cin), h * (w + 2)
-            y = flat[:n] @ self.taps[0]
-            for t in range(1, 9):
-                start = (t // 3) * (w + 2) + t % 3
-                y += flat[start:start + n] @ self.taps[t]
-            y = y.reshape(h, w + 2, -1)[:, :w]
+            return _conv3x3(x, self.taps, self.bias)
         else:
             ho, wo = self._out_size(h, w)
             padded = np.zeros((2 * ho + 2, 2 * wo + 2, cin), np.float32)
@@ -179,22 +179,52 @@ class Conv:
         cout = g.shape[2]
         if self.k == 1:
             return (g.reshape(-1, cout) @ self.taps_t[0]).reshape(h, w, -1)
-        cin = self.taps.shape[1]
         if self.stride == 1:
-            g_rows = np.zeros((h, w + 2, cout), np.float32)
-            g_rows[:, :w] = g                       # the junk columns had no effect on the output
-            g_flat, n = g_rows.reshape(-1, cout), h * (w + 2)
-            grad = np.zeros(((h + 3) * (w + 2), cin), np.float32)
-            for t in range(9):
-                start = (t // 3) * (w + 2) + t % 3
-                grad[start:start + n] += g_flat @ self.taps_t[t]
-            return grad.reshape(h + 3, w + 2, cin)[1:h + 1, 1:w + 1].copy()
+            return _conv3x3(g, self.taps_t[::-1], None)
         ho, wo = g.shape[:2]
-        grad = np.zeros((2 * ho + 2, 2 * wo + 2, cin), np.float32)
+        grad = np.zeros((2 * ho + 2, 2 * wo + 2, self.taps.shape[1]), np.float32)
         g_flat = g.reshape(-1, cout)
         for t in range(9):
-            grad[t // 3:t // 3 + 2 * ho:2, t % 3:t % 3 + 2 * wo:2] += (g_flat @ self.taps_t[t]).reshape(ho, wo, cin)
+            grad[t // 3:t // 3 + 2 * ho:2, t % 3:t % 3 + 2 * wo:2] += (g_flat @ self.taps_t[t]).reshape(ho, wo, -1)
         return grad[1:h + 1, 1:w + 1].copy()
+
+
+def _in_bands(rows: int, work) -> None:
+    """Calls ``work(first, stop)`` for consecutive bands of ``rows``, in parallel when there are several cores."""
+    global _band_pool
+    bounds = np.linspace(0, rows, min(BANDS, rows) + 1).astype(int)
+    if len(bounds) == 2:
+        work(0, rows)
+        return
+    if _band_pool is None:
+        _band_pool = ThreadPoolExecutor(BANDS, thread_name_prefix="omamori-conv")
+    for done in [_band_pool.submit(work, a, b) for a, b in zip(bounds[:-1], bounds[1:])]:
+        done.result()
+
+
+def _conv3x3(x: np.ndarray, taps: np.ndarray, bias: np.ndarray | None) -> np.ndarray:
+    """3x3 convolution with zero padding 1 of HxWxCin by taps (9, Cin, Cout): HxWxCout float32."""
+    h, w, cin = x.shape
+    cout = taps.shape[2]
+    # rows of the padded image, flattened: tap (dy, dx) is the slice starting at dy*(w+2)+dx
+    padded = np.zeros((h + 3, w + 2, cin), np.float32)
+    padded[1:h + 1, 1:w + 1] = x
+    flat = padded.reshape(-1, cin)
+    out = np.empty((h, w + 2, cout), np.float32)
+    out_flat = out.reshape(-1, cout)
+
+    def band(first: int, stop: int) -> None:
+        a, b = first * (w + 2), stop * (w + 2)
+        y, product = out_flat[a:b], np.empty((b - a, cout), np.float32)
+        np.matmul(flat[a:b], taps[0], out=y)
+        for t in range(1, 9):
+            start = (t // 3) * (w + 2) + t % 3
+            y += np.matmul(flat[start + a:start + b], taps[t], out=product)
+        if bias is not None:
+            y += bias
+
+    _in_bands(h, band)
+    return np.ascontiguousarray(out[:, :w])
 
 
 class ReLU:
@@ -294,7 +324,18 @@ class Upsample:
 
 
 class Network(Sequence):
-    """A whole encoder or decoder: ``forward(x, tape)``, ``backward(g, tape)``."""
+    """A whole encoder or decoder: ``forward(x, tape)``, ``backward(g, tape)``.
+
+    BLAS runs single-threaded inside: the convolutions make their own threads.
+    """
+
+    def forward(self, x: np.ndarray, tape: list | None) -> np.ndarray:
+        with threadpool_limits(limits=1, user_api="blas"):
+            return super().forward(x, tape)
+
+    def backward(self, g: np.ndarray, tape: list) -> np.ndarray:
+        with threadpool_limits(limits=1, user_api="blas"):
+            return super().backward(g, tape)
 
     def __call__(self, x: np.ndarray) -> np.ndarray:
         return self.forward(np.asarray(x, np.float32), None)
