@@ -9,12 +9,14 @@ surrogate is not the full VAE). See docs/cloak.md for what was measured.
 """
 from __future__ import annotations
 
+from functools import partial
 from pathlib import Path
 from typing import Callable
 
 import numpy as np
 
 from .attack import AttackParams, cloak_image
+from .family import load_family, starting_point
 from .models import DEFAULT_MODEL, is_installed, load, spec_named
 
 LIMITS = "It raises the cost of copying your style with AI; it does not prevent it."
@@ -44,6 +46,9 @@ def apply(image: np.ndarray, *, strength: float = 1.0, rng: np.random.Generator,
     report = (lambda fraction: progress("cloak", fraction)) if progress is not None else None
     if report is not None:
         report(0.0)
-    model = load(spec_named(DEFAULT_MODEL), models_dir=models_dir)
-    return cloak_image(np.asarray(image, np.float32), model, strength=strength, params=AttackParams(),
-                       rng=rng, progress=report)
+    spec = spec_named(DEFAULT_MODEL)
+    model, family, params = load(spec, models_dir=models_dir), load_family(spec), AttackParams()
+    start = (None if family is None or family.side != params.sides[0]
+             else partial(starting_point, family, model, rng=rng, jpeg_quality=params.jpeg_quality))
+    return cloak_image(np.asarray(image, np.float32), model, strength=strength, params=params, rng=rng,
+                       start=start, progress=report)

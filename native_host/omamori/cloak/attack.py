@@ -1,13 +1,18 @@
 """The cloak: projected gradient steps that change what a model's VAE sees of the image.
 
 What is attacked: the tiny encoder and decoder of a current model's VAE
-(``tinyvae``), at the resolutions where fine-tuning happens: steps alternate
-between the long side scaled to 512 and to 768 pixels (``AttackParams.sides``).
-A perturbation computed at one size alone barely carries over to another (at
-1.5 times the size the gap over noise fell from 13-22 dB to 2-9 dB, bench); the
-alternation holds at both. The perturbation lives at the first size and is
-upsampled to the full image, so the downscale a training pipeline applies
-brings it back.
+(``tinyvae``), at the resolution where fine-tuning happens. The perturbation
+lives at the image scaled to a long side of ``AttackParams.sides[0]`` (512
+px) and is upsampled to the full image, so the downscale a training pipeline
+applies brings it back. It starts from the model's trained perturbation family
+(``family``: patterns that mislead the model on most pictures at any training
+size from 512 to 1024 px, at no cost per image) and takes ``steps`` gradient
+steps on the image itself; step i works at ``sides[i % len(sides)]``. One step
+at 512 px is the default: on flat-colour art, where the family does little,
+each step's gain holds mainly at the size it was computed at (one step at 512
+px added about 7 dB at 512 px training and next to nothing at 768 px; a second
+step at 768 px moved the gain there instead, at three times the cost --
+docs/cloak.md has the figures).
 
 The loss is what the model "sees": the squared distance between the tiny
 decoder's reconstruction of the perturbed image's latent and that of the clean
@@ -42,7 +47,8 @@ from .models import TinyVAE
 class AttackParams:
     sides: tuple[int, ...] = (512, 768)  # pixels: long sides the steps cycle through; the first holds the
                                          # perturbation (all rounded to multiples of 8, never above the image)
-    steps: int = 4                # gradient steps (each: encoder + decoder, forward + backward)
+    steps: int = 1                # gradient steps after the family's start (each: encoder + decoder, forward
+                                  # + backward at that side; 4.5 s at 512x384 on 2 cores, 2.25x that at 768)
     rms: float = 10 ** (-36 / 20) # at most this root mean square change of the full image at strength 1
                                   # (0-1 units: 36 dB PSNR); more only where clipping at 0 and 1 removes it
     upsampling_loss: float = 1.4  # the working-size budget is this much larger: bilinear upsampling of a
@@ -50,6 +56,7 @@ class AttackParams:
     max_epsilon: float = 16 / 255 # per-pixel cap of the budget
     flat_share: float = 0.35      # fraction of the budget allowed on flat colour
     jpeg_quality: int = 85        # quality of the round trip seen by each step; 0: none
+    step_size: float = 0.625      # sign step, as a fraction of the largest per-pixel budget
 
 
 def resize(image: np.ndarray, height: int, width: int, *, resample: Image.Resampling) -> np.ndarray:
@@ -105,12 +112,13 @@ def pixel_budget(small: np.ndarray, *, strength: float, params: AttackParams) ->
     return np.minimum(mask * scale, params.max_epsilon).astype(np.float32)
 
 
-def reconstruction_push(vae: TinyVAE, image: np.ndarray, *, budget: np.ndarray, params: AttackParams,
-                        rng: np.random.Generator, progress: Callable[[float], None] | None = None) -> np.ndarray:
-    """The perturbation (hxwx3, |value| <= budget) that moves ``image``'s reconstructions furthest.
+def reconstruction_push(vae: TinyVAE, image: np.ndarray, delta: np.ndarray, *, budget: np.ndarray,
+                        params: AttackParams, progress: Callable[[float], None] | None = None) -> np.ndarray:
+    """``delta`` moved by ``params.steps`` steps so that ``image``'s reconstructions move furthest.
 
-    ``image`` is the full image (HxWx3 in [0, 1]); ``budget`` the per-pixel
-    bound at the first working size (hxwx1). Step i works at size
+    ``image`` is the full image (HxWx3 in [0, 1]); ``delta`` the starting
+    perturbation and ``budget`` its per-pixel bound, both at the first
+    working size (hxwx3, hxwx1). Step i works at size
     ``params.sides[i % len(sides)]``: the perturbation is resampled there, and
     the gradient resampled back. ``progress(fraction)`` is called after each
     network pass, in proportion to the work done.
@@ -118,7 +126,7 @@ def reconstruction_push(vae: TinyVAE, image: np.ndarray, *, budget: np.ndarray, 
     height, width = image.shape[:2]
     sizes = [working_size(height, width, side) for side in params.sides]
     schedule = [sizes[i % len(sizes)] for i in range(params.steps)]
-    views = {size: np.clip(resize(image, *size, resample=Image.Resampling.LANCZOS), 0, 1) for size in set(sizes)}
+    views = {size: np.clip(resize(image, *size, resample=Image.Resampling.LANCZOS), 0, 1) for size in set(schedule)}
     # progress counts work in pixels passed through the networks: a step (forward + backward) is twice a reference
     total, done = sum(h * w for h, w in views) + sum(2 * h * w for h, w in schedule), 0
     references = {}
@@ -127,9 +135,9 @@ def reconstruction_push(vae: TinyVAE, image: np.ndarray, *, budget: np.ndarray, 
         done += size[0] * size[1]
         if progress is not None:
             progress(done / total)
-    base = views[sizes[0]]
-    delta = rng.uniform(-0.5, 0.5, base.shape).astype(np.float32) * budget
-    step = 2.5 * float(budget.max()) / max(params.steps, 1)
+    base = (views[sizes[0]] if sizes[0] in views
+            else np.clip(resize(image, *sizes[0], resample=Image.Resampling.LANCZOS), 0, 1))
+    step = params.step_size * float(budget.max())
     for size in schedule:
         seen = np.clip(views[size] + resize(delta, *size, resample=Image.Resampling.BILINEAR), 0, 1)
         if params.jpeg_quality:
@@ -149,16 +157,23 @@ def reconstruction_push(vae: TinyVAE, image: np.ndarray, *, budget: np.ndarray, 
 
 
 def cloak_image(image: np.ndarray, vae: TinyVAE, *, strength: float, params: AttackParams,
-                rng: np.random.Generator, progress: Callable[[float], None] | None = None) -> np.ndarray:
+                rng: np.random.Generator, start: Callable[[np.ndarray, np.ndarray], np.ndarray] | None = None,
+                progress: Callable[[float], None] | None = None) -> np.ndarray:
     """A new HxWx3 float32 image in [0, 1]: ``image`` plus the upsampled working-size perturbation.
 
-    ``strength`` multiplies the budget; at 1.0 the PSNR against ``image`` is at least about 36 dB.
+    ``strength`` multiplies the budget; at 1.0 the PSNR against ``image`` is at
+    least about 36 dB. ``start(view, budget)`` gives the perturbation the steps
+    begin from (the image and its per-pixel budget at the first working size in,
+    a perturbation of the view's shape out; ``family.starting_point`` picks a
+    trained pattern); without it they begin from uniform noise of half the budget.
     """
     height, width = image.shape[:2]
     small = np.clip(resize(image, *working_size(height, width, params.sides[0]),
                            resample=Image.Resampling.LANCZOS), 0, 1)
     budget = pixel_budget(small, strength=strength, params=params)
-    delta = reconstruction_push(vae, image, budget=budget, params=params, rng=rng, progress=progress)
+    delta = (rng.uniform(-0.5, 0.5, small.shape).astype(np.float32) * budget if start is None
+             else np.clip(start(small, budget), -budget, budget))
+    delta = reconstruction_push(vae, image, delta, budget=budget, params=params, progress=progress)
     full = resize(delta, height, width, resample=Image.Resampling.BILINEAR)
     rms = float(np.sqrt(np.mean(np.square(full, dtype=np.float64))))
     if rms > strength * params.rms:   # little or no upsampling (small images): keep the promised visibility
