@@ -1,33 +1,38 @@
-"""What the cloak does to what a model sees, beside Gaussian noise of the same visibility. One run, side by side.
+"""What the cloak does to what a model sees, beside noise of the same visibility. One run, side by side.
 
-For each made-up image (tests/mark_images.py) at full size: the clean image, the cloaked image
-(omamori.cloak.apply at the given strength) and the clean image plus Gaussian noise at the cloak's own
-PSNR each go through the host's JPEG q85 4:2:0 encode, X's upload as simulated by ../shared/xsim.py, and a
-Lanczos resize to a training resolution; taef2 then encodes and decodes them. That reconstruction is what a
-fine-tune would learn from. Printed per image:
+For each made-up image (tests/mark_images.py, seed 1: never trained on by bench/cloak_family.py) at full
+size: the clean image, the cloaked image (omamori's cloak at the given strength: the shipped perturbation
+family, then the per-image steps) and two noisy images at the cloak's own PSNR each go through the host's
+JPEG q85 4:2:0 encode, X's upload as simulated by ../shared/xsim.py, and a Lanczos resize to each training
+resolution; taef2 then encodes and decodes them. That reconstruction is what a fine-tune would learn from.
+The two noises: white (i.i.d. Gaussian at full resolution, the issue's baseline; the downscale to the
+training size averages most of it away) and shaped (random signs times the cloak's own per-pixel budget at
+its working size, upsampled like the cloak: same spectrum and mask, no optimisation -- the harder baseline).
+Printed per image and training side:
 
-  visible   PSNR of the cloaked (or noisy) input against the clean input, dB (the cost a person sees)
+  visible   PSNR of the cloaked (and noisy) input against the clean input, dB (the cost a person sees)
   model     PSNR of its reconstruction against the clean image's reconstruction, dB (lower: more damage)
   gap       model(noise) - model(cloak), dB: how much more the cloak damages than noise that shows as much
-  +mark     the same gap when omamori's invisible mark is embedded after the cloak (as the pipeline does),
-            and whether the mark is still read back from what X stores
+  +mark     the white-noise gap when omamori's invisible mark is embedded after the cloak (as the pipeline
+            does), and whether the mark is still read back from what X stores
 
-A benchmark, not a test: nothing here passes or fails. The machine is shared: run it under nice. On a
-loaded machine OpenBLAS's worker threads spin against other processes and wall time balloons (a 40x48
-test went from 6 s to 68 s); OPENBLAS_NUM_THREADS=1 gives a sound single-core figure ("cpu s").
+A benchmark, not a test: nothing here passes or fails. Run it under nice on a shared machine.
 
-    nice python bench/cloak.py                       # 2048 px images, training side 512
-    nice python bench/cloak.py --train-side 768 --kinds flat_anime,photo
-    nice python bench/cloak.py --conv-speed          # GFLOP/s of the numpy 3x3 convolution
+    nice python bench/cloak.py                               # 2048 px images, training sides 512, 768, 1024
+    nice python bench/cloak.py --steps 0 --kinds flat_anime  # the family's start alone
+    nice python bench/cloak.py --no-family                   # the steps from noise alone
+    nice python bench/cloak.py --conv-speed                  # GFLOP/s of the numpy 3x3 convolution
 """
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import datetime
 import io
 import os
 import sys
 import time
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -42,7 +47,8 @@ import xsim  # noqa: E402
 
 from omamori import cloak, mark  # noqa: E402
 from omamori.cloak import models  # noqa: E402
-from omamori.cloak.attack import resize, working_size  # noqa: E402
+from omamori.cloak import family as families  # noqa: E402
+from omamori.cloak.attack import AttackParams, cloak_image, pixel_budget, resize, working_size  # noqa: E402
 from omamori.cloak.tinyvae import Conv  # noqa: E402
 from omamori.imageio import encode_jpeg  # noqa: E402
 
@@ -67,17 +73,30 @@ def after_x(image: np.ndarray, train_side: int) -> np.ndarray:
     return np.clip(resize(pixels, h, w, resample=Image.Resampling.LANCZOS), 0, 1)
 
 
-def noise_at_psnr(image: np.ndarray, target_db: float, rng: np.random.Generator) -> np.ndarray:
-    """image + Gaussian noise whose PSNR against image is target_db (after clipping, within 0.05 dB)."""
-    sigma = 10 ** (-target_db / 20)
-    unit = rng.standard_normal(image.shape).astype(np.float32)
-    for _ in range(8):                     # clipping removes some noise: correct sigma until it matches
-        noisy = np.clip(image + sigma * unit, 0, 1)
+def at_psnr(image: np.ndarray, noise: np.ndarray, target_db: float) -> np.ndarray:
+    """image + noise scaled so that the PSNR against image is target_db (after clipping, within 0.05 dB)."""
+    scale = 10 ** (-target_db / 20) / max(float(np.sqrt(np.mean(np.square(noise, dtype=np.float64)))), 1e-12)
+    for _ in range(8):                     # clipping removes some noise: correct the scale until it matches
+        noisy = np.clip(image + np.float32(scale) * noise, 0, 1)
         achieved = psnr(noisy, image)
         if abs(achieved - target_db) < 0.05:
             break
-        sigma *= 10 ** ((achieved - target_db) / 20)
+        scale *= 10 ** ((achieved - target_db) / 20)
     return noisy
+
+
+def white_noise(image: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    return rng.standard_normal(image.shape).astype(np.float32)
+
+
+def shaped_noise(image: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """Random signs times the cloak's per-pixel budget at its working size, upsampled as the cloak is."""
+    params = AttackParams()
+    small = np.clip(resize(image, *working_size(*image.shape[:2], params.sides[0]),
+                           resample=Image.Resampling.LANCZOS), 0, 1)
+    signs = rng.choice(np.array([-1, 1], np.float32), small.shape)
+    return resize(pixel_budget(small, strength=1.0, params=params) * signs, *image.shape[:2],
+                  resample=Image.Resampling.BILINEAR)
 
 
 def conv_speed() -> None:
@@ -110,8 +129,10 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--kinds", default="flat_anime,sketch,photo", help=f"comma list of {sorted(mark_images.KINDS)}")
     parser.add_argument("--size", type=int, default=2048, help="long side of the test images, pixels")
-    parser.add_argument("--train-side", type=int, default=512, help="long side of the training resize, pixels")
+    parser.add_argument("--train-sides", default="512,768,1024", help="long sides of the training resize, pixels")
     parser.add_argument("--strength", type=float, default=1.0)
+    parser.add_argument("--steps", type=int, help="per-image steps (default: the cloak's own)")
+    parser.add_argument("--no-family", action="store_true", help="start the steps from noise, not the family")
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--models", type=Path, default=SHARED_MODELS)
     parser.add_argument("--conv-speed", action="store_true")
@@ -122,35 +143,49 @@ def main(argv: list[str] | None = None) -> int:
     if args.conv_speed:
         conv_speed()
         return 0
-    vae = models.load(models.spec_named(models.DEFAULT_MODEL), models_dir=args.models)
+    spec = models.spec_named(models.DEFAULT_MODEL)
+    vae = models.load(spec, models_dir=args.models)
+    family = None if args.no_family else families.load_family(spec)
+    params = AttackParams() if args.steps is None else dataclasses.replace(AttackParams(), steps=args.steps)
+    sides = [int(side) for side in args.train_sides.split(",")]
 
-    def seen(image: np.ndarray) -> np.ndarray:
-        return np.clip(vae.decoder(vae.encoder(after_x(image, args.train_side))), 0, 1)
+    def seen(image: np.ndarray, side: int) -> np.ndarray:
+        return np.clip(vae.decoder(vae.encoder(after_x(image, side))), 0, 1)
 
-    print(f"# images {args.size} px long side (4:3), training side {args.train_side}, strength {args.strength}")
-    print(f"{'image':12s} {'visible':>8s} {'model cloak':>12s} {'model noise':>12s} {'gap':>6s} {'wall s':>7s} "
-          f"{'cpu s':>6s} {'gap +mark':>9s} {'mark read':>9s}")
+    print(f"# images {args.size} px long side (4:3), strength {args.strength}, {params.steps} steps at "
+          f"{params.sides}, family: {'none' if family is None else family.provenance}")
+    print(f"{'image':12s} {'side':>5s} {'visible':>8s} {'model cloak':>12s} {'white':>7s} {'shaped':>7s} "
+          f"{'gap white':>9s} {'gap shaped':>10s} {'wall s':>7s} {'cpu s':>6s} {'gap +mark':>9s} {'mark read':>9s}")
     key = bytes(range(32))
     payload = mark.Payload(mark.creator_id(key), datetime.date(2026, 1, 1), True)
-    gaps = []
+    gaps: dict[str, list[float]] = {"white": [], "shaped": []}
     for kind in args.kinds.split(","):
         rng = np.random.default_rng(args.seed)
         clean = mark_images.KINDS[kind](args.size * 3 // 4, args.size, rng)
-        start, cpu_start = time.perf_counter(), time.process_time()
-        cloaked = cloak.apply(clean, strength=args.strength, rng=rng, models_dir=args.models)
-        seconds, cpu = time.perf_counter() - start, time.process_time() - cpu_start
+        start = (None if family is None
+                 else partial(families.starting_point, family, vae, rng=rng, jpeg_quality=params.jpeg_quality))
+        started, cpu_started = time.perf_counter(), time.process_time()
+        cloaked = cloak_image(clean, vae, strength=args.strength, params=params, rng=rng, start=start)
+        seconds, cpu = time.perf_counter() - started, time.process_time() - cpu_started
         visible = psnr(cloaked, clean)
-        noisy = noise_at_psnr(clean, visible, rng)
-        reference = seen(clean)
-        model_cloak, model_noise = psnr(seen(cloaked), reference), psnr(seen(noisy), reference)
-        gaps.append(model_noise - model_cloak)
+        white = at_psnr(clean, white_noise(clean, rng), visible)
+        shaped = at_psnr(clean, shaped_noise(clean, rng), visible)
         marked = mark.embed(cloaked, key=key, payload=payload, strength=1.0)
-        gap_marked = model_noise - psnr(seen(marked), reference)
         found = mark.detect(stored_by_x(marked), key=key)
         read = "yes" if found.marked and found.payload == payload else "NO"
-        print(f"{kind:12s} {visible:8.2f} {model_cloak:12.2f} {model_noise:12.2f} {gaps[-1]:6.2f} {seconds:7.1f} "
-              f"{cpu:6.1f} {gap_marked:9.2f} {read:>9s}", flush=True)
-    print(f"# mean gap {np.mean(gaps):.2f} dB, min {np.min(gaps):.2f} dB")
+        for side in sides:
+            reference = seen(clean, side)
+            model = {name: psnr(seen(picture, side), reference)
+                     for name, picture in (("cloak", cloaked), ("white", white), ("shaped", shaped))}
+            gap_white, gap_shaped = model["white"] - model["cloak"], model["shaped"] - model["cloak"]
+            gaps["white"].append(gap_white)
+            gaps["shaped"].append(gap_shaped)
+            gap_marked = model["white"] - psnr(seen(marked, side), reference)
+            print(f"{kind:12s} {side:5d} {visible:8.2f} {model['cloak']:12.2f} {model['white']:7.2f} "
+                  f"{model['shaped']:7.2f} {gap_white:9.2f} {gap_shaped:10.2f} {seconds:7.1f} {cpu:6.1f} "
+                  f"{gap_marked:9.2f} {read:>9s}", flush=True)
+    for name, values in gaps.items():
+        print(f"# gap over {name} noise: mean {np.mean(values):.2f} dB, min {np.min(values):.2f} dB")
     return 0
 
 
