@@ -1,18 +1,16 @@
 """The cloak: projected gradient steps that change what a model's VAE sees of the image.
 
 What is attacked: the tiny encoder and decoder of a current model's VAE
-(``tinyvae``), at the resolution where fine-tuning happens. The perturbation
+(``tinyvae``), at the resolutions where fine-tuning happens. The perturbation
 lives at the image scaled to a long side of ``AttackParams.sides[0]`` (512
 px) and is upsampled to the full image, so the downscale a training pipeline
 applies brings it back. It starts from the model's trained perturbation family
-(``family``: patterns that mislead the model on most pictures at any training
-size from 512 to 1024 px, at no cost per image) and takes ``steps`` gradient
-steps on the image itself; step i works at ``sides[i % len(sides)]``. One step
-at 512 px is the default: on flat-colour art, where the family does little,
-each step's gain holds mainly at the size it was computed at (one step at 512
-px added about 7 dB at 512 px training and next to nothing at 768 px; a second
-step at 768 px moved the gain there instead, at three times the cost --
-docs/cloak.md has the figures).
+(``family``: a pattern that misleads the model somewhat on textured pictures,
+at no cost per image) and takes ``steps`` gradient steps on the image itself.
+Each step sums the gradients at every side in ``sides`` (512 and 768 px):
+a step at one size alone gained about 7 dB at that training size and next to
+nothing at the other on flat-colour art, and alternating sizes left the gain
+at whichever came last; summed, one step held at both (docs/cloak.md).
 
 The loss is what the model "sees": the squared distance between the tiny
 decoder's reconstruction of the perturbed image's latent and that of the clean
@@ -45,10 +43,10 @@ from .models import TinyVAE
 
 @dataclass(frozen=True)
 class AttackParams:
-    sides: tuple[int, ...] = (512, 768)  # pixels: long sides the steps cycle through; the first holds the
+    sides: tuple[int, ...] = (512, 768)  # pixels: long sides every step works at; the first holds the
                                          # perturbation (all rounded to multiples of 8, never above the image)
     steps: int = 1                # gradient steps after the family's start (each: encoder + decoder, forward
-                                  # + backward at that side; 4.5 s at 512x384 on 2 cores, 2.25x that at 768)
+                                  # + backward at every side; 4.5 s at 512x384 on 2 cores, 2.25x that at 768)
     rms: float = 10 ** (-36 / 20) # at most this root mean square change of the full image at strength 1
                                   # (0-1 units: 36 dB PSNR); more only where clipping at 0 and 1 removes it
     upsampling_loss: float = 1.4  # the working-size budget is this much larger: bilinear upsampling of a
@@ -118,41 +116,46 @@ def reconstruction_push(vae: TinyVAE, image: np.ndarray, delta: np.ndarray, *, b
 
     ``image`` is the full image (HxWx3 in [0, 1]); ``delta`` the starting
     perturbation and ``budget`` its per-pixel bound, both at the first
-    working size (hxwx3, hxwx1). Step i works at size
-    ``params.sides[i % len(sides)]``: the perturbation is resampled there, and
-    the gradient resampled back. ``progress(fraction)`` is called after each
-    network pass, in proportion to the work done.
+    working size (hxwx3, hxwx1). Each step adds, for every side in
+    ``params.sides``, the gradient at the image scaled to that side (the
+    perturbation resampled there, the gradient resampled back), each divided
+    by its mean magnitude so that every size counts alike, and moves by the sign
+    of the sum. ``progress(fraction)`` is called after each network pass, in
+    proportion to the work done.
     """
+    if params.steps == 0:
+        return delta.astype(np.float32)
     height, width = image.shape[:2]
-    sizes = [working_size(height, width, side) for side in params.sides]
-    schedule = [sizes[i % len(sizes)] for i in range(params.steps)]
-    views = {size: np.clip(resize(image, *size, resample=Image.Resampling.LANCZOS), 0, 1) for size in set(schedule)}
-    # progress counts work in pixels passed through the networks: a step (forward + backward) is twice a reference
-    total, done = sum(h * w for h, w in views) + sum(2 * h * w for h, w in schedule), 0
+    sizes = list(dict.fromkeys(working_size(height, width, side) for side in params.sides))
+    views = {size: np.clip(resize(image, *size, resample=Image.Resampling.LANCZOS), 0, 1) for size in sizes}
+    # progress counts work in pixels passed through the networks: a gradient (forward + backward) is twice a reference
+    total, done = (1 + 2 * params.steps) * sum(h * w for h, w in sizes), 0
     references = {}
     for size, view in views.items():
         references[size] = vae.decoder(vae.encoder(view))
         done += size[0] * size[1]
         if progress is not None:
             progress(done / total)
-    base = (views[sizes[0]] if sizes[0] in views
-            else np.clip(resize(image, *sizes[0], resample=Image.Resampling.LANCZOS), 0, 1))
+    base = views[sizes[0]]
     step = params.step_size * float(budget.max())
-    for size in schedule:
-        seen = np.clip(views[size] + resize(delta, *size, resample=Image.Resampling.BILINEAR), 0, 1)
-        if params.jpeg_quality:
-            seen = jpeg_round_trip(seen, quality=params.jpeg_quality)
-        encoder_tape: list = []
-        decoder_tape: list = []
-        recon = vae.decoder.forward(vae.encoder.forward(seen, encoder_tape), decoder_tape)
-        # gradient of half the squared distance between reconstructions, back to the pixels (only its sign is used)
-        grad = vae.encoder.backward(vae.decoder.backward(recon - references[size], decoder_tape), encoder_tape)
-        grad = resize(grad, *base.shape[:2], resample=Image.Resampling.BILINEAR)
-        delta = np.clip(delta + step * np.sign(grad), -budget, budget)
+    for _ in range(params.steps):
+        direction = np.zeros_like(delta)
+        for size in sizes:
+            seen = np.clip(views[size] + resize(delta, *size, resample=Image.Resampling.BILINEAR), 0, 1)
+            if params.jpeg_quality:
+                seen = jpeg_round_trip(seen, quality=params.jpeg_quality)
+            encoder_tape: list = []
+            decoder_tape: list = []
+            recon = vae.decoder.forward(vae.encoder.forward(seen, encoder_tape), decoder_tape)
+            # gradient of half the squared distance between reconstructions, back to the pixels
+            grad = vae.encoder.backward(vae.decoder.backward(recon - references[size], decoder_tape), encoder_tape)
+            grad = resize(grad, *base.shape[:2], resample=Image.Resampling.BILINEAR)
+            direction += grad / (float(np.mean(np.abs(grad))) + 1e-12)
+            done += 2 * size[0] * size[1]
+            if progress is not None:
+                progress(done / total)
+        delta = np.clip(delta + step * np.sign(direction), -budget, budget)
         delta = np.clip(base + delta, 0, 1) - base
-        done += 2 * size[0] * size[1]
-        if progress is not None:
-            progress(done / total)
     return delta.astype(np.float32)
 
 
