@@ -79,7 +79,7 @@ def test_preview_is_a_png_of_both_reconstructions_with_progress(host):
     clean = np.asarray(Image.open(io.BytesIO(source)), np.float32) / 255
     left, right = preview[:, :48], preview[:, 52:]
     assert _psnr(left, clean) > 20                       # the clean reconstruction looks like the picture
-    assert _psnr(right, left) < _psnr(left, clean)       # the cloaked one is further from it
+    assert _psnr(right, left) < 30                       # the cloaked one visibly differs (same image: inf)
     cloak_fractions = [fraction for stage, fraction in seen if stage == "cloak"]
     assert len(cloak_fractions) >= 2 and cloak_fractions == sorted(cloak_fractions)
     assert seen[-1] == ("done", 1.0)
