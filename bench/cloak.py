@@ -32,7 +32,6 @@ import io
 import os
 import sys
 import time
-from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -48,7 +47,7 @@ import xsim  # noqa: E402
 from omamori import cloak, mark  # noqa: E402
 from omamori.cloak import models  # noqa: E402
 from omamori.cloak import family as families  # noqa: E402
-from omamori.cloak.attack import AttackParams, cloak_image, pixel_budget, resize, working_size  # noqa: E402
+from omamori.cloak.attack import AttackParams, pixel_budget, resize, working_size  # noqa: E402
 from omamori.cloak.tinyvae import Conv  # noqa: E402
 from omamori.imageio import encode_jpeg  # noqa: E402
 
@@ -162,10 +161,8 @@ def main(argv: list[str] | None = None) -> int:
     for kind in args.kinds.split(","):
         rng = np.random.default_rng(args.seed)
         clean = mark_images.KINDS[kind](args.size * 3 // 4, args.size, rng)
-        start = (None if family is None
-                 else partial(families.starting_point, family, vae, rng=rng, jpeg_quality=params.jpeg_quality))
         started, cpu_started = time.perf_counter(), time.process_time()
-        cloaked = cloak_image(clean, vae, strength=args.strength, params=params, rng=rng, start=start)
+        cloaked = cloak.cloak_with(clean, vae, family=family, strength=args.strength, params=params, rng=rng)
         seconds, cpu = time.perf_counter() - started, time.process_time() - cpu_started
         visible = psnr(cloaked, clean)
         white = at_psnr(clean, white_noise(clean, rng), visible)

@@ -6,10 +6,10 @@ long sides of 1024-1600 px and random aspect ratios. The cloak picks, per image,
 model's view furthest. Prints the mean reconstruction distance as training goes (PSNR of the window's
 reconstruction against the clean window, dB: lower is more damage), every 25 iterations.
 
-    nice python bench/cloak_family.py --member all=flat_anime,screentone,pixel_art,sketch,photo,gradient:650 \\
-        --member flat=flat_anime,gradient,pixel_art:450
+    nice python bench/cloak_family.py --member all=flat_anime,screentone,pixel_art,sketch,photo,gradient:500
 
-Takes about 1.5 s per iteration on this 2-core machine. The result is data: commit it with the command used
+(the shipped family; a second ``--member`` adds another pattern). Takes about 1.7 s per iteration on this
+2-core machine. The result is data: commit it with the command used
 (it is stored in the file as its provenance).
 """
 from __future__ import annotations

@@ -6,6 +6,7 @@ surrogate is not the full VAE). See docs/cloak.md for what was measured.
 
     available(models_dir=None) -> bool
     apply(image, *, strength=1.0, rng, progress=None, models_dir=None) -> np.ndarray
+    cloak_with(image, vae, *, family, strength, params, rng, progress=None) -> np.ndarray
 """
 from __future__ import annotations
 
@@ -16,8 +17,8 @@ from typing import Callable
 import numpy as np
 
 from .attack import AttackParams, cloak_image
-from .family import load_family, starting_point
-from .models import DEFAULT_MODEL, is_installed, load, spec_named
+from .family import Family, load_family, starting_point
+from .models import DEFAULT_MODEL, TinyVAE, is_installed, load, spec_named
 
 LIMITS = "It raises the cost of copying your style with AI; it does not prevent it."
 LIMITS_JA = "AI による画風の模倣を難しくしますが、防ぎきるものではありません。"
@@ -47,8 +48,14 @@ def apply(image: np.ndarray, *, strength: float = 1.0, rng: np.random.Generator,
     if report is not None:
         report(0.0)
     spec = spec_named(DEFAULT_MODEL)
-    model, family, params = load(spec, models_dir=models_dir), load_family(spec), AttackParams()
+    return cloak_with(np.asarray(image, np.float32), load(spec, models_dir=models_dir), family=load_family(spec),
+                      strength=strength, params=AttackParams(), rng=rng, progress=report)
+
+
+def cloak_with(image: np.ndarray, vae: TinyVAE, *, family: Family | None, strength: float, params: AttackParams,
+               rng: np.random.Generator, progress: Callable[[float], None] | None = None) -> np.ndarray:
+    """``attack.cloak_image`` starting from ``family``'s best pattern, or from noise when there is no family
+    for ``params``' working size (``family`` None, or trained at another side)."""
     start = (None if family is None or family.side != params.sides[0]
-             else partial(starting_point, family, model, rng=rng, jpeg_quality=params.jpeg_quality))
-    return cloak_image(np.asarray(image, np.float32), model, strength=strength, params=params, rng=rng,
-                       start=start, progress=report)
+             else partial(starting_point, family, vae, rng=rng, jpeg_quality=params.jpeg_quality))
+    return cloak_image(image, vae, strength=strength, params=params, rng=rng, start=start, progress=progress)

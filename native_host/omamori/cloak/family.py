@@ -68,21 +68,20 @@ def load_family(spec: ModelSpec, path: Path | None = None) -> Family | None:
         return None
 
 
+def _period_index(height: int, width: int, size: int, offset: tuple[int, int]) -> tuple[np.ndarray, np.ndarray]:
+    """Where each of height x width pixels falls in a size x size period shifted by ``offset``."""
+    return ((np.arange(height) + offset[0]) % size)[:, None], ((np.arange(width) + offset[1]) % size)[None, :]
+
+
 def tile(pattern: np.ndarray, height: int, width: int, *, offset: tuple[int, int]) -> np.ndarray:
     """``pattern`` (P x P x C) repeated over height x width pixels, shifted by ``offset`` (rows, columns)."""
-    size = pattern.shape[0]
-    rows = (np.arange(height) + offset[0]) % size
-    columns = (np.arange(width) + offset[1]) % size
-    return pattern[rows[:, None], columns[None, :]]
+    return pattern[_period_index(height, width, pattern.shape[0], offset)]
 
 
 def fold(values: np.ndarray, size: int, *, offset: tuple[int, int]) -> np.ndarray:
     """The adjoint of ``tile``: height x width x C values summed onto one size x size x C period."""
-    height, width = values.shape[:2]
     total = np.zeros((size, size, values.shape[2]), np.float32)
-    rows = (np.arange(height) + offset[0]) % size
-    columns = (np.arange(width) + offset[1]) % size
-    np.add.at(total, (rows[:, None], columns[None, :]), values)
+    np.add.at(total, _period_index(*values.shape[:2], size, offset), values)
     return total
 
 

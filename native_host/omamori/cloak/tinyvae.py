@@ -27,7 +27,7 @@ the kernel turned 180 degrees and transposed, so one routine serves both. The
 rows are split into bands computed by a thread per core, each with a
 single-threaded BLAS: with BLAS's own threads the additions between the nine
 products ran on one core and two cores gave 1.3x; bands give 1.75x (a
-512x384 encoder+decoder forward and backward: 6.7 s -> 4.5 s on this 2-core
+512x384 encoder+decoder forward and backward: 6.7 s -> 4.75 s on this 2-core
 machine, bench/cloak.py --conv-speed measures the convolution alone).
 """
 from __future__ import annotations
