@@ -23,6 +23,7 @@ import numpy as np
 from .. import fonts, imageio, mark, webmeta
 from ..errors import ImageError, StateError
 from ..imageio import Decoded
+from ..mark.domain import luma
 from ..settings import Settings
 from . import visible, xoutput
 from .fingerprint import perceptual_hash
@@ -282,17 +283,14 @@ def _reads(detection: mark.Detection, payload: mark.Payload) -> bool:
 
 def _served_small(image: np.ndarray) -> np.ndarray:
     """``image`` as X serves it at ``small``: fitted inside XS_SMALL_SIDE px (Lanczos), JPEG q85 4:2:0, decoded."""
-    width, height = xoutput.fitted_size(image.shape[1], image.shape[0], max_side=XS_SMALL_SIDE)
-    if (width, height) != (image.shape[1], image.shape[0]):
-        image = xoutput.resize(image, width=width, height=height)
-    return imageio.decode(imageio.encode_jpeg(image, quality=xoutput.X_JPEG_QUALITY, subsampling="4:2:0")).image
+    small = downscale(image, max_side=XS_SMALL_SIDE)
+    return imageio.decode(imageio.encode_jpeg(small, quality=xoutput.X_JPEG_QUALITY, subsampling="4:2:0")).image
 
 
 def _luma_psnr(marked: np.ndarray, unmarked: np.ndarray) -> float:
     """PSNR (dB) of the 8-bit luma of ``marked`` (float32) against ``unmarked`` (uint8), on every 4th row."""
-    weights = np.array([0.299, 0.587, 0.114], dtype=np.float32)
     rows = slice(None, None, 4)
-    difference = imageio.to_uint8(marked[rows]).astype(np.float32) @ weights - unmarked[rows].astype(np.float32) @ weights
+    difference = 255 * (luma(imageio.to_uint8(marked[rows]) / np.float32(255)) - luma(unmarked[rows] / np.float32(255)))
     mse = float(np.mean(np.square(difference, dtype=np.float64)))
     return 99.0 if mse == 0 else float(10 * np.log10(255.0**2 / mse))
 
