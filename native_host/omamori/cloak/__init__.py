@@ -5,7 +5,7 @@ It raises the cost of style mimicry by fine-tuning; it does not prevent it
 surrogate is not the full VAE). See docs/cloak.md for what was measured.
 
     available(models_dir=None) -> bool
-    apply(image, *, strength=1.0, rng, progress=None, models_dir=None) -> np.ndarray
+    apply(image, *, strength=1.0, rng, progress=None, models_dir=None, vae=None) -> np.ndarray
     cloak_with(image, vae, *, family, strength, params, rng, progress=None) -> np.ndarray
 """
 from __future__ import annotations
@@ -33,12 +33,14 @@ def available(*, models_dir: Path | None = None) -> bool:
 
 
 def apply(image: np.ndarray, *, strength: float = 1.0, rng: np.random.Generator,
-          progress: Callable[[str, float], None] | None = None, models_dir: Path | None = None) -> np.ndarray:
+          progress: Callable[[str, float], None] | None = None, models_dir: Path | None = None,
+          vae: TinyVAE | None = None) -> np.ndarray:
     """A new cloaked copy of ``image`` (float32 HxWx3 in [0, 1]); the input is not changed.
 
     ``strength`` (0.25-2) scales the per-pixel budget; the visible PSNR is
     at least 36 - 20 log10(strength) dB (36 dB at 1.0). ``progress("cloak", fraction)`` is called as
-    the work advances (fraction 0-1). Raises ``StateError("model_missing")``
+    the work advances (fraction 0-1). ``vae`` is the default model when the
+    caller has loaded it already. Raises ``StateError("model_missing")``
     when no model is present, ``StateError("model_damaged")`` when its file
     fails its SHA-256 check.
     """
@@ -48,8 +50,9 @@ def apply(image: np.ndarray, *, strength: float = 1.0, rng: np.random.Generator,
     if report is not None:
         report(0.0)
     spec = spec_named(DEFAULT_MODEL)
-    return cloak_with(np.asarray(image, np.float32), load(spec, models_dir=models_dir), family=load_family(spec),
-                      strength=strength, params=AttackParams(), rng=rng, progress=report)
+    vae = load(spec, models_dir=models_dir) if vae is None else vae
+    return cloak_with(np.asarray(image, np.float32), vae, family=load_family(spec), strength=strength,
+                      params=AttackParams(), rng=rng, progress=report)
 
 
 def cloak_with(image: np.ndarray, vae: TinyVAE, *, family: Family | None, strength: float, params: AttackParams,

@@ -45,6 +45,6 @@ def what_ai_sees(image: np.ndarray, *, strength: float = 1.0, rng: np.random.Gen
     well under a second at PREVIEW_SIDE). Raises ``StateError("model_missing")``
     / ``StateError("model_damaged")`` as ``cloak.apply`` does.
     """
-    cloaked = apply(image, strength=strength, rng=rng, progress=progress, models_dir=models_dir)
     vae = load(spec_named(DEFAULT_MODEL), models_dir=models_dir)
+    cloaked = apply(image, strength=strength, rng=rng, progress=progress, vae=vae)
     return side_by_side(image, cloaked, vae)
