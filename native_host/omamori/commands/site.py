@@ -9,6 +9,7 @@ from pathlib import Path
 
 from .. import site
 from ..atomic import write_atomic
+from ..cli import EXIT_OK, EXIT_USAGE
 from ._shared import lang
 
 # key -> (English, Japanese)
@@ -116,10 +117,10 @@ def _action(before: str | None, after: str) -> str:
 def run(args: argparse.Namespace) -> int:
     if not args.folder.is_dir():
         print(say("no_dir", path=str(args.folder)), file=sys.stderr)
-        return 2
+        return EXIT_USAGE
     if args.policy_url and not args.policy_url.startswith(("https://", "http://")):
         print(say("bad_url", url=args.policy_url), file=sys.stderr)
-        return 2
+        return EXIT_USAGE
     changes = plan(args.folder, policy_url=args.policy_url)
     if not args.dry_run:
         for change in changes:
@@ -135,7 +136,7 @@ def run(args: argparse.Namespace) -> int:
             "meta": list(tags),
             "note": {"en": TEXT["requests"][0], "ja": TEXT["requests"][1]},
         }, ensure_ascii=False))
-        return 0
+        return EXIT_OK
     prefix = say("would") if args.dry_run else ""
     for change in changes:
         print(f"{prefix}{change.path}: {say(change.action)}")
@@ -150,4 +151,4 @@ def run(args: argparse.Namespace) -> int:
         print(f"    {tag}")
     print()
     print(say("requests"))
-    return 0
+    return EXIT_OK
