@@ -91,7 +91,6 @@ def test_worker_restarted_mid_protection_still_protects(launch_chromium, fake_x,
     assert_protected(upload, original, env=omamori_env, folder=tmp_path)
     assert [r["pid"] != first["pid"] for r in relay.protect_requests()] == [False, True], \
         "the image was not sent again, once, to a new host after the restart"
-    assert [r for r in relay.replies() if r["pid"] == first["pid"]] == [], "the first host was not cut off"
     assert len(fake_x.finalized_uploads()) == 1
 
 
