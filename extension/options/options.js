@@ -146,7 +146,7 @@ previewForm.addEventListener("submit", async (event) => {
     $("preview-status").textContent = errorText({ code: "file_too_large" });
     return;
   }
-  const strength = Number($("cloak-strength").value) / 100 || 1;
+  const strength = valueOf($("cloak-strength")) || 1;
   previewForm.dataset.state = "working";
   $("preview-run").disabled = true;
   $("preview-progress").hidden = false;
