@@ -37,7 +37,6 @@ def small_art(seed: int = 1) -> str:
 
 
 @functools.cache
-@functools.lru_cache(maxsize=1)
 def slow_art() -> str:
     """An image that takes the host seconds even on an idle machine (noisy, 5000 x 5000: decode, shrink to 4096,
     sign, mark, encode, read back; about 2.8 s with the tiled signature, idle, 2 cores)."""
