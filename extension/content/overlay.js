@@ -4,7 +4,7 @@
 // attachment.js. Elements carry data-testid attributes (extension/README.md).
 
 import { ext } from "../lib/browser.js";
-import { t, errorText, pickHostText, uiLanguage } from "../lib/i18n.js";
+import { t, errorText, pickHostText, stageName, uiLanguage } from "../lib/i18n.js";
 import { State, BatchPhase } from "./attachment.js";
 
 const STYLE = `
@@ -49,7 +49,7 @@ function statusText(attachment) {
       return t("overlay_waiting");
     case State.PROTECTING:
       return attachment.stage
-        ? t("overlay_protecting_stage", [ext.i18n.getMessage(`stage_${attachment.stage}`) || attachment.stage])
+        ? t("overlay_protecting_stage", [stageName(attachment.stage)])
         : t("overlay_protecting");
     case State.PROTECTED:
       return t("overlay_protected");

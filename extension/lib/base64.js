@@ -30,3 +30,13 @@ export function base64ToBytes(text) {
   for (let i = 0; i < binary.length; i += 1) bytes[i] = binary.charCodeAt(i);
   return bytes;
 }
+
+/**
+ * A file or blob the person picked, read whole, as base64 (how an image travels to the host).
+ * @param {Blob} blob
+ * @returns {Promise<string>}
+ * @throws {DOMException} NotReadableError when the file went away or changed on disk after it was picked
+ */
+export async function blobToBase64(blob) {
+  return bytesToBase64(new Uint8Array(await blob.arrayBuffer()));
+}

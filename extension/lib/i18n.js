@@ -11,6 +11,11 @@ export function t(key, substitutions) {
   return ext.i18n.getMessage(key, substitutions) || key;
 }
 
+/** A progress stage of the host (decode, cloak, mark, ...) as a person reads it; the raw name when we have no word. */
+export function stageName(stage) {
+  return ext.i18n.getMessage(`stage_${stage}`) || stage;
+}
+
 /** "ja" when the browser's UI language is Japanese, else "en" (our default_locale). */
 export function uiLanguage() {
   return languageOf(ext.i18n.getUILanguage());

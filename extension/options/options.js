@@ -4,10 +4,10 @@
 // host can be reached).
 
 import { ask } from "../lib/ask.js";
-import { bytesToBase64, base64ToBytes } from "../lib/base64.js";
+import { base64ToBytes, blobToBase64 } from "../lib/base64.js";
 import { ext } from "../lib/browser.js";
 import { FETCH_COMMAND, cloakState, previewPercent } from "../lib/cloak.js";
-import { t, errorText, localizePage } from "../lib/i18n.js";
+import { t, errorText, localizePage, stageName } from "../lib/i18n.js";
 import { MAX_IMAGE_BYTES, PREVIEW_PORT } from "../lib/messages.js";
 
 /** An element of this page by id (the markup is ours, so it exists). @type {(id: string) => any} */
@@ -113,7 +113,7 @@ function previewProgress(stage, fraction) {
   const percent = previewPercent(stage, fraction);
   $("preview-progress").value = percent;
   $("preview-status").textContent = t("options_preview_working", [
-    ext.i18n.getMessage(`stage_${stage}`) || stage,
+    stageName(stage),
     String(percent),
   ]);
 }
@@ -152,7 +152,7 @@ previewForm.addEventListener("submit", async (event) => {
   $("preview-progress").hidden = false;
   previewProgress("decode", 0);
   try {
-    const image = bytesToBase64(new Uint8Array(await file.arrayBuffer()));
+    const image = await blobToBase64(file);
     showPreview(await runPreview(image, Math.min(2, Math.max(0.25, strength))));
     previewForm.dataset.state = "done";
   } catch (error) {

@@ -6,7 +6,7 @@
 // Nothing reaches X silently when protection fails: the overlay asks.
 
 import { ext } from "../../lib/browser.js";
-import { base64ToBytes, bytesToBase64 } from "../../lib/base64.js";
+import { base64ToBytes, blobToBase64 } from "../../lib/base64.js";
 import { CodedError, MAX_IMAGE_BYTES, PROTECT_PORT } from "../../lib/messages.js";
 import { SELECTORS, composerOf, isComposerFileInput } from "../selectors.js";
 import {
@@ -158,7 +158,7 @@ class Batch {
     this.#apply(index, "start");
     let image;
     try {
-      image = bytesToBase64(new Uint8Array(await file.arrayBuffer()));
+      image = await blobToBase64(file);
     } catch {
       // The file went away or changed on disk after it was picked.
       this.#apply(index, "fail", { error: { code: "file_unreadable" } });
