@@ -16,6 +16,16 @@ export function cloakState(host) {
 }
 
 /**
+ * May a "What an AI sees" preview be started now? Only with the model at the host, and never while one is
+ * running: the host works on one image at a time, and the page shows one preview.
+ * @param {string} cloak the options page's cloak state (cloakState, or "checking" before the first answer)
+ * @param {string} preview the preview form's state: idle, working, done or failed
+ */
+export function previewCanStart(cloak, preview) {
+  return cloak === "available" && preview !== "working";
+}
+
+/**
  * The preview's progress as a whole percent (0-100). The host reports stages
  * decode (no fraction of its own), cloak (0-1, nearly all the time) and done.
  * @param {string} stage

@@ -6,7 +6,7 @@
 import { ask } from "../lib/ask.js";
 import { base64ToBytes, blobToBase64 } from "../lib/base64.js";
 import { ext } from "../lib/browser.js";
-import { FETCH_COMMAND, cloakState, previewPercent } from "../lib/cloak.js";
+import { FETCH_COMMAND, cloakState, previewCanStart, previewPercent } from "../lib/cloak.js";
 import { t, errorText, localizePage, stageName } from "../lib/i18n.js";
 import { MAX_IMAGE_BYTES, PREVIEW_PORT } from "../lib/messages.js";
 
@@ -87,7 +87,8 @@ async function loadCloak() {
   $("cloak").dataset.state = state;
   $("cloak-missing").hidden = state !== "missing";
   $("cloak-no-host").hidden = state !== "no-host";
-  for (const id of ["cloak-enabled", "cloak-strength", "preview-run"]) $(id).disabled = state !== "available";
+  for (const id of ["cloak-enabled", "cloak-strength"]) $(id).disabled = state !== "available";
+  showPreviewRun();
   if (state === "missing" && previewForm.dataset.state === "idle") {
     $("preview-status").textContent = t("options_preview_unavailable");
   }
@@ -96,6 +97,14 @@ async function loadCloak() {
 // ---- "What an AI sees": the picked file goes to the host and is not kept ----
 
 let previewUrl = "";
+
+/**
+ * The one place the preview button is enabled: the cloak state can be reloaded (the connection saved) while a
+ * preview runs, and a second preview must not start on top of the first.
+ */
+function showPreviewRun() {
+  $("preview-run").disabled = !previewCanStart($("cloak").dataset.state, previewForm.dataset.state);
+}
 
 function showPreview(result) {
   URL.revokeObjectURL(previewUrl);
@@ -137,6 +146,7 @@ function runPreview(image, strength) {
 
 previewForm.addEventListener("submit", async (event) => {
   event.preventDefault();
+  if (previewForm.dataset.state === "working") return; // Enter in the form while the button is disabled
   const file = $("preview-file").files[0];
   if (!file) {
     $("preview-status").textContent = t("options_preview_pick_first");
@@ -148,7 +158,7 @@ previewForm.addEventListener("submit", async (event) => {
   }
   const strength = valueOf($("cloak-strength")) || 1;
   previewForm.dataset.state = "working";
-  $("preview-run").disabled = true;
+  showPreviewRun();
   $("preview-progress").hidden = false;
   previewProgress("decode", 0);
   try {
@@ -160,7 +170,7 @@ previewForm.addEventListener("submit", async (event) => {
     $("preview-status").textContent = errorText(error?.code ? error : { code: "file_unreadable" });
   } finally {
     $("preview-progress").hidden = true;
-    $("preview-run").disabled = $("cloak").dataset.state !== "available";
+    showPreviewRun();
   }
 });
 

@@ -2,7 +2,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 
-import { cloakState, previewPercent } from "../../extension/lib/cloak.js";
+import { cloakState, previewCanStart, previewPercent } from "../../extension/lib/cloak.js";
 import { Tier, refusal } from "../../extension/lib/messages.js";
 
 test("the cloak is offered only when the connected host has its model", () => {
@@ -11,6 +11,13 @@ test("the cloak is offered only when the connected host has its model", () => {
   assert.equal(cloakState({ connected: true, version: "0.1.0" }), "missing"); // an older host never says yes
   assert.equal(cloakState({ connected: false, error: { code: "host_not_installed" } }), "no-host");
   assert.equal(cloakState(undefined), "no-host");
+});
+
+test("a preview can be started only with the model at the host and none running", () => {
+  for (const preview of ["idle", "done", "failed"]) assert.equal(previewCanStart("available", preview), true, preview);
+  // The cloak state is reloaded when the connection is saved: that must not let a second preview start.
+  assert.equal(previewCanStart("available", "working"), false);
+  for (const cloak of ["checking", "missing", "no-host"]) assert.equal(previewCanStart(cloak, "idle"), false, cloak);
 });
 
 test("preview progress follows the cloak and ends at 100 only when done", () => {
