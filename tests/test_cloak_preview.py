@@ -94,3 +94,21 @@ def test_preview_strength_comes_from_the_request_or_the_settings(host):
     assert reply["error"]["code"] == "bad_setting"
     reply = host.handle(Request(id="p", type="cloak.preview", body={"image": base64.b64encode(_png(32, 32)).decode()}))
     assert reply["result"]["strength"] == host.settings().cloak.strength
+
+
+@needs_model
+def test_preview_sees_the_image_the_protection_would_cloak(host):
+    """Transparency flattened onto white and the settings' max side applied, as ``protect`` does."""
+    models.fetch(models.spec_named("taef2"), models_dir=host.paths.models, source=SHARED_MODELS)
+    rgba = np.zeros((260, 300, 4), np.uint8)          # left half transparent (black under alpha 0)
+    rgba[:, 150:] = [40, 90, 200, 255]
+    data = io.BytesIO()
+    Image.fromarray(rgba, "RGBA").save(data, "PNG")
+    reply = host.handle(Request(id="p", type="cloak.preview", body={
+        "image": base64.b64encode(data.getvalue()).decode(), "options": {"output.max_side": 256}}))
+    assert reply["ok"], reply
+    preview = np.asarray(Image.open(io.BytesIO(reply["result"]["image"])).convert("RGB"), np.float32) / 255
+    assert preview.shape == (224, 256 + 4 + 256, 3)
+    clean_half = preview[:, :256]
+    assert clean_half[20:-20, 20:100].mean() > 0.85    # white where the picture was transparent
+    assert clean_half[20:-20, 160:-20, 2].mean() > 0.6 > clean_half[20:-20, 160:-20, 0].mean()

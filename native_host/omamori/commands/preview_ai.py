@@ -11,9 +11,11 @@ from pathlib import Path
 
 import numpy as np
 
-from .. import cloak, imageio
+from .. import cloak, imageio, settings as settings_store
 from ..atomic import write_atomic
 from ..cloak.preview import what_ai_sees
+from ..protect.pipeline import full_colour
+from ..paths import default_paths
 from ._shared import lang
 from .protect import read_input
 
@@ -33,7 +35,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     ja = lang() == "ja"
-    image = imageio.decode(read_input(args.input)).image
+    settings = settings_store.load(default_paths().settings_file)
+    image = full_colour(read_input(args.input), settings=settings)
 
     def progress(_step: str, fraction: float) -> None:
         print(f"\r{'クローク' if ja else 'cloak'} {fraction:4.0%}", end="", flush=True)

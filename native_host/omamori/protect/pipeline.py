@@ -179,6 +179,14 @@ def flatten(image: np.ndarray, *, alpha: np.ndarray | None, background: float = 
     return image * weight + np.float32(background) * (1 - weight)
 
 
+def full_colour(data: bytes, *, settings: Settings) -> np.ndarray:
+    """The float32 HxWx3 image in [0, 1] that ``protect`` hands to its steps, from image file bytes: decoded
+    (orientation applied, colour in sRGB), transparency flattened onto white, fitted inside the settings' max
+    side. For callers that show what a step does (``cloak.preview``) without protecting."""
+    decoded = imageio.decode(data, max_side=_max_side(settings))
+    return downscale(flatten(decoded.image, alpha=decoded.alpha), max_side=_max_side(settings))
+
+
 def downscale(image: np.ndarray, *, max_side: int) -> np.ndarray:
     """float32 HxWx3 image fitted inside ``max_side`` x ``max_side`` pixels (never enlarged)."""
     height, width = image.shape[:2]

@@ -206,9 +206,10 @@ def handle_cloak_preview(host: Host, body: dict[str, Any], progress: Progress) -
     started = time.perf_counter()
     data = image_bytes(body)
     options = _field(body, "options", dict, {})
-    strength = settings_store.apply_changes(host.settings(), options).cloak.strength
+    settings = settings_store.apply_changes(host.settings(), options)
+    strength = settings.cloak.strength
     progress("decode", 0.0)
-    image = imageio.decode(data).image
+    image = pipeline.full_colour(data, settings=settings)
     preview = what_ai_sees(image, strength=strength, rng=np.random.default_rng(), progress=progress)
     png = imageio.encode_png(preview)
     progress("done", 1.0)
