@@ -87,29 +87,51 @@ function inProtectLane(job) {
 
 // ---- protecting images (one port per image) -------------------------------
 
-/** The ports: name -> who may open it, the one message that starts its work, and the work. */
+/**
+ * The ports: name -> who may open it, the one message that starts its work, the prefix of the port messages it
+ * answers with, and the host request that does the work.
+ */
 const PORTS = {
-  [PROTECT_PORT]: { tier: Tier.X, start: "protect.start", run: protect },
-  [PREVIEW_PORT]: { tier: Tier.PAGE, start: "cloak.preview.start", run: preview },
+  [PROTECT_PORT]: {
+    tier: Tier.X,
+    start: "protect.start",
+    replies: "protect",
+    request: ({ name, image }) => ["protect", { image, name }],
+  },
+  [PREVIEW_PORT]: {
+    // "What an AI sees" for the options page: the host's model's view of the picked image, clean and cloaked.
+    tier: Tier.PAGE,
+    start: "cloak.preview.start",
+    replies: "preview",
+    request: ({ image, strength }) => ["cloak.preview", { image, options: { "cloak.strength": strength } }],
+  },
 };
 
 ext.runtime.onConnect.addListener((port) => {
   const spec = Object.hasOwn(PORTS, port.name) ? PORTS[port.name] : null;
-  if (!spec || senderTier(port.sender, SELF) !== spec.tier) {
-    port.disconnect();
+  const tier = senderTier(port.sender, SELF);
+  if (!spec || tier === null) {
+    port.disconnect(); // not a port of ours, or not a sender of ours: nothing to tell it
     return;
   }
   const controller = new AbortController();
   port.onDisconnect.addListener(() => controller.abort(new CodedError("cancelled")));
   const onFirstMessage = (message) => {
     port.onMessage.removeListener(onFirstMessage);
-    const why = refusal(message, spec.tier);
-    if (why || message.type !== spec.start) {
-      console.warn(`omamori: refused on the ${port.name} port:`, why ?? message.type);
+    const why =
+      refusal(message, tier) ??
+      (message.type !== spec.start ? `${message.type} on the ${port.name} port` : null) ??
+      (tier !== spec.tier ? `the ${port.name} port from ${tier}` : null);
+    if (why) {
+      console.warn(`omamori: refused on the ${port.name} port:`, why);
+      // An answer, not a silent close: a close alone reads as a stopped worker, and the sender would try again.
+      const error = new CodedError("request_refused", null, { reason: why });
+      port.postMessage({ type: `${spec.replies}.failed`, error: error.toJSON() });
       port.disconnect();
       return;
     }
-    spec.run(port, message, controller.signal);
+    const [type, body] = spec.request(message);
+    requestForPort(port, controller.signal, spec.replies, type, body);
   };
   port.onMessage.addListener(onFirstMessage);
 });
@@ -138,15 +160,6 @@ async function requestForPort(port, signal, prefix, type, body) {
   } catch (error) {
     post({ type: `${prefix}.failed`, error: errorJson(error) });
   }
-}
-
-function protect(port, { name, image }, signal) {
-  return requestForPort(port, signal, "protect", "protect", { image, name });
-}
-
-/** "What an AI sees" for the options page: the host's model's view of the picked image, clean and cloaked. */
-function preview(port, { image, strength }, signal) {
-  return requestForPort(port, signal, "preview", "cloak.preview", { image, options: { "cloak.strength": strength } });
 }
 
 // ---- the message vocabulary ------------------------------------------------

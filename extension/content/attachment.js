@@ -112,6 +112,22 @@ export function canRetry(attachment) {
 }
 
 /**
+ * What becomes of an image whose port to the background closed without an answer. The background answers every
+ * failure it knows of (the host missing, forbidden, timed out, a refused request) with a reply, so a silent close
+ * means either that the browser stopped the service worker (a fresh worker can take the image: retry) or that the
+ * extension was updated or reloaded under this page, which no retry from here can reach.
+ * @param {Attachment} attachment
+ * @param {{extensionGone: boolean}} context extensionGone: this content script lost its extension (runtime.id
+ *   is gone, or runtime.connect throws)
+ * @returns {{event: "retry"} | {event: "fail", error: {code: string}}}
+ */
+export function afterLostPort(attachment, { extensionGone }) {
+  if (extensionGone) return { event: "fail", error: { code: "extension_reloaded" } };
+  if (canRetry(attachment)) return { event: "retry" };
+  return { event: "fail", error: { code: "host_disconnected" } };
+}
+
+/**
  * Can `event` happen now? (for enabling buttons)
  * @param {Attachment} attachment
  * @param {string} event

@@ -3,8 +3,8 @@
 // (attachments + phase); the decisions live in compose-protect.js and
 // attachment.js. Elements carry data-testid attributes (extension/README.md).
 
-import { ext } from "../lib/browser.js";
-import { t, errorText, pickHostText, stageName, uiLanguage } from "../lib/i18n.js";
+import { t, errorText, message, pickHostText, remember, stageName, uiLanguage } from "../lib/i18n.js";
+import { LOCAL_ERROR_CODES } from "../lib/messages.js";
 import { State, BatchPhase } from "./attachment.js";
 
 const STYLE = `
@@ -38,9 +38,28 @@ const TITLES = {
   [BatchPhase.CANCELLED]: "overlay_title_cancelled",
 };
 
+// Read now, while the extension is there: if it is updated or reloaded under this page, _locales can no longer be
+// read, and the panel must still say so (error_extension_reloaded) and offer the choice.
+remember([
+  ...Object.values(TITLES),
+  "overlay_title_done_original",
+  "overlay_waiting",
+  "overlay_protecting",
+  "overlay_protected",
+  "overlay_passthrough",
+  "overlay_original_attached",
+  "overlay_not_attached",
+  "overlay_attach_original",
+  "overlay_cancel",
+  "overlay_close",
+  "notice_left_out",
+  "notice_passthrough",
+  ...LOCAL_ERROR_CODES.map((code) => `error_${code}`),
+]);
+
 /** A protect-report step as a person reads it: our short word, else the host's sentence. */
 function stepLabel(step) {
-  return ext.i18n.getMessage(`step_${step.step}`) || pickHostText(step.message, uiLanguage());
+  return message(`step_${step.step}`) || pickHostText(step.message, uiLanguage());
 }
 
 function statusText(attachment) {

@@ -4,21 +4,61 @@
 
 import { ext } from "./browser.js";
 
+/**
+ * Messages without substitutions already read, by key. A content script whose extension was updated, reloaded or
+ * switched off under the open page can no longer read _locales (Chromium throws "Extension context invalidated"),
+ * yet it must still say what happened and what to do: what it may need then is read beforehand (`remember`).
+ * @type {Map<string, string>}
+ */
+const read = new Map();
+/** @type {"en"|"ja"|null} */
+let language = null;
+
+/**
+ * The message `key` from _locales, with $1..$9 substitutions; "" when there is none (or it can no longer be read).
+ * @param {string} key
+ * @param {string|string[]} [substitutions]
+ */
+export function message(key, substitutions) {
+  if (substitutions === undefined && read.has(key)) return read.get(key);
+  let text;
+  try {
+    text = ext.i18n.getMessage(key, substitutions);
+  } catch {
+    return ""; // the extension is gone from under this page
+  }
+  if (substitutions === undefined) read.set(key, text);
+  return text;
+}
+
+/** Read these messages (and the UI language) now, while the extension is there to answer. */
+export function remember(keys) {
+  for (const key of keys) message(key);
+  uiLanguage();
+}
+
 /** The message `key` from _locales, with $1..$9 substitutions. */
 export function t(key, substitutions) {
   // An empty string means the key is missing: show the key so the gap is seen
   // (tests/extension/locales.test.mjs keeps this from shipping).
-  return ext.i18n.getMessage(key, substitutions) || key;
+  return message(key, substitutions) || key;
 }
 
 /** A progress stage of the host (decode, cloak, mark, ...) as a person reads it; the raw name when we have no word. */
 export function stageName(stage) {
-  return ext.i18n.getMessage(`stage_${stage}`) || stage;
+  return message(`stage_${stage}`) || stage;
 }
 
-/** "ja" when the browser's UI language is Japanese, else "en" (our default_locale). */
+/** "ja" when the browser's UI language is Japanese, else "en" (our default_locale); read once. */
 export function uiLanguage() {
-  return languageOf(ext.i18n.getUILanguage());
+  if (language === null) {
+    try {
+      language = languageOf(ext.i18n.getUILanguage());
+    } catch {
+      return "en"; // the extension is gone and the language was never read: our default_locale
+    }
+  }
+  return language;
 }
 
 export function languageOf(browserLanguage) {
@@ -38,7 +78,7 @@ export function pickHostText(message, language) {
  * @param {{code: string, message?: {en?: string, ja?: string}|null}} error
  */
 export function errorText(error) {
-  const own = ext.i18n.getMessage(`error_${error.code}`);
+  const own = message(`error_${error.code}`);
   if (own) return own;
   return pickHostText(error.message, uiLanguage()) || t("error_unknown", [String(error.code)]);
 }

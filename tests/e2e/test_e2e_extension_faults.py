@@ -175,3 +175,33 @@ def test_cancel_then_late_reply_attaches_nothing(launch_chromium, fake_x, art, t
     assert fake_x.upload_requests == [], "the cancelled image was uploaded when the host's reply came"
     assert tab.evaluate(NOTHING_ATTACHED)
     assert tab.evaluate(NO_OVERLAY)
+
+
+def reload_extension(browser) -> None:
+    """Reload the extension as an update or chrome://extensions' reload button does: the open x.com tab keeps its
+    content script, cut off from the extension (Chromium does not inject the new one into open pages)."""
+    [worker] = [w for w in browser.context.service_workers if w.url.startswith(browser.extension_url(""))]
+    worker.evaluate("setTimeout(() => chrome.runtime.reload(), 0)")  # after this call returns: the worker goes away
+
+
+def test_extension_reloaded_mid_protection_says_reload_the_page_and_sends_nothing_again(launch_chromium, fake_x, art,
+                                                                                         tmp_path):
+    relay = Relay(tmp_path, "hold")
+    browser = launch_chromium(host=relay.script)
+    original = art["photo.jpg"]
+    tab = attach_one(browser, original)
+    relay.wait_for_protect_requests(1, pump=tab.pump)
+
+    reload_extension(browser)
+    overlay = tab.wait_for(overlay_when("o.phase === 'asking'"), timeout=30)
+    assert overlay["items"] == ["failed"], overlay
+    # Not "omamori stopped, try again": no retry from this page can reach the extension; reloading the page can.
+    assert overlay["statuses"] == [locale_message("en", "error_extension_reloaded")], overlay
+    relay.release()
+    tab.page.wait_for_timeout(1500)
+    assert len(relay.protect_requests()) == 1, "the image was sent again though no background could answer"
+    assert fake_x.upload_requests == [], "something was uploaded before the person chose"
+
+    click_overlay_button(tab, "omamori-attach-original")
+    [upload] = fake_x.wait_for_uploads(1, pump=tab.pump, timeout=20)
+    assert upload.data == original.read_bytes()

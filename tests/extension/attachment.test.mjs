@@ -6,6 +6,7 @@ import {
   BatchPhase,
   TransitionError,
   MAX_ATTEMPTS,
+  afterLostPort,
   allows,
   batchPhase,
   canRetry,
@@ -109,4 +110,21 @@ test("a port closed without an answer is retried up to MAX_ATTEMPTS, only while 
   assert.equal(canRetry(cancelled), false, "a cancelled image is never sent again");
   assert.throws(() => transition(cancelled, "retry"), TransitionError);
   assert.throws(() => transition(transition(a, "succeed", { result: {} }), "retry"), TransitionError);
+});
+
+test("a lost port is retried only when a fresh worker can answer; a gone extension says reload the page", () => {
+  const protecting = transition(createAttachment(png(), 0), "start");
+  assert.deepEqual(afterLostPort(protecting, { extensionGone: false }), { event: "retry" }, "the worker was stopped");
+  const lastTry = transition(protecting, "retry");
+  assert.deepEqual(afterLostPort(lastTry, { extensionGone: false }), {
+    event: "fail",
+    error: { code: "host_disconnected" },
+  });
+  // Updated, reloaded or switched off under the open page: no retry can reach it, whatever the attempt.
+  for (const attachment of [protecting, lastTry]) {
+    assert.deepEqual(afterLostPort(attachment, { extensionGone: true }), {
+      event: "fail",
+      error: { code: "extension_reloaded" },
+    });
+  }
 });

@@ -12,9 +12,9 @@ import { SELECTORS, composerOf, isComposerFileInput } from "../selectors.js";
 import {
   BatchPhase,
   State,
+  afterLostPort,
   allows,
   batchPhase,
-  canRetry,
   createAttachment,
   hasProtectable,
   selectFiles,
@@ -29,6 +29,8 @@ export const restartOnNavigation = false;
 
 /** How long the panel stays after the files were handed over, in ms. */
 const DONE_PANEL_MS = 8000;
+/** How often an image at the background looks whether the extension is still there, in ms (see #send). */
+const EXTENSION_CHECK_MS = 1000;
 
 /** Change events omamori dispatched itself: X must get them, omamori must not catch them again. */
 const ownEvents = new WeakSet();
@@ -104,6 +106,12 @@ export function init(signal) {
   window.addEventListener("paste", takeTransfer((event) => event.clipboardData), { capture: true, signal });
 }
 
+/**
+ * Has this content script lost its extension? After an update, a reload or switching it off, Chromium leaves the
+ * script running in the open page with `runtime.id` gone, and every `runtime.connect` throws.
+ */
+const extensionGone = () => !ext.runtime?.id;
+
 /** The most recent batch: its finished panel gives way when the next one starts. */
 let latestBatch = null;
 
@@ -169,10 +177,12 @@ class Batch {
   }
 
   /**
-   * One try at the background for one image, on a port of its own. A port
-   * that closes without an answer (the browser stopped the service worker,
-   * the extension was reloaded) is never waited on: the image is sent once
-   * more to a fresh worker, then counts as failed.
+   * One try at the background for one image, on a port of its own. Every
+   * failure the background knows of comes back as an answer and is never
+   * retried. A port that closes without one is never waited on: when the
+   * browser stopped the service worker the image is sent once more to a fresh
+   * worker (afterLostPort); when the extension itself is gone, the person is
+   * told to reload the page.
    */
   #send(index, file, image) {
     let port;
@@ -180,7 +190,7 @@ class Batch {
       port = ext.runtime.connect({ name: PROTECT_PORT });
     } catch {
       // The extension was reloaded or removed under this page: no background will ever answer.
-      this.#apply(index, "fail", { error: { code: "host_disconnected" } });
+      this.#apply(index, "fail", { error: { code: "extension_reloaded" } });
       return;
     }
     this.#ports.set(index, port);
@@ -202,16 +212,26 @@ class Batch {
         this.#apply(index, "fail", { error: message.error });
       }
     });
-    port.onDisconnect.addListener(() => {
+    const lost = () => {
+      clearInterval(watch);
       if (this.#ports.get(index) !== port) return;
       this.#ports.delete(index);
-      if (!this.#finished && canRetry(this.#attachments[index])) {
+      if (this.#finished) return;
+      const next = afterLostPort(this.#attachments[index], { extensionGone: extensionGone() });
+      if (next.event === "retry") {
         this.#apply(index, "retry");
         this.#send(index, file, image);
       } else {
-        this.#apply(index, "fail", { error: { code: "host_disconnected" } });
+        this.#apply(index, "fail", { error: next.error });
       }
-    });
+    };
+    // Chromium does not close the ports of a content script whose extension was updated, reloaded or switched
+    // off: the image would wait for ever. So while it is at the background, this page looks.
+    const watch = setInterval(() => {
+      if (this.#ports.get(index) !== port) clearInterval(watch); // answered, cancelled or replaced by a retry
+      else if (extensionGone()) lost();
+    }, EXTENSION_CHECK_MS);
+    port.onDisconnect.addListener(lost);
     port.postMessage({ type: "protect.start", name: file.name, mime: file.type, image });
   }
 
