@@ -205,3 +205,24 @@ def test_extension_reloaded_mid_protection_says_reload_the_page_and_sends_nothin
     click_overlay_button(tab, "omamori-attach-original")
     [upload] = fake_x.wait_for_uploads(1, pump=tab.pump, timeout=20)
     assert upload.data == original.read_bytes()
+
+
+def test_extension_reloaded_before_the_pick_says_reload_the_page(launch_chromium, fake_x, art, tmp_path):
+    """After an update the open page keeps the old content script: it still catches the image, and must say why it
+    cannot protect it rather than drop it or pass the original on unasked."""
+    browser = launch_chromium()
+    tab = browser.new_tab(COMPOSER)
+    tab.wait_for(EDITOR_READY)
+    # An update lands on a page open for a while: the content script has long loaded its modules (it imports them
+    # after the page starts, and nothing in the page shows when that is done).
+    tab.page.wait_for_timeout(3000)
+    reload_extension(browser)
+    tab.page.wait_for_timeout(1000)
+    tab.choose_files([art["photo.jpg"]])
+    overlay = tab.wait_for(overlay_when("o.phase === 'asking'"), timeout=30)
+    assert overlay["statuses"] == [locale_message("en", "error_extension_reloaded")], overlay
+    time.sleep(1)
+    assert fake_x.upload_requests == [], "something was uploaded before the person chose"
+    click_overlay_button(tab, "omamori-cancel")
+    assert tab.wait_for(NO_OVERLAY)
+    assert tab.evaluate(NOTHING_ATTACHED)
