@@ -226,3 +226,19 @@ def test_extension_reloaded_before_the_pick_says_reload_the_page(launch_chromium
     click_overlay_button(tab, "omamori-cancel")
     assert tab.wait_for(NO_OVERLAY)
     assert tab.evaluate(NOTHING_ATTACHED)
+
+
+def test_a_refused_port_request_is_answered_so_it_is_not_sent_again(launch_chromium):
+    """A request the background refuses (here a preview strength out of range, from the options page) gets a failure
+    with its reason: a port closed without a word reads as a stopped worker, and the sender would try again."""
+    browser = launch_chromium()
+    tab = browser.new_tab()
+    tab.goto(browser.extension_url("options/options.html"))
+    answer = tab.evaluate("""new Promise((resolve) => {
+        const port = chrome.runtime.connect({ name: "omamori.preview" });
+        port.onMessage.addListener(resolve);
+        port.onDisconnect.addListener(() => resolve("closed without an answer"));
+        port.postMessage({ type: "cloak.preview.start", image: "iVBORw0KGgo=", strength: 5 });
+    })""")
+    assert answer == {"type": "preview.failed", "error": {
+        "code": "request_refused", "message": None, "details": {"reason": "cloak.preview.start: bad field strength"}}}
