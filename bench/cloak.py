@@ -36,6 +36,7 @@ from pathlib import Path
 
 import numpy as np
 from PIL import Image
+from threadpoolctl import threadpool_limits
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent / "tests"))
@@ -100,28 +101,34 @@ def shaped_noise(image: np.ndarray, rng: np.random.Generator) -> np.ndarray:
 
 def conv_speed() -> None:
     rng = np.random.default_rng(0)
-    x = rng.standard_normal((256, 256, 64), dtype=np.float32)
     conv = Conv(rng.standard_normal((64, 64, 3, 3), dtype=np.float32), None)
-    flops = 2 * 256 * 256 * 9 * 64 * 64
+    for height, width in ((256, 256), (576, 768), (768, 1024)):
+        x = rng.standard_normal((height, width, 64), dtype=np.float32)
+        flops = 2 * height * width * 9 * 64 * 64
 
-    def band_im2col(rows: int = 32) -> np.ndarray:
-        padded = np.pad(x, ((1, 1), (1, 1), (0, 0)))
-        matrix = conv.taps.reshape(9 * 64, 64)
-        out = np.empty((256, 256, 64), np.float32)
-        for r in range(0, 256, rows):
-            cols = np.concatenate([padded[r + t // 3:r + t // 3 + rows, t % 3:t % 3 + 256] for t in range(9)], axis=2)
-            out[r:r + rows] = (cols.reshape(-1, 9 * 64) @ matrix).reshape(rows, 256, 64)
-        return out
+        def band_im2col(rows: int = 32) -> np.ndarray:
+            padded = np.pad(x, ((1, 1), (1, 1), (0, 0)))
+            matrix = conv.taps.reshape(9 * 64, 64)
+            out = np.empty((height, width, 64), np.float32)
+            for r in range(0, height, rows):
+                cols = np.concatenate([padded[r + t // 3:r + t // 3 + rows, t % 3:t % 3 + width] for t in range(9)],
+                                      axis=2)
+                out[r:r + rows] = (cols.reshape(-1, 9 * 64) @ matrix).reshape(rows, width, 64)
+            return out
 
-    assert np.allclose(band_im2col(), conv.forward(x, None), atol=1e-3)
-    for name, run in (("shifted slices (tinyvae)", lambda: conv.forward(x, None)), ("row-band im2col", band_im2col)):
-        run()
-        start, cpu_start = time.perf_counter(), time.process_time()
-        for _ in range(5):
+        assert np.allclose(band_im2col(), conv.forward(x, None), atol=1e-3)
+        def shifted_slices() -> np.ndarray:
+            with threadpool_limits(limits=1, user_api="blas"):    # as tinyvae.Network runs it: a thread per band
+                return conv.forward(x, None)
+
+        for name, run in (("shifted slices (tinyvae)", shifted_slices), ("row-band im2col", band_im2col)):
             run()
-        seconds, cpu = (time.perf_counter() - start) / 5, (time.process_time() - cpu_start) / 5
-        print(f"{name:26s} 256x256x64 3x3 conv: wall {seconds * 1000:6.1f} ms {flops / seconds / 1e9:5.1f} GFLOP/s, "
-              f"cpu {cpu * 1000:6.1f} ms {flops / cpu / 1e9:5.1f} GFLOP/cpu-s")
+            start, cpu_start = time.perf_counter(), time.process_time()
+            for _ in range(5):
+                run()
+            seconds, cpu = (time.perf_counter() - start) / 5, (time.process_time() - cpu_start) / 5
+            print(f"{name:26s} {height}x{width}x64 3x3 conv: wall {seconds * 1000:6.1f} ms "
+                  f"{flops / seconds / 1e9:5.1f} GFLOP/s, cpu {cpu * 1000:6.1f} ms {flops / cpu / 1e9:5.1f} GFLOP/cpu-s")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -131,6 +138,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--train-sides", default="512,768,1024", help="long sides of the training resize, pixels")
     parser.add_argument("--strength", type=float, default=1.0)
     parser.add_argument("--steps", type=int, help="per-image steps (default: the cloak's own)")
+    parser.add_argument("--sides", help="comma list of the long sides each step works at, pixels "
+                                        "(default: the cloak's own)")
     parser.add_argument("--no-family", action="store_true", help="start the steps from noise, not the family")
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--models", type=Path, default=SHARED_MODELS)
@@ -145,7 +154,11 @@ def main(argv: list[str] | None = None) -> int:
     spec = models.spec_named(models.DEFAULT_MODEL)
     vae = models.load(spec, models_dir=args.models)
     family = None if args.no_family else families.load_family(spec)
-    params = AttackParams() if args.steps is None else dataclasses.replace(AttackParams(), steps=args.steps)
+    params = AttackParams()
+    if args.steps is not None:
+        params = dataclasses.replace(params, steps=args.steps)
+    if args.sides:
+        params = dataclasses.replace(params, sides=tuple(int(side) for side in args.sides.split(",")))
     sides = [int(side) for side in args.train_sides.split(",")]
 
     def seen(image: np.ndarray, side: int) -> np.ndarray:

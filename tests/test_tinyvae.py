@@ -74,7 +74,9 @@ def _naive_conv(x: np.ndarray, weight: np.ndarray, stride: int) -> np.ndarray:
     return out
 
 
-@pytest.mark.parametrize("shape,k,stride", [((7, 9, 3), 3, 1), ((7, 9, 4), 3, 2), ((6, 8, 4), 3, 2), ((5, 4, 6), 1, 1)])
+# the 40-row shapes span several of the convolution's row bands and pixel chunks (tinyvae.CHUNK_PIXELS)
+@pytest.mark.parametrize("shape,k,stride", [((7, 9, 3), 3, 1), ((7, 9, 4), 3, 2), ((6, 8, 4), 3, 2), ((5, 4, 6), 1, 1),
+                                            ((40, 37, 3), 3, 1), ((41, 37, 4), 3, 2)])
 def test_conv_forward_matches_the_definition(shape, k, stride):
     rng = np.random.default_rng(0)
     x = rng.standard_normal(shape).astype(np.float32)
@@ -106,12 +108,12 @@ def _directional_check(layer, x: np.ndarray, rng: np.random.Generator, *, steps=
         assert error <= tolerance * scale, (numeric, analytic)
 
 
-@pytest.mark.parametrize("stride", [1, 2])
-def test_conv_backward_is_the_gradient(stride):
+@pytest.mark.parametrize("stride,shape", [(1, (9, 7, 4)), (2, (9, 7, 4)), (1, (40, 37, 4)), (2, (41, 38, 4))])
+def test_conv_backward_is_the_gradient(stride, shape):
     rng = np.random.default_rng(1)
     conv = tinyvae.Conv(rng.standard_normal((6, 4, 3, 3)).astype(np.float32), rng.standard_normal(6).astype(np.float32),
                         stride=stride)
-    _directional_check(conv, rng.standard_normal((9, 7, 4)).astype(np.float32), rng, steps=(1e-1,), tolerance=1e-3)
+    _directional_check(conv, rng.standard_normal(shape).astype(np.float32), rng, steps=(1e-1,), tolerance=1e-3)
 
 
 def test_groupnorm_backward_is_the_gradient():

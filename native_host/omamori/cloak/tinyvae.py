@@ -22,13 +22,18 @@ latents are float32 (H/8)x(W/8)xC. ``Network.forward`` can record a tape so
 Convolution: a 3x3 stride-1 conv is nine shifted matrix products on the
 zero-padded image flattened to rows, where each shift is a contiguous slice
 (no im2col copy); the two padding columns per row come out as junk and are
-dropped. Its gradient with respect to the input is the same convolution with
-the kernel turned 180 degrees and transposed, so one routine serves both. The
+dropped. A stride-2 conv is the same over the four 2x2 phases of the padded
+image. The gradient with respect to the input is the same convolution with
+the kernel turned 180 degrees and transposed (per phase for stride 2). The
 rows are split into bands computed by a thread per core, each with a
-single-threaded BLAS: with BLAS's own threads the additions between the nine
-products ran on one core and two cores gave 1.3x; bands give 1.75x (a
-512x384 encoder+decoder forward and backward: 6.7 s -> 4.75 s on this 2-core
-machine, bench/cloak.py --conv-speed measures the convolution alone).
+single-threaded BLAS (with BLAS's own threads the additions between the nine
+products ran on one core: 1.3x on two cores, bands 1.75x), and each band works
+a few hundred pixels at a time so that the running sum stays in the core's
+cache (1.4-1.6x more). Measured on this 2-core machine: a 768x576
+encoder+decoder forward and backward 11.3 s -> 9.6-10.2 s, the cloak of a
+2048x1536 image at 512 and 768 px 28.4 s -> 20.8 s; the convolution alone
+runs at 125-145 GFLOP/s at 576x768 and 768x1024 (bench/cloak.py
+--conv-speed; BLAS's own 4096^2 sgemm: 194 GFLOP/s).
 """
 from __future__ import annotations
 
@@ -50,6 +55,9 @@ from ..errors import StateError
 GROUPNORM_EPS = 1e-5
 _STORAGE_DTYPES = {"HalfStorage": np.float16, "FloatStorage": np.float32}
 BANDS = max(1, min(8, os.cpu_count() or 1))   # row bands of a convolution, one thread each
+CHUNK_PIXELS = 512   # pixels per matrix product within a band (whole grid rows, at least one): its product and
+                     # running sum stay in the core's L2 cache, which made a 3x3 conv 1.4-1.6x faster than
+                     # products over whole bands
 _band_pool: ThreadPoolExecutor | None = None
 
 
@@ -153,23 +161,13 @@ class Conv:
         self.bias = bias
         self.k, self.stride = k, stride
 
-    def _out_size(self, h: int, w: int) -> tuple[int, int]:
-        return (h - 1) // self.stride + 1, (w - 1) // self.stride + 1
-
     def forward(self, x: np.ndarray, tape: list | None) -> np.ndarray:
         h, w, cin = x.shape
         if tape is not None:
             tape.append((h, w))
-        if self.k == 1:
-            y = (x.reshape(-1, cin) @ self.taps[0]).reshape(h, w, -1)
-        elif self.stride == 1:
-            return _conv3x3(x, self.taps, self.bias)
-        else:
-            ho, wo = self._out_size(h, w)
-            padded = np.zeros((2 * ho + 2, 2 * wo + 2, cin), np.float32)
-            padded[1:h + 1, 1:w + 1] = x
-            y = sum(np.ascontiguousarray(padded[t // 3:t // 3 + 2 * ho:2, t % 3:t % 3 + 2 * wo:2]).reshape(-1, cin)
-                    @ self.taps[t] for t in range(9)).reshape(ho, wo, -1)
+        if self.k == 3:
+            return (_conv3x3 if self.stride == 1 else _conv3x3_stride2)(x, self.taps, self.bias)
+        y = (x.reshape(-1, cin) @ self.taps[0]).reshape(h, w, -1)
         if self.bias is not None:
             y = y + self.bias
         return np.ascontiguousarray(y, dtype=np.float32)
@@ -181,12 +179,7 @@ class Conv:
             return (g.reshape(-1, cout) @ self.taps_t[0]).reshape(h, w, -1)
         if self.stride == 1:
             return _conv3x3(g, self.taps_t[::-1], None)
-        ho, wo = g.shape[:2]
-        grad = np.zeros((2 * ho + 2, 2 * wo + 2, self.taps.shape[1]), np.float32)
-        g_flat = g.reshape(-1, cout)
-        for t in range(9):
-            grad[t // 3:t // 3 + 2 * ho:2, t % 3:t % 3 + 2 * wo:2] += (g_flat @ self.taps_t[t]).reshape(ho, wo, -1)
-        return grad[1:h + 1, 1:w + 1].copy()
+        return _conv3x3_stride2_backward(g, self.taps_t, h, w)
 
 
 def _in_bands(rows: int, work) -> None:
@@ -202,40 +195,133 @@ def _in_bands(rows: int, work) -> None:
         done.result()
 
 
+def _zero_padded(x: np.ndarray, rows: int, cols: int) -> np.ndarray:
+    """rows x cols x C float32 with ``x`` at [1:h+1, 1:w+1] and zeros around it (filled in row bands)."""
+    h, w, c = x.shape
+    padded = np.empty((rows, cols, c), np.float32)
+    padded[0] = padded[h + 1:] = 0
+
+    def fill(first: int, stop: int) -> None:
+        band = padded[first + 1:stop + 1]
+        band[:, 0] = band[:, w + 1:] = 0
+        band[:, 1:w + 1] = x[first:stop]
+
+    _in_bands(h, fill)
+    return padded
+
+
+def _shifted_products(terms: list[tuple[np.ndarray, int, np.ndarray]], *, rows: int, width: int, keep: int,
+                      bias: np.ndarray | None = None) -> np.ndarray:
+    """rows x keep x Cout float32: for each pixel p = r * width + c of a rows x width grid (c < keep), the sum
+    over ``terms`` (source, start, matrix) of source[start + p] @ matrix, where each source is an image
+    flattened to pixel rows (N x Cin) long enough for every term.
+
+    A k x k convolution is this with one term per kernel position, each a contiguous slice of the
+    zero-padded image (no im2col copy); the columns past ``keep`` are the padding's, computed and dropped.
+    Row bands run in a thread each; within a band, CHUNK_PIXELS pixels at a time.
+    """
+    cout = terms[0][2].shape[1]
+    result = np.empty((rows, keep, cout), np.float32)
+    step = max(1, CHUNK_PIXELS // width)          # grid rows per chunk
+
+    def band(first: int, stop: int) -> None:
+        total, product = (np.empty((step * width, cout), np.float32) for _ in range(2))
+        for row in range(first, stop, step):
+            end = min(row + step, stop)
+            a, b = row * width, end * width
+            (source, start, matrix), *rest = terms
+            np.matmul(source[start + a:start + b], matrix, out=total[:b - a])
+            for source, start, matrix in rest:
+                total[:b - a] += np.matmul(source[start + a:start + b], matrix, out=product[:b - a])
+            kept = total[:b - a].reshape(end - row, width, cout)[:, :keep]
+            if bias is None:
+                result[row:end] = kept
+            else:
+                np.add(kept, bias, out=result[row:end])
+
+    _in_bands(rows, band)
+    return result
+
+
 def _conv3x3(x: np.ndarray, taps: np.ndarray, bias: np.ndarray | None) -> np.ndarray:
     """3x3 convolution with zero padding 1 of HxWxCin by taps (9, Cin, Cout): HxWxCout float32."""
     h, w, cin = x.shape
-    cout = taps.shape[2]
-    # rows of the padded image, flattened: tap (dy, dx) is the slice starting at dy*(w+2)+dx
-    padded = np.zeros((h + 3, w + 2, cin), np.float32)
-    padded[1:h + 1, 1:w + 1] = x
-    flat = padded.reshape(-1, cin)
-    out = np.empty((h, w + 2, cout), np.float32)
-    out_flat = out.reshape(-1, cout)
+    flat = _zero_padded(x, h + 3, w + 2).reshape(-1, cin)   # one spare row: the last taps read past the end
+    return _shifted_products([(flat, (t // 3) * (w + 2) + t % 3, taps[t]) for t in range(9)],
+                             rows=h, width=w + 2, keep=w, bias=bias)
 
-    def band(first: int, stop: int) -> None:
-        a, b = first * (w + 2), stop * (w + 2)
-        y, product = out_flat[a:b], np.empty((b - a, cout), np.float32)
-        np.matmul(flat[a:b], taps[0], out=y)
-        for t in range(1, 9):
-            start = (t // 3) * (w + 2) + t % 3
-            y += np.matmul(flat[start + a:start + b], taps[t], out=product)
-        if bias is not None:
-            y += bias
 
-    _in_bands(h, band)
-    return np.ascontiguousarray(out[:, :w])
+def _phases(padded: np.ndarray) -> list[np.ndarray]:
+    """The four 2x2 phases of an even-sized padded image, [(0, 0), (0, 1), (1, 0), (1, 1)], each flattened to
+    pixel rows with one zero row below (what the shifted slices of a stride-2 convolution read)."""
+    rows, cols, c = padded.shape[0] // 2, padded.shape[1] // 2, padded.shape[2]
+    phases = [np.zeros((rows + 1, cols, c), np.float32) for _ in range(4)]
+
+    def copy(first: int, stop: int) -> None:
+        for index, phase in enumerate(phases):
+            py, px = divmod(index, 2)
+            phase[first:stop] = padded[2 * first + py:2 * stop + py:2, px::2]
+
+    _in_bands(rows, copy)
+    return [phase.reshape(-1, c) for phase in phases]
+
+
+def _conv3x3_stride2(x: np.ndarray, taps: np.ndarray, bias: np.ndarray | None) -> np.ndarray:
+    """3x3 convolution with stride 2 and zero padding 1 of HxWxCin: ceil(H/2) x ceil(W/2) x Cout float32.
+
+    Kernel position (dy, dx) reads phase (dy % 2, dx % 2) of the padded image shifted by (dy // 2, dx // 2),
+    so it is a stride-1 sum of shifted products over the four phases.
+    """
+    h, w, _ = x.shape
+    ho, wo = (h + 1) // 2, (w + 1) // 2
+    phases = _phases(_zero_padded(x, 2 * ho + 2, 2 * wo + 2))
+    terms = [(phases[2 * (dy % 2) + dx % 2], (dy // 2) * (wo + 1) + dx // 2, taps[3 * dy + dx])
+             for dy in range(3) for dx in range(3)]
+    return _shifted_products(terms, rows=ho, width=wo + 1, keep=wo, bias=bias)
+
+
+def _conv3x3_stride2_backward(g: np.ndarray, taps_t: np.ndarray, h: int, w: int) -> np.ndarray:
+    """HxWxCin gradient of ``_conv3x3_stride2``'s input from ``g`` (ho x wo x Cout) and the transposed taps.
+
+    Each phase (py, px) of the padded input's gradient gathers the kernel positions of that parity:
+    g shifted back by (dy // 2, dx // 2), times the transposed tap.
+    """
+    ho, wo, cout = g.shape
+    flat = _zero_padded(g, ho + 3, wo + 2).reshape(-1, cout)
+    grad = np.empty((2 * ho + 2, 2 * wo + 2, taps_t.shape[2]), np.float32)
+    for py in (0, 1):
+        for px in (0, 1):
+            terms = [(flat, (1 - dy // 2) * (wo + 2) + 1 - dx // 2, taps_t[3 * dy + dx])
+                     for dy in range(py, 3, 2) for dx in range(px, 3, 2)]
+            grad[py::2, px::2] = _shifted_products(terms, rows=ho + 1, width=wo + 2, keep=wo + 1)
+    return np.ascontiguousarray(grad[1:h + 1, 1:w + 1])
 
 
 class ReLU:
+    """max(x, 0), in row bands like the convolutions (at full size it is memory-bound work worth two cores)."""
+
     def forward(self, x: np.ndarray, tape: list | None) -> np.ndarray:
-        y = np.maximum(x, 0)
+        y = np.empty_like(x)
+        positive = None if tape is None else np.empty(x.shape, bool)
+
+        def work(first: int, stop: int) -> None:
+            np.maximum(x[first:stop], 0, out=y[first:stop])
+            if positive is not None:
+                np.greater(x[first:stop], 0, out=positive[first:stop])
+
+        _in_bands(x.shape[0], work)
         if tape is not None:
-            tape.append(x > 0)
+            tape.append(positive)
         return y
 
     def backward(self, g: np.ndarray, tape: list) -> np.ndarray:
-        return g * tape.pop()
+        positive, grad = tape.pop(), np.empty_like(g)
+
+        def work(first: int, stop: int) -> None:
+            np.multiply(g[first:stop], positive[first:stop], out=grad[first:stop])
+
+        _in_bands(g.shape[0], work)
+        return grad
 
 
 class GroupNorm:
