@@ -96,6 +96,27 @@ def test_cloak_moves_the_reconstruction_more_than_noise_of_equal_psnr():
 
 
 @needs_model
+def test_the_cloak_works_against_what_the_caller_adds_afterwards():
+    """``then`` (the pipeline's mark) is applied by the caller, not by the cloak; the steps see its effect."""
+    vae = models.load(models.spec_named("taef2"), models_dir=SHARED_MODELS)
+    image = _picture(48, 64)
+    stripes = np.zeros_like(image)
+    stripes[::4] = 0.08                       # something the model sees: every fourth row brighter
+    calls = []
+
+    def then(picture: np.ndarray) -> np.ndarray:
+        calls.append(picture.copy())
+        return np.clip(picture + stripes, 0, 1)
+
+    params = AttackParams(steps=2)
+    plain = cloak_image(image, vae, strength=1.0, params=params, rng=np.random.default_rng(3))
+    aware = cloak_image(image, vae, strength=1.0, params=params, rng=np.random.default_rng(3), then=then)
+    assert len(calls) == 1 and np.array_equal(calls[0], image)
+    assert _psnr(aware, image) > 35                  # the cloak alone: the stripes are not in it
+    assert not np.allclose(aware, plain, atol=1e-4)  # the steps were taken from the striped picture
+
+
+@needs_model
 def test_preview_ai_writes_both_reconstructions_side_by_side(tmp_path, monkeypatch, capsys):
     from PIL import Image
 

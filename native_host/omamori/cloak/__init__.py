@@ -5,8 +5,8 @@ It raises the cost of style mimicry by fine-tuning; it does not prevent it
 surrogate is not the full VAE). See docs/cloak.md for what was measured.
 
     available(models_dir=None) -> bool
-    apply(image, *, strength=1.0, rng, progress=None, models_dir=None, vae=None) -> np.ndarray
-    cloak_with(image, vae, *, family, strength, params, rng, progress=None) -> np.ndarray
+    apply(image, *, strength=1.0, rng, progress=None, models_dir=None, vae=None, then=None) -> np.ndarray
+    cloak_with(image, vae, *, family, strength, params, rng, then=None, progress=None) -> np.ndarray
 """
 from __future__ import annotations
 
@@ -34,13 +34,15 @@ def available(*, models_dir: Path | None = None) -> bool:
 
 def apply(image: np.ndarray, *, strength: float = 1.0, rng: np.random.Generator,
           progress: Callable[[str, float], None] | None = None, models_dir: Path | None = None,
-          vae: TinyVAE | None = None) -> np.ndarray:
+          vae: TinyVAE | None = None, then: Callable[[np.ndarray], np.ndarray] | None = None) -> np.ndarray:
     """A new cloaked copy of ``image`` (float32 HxWx3 in [0, 1]); the input is not changed.
 
     ``strength`` (0.25-2) scales the per-pixel budget; the visible PSNR is
     at least 36 - 20 log10(strength) dB (36 dB at 1.0). ``progress("cloak", fraction)`` is called as
     the work advances (fraction 0-1). ``vae`` is the default model when the
-    caller has loaded it already. Raises ``StateError("model_missing")``
+    caller has loaded it already; ``then`` what the caller does to the cloaked
+    image afterwards (the invisible mark), which the cloak takes into account
+    (``attack.cloak_image``). Raises ``StateError("model_missing")``
     when no model is present, ``StateError("model_damaged")`` when its file
     fails its SHA-256 check.
     """
@@ -52,13 +54,15 @@ def apply(image: np.ndarray, *, strength: float = 1.0, rng: np.random.Generator,
     spec = spec_named(DEFAULT_MODEL)
     vae = load(spec, models_dir=models_dir) if vae is None else vae
     return cloak_with(np.asarray(image, np.float32), vae, family=load_family(spec), strength=strength,
-                      params=AttackParams(), rng=rng, progress=report)
+                      params=AttackParams(), rng=rng, then=then, progress=report)
 
 
 def cloak_with(image: np.ndarray, vae: TinyVAE, *, family: Family | None, strength: float, params: AttackParams,
-               rng: np.random.Generator, progress: Callable[[float], None] | None = None) -> np.ndarray:
+               rng: np.random.Generator, then: Callable[[np.ndarray], np.ndarray] | None = None,
+               progress: Callable[[float], None] | None = None) -> np.ndarray:
     """``attack.cloak_image`` starting from ``family``'s best pattern, or from noise when there is no family
     for ``params``' working size (``family`` None, or trained at another side)."""
     start = (None if family is None or family.side != params.sides[0]
              else partial(starting_point, family, vae, rng=rng, jpeg_quality=params.jpeg_quality))
-    return cloak_image(image, vae, strength=strength, params=params, rng=rng, start=start, progress=progress)
+    return cloak_image(image, vae, strength=strength, params=params, rng=rng, start=start, then=then,
+                       progress=progress)

@@ -7,10 +7,12 @@ px) and is upsampled to the full image, so the downscale a training pipeline
 applies brings it back. It starts from the model's trained perturbation family
 (``family``: a pattern that misleads the model somewhat on textured pictures,
 at no cost per image) and takes ``steps`` gradient steps on the image itself.
-Each step sums the gradients at every side in ``sides`` (512 and 768 px):
-a step at one size alone gained about 7 dB at that training size and next to
-nothing at the other on flat-colour art, and alternating sizes left the gain
-at whichever came last; summed, one step held at both (docs/cloak.md).
+Each step sums the gradients at every side in ``sides`` (512, 768 and 1024
+px, the sizes fine-tuning scripts use): on flat-colour art a step's gain held
+only at the training sizes it was computed at -- one size alone gained about
+7 dB there and next to nothing at the others, alternating sizes left the gain
+at whichever came last, and with 512 + 1024 px the 768 px view gained 1 dB --
+while summed, one step held at each (docs/cloak.md).
 
 The loss is what the model "sees": the squared distance between the tiny
 decoder's reconstruction of the perturbed image's latent and that of the clean
@@ -43,10 +45,11 @@ from .models import TinyVAE
 
 @dataclass(frozen=True)
 class AttackParams:
-    sides: tuple[int, ...] = (512, 768)  # pixels: long sides every step works at; the first holds the
-                                         # perturbation (all rounded to multiples of 8, never above the image)
+    sides: tuple[int, ...] = (512, 768, 1024)  # pixels: long sides every step works at; the first holds the
+                                               # perturbation (multiples of 8, never above the image)
     steps: int = 1                # gradient steps after the family's start (each: encoder + decoder, forward
-                                  # + backward at every side; 4.5 s at 512x384 on 2 cores, 2.25x that at 768)
+                                  # + backward at every side; with the clean references, one step costs about
+                                  # 30 s per million pixels of views on 2 cores: 43 s for a 2048x1536 image)
     rms: float = 10 ** (-36 / 20) # at most this root mean square change of the full image at strength 1
                                   # (0-1 units: 36 dB PSNR); more only where clipping at 0 and 1 removes it
     upsampling_loss: float = 1.4  # the working-size budget is this much larger: bilinear upsampling of a
@@ -111,12 +114,16 @@ def pixel_budget(small: np.ndarray, *, strength: float, params: AttackParams) ->
 
 
 def reconstruction_push(vae: TinyVAE, image: np.ndarray, delta: np.ndarray, *, budget: np.ndarray,
-                        params: AttackParams, progress: Callable[[float], None] | None = None) -> np.ndarray:
+                        params: AttackParams, progress: Callable[[float], None] | None = None,
+                        seen: np.ndarray | None = None) -> np.ndarray:
     """``delta`` moved by ``params.steps`` steps so that ``image``'s reconstructions move furthest.
 
     ``image`` is the full image (HxWx3 in [0, 1]); ``delta`` the starting
     perturbation and ``budget`` its per-pixel bound, both at the first
-    working size (hxwx3, hxwx1). Each step adds, for every side in
+    working size (hxwx3, hxwx1). ``seen`` is the full image the perturbation
+    will be added to, if not ``image`` itself (``image`` with the invisible mark
+    the caller adds afterwards): the steps move its reconstructions away from
+    ``image``'s. Each step adds, for every side in
     ``params.sides``, the gradient at the image scaled to that side (the
     perturbation resampled there, the gradient resampled back), each divided
     by its mean magnitude so that every size counts alike, and moves by the sign
@@ -127,7 +134,11 @@ def reconstruction_push(vae: TinyVAE, image: np.ndarray, delta: np.ndarray, *, b
         return delta.astype(np.float32)
     height, width = image.shape[:2]
     sizes = list(dict.fromkeys(working_size(height, width, side) for side in params.sides))
-    views = {size: np.clip(resize(image, *size, resample=Image.Resampling.LANCZOS), 0, 1) for size in sizes}
+    def views_of(picture: np.ndarray) -> dict[tuple[int, int], np.ndarray]:
+        return {size: np.clip(resize(picture, *size, resample=Image.Resampling.LANCZOS), 0, 1) for size in sizes}
+
+    views = views_of(image)
+    inputs = views if seen is None else views_of(seen)
     # progress counts work in pixels passed through the networks: a gradient (forward + backward) is twice a reference
     total, done = (1 + 2 * params.steps) * sum(h * w for h, w in sizes), 0
     references = {}
@@ -141,12 +152,12 @@ def reconstruction_push(vae: TinyVAE, image: np.ndarray, delta: np.ndarray, *, b
     for _ in range(params.steps):
         direction = np.zeros_like(delta)
         for size in sizes:
-            seen = np.clip(views[size] + resize(delta, *size, resample=Image.Resampling.BILINEAR), 0, 1)
+            perturbed = np.clip(inputs[size] + resize(delta, *size, resample=Image.Resampling.BILINEAR), 0, 1)
             if params.jpeg_quality:
-                seen = jpeg_round_trip(seen, quality=params.jpeg_quality)
+                perturbed = jpeg_round_trip(perturbed, quality=params.jpeg_quality)
             encoder_tape: list = []
             decoder_tape: list = []
-            recon = vae.decoder.forward(vae.encoder.forward(seen, encoder_tape), decoder_tape)
+            recon = vae.decoder.forward(vae.encoder.forward(perturbed, encoder_tape), decoder_tape)
             # gradient of half the squared distance between reconstructions, back to the pixels
             grad = vae.encoder.backward(vae.decoder.backward(recon - references[size], decoder_tape), encoder_tape)
             grad = resize(grad, *base.shape[:2], resample=Image.Resampling.BILINEAR)
@@ -161,6 +172,7 @@ def reconstruction_push(vae: TinyVAE, image: np.ndarray, delta: np.ndarray, *, b
 
 def cloak_image(image: np.ndarray, vae: TinyVAE, *, strength: float, params: AttackParams,
                 rng: np.random.Generator, start: Callable[[np.ndarray, np.ndarray], np.ndarray] | None = None,
+                then: Callable[[np.ndarray], np.ndarray] | None = None,
                 progress: Callable[[float], None] | None = None) -> np.ndarray:
     """A new HxWx3 float32 image in [0, 1]: ``image`` plus the upsampled working-size perturbation.
 
@@ -169,6 +181,10 @@ def cloak_image(image: np.ndarray, vae: TinyVAE, *, strength: float, params: Att
     begin from (the image and its per-pixel budget at the first working size in,
     a perturbation of the view's shape out; ``family.starting_point`` picks a
     trained pattern); without it they begin from uniform noise of half the budget.
+    ``then(image)`` is what the caller will do to the cloaked image before it is
+    stored (the invisible mark, a new image out): the steps see what it does to
+    the clean image, a stand-in for what it will do to the cloaked one (an
+    unseen mark moved the gap by up to 0.8 dB either way, docs/cloak.md).
     """
     height, width = image.shape[:2]
     small = np.clip(resize(image, *working_size(height, width, params.sides[0]),
@@ -176,7 +192,8 @@ def cloak_image(image: np.ndarray, vae: TinyVAE, *, strength: float, params: Att
     budget = pixel_budget(small, strength=strength, params=params)
     delta = (rng.uniform(-0.5, 0.5, small.shape).astype(np.float32) * budget if start is None
              else np.clip(start(small, budget), -budget, budget))
-    delta = reconstruction_push(vae, image, delta, budget=budget, params=params, progress=progress)
+    delta = reconstruction_push(vae, image, delta, budget=budget, params=params, progress=progress,
+                                seen=None if then is None else then(image))
     full = resize(delta, height, width, resample=Image.Resampling.BILINEAR)
     rms = float(np.sqrt(np.mean(np.square(full, dtype=np.float64))))
     if rms > strength * params.rms:   # little or no upsampling (small images): keep the promised visibility

@@ -16,6 +16,7 @@ import hashlib
 import importlib
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
+from functools import partial
 from typing import Any
 
 import numpy as np
@@ -134,7 +135,8 @@ def protect(data: bytes, *, settings: Settings, key: bytes, today: datetime.date
         else:
             report.append(_signature_off())
         tell("cloak", _PROGRESS_AT["cloak"])
-        image = _cloak_step(image, settings=settings, rng=rng, tell=tell, report=report)
+        image = _cloak_step(image, settings=settings, rng=rng, tell=tell, report=report,
+                            mark_with=_payload(settings, key, today) if settings.mark.enabled else None, key=key)
         tell("mark", _PROGRESS_AT["mark"])
         if settings.mark.enabled:
             handed_over = [image]    # so that _mark_encode_verify holds the only reference and can free it
@@ -207,8 +209,7 @@ def _mark_encode_verify(handed_over: list[np.ndarray], *, settings: Settings, ke
     float image is freed once marked and only an 8-bit copy (a quarter of the size) waits for the retry:
     at 16 MP, reading the mark back then needs 144 MB less. Returns (output, mark id, verified).
     """
-    payload = mark.Payload(creator_id=mark.creator_id(key), day=today,
-                           no_ai_training=settings.mark.no_ai_training)
+    payload = _payload(settings, key, today)
     strength = settings.mark.strength
     image = handed_over.pop()
     unmarked = imageio.to_uint8(image)     # what a retry starts from
@@ -357,8 +358,14 @@ def _protect_palette(decoded: Decoded, *, settings: Settings, font: fonts.FoundF
     return output, fingerprint
 
 
+def _payload(settings: Settings, key: bytes, today: datetime.date) -> mark.Payload:
+    return mark.Payload(creator_id=mark.creator_id(key), day=today, no_ai_training=settings.mark.no_ai_training)
+
+
 def _cloak_step(image: np.ndarray, *, settings: Settings, rng: np.random.Generator, tell: Progress,
-                report: list[Decision]) -> np.ndarray:
+                report: list[Decision], mark_with: mark.Payload | None, key: bytes) -> np.ndarray:
+    """The cloak, when on and installed; ``mark_with``: the payload the mark step will embed afterwards
+    (None: no mark), which the cloak takes into account."""
     if not settings.cloak.enabled:
         report.append(_cloak_off())
         return image
@@ -379,7 +386,9 @@ def _cloak_step(image: np.ndarray, *, settings: Settings, rng: np.random.Generat
         return image
     start, end = _PROGRESS_AT["cloak"], _PROGRESS_AT["mark"]
     try:
-        cloaked = cloak.apply(image, strength=settings.cloak.strength, rng=rng,
+        then = None if mark_with is None else partial(mark.embed, key=key, payload=mark_with,
+                                                      strength=settings.mark.strength)
+        cloaked = cloak.apply(image, strength=settings.cloak.strength, rng=rng, then=then,
                               progress=lambda step, fraction: tell("cloak", start + (end - start) * fraction))
     except StateError as error:          # its model missing or damaged: protect without the cloak
         report.append(Decision("cloak", False, f"The cloak was not applied. {error.message_en}",

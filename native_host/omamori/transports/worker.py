@@ -31,8 +31,9 @@ from ..protocol.handlers import Host, Progress
 
 log = logging.getLogger(__name__)
 
-# seconds, per request type; the default covers the quick ones (hello searches fonts once).
-TIME_LIMITS: Mapping[str, float] = {"protect": 180.0, "verify": 60.0, "cloak.preview": 180.0}
+# seconds, per request type; the default covers the quick ones (hello searches fonts once). A cloaked 2048x2048
+# image takes about 60 s on this 2-core machine: five minutes leave room for a slower computer.
+TIME_LIMITS: Mapping[str, float] = {"protect": 300.0, "verify": 60.0, "cloak.preview": 300.0}
 DEFAULT_TIME_LIMIT = 30.0
 STARTUP_LIMIT = 120.0    # seconds a new worker may take to import the engine (not counted in a request's limit)
 _STOP_GRACE = 5.0        # seconds a worker gets to close the ledger after its pipe is closed
