@@ -57,7 +57,9 @@ class AttackParams:
     max_epsilon: float = 16 / 255 # per-pixel cap of the budget
     flat_share: float = 0.35      # fraction of the budget allowed on flat colour
     jpeg_quality: int = 85        # quality of the round trip seen by each step; 0: none
-    step_size: float = 0.625      # sign step, as a fraction of the largest per-pixel budget
+    step_size: float = 1.0        # sign step, as a fraction of the largest per-pixel budget (1: with one step,
+                                  # each pixel goes to its bound on the gradient's side; on flat colour 0.4 and
+                                  # 0.625 left the gap 0.3-0.8 dB lower at every training size)
 
 
 def resize(image: np.ndarray, height: int, width: int, *, resample: Image.Resampling) -> np.ndarray:
