@@ -40,6 +40,7 @@ from typing import Callable
 import numpy as np
 from PIL import Image
 
+from .heap import arrays_kept_in_heap
 from .models import TinyVAE
 
 
@@ -194,8 +195,9 @@ def cloak_image(image: np.ndarray, vae: TinyVAE, *, strength: float, params: Att
     budget = pixel_budget(small, strength=strength, params=params)
     delta = (rng.uniform(-0.5, 0.5, small.shape).astype(np.float32) * budget if start is None
              else np.clip(start(small, budget), -budget, budget))
-    delta = reconstruction_push(vae, image, delta, budget=budget, params=params, progress=progress,
-                                seen=None if then is None else then(image))
+    with arrays_kept_in_heap():
+        delta = reconstruction_push(vae, image, delta, budget=budget, params=params, progress=progress,
+                                    seen=None if then is None else then(image))
     full = resize(delta, height, width, resample=Image.Resampling.BILINEAR)
     rms = float(np.sqrt(np.mean(np.square(full, dtype=np.float64))))
     if rms > strength * params.rms:   # little or no upsampling (small images): keep the promised visibility
