@@ -14,12 +14,14 @@ Printed per image and training side:
   model     PSNR of its reconstruction against the clean image's reconstruction, dB (lower: more damage)
   gap       model(noise) - model(cloak), dB: how much more the cloak damages than noise that shows as much
   +mark     the white-noise gap when omamori's invisible mark is embedded after the cloak (as the pipeline
-            does: the cloak takes the mark into account, unless --unseen-mark), and whether the mark is
-            still read back from what X stores
+            does: the cloak takes the mark into account, unless --unseen-mark), whether the mark is still
+            read back from what X stores, and the visible PSNR of cloak + mark ("vis +mark")
+  wall s    the cloak alone (cloak_with), seconds
 
 A benchmark, not a test: nothing here passes or fails. Run it under nice on a shared machine.
 
-    nice python bench/cloak.py                               # 2048 px images, training sides 512, 768, 1024
+    nice python bench/cloak.py                               # 2048x1536 images, training sides 512, 768, 1024
+    python bench/cloak.py --height 2048 --kinds flat_anime --train-sides 1024   # the cloak's time, 2048x2048
     nice python bench/cloak.py --steps 0 --kinds flat_anime  # the family's start alone
     nice python bench/cloak.py --no-family                   # the steps from noise alone
     nice python bench/cloak.py --conv-speed                  # GFLOP/s of the numpy 3x3 convolution
@@ -119,6 +121,7 @@ def conv_speed() -> None:
             return out
 
         assert np.allclose(band_im2col(), conv.forward(x, None), atol=1e-3)
+
         def shifted_slices() -> np.ndarray:
             with threadpool_limits(limits=1, user_api="blas"):    # as tinyvae.Network runs it: a thread per band
                 return conv.forward(x, None)
@@ -136,7 +139,8 @@ def conv_speed() -> None:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--kinds", default="flat_anime,sketch,photo", help=f"comma list of {sorted(mark_images.KINDS)}")
-    parser.add_argument("--size", type=int, default=2048, help="long side of the test images, pixels")
+    parser.add_argument("--size", type=int, default=2048, help="width of the test images, pixels")
+    parser.add_argument("--height", type=int, help="height of the test images, pixels (default: 3/4 of --size)")
     parser.add_argument("--train-sides", default="512,768,1024", help="long sides of the training resize, pixels")
     parser.add_argument("--strength", type=float, default=1.0)
     parser.add_argument("--steps", type=int, help="per-image steps (default: the cloak's own)")
@@ -163,34 +167,37 @@ def main(argv: list[str] | None = None) -> int:
         params = dataclasses.replace(params, steps=args.steps)
     if args.sides:
         params = dataclasses.replace(params, sides=tuple(int(side) for side in args.sides.split(",")))
-    sides = [int(side) for side in args.train_sides.split(",")]
+    train_sides = [int(side) for side in args.train_sides.split(",")]
 
     def seen(image: np.ndarray, side: int) -> np.ndarray:
         return np.clip(vae.decoder(vae.encoder(after_x(image, side))), 0, 1)
 
-    print(f"# images {args.size} px long side (4:3), strength {args.strength}, {params.steps} steps at "
+    height = args.height or args.size * 3 // 4
+    print(f"# images {args.size}x{height} px, strength {args.strength}, {params.steps} steps at "
           f"{params.sides}, mark {'unseen' if args.unseen_mark else 'seen'} by the cloak, "
           f"family: {'none' if family is None else family.provenance}")
     print(f"{'image':12s} {'side':>5s} {'visible':>8s} {'model cloak':>12s} {'white':>7s} {'shaped':>7s} "
-          f"{'gap white':>9s} {'gap shaped':>10s} {'wall s':>7s} {'cpu s':>6s} {'gap +mark':>9s} {'mark read':>9s}")
+          f"{'gap white':>9s} {'gap shaped':>10s} {'wall s':>7s} {'cpu s':>6s} {'gap +mark':>9s} {'mark read':>9s} "
+          f"{'vis +mark':>9s}")
     key = bytes(range(32))
     payload = mark.Payload(mark.creator_id(key), datetime.date(2026, 1, 1), True)
+    embed_mark = partial(mark.embed, key=key, payload=payload, strength=1.0)
     gaps: dict[str, list[float]] = {"white": [], "shaped": []}
     for kind in args.kinds.split(","):
         rng = np.random.default_rng(args.seed)
-        clean = mark_images.KINDS[kind](args.size * 3 // 4, args.size, rng)
+        clean = mark_images.KINDS[kind](height, args.size, rng)
         started, cpu_started = time.perf_counter(), time.process_time()
         cloaked = cloak.cloak_with(clean, vae, family=family, strength=args.strength, params=params, rng=rng,
-                                   then=None if args.unseen_mark else partial(mark.embed, key=key, payload=payload,
-                                                                              strength=1.0))
+                                   then=None if args.unseen_mark else embed_mark)
         seconds, cpu = time.perf_counter() - started, time.process_time() - cpu_started
         visible = psnr(cloaked, clean)
         white = at_psnr(clean, white_noise(clean, rng), visible)
         shaped = at_psnr(clean, shaped_noise(clean, rng), visible)
-        marked = mark.embed(cloaked, key=key, payload=payload, strength=1.0)
+        marked = embed_mark(cloaked)
+        visible_marked = psnr(marked, clean)
         found = mark.detect(stored_by_x(marked), key=key)
         read = "yes" if found.marked and found.payload == payload else "NO"
-        for side in sides:
+        for side in train_sides:
             reference = seen(clean, side)
             model = {name: psnr(seen(picture, side), reference)
                      for name, picture in (("cloak", cloaked), ("white", white), ("shaped", shaped))}
@@ -200,7 +207,7 @@ def main(argv: list[str] | None = None) -> int:
             gap_marked = model["white"] - psnr(seen(marked, side), reference)
             print(f"{kind:12s} {side:5d} {visible:8.2f} {model['cloak']:12.2f} {model['white']:7.2f} "
                   f"{model['shaped']:7.2f} {gap_white:9.2f} {gap_shaped:10.2f} {seconds:7.1f} {cpu:6.1f} "
-                  f"{gap_marked:9.2f} {read:>9s}", flush=True)
+                  f"{gap_marked:9.2f} {read:>9s} {visible_marked:9.2f}", flush=True)
     for name, values in gaps.items():
         print(f"# gap over {name} noise: mean {np.mean(values):.2f} dB, min {np.min(values):.2f} dB")
     return 0

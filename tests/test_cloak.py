@@ -113,7 +113,13 @@ def test_the_cloak_works_against_what_the_caller_adds_afterwards():
     aware = cloak_image(image, vae, strength=1.0, params=params, rng=np.random.default_rng(3), then=then)
     assert len(calls) == 1 and np.array_equal(calls[0], image)
     assert _psnr(aware, image) > 35                  # the cloak alone: the stripes are not in it
-    assert not np.allclose(aware, plain, atol=1e-4)  # the steps were taken from the striped picture
+
+    def seen(picture: np.ndarray) -> np.ndarray:
+        return np.clip(vae.decoder(vae.encoder(picture)), 0, 1)
+
+    # what is stored is then(cloaked): the cloak that saw the stripes moves the model's view of it further
+    # (about 3 dB on seeds 0-3)
+    assert _psnr(seen(then(plain)), seen(image)) - _psnr(seen(then(aware)), seen(image)) > 1
 
 
 @needs_model

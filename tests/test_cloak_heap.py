@@ -27,3 +27,6 @@ def test_freed_arrays_stay_inside_and_are_returned_after():
     after = _resident_mb()
     assert kept - before > 250                      # freed, yet still resident: the next array needs no faults
     assert after - before < 50                      # returned on leaving
+    block = np.ones(300 * 2**20 // 8)               # after: large blocks are mmapped again, returned when freed
+    del block
+    assert _resident_mb() - before < 50

@@ -74,7 +74,7 @@ def _naive_conv(x: np.ndarray, weight: np.ndarray, stride: int) -> np.ndarray:
     return out
 
 
-# the 40-row shapes span several of the convolution's row bands and pixel chunks (tinyvae.CHUNK_PIXELS)
+# the 40-row shapes span several pixel chunks (tinyvae.CHUNK_PIXELS), and row bands on a machine of several cores
 @pytest.mark.parametrize("shape,k,stride", [((7, 9, 3), 3, 1), ((7, 9, 4), 3, 2), ((6, 8, 4), 3, 2), ((5, 4, 6), 1, 1),
                                             ((40, 37, 3), 3, 1), ((41, 37, 4), 3, 2)])
 def test_conv_forward_matches_the_definition(shape, k, stride):
@@ -106,6 +106,21 @@ def _directional_check(layer, x: np.ndarray, rng: np.random.Generator, *, steps=
         # scale of a directional derivative here: |grad| |v| / sqrt(size) (random v), |grad| |v| (along it)
         scale = max(abs(analytic), float(np.linalg.norm(grad) * np.linalg.norm(v)) / np.sqrt(x.size))
         assert error <= tolerance * scale, (numeric, analytic)
+
+
+@pytest.mark.parametrize("bands,chunk", [(1, 512), (3, 7)])
+@pytest.mark.parametrize("stride", [1, 2])
+def test_conv_is_the_same_in_any_bands_and_chunks(monkeypatch, bands, chunk, stride):
+    """Row bands (a thread each) and pixel chunks (a row at a time when a row is wider) change nothing."""
+    monkeypatch.setattr(tinyvae, "BANDS", bands)
+    monkeypatch.setattr(tinyvae, "CHUNK_PIXELS", chunk)
+    monkeypatch.setattr(tinyvae, "_band_pool", None)
+    rng = np.random.default_rng(2)
+    x = rng.standard_normal((11, 13, 4)).astype(np.float32)
+    weight = rng.standard_normal((5, 4, 3, 3)).astype(np.float32)
+    conv = tinyvae.Conv(weight, None, stride=stride)
+    np.testing.assert_allclose(conv.forward(x, None), _naive_conv(x, weight, stride), rtol=1e-4, atol=1e-4)
+    _directional_check(conv, x, rng, steps=(1e-1,), tolerance=1e-3)
 
 
 @pytest.mark.parametrize("stride,shape", [(1, (9, 7, 4)), (2, (9, 7, 4)), (1, (40, 37, 4)), (2, (41, 38, 4))])

@@ -8,6 +8,13 @@ image took 57.7 s (17 s of it system time), and 49.6 s (6 s) with the blocks
 kept in the heap. ``arrays_kept_in_heap`` keeps them for a stretch of work,
 then gives the free memory back. Elsewhere (macOS, Windows, musl) it does
 nothing.
+
+The settings are the whole process's: it is meant for one stretch of work at a
+time (the host's worker runs one request at a time), not for nested or
+concurrent use. Any mallopt call also ends glibc's own adjustment of its
+thresholds for the life of the process, so on leaving it sets them where that
+adjustment ends (blocks up to 32 MB kept in the heap, 64 MB of free memory kept
+at its top), overriding MALLOC_*_ environment variables.
 """
 from __future__ import annotations
 
@@ -17,11 +24,12 @@ from contextlib import contextmanager
 from functools import cache
 from typing import Iterator
 
-# mallopt parameters (malloc.h) and glibc's defaults
-_M_TRIM_THRESHOLD, _M_TOP_PAD, _M_MMAP_MAX = -1, -2, -4
-_DEFAULT_TRIM_THRESHOLD, _DEFAULT_TOP_PAD, _DEFAULT_MMAP_MAX = 128 * 1024, 128 * 1024, 65536
-_KEPT_TRIM_THRESHOLD = 2**31 - 1  # bytes of free memory at the heap's top kept rather than returned (int max)
-_KEPT_TOP_PAD = 256 << 20        # bytes the heap grows by beyond each request (fewer, larger brk calls)
+# mallopt parameters (malloc.h)
+_M_TRIM_THRESHOLD, _M_TOP_PAD, _M_MMAP_THRESHOLD, _M_MMAP_MAX = -1, -2, -3, -4
+# inside: no block is mmapped, 2 GB (int max) of free memory stays at the heap's top, which grows 256 MB at a time
+_KEPT = {_M_MMAP_MAX: 0, _M_TRIM_THRESHOLD: 2**31 - 1, _M_TOP_PAD: 256 << 20}
+# after: glibc's default count and pad, and the thresholds where its own adjustment ends on 64-bit systems
+_AFTER = {_M_MMAP_MAX: 65536, _M_TOP_PAD: 128 * 1024, _M_MMAP_THRESHOLD: 32 << 20, _M_TRIM_THRESHOLD: 64 << 20}
 
 
 @cache
@@ -31,26 +39,26 @@ def _glibc() -> ctypes.CDLL | None:
     try:
         libc = ctypes.CDLL(None)
         libc.gnu_get_libc_version           # present in glibc only
-        return libc if libc.mallopt and libc.malloc_trim else None
+        libc.mallopt
+        libc.malloc_trim
+        return libc
     except (OSError, AttributeError):
         return None
 
 
 @contextmanager
 def arrays_kept_in_heap() -> Iterator[None]:
-    """Within: large blocks come from the heap and stay there when freed; on leaving, the defaults come back
-    and the heap's free memory is returned to the system (malloc_trim)."""
+    """Within: large blocks come from the heap and stay there when freed. On leaving: the settings of the
+    module docstring, and the heap's free memory returned to the system (malloc_trim)."""
     libc = _glibc()
     if libc is None:
         yield
         return
-    libc.mallopt(_M_MMAP_MAX, 0)
-    libc.mallopt(_M_TRIM_THRESHOLD, _KEPT_TRIM_THRESHOLD)
-    libc.mallopt(_M_TOP_PAD, _KEPT_TOP_PAD)
+    for parameter, value in _KEPT.items():
+        libc.mallopt(parameter, value)
     try:
         yield
     finally:
-        libc.mallopt(_M_MMAP_MAX, _DEFAULT_MMAP_MAX)
-        libc.mallopt(_M_TRIM_THRESHOLD, _DEFAULT_TRIM_THRESHOLD)
-        libc.mallopt(_M_TOP_PAD, _DEFAULT_TOP_PAD)
+        for parameter, value in _AFTER.items():
+            libc.mallopt(parameter, value)
         libc.malloc_trim(0)

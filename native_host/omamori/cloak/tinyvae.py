@@ -255,7 +255,9 @@ def _phases(padded: np.ndarray) -> list[np.ndarray]:
     """The four 2x2 phases of an even-sized padded image, [(0, 0), (0, 1), (1, 0), (1, 1)], each flattened to
     pixel rows with one zero row below (what the shifted slices of a stride-2 convolution read)."""
     rows, cols, c = padded.shape[0] // 2, padded.shape[1] // 2, padded.shape[2]
-    phases = [np.zeros((rows + 1, cols, c), np.float32) for _ in range(4)]
+    phases = [np.empty((rows + 1, cols, c), np.float32) for _ in range(4)]
+    for phase in phases:
+        phase[rows] = 0
 
     def copy(first: int, stop: int) -> None:
         for index, phase in enumerate(phases):

@@ -14,8 +14,8 @@ import numpy as np
 from .. import cloak, imageio, settings as settings_store
 from ..atomic import write_atomic
 from ..cloak.preview import what_ai_sees
-from ..protect.pipeline import full_colour
 from ..paths import default_paths
+from ..protect.pipeline import full_colour
 from ._shared import lang
 from .protect import read_input
 

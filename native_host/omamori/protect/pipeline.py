@@ -135,8 +135,10 @@ def protect(data: bytes, *, settings: Settings, key: bytes, today: datetime.date
         else:
             report.append(_signature_off())
         tell("cloak", _PROGRESS_AT["cloak"])
-        image = _cloak_step(image, settings=settings, rng=rng, tell=tell, report=report,
-                            mark_with=_payload(settings, key, today) if settings.mark.enabled else None, key=key)
+        # The cloak sees the mark embedded after it (at the first attempt's strength; a retry is stronger).
+        then = partial(mark.embed, key=key, payload=_payload(settings, key, today),
+                       strength=settings.mark.strength) if settings.mark.enabled else None
+        image = _cloak_step(image, settings=settings, rng=rng, tell=tell, report=report, then=then)
         tell("mark", _PROGRESS_AT["mark"])
         if settings.mark.enabled:
             handed_over = [image]    # so that _mark_encode_verify holds the only reference and can free it
@@ -182,9 +184,10 @@ def flatten(image: np.ndarray, *, alpha: np.ndarray | None, background: float = 
 
 
 def full_colour(data: bytes, *, settings: Settings) -> np.ndarray:
-    """The float32 HxWx3 image in [0, 1] that ``protect`` hands to its steps, from image file bytes: decoded
-    (orientation applied, colour in sRGB), transparency flattened onto white, fitted inside the settings' max
-    side. For callers that show what a step does (``cloak.preview``) without protecting."""
+    """The float32 HxWx3 image in [0, 1] that ``protect`` hands to its full-colour steps, from image file bytes:
+    decoded (orientation applied, colour in sRGB), transparency flattened onto white, fitted inside the
+    settings' max side. For callers that show what a step does (``cloak.preview``) without protecting. A
+    palette image kept as PNG8 (``output.keep_png8``) takes another route in ``protect``, without the cloak."""
     decoded = imageio.decode(data, max_side=_max_side(settings))
     return downscale(flatten(decoded.image, alpha=decoded.alpha), max_side=_max_side(settings))
 
@@ -363,9 +366,9 @@ def _payload(settings: Settings, key: bytes, today: datetime.date) -> mark.Paylo
 
 
 def _cloak_step(image: np.ndarray, *, settings: Settings, rng: np.random.Generator, tell: Progress,
-                report: list[Decision], mark_with: mark.Payload | None, key: bytes) -> np.ndarray:
-    """The cloak, when on and installed; ``mark_with``: the payload the mark step will embed afterwards
-    (None: no mark), which the cloak takes into account."""
+                report: list[Decision], then: Callable[[np.ndarray], np.ndarray] | None) -> np.ndarray:
+    """The cloak, when on and installed; ``then``: what the pipeline does to its result (the mark), which the
+    cloak takes into account."""
     if not settings.cloak.enabled:
         report.append(_cloak_off())
         return image
@@ -386,8 +389,6 @@ def _cloak_step(image: np.ndarray, *, settings: Settings, rng: np.random.Generat
         return image
     start, end = _PROGRESS_AT["cloak"], _PROGRESS_AT["mark"]
     try:
-        then = None if mark_with is None else partial(mark.embed, key=key, payload=mark_with,
-                                                      strength=settings.mark.strength)
         cloaked = cloak.apply(image, strength=settings.cloak.strength, rng=rng, then=then,
                               progress=lambda step, fraction: tell("cloak", start + (end - start) * fraction))
     except StateError as error:          # its model missing or damaged: protect without the cloak
