@@ -3,8 +3,8 @@
 For each made-up image (tests/mark_images.py, seed 1: never trained on by bench/cloak_family.py) at full
 size: the clean image, the cloaked image (omamori's cloak at the given strength: the shipped perturbation
 family, then the per-image steps) and two noisy images at the cloak's own PSNR each go through the host's
-JPEG q85 4:2:0 encode, X's upload as simulated by ../shared/xsim.py, and a Lanczos resize to each training
-resolution; taef2 then encodes and decodes them. That reconstruction is what a fine-tune would learn from.
+JPEG q85 4:2:0 encode, X's upload as simulated by ../shared/xsim.py (and the size X serves, --served), and a
+Lanczos resize to each training resolution; taef2 then encodes and decodes them. That reconstruction is what a fine-tune would learn from.
 The two noises: white (i.i.d. Gaussian at full resolution, the issue's baseline; the downscale to the
 training size averages most of it away) and shaped (random signs times the cloak's own per-pixel budget at
 its working size, upsampled like the cloak: same spectrum and mask, no optimisation -- the harder baseline).
@@ -64,15 +64,16 @@ def psnr(a: np.ndarray, b: np.ndarray) -> float:
     return float(10 * np.log10(1.0 / max(float(np.mean((a.astype(np.float64) - b) ** 2)), 1e-12)))
 
 
-def stored_by_x(image: np.ndarray) -> np.ndarray:
-    """The host's JPEG q85 4:2:0, then X's upload, decoded (float32 HxWx3)."""
-    stored = xsim.simulate_upload(encode_jpeg(image, quality=85, subsampling="4:2:0"))
+def stored_by_x(image: np.ndarray, served: str = "orig") -> np.ndarray:
+    """The host's JPEG q85 4:2:0, X's upload, and the size X serves as ``served`` (xsim.VARIANTS), decoded
+    (float32 HxWx3)."""
+    stored = xsim.serve(xsim.simulate_upload(encode_jpeg(image, quality=85, subsampling="4:2:0")), served)
     return np.asarray(Image.open(io.BytesIO(stored)).convert("RGB"), np.float32) / 255
 
 
-def after_x(image: np.ndarray, train_side: int) -> np.ndarray:
-    """What X stores, then a Lanczos resize to the training side (multiple of 8)."""
-    pixels = stored_by_x(image)
+def after_x(image: np.ndarray, train_side: int, served: str) -> np.ndarray:
+    """What X serves, then a Lanczos resize to the training side (multiple of 8)."""
+    pixels = stored_by_x(image, served)
     h, w = working_size(*pixels.shape[:2], train_side)
     return np.clip(resize(pixels, h, w, resample=Image.Resampling.LANCZOS), 0, 1)
 
@@ -142,6 +143,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--size", type=int, default=2048, help="width of the test images, pixels")
     parser.add_argument("--height", type=int, help="height of the test images, pixels (default: 3/4 of --size)")
     parser.add_argument("--train-sides", default="512,768,1024", help="long sides of the training resize, pixels")
+    parser.add_argument("--served", default="orig", choices=sorted(xsim.VARIANTS),
+                        help="the size X serves that a scraper downloads before the training resize (default orig)")
     parser.add_argument("--strength", type=float, default=1.0)
     parser.add_argument("--steps", type=int, help="per-image steps (default: the cloak's own)")
     parser.add_argument("--sides", help="comma list of the long sides each step works at, pixels "
@@ -170,10 +173,11 @@ def main(argv: list[str] | None = None) -> int:
     train_sides = [int(side) for side in args.train_sides.split(",")]
 
     def seen(image: np.ndarray, side: int) -> np.ndarray:
-        return np.clip(vae.decoder(vae.encoder(after_x(image, side))), 0, 1)
+        return np.clip(vae.decoder(vae.encoder(after_x(image, side, args.served))), 0, 1)
 
     height = args.height or args.size * 3 // 4
-    print(f"# images {args.size}x{height} px, strength {args.strength}, {params.steps} steps at "
+    print(f"# images {args.size}x{height} px, served as {args.served}, strength {args.strength}, "
+          f"{params.steps} steps at "
           f"{params.sides}, mark {'unseen' if args.unseen_mark else 'seen'} by the cloak, "
           f"family: {'none' if family is None else family.provenance}")
     print(f"{'image':12s} {'side':>5s} {'visible':>8s} {'model cloak':>12s} {'white':>7s} {'shaped':>7s} "
