@@ -223,14 +223,14 @@ def _shifted_products(terms: list[tuple[np.ndarray, int, np.ndarray]], *, rows: 
     cout = terms[0][2].shape[1]
     result = np.empty((rows, keep, cout), np.float32)
     step = max(1, CHUNK_PIXELS // width)          # grid rows per chunk
+    (first_source, first_start, first_matrix), *rest = terms
 
     def band(first: int, stop: int) -> None:
         total, product = (np.empty((step * width, cout), np.float32) for _ in range(2))
         for row in range(first, stop, step):
             end = min(row + step, stop)
             a, b = row * width, end * width
-            (source, start, matrix), *rest = terms
-            np.matmul(source[start + a:start + b], matrix, out=total[:b - a])
+            np.matmul(first_source[first_start + a:first_start + b], first_matrix, out=total[:b - a])
             for source, start, matrix in rest:
                 total[:b - a] += np.matmul(source[start + a:start + b], matrix, out=product[:b - a])
             kept = total[:b - a].reshape(end - row, width, cout)[:, :keep]
