@@ -10,7 +10,6 @@ import {
   NATIVE_HOST_NAME,
   PREVIEW_PORT,
   PROTECT_PORT,
-  Tier,
   X_SETTINGS,
   errorJson,
   isLoopbackWebSocketUrl,
@@ -88,19 +87,17 @@ function inProtectLane(job) {
 // ---- protecting images (one port per image) -------------------------------
 
 /**
- * The ports: name -> who may open it, the one message that starts its work, the prefix of the port messages it
- * answers with, and the host request that does the work.
+ * The ports: name -> the one message that starts its work (MESSAGE_TYPES says who may send it), the prefix of the
+ * port messages it answers with, and the host request that does the work.
  */
 const PORTS = {
   [PROTECT_PORT]: {
-    tier: Tier.X,
     start: "protect.start",
     replies: "protect",
     request: ({ name, image }) => ["protect", { image, name }],
   },
   [PREVIEW_PORT]: {
     // "What an AI sees" for the options page: the host's model's view of the picked image, clean and cloaked.
-    tier: Tier.PAGE,
     start: "cloak.preview.start",
     replies: "preview",
     request: ({ image, strength }) => ["cloak.preview", { image, options: { "cloak.strength": strength } }],
@@ -118,10 +115,8 @@ ext.runtime.onConnect.addListener((port) => {
   port.onDisconnect.addListener(() => controller.abort(new CodedError("cancelled")));
   const onFirstMessage = (message) => {
     port.onMessage.removeListener(onFirstMessage);
-    const why =
-      refusal(message, tier) ??
-      (message.type !== spec.start ? `${message.type} on the ${port.name} port` : null) ??
-      (tier !== spec.tier ? `the ${port.name} port from ${tier}` : null);
+    // refusal() checks the sender against who may send spec.start (MESSAGE_TYPES), so the port's sender too
+    const why = refusal(message, tier) ?? (message.type !== spec.start ? `${message.type} on the ${port.name} port` : null);
     if (why) {
       console.warn(`omamori: refused on the ${port.name} port:`, why);
       // An answer, not a silent close: a close alone reads as a stopped worker, and the sender would try again.
@@ -286,7 +281,7 @@ ext.runtime.onMessage.addListener((message, sender, sendResponse) => {
   const why = refusal(message, senderTier(sender, SELF)) ?? (Object.hasOwn(HANDLERS, message.type) ? null : "port only");
   if (why) {
     console.warn("omamori: refused message:", why);
-    sendResponse({ ok: false, error: { code: "bad_request", message: null, details: { reason: why } } });
+    sendResponse({ ok: false, error: new CodedError("request_refused", null, { reason: why }).toJSON() });
     return false;
   }
   HANDLERS[message.type](message, sender).then(

@@ -5,9 +5,10 @@
 import { ext } from "./browser.js";
 
 /**
- * Messages without substitutions already read, by key. A content script whose extension was updated, reloaded or
+ * Messages already read, by key and substitutions. A content script whose extension was updated, reloaded or
  * switched off under the open page can no longer read _locales (Chromium throws "Extension context invalidated"),
- * yet it must still say what happened and what to do: what it may need then is read beforehand (`remember`).
+ * yet it must still say what happened and what to do: what it may need then is read beforehand (`remember`), and
+ * what it has shown can be shown again.
  * @type {Map<string, string>}
  */
 const read = new Map();
@@ -20,14 +21,15 @@ let language = null;
  * @param {string|string[]} [substitutions]
  */
 export function message(key, substitutions) {
-  if (substitutions === undefined && read.has(key)) return read.get(key);
+  const id = JSON.stringify([key, substitutions ?? null]);
+  if (read.has(id)) return read.get(id);
   let text;
   try {
     text = ext.i18n.getMessage(key, substitutions);
   } catch {
     return ""; // the extension is gone from under this page
   }
-  if (substitutions === undefined) read.set(key, text);
+  read.set(id, text);
   return text;
 }
 

@@ -50,7 +50,7 @@ export const LOCAL_ERROR_CODES = Object.freeze([
   "composer_gone", // the composer closed before the protected files were ready
   "cancelled", // the person pressed Cancel
   "extension_reloaded", // the extension was updated/reloaded under an open x.com page: only a page reload reconnects
-  "request_refused", // the background refused a port's request (sender or fields): sending it again cannot help
+  "request_refused", // the background refused a request (sender or fields): sending it again cannot help
   "x_login_needed", // "Check now" landed on X's login page
   "x_setting_not_found", // "Check now" did not find the Grok training checkbox in time
   "x_protect_setting_not_found", // "Check now" did not find the "Protect your posts" checkbox in time

@@ -146,7 +146,6 @@ function runPreview(image, strength) {
 
 previewForm.addEventListener("submit", async (event) => {
   event.preventDefault();
-  if (previewForm.dataset.state === "working") return; // Enter in the form while the button is disabled
   const file = $("preview-file").files[0];
   if (!file) {
     $("preview-status").textContent = t("options_preview_pick_first");

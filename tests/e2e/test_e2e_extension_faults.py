@@ -197,9 +197,6 @@ def test_extension_reloaded_mid_protection_says_reload_the_page_and_sends_nothin
     assert overlay["items"] == ["failed"], overlay
     # Not "omamori stopped, try again": no retry from this page can reach the extension; reloading the page can.
     assert overlay["statuses"] == [locale_message("en", "error_extension_reloaded")], overlay
-    relay.release()
-    tab.page.wait_for_timeout(1500)
-    assert len(relay.protect_requests()) == 1, "the image was sent again though no background could answer"
     assert fake_x.upload_requests == [], "something was uploaded before the person chose"
 
     click_overlay_button(tab, "omamori-attach-original")
@@ -214,7 +211,8 @@ def test_extension_reloaded_before_the_pick_says_reload_the_page(launch_chromium
     tab = browser.new_tab(COMPOSER)
     tab.wait_for(EDITOR_READY)
     # An update lands on a page open for a while: the content script has long loaded its modules (it imports them
-    # after the page starts, and nothing in the page shows when that is done).
+    # after the page starts, and nothing in the page shows when that is done; 3 s is several times what that took
+    # on this 2-core machine, where shorter waits failed now and then). Then 1 s for the old worker to go away.
     tab.page.wait_for_timeout(3000)
     reload_extension(browser)
     tab.page.wait_for_timeout(1000)

@@ -57,6 +57,10 @@ test("every key the code uses exists", () => {
     for (const m of text.matchAll(/data-i18n(?:-[a-z-]+)?="([A-Za-z0-9_]+)"/g)) used.add(m[1]);
     for (const m of text.matchAll(/__MSG_([A-Za-z0-9_]+)__/g)) used.add(m[1]);
     for (const m of text.matchAll(/getMessage\("([A-Za-z0-9_]+)"/g)) used.add(m[1]);
+    for (const m of text.matchAll(/\bmessage\("([A-Za-z0-9_]+)"/g)) used.add(m[1]);
+    for (const list of text.matchAll(/\bremember\(\[([\s\S]*?)\]\)/g)) {
+      for (const m of list[1].matchAll(/"([A-Za-z0-9_]+)"/g)) used.add(m[1]);
+    }
   }
   for (const key of used) assert.ok(key in en, `${key} is used but missing from _locales/en`);
 });
