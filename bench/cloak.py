@@ -3,7 +3,8 @@
 For each made-up image (tests/mark_images.py, seed 1: never trained on by bench/cloak_family.py) at full
 size: the clean image, the cloaked image (omamori's cloak at the given strength: the shipped perturbation
 family, then the per-image steps) and two noisy images at the cloak's own PSNR each go through the host's
-JPEG q85 4:2:0 encode, X's upload as simulated by ../shared/xsim.py (and the size X serves, --served), and a
+JPEG q85 4:2:0 encode, X's web client and upload as modelled by omamori.platforms.x (and the size X serves,
+--served), and a
 Lanczos resize to each training resolution; taef2 then encodes and decodes them. That reconstruction is what a fine-tune would learn from.
 The two noises: white (i.i.d. Gaussian at full resolution, the issue's baseline; the downscale to the
 training size averages most of it away) and shaped (random signs times the cloak's own per-pixel budget at
@@ -44,10 +45,8 @@ from threadpoolctl import threadpool_limits
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent / "tests"))
-sys.path.insert(0, str(HERE.parent.parent / "shared"))
 
 import mark_images  # noqa: E402
-import xsim  # noqa: E402
 
 from omamori import cloak, mark  # noqa: E402
 from omamori.cloak import models  # noqa: E402
@@ -55,6 +54,7 @@ from omamori.cloak import family as families  # noqa: E402
 from omamori.cloak.attack import AttackParams, pixel_budget, resize, working_size  # noqa: E402
 from omamori.cloak.tinyvae import Conv  # noqa: E402
 from omamori.imageio import encode_jpeg  # noqa: E402
+from omamori.platforms import x  # noqa: E402
 
 SHARED_MODELS = HERE.parent.parent / "shared" / "models" / "taef2"
 
@@ -65,9 +65,9 @@ def psnr(a: np.ndarray, b: np.ndarray) -> float:
 
 
 def stored_by_x(image: np.ndarray, served: str = "orig") -> np.ndarray:
-    """The host's JPEG q85 4:2:0, X's upload, and the size X serves as ``served`` (xsim.VARIANTS), decoded
+    """The host's JPEG q85 4:2:0, X's upload, and the size X serves as ``served`` (x.SERVED), decoded
     (float32 HxWx3)."""
-    stored = xsim.serve(xsim.simulate_upload(encode_jpeg(image, quality=85, subsampling="4:2:0")), served)
+    stored = x.serve(x.store(x.client_upload(encode_jpeg(image, quality=85, subsampling="4:2:0"))), served)
     return np.asarray(Image.open(io.BytesIO(stored)).convert("RGB"), np.float32) / 255
 
 
@@ -143,7 +143,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--size", type=int, default=2048, help="width of the test images, pixels")
     parser.add_argument("--height", type=int, help="height of the test images, pixels (default: 3/4 of --size)")
     parser.add_argument("--train-sides", default="512,768,1024", help="long sides of the training resize, pixels")
-    parser.add_argument("--served", default="orig", choices=sorted(xsim.VARIANTS),
+    parser.add_argument("--served", default="orig", choices=sorted(x.SERVED),
                         help="the size X serves that a scraper downloads before the training resize (default orig)")
     parser.add_argument("--strength", type=float, default=1.0)
     parser.add_argument("--steps", type=int, help="per-image steps (default: the cloak's own)")

@@ -1,7 +1,7 @@
 """How well invisible marks survive X and scrapers: omamori's mark beside blind-watermark and invisible-watermark.
 
 Every system marks the same made-up illustrations (tests/mark_images.py), the marked image goes through the same
-chain -- the host's JPEG q85 4:2:0 encode, X's upload and serving as simulated by ../shared/xsim.py, then a
+chain -- the host's JPEG q85 4:2:0 encode, X's web client, upload and serving as modelled by omamori.platforms.x, then a
 scraper's attacks -- and is decoded. Prints, per attack and system, the share of images whose payload came back
 exactly (for omamori: detected as marked and the payload right) and the mean bit accuracy; then PSNR and embed/detect times. A benchmark, not a test: nothing here passes
 or fails.
@@ -30,15 +30,14 @@ from PIL import Image
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent / "tests"))
-sys.path.insert(0, str(HERE.parent.parent / "shared"))
 
 import mark_images  # noqa: E402
-import xsim  # noqa: E402
 
 from omamori import mark  # noqa: E402
 from omamori.mark import code  # noqa: E402
 from omamori.mark.detect import PILOT_Z_MIN, TILE_Z_MIN, decide, search  # noqa: E402
 from omamori.mark.payload import PAYLOAD_BITS  # noqa: E402
+from omamori.platforms import x  # noqa: E402
 
 SIZES = [(1600, 1200), (1200, 1600), (2400, 3200), (4096, 2304), (900, 2700), (3000, 800), (700, 600)]
 
@@ -73,7 +72,7 @@ def host_output(pixels: np.ndarray) -> bytes:
 # ---------------------------------------------------------------- attacks: stored bytes -> uint8 RGB array
 
 def _served(variant: str) -> Callable[[bytes], np.ndarray]:
-    return lambda stored: decode(xsim.serve(stored, variant))
+    return lambda stored: decode(x.serve(stored, variant))
 
 
 def _crop(border: str, fraction: float = 0.05) -> Callable[[bytes], np.ndarray]:
@@ -283,7 +282,7 @@ def run(systems: list[System], per_kind: int, seed: int, key: bytes, attacks: di
             r["embed_s"].append(time.perf_counter() - start)
             r["psnr_y"].append(psnr(luma8(marked), luma8(pixels)))
             r["psnr_rgb"].append(psnr(marked, pixels))
-            stored = xsim.simulate_upload(host_output(marked))
+            stored = x.store(x.client_upload(host_output(marked)))
             for name, attack in attacks.items():
                 attacked = attack(stored)
                 start = time.perf_counter()

@@ -3,9 +3,7 @@ from __future__ import annotations
 
 import io
 import struct
-import sys
 import zlib
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -13,9 +11,8 @@ from PIL import ExifTags, Image, ImageCms, JpegImagePlugin
 
 from omamori import imageio
 from omamori.errors import ImageError
+from omamori.platforms import x
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "shared"))
-import xsim  # noqa: E402  (../shared/xsim.py beside the repository)
 
 
 def encode(im: Image.Image, fmt: str = "PNG", **params) -> bytes:
@@ -265,10 +262,10 @@ def test_jpeg_encoding_is_what_x_keeps():
     before = image.copy()
     data = imageio.encode_jpeg(image)
     im = Image.open(io.BytesIO(data))
-    assert xsim.estimate_jpeg_quality(im) == 85
+    assert x.estimate_jpeg_quality(im) == 85
     assert JpegImagePlugin.get_sampling(im) == 2          # 4:2:0
     assert np.array_equal(image, before)
-    assert xsim.simulate_upload(data) == data
+    assert x.store(data) == data
 
 
 # -- hostile files --------------------------------------------------------------------------------------------

@@ -2,9 +2,7 @@
 from __future__ import annotations
 
 import datetime
-import importlib.util
 import io
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -13,11 +11,11 @@ from PIL import Image
 import mark_images
 from omamori.errors import ImageError
 from omamori.mark import MIN_SIDE, Payload, creator_id, detect, embed
+from omamori.platforms import x
 
 KEY = bytes(range(32))
 OTHER_KEY = bytes(range(100, 132))
 PAYLOAD = Payload(creator_id=creator_id(KEY), day=datetime.date(2026, 11, 21), no_ai_training=True, version=1)
-XSIM_PATH = Path(__file__).resolve().parents[2] / "shared" / "xsim.py"
 
 
 def jpeg_round_trip(image: np.ndarray, quality: int = 85) -> np.ndarray:
@@ -100,16 +98,12 @@ def test_images_smaller_than_min_side_are_refused_with_a_stable_code():
     assert raised.value.code == "image_too_small"
 
 
-@pytest.mark.skipif(not XSIM_PATH.exists(), reason="needs ../shared/xsim.py (X's simulated pipeline)")
 def test_mark_survives_x_serving_the_small_size():
-    spec = importlib.util.spec_from_file_location("xsim", XSIM_PATH)
-    xsim = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(xsim)
     image = mark_images.flat_anime(1600, 1200, np.random.default_rng(7))
     marked = np.round(embed(image, key=KEY, payload=PAYLOAD) * 255).astype(np.uint8)
     buffer = io.BytesIO()
     Image.fromarray(marked).save(buffer, "JPEG", quality=85, subsampling="4:2:0")
-    small = xsim.serve(xsim.simulate_upload(buffer.getvalue()), "small")
+    small = x.serve(x.store(buffer.getvalue()), "small")
     served = np.asarray(Image.open(io.BytesIO(small)).convert("RGB"), dtype=np.float32) / 255
     assert max(served.shape[:2]) == 680
     assert detect(served, key=KEY).payload == PAYLOAD

@@ -5,7 +5,6 @@ import dataclasses
 import datetime
 import io
 import os
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -14,12 +13,10 @@ from PIL import ExifTags, Image
 
 from omamori import imageio, mark
 from omamori.errors import ImageError, StateError
+from omamori.platforms import x
 from omamori.protect import pipeline
 from omamori.protect.fingerprint import hamming, perceptual_hash
 from omamori.settings import Settings
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "shared"))
-import xsim  # noqa: E402
 
 import mark_images  # noqa: E402  (tests/, on the path as in test_mark)
 
@@ -79,7 +76,7 @@ def test_sample_is_protected_marked_and_kept_by_x(placement):
     assert all(d.message_en and d.message_ja for d in protected.report)
     assert protected.format == "jpeg" and protected.mime == "image/jpeg"
     assert (protected.width, protected.height) == (1200, 900)
-    assert xsim.simulate_upload(protected.data) == protected.data
+    assert x.store(protected.data) == protected.data
     assert protected.mark_verified is True
     assert decision(protected, "signature").applied and decision(protected, "verify").applied
     assert decision(protected, "verify").details["reads_at_small"] and not decision(protected, "mark").details["retried"]
@@ -88,7 +85,7 @@ def test_sample_is_protected_marked_and_kept_by_x(placement):
     examined = pipeline.examine(protected.data, key=KEY)
     assert examined.detection.marked and examined.detection.payload == payload
     assert hamming(examined.fingerprint, protected.original_fingerprint) <= 6
-    served = pipeline.examine(xsim.serve(xsim.simulate_upload(protected.data), "small"), key=KEY)
+    served = pipeline.examine(x.serve(x.store(protected.data), "small"), key=KEY)
     assert hamming(served.fingerprint, protected.original_fingerprint) <= 6
     assert progress == sorted(progress) and progress[-1] == 1.0
     import hashlib
@@ -156,7 +153,7 @@ def test_transparent_png_is_flattened_onto_white():
     assert decision(protected, "transparency").applied and protected.format == "jpeg"
     out = imageio.decode(protected.data).image
     assert out[:, 10:90].mean() > 0.97
-    assert xsim.simulate_upload(protected.data) == protected.data
+    assert x.store(protected.data) == protected.data
 
 
 def palette_png(transparent: bool) -> tuple[bytes, list[int]]:
@@ -180,7 +177,7 @@ def test_palette_art_stays_png8_with_its_palette(transparent):
     out = Image.open(io.BytesIO(protected.data))
     assert out.mode == "P" and out.getpalette()[:48] == palette
     assert ("transparency" in out.info) == transparent
-    assert xsim.simulate_upload(protected.data) == protected.data
+    assert x.store(protected.data) == protected.data
 
 
 def test_palette_art_can_be_marked_as_jpeg_instead():
@@ -188,7 +185,7 @@ def test_palette_art_can_be_marked_as_jpeg_instead():
     protected = run(data, settings(output={"keep_png8": False}))
     assert protected.format == "jpeg" and protected.mark_id is not None
     assert decision(protected, "mark").applied and decision(protected, "signature").applied
-    assert xsim.simulate_upload(protected.data) == protected.data
+    assert x.store(protected.data) == protected.data
 
 
 @pytest.mark.parametrize("seed, reads_at_small", [(1, True), (0, False)])
@@ -206,7 +203,7 @@ def test_mark_is_checked_at_x_small_and_raised_within_42_db(seed, reads_at_small
                                            strength=marked.details["strength"]))
     luma = np.array([0.299, 0.587, 0.114])
     assert psnr(imageio.to_float(remarked) @ luma, imageio.to_float(page) @ luma) >= 42.0
-    small = pipeline.examine(xsim.serve(xsim.simulate_upload(protected.data), "small"), key=KEY)
+    small = pipeline.examine(x.serve(x.store(protected.data), "small"), key=KEY)
     assert (small.detection.marked and small.detection.payload.id == protected.mark_id) is reads_at_small
     assert ("X's smallest size" in verify.message_en) and ("最小サイズ" in verify.message_ja)
 
@@ -274,7 +271,7 @@ def test_bad_inputs_keep_their_codes(data, code):
 def test_fingerprint_separates_different_images_and_survives_resizing():
     a = imageio.decode(SAMPLE.read_bytes()).image
     b = imageio.to_float(photo_like(900, 1200))
-    small = imageio.decode(xsim.serve(imageio.encode_jpeg(a), "small")).image
+    small = imageio.decode(x.serve(imageio.encode_jpeg(a), "small")).image
     assert hamming(perceptual_hash(a), perceptual_hash(small)) <= 4
     assert hamming(perceptual_hash(a), perceptual_hash(b)) >= 16
     assert 0 <= perceptual_hash(a) < 2 ** 64

@@ -1,9 +1,7 @@
-"""X-aware output: what we write is what X stores (checked with ../shared/xsim.py)."""
+"""X-aware output: what we write is what X stores (checked with the project's model of X, omamori.platforms.x)."""
 from __future__ import annotations
 
 import io
-import sys
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -12,10 +10,8 @@ from PIL import Image, JpegImagePlugin
 from omamori import imageio
 from omamori.errors import ImageError
 from omamori.imageio import PaletteArt
+from omamori.platforms import x
 from omamori.protect import xoutput
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "shared"))
-import xsim  # noqa: E402
 
 
 def illustration(height: int, width: int) -> np.ndarray:
@@ -46,7 +42,7 @@ def test_jpeg_passes_through_x_unchanged():
     assert out.format == "jpeg" and out.mime == "image/jpeg" and out.quality == 85 and out.shrunk_from is None
     im = Image.open(io.BytesIO(out.data))
     assert im.size == (900, 600) and JpegImagePlugin.get_sampling(im) == 2
-    assert xsim.simulate_upload(out.data) == out.data
+    assert x.store(out.data) == out.data
 
 
 def test_over_the_byte_limit_the_image_shrinks_not_the_quality():
@@ -56,8 +52,8 @@ def test_over_the_byte_limit_the_image_shrinks_not_the_quality():
     assert len(out.data) <= full // 3
     assert out.shrunk_from == (1600, 1200) and out.quality == 85
     assert abs(out.width / out.height - 1600 / 1200) < 0.01
-    assert xsim.estimate_jpeg_quality(Image.open(io.BytesIO(out.data))) == 85
-    assert xsim.simulate_upload(out.data) == out.data
+    assert x.estimate_jpeg_quality(Image.open(io.BytesIO(out.data))) == 85
+    assert x.store(out.data) == out.data
 
 
 def test_impossible_byte_limit_is_output_too_large():
@@ -97,7 +93,7 @@ def test_palette_art_is_png8_that_x_keeps():
     out = xoutput.encode_palette_for_x(art)
     assert out.format == "png" and out.mime == "image/png" and (out.width, out.height) == (256, 256)
     assert Image.open(io.BytesIO(out.data)).mode == "P"
-    assert xsim.simulate_upload(out.data) == out.data
+    assert x.store(out.data) == out.data
 
 
 def test_palette_art_over_the_limit_is_output_too_large():

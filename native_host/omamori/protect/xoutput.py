@@ -1,4 +1,4 @@
-"""Output that X keeps as it is (see ../shared/xsim.py and research/x-web.md section 5).
+"""Output that X keeps as it is (research/x-web.md section 5; checked against the model omamori.platforms.x).
 
 X re-encodes a JPEG only if its quality is above 85 (or it has an EXIF
 orientation), fits images inside 4096 x 4096, converts non-palette PNGs it
