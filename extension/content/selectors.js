@@ -38,24 +38,38 @@ const LOGIN_PATHS = ["/login", "/i/flow/login", "/i/flow/signup"];
 
 /**
  * Label texts of the settings, one row per wording: [setting, language, the
- * label's beginning, what the wording is from]. Matching is on the
+ * label's beginning, where the wording comes from]. Matching is on the
  * normalized text (see normalizeLabel) and looks for the beginning anywhere
  * in the label, so a trailing "Learn more" or help text does not matter.
- * A new language or a new wording is one more row.
+ * A new language or a new wording is one more row. Sources are those of
+ * shared/research/x-web.md (section in brackets); "unconfirmed" marks a
+ * wording no public capture of X's own strings shows.
  */
 export const SETTING_LABELS = Object.freeze([
-  ["grokTraining", "en", "Allow your public data as well as your interactions, inputs, and results with Grok and xAI to be used for training and fine-tuning", "2025-"],
-  ["grokTraining", "en", "Allow your posts as well as your interactions, inputs, and results with Grok to be used for training and fine-tuning", "2024"],
-  ["grokTraining", "ja", "公開データに加えて、GrokおよびxAIでのやり取り、インプット、結果をトレーニングと調整に利用することを許可します", "2025-"],
-  ["grokTraining", "ja", "ポストに加えて、Grokでのやり取り、インプット、結果をトレーニングと調整に利用することを許可する", "2024"],
-  ["grokPersonalization", "en", "Allow X to personalize your experience with Grok", "2024-"],
-  ["grokPersonalization", "ja", "XによるGrokの動作のカスタマイズを許可する", "2024-"],
-  ["grokHistory", "en", "Allow Grok to remember your conversation history", "2025-"],
-  // grokHistory ja: wording not found yet (x-web.md §6).
-  ["protectPosts", "en", "Protect your posts", "2023-"],
-  ["protectPosts", "en", "Protect your Tweets", "before 2023"],
-  ["protectPosts", "ja", "ポストを非公開にする", "2023-"],
-  ["protectPosts", "ja", "ツイートを非公開にする", "before 2023"],
+  // §6: X's en string bundle (abs.twimg.com …/i18n/en.*.js, 2025-), help.x.com
+  ["grokTraining", "en", "Allow your public data as well as your interactions, inputs, and results with Grok and xAI to be used for training and fine-tuning", "X en bundle 2025- (§6)"],
+  // §6: trustedreviews.com 2024-07-26
+  ["grokTraining", "en", "Allow your posts as well as your interactions, inputs, and results with Grok to be used for training and fine-tuning", "trustedreviews.com 2024 (§6)"],
+  // §6: news.mynavi.jp 2025-10-24, ASCII 2025-11-25
+  ["grokTraining", "ja", "公開データに加えて、GrokおよびxAIでのやり取り、インプット、結果をトレーニングと調整に利用することを許可します", "news.mynavi.jp 2025 (§6)"],
+  // §6: engrmemo.jp, sbapp.net (2024)
+  ["grokTraining", "ja", "ポストに加えて、Grokでのやり取り、インプット、結果をトレーニングと調整に利用することを許可する", "engrmemo.jp 2024 (§6)"],
+  // §6: X's en string bundle, help.x.com
+  ["grokPersonalization", "en", "Allow X to personalize your experience with Grok", "X en bundle 2024- (§6)"],
+  // §10: X's ja string bundle, 2025-07 build (DzikStar/X-SCRAPER i18n/ja.js): current builds end in 〜します
+  ["grokPersonalization", "ja", "XによるGrokの動作のカスタマイズを許可します", "X ja bundle 2025-07 (§10)"],
+  // §6: sbapp.net 2025-01 (older builds, 〜する)
+  ["grokPersonalization", "ja", "XによるGrokの動作のカスタマイズを許可する", "sbapp.net 2025-01 (§6)"],
+  // §6: X's en string bundle (2025-)
+  ["grokHistory", "en", "Allow Grok to remember your conversation history", "X en bundle 2025- (§6)"],
+  // §10: X's ja string bundle, 2025-07 build (DzikStar/X-SCRAPER i18n/ja.js)
+  ["grokHistory", "ja", "会話履歴をGrokに保存する", "X ja bundle 2025-07 (§10)"],
+  // §7: lifewire.com, lockdown-systems/cyd
+  ["protectPosts", "en", "Protect your posts", "lifewire.com, cyd 2023- (§7)"],
+  ["protectPosts", "en", "Protect your Tweets", "lifewire.com, before 2023 (§7)"],
+  // §7: zinsoku.com/twitter-protect
+  ["protectPosts", "ja", "ポストを非公開にする", "zinsoku.com 2023- (§7)"],
+  ["protectPosts", "ja", "ツイートを非公開にする", "zinsoku.com, before 2023 (§7)"],
 ]);
 
 /**

@@ -104,7 +104,8 @@ def launch_chromium(playwright, tmp_path, omamori_env, fake_x, extension_ids):
 def launch_firefox(tmp_path, omamori_env, fake_x, extension_ids):
     started: list[Firefox] = []
 
-    def launch(*, host: str = "installed") -> Firefox:
+    def launch(*, host: str = "installed", language: str = "en") -> Firefox:
+        fake_x.language = language  # the X account's language (Firefox's own UI, and so the extension's, stays en)
         home = Path(omamori_env["HOME"])
         if host == "installed":
             register_host(omamori_env, browser="firefox")

@@ -29,6 +29,31 @@ def stored(setting: str) -> str:
     return f"chrome.storage.local.get('xsetting.{setting}').then((s) => s['xsetting.{setting}'] ?? null)"
 
 
+# Each Grok box, the tone its outline takes while it reads "on" (FakeX's default: all three on).
+GROK_BOXES = {"grokTraining": "alert", "grokPersonalization": "caution", "grokHistory": "caution"}
+HIGHLIGHTS = """[...document.querySelectorAll('[data-testid="omamori-banner"]')].map((banner) => ({
+  setting: banner.dataset.setting, state: banner.dataset.state,
+  tone: banner.nextElementSibling?.getAttribute('data-omamori-tone') ?? null,
+  outline: banner.nextElementSibling ? getComputedStyle(banner.nextElementSibling).outlineStyle : null,
+  text: banner.nextElementSibling?.textContent ?? ''}))"""
+
+
+@pytest.mark.parametrize("language", ["en", "ja"])
+def test_all_three_grok_boxes_highlighted(launch_browser, fake_x, language):
+    """X's Grok page as current builds write it (ja: 〜します, 「会話履歴をGrokに保存する」): every box outlined."""
+    browser = launch_browser(language=language)
+    tab = browser.new_tab("https://x.com/settings/grok_settings")
+    tab.wait_for(f"document.querySelectorAll('[data-testid=\"omamori-banner\"]').length === {len(GROK_BOXES)}")
+    shown = {entry["setting"]: entry for entry in tab.evaluate(HIGHLIGHTS)}
+    assert set(shown) == set(GROK_BOXES), shown
+    for setting, tone in GROK_BOXES.items():
+        assert shown[setting]["state"] == "on" and shown[setting]["tone"] == tone, shown[setting]
+        assert shown[setting]["outline"] != "none", f"{setting} is not outlined: {shown[setting]}"
+    history = {"en": "Allow Grok to remember your conversation history", "ja": "会話履歴をGrokに保存する"}[language]
+    assert history in shown["grokHistory"]["text"], shown["grokHistory"]
+    tab.screenshot(SCREENSHOTS / f"x-grok-settings-all-{type(browser).__name__.lower()}-{language}.png")
+
+
 def open_popup(browser):
     popup = browser.new_tab(browser.extension_url("popup/popup.html"))
     popup.page.wait_for_selector('[data-testid="popup-host"]:not([data-state="checking"])')

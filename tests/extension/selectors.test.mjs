@@ -19,11 +19,20 @@ import { loadFixture } from "./dom.mjs";
 
 const states = (found) => Object.fromEntries(found.map((f) => [f.setting, controlState(f.control)]));
 
-test("every label row names a known setting and matches its own text", () => {
-  for (const [setting, language, text] of SETTING_LABELS) {
+test("every label row names a known setting, says where its wording comes from and matches its own text", () => {
+  for (const [setting, language, text, source] of SETTING_LABELS) {
     assert.ok(X_SETTINGS.includes(setting), setting);
     assert.ok(["en", "ja"].includes(language));
+    assert.ok(source?.length > 5, `${text}: no source`);
     assert.equal(matchSetting(text), setting, text);
+  }
+});
+
+test("every Grok box has a wording in English and in Japanese", () => {
+  for (const setting of SETTINGS_PAGES.grok.settings) {
+    for (const language of ["en", "ja"]) {
+      assert.ok(SETTING_LABELS.some((row) => row[0] === setting && row[1] === language), `${setting} ${language}`);
+    }
   }
 });
 
@@ -72,9 +81,13 @@ test("Grok settings in English: all three boxes found, all on", async () => {
   await page.close();
 });
 
-test("Grok settings in Japanese: training off, personalization on, no history row", async () => {
+test("Grok settings in Japanese as X writes them now: all three boxes found (〜します, 会話履歴をGrokに保存する)", async () => {
   const page = loadFixture("grok_settings.ja.html", "https://x.com/settings/grok_settings");
-  assert.deepEqual(states(findSettingControls(page.document, GROK)), { grokTraining: "off", grokPersonalization: "on" });
+  assert.deepEqual(states(findSettingControls(page.document, GROK)), {
+    grokTraining: "off",
+    grokPersonalization: "on",
+    grokHistory: "off",
+  });
   await page.close();
 });
 
