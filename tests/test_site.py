@@ -1,9 +1,10 @@
 """``omamori site``: robots.txt merging against real-world shapes, ai.txt, tdmrep.json, the command.
 
-The merged robots.txt is read back by the standard library's parser
-(urllib.robotparser), independent of ours: every agent that is not on the
-crawler list must get exactly the answers it got before, and every listed
-crawler must be refused the site.
+The merged robots.txt is read back by two parsers independent of ours, the
+standard library's (urllib.robotparser: first matching group wins) and Scrapy's
+Protego (RFC 9309: groups for one agent merged, longest agent match): every
+agent that is not on the crawler list must get exactly the answers it got
+before, and every listed crawler must be refused the site.
 """
 from __future__ import annotations
 
@@ -11,15 +12,23 @@ import datetime
 import json
 import re
 import stat
+import subprocess
+import sys
 import urllib.parse
 import urllib.robotparser
 
+from dataclasses import replace
+from importlib import resources
+from pathlib import Path
+
 import pytest
+from protego import Protego
 
 from omamori import cli, site
 
 CRAWLERS = site.load_crawlers()
-TOKENS = [crawler.token for crawler in CRAWLERS]
+TOKENS = [crawler.token for crawler in CRAWLERS.crawlers]
+PINNED = json.loads(resources.files("omamori").joinpath("data/ai-robots-txt/robots.json").read_text("utf-8"))
 OTHER_AGENTS = ("Googlebot", "Bingbot", "Twitterbot", "SomeRandomBot", "Mediapartners-Google")
 PATHS = ("/", "/index.html", "/gallery/2026/art.png", "/admin/", "/wp-admin/admin-ajax.php", "/private/x",
          "/search?q=x", "/blog/post", "/cgi-bin/a", "/feed/")
@@ -46,18 +55,36 @@ SHAPES = {
     "cr_only_line_ends": "User-agent: *\rDisallow: /cgi-bin/\r\rUser-agent: Bingbot\rDisallow: /\r",
     "everything_blocked_by_pattern": "User-agent: GPTBot\nDisallow: /*\n\nUser-agent: *\nAllow: /\n",
     "not_utf8_comment": "# caf\udce9 (latin-1 byte kept as it was)\nUser-agent: *\nDisallow: /cgi-bin/\n",
+    # A large site's file as they look in 2026: AI groups of its own (two agents of the list in another case,
+    # one with rules of its own), a wildcard group, sitemaps at both ends, comments between the groups.
+    "news_site_2026": "# robots.txt for news.example\n# See https://news.example/terms for reuse.\n"
+                      "Sitemap: https://news.example/sitemaps/index.xml\n\nUser-agent: Googlebot-News\n"
+                      "Disallow: /drafts/\n\n# AI training crawlers\nUser-agent: gptbot\nUser-agent: CCBOT\n"
+                      "User-agent: Meta-ExternalAgent\nDisallow: /\n\nUser-agent: PerplexityBot\nAllow: /news/\n"
+                      "Disallow: /\n\nUser-agent: Googlebot\nUser-agent: Bingbot\nDisallow: /search\n"
+                      "Disallow: /*?session=\n\nUser-agent: *\nDisallow: /search\nDisallow: /admin/\n"
+                      "Allow: /admin/public/\nCrawl-delay: 2\n\nSitemap: https://news.example/sitemaps/news.xml\n",
 }
 
 
 def decisions(text: str, agents) -> dict:
+    """{(parser, agent, path): may fetch} from urllib.robotparser and Protego."""
     parser = urllib.robotparser.RobotFileParser()
     parser.parse(text.lstrip("\ufeff").splitlines())
-    return {(agent, path): parser.can_fetch(agent, "https://example.com" + path) for agent in agents
-            for path in PATHS}
+    protego = Protego.parse(text.lstrip("\ufeff"))
+    return {(name, agent, path): can_fetch(agent, "https://example.com" + path) for agent in agents
+            for path in PATHS for name, can_fetch in (("urllib", parser.can_fetch),
+                                                      ("protego", lambda a, u: protego.can_fetch(u, a)))}
 
 
 def merged(text: str | None, crawlers=CRAWLERS) -> site.RobotsMerge:
     return site.merge_robots(text, crawlers)
+
+
+def significant(text: str) -> list[str]:
+    """The lines that are not blank or comments, comments cut off, line endings unified."""
+    lines = (line.split("#", 1)[0].strip() for line in text.lstrip("\ufeff").replace("\r\n", "\n").replace("\r", "\n").split("\n"))
+    return [line for line in lines if line]
 
 
 @pytest.mark.parametrize("shape", SHAPES)
@@ -67,6 +94,29 @@ def test_other_agents_get_the_same_answers_and_listed_crawlers_are_refused(shape
     assert decisions(result.text, OTHER_AGENTS) == decisions(original, OTHER_AGENTS)
     for token in result.added:
         assert not any(decisions(result.text, [token]).values()), f"{token} may still fetch something"
+
+
+@pytest.mark.parametrize("shape", SHAPES)
+def test_every_agent_of_the_pinned_list_is_named_once(shape):
+    lines = significant(merged(SHAPES[shape]).text)
+    named = [line.split(":", 1)[1].strip().lower() for line in lines if line.lower().startswith("user-agent")]
+    for agent in PINNED:          # whole values, any case: "ChatGPT" must not count for "ChatGPT Agent"
+        assert named.count(agent.lower()) == 1, agent
+
+
+@pytest.mark.parametrize("shape", SHAPES)
+def test_the_usage_preferences_are_said_once_to_every_crawler(shape):
+    lines = significant(merged(SHAPES[shape]).text)
+    for field, value in (("content-signal", "search=yes, ai-train=no"), ("content-usage", "train-ai=n, search=y")):
+        at = [i for i, line in enumerate(lines) if line.lower().startswith(field + ":")]
+        assert len(at) == 1 and lines[at[0]].split(":", 1)[1].strip() == value
+        agents = []          # the group the line belongs to: the user-agent lines above it, after the last rule
+        for line in reversed(lines[:at[0]]):
+            if line.lower().startswith("user-agent"):
+                agents.append(line.split(":", 1)[1].strip())
+            elif agents or line.lower().startswith(("allow", "disallow")):
+                break
+        assert "*" in agents, (shape, field)
 
 
 @pytest.mark.parametrize("shape", SHAPES)
@@ -85,7 +135,7 @@ def test_every_original_line_is_kept_byte_for_byte_and_in_order(shape):
 def test_merging_again_changes_nothing(shape):
     once = merged(SHAPES[shape]).text
     assert merged(once).text == once
-    assert once.count(site.BLOCK_BEGIN) <= 1
+    assert once.count(site.BLOCK_BEGIN + ":") <= 1 and once.count(site.PREFERENCES_BEGIN) <= 1
 
 
 @pytest.mark.parametrize("shape", SHAPES)
@@ -107,24 +157,38 @@ def test_crlf_files_stay_crlf():
 
 def test_a_crawler_with_its_own_group_is_left_to_it_and_reported():
     result = merged(SHAPES["existing_ai_groups"])
-    assert dict(result.already_blocked) == {"GPTBot": 5, "CCBot": 8, "ClaudeBot": 8}     # 1-based lines
-    assert dict(result.own_rules) == {"Google-Extended": 12}
+    # 1-based lines of the merged file: the preferences now sit in the '*' group on line 1 (four lines).
+    assert dict(result.already_blocked) == {"GPTBot": 9, "CCBot": 12, "ClaudeBot": 12}
+    assert result.preferences_in == 1
+    assert dict(result.own_rules) == {"Google-Extended": 16}
     assert not {"GPTBot", "CCBot", "ClaudeBot", "Google-Extended"} & set(result.added)
     # The site's own Google-Extended rules still decide: /blog/ stays allowed as the owner wrote.
-    assert decisions(result.text, ["Google-Extended"])[("Google-Extended", "/blog/post")]
+    answers = decisions(result.text, ["Google-Extended"])
+    assert answers[("urllib", "Google-Extended", "/blog/post")] and answers[("protego", "Google-Extended", "/blog/post")]
 
 
 def test_the_block_never_joins_a_group_that_has_no_rules_yet():
     result = merged(SHAPES["trailing_agent_without_rules"]).text
     assert result.endswith(f"{site.BLOCK_END}\n\nUser-agent: SomeRandomBot\n")
-    assert decisions(result, ["SomeRandomBot"])[("SomeRandomBot", "/")]
+    answers = decisions(result, ["SomeRandomBot"])
+    assert answers[("urllib", "SomeRandomBot", "/")] and answers[("protego", "SomeRandomBot", "/")]
 
 
 def test_a_new_list_replaces_the_block_in_place():
-    with_two = merged(SHAPES["wordpress"], CRAWLERS[:2]).text
-    with_three = merged(with_two, CRAWLERS[:3]).text
-    assert with_three.count(site.BLOCK_BEGIN) == 1 and f"User-agent: {CRAWLERS[2].token}" in with_three
-    assert with_three.startswith(SHAPES["wordpress"])
+    with_two = merged(SHAPES["wordpress"], replace(CRAWLERS, crawlers=CRAWLERS.crawlers[:2])).text
+    with_three = merged(with_two, replace(CRAWLERS, crawlers=CRAWLERS.crawlers[:3], commit="f" * 40)).text
+    assert with_three.count(site.BLOCK_BEGIN + ":") == 1 and f"User-agent: {TOKENS[2]}" in with_three
+    assert "ai.robots.txt ffffffffffff" in with_three and "738c80df2169" not in with_three
+    assert with_three.startswith("User-agent: *\n" + site.PREFERENCES_BEGIN)
+
+
+def test_the_preferences_leave_the_sites_own_wildcard_group_when_it_goes():
+    first = merged(SHAPES["wordpress"]).text
+    without_wildcard = re.sub(r"(?m)^User-agent: \*\n", "User-agent: SomeRandomBot\n", first)
+    second = merged(without_wildcard)
+    assert second.preferences_in is None and second.text.count("Content-Signal:") == 1
+    assert second.text.startswith("User-agent: SomeRandomBot\nDisallow: /wp-admin/\n")
+    assert merged(second.text).text == second.text
 
 
 def test_a_group_the_owner_adds_later_takes_the_crawler_out_of_the_block():
@@ -145,8 +209,9 @@ def test_an_empty_site_gets_one_group_and_a_sentence_saying_it_is_a_request():
     text = merged(None).text
     robots = site.parse_robots(text)
     assert robots.block is not None and "request" in text
-    assert [line.value for line in robots.lines if line.field == "user-agent"] == TOKENS
+    assert [line.value for line in robots.lines if line.field == "user-agent"] == [*TOKENS, "*"]
     assert [line.value for line in robots.lines if line.field == "disallow"] == ["/"]
+    assert [line.value for line in robots.lines if line.field == "allow"] == ["/"]
 
 
 def test_parse_sees_groups_sitemaps_and_comments_as_rfc9309_does():
@@ -159,15 +224,16 @@ def test_parse_sees_groups_sitemaps_and_comments_as_rfc9309_does():
 
 
 # -- the crawler list --------------------------------------------------------------------------------------------
-def test_the_crawler_list_is_data_with_a_source_and_date_per_entry():
-    assert len({token.lower() for token in TOKENS}) == len(TOKENS)
-    for crawler in CRAWLERS:
-        assert urllib.parse.urlparse(crawler.source).scheme == "https", crawler
-        datetime.date.fromisoformat(crawler.checked)
-        assert re.fullmatch(r"[A-Za-z0-9_.-]+", crawler.token), crawler
+def test_the_crawler_list_is_the_pinned_community_list_with_its_commit_and_licence():
+    assert len({token.lower() for token in TOKENS}) == len(TOKENS) == len({name.lower() for name in PINNED})
+    assert len(PINNED) >= 166 and len(TOKENS) >= 163        # the list at 738c80d spells three agents twice
+    assert re.fullmatch(r"[0-9a-f]{40}", CRAWLERS.commit) and CRAWLERS.repository.endswith("ai.robots.txt")
+    datetime.date.fromisoformat(CRAWLERS.committed)
+    licence = resources.files("omamori").joinpath("data/ai-robots-txt/LICENSE").read_text("utf-8")
+    assert licence.startswith("MIT License") and "Copyright (c) 2024 ai.robots.txt" in licence
     for named_in_the_issue in ("GPTBot", "ClaudeBot", "CCBot", "Google-Extended", "Applebot-Extended", "Bytespider",
                                "meta-externalagent", "PerplexityBot"):
-        assert named_in_the_issue in TOKENS
+        assert named_in_the_issue.lower() in {token.lower() for token in TOKENS}
 
 
 # -- the other files ---------------------------------------------------------------------------------------------
@@ -181,7 +247,11 @@ def test_tdmrep_json_reserves_the_whole_site():
 
 def test_headers_and_meta_tags():
     assert ("tdm-reservation", "1") in site.headers() and ("X-Robots-Tag", "noai, noimageai") in site.headers()
+    assert ("Content-Signal", "search=yes, ai-train=no") in site.headers()
+    assert ("Content-Usage", "train-ai=n, search=y") in site.headers()
     assert '<meta name="robots" content="noai, noimageai">' in site.meta_tags()
+    assert '<meta name="content-signal" content="search=yes, ai-train=no">' in site.meta_tags()
+    assert '<meta name="content-usage" content="train-ai=n, search=y">' in site.meta_tags()
     assert site.meta_tags(policy_url='https://e.com/?a=1&b="2"')[-1] == \
         '<meta name="tdm-policy" content="https://e.com/?a=1&amp;b=&quot;2&quot;">'
 
@@ -193,6 +263,7 @@ def test_site_writes_three_files_then_finds_them_up_to_date(tmp_path, capsys):
     first = capsys.readouterr().out
     assert "robots.txt: updated" in first and "ai.txt: written" in first and "tdmrep.json: written" in first
     assert "requests" in first and "noai, noimageai" in first and "tdm-reservation: 1" in first
+    assert "Content-Usage: train-ai=n, search=y" in first and "IETF draft" in first
     files = {name: (tmp_path / name).read_bytes() for name in ("robots.txt", "ai.txt", ".well-known/tdmrep.json")}
     assert all(stat.S_IMODE((tmp_path / name).stat().st_mode) == 0o644 for name in files)
     assert cli.main(["site", str(tmp_path), "--json"]) == 0
@@ -221,3 +292,31 @@ def test_dry_run_writes_nothing_and_a_missing_folder_is_a_usage_error(tmp_path, 
     assert "フォルダーではありません" in capsys.readouterr().err
     assert cli.main(["site", str(tmp_path), "--policy-url", "example.com/ai"]) == 2
     assert "https://" in capsys.readouterr().err and list(tmp_path.iterdir()) == []
+
+
+# -- refreshing the pinned list ------------------------------------------------------------------------------------
+def test_the_refresh_command_copies_the_list_and_licence_with_the_commit(tmp_path):
+    clone = tmp_path / "clone"
+    clone.mkdir()
+    agents = {f"Bot{n}": {"operator": "x", "function": "AI Data Scrapers"} for n in range(60)}
+    (clone / "robots.json").write_text(json.dumps(agents, indent=4))
+    (clone / "LICENSE").write_bytes(resources.files("omamori").joinpath("data/ai-robots-txt/LICENSE").read_bytes())
+    git = ["git", "-C", str(clone), "-c", "user.name=t", "-c", "user.email=t@example.com"]
+    subprocess.run([*git, "init", "-q"], check=True)
+    subprocess.run([*git, "add", "."], check=True)
+    subprocess.run([*git, "commit", "-q", "-m", "list"], check=True)
+    sha = subprocess.run([*git, "rev-parse", "HEAD"], check=True, capture_output=True, text=True).stdout.strip()
+    out = tmp_path / "data"
+    script = Path(__file__).resolve().parent.parent / "scripts/refresh_crawler_list.py"
+    run = subprocess.run([sys.executable, str(script), "--from-git", str(clone), "--data-dir", str(out)],
+                         check=True, capture_output=True, text=True)
+    assert f"ai.robots.txt {sha[:12]}" in run.stdout and "60 agents" in run.stdout
+    assert (out / "robots.json").read_bytes() == (clone / "robots.json").read_bytes()
+    assert (out / "LICENSE").read_bytes() == (clone / "LICENSE").read_bytes()
+    assert json.loads((out / "source.json").read_text())["commit"] == sha
+    (clone / "robots.json").write_text("[]")
+    subprocess.run([*git, "commit", "-q", "-am", "broken"], check=True)
+    broken = subprocess.run([sys.executable, str(script), "--from-git", str(clone), "--data-dir", str(out)],
+                            capture_output=True, text=True)
+    assert broken.returncode != 0 and "nothing written" in broken.stderr
+    assert json.loads((out / "source.json").read_text())["commit"] == sha

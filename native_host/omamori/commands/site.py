@@ -22,7 +22,16 @@ TEXT = {
     "unchanged": ("already up to date", "変更なし"),
     "would": ("(dry run: nothing written) ", "(ドライラン: 書き込んでいません) "),
     "kept": ("yours, left as it is", "あなたのファイルなのでそのまま"),
-    "added": ("asks {n} AI crawlers to stay away", "{n} 個の AI クローラーに立ち入らないよう求めます"),
+    "added": ("asks {n} AI crawlers to stay away (the list of {list})",
+              "{n} 個の AI クローラーに立ち入らないよう求めます(リスト: {list})"),
+    "preferences_own": ("your 'User-agent: *' group on line {line} carries omamori's lines saying: search yes, AI "
+                        "training no (Content-Signal, and Content-Usage, an IETF draft)",
+                        "{line} 行目のあなたの 'User-agent: *' グループに、「検索は可、AI 学習は不可」を伝える omamori の行があります"
+                        "(Content-Signal と、IETF の草案 Content-Usage)"),
+    "preferences_block": ("tells every other crawler: search yes, AI training no (Content-Signal, and "
+                          "Content-Usage, an IETF draft)",
+                          "ほかのすべてのクローラーに「検索は可、AI 学習は不可」と伝えます(Content-Signal と、IETF の草案 "
+                          "Content-Usage)"),
     "blocked": ("{token}: your own group on line {line} already blocks it", "{token}: {line} 行目のあなたのグループで既にブロック済み"),
     "own": ("{token}: your own group on line {line} has other rules; left as you wrote it (check it says "
             "'Disallow: /')",
@@ -49,8 +58,10 @@ def say(key: str, **values: str) -> str:
 def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
         "site", help="write robots.txt, ai.txt and tdmrep.json asking AI crawlers to leave your website alone",
-        description="Merges a block for the known AI-training crawlers into DIR/robots.txt (your other rules stay "
-                    "as they are; running again updates the block), writes DIR/ai.txt and "
+        description="Merges a block for the AI crawlers of the community list ai.robots.txt into DIR/robots.txt, "
+                    "with the usage preferences 'search yes, AI training no' (Content-Signal; Content-Usage, an "
+                    "IETF draft) (your other rules stay as they are; running again updates the block), writes "
+                    "DIR/ai.txt and "
                     "DIR/.well-known/tdmrep.json, and prints the HTTP headers and <meta> tags to add. These are "
                     "requests that only well-behaved crawlers honour.",
     )
@@ -74,8 +85,11 @@ def plan(folder: Path, *, policy_url: str | None) -> tuple[FileChange, ...]:
     changes = []
     robots_path = folder / "robots.txt"
     before = _read(robots_path)
-    merged = site.merge_robots(before, site.load_crawlers())
-    notes = [say("added", n=str(len(merged.added)))] if merged.added else []
+    crawler_list = site.load_crawlers()
+    merged = site.merge_robots(before, crawler_list)
+    notes = [say("added", n=str(len(merged.added)), list=crawler_list.label)] if merged.added else []
+    notes.append(say("preferences_own", line=str(merged.preferences_in)) if merged.preferences_in
+                 else say("preferences_block"))
     notes += [say("blocked", token=t, line=str(n)) for t, n in merged.already_blocked]
     notes += [say("own", token=t, line=str(n)) for t, n in merged.own_rules]
     changes.append(FileChange(robots_path, _action(before, merged.text), merged.text, tuple(notes)))
