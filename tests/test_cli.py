@@ -92,3 +92,6 @@ def test_settings_set_and_show(tmp_path):
     shown = json.loads(omamori(home, "settings", "show", "--json").stdout)
     assert shown["signature"]["placement"] == "tiled" and shown["output"]["max_side"] == 2048
     assert omamori(home, "settings", "set", "output.max_side=12").returncode == 3
+    refused = omamori(home, "settings", "set", "signature.text=ゆき🌸")
+    assert refused.returncode == 3 and "“🌸”" in refused.stderr
+    assert json.loads(omamori(home, "settings", "show", "--json").stdout)["signature"]["text"] != "ゆき🌸"

@@ -148,6 +148,9 @@ def test_settings_set_persists_for_the_next_host(host, tmp_path):
     assert reply["ok"] and reply["result"]["settings"]["signature"]["text"] == "@ねこ · AI学習禁止"
     bad = host.request("s2", "settings.set", changes={"signature": {"opacity": 7}})
     assert bad["error"]["code"] == "bad_setting"
+    emoji = host.request("s3", "settings.set", changes={"signature.text": "ゆき🌸"})["error"]
+    assert emoji["code"] == "signature_unprintable" and emoji["details"]["chars"] == "🌸"
+    assert "🌸" in emoji["message"]["en"] and "🌸" in emoji["message"]["ja"]
     host.close()
     again = HostProcess(tmp_path, CHROME_ORIGIN)
     assert again.request("g", "settings.get")["result"]["settings"]["signature"]["text"] == "@ねこ · AI学習禁止"

@@ -252,13 +252,19 @@ def test_cloak_is_applied_before_the_mark_when_installed(monkeypatch):
     assert any(step == "cloak" and 0.35 < f < 0.8 for step, f in progress)
 
 
-def test_missing_font_is_font_missing_when_the_signature_is_on(tmp_path):
+def test_a_signature_no_font_can_draw_never_blocks_the_mark(tmp_path):
     not_a_font = tmp_path / "font.ttf"
     not_a_font.write_bytes(b"nothing")
-    with pytest.raises(StateError) as caught:
-        run(SAMPLE.read_bytes(), settings(signature={"font_path": str(not_a_font)}))
-    assert caught.value.code == "font_missing"
-    run(SAMPLE.read_bytes(), settings(signature={"font_path": str(not_a_font), "enabled": False}))
+    for signature in ({"font_path": str(not_a_font)}, {"text": "ゆき🌸"}):
+        protected = run(SAMPLE.read_bytes(), settings(signature=signature))
+        step = decision(protected, "signature")
+        assert protected.mark_verified and not step.applied
+        assert step.details["warning"] and step.details["reason"] == "font_missing"
+        assert "NOT DRAWN" in step.message_en and "署名は描かれていません" in step.message_ja
+    assert step.details["missing"] == "🌸" and "🌸" in step.message_en and "🌸" in step.message_ja
+    quiet = decision(run(SAMPLE.read_bytes(), settings(signature={"font_path": str(not_a_font), "enabled": False})),
+                     "signature")
+    assert not quiet.applied and "warning" not in quiet.details
 
 
 @pytest.mark.parametrize("data, code", [(b"just text", "not_an_image"), (b"\x89PNG\r\n\x1a\n" + bytes(20), "image_damaged")])

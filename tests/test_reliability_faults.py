@@ -8,6 +8,7 @@ import base64
 import functools
 import hashlib
 import io
+import json
 import os
 import resource
 import signal
@@ -286,17 +287,24 @@ def test_a_fresh_install_with_an_unwritable_config_folder_says_so(tmp_path, host
         assert host.close() == 0
 
 
-def test_a_font_path_that_would_block_is_font_missing_not_a_hang(tmp_path, hosts):
-    """Found here: a FIFO as the signature font blocked the worker until its time limit, on every request."""
+def test_a_font_path_that_would_block_is_refused_and_never_hangs(tmp_path, hosts):
+    """Found here: a FIFO as the signature font blocked the worker until its time limit, on every request.
+    Such a path is refused when saved; one written into settings.json by hand leaves the image marked, unsigned."""
     fifo = tmp_path / "font.ttf"
     os.mkfifo(fifo)
-    host = hosts(tmp_path / "home", "--time-limit=20")
+    home = tmp_path / "home"
+    host = hosts(home, "--time-limit=20")
     for path in (str(fifo), "/dev/zero", str(tmp_path)):
-        assert host.request("s", "settings.set", changes={"signature.font_path": path})["ok"]
         started = time.monotonic()
+        refused = host.request("s", "settings.set", changes={"signature.font_path": path})
+        assert refused["error"]["code"] == "signature_unprintable", path
+        (home / "config").mkdir(exist_ok=True)
+        (home / "config" / "settings.json").write_text(json.dumps({"signature": {"font_path": path}}))
         font = host.request("h", "hello")["result"]["font"]
         assert font["found"] is False and font["problem"]["code"] == "font_missing", path
-        assert host.request("p", "protect", image=small_art())["error"]["code"] == "font_missing"
+        reply = host.request("p", "protect", image=small_art())
+        signature = next(step for step in reply["result"]["report"] if step["step"] == "signature")
+        assert reply["result"]["mark"]["verified"] and not signature["applied"] and signature["details"]["warning"]
         assert time.monotonic() - started < 10, path
     assert host.close() == 0
 

@@ -1,11 +1,11 @@
-"""The visible signature and the font search. Needs a CJK font (CI installs fonts-ipafont-gothic)."""
+"""The visible signature and the font search (a Japanese font ships with omamori: noto-cjk-sans-jp-bold)."""
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
 from omamori import fonts
-from omamori.errors import StateError
+from omamori.errors import OmamoriError, StateError
 from omamori.imageio import PaletteArt
 from omamori.protect import visible
 
@@ -17,8 +17,8 @@ def font() -> fonts.FoundFont:
     try:
         return fonts.find_font(TEXT)
     except StateError as error:
-        pytest.fail(f"no CJK-capable font on this machine ({error.details}); install one, e.g. "
-                    f"`apt-get install fonts-ipafont-gothic` or fonts-noto-cjk")
+        pytest.fail(f"no CJK-capable font, not even the one omamori ships ({error.details}): "
+                    f"pip install -e '.[test]' installs noto-cjk-sans-jp-bold")
 
 
 def grey(height: int, width: int, level: float) -> np.ndarray:
@@ -48,11 +48,34 @@ def test_chosen_font_that_is_not_a_font_is_font_missing(tmp_path):
     assert caught.value.code == "font_missing" and caught.value.details["tried"] == [str(broken)]
 
 
-def test_no_system_font_is_font_missing(tmp_path, monkeypatch):
+def test_without_a_system_font_the_bundled_font_draws_japanese(tmp_path, monkeypatch):
     monkeypatch.setenv("PATH", str(tmp_path))                # no fc-list
+    found = fonts.find_font(TEXT, platform="win32", env={"WINDIR": str(tmp_path)})
+    assert found.path == fonts.bundled_font() and found.family == "Noto Sans CJK JP Bold"
+    assert fonts.missing_glyphs(found.at_size(24), TEXT) == ""
+    proportional = found.at_size(100)
+    assert proportional.getlength("i") < 0.6 * proportional.getlength("W")   # not a monospaced Latin
+    with pytest.raises(StateError) as caught:
+        fonts.find_font("ゆき🌸", platform="win32", env={"WINDIR": str(tmp_path)})
+    assert caught.value.code == "font_missing" and caught.value.details["missing"] == "🌸"
+
+
+def test_no_font_at_all_is_font_missing(tmp_path, monkeypatch):
+    monkeypatch.setenv("PATH", str(tmp_path))
+    monkeypatch.setattr(fonts, "bundled_font", lambda: None)
     with pytest.raises(StateError) as caught:
         fonts.find_font(TEXT, platform="win32", env={"WINDIR": str(tmp_path)})
     assert caught.value.code == "font_missing"
+
+
+@pytest.mark.parametrize("text, chars", [("ゆき🌸", "🌸"), ("🌸ゆき🐱", "🌸🐱")])
+def test_a_signature_text_no_font_can_draw_is_refused_naming_the_characters(text, chars):
+    fonts.check_signature_text(TEXT)
+    with pytest.raises(OmamoriError) as caught:
+        fonts.check_signature_text(text)
+    error = caught.value
+    assert error.code == "signature_unprintable" and error.details["chars"] == chars
+    assert f"“{chars}”" in error.message_en and f"「{chars}」" in error.message_ja
 
 
 @pytest.mark.parametrize("corner", ["bottom-right", "bottom-left", "top-right", "top-left"])

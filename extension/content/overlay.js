@@ -15,11 +15,12 @@ const STYLE = `
 .title { font-weight: 700; margin: 0 0 8px; }
 ul { list-style: none; margin: 0; padding: 0; }
 li { margin: 6px 0; }
-.name, .status, .applied { display: block; }
+.name, .status, .applied, .warning { display: block; }
 .name { font-size: 12px; color: #536471; overflow: hidden; text-overflow: ellipsis; white-space: nowrap; }
 progress { width: 100%; height: 6px; }
 .status[data-state="failed"] { color: #b42318; }
 .applied { color: #067647; font-size: 12px; }
+.warning { color: #b42318; font-size: 12px; font-weight: bold; }
 .notice { font-size: 12px; color: #536471; margin: 6px 0 0; }
 .buttons { display: flex; gap: 8px; justify-content: flex-end; margin-top: 10px; }
 button { font: inherit; border-radius: 999px; padding: 4px 14px; border: 1px solid #cfd9de; background: #fff; color: #0f1419; cursor: pointer; }
@@ -27,7 +28,7 @@ button { font: inherit; border-radius: 999px; padding: 4px 14px; border: 1px sol
   .panel { background: #15202b; color: #e7e9ea; border-color: #38444d; }
   .name, .notice { color: #8b98a5; }
   button { background: #15202b; color: #e7e9ea; border-color: #536471; }
-  .applied { color: #47cd89; } .status[data-state="failed"] { color: #f97066; }
+  .applied { color: #47cd89; } .status[data-state="failed"], .warning { color: #f97066; }
 }`;
 
 /** What the panel says about the batch as a whole. */
@@ -138,6 +139,11 @@ export class Overlay {
         item.append(
           element("span", { class: "applied", "data-testid": "omamori-applied" }, "✓ " + applied.join(" · ")),
         );
+        // A step the host flags (the signature no font could draw): its own sentence says what to do.
+        for (const step of attachment.result.report.filter((step) => step.details?.warning)) {
+          const text = "⚠ " + pickHostText(step.message, uiLanguage());
+          item.append(element("span", { class: "warning", "data-testid": "omamori-warning" }, text));
+        }
       }
       list.append(item);
     }

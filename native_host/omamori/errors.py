@@ -18,6 +18,7 @@ from __future__ import annotations
 from typing import Any
 
 # code -> (English, Japanese). Append only: the extension and scripts rely on the codes.
+# A {name} in a sentence is filled from the error's details of that name.
 MESSAGES: dict[str, tuple[str, str]] = {
     "frame_too_large": (
         "The request is larger than omamori accepts. Attach a smaller image (under 50 MB).",
@@ -115,6 +116,12 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "The cloak's model could not be downloaded. Check your internet connection and run `omamori models fetch` again, or use `--from FOLDER` with files you downloaded yourself.",
         "クロークのモデルをダウンロードできませんでした。インターネット接続を確認して `omamori models fetch` を再実行するか、自分でダウンロードしたファイルを `--from フォルダー` で指定してください。",
     ),
+    "signature_unprintable": (
+        "No font on this computer can draw “{chars}” in your signature, so it was not saved. Remove or replace "
+        "that character (emoji cannot be drawn), or choose a font file that has it.",
+        "署名の「{chars}」を描けるフォントがこのコンピューターにないため、保存しませんでした。その文字を消すか"
+        "別の文字に置き換えてください(絵文字は描けません)。またはその文字を含むフォントファイルを指定してください。",
+    ),
 }
 
 
@@ -137,11 +144,11 @@ class OmamoriError(Exception):
 
     @property
     def message_en(self) -> str:
-        return MESSAGES[self.code][0]
+        return MESSAGES[self.code][0].format_map(self.details)
 
     @property
     def message_ja(self) -> str:
-        return MESSAGES[self.code][1]
+        return MESSAGES[self.code][1].format_map(self.details)
 
     def to_dict(self) -> dict[str, Any]:
         """The ``error`` object of a reply (see docs/protocol.md)."""

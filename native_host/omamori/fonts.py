@@ -2,11 +2,14 @@
 
 Order of search: the font file chosen in the settings (if any: then only that
 one, so a broken choice is reported rather than quietly replaced); known
-Japanese-capable system fonts of Linux, macOS and Windows; then whatever
-fontconfig (``fc-list``, where installed) says covers every character. A font
-is accepted only if it really has a glyph for every visible character of the
-text, checked by comparing each character's rendering with the font's
-"missing glyph" box. When none fits, ``StateError("font_missing")`` says so.
+Japanese-capable system fonts of Linux, macOS and Windows; whatever fontconfig
+(``fc-list``, where installed) says covers every character; last, the font that
+ships with omamori (Noto Sans CJK JP Bold, SIL OFL 1.1, from the
+``noto-cjk-sans-jp-bold`` package), so that a machine without any Japanese
+font still draws the default signature. A font is accepted only if it really
+has a glyph for every visible character of the text, checked by comparing each
+character's rendering with the font's "missing glyph" box. When none fits,
+``StateError("font_missing")`` says so and names the characters.
 """
 from __future__ import annotations
 
@@ -20,7 +23,7 @@ from pathlib import Path
 
 from PIL import ImageFont
 
-from .errors import StateError
+from .errors import OmamoriError, StateError
 
 _PROBE_SIZE = 24                  # pixels; big enough that distinct glyphs never render alike
 _SURELY_MISSING = "\U0010fffd"    # a private-use code point no font maps: renders as the missing-glyph box
@@ -95,6 +98,31 @@ def find_font(text: str, *, font_path: str = "", platform: str = sys.platform,
     raise StateError("font_missing", missing=best_missing, tried=tried, font_path=font_path or None)
 
 
+def check_signature_text(text: str, *, font_path: str = "") -> None:
+    """Raise ``OmamoriError("signature_unprintable")`` naming the characters of ``text`` no font can draw.
+
+    Run when the signature is saved, so that a character no font has (an emoji, say) is refused there
+    rather than at every image.
+    """
+    try:
+        find_font(text, font_path=font_path)
+    except StateError as error:
+        if error.code != "font_missing":
+            raise
+        raise OmamoriError("signature_unprintable", field="signature.text", chars=error.details["missing"],
+                           font_path=font_path or None) from error
+
+
+def bundled_font() -> str | None:
+    """The path of the font that ships with omamori, or None when its package is not installed."""
+    try:
+        import noto_cjk_sans_jp_bold
+    except ImportError:
+        return None
+    path = Path(str(noto_cjk_sans_jp_bold.FONT_PATH))
+    return str(path) if path.is_file() else None
+
+
 def missing_glyphs(font: ImageFont.FreeTypeFont, chars) -> str:
     """The characters of ``chars`` (whitespace ignored) that ``font`` has no glyph for."""
     def rendering(ch: str) -> tuple[tuple[int, int], bytes]:
@@ -112,7 +140,8 @@ def _system_candidates(needed: list[str], *, platform: str, env: Mapping[str, st
         if path not in seen and Path(path).is_file():
             seen.add(path)
             yield path, index
-    for path, index in _fontconfig_fonts(needed):
+    bundled = bundled_font()
+    for path, index in [*_fontconfig_fonts(needed), *([(bundled, 0)] if bundled else [])]:
         if path not in seen:
             seen.add(path)
             yield path, index

@@ -40,6 +40,15 @@ def message(msg: dict[str, str]) -> str:
     return msg.get(lang(), msg["en"])
 
 
+def print_report(report: list[dict[str, Any]], *, indent: str) -> None:
+    """A protect reply's steps, one a line; a step that warns (a signature no font could draw) on stderr, loudly."""
+    for decision in report:
+        if decision["details"].get("warning"):
+            print(f"{indent}⚠ {message(decision['message'])}", file=sys.stderr)
+        else:
+            print(f"{indent}{'•' if decision['applied'] else '–'} {message(decision['message'])}")
+
+
 class ProgressLine:
     """``[3/10] name`` on stderr for batches on a terminal; silent otherwise."""
 

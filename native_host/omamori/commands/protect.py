@@ -10,7 +10,7 @@ from pathlib import Path
 from ..cli import EXIT_OK, EXIT_PARTIAL, EXIT_USAGE
 from ..atomic import write_atomic
 from ..errors import OmamoriError, StateError
-from ._shared import ProgressLine, call, message, open_host
+from ._shared import ProgressLine, call, message, open_host, print_report
 
 SUFFIX = ".omamori"
 
@@ -155,5 +155,4 @@ def print_record(record: dict, *, as_json: bool) -> None:
     mark_text = f", mark {mark['id']}" if mark else ""
     print(f"✓ {record['input']} → {record['output']} ({record['width']}×{record['height']} "
           f"{record['format'].upper()}, {record['bytes'] // 1024} KB{mark_text}, {record['elapsed_ms']} ms)")
-    for decision in record["report"]:
-        print(f"    {'•' if decision['applied'] else '–'} {message(decision['message'])}")
+    print_report(record["report"], indent="    ")

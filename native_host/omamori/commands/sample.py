@@ -7,7 +7,7 @@ from pathlib import Path
 
 from ..cli import EXIT_OK, EXIT_PARTIAL
 from ..atomic import write_atomic
-from ._shared import call, lang, message, open_host
+from ._shared import call, lang, open_host, print_report
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -33,8 +33,7 @@ def run(args: argparse.Namespace) -> int:
     finally:
         host.close()
     print(f"{'サンプルを保護しました' if ja else 'Protected the sample picture'}: {target}")
-    for decision in result["report"]:
-        print(f"  {'•' if decision['applied'] else '–'} {message(decision['message'])}")
+    print_report(result["report"], indent="  ")
     if verdict["marked"] and verdict["mark"]["own"]:
         print(("透かしを読み取れました: あなたの透かし " if ja else "Read the mark back: your mark ")
               + f"{verdict['mark']['id']} ({verdict['mark']['date']}).")

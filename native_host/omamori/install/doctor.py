@@ -184,14 +184,14 @@ def check_font(paths: Paths) -> Finding:
         current = settings_store.load(paths.settings_file)
         found = fonts.find_font(current.signature.text, font_path=current.signature.font_path)
     except OmamoriError as error:
-        return Finding("font", "problem", "doctor.font_missing", {"code": error.code}, font_fix(sys.platform))
+        missing = error.details.get("missing") or "?"
+        return Finding("font", "problem", "doctor.font_missing", {"code": error.code, "missing": missing},
+                       FONT_FIX)
     return Finding("font", "ok", "doctor.font_ok", {"path": found.path})
 
 
-def font_fix(platform: str) -> str:
-    if platform.startswith("linux"):
-        return "sudo apt install fonts-noto-cjk   (Fedora: sudo dnf install google-noto-sans-cjk-fonts)"
-    return "omamori settings set signature.font_path=PATH/TO/FONT.ttf"
+# omamori ships a Japanese font, so what no font draws is a character of the text (an emoji): change the text.
+FONT_FIX = "omamori settings set \"signature.text=@you · AI学習禁止\"   (or signature.font_path=PATH/TO/FONT.ttf)"
 
 
 def check_key(paths: Paths) -> Finding:

@@ -112,8 +112,8 @@ TEXT: dict[str, tuple[str, str]] = {
         "ホストが応答しました(omamori {version})。マニフェスト {path}",
     ),
     "doctor.font_missing": (
-        "no font can draw your signature text ({code})",
-        "署名の文字を描けるフォントがありません({code})",
+        "no font can draw “{missing}” of your signature text ({code}): images get the invisible mark only",
+        "署名の「{missing}」を描けるフォントがありません({code})。画像には見えない透かしだけが入ります",
     ),
     "doctor.font_ok": ("{path}", "{path}"),
     "doctor.key_unreadable": ("the key file {path} is damaged", "鍵ファイル {path} が壊れています"),

@@ -96,8 +96,9 @@ def protect(data: bytes, *, settings: Settings, key: bytes, today: datetime.date
     ``rng``: randomness of the tiled lattice and the cloak; ``progress(step,
     fraction 0-1)`` is called as steps begin. Raises ``ImageError`` for images
     that cannot be used (see imageio), ``image_too_small`` when the mark is on
-    and the image is under ``mark.MIN_SIDE``, ``StateError("font_missing")``
-    when the signature is on and no font can draw it, and ``output_too_large``.
+    and the image is under ``mark.MIN_SIDE``, and ``output_too_large``. A signature no font can draw
+    never stops the protection: the image gets the mark without it, and its report step says so
+    (``details.warning``).
     ``web``: the web output profile (rights metadata, optionally a lossless
     PNG); None is the X profile, whose output carries no metadata at all.
     """
@@ -107,8 +108,7 @@ def protect(data: bytes, *, settings: Settings, key: bytes, today: datetime.date
     # Big full-colour images are scaled down while decoding (far less memory); the report still says so.
     decoded = imageio.decode(data, max_side=_max_side(settings))
     report = [_orientation_decision(decoded), _metadata_decision(decoded), _colour_decision(decoded)]
-    font = fonts.find_font(settings.signature.text, font_path=settings.signature.font_path) \
-        if settings.signature.enabled else None
+    font, font_problem = _signature_font(settings)
     if decoded.palette is not None and settings.output.keep_png8:
         output, fingerprint = _protect_palette(decoded, settings=settings, font=font, rng=rng, tell=tell,
                                                report=report)
@@ -133,7 +133,7 @@ def protect(data: bytes, *, settings: Settings, key: bytes, today: datetime.date
             report.append(_signature_decision(settings, font, layer))
             del layer                            # a tiled layer is 64 MB at 16 MP
         else:
-            report.append(_signature_off())
+            report.append(_signature_not_drawn(font_problem))
         tell("cloak", _PROGRESS_AT["cloak"])
         # The cloak sees the mark embedded after it (at the first attempt's strength; a retry is stronger).
         then = partial(mark.embed, key=key, payload=_payload(settings, key, today),
@@ -329,7 +329,7 @@ def _protect_palette(decoded: Decoded, *, settings: Settings, font: fonts.FoundF
             decision.message_ja + "パレットを保つため、画像自身のパレットの色で描きました。",
             {**decision.details, "palette": True}))
     else:
-        report.append(_signature_off())
+        report.append(_signature_not_drawn(font_problem))
     if settings.cloak.enabled:
         report.append(Decision(
             "cloak", False,
@@ -525,9 +525,33 @@ def _signature_decision(settings: Settings, font: fonts.FoundFont, layer: visibl
          "font": font.path, "font_px": layer.font_px, "fitted": layer.fitted})
 
 
-def _signature_off() -> Decision:
-    return Decision("signature", False, "The visible signature is off in your settings.",
-                    "見える署名は設定でオフになっています。")
+def _signature_font(settings: Settings) -> tuple[fonts.FoundFont | None, StateError | None]:
+    """The font for the signature, or None and why (None, None: the signature is off)."""
+    if not settings.signature.enabled:
+        return None, None
+    try:
+        return fonts.find_font(settings.signature.text, font_path=settings.signature.font_path), None
+    except StateError as problem:
+        if problem.code != "font_missing":
+            raise
+        return None, problem
+
+
+def _signature_not_drawn(problem: StateError | None) -> Decision:
+    """The signature step when nothing was drawn: off in the settings, or (loudly) no font could draw it."""
+    if problem is None:
+        return Decision("signature", False, "The visible signature is off in your settings.",
+                        "見える署名は設定でオフになっています。")
+    missing = problem.details["missing"]
+    return Decision(
+        "signature", False,
+        f"YOUR SIGNATURE WAS NOT DRAWN: no font on this computer can draw “{missing}”. The image carries the "
+        "invisible mark only. Change the signature text in omamori's options (or choose a font file), then "
+        "protect the image again.",
+        f"署名は描かれていません: 「{missing}」を描けるフォントがこのコンピューターにありません。画像には見えない"
+        "透かしだけが入っています。omamori の設定で署名の文字を変える(またはフォントファイルを指定する)と、"
+        "もう一度保護できます。",
+        {"reason": "font_missing", "missing": missing, "warning": True, "font_path": problem.details["font_path"]})
 
 
 def _cloak_off() -> Decision:
