@@ -190,7 +190,7 @@ def test_web_profile_writes_rights_keeps_gps_out_and_verify_reads_both(host, los
     result = protect(host, profile="web", lossless=lossless, rights={"creator": "Hanako"})
     suffix = ".png" if lossless else ".jpg"
     assert result["format"] == ("png" if lossless else "jpeg") and result["name"].endswith(suffix)
-    assert result["report"][-1]["step"] == "rights" and result["mark"]["verified"]
+    assert result["report"][-2]["step"] == "rights" and result["mark"]["verified"]
     assert b"PhoneCo" not in result["image"] and b"Phone 9" not in result["image"]
     verdict = verify(host, result["image"])
     assert verdict["marked"] and verdict["mark"]["own"]

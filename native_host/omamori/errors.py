@@ -80,6 +80,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "Your omamori key file is damaged. Restore it from your backup with `omamori key import FILE`; omamori did not replace it.",
         "omamori の鍵ファイルが壊れています。`omamori key import ファイル` でバックアップから戻してください。鍵は置き換えていません。",
     ),
+    "c2pa_identity_unreadable": (
+        "The certificate omamori made for signing your Content Credentials (C2PA) is damaged. Restore the folder named in the details from a backup, or delete it to have a new certificate made (files signed before will then show a different signer).",
+        "コンテンツクレデンシャル(C2PA)の署名用に omamori が作った証明書が壊れています。詳細にあるフォルダーをバックアップから戻すか、削除すると新しい証明書が作られます(以前に署名したファイルは別の署名者と表示されます)。",
+    ),
     "key_exists": (
         "A different key is already installed. Export it first (`omamori key export FILE`), then import with --replace.",
         "別の鍵がすでにあります。先に書き出して(`omamori key export ファイル`)から --replace を付けて取り込んでください。",

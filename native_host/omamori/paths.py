@@ -25,6 +25,11 @@ class Paths:
         return self.config / "key"
 
     @property
+    def c2pa(self) -> Path:
+        """The C2PA signing certificate made for the user (c2pa_manifest.py)."""
+        return self.config / "c2pa"
+
+    @property
     def settings_file(self) -> Path:
         return self.config / "settings.json"
 

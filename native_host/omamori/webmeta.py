@@ -24,6 +24,7 @@ import re
 import struct
 import zlib
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 from xml.etree import ElementTree
 from xml.sax.saxutils import escape, quoteattr
 
@@ -33,6 +34,9 @@ from PIL import Image
 from . import imageio
 from .errors import RequestError
 from .protect import xoutput
+
+if TYPE_CHECKING:
+    from .c2pa_manifest import Identity
 
 PLUS_VOCAB = "http://ns.useplus.org/ldf/vocab/"
 DATA_MINING_PROHIBITED = PLUS_VOCAB + "DMI-PROHIBITED-AIMLTRAINING"
@@ -77,31 +81,37 @@ class Rights:
 
 @dataclass(frozen=True)
 class WebProfile:
-    """The ``--for web`` output: rights metadata, and a lossless PNG instead of X's JPEG when asked."""
+    """The ``--for web`` output: rights metadata, a C2PA manifest signed by ``signer`` (when wanted; the host
+    fills in the user's identity), and a lossless PNG instead of X's JPEG when asked."""
 
     rights: Rights
     lossless: bool = False
+    c2pa: bool = True
+    signer: Identity | None = None
 
 
 def profile_from_request(body: dict) -> WebProfile | None:
-    """The protect request's ``profile`` ("x", the default, or "web"), ``lossless`` and ``rights``
-    ({creator, copyright, web_statement}) fields; None for the X profile. Raises ``bad_request``."""
+    """The protect request's ``profile`` ("x", the default, or "web"), ``lossless``, ``c2pa`` (default true)
+    and ``rights`` ({creator, copyright, web_statement}) fields; None for the X profile. Raises
+    ``bad_request``."""
     profile = body.get("profile", "x")
     if profile not in ("x", "web"):
         raise RequestError("bad_request", field="profile", reason='"x" or "web"')
     lossless = body.get("lossless", False)
+    c2pa = body.get("c2pa", True)
     rights = body.get("rights", {})
-    if not isinstance(lossless, bool):
-        raise RequestError("bad_request", field="lossless", reason="expected bool")
+    for name, value in (("lossless", lossless), ("c2pa", c2pa)):
+        if not isinstance(value, bool):
+            raise RequestError("bad_request", field=name, reason="expected bool")
     if not isinstance(rights, dict) or set(rights) - {"creator", "copyright", "web_statement"} or not all(
             isinstance(value, str) and len(value) <= 500 for value in rights.values()):
         raise RequestError("bad_request", field="rights",
                            reason="{creator, copyright, web_statement}: strings of at most 500 characters")
     if profile == "x":
-        if lossless or rights:
-            raise RequestError("bad_request", field="profile", reason='lossless and rights need profile "web"')
+        if lossless or rights or "c2pa" in body:
+            raise RequestError("bad_request", field="profile", reason='lossless, rights and c2pa need profile "web"')
         return None
-    return WebProfile(rights=Rights(**{k: v.strip() for k, v in rights.items()}), lossless=lossless)
+    return WebProfile(rights=Rights(**{k: v.strip() for k, v in rights.items()}), lossless=lossless, c2pa=c2pa)
 
 
 def encode_png_lossless(image: np.ndarray) -> xoutput.Output:

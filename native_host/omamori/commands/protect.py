@@ -40,12 +40,17 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     web = parser.add_argument_group("for your website or a portfolio site (--for web)")
     web.add_argument("--for", dest="profile", choices=("x", "web"), default="x",
                      help="x (default): a file X keeps as it is, no metadata; web: adds rights metadata (creator, "
-                          "copyright, IPTC 'no AI training'), for sites that keep it")
+                          "copyright, IPTC 'no AI training') and a signed C2PA manifest (CAWG 'no AI training'), "
+                          "for sites that keep them")
     web.add_argument("--lossless", action="store_true", help="with --for web: save a lossless PNG instead of JPEG")
     web.add_argument("--creator", metavar="NAME", help="with --for web: your name as the creator")
     web.add_argument("--copyright", metavar="TEXT", help="with --for web: the copyright notice "
                                                            "(default: © YEAR NAME. All rights reserved.)")
     web.add_argument("--terms-url", metavar="URL", help="with --for web: a page with your terms of use")
+    web.add_argument("--no-c2pa", action="store_true",
+                     help="with --for web: no C2PA manifest (by default one says 'no AI training', signed with a "
+                          "certificate made for you on first use; X, Instagram, Threads and Bluesky strip it, your "
+                          "own website keeps it)")
     parser.set_defaults(run=run)
 
 
@@ -75,7 +80,10 @@ def profile_from(args: argparse.Namespace) -> dict:
         return {}
     rights = {name: value for name, value in (("creator", args.creator), ("copyright", args.copyright),
                                               ("web_statement", args.terms_url)) if value}
-    return {"profile": "web", "lossless": args.lossless, "rights": rights}
+    fields = {"profile": "web", "lossless": args.lossless, "rights": rights}
+    if args.no_c2pa:
+        fields["c2pa"] = False
+    return fields
 
 
 def output_path(source: Path, result_name: str, args: argparse.Namespace) -> Path:
@@ -99,8 +107,9 @@ def run(args: argparse.Namespace) -> int:
     if args.output and len(args.inputs) > 1:
         print("omamori: -o takes one input; use --out-dir for several.", file=sys.stderr)
         return EXIT_USAGE
-    if args.profile == "x" and (args.lossless or args.creator or args.copyright or args.terms_url):
-        print("omamori: --lossless, --creator, --copyright and --terms-url go with --for web.", file=sys.stderr)
+    if args.profile == "x" and (args.lossless or args.creator or args.copyright or args.terms_url or args.no_c2pa):
+        print("omamori: --lossless, --creator, --copyright, --terms-url and --no-c2pa go with --for web.",
+              file=sys.stderr)
         return EXIT_USAGE
     host = open_host()
     fields = {"options": options_from(args), **profile_from(args)}

@@ -62,6 +62,8 @@ def describe(record: dict) -> str:
     rights = record.get("rights")
     if rights:
         lines.append("    " + rights_line(rights, ja=ja))
+    if record.get("c2pa"):
+        lines.append("    " + c2pa_line(record["c2pa"], ja=ja))
     match = record.get("ledger_match")
     if match:
         when = match["time"][:10]
@@ -84,3 +86,15 @@ def rights_line(rights: dict, *, ja: bool) -> str:
     if rights["ai_training_prohibited"]:
         parts.append("AI学習: 禁止(IPTC)" if ja else "AI training: prohibited (IPTC)")
     return ("権利情報: " if ja else "rights metadata: ") + " · ".join(parts)
+
+
+def c2pa_line(manifest: dict, *, ja: bool) -> str:
+    """One line on the C2PA manifest (Content Credentials) the file carries."""
+    if not manifest["valid"]:
+        return ("C2PA: 署名の後でファイルが変更されています(" if ja else "C2PA: the file was changed after it was signed (") \
+            + ", ".join(manifest["failures"]) + ")"
+    who = ("あなたの証明書" if ja else "your certificate") if manifest["yours"] else f"“{manifest['signer']}”"
+    parts = [("署名: " if ja else "signed by ") + who]
+    if manifest["ai_training_prohibited"]:
+        parts.append("AI学習: 不許可(CAWG)" if ja else "AI training: not allowed (CAWG)")
+    return "C2PA: " + " · ".join(parts)

@@ -89,7 +89,7 @@ class Examined:
 
 def protect(data: bytes, *, settings: Settings, key: bytes, today: datetime.date,
             rng: np.random.Generator, progress: Progress | None = None,
-            web: webmeta.WebProfile | None = None) -> Protected:
+            web: webmeta.WebProfile | None = None, title: str = "") -> Protected:
     """Protect an image file's bytes as ``settings`` say; see the module docstring.
 
     ``key``: the user's secret mark key; ``today``: the day carried in the mark;
@@ -100,7 +100,8 @@ def protect(data: bytes, *, settings: Settings, key: bytes, today: datetime.date
     never stops the protection: the image gets the mark without it, and its report step says so
     (``details.warning``).
     ``web``: the web output profile (rights metadata, optionally a lossless
-    PNG); None is the X profile, whose output carries no metadata at all.
+    PNG, a C2PA manifest signed by ``web.signer``, naming ``title``); None is the X profile, whose output
+    carries no metadata at all.
     """
     tell = progress or (lambda step, fraction: None)
     encode = webmeta.encode_png_lossless if web and web.lossless else xoutput.encode_jpeg_for_x
@@ -156,6 +157,11 @@ def protect(data: bytes, *, settings: Settings, key: bytes, today: datetime.date
     if web is not None:      # metadata segments only: the verified pixels stay as they are
         output = replace(output, data=webmeta.write(output.data, web.rights, today=today))
         report.append(Decision("rights", True, *webmeta.describe(web.rights, today=today)))
+        if web.signer is not None:     # last: the manifest's hash binds every other byte of the file
+            from .. import c2pa_manifest      # the C2PA library loads in 0.1 s: only when a manifest is wanted
+            output = replace(output, data=c2pa_manifest.sign(output.data, format=output.format,
+                                                             identity=web.signer, title=title or "image"))
+            report.append(Decision("c2pa", True, *c2pa_manifest.describe(web.signer)))
     tell("done", 1.0)
     return Protected(
         data=output.data, mime=output.mime, format=output.format, width=output.width, height=output.height,

@@ -15,6 +15,7 @@ import datetime
 import hashlib
 import logging
 import time
+from dataclasses import replace
 from pathlib import PurePath
 from typing import Any, Callable
 
@@ -53,6 +54,17 @@ class Host:
         if self._key is None:
             self._key = keys.load_or_create(self.paths.key_file, used_before=self.ledger().count() > 0)
         return self._key
+
+    def c2pa_identity(self, *, name: str):
+        """The user's C2PA signing identity, made on first use (``name``: the signer's common name then)."""
+        from .. import c2pa_manifest
+        return c2pa_manifest.load_or_create_identity(self.paths.c2pa, name=name,
+                                                     now=datetime.datetime.now(datetime.timezone.utc))
+
+    def own_c2pa_authority(self) -> bytes | None:
+        from .. import c2pa_manifest
+        identity = c2pa_manifest.load_identity(self.paths.c2pa)
+        return identity.authority if identity else None
 
     def settings(self) -> settings_store.Settings:
         return settings_store.load(self.paths.settings_file)
@@ -137,9 +149,12 @@ def handle_protect(host: Host, body: dict[str, Any], progress: Progress) -> dict
     name = _field(body, "name", str, "image")
     options = _field(body, "options", dict, {})
     chosen = settings_store.apply_changes(host.settings(), options)
+    web = webmeta.profile_from_request(body)
+    if web is not None and web.c2pa:
+        web = replace(web, signer=host.c2pa_identity(name=web.rights.creator or "omamori user"))
     protected = pipeline.protect(
         data, settings=chosen, key=host.key(), today=datetime.date.today(),
-        rng=np.random.default_rng(), progress=progress, web=webmeta.profile_from_request(body),
+        rng=np.random.default_rng(), progress=progress, web=web, title=name,
     )
     out_name = output_name(name, protected.format)
     host.ledger().record(
@@ -198,7 +213,16 @@ def handle_verify(host: Host, body: dict[str, Any], progress: Progress) -> dict[
             "exact": exact is not None, "mark_id": similar[0].mark_id,
         },
         "rights": webmeta.read(data),
+        "c2pa": _read_c2pa(host, data),
     }
+
+
+def _read_c2pa(host: Host, data: bytes) -> dict | None:
+    """The file's C2PA manifest (c2pa_manifest.read), when its bytes hold one: most files never load the library."""
+    if b"c2pa" not in data:
+        return None
+    from .. import c2pa_manifest
+    return c2pa_manifest.read(data, own_authority=host.own_c2pa_authority())
 
 
 def handle_cloak_preview(host: Host, body: dict[str, Any], progress: Progress) -> dict[str, Any]:
