@@ -42,7 +42,7 @@ def test_protect_json_then_verify_json(tmp_path, sample):
 
 def test_verify_exits_1_on_an_unmarked_image_and_says_so_in_japanese(tmp_path, sample):
     check = omamori(tmp_path / "home", "verify", str(sample), lang="ja_JP.UTF-8")
-    assert check.returncode == 1 and "透かしは見つかりません" in check.stdout
+    assert check.returncode == 1 and "あなたの透かしは見つから" in check.stdout
 
 
 def test_a_batch_with_a_bad_file_goes_on_and_exits_1(tmp_path, sample):

@@ -126,6 +126,18 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "署名の「{chars}」を描けるフォントがこのコンピューターにないため、保存しませんでした。その文字を消すか"
         "別の文字に置き換えてください(絵文字は描けません)。またはその文字を含むフォントファイルを指定してください。",
     ),
+    "download_failed": (
+        "The image could not be downloaded from that address. Check the address (http or https) and your connection, or save the image and verify the file.",
+        "そのアドレスから画像をダウンロードできませんでした。アドレス(http または https)と接続を確認するか、画像を保存してファイルを確認してください。",
+    ),
+    "download_too_large": (
+        "The file at that address is larger than 50 MB, more than any image omamori checks. Check that the address is the image itself.",
+        "そのアドレスのファイルは 50 MB を超えていて、omamori が確認できる画像の大きさを超えています。アドレスが画像そのものか確認してください。",
+    ),
+    "download_timeout": (
+        "Downloading the image took longer than 30 seconds. Try again later, or save the image and verify the file.",
+        "画像のダウンロードが 30 秒を超えました。時間をおいて再度試すか、画像を保存してファイルを確認してください。",
+    ),
 }
 
 

@@ -1,9 +1,11 @@
 """The local record of every protection (SQLite, WAL).
 
 One row per protected image: when, the SHA-256 of the original and of the
-output, the mark's id, the settings used and a 64-bit perceptual hash of the
+output, the mark's id, the settings used, a 64-bit perceptual hash of the
 original, so that ``verify`` can say "this looks like your image from DATE"
-even when the mark did not survive. Nothing here leaves the machine.
+even when the mark did not survive, and (unless ``ledger.thumbnails`` is off) a
+small JPEG of what was posted, so that an evidence sheet can show the picture
+even when the file was moved. Nothing here leaves the machine.
 """
 from __future__ import annotations
 
@@ -28,12 +30,19 @@ CREATE TABLE IF NOT EXISTS protections (
     width INTEGER NOT NULL,
     height INTEGER NOT NULL,
     format TEXT NOT NULL,
-    settings TEXT NOT NULL
+    settings TEXT NOT NULL,
+    thumbnail BLOB
 );
 CREATE INDEX IF NOT EXISTS protections_output ON protections (sha256_output);
 """
+SCHEMA_VERSION = 2       # PRAGMA user_version; 2 added the thumbnail column
+# Each step takes a ledger from the version before it to its own (index + 1 -> index + 2).
+_MIGRATIONS = (
+    "ALTER TABLE protections ADD COLUMN thumbnail BLOB",
+)
 _COLUMNS = ("time", "name", "sha256_original", "sha256_output", "mark_id", "fingerprint",
             "width", "height", "format")
+_WITH_THUMBNAIL = (*_COLUMNS, "thumbnail")
 
 
 @dataclass(frozen=True)
@@ -47,10 +56,13 @@ class Entry:
     width: int
     height: int
     format: str
+    thumbnail: bytes | None = None   # a small JPEG of the output; None when thumbnails were off
 
     def to_dict(self) -> dict[str, Any]:
+        """The entry as JSON values, without the thumbnail (``has_thumbnail`` says whether there is one)."""
         row = dict(self.__dict__)
         row["fingerprint"] = f"{self.fingerprint:016x}"
+        row["has_thumbnail"] = row.pop("thumbnail") is not None
         return row
 
 
@@ -63,27 +75,45 @@ class Ledger:
             self._db = sqlite3.connect(path, timeout=10, isolation_level=None)
             self._db.execute("PRAGMA journal_mode=WAL")
             self._db.execute("PRAGMA synchronous=NORMAL")
-            self._db.executescript(_SCHEMA)
+            self._migrate()
         except (OSError, sqlite3.Error) as exc:
             raise StateError("storage_unwritable", path=str(path), reason=str(exc)) from exc
+
+    def _migrate(self) -> None:
+        """Create the table, or bring an older ledger up to SCHEMA_VERSION (one transaction)."""
+        with self._db:
+            self._db.execute("BEGIN IMMEDIATE")
+            version = self._db.execute("PRAGMA user_version").fetchone()[0]
+            exists = self._db.execute(
+                "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'protections'").fetchone()
+            if not exists:
+                for statement in filter(str.strip, _SCHEMA.split(";")):
+                    self._db.execute(statement)
+            else:
+                # A version-0 ledger is one made before versions were recorded: it has the first schema.
+                for statement in _MIGRATIONS[max(version - 1, 0):]:
+                    self._db.execute(statement)
+            if version != SCHEMA_VERSION:
+                self._db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
 
     def close(self) -> None:
         self._db.close()
 
     def record(self, entry: Entry, *, settings: dict[str, Any]) -> None:
-        values = entry.to_dict()
+        values = {**entry.to_dict(), "thumbnail": entry.thumbnail}
         try:
             with self._db:
                 self._db.execute("BEGIN IMMEDIATE")
                 self._db.execute(
-                    f"INSERT INTO protections ({', '.join(_COLUMNS)}, settings) "
-                    f"VALUES ({', '.join('?' * len(_COLUMNS))}, ?)",
-                    [values[c] for c in _COLUMNS] + [json.dumps(settings, ensure_ascii=False)],
+                    f"INSERT INTO protections ({', '.join(_WITH_THUMBNAIL)}, settings) "
+                    f"VALUES ({', '.join('?' * len(_WITH_THUMBNAIL))}, ?)",
+                    [values[c] for c in _WITH_THUMBNAIL] + [json.dumps(settings, ensure_ascii=False)],
                 )
         except sqlite3.Error as exc:
             raise StateError("storage_unwritable", reason=str(exc)) from exc
 
     def recent(self, limit: int) -> list[Entry]:
+        """The newest entries, without their thumbnails."""
         rows = self._db.execute(
             f"SELECT {', '.join(_COLUMNS)} FROM protections ORDER BY id DESC LIMIT ?", (limit,)
         ).fetchall()
@@ -93,24 +123,29 @@ class Ledger:
         return self._db.execute("SELECT COUNT(*) FROM protections").fetchone()[0]
 
     def nearest(self, fingerprint: int, *, max_distance: int) -> tuple[Entry, int] | None:
-        """The entry whose original looks most like ``fingerprint``, within ``max_distance`` bits."""
-        best: tuple[Entry, int] | None = None
-        for row in self._db.execute(f"SELECT {', '.join(_COLUMNS)} FROM protections"):
-            entry = self._entry(row)
-            distance = (entry.fingerprint ^ fingerprint).bit_count()
+        """The entry (with its thumbnail) whose original looks most like ``fingerprint``, within ``max_distance``
+        bits; the oldest of equally near ones (the earliest protection is the stronger evidence)."""
+        best: tuple[int, int] | None = None      # (row id, distance)
+        for row_id, stored in self._db.execute("SELECT id, fingerprint FROM protections ORDER BY id"):
+            distance = (int(stored, 16) ^ fingerprint).bit_count()
             if distance <= max_distance and (best is None or distance < best[1]):
-                best = (entry, distance)
-        return best
+                best = (row_id, distance)
+        if best is None:
+            return None
+        row = self._db.execute(f"SELECT {', '.join(_WITH_THUMBNAIL)} FROM protections WHERE id = ?",
+                               (best[0],)).fetchone()
+        return self._entry(row), best[1]
 
     def find_output(self, sha256_output: str) -> Entry | None:
+        """The entry (with its thumbnail) whose output has this SHA-256."""
         row = self._db.execute(
-            f"SELECT {', '.join(_COLUMNS)} FROM protections WHERE sha256_output = ? LIMIT 1", (sha256_output,)
+            f"SELECT {', '.join(_WITH_THUMBNAIL)} FROM protections WHERE sha256_output = ? LIMIT 1", (sha256_output,)
         ).fetchone()
         return self._entry(row) if row else None
 
     @staticmethod
     def _entry(row: tuple) -> Entry:
-        values = dict(zip(_COLUMNS, row))
+        values = dict(zip(_WITH_THUMBNAIL, row))
         values["fingerprint"] = int(values["fingerprint"], 16)
         return Entry(**values)
 

@@ -93,12 +93,23 @@ class ExtensionSettings:
 
 
 @dataclass(frozen=True)
+class LedgerSettings:
+    """What the local ledger of protections keeps."""
+
+    thumbnails: bool = True         # a small JPEG of each protected image, shown on evidence sheets
+
+    def check(self) -> None:
+        pass
+
+
+@dataclass(frozen=True)
 class Settings:
     signature: SignatureSettings = field(default_factory=SignatureSettings)
     mark: MarkSettings = field(default_factory=MarkSettings)
     output: OutputSettings = field(default_factory=OutputSettings)
     cloak: CloakSettings = field(default_factory=CloakSettings)
     extension: ExtensionSettings = field(default_factory=ExtensionSettings)
+    ledger: LedgerSettings = field(default_factory=LedgerSettings)
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)

@@ -1,42 +1,51 @@
-"""``omamori verify FILE...``: is this image yours?"""
+"""``omamori verify FILE|URL...``: is this image yours? With ``--report``, an evidence sheet to file a takedown with."""
 from __future__ import annotations
 
 import argparse
 import json
+import sys
 from pathlib import Path
+from typing import Any
 
 from ..cli import EXIT_OK, EXIT_PARTIAL
+from ..download import download, is_web_address, largest_size
 from ..errors import OmamoriError, StateError
+from ..evidence import verdict_sentence
 from ._shared import ProgressLine, call, lang, message, open_host
 from .protect import read_input
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
-        "verify", help="look for your invisible mark in images",
+        "verify", help="look for your invisible mark in images (files or web addresses)",
         description="Read the invisible mark with your key and compare with your ledger of protected images. "
-                    "Exit status 0 when every file carries your mark, 1 otherwise.",
+                    "An http(s) address is downloaded first (at most 50 MB, within 30 s; for X's pbs.twimg.com "
+                    "the original size). Exit status 0 when every image carries your mark, 1 otherwise.",
     )
-    parser.add_argument("files", nargs="+", metavar="FILE", type=Path)
-    parser.add_argument("--json", action="store_true", help="print one JSON object per file")
+    parser.add_argument("images", nargs="+", metavar="FILE|URL",
+                        help="image files, or web addresses of images (https://…)")
+    parser.add_argument("--json", action="store_true", help="print one JSON object per image, with every figure")
+    parser.add_argument("--report", metavar="OUT", type=Path,
+                        help="write an evidence sheet (one bilingual HTML page, printable to PDF); with several "
+                             "images OUT is a folder and each sheet is named after its image")
     parser.set_defaults(run=run)
 
 
 def run(args: argparse.Namespace) -> int:
     host = open_host()
-    progress = ProgressLine(len(args.files))
+    progress = ProgressLine(len(args.images))
     all_mine = True
     try:
-        for index, path in enumerate(args.files):
-            progress.show(index, path.name)
+        for index, image in enumerate(args.images):
+            progress.show(index, image)
             try:
-                record = {"file": str(path), **call(host, "verify", image=read_input(path))}
+                record = verify_one(host, image, report=report_path(args.report, image, len(args.images)))
                 all_mine &= bool(record["marked"] and record["mark"]["own"])
             except StateError:
                 raise
             except OmamoriError as error:
                 all_mine = False
-                record = {"file": str(path), "marked": False, "error": error.to_dict()}
+                record = {"file": image, "marked": False, "error": error.to_dict()}
             progress.finish()
             print(json.dumps(record, ensure_ascii=False) if args.json else describe(record), flush=True)
     finally:
@@ -44,21 +53,68 @@ def run(args: argparse.Namespace) -> int:
     return EXIT_OK if all_mine else EXIT_PARTIAL
 
 
+def report_path(out: Path | None, image: str, count: int) -> Path | None:
+    """Where the sheet of ``image`` goes: OUT itself for one image, OUT/<name>.evidence.html for several."""
+    if out is None or count == 1:
+        return out
+    stem = Path(image.split("?")[0].rstrip("/")).stem or "image"
+    return out / f"{stem}.evidence.html"
+
+
+def verify_one(host, image: str, *, report: Path | None) -> dict[str, Any]:
+    """The verify result of one file or web address, as --json prints it (the ledger's thumbnail left out)."""
+    body: dict[str, Any] = {"report": report is not None}
+    record: dict[str, Any] = {"file": image}
+    if is_web_address(image):
+        fetched = download(largest_size(image))
+        print(fetched_line(fetched), file=sys.stderr, flush=True)
+        record["source"] = {"url": fetched.url, "final_url": fetched.final_url, "bytes": len(fetched.data),
+                            "content_type": fetched.content_type, "fetched_at": fetched.fetched_at}
+        body["source"] = {"url": fetched.final_url, "seen_at": fetched.fetched_at}
+        data = fetched.data
+    else:
+        data = read_input(Path(image))
+    result = call(host, "verify", image=data, **body)
+    if result.get("ledger_match"):
+        result["ledger_match"].pop("thumbnail")
+    sheet = result.pop("report", None)
+    if sheet is not None:
+        write_sheet(report, sheet["html"])
+        record["report"] = str(report)
+    return {**record, **result}
+
+
+def write_sheet(path: Path, html: str) -> None:
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(html, encoding="utf-8")
+    except OSError as error:
+        raise StateError("storage_unwritable", path=str(path), reason=error.strerror or str(error)) from error
+
+
+def fetched_line(fetched) -> str:
+    """What was downloaded, on stderr: the address, the size and type, the time."""
+    if lang() == "ja":
+        return (f"取得: {fetched.final_url}({len(fetched.data):,} バイト、{fetched.content_type or '種類不明'}、"
+                f"{fetched.fetched_at} UTC)")
+    return f"fetched {fetched.final_url} ({len(fetched.data):,} bytes, {fetched.content_type or 'no type given'}, " \
+           f"at {fetched.fetched_at} UTC)"
+
+
 def describe(record: dict) -> str:
     ja = lang() == "ja"
     if "error" in record:
         return f"✗ {record['file']}: {message(record['error']['message'])}"
-    lines = []
+    symbol = {"yours": "✓", "looks_like_yours": "≈", "someone_else": "!"}.get(record["verdict"], "–")
+    lines = [f"{symbol} {record['file']}: {verdict_sentence(record, 'ja' if ja else 'en')}"]
     mark = record["mark"]
     if mark:
         owner = ("あなたの透かし" if ja else "your mark") if mark["own"] else ("他の人の透かし" if ja else "someone else's mark")
         flag = (" · AI学習禁止" if ja else " · no AI training") if mark["no_ai_training"] else ""
-        lines.append(f"✓ {record['file']}: {owner} {mark['id']} ({mark['date']}{flag}); "
+        lines.append(f"    {owner} {mark['id']} ({mark['date']}{flag}); "
                      + (f"確からしさ {record['confidence']:.3f}、誤検出の確率 ≤ {record['false_positive_probability']:.1e}"
                         if ja else f"confidence {record['confidence']:.3f}, false-positive probability ≤ "
                                    f"{record['false_positive_probability']:.1e}"))
-    else:
-        lines.append(f"– {record['file']}: " + ("透かしは見つかりません" if ja else "no mark found"))
     rights = record.get("rights")
     if rights:
         lines.append("    " + rights_line(rights, ja=ja))
@@ -73,6 +129,8 @@ def describe(record: dict) -> str:
         else:
             lines.append(f"    {'台帳: ' + when + ' に保護した画像に似ています' if ja else 'ledger: looks like your image from ' + when}"
                          f" ({match['name']}, {match['distance']}/64)")
+    if "report" in record:
+        lines.append(f"    {'証拠シート:' if ja else 'evidence sheet:'} {record['report']}")
     return "\n".join(lines)
 
 

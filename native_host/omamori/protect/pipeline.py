@@ -198,6 +198,14 @@ def full_colour(data: bytes, *, settings: Settings) -> np.ndarray:
     return downscale(flatten(decoded.image, alpha=decoded.alpha), max_side=_max_side(settings))
 
 
+def thumbnail(data: bytes, *, max_side: int) -> bytes:
+    """A small JPEG (quality 80, no metadata) of an image file's bytes, fitted inside ``max_side`` x ``max_side``
+    pixels, transparency flattened onto white: what the ledger keeps and an evidence sheet shows."""
+    decoded = imageio.decode(data, max_side=max_side)
+    return imageio.encode_jpeg(downscale(flatten(decoded.image, alpha=decoded.alpha), max_side=max_side),
+                               quality=80)
+
+
 def downscale(image: np.ndarray, *, max_side: int) -> np.ndarray:
     """float32 HxWx3 image fitted inside ``max_side`` x ``max_side`` pixels (never enlarged)."""
     height, width = image.shape[:2]

@@ -21,7 +21,7 @@ from typing import Any, Callable
 
 import numpy as np
 
-from .. import __version__, cloak, fonts, imageio, keys, mark, settings as settings_store, webmeta
+from .. import __version__, cloak, evidence, fonts, imageio, keys, mark, settings as settings_store, webmeta
 from ..cloak.preview import what_ai_sees
 from ..errors import OmamoriError, RequestError, internal_error
 from ..ledger import Entry, Ledger, now_utc
@@ -34,6 +34,9 @@ log = logging.getLogger(__name__)
 Progress = Callable[[str, float], None]
 LEDGER_MATCH_BITS = 10      # perceptual-hash distance that still counts as "looks like"
 MAX_HISTORY = 500
+THUMBNAIL_SIDE = 256        # pixels: the ledger's picture of each protection (a JPEG of about 10-20 kB)
+FOUND_PICTURE_SIDE = 640    # pixels: the picture of the image examined on an evidence sheet
+MAX_SOURCE_TEXT = 4096      # characters of an address or time describing where an image was found
 
 
 class Host:
@@ -157,11 +160,12 @@ def handle_protect(host: Host, body: dict[str, Any], progress: Progress) -> dict
         rng=np.random.default_rng(), progress=progress, web=web, title=name,
     )
     out_name = output_name(name, protected.format)
+    picture = pipeline.thumbnail(protected.data, max_side=THUMBNAIL_SIDE) if chosen.ledger.thumbnails else None
     host.ledger().record(
         Entry(time=now_utc(), name=out_name, sha256_original=protected.original_sha256,
               sha256_output=protected.output_sha256, mark_id=protected.mark_id,
               fingerprint=protected.original_fingerprint, width=protected.width,
-              height=protected.height, format=protected.format),
+              height=protected.height, format=protected.format, thumbnail=picture),
         settings=chosen.to_dict(),
     )
     return {
@@ -182,8 +186,24 @@ def handle_protect(host: Host, body: dict[str, Any], progress: Progress) -> dict
     }
 
 
+def _source(body: dict[str, Any]) -> dict[str, str] | None:
+    """Where the image was found (``source``: url, page_url, seen_at; each optional), for the evidence sheet."""
+    source = _field(body, "source", dict, None)
+    if source is None:
+        return None
+    unknown = set(source) - {"url", "page_url", "seen_at"}
+    if unknown:
+        raise RequestError("bad_request", field=f"source.{sorted(unknown)[0]}", reason="unknown field")
+    for name, value in source.items():
+        if not isinstance(value, str) or len(value) > MAX_SOURCE_TEXT:
+            raise RequestError("bad_request", field=f"source.{name}", reason=f"a string of at most {MAX_SOURCE_TEXT}")
+    return source
+
+
 def handle_verify(host: Host, body: dict[str, Any], progress: Progress) -> dict[str, Any]:
     data = image_bytes(body)
+    want_report = _field(body, "report", bool, False)
+    source = _source(body)
     key = host.key()
     examined = pipeline.examine(data, key=key)
     detection = examined.detection
@@ -199,22 +219,36 @@ def handle_verify(host: Host, body: dict[str, Any], progress: Progress) -> dict[
             "version": payload.version,
         }
     ledger = host.ledger()
-    exact = ledger.find_output(hashlib.sha256(data).hexdigest())
+    sha256 = hashlib.sha256(data).hexdigest()
+    exact = ledger.find_output(sha256)
     similar = (exact, 0) if exact else ledger.nearest(examined.fingerprint, max_distance=LEDGER_MATCH_BITS)
-    return {
+    fp = float(f"{detection.false_positive_probability:.3g}")   # a bound: three figures say all it can
+    result: dict[str, Any] = {
         "marked": found is not None,
         "mark": found,
         "confidence": round(float(detection.confidence), 4),
-        "false_positive_probability": float(detection.false_positive_probability),
+        "false_positive_probability": fp,
+        "certainty": evidence.certainty(fp) if found else None,
+        "sha256": sha256,
         "width": examined.width,
         "height": examined.height,
         "ledger_match": None if similar is None else {
             "time": similar[0].time, "name": similar[0].name, "distance": similar[1],
             "exact": exact is not None, "mark_id": similar[0].mark_id,
+            "sha256_original": similar[0].sha256_original, "sha256_output": similar[0].sha256_output,
+            "width": similar[0].width, "height": similar[0].height,
+            "thumbnail": base64.b64encode(similar[0].thumbnail).decode("ascii") if similar[0].thumbnail else None,
         },
         "rights": webmeta.read(data),
         "c2pa": _read_c2pa(host, data),
     }
+    result["verdict"] = evidence.verdict(result)
+    result["summary"] = {language: evidence.verdict_sentence(result, language) for language in ("en", "ja")}
+    if want_report:
+        html = evidence.sheet(result, found_thumbnail=pipeline.thumbnail(data, max_side=FOUND_PICTURE_SIDE),
+                              source=source, version=__version__, made_at=now_utc())
+        result["report"] = {"html": html, "name": f"omamori-evidence-{sha256[:12]}.html", "bytes": len(html.encode())}
+    return result
 
 
 def _read_c2pa(host: Host, data: bytes) -> dict | None:
