@@ -96,6 +96,23 @@ def rotated_primaries_profile() -> bytes:
     return bytes(profile)
 
 
+def many_scans(jpeg: bytes, scans: int) -> bytes:
+    """``jpeg`` (progressive) with its shortest scan repeated until it has ``scans`` scans: every scan makes the
+    decoder pass over the whole image again."""
+    starts = [i for i in range(len(jpeg) - 1) if jpeg[i:i + 2] == b"\xff\xda"]
+    ends = starts[1:] + [jpeg.rindex(b"\xff\xd9")]
+    start, end = min(zip(starts, ends), key=lambda scan: scan[1] - scan[0])
+    return jpeg[:end] + jpeg[start:end] * (scans - len(starts)) + jpeg[end:]
+
+
+def with_thumbnail(jpeg: bytes, thumbnail: bytes) -> bytes:
+    """``jpeg`` with an APP1 EXIF segment that carries ``thumbnail`` (as cameras write one)."""
+    exif = Image.Exif()
+    exif[0x0112] = 1
+    body = b"Exif\x00\x00" + exif.tobytes()[6:] + thumbnail      # its scans sit inside the segment
+    return jpeg[:2] + b"\xff\xe1" + struct.pack(">H", len(body) + 2) + body + jpeg[2:]
+
+
 def animated(fmt: str) -> bytes:
     frames = [Image.fromarray(artwork(seed=s)) for s in (1, 2)]
     return encode(frames[0], fmt, save_all=True, append_images=frames[1:], duration=100, loop=0)
@@ -162,6 +179,13 @@ def corpus() -> list[HostileCase]:
         HostileCase("jpeg with html in a comment", encode(art, "JPEG", comment=b"<script>alert(1)</script>"),
                     "comment.jpg", PROTECTED, (SIDE, SIDE), {"must_not_contain": b"<script>"}),
         HostileCase("pdf header then a jpeg", b"%PDF-1.4\n" + jpeg, "doc.jpg", "not_an_image"),
+        HostileCase("progressive jpeg", encode(art, "JPEG", progressive=True), "prog.jpg", PROTECTED, (SIDE, SIDE)),
+        HostileCase("progressive jpeg with an exif thumbnail of 300 scans", with_thumbnail(
+            encode(art, "JPEG", progressive=True), many_scans(encode(Image.fromarray(artwork(16, 16)), "JPEG",
+                                                                      progressive=True), 300)),
+                    "thumb.jpg", PROTECTED, (SIDE, SIDE)),
+        HostileCase("progressive jpeg with 60000 scans", many_scans(encode(art, "JPEG", progressive=True), 60000),
+                    "scans.jpg", "image_too_complex"),
     ]
     for orientation in range(1, 9):
         upright = (SIDE + 80, SIDE) if orientation < 5 else (SIDE, SIDE + 80)

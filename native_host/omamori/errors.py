@@ -138,6 +138,18 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "Downloading the image took longer than 30 seconds. Try again later, or save the image and verify the file.",
         "画像のダウンロードが 30 秒を超えました。時間をおいて再度試すか、画像を保存してファイルを確認してください。",
     ),
+    "cancelled": (
+        "This request was cancelled before it finished; nothing was saved for it. Attach the image again if you still want it protected.",
+        "このリクエストは完了前に取り消されました。何も保存されていません。保護したい場合はもう一度画像を添付してください。",
+    ),
+    "too_many_requests": (
+        "Too many images are waiting for omamori. Wait for the ones in progress to finish, then attach again.",
+        "omamori の処理待ちの画像が多すぎます。処理中の画像が終わるのを待ってから、もう一度添付してください。",
+    ),
+    "image_too_complex": (
+        "This JPEG is saved in an unusual way (too many progressive scans) that would take minutes to read. Save it again as a standard JPEG or a PNG from your drawing app and attach the new file.",
+        "この JPEG は特殊な形式(プログレッシブのスキャンが多すぎる)で保存されていて、読み込みに数分かかります。お絵描きアプリから通常の JPEG か PNG で保存し直して添付してください。",
+    ),
 }
 
 

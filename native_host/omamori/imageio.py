@@ -7,7 +7,10 @@ engine only ever sees a clean, upright, sRGB ``float32`` array:
   Pillow plugin ever parses user bytes; animations and videos are refused
   (``unsupported_format``), anything else is ``not_an_image``;
 * the pixel count is checked from the header before any pixel is decoded
-  (``image_too_large``), so a decompression bomb costs nothing;
+  (``image_too_large``), so a decompression bomb costs nothing; so is a JPEG's
+  number of scans (``image_too_complex``): each scan of a progressive JPEG
+  passes over the whole image, so 60,000 tiny scans keep the decoder busy for
+  minutes;
 * a file cut short or corrupt is ``image_damaged``;
 * the EXIF orientation is applied, then every piece of metadata (EXIF with
   GPS, XMP, IPTC, comments, text chunks, colour profile) is left behind:
@@ -19,6 +22,7 @@ engine only ever sees a clean, upright, sRGB ``float32`` array:
 from __future__ import annotations
 
 import io
+import re
 import warnings
 from dataclasses import dataclass
 
@@ -30,6 +34,10 @@ from PIL import GifImagePlugin, JpegImagePlugin, PngImagePlugin, WebPImagePlugin
 from .errors import ImageError
 
 MAX_PIXELS = 60_000_000          # largest image decoded (width x height), see the image_too_large message
+# Scans in one JPEG: libjpeg's progressive files have 10, mozjpeg's a few more; 256 is the limit image decoders
+# adopted after libjpeg-turbo's audit (each scan of a 49 MP image costs ~50 ms here: 256 scans stay under 15 s).
+MAX_JPEG_SCANS = 256
+_JPEG_MARKER_AFTER_SCAN = re.compile(rb"\xff[^\x00\xd0-\xd7]")    # not a stuffed 0xFF byte, not a restart marker
 _OPENABLE = ("JPEG", "PNG", "WEBP", "GIF")   # the JPEG plugin also opens MPO: camera JPEGs with a second image
 _FORMAT_NAMES = {"JPEG": "jpeg", "MPO": "jpeg", "PNG": "png", "WEBP": "webp", "GIF": "gif"}
 
@@ -137,6 +145,7 @@ def _decode(data: bytes, *, max_pixels: int, max_side: int | None) -> Decoded:
     im = _open(data, max_pixels=max_pixels)
     fmt = _FORMAT_NAMES[im.format]
     if fmt == "jpeg":
+        _check_jpeg_scans(data)
         upright = _upright_size(im.size, _orientation(_exif(im)))
     if max_side and fmt == "jpeg" and max(im.size) > max_side:
         wanted = _fitted(upright, max_side)
@@ -200,6 +209,39 @@ def _open(data: bytes, *, max_pixels: int) -> Image.Image:
     if im.format != "MPO" and getattr(im, "n_frames", 1) > 1:
         raise ImageError("unsupported_format", kind=f"animated {im.format.lower()}")
     return im
+
+
+def jpeg_scans(data: bytes, *, stop_after: int | None = None) -> int:
+    """The number of scans (SOS markers) in a JPEG's bytes, counted without decoding.
+
+    Walks the marker segments (so an EXIF thumbnail's scans are not counted) and
+    skips each scan's entropy-coded data; stops counting past ``stop_after``.
+    """
+    scans, pos = 0, 2                                   # after SOI
+    while pos + 4 <= len(data) and (stop_after is None or scans <= stop_after):
+        if data[pos] != 0xFF:
+            break                                       # damaged: the decoder will say so
+        marker = data[pos + 1]
+        if marker == 0xFF:                              # fill byte
+            pos += 1
+            continue
+        if marker == 0xD9:                              # EOI
+            break
+        if 0xD0 <= marker <= 0xD7 or marker == 0x01:    # markers without a length
+            pos += 2
+            continue
+        pos += 2 + int.from_bytes(data[pos + 2:pos + 4], "big")
+        if marker == 0xDA:
+            scans += 1
+            after = _JPEG_MARKER_AFTER_SCAN.search(data, pos)
+            pos = after.start() if after else len(data)
+    return scans
+
+
+def _check_jpeg_scans(data: bytes) -> None:
+    scans = jpeg_scans(data, stop_after=MAX_JPEG_SCANS)
+    if scans > MAX_JPEG_SCANS:
+        raise ImageError("image_too_complex", scans=f"more than {MAX_JPEG_SCANS}", limit=MAX_JPEG_SCANS)
 
 
 def _unidentified(data: bytes) -> ImageError:

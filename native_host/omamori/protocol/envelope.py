@@ -46,7 +46,7 @@ class ProtocolFailure:
 Event = Union[Request, ProtocolFailure]
 
 
-def _valid_id(value: Any) -> bool:
+def valid_id(value: Any) -> bool:
     if isinstance(value, bool):
         return False
     if isinstance(value, int):
@@ -72,7 +72,7 @@ def parse_request(obj: Any) -> Event:
     if not isinstance(obj, dict):
         return ProtocolFailure(RequestError("bad_request", reason="a request is a JSON object"))
     request_id = obj.get("id")
-    if not _valid_id(request_id):
+    if not valid_id(request_id):
         return ProtocolFailure(RequestError("bad_request", field="id",
                                             reason=f"a string of 1-{MAX_ID_LENGTH} characters or an integer"))
     request_type = obj.get("type")

@@ -27,7 +27,7 @@ from ..errors import OmamoriError, RequestError, internal_error
 from ..ledger import Entry, Ledger, now_utc
 from ..paths import Paths
 from ..protect import pipeline
-from .envelope import PROTOCOL_VERSION, Request, failure_reply, ok_reply
+from .envelope import PROTOCOL_VERSION, Request, failure_reply, ok_reply, valid_id
 
 log = logging.getLogger(__name__)
 
@@ -71,6 +71,10 @@ class Host:
 
     def settings(self) -> settings_store.Settings:
         return settings_store.load(self.paths.settings_file)
+
+    def cancel(self, request: Request) -> bool:
+        """Whether ``request``, running, was stopped: never here (a thread cannot be stopped; ``WorkerHost`` can)."""
+        return False
 
     def close(self) -> None:
         if self._ledger is not None:
@@ -299,6 +303,21 @@ def handle_settings_set(host: Host, body: dict[str, Any], progress: Progress) ->
     return {"settings": updated.to_dict()}
 
 
+def cancel_target(body: dict[str, Any]) -> str | int:
+    """The id of the request a ``cancel`` names (its ``request`` field)."""
+    target = body.get("request")
+    if not valid_id(target):
+        raise RequestError("bad_request", field="request", reason="the id of a request in flight")
+    return target
+
+
+def handle_cancel(host: Host, body: dict[str, Any], progress: Progress) -> dict[str, Any]:
+    """A ``cancel`` that reaches the dispatcher found nothing to stop: the transports
+    (``transports.line``) answer the ones that name a request in flight before it gets here."""
+    cancel_target(body)
+    return {"cancelled": False}
+
+
 def handle_history(host: Host, body: dict[str, Any], progress: Progress) -> dict[str, Any]:
     limit = _field(body, "limit", int, 20)
     if not 1 <= limit <= MAX_HISTORY:
@@ -315,4 +334,5 @@ HANDLERS: dict[str, Callable[[Host, dict[str, Any], Progress], dict[str, Any]]] 
     "settings.get": handle_settings_get,
     "settings.set": handle_settings_set,
     "history": handle_history,
+    "cancel": handle_cancel,
 }

@@ -10,8 +10,10 @@ stdout carries the protocol and nothing else: the real stdout is kept for the
 codec and file descriptor 1 is pointed at stderr, so a stray print from any
 library can never corrupt a frame. Logs go to a file in the user's log folder.
 
-Requests run in a worker process under a time limit (``transports.worker``);
-``--time-limit=SECONDS`` replaces the per-type limits (tests, slow machines).
+Requests run in a worker process under a time limit (``transports.worker``),
+one at a time, while stdin is still read (``transports.line``: a ``cancel``
+stops the running request at once); ``--time-limit=SECONDS`` replaces the
+per-type limits (tests, slow machines).
 """
 from __future__ import annotations
 
@@ -19,12 +21,14 @@ import logging
 import logging.handlers
 import os
 import sys
+import threading
 from typing import BinaryIO
 
 from ..paths import default_paths
 from ..protocol.codec import NativeCodec
-from ..protocol.envelope import Request, progress_message
-from ..protocol.handlers import Host
+from ..protocol.envelope import Request, failure_reply, progress_message
+from ..protocol.handlers import Host, Progress
+from .line import RequestLine
 from .worker import WorkerHost
 
 log = logging.getLogger("omamori.host")
@@ -50,40 +54,58 @@ def time_limit(argv: list[str]) -> float | None:
     return None
 
 
-def serve(stdin: BinaryIO, stdout: BinaryIO, host: Host | WorkerHost, codec: NativeCodec | None = None) -> int:
-    """Answer requests until the browser closes stdin; returns the exit status."""
-    codec = codec or NativeCodec()
+class _Output:
+    """The codec's outgoing side and stdout, shared by the reading thread and the request line."""
 
-    def flush() -> None:
-        data = codec.data_to_send()
-        if data:
-            stdout.write(data)
-            stdout.flush()
+    def __init__(self, stdout: BinaryIO, codec: NativeCodec, lock: threading.Lock) -> None:
+        self.stdout, self.codec, self.lock = stdout, codec, lock
+        self.gone = False       # the browser closed stdout
 
-    while not codec.closed:
-        try:
-            data = os.read(stdin.fileno(), READ_SIZE)
-        except OSError as exc:
-            log.warning("reading stdin failed: %s", exc)
-            data = b""
-        codec.receive_data(data)
-        for event in codec.events():
-            if isinstance(event, Request):
-                def progress(stage: str, fraction: float, request_id=event.id) -> None:
-                    codec.send(progress_message(request_id, stage, fraction))
-                    try:
-                        flush()
-                    except OSError:      # the browser left; the reply's flush below ends the loop
-                        pass
-                codec.send(host.handle(event, progress))
-            else:
-                log.info("refused a message: %s %s", event.error.code, event.error.details)
-                codec.send_failure(event)
+    def send(self, message: dict) -> None:
+        with self.lock:
+            self.codec.send(message)
+            data = self.codec.data_to_send()
+            if self.gone or not data:
+                return
             try:
-                flush()
-            except (BrokenPipeError, OSError):
+                self.stdout.write(data)
+                self.stdout.flush()
+            except OSError:
                 log.info("the browser closed the connection")
-                return 0
+                self.gone = True
+
+    def progress_for(self, request_id) -> Progress:
+        return lambda stage, fraction: self.send(progress_message(request_id, stage, fraction))
+
+
+def serve(stdin: BinaryIO, stdout: BinaryIO, host: Host | WorkerHost, codec: NativeCodec | None = None) -> int:
+    """Answer requests until the browser closes stdin; returns the exit status.
+
+    Reading goes on while a request runs (``RequestLine``), so a ``cancel`` is answered at once. At the end of
+    input the requests already read are still answered, unless the browser closed stdout too.
+    """
+    codec = codec or NativeCodec()
+    lock = threading.Lock()     # the codec: its reading side here, its writing side in _Output
+    output = _Output(stdout, codec, lock)
+    line = RequestLine(host)
+    try:
+        while not codec.closed and not output.gone:
+            try:
+                data = os.read(stdin.fileno(), READ_SIZE)
+            except OSError as exc:
+                log.warning("reading stdin failed: %s", exc)
+                data = b""
+            with lock:
+                codec.receive_data(data)
+                events = list(codec.events())
+            for event in events:
+                if isinstance(event, Request):
+                    line.submit(event, done=output.send, progress=output.progress_for(event.id))
+                else:
+                    log.info("refused a message: %s %s", event.error.code, event.error.details)
+                    output.send(failure_reply(event.id, event.type, event.error))
+    finally:
+        line.close(finish_waiting=not output.gone)
     return 0
 
 
@@ -109,9 +131,8 @@ def main(argv: list[str] | None = None) -> int:
     host = WorkerHost(paths, time_limit=time_limit(argv), log_file=paths.host_log_file)
     host.start()
     try:
-        return serve(sys.stdin.buffer, protocol_out, host)
+        return serve(sys.stdin.buffer, protocol_out, host)     # closes the host
     finally:
-        host.close()
         log.info("host stopped")
 
 

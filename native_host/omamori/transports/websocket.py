@@ -30,7 +30,6 @@ to a binary request is binary too, its header the reply without
 from __future__ import annotations
 
 import asyncio
-import concurrent.futures
 import ipaddress
 import json
 import logging
@@ -50,6 +49,7 @@ from ..pairing import Pairing, PairingFile
 from ..protocol.codec import MAX_REQUEST_FRAME
 from ..protocol.envelope import Event, ProtocolFailure, Request, dumps, failure_reply, parse_request, progress_message
 from ..protocol.handlers import Host
+from .line import RequestLine
 from .worker import WorkerHost
 
 log = logging.getLogger("omamori.server")
@@ -128,9 +128,10 @@ class CompanionServer:
     ``host`` is the native host's dispatcher: a ``WorkerHost`` (what ``omamori
     serve`` uses: time limits, a killable worker process) or a plain ``Host``.
     ``handle`` blocks and neither is thread-safe (one pipe, one SQLite
-    connection), so every call runs on one thread of our own: requests are
-    answered one at a time, and the event loop stays free for handshakes,
-    pings and refusals while an image is protected.
+    connection), so every call runs on one thread of our own (``RequestLine``):
+    requests are answered one at a time, in order, and the event loop stays free
+    for handshakes, pings, refusals and ``cancel`` requests while an image is
+    protected. A connection that closes cancels its requests.
     """
 
     def __init__(self, host: Host | WorkerHost, pairing: Pairing | PairingFile, *, chrome_extension_id: str | None,
@@ -140,7 +141,7 @@ class CompanionServer:
         self.chrome_extension_id = chrome_extension_id
         self.limits = limits
         self._open: set[ServerConnection] = set()
-        self._worker = concurrent.futures.ThreadPoolExecutor(max_workers=1, thread_name_prefix="omamori-handle")
+        self._line = RequestLine(host)
 
     def refusal(self, connection: ServerConnection, request: HttpRequest) -> HttpResponse | None:
         """``process_request``: a refusal response, or None to accept."""
@@ -169,25 +170,25 @@ class CompanionServer:
 
     async def handler(self, connection: ServerConnection) -> None:
         loop = asyncio.get_running_loop()
-        while True:
-            try:
-                message = await asyncio.wait_for(connection.recv(), self.limits.idle_timeout)
-            except asyncio.TimeoutError:
-                await connection.close(1000, "idle")
-                return
-            except ConnectionClosed:
-                return
-            binary = isinstance(message, bytes)
-            event = decode_binary(message) if binary else decode_text(message)
-            if isinstance(event, ProtocolFailure):
-                reply = failure_reply(event.id, event.type, event.error)
-            else:
-                reply = await loop.run_in_executor(
-                    self._worker, self.host.handle, event, _progress_sender(connection, loop, event.id))
-            try:
-                await connection.send(encode_reply(reply, binary=binary))
-            except ConnectionClosed:
-                return
+        try:
+            while True:
+                try:
+                    message = await asyncio.wait_for(connection.recv(), self.limits.idle_timeout)
+                except asyncio.TimeoutError:
+                    await connection.close(1000, "idle")
+                    return
+                except ConnectionClosed:
+                    return
+                binary = isinstance(message, bytes)
+                event = decode_binary(message) if binary else decode_text(message)
+                if isinstance(event, ProtocolFailure):
+                    await _send_quietly(connection, encode_reply(failure_reply(event.id, event.type, event.error),
+                                                                 binary=binary))
+                else:
+                    self._line.submit(event, owner=connection, progress=_progress_sender(connection, loop, event.id),
+                                      done=_reply_sender(connection, loop, binary=binary))
+        finally:
+            self._line.cancel_all(connection)
 
     def serve(self, address: str = "127.0.0.1", port: int = DEFAULT_PORT) -> ws_server.serve:
         """The websockets server, to await or use as an async context manager; loopback only."""
@@ -203,9 +204,7 @@ class CompanionServer:
         )
 
     def close(self) -> None:
-        # A plain Host's SQLite connection belongs to our handling thread: close it there.
-        self._worker.submit(self.host.close).result()
-        self._worker.shutdown(wait=True)
+        self._line.close(finish_waiting=False)
 
 
 def _single(request: HttpRequest, name: str) -> str | None:
@@ -220,16 +219,29 @@ def _token(query: str) -> str | None:
 
 
 def _progress_sender(connection: ServerConnection, loop: asyncio.AbstractEventLoop, request_id: Any):
-    """A progress callback for the worker thread: queue the message on the loop
-    (sent before the reply, which is sent from the loop afterwards)."""
+    """A progress callback for the request line's thread."""
     def progress(stage: str, fraction: float) -> None:
-        text = dumps(progress_message(request_id, stage, fraction))
-        asyncio.run_coroutine_threadsafe(_send_quietly(connection, text), loop)
+        _send_from_thread(connection, loop, dumps(progress_message(request_id, stage, fraction)))
     return progress
 
 
-async def _send_quietly(connection: ServerConnection, text: str) -> None:
+def _reply_sender(connection: ServerConnection, loop: asyncio.AbstractEventLoop, *, binary: bool):
+    """The ``done`` callback of a request, for the request line's thread."""
+    def done(reply: dict[str, Any]) -> None:
+        _send_from_thread(connection, loop, encode_reply(reply, binary=binary))
+    return done
+
+
+def _send_from_thread(connection: ServerConnection, loop: asyncio.AbstractEventLoop, message: str | bytes) -> None:
+    """Queue ``message`` on the loop; messages queued one after another are sent in that order."""
     try:
-        await connection.send(text)
+        asyncio.run_coroutine_threadsafe(_send_quietly(connection, message), loop)
+    except RuntimeError:        # the loop has closed (the server stopped): nobody to tell
+        pass
+
+
+async def _send_quietly(connection: ServerConnection, message: str | bytes) -> None:
+    try:
+        await connection.send(message)
     except ConnectionClosed:
         pass

@@ -12,14 +12,18 @@ Killing is safe: the ledger is SQLite in WAL mode with one transaction per
 protection, and key, settings and outputs are written through a temporary file
 and a rename, so a killed worker leaves the old state or the new one. A worker
 that dies on its own (a crash in a decoder, the kernel's OOM killer) is
-answered ``internal_error`` and replaced the same way. If the transport dies,
-the worker reads EOF on its pipe and exits after the request in hand.
+answered ``internal_error`` and replaced the same way. A ``cancel`` request
+(``transports.line``) stops the running request the same way too: its reply is
+``cancelled``. A replacement worker is started at once, so the next request
+finds it ready. If the transport dies, the worker reads EOF on its pipe and
+exits after the request in hand.
 """
 from __future__ import annotations
 
 import logging
 import multiprocessing
 import multiprocessing.connection
+import threading
 import time
 from pathlib import Path
 from typing import Any, Mapping
@@ -58,6 +62,10 @@ class WorkerHost:
         self._pipe: multiprocessing.connection.Connection | None = None
         self._ready = False
         self.restarts = 0
+        # cancel() comes from the transport's reading thread while handle() waits on the pipe
+        self._lock = threading.Lock()
+        self._running: Request | None = None
+        self._cancelled = False
 
     @property
     def pid(self) -> int | None:
@@ -72,18 +80,21 @@ class WorkerHost:
         if self._process is not None:
             return
         parent_end, child_end = self._context.Pipe()
-        self._process = self._context.Process(
+        process = self._context.Process(
             target=_serve_requests, args=(child_end, self.paths, self.transport, self.log_file),
             name="omamori-worker", daemon=True)
-        self._process.start()
+        process.start()
         child_end.close()
-        self._pipe = parent_end
+        with self._lock:    # cancel() may kill it from now on
+            self._process, self._pipe = process, parent_end
 
     def handle(self, request: Request, progress: Progress | None = None) -> dict[str, Any]:
-        """The reply to ``request``: the worker's, or ``timeout`` / ``internal_error``. Never raises."""
+        """The reply to ``request``: the worker's, or ``timeout`` / ``cancelled`` / ``internal_error``. Never raises."""
         limit = self.limit_for(request.type)
-        self.start()
+        with self._lock:
+            self._running, self._cancelled = request, False
         try:
+            self.start()
             if not self._ready:
                 if not self._pipe.poll(STARTUP_LIMIT):
                     raise OSError("the worker did not start")
@@ -99,23 +110,47 @@ class WorkerHost:
                     return failure_reply(request.id, request.type, OmamoriError("timeout", limit_seconds=limit))
                 kind, *payload = self._pipe.recv()
                 if kind == "reply":
+                    if self._finish():      # cancelled as the reply came: the worker is being killed
+                        raise EOFError
                     return payload[0]
                 if progress is not None:
                     progress(*payload)
         except (EOFError, OSError):
-            code = self._process.exitcode if self._process is not None else None
-            log.error("the worker died during request %r of type %r (exit code %s)", request.id, request.type, code)
+            cancelled = self._finish()
+            if cancelled:
+                log.info("request %r of type %r cancelled: worker killed", request.id, request.type)
+            else:
+                code = self._process.exitcode if self._process is not None else None
+                log.error("the worker died during request %r of type %r (exit code %s)", request.id, request.type, code)
             self._replace()
-            return failure_reply(request.id, request.type, internal_error())
+            return failure_reply(request.id, request.type, OmamoriError("cancelled") if cancelled else internal_error())
+        finally:
+            self._finish()
+
+    def cancel(self, request: Request) -> bool:
+        """Stop ``request`` if it is the one running (kill the worker); ``handle`` then answers ``cancelled``."""
+        with self._lock:
+            if self._running is not request or self._process is None:
+                return False
+            self._cancelled = True
+            self._process.kill()
+            return True
+
+    def _finish(self) -> bool:
+        """No request runs any more; whether it was cancelled."""
+        with self._lock:
+            self._running = None
+            return self._cancelled
 
     def _replace(self) -> None:
-        """Kill the worker; the next request starts a new one."""
+        """Kill the worker and start another, which imports the engine before the next request comes."""
         if self._process is not None:
             self._process.kill()
             self._process.join()
             self._pipe.close()
             self.restarts += 1
         self._process, self._pipe, self._ready = None, None, False
+        self.start()
 
     def close(self) -> None:
         """Let the worker finish and close the ledger; kill it if it does not."""
