@@ -3,9 +3,12 @@
 #
 # Only bootstraps: finds Python 3.10 or newer, makes a private environment (a
 # venv) in your data folder, installs omamori from this checkout into it, then
-# runs `omamori install` (which registers omamori with your browsers) with the
-# options you gave, and protects the bundled sample picture (`omamori sample`)
-# to show it all works. No administrator rights are needed.
+# runs `omamori install` (which registers omamori with your browsers and puts
+# the `omamori` command in ~/.local/bin, as pipx does) with the options you
+# gave, and protects the bundled sample picture (`omamori sample`) to show it
+# all works. With no browser on the machine it warns and still does the rest.
+# On a terminal it asks once for your name or handle for the signature.
+# No administrator rights are needed.
 #
 #   sh installer/install.sh                      # register with every browser found
 #   sh installer/install.sh --browser firefox    # only Firefox (repeatable)
@@ -122,7 +125,11 @@ if [ "$DRY_RUN" = 0 ]; then
         "omamori のインストールに失敗しました(上のメッセージを参照)。インターネット接続を確かめて、もう一度実行してください。"
 fi
 
-"$OMAMORI" install --extension "$REPO/extension" "$@" || exit $?
+ASK_NAME=
+if [ -t 0 ] && [ -t 1 ]; then
+    ASK_NAME=--ask-name
+fi
+"$OMAMORI" install --extension "$REPO/extension" --link-command $ASK_NAME "$@" || exit $?
 if [ "$DRY_RUN" = 0 ]; then
     echo
     say "Protecting the bundled sample picture, to show that everything works ..." \

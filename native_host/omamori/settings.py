@@ -16,6 +16,7 @@ from typing import Any, get_args, get_origin, get_type_hints, Literal
 
 from .atomic import write_atomic
 from .errors import StateError, OmamoriError
+from .fonts import check_signature_text
 
 Placement = Literal["corner", "tiled"]
 Corner = Literal["bottom-right", "bottom-left", "top-right", "top-left"]
@@ -200,6 +201,22 @@ def load(path: Path) -> Settings:
     except json.JSONDecodeError as exc:
         raise OmamoriError("bad_setting", field="settings.json", reason=f"not JSON: {exc.msg}") from exc
     return apply_changes(Settings(), stored)
+
+
+def change(path: Path, changes: dict[str, Any]) -> Settings:
+    """Apply ``changes`` to the settings saved at ``path``, check them and save; the new settings.
+
+    Besides ``apply_changes``' checks, a signature text (or font) that no font can draw is refused here, naming
+    the characters (``signature_unprintable``), so that it never reaches an image.
+    """
+    current = load(path)
+    updated = apply_changes(current, changes)
+    signature = updated.signature
+    if signature.enabled and (signature.text, signature.font_path, signature.enabled) != (
+            current.signature.text, current.signature.font_path, current.signature.enabled):
+        check_signature_text(signature.text, font_path=signature.font_path)
+    save(updated, path)
+    return updated
 
 
 def save(settings: Settings, path: Path) -> None:

@@ -9,9 +9,9 @@ import { NATIVE_HOST_NAME } from "../../extension/lib/messages.js";
 
 const EXTENSION = fileURLToPath(new URL("../../extension/", import.meta.url));
 const manifest = JSON.parse(readFileSync(join(EXTENSION, "manifest.json"), "utf8"));
-const ids = JSON.parse(readFileSync(join(EXTENSION, "ids.json"), "utf8"));
+const ids = JSON.parse(readFileSync(new URL("../../native_host/omamori/data/extension_ids.json", import.meta.url), "utf8"));
 
-test("ids.json matches the manifest: Chromium id from the key, Firefox id, host name", () => {
+test("the ids the package ships (extension_ids.json) match the manifest: Chromium id from the key, Firefox id, host name", () => {
   // Chromium: first 128 bits of SHA-256 of the DER public key, hex digits 0-f written as a-p.
   const digest = createHash("sha256").update(Buffer.from(manifest.key, "base64")).digest("hex").slice(0, 32);
   const id = [...digest].map((c) => String.fromCharCode(97 + parseInt(c, 16))).join("");

@@ -10,6 +10,8 @@ from ..cli import EXIT_BROKEN, EXIT_OK, EXIT_USAGE
 from ..install import installer
 from ..install.browsers import BROWSER_NAMES, ExtensionIds, Machine, browser_named, profile_browser, snap_can_host
 from ..install.changes import Change, DamagedReceipt, Registry, WindowsRegistry
+from .. import settings as settings_store
+from ..errors import OmamoriError
 from ..i18n import Lang, language
 from ..install.text import say
 from ..paths import default_paths
@@ -30,6 +32,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--dry-run", action="store_true", help="show what would be done, write nothing")
     parser.add_argument("--uninstall", action="store_true",
                         help="remove exactly what omamori install made (with --browser: only for those)")
+    parser.add_argument("--link-command", action="store_true",
+                        help="put the omamori command in ~/.local/bin, as pipx does (Linux, macOS)")
+    parser.add_argument("--ask-name", action="store_true",
+                        help="on a terminal, ask once for your name or handle for the signature")
     parser.set_defaults(run=run)
 
 
@@ -71,12 +77,12 @@ def _install(args: argparse.Namespace, *, machine: Machine, registry: Registry |
             print(say("uninstalled", lang))
         return EXIT_OK
 
-    extension_dir = (args.extension or installer.recorded_extension_dir(paths)
-                     or installer.default_extension_dir()).resolve()
+    extension_dir = installer.extension_dir(args.extension, paths)
     try:
         ids = ExtensionIds.load(extension_dir)
     except (OSError, ValueError, KeyError) as exc:
-        print(say("bad_ids", lang, path=extension_dir / "ids.json", reason=exc), file=sys.stderr)
+        where = extension_dir / "ids.json" if extension_dir else "omamori/data/extension_ids.json"
+        print(say("bad_ids", lang, path=where, reason=exc), file=sys.stderr)
         return EXIT_USAGE
     browsers, sandboxed = installer.choose(machine, args.browser, args.user_data_dir)
     for found in sandboxed:
@@ -89,12 +95,27 @@ def _install(args: argparse.Namespace, *, machine: Machine, registry: Registry |
             else:
                 print(say("flatpak", lang, label=found.browser.label, app_id=sandbox.removeprefix("flatpak:")))
             print(say("use_server", lang))
+    link = installer.command_link(machine) if args.link_command else None
+    if link and link.path.exists() and not link.path.is_symlink():
+        print(say("command_not_linked", lang, path=link.path, target=link.target), file=sys.stderr)
+        link = None                      # someone else's file: left alone
     if not browsers:
+        # Not a broken installation: omamori works from the command line, and a browser can be registered later.
         print(say("no_browser", lang), file=sys.stderr)
-        return EXIT_BROKEN
-    outcome = installer.install(machine, paths, ids=ids, browsers=browsers, registry=registry,
-                                dry_run=args.dry_run, env=env, extension_dir=extension_dir)
-    print_changes(outcome.changes, lang, dry_run=args.dry_run)
+    if browsers or link:
+        outcome = installer.install(machine, paths, ids=ids, browsers=browsers, registry=registry,
+                                    dry_run=args.dry_run, env=env, extension_dir=extension_dir, link=link)
+        print_changes(outcome.changes, lang, dry_run=args.dry_run)
+    if link:
+        print(say("command_linked", lang, path=link.path, target=link.target))
+        folder = str(link.path.parent)
+        if folder not in env.get("PATH", "").split(os.pathsep):
+            shell_rc = "~/.zshrc" if env.get("SHELL", "").endswith("zsh") else "~/.bashrc"
+            print(say("command_not_on_path", lang, folder=folder, rc=shell_rc, path=link.path))
+    if args.ask_name and not args.dry_run and sys.stdin.isatty():
+        ask_signature_name(paths.settings_file, lang)
+    if not browsers:
+        return EXIT_OK
     print(say("registered", lang, browsers=", ".join(t.browser.label for t in outcome.registered)))
     print()
     print(say("next_steps", lang))
@@ -104,9 +125,34 @@ def _install(args: argparse.Namespace, *, machine: Machine, registry: Registry |
     for page, browsers_here in by_page.items():
         key = "next_firefox" if browsers_here[0].family == "firefox" else "next_chromium"
         label = ", ".join(b.label for b in browsers_here)
+        if extension_dir is None:
+            key = "next_no_folder"
         print(f"  - {say(key, lang, label=label, page=page, folder=extension_dir)}")
     print(f"  - {say('next_check', lang)}")
     return EXIT_OK
+
+
+def ask_signature_name(settings_file: Path, lang: Lang, *, ask=input) -> None:
+    """Ask once for the artist's name or handle and put it before the signature text, while that text is still
+    omamori's default (a signature that does not name the artist proves little). Enter keeps the text."""
+    default = settings_store.SignatureSettings().text
+    if settings_store.load(settings_file).signature.text != default:
+        return
+    print()
+    try:
+        name = ask(say("ask_name", lang, text=default) + " ").strip()
+    except EOFError:
+        name = ""
+    if not name:
+        print(say("name_kept", lang, text=default))
+        return
+    try:
+        saved = settings_store.change(settings_file, {"signature.text": f"{name} · {default}"})
+    except OmamoriError as error:
+        print(error.message_ja if lang == "ja" else error.message_en, file=sys.stderr)
+        print(say("name_kept", lang, text=default))
+        return
+    print(say("name_saved", lang, text=saved.signature.text))
 
 
 def print_changes(changes: list[Change], lang: Lang, *, dry_run: bool) -> None:

@@ -101,8 +101,7 @@ async def _serve_forever(server: CompanionServer, address: str, port: int, lang:
 
 def _chrome_id(extension: Path | None, paths: Paths, lang: Lang) -> str | None:
     try:
-        folder = extension or installer.recorded_extension_dir(paths) or installer.default_extension_dir()
-        return ExtensionIds.load(folder).chrome_extension_id
+        return ExtensionIds.load(installer.extension_dir(extension, paths)).chrome_extension_id
     except (OSError, ValueError, KeyError) as exc:     # DamagedReceipt is a ValueError
         print(say("serve.no_chrome_id", lang, reason=exc), file=sys.stderr)
         return None

@@ -18,6 +18,7 @@ import os
 import shutil
 import sys
 from dataclasses import dataclass, field
+from importlib import resources
 from pathlib import Path
 from typing import Literal, Mapping
 
@@ -260,15 +261,22 @@ def snap_can_host(browser: Browser) -> bool:
 
 @dataclass(frozen=True)
 class ExtensionIds:
-    """The extension's identity, as written by the extension in extension/ids.json."""
+    """The extension's identity: the ids that ship inside this package (data/extension_ids.json), so an install
+    from a wheel (pip, pipx) knows which extension to allow without the source folder."""
 
     chrome_extension_id: str
     gecko_id: str
 
     @classmethod
-    def load(cls, extension_dir: Path) -> "ExtensionIds":
-        """Raises ``OSError`` or ``ValueError`` (with a reason) if ids.json is missing or wrong."""
-        data = json.loads((extension_dir / "ids.json").read_text(encoding="utf-8"))
+    def load(cls, extension_dir: Path | None = None) -> "ExtensionIds":
+        """The packaged ids, or those of ``extension_dir``/ids.json when that folder has one (an extension
+        published under other ids). Raises ``OSError`` or ``ValueError`` (with a reason) if they are wrong."""
+        own = extension_dir / "ids.json" if extension_dir is not None else None
+        if own is not None and own.exists():
+            text = own.read_text(encoding="utf-8")
+        else:
+            text = resources.files("omamori").joinpath("data/extension_ids.json").read_text(encoding="utf-8")
+        data = json.loads(text)
         ids = cls(chrome_extension_id=data["chrome_extension_id"], gecko_id=data["gecko_id"])
         name = data.get("native_host_name", HOST_NAME)
         if name != HOST_NAME:

@@ -58,7 +58,7 @@ def check_browsers(machine: Machine, paths: Paths, *, registry: Registry | None)
     except DamagedReceipt as damaged:
         return [Finding("browsers", "problem", "receipt_damaged", {"path": damaged.path}, fix="omamori install")]
     try:
-        ids = ExtensionIds.load(extension_dir) if extension_dir else None
+        ids = ExtensionIds.load(extension_dir)
     except (OSError, ValueError, KeyError):
         ids = None
     registered = {t.browser.name for t in targets}

@@ -15,7 +15,7 @@ from typing import Mapping
 from ..paths import Paths
 from .browsers import (BROWSERS, Browser, ExtensionIds, Found, Machine, browser_named, detect, profile_browser,
                        snap_can_host)
-from .changes import Change, Receipt, Registry, apply, undo
+from .changes import Change, LinkItem, Receipt, Registry, apply, undo
 from .registration import Target, host_items, receipt_path, target_for
 
 HOST_GROUPS = frozenset(b.name for b in BROWSERS) | {"launcher"}
@@ -32,6 +32,17 @@ def default_extension_dir() -> Path:
     install: native_host/omamori/ -> ../../extension). A wheel install has none:
     the installer script passes ``--extension`` explicitly."""
     return Path(__file__).resolve().parents[3] / "extension"
+
+
+def extension_dir(explicit: Path | None, paths: Paths) -> Path | None:
+    """The unpacked extension folder to tell the person about: the one named, else the one recorded at the last
+    install, else this checkout's; None when there is none (a wheel install: the ids ship inside the package)."""
+    if explicit is not None:
+        return explicit.resolve()
+    for folder in (recorded_extension_dir(paths), default_extension_dir()):
+        if folder is not None and (folder / "manifest.json").is_file():
+            return folder.resolve()
+    return None
 
 
 def choose(machine: Machine, names: list[str], user_data_dir: Path | None) -> tuple[list[Browser], list[Found]]:
@@ -52,14 +63,24 @@ def choose(machine: Machine, names: list[str], user_data_dir: Path | None) -> tu
     return chosen, sandboxed
 
 
+def command_link(machine: Machine, *, python: str = sys.executable) -> LinkItem | None:
+    """A link to this environment's ``omamori`` command in the folder pipx puts commands in (``~/.local/bin`` on
+    Linux and macOS); None on Windows, where a link needs rights a user may not have."""
+    if machine.os == "windows":
+        return None
+    return LinkItem(machine.home / ".local" / "bin" / "omamori", Path(python).parent / "omamori", ("command",))
+
+
 def install(
     machine: Machine, paths: Paths, *, ids: ExtensionIds, browsers: list[Browser], registry: Registry | None,
-    dry_run: bool, env: Mapping[str, str], extension_dir: Path, python: str = sys.executable,
+    dry_run: bool, env: Mapping[str, str], extension_dir: Path | None, python: str = sys.executable,
+    link: LinkItem | None = None,
 ) -> Outcome:
     targets = [target_for(browser, machine, paths) for browser in browsers]
-    items = host_items(targets, machine=machine, paths=paths, ids=ids, python=python, env=env)
+    items = host_items(targets, machine=machine, paths=paths, ids=ids, python=python, env=env) if targets else []
+    items += [link] if link else []
     receipt = Receipt(receipt_path(paths))
-    receipt.notes["extension_dir"] = str(extension_dir)
+    receipt.notes["extension_dir"] = str(extension_dir) if extension_dir else ""
     receipt.notes["python"] = python
     changes = apply(items, receipt=receipt, registry=registry, dry_run=dry_run)
     return Outcome(changes=changes, registered=targets)
@@ -75,7 +96,7 @@ def uninstall(
     if browsers is None:
         return Outcome(changes=undo(receipt, groups=None, registry=registry, dry_run=dry_run))
     groups = {b.name for b in browsers}
-    still = {g for e in receipt.entries for g in e.get("groups", [])} - groups - {"launcher", "autostart"}
+    still = {g for e in receipt.entries for g in e.get("groups", [])} - groups - {"launcher", "autostart", "command"}
     if not still:
         groups.add("launcher")
     return Outcome(changes=undo(receipt, groups=groups, registry=registry, dry_run=dry_run))

@@ -20,10 +20,13 @@ TEXT: dict[str, tuple[str, str]] = {
     "dry_run": ("Dry run: nothing was written. This is what would happen:", "ドライラン: 何も書き込んでいません。実行すると次のようになります:"),
     "registered": ("omamori is registered for: {browsers}", "omamori を登録したブラウザー: {browsers}"),
     "no_browser": (
-        "No supported browser was found (Chrome, Chromium, Edge, Brave, Vivaldi, Firefox). "
-        "Install one, or name it: omamori install --browser chrome",
-        "対応ブラウザー(Chrome・Chromium・Edge・Brave・Vivaldi・Firefox)が見つかりません。"
-        "インストールするか、名前を指定してください: omamori install --browser chrome",
+        "WARNING: no browser that can start omamori was found (Chrome, Chromium, Edge, Brave, Vivaldi, Firefox), "
+        "so none was registered. omamori itself is installed and protects images from the command line. After "
+        "installing a browser, run `omamori install` again (or name one: omamori install --browser chrome).",
+        "注意: omamori を起動できるブラウザー(Chrome・Chromium・Edge・Brave・Vivaldi・Firefox)が見つからないため、"
+        "どのブラウザーにも登録していません。omamori 自体はインストール済みで、コマンドラインから画像を保護できます。"
+        "ブラウザーをインストールしたら、もう一度 `omamori install` を実行してください"
+        "(名前を指定する場合: omamori install --browser chrome)。",
     ),
     "unknown_browser": (
         "Unknown browser {name!r}. Choose from: {names}",
@@ -62,6 +65,33 @@ TEXT: dict[str, tuple[str, str]] = {
         "もう一度 `omamori install` を実行してください。ほかの jp.omamori.host.json は必要なら手で削除してください。",
     ),
     "next_steps": ("Next steps:", "次にすること:"),
+    "command_linked": (
+        "The omamori command is {path} (a link to {target}).",
+        "omamori コマンドは {path} です({target} へのリンク)。",
+    ),
+    "command_not_on_path": (
+        "{folder} is not on your PATH yet, so typing `omamori` will not find it. Add this line to {rc} "
+        "(then open a new terminal):\n    export PATH=\"$HOME/.local/bin:$PATH\"\nUntil then, run it as {path}",
+        "{folder} がまだ PATH に入っていないため、`omamori` と入力しても見つかりません。次の行を {rc} に追加して"
+        "ください(その後、新しいターミナルを開きます):\n    export PATH=\"$HOME/.local/bin:$PATH\"\n"
+        "それまでは {path} で実行できます",
+    ),
+    "command_not_linked": (
+        "{path} already exists and is not a link, so it was left alone. Run omamori as {target}",
+        "{path} はすでにあり、リンクではないためそのままにしました。omamori は {target} で実行できます",
+    ),
+    "ask_name": (
+        "Your name or handle for the signature on your images (e.g. @yuki_draws); Enter keeps “{text}”:",
+        "画像の署名に入れる名前またはハンドル名(例: @yuki_draws)。Enter で「{text}」のままにします:",
+    ),
+    "name_saved": (
+        "Your signature is now “{text}”. Change it any time: omamori settings set signature.text=...",
+        "署名を「{text}」にしました。いつでも変えられます: omamori settings set signature.text=...",
+    ),
+    "name_kept": (
+        "The signature stays “{text}”. Change it any time: omamori settings set signature.text=...",
+        "署名は「{text}」のままです。いつでも変えられます: omamori settings set signature.text=...",
+    ),
     "next_chromium": (
         "In {label}: open {page}, turn on \"Developer mode\", click \"Load unpacked\" and choose the folder {folder}",
         "{label}: {page} を開き、「デベロッパー モード」をオンにして「パッケージ化されていない拡張機能を読み込む」を"
@@ -70,6 +100,12 @@ TEXT: dict[str, tuple[str, str]] = {
     "next_firefox": (
         "In {label}: open {page}, click \"Load Temporary Add-on…\" and choose {folder}/manifest.json",
         "{label}: {page} を開き、「一時的なアドオンを読み込む…」を押して {folder}/manifest.json を選びます",
+    ),
+    "next_no_folder": (
+        "In {label}: add the omamori extension from your browser's add-on store, or load the `extension` folder of "
+        "omamori's source as README.md says (\"Install the extension for good\")",
+        "{label}: ブラウザーのアドオンストアから omamori 拡張機能を追加するか、README.md の "
+        "\"Install the extension for good\" のとおり omamori のソースの `extension` フォルダーを読み込みます",
     ),
     "next_check": (
         "Check that everything works: omamori doctor",

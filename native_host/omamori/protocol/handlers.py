@@ -293,14 +293,7 @@ def handle_settings_get(host: Host, body: dict[str, Any], progress: Progress) ->
 
 def handle_settings_set(host: Host, body: dict[str, Any], progress: Progress) -> dict[str, Any]:
     changes = _field(body, "changes", dict)
-    current = host.settings()
-    updated = settings_store.apply_changes(current, changes)
-    signature = updated.signature
-    if signature.enabled and (signature.text, signature.font_path, signature.enabled) != (
-            current.signature.text, current.signature.font_path, current.signature.enabled):
-        fonts.check_signature_text(signature.text, font_path=signature.font_path)
-    settings_store.save(updated, host.paths.settings_file)
-    return {"settings": updated.to_dict()}
+    return {"settings": settings_store.change(host.paths.settings_file, changes).to_dict()}
 
 
 def cancel_target(body: dict[str, Any]) -> str | int:
