@@ -65,8 +65,8 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "画像ファイルが壊れているか途中で切れています。お絵描きアプリから書き出し直して添付してください。",
     ),
     "output_too_large": (
-        "The protected image would be over X's 5 MB limit even at the smallest allowed size. Set a smaller maximum size.",
-        "保護した画像が X の上限 5 MB を超えてしまいます。最大サイズを小さく設定してください。",
+        "The protected image would be over the site's size limit (X: 5 MB, Bluesky: 1,000,000 bytes) even at the smallest allowed size. Set a smaller maximum size.",
+        "保護した画像がサイトの上限(X は 5 MB、Bluesky は 1,000,000 バイト)を超えてしまいます。最大サイズを小さく設定してください。",
     ),
     "font_missing": (
         "No font that can draw your signature was found. Install a Japanese font (e.g. Noto Sans CJK) or choose a font file in the settings.",

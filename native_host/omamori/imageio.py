@@ -416,6 +416,13 @@ def encode_jpeg(image: np.ndarray, *, quality: int = 85, subsampling: str = "4:2
     return buf.getvalue()
 
 
+def encode_webp(image: np.ndarray, *, quality: int = 80) -> bytes:
+    """Lossy WebP bytes of a float32 HxWx3 sRGB image (``quality`` 1-100), as image CDNs serve them."""
+    buf = io.BytesIO()
+    Image.fromarray(to_uint8(image), "RGB").save(buf, "WEBP", quality=quality)
+    return buf.getvalue()
+
+
 def encode_png(image: np.ndarray) -> bytes:
     """Lossless 8-bit RGB PNG bytes of a float32 HxWx3 sRGB image, with no metadata."""
     buf = io.BytesIO()

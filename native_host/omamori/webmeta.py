@@ -91,12 +91,12 @@ class WebProfile:
 
 
 def profile_from_request(body: dict) -> WebProfile | None:
-    """The protect request's ``profile`` ("x", the default, or "web"), ``lossless``, ``c2pa`` (default true)
-    and ``rights`` ({creator, copyright, web_statement}) fields; None for the X profile. Raises
-    ``bad_request``."""
+    """The protect request's ``profile`` ("x", the default, "bluesky" or "web"), ``lossless``, ``c2pa``
+    (default true) and ``rights`` ({creator, copyright, web_statement}) fields; None for the sites' profiles
+    (protect/sites.py). Raises ``bad_request``."""
     profile = body.get("profile", "x")
-    if profile not in ("x", "web"):
-        raise RequestError("bad_request", field="profile", reason='"x" or "web"')
+    if profile not in ("x", "bluesky", "web"):
+        raise RequestError("bad_request", field="profile", reason='"x", "bluesky" or "web"')
     lossless = body.get("lossless", False)
     c2pa = body.get("c2pa", True)
     rights = body.get("rights", {})
@@ -107,7 +107,7 @@ def profile_from_request(body: dict) -> WebProfile | None:
             isinstance(value, str) and len(value) <= 500 for value in rights.values()):
         raise RequestError("bad_request", field="rights",
                            reason="{creator, copyright, web_statement}: strings of at most 500 characters")
-    if profile == "x":
+    if profile != "web":       # the sites' own profiles: no metadata at all
         if lossless or rights or "c2pa" in body:
             raise RequestError("bad_request", field="profile", reason='lossless, rights and c2pa need profile "web"')
         return None

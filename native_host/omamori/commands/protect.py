@@ -38,8 +38,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                              "needs `omamori models fetch`)")
     parser.add_argument("--cloak-strength", type=float, metavar="S", help="cloak strength (0.25-2, default 1)")
     web = parser.add_argument_group("for your website or a portfolio site (--for web)")
-    web.add_argument("--for", dest="profile", choices=("x", "web"), default="x",
-                     help="x (default): a file X keeps as it is, no metadata; web: adds rights metadata (creator, "
+    web.add_argument("--for", dest="profile", choices=("x", "bluesky", "web"), default="x",
+                     help="x (default): a file X keeps as it is, no metadata; bluesky: a JPEG within Bluesky's "
+                          "2000 px and 1,000,000 bytes, no metadata; web: adds rights metadata (creator, "
                           "copyright, IPTC 'no AI training') and a signed C2PA manifest (CAWG 'no AI training'), "
                           "for sites that keep them")
     web.add_argument("--lossless", action="store_true", help="with --for web: save a lossless PNG instead of JPEG")
@@ -76,8 +77,8 @@ def options_from(args: argparse.Namespace) -> dict:
 
 def profile_from(args: argparse.Namespace) -> dict:
     """The protect request's output-profile fields (docs/protocol.md) the flags ask for."""
-    if args.profile == "x":
-        return {}
+    if args.profile != "web":
+        return {} if args.profile == "x" else {"profile": args.profile}
     rights = {name: value for name, value in (("creator", args.creator), ("copyright", args.copyright),
                                               ("web_statement", args.terms_url)) if value}
     fields = {"profile": "web", "lossless": args.lossless, "rights": rights}
@@ -92,7 +93,7 @@ def output_path(source: Path, result_name: str, args: argparse.Namespace) -> Pat
         return args.output
     if args.out_dir:
         return args.out_dir / f"{source.stem}{extension}"
-    suffix = SUFFIX if args.profile == "x" else f"{SUFFIX}-web"     # both versions can sit beside the input
+    suffix = SUFFIX if args.profile == "x" else f"{SUFFIX}-{args.profile}"   # all versions can sit beside the input
     return source.with_name(f"{source.stem}{suffix}{extension}")
 
 
@@ -107,7 +108,7 @@ def run(args: argparse.Namespace) -> int:
     if args.output and len(args.inputs) > 1:
         print("omamori: -o takes one input; use --out-dir for several.", file=sys.stderr)
         return EXIT_USAGE
-    if args.profile == "x" and (args.lossless or args.creator or args.copyright or args.terms_url or args.no_c2pa):
+    if args.profile != "web" and (args.lossless or args.creator or args.copyright or args.terms_url or args.no_c2pa):
         print("omamori: --lossless, --creator, --copyright, --terms-url and --no-c2pa go with --for web.",
               file=sys.stderr)
         return EXIT_USAGE

@@ -26,13 +26,13 @@ from ..errors import ImageError, StateError
 from ..imageio import Decoded
 from ..mark.domain import luma
 from ..settings import Settings
-from . import visible, xoutput
+from . import sites, visible, xoutput
 from .fingerprint import perceptual_hash
+from .sites import Site
 
 Progress = Callable[[str, float], None]
 MARK_RETRY_FACTOR = 1.4           # strength multiplier of the one retry when the mark does not read back...
 MARK_RETRY_PSNR = 42.3            # ...at most, so that the luma PSNR stays above 42 dB (dB, 8-bit)
-XS_SMALL_SIDE = 680               # pixels: X's smallest size that shows the whole picture ("small")
 MARK_STRENGTH_LIMIT = 4.0         # the highest strength the settings allow
 
 _CORNERS_JA = {"bottom-right": "右下", "bottom-left": "左下", "top-right": "右上", "top-left": "左上"}
@@ -89,7 +89,7 @@ class Examined:
 
 def protect(data: bytes, *, settings: Settings, key: bytes, today: datetime.date,
             rng: np.random.Generator, progress: Progress | None = None,
-            web: webmeta.WebProfile | None = None, title: str = "") -> Protected:
+            web: webmeta.WebProfile | None = None, title: str = "", site: Site = sites.X) -> Protected:
     """Protect an image file's bytes as ``settings`` say; see the module docstring.
 
     ``key``: the user's secret mark key; ``today``: the day carried in the mark;
@@ -101,16 +101,18 @@ def protect(data: bytes, *, settings: Settings, key: bytes, today: datetime.date
     (``details.warning``).
     ``web``: the web output profile (rights metadata, optionally a lossless
     PNG, a C2PA manifest signed by ``web.signer``, naming ``title``); None is the X profile, whose output
-    carries no metadata at all.
+    carries no metadata at all. ``site``: where the image is posted; its limits shape the output
+    (protect/sites.py).
     """
     tell = progress or (lambda step, fraction: None)
-    encode = webmeta.encode_png_lossless if web and web.lossless else xoutput.encode_jpeg_for_x
+    encode = webmeta.encode_png_lossless if web and web.lossless else \
+        partial(xoutput.encode_jpeg_for_x, max_bytes=site.max_bytes)
     tell("decode", _PROGRESS_AT["decode"])
     # Big full-colour images are scaled down while decoding (far less memory); the report still says so.
-    decoded = imageio.decode(data, max_side=_max_side(settings))
+    decoded = imageio.decode(data, max_side=_max_side(settings, site))
     report = [_orientation_decision(decoded), _metadata_decision(decoded), _colour_decision(decoded)]
     font, font_problem = _signature_font(settings)
-    if decoded.palette is not None and settings.output.keep_png8:
+    if decoded.palette is not None and settings.output.keep_png8 and site.keeps_png8:
         output, fingerprint = _protect_palette(decoded, settings=settings, font=font, rng=rng, tell=tell,
                                                report=report)
         mark_id = verified = None
@@ -120,8 +122,8 @@ def protect(data: bytes, *, settings: Settings, key: bytes, today: datetime.date
         image = flatten(decoded.image, alpha=decoded.alpha)
         report.append(_transparency_decision(flattened=decoded.alpha is not None))
         del decoded
-        image = downscale(image, max_side=_max_side(settings))
-        report.append(_downscale_decision(source_size, image.shape, settings))
+        image = downscale(image, max_side=_max_side(settings, site))
+        report.append(_downscale_decision(source_size, image.shape, settings, site))
         fingerprint = perceptual_hash(image)
         if settings.mark.enabled and min(image.shape[:2]) < mark.MIN_SIDE:
             raise ImageError("image_too_small", width=image.shape[1], height=image.shape[0],
@@ -145,13 +147,14 @@ def protect(data: bytes, *, settings: Settings, key: bytes, today: datetime.date
             handed_over = [image]    # so that _mark_encode_verify holds the only reference and can free it
             del image
             output, mark_id, verified = _mark_encode_verify(handed_over, settings=settings, key=key, today=today,
+                                                            site=site,
                                                             tell=tell, report=report, encode=encode)
         else:
             report.append(Decision("mark", False, "The invisible mark is off in your settings.",
                                    "見えない透かしは設定でオフになっています。"))
             tell("encode", _PROGRESS_AT["encode"])
             output = encode(image)
-            report.append(_encode_decision(output))
+            report.append(_encode_decision(output, site))
             report.append(_nothing_to_verify())
             mark_id = verified = None
     if web is not None:      # metadata segments only: the verified pixels stay as they are
@@ -217,9 +220,10 @@ def downscale(image: np.ndarray, *, max_side: int) -> np.ndarray:
 
 # -- routes ----------------------------------------------------------------------------------------------------
 def _mark_encode_verify(handed_over: list[np.ndarray], *, settings: Settings, key: bytes, today: datetime.date,
-                        tell: Progress, report: list[Decision],
+                        site: Site, tell: Progress, report: list[Decision],
                         encode: Callable[[np.ndarray], xoutput.Output]) -> tuple[xoutput.Output, str, bool]:
-    """Mark, encode and read the mark back, from the encoded file and from X's ``small`` size of it; once more,
+    """Mark, encode and read the mark back, from the encoded file and from the site's smallest served size of it
+    (``site.check_side``); once more,
     stronger (within MARK_RETRY_PSNR), if either does not read.
 
     ``handed_over``: a list holding the only reference to the float32 HxWx3 image; it is emptied, so the
@@ -241,7 +245,7 @@ def _mark_encode_verify(handed_over: list[np.ndarray], *, settings: Settings, ke
         tell("verify", _PROGRESS_AT["verify"])
         saved = imageio.decode(output.data).image
         detection = mark.detect(saved, key=key)
-        small = mark.detect(_served_small(saved), key=key) if _reads(detection, payload) else None
+        small = mark.detect(_served_small(saved, site), key=key) if _reads(detection, payload) else None
         del saved
         attempts.append((output, strength, psnr, detection, small))
         stronger = float(min(MARK_STRENGTH_LIMIT, strength * MARK_RETRY_FACTOR,
@@ -256,16 +260,17 @@ def _mark_encode_verify(handed_over: list[np.ndarray], *, settings: Settings, ke
     small_verified = small is not None and _reads(small, payload)
     retried = len(attempts) > 1
     raised = retried and output is attempts[-1][0]
-    why_en = (", raised once because the first attempt did not read back from the saved file or from X's "
-              "smallest size") if raised else ""
-    why_ja = "。最初の試行では保存したファイルか X の最小サイズから読み取れなかったため一度強めました" if raised else ""
+    why_en = (", raised once because the first attempt did not read back from the saved file or from "
+              f"{site.name}'s smallest size") if raised else ""
+    why_ja = f"。最初の試行では保存したファイルか {site.name} の最小サイズから読み取れなかったため一度強めました" \
+        if raised else ""
     report.append(Decision(
         "mark", True,
         f"Added the invisible ownership mark {payload.id} (strength {strength:.2g}, {psnr:.1f} dB{why_en}).",
         f"見えない所有者の透かし {payload.id} を入れました(強さ {strength:.2g}、{psnr:.1f} dB{why_ja})。",
         {"id": payload.id, "strength": strength, "psnr_db": psnr, "retried": retried,
          "no_ai_training": settings.mark.no_ai_training}))
-    report.append(_encode_decision(output))
+    report.append(_encode_decision(output, site))
     details = {"confidence": detection.confidence,
                "attempt_confidences": [a[3].confidence for a in attempts],
                "false_positive_probability": detection.false_positive_probability,
@@ -275,19 +280,20 @@ def _mark_encode_verify(handed_over: list[np.ndarray], *, settings: Settings, ke
         report.append(Decision(
             "verify", True,
             f"Checked: the mark reads back from the saved file (confidence {detection.confidence:.2f}) and from "
-            f"X's smallest size ({XS_SMALL_SIDE} px).",
-            f"確認済み:保存したファイルからも、X の最小サイズ({XS_SMALL_SIDE} px)からも透かしを読み取れました"
+            f"{site.name}'s smallest size ({site.check_side} px).",
+            f"確認済み:保存したファイルからも、{site.name} の最小サイズ({site.check_side} px)からも透かしを読み取れました"
             f"(信頼度 {detection.confidence:.2f})。",
             details))
     elif verified:
         report.append(Decision(
             "verify", True,
             f"Checked: the mark reads back from the saved file (confidence {detection.confidence:.2f}), but not "
-            f"from X's smallest size ({XS_SMALL_SIDE} px){', even stronger' if retried else ''}: a copy that X "
+            f"from {site.name}'s smallest size ({site.check_side} px){', even stronger' if retried else ''}: a copy "
+            f"that {site.name} "
             "serves at that size may not prove it is yours. For a sturdier mark, post a larger image or raise the "
             "mark strength.",
             f"確認済み:保存したファイルから透かしを読み取れました(信頼度 {detection.confidence:.2f})が、"
-            f"X の最小サイズ({XS_SMALL_SIDE} px){'では強めても' if retried else 'では'}読み取れませんでした。"
+            f"{site.name} の最小サイズ({site.check_side} px){'では強めても' if retried else 'では'}読み取れませんでした。"
             "そのサイズの複製では証明できないことがあります。より強い透かしには、大きめの画像を使うか透かしの強さを"
             "上げてください。",
             details))
@@ -307,10 +313,19 @@ def _reads(detection: mark.Detection, payload: mark.Payload) -> bool:
     return detection.marked and detection.payload == payload
 
 
-def _served_small(image: np.ndarray) -> np.ndarray:
-    """``image`` as X serves it at ``small``: fitted inside XS_SMALL_SIDE px (Lanczos), JPEG q85 4:2:0, decoded."""
-    small = downscale(image, max_side=XS_SMALL_SIDE)
-    return imageio.decode(imageio.encode_jpeg(small, quality=xoutput.X_JPEG_QUALITY, subsampling="4:2:0")).image
+def _served_small(image: np.ndarray, site: Site) -> np.ndarray:
+    """``image`` as the site serves it smallest, decoded: fitted inside ``site.check_side`` px (Lanczos; enlarged
+    too where the site does) and encoded as the site's check says (X's ``small``: JPEG q85 4:2:0; Bluesky's
+    ``feed_fullsize``: WebP q80)."""
+    height, width = image.shape[:2]
+    if site.check_enlarges and max(height, width) < site.check_side:
+        scale = site.check_side / max(height, width)
+        small = xoutput.resize(image, width=max(1, round(width * scale)), height=max(1, round(height * scale)))
+    else:
+        small = downscale(image, max_side=site.check_side)
+    if site.check_format == "webp":
+        return imageio.decode(imageio.encode_webp(small, quality=site.check_quality)).image
+    return imageio.decode(imageio.encode_jpeg(small, quality=site.check_quality, subsampling="4:2:0")).image
 
 
 def _luma_psnr(marked: np.ndarray, unmarked: np.ndarray) -> float:
@@ -419,9 +434,9 @@ def _cloak_step(image: np.ndarray, *, settings: Settings, rng: np.random.Generat
 
 
 # -- decisions -------------------------------------------------------------------------------------------------
-def _max_side(settings: Settings) -> int:
+def _max_side(settings: Settings, site: Site = sites.X) -> int:
     chosen = settings.output.max_side
-    return min(chosen, xoutput.X_MAX_SIDE) if chosen else xoutput.X_MAX_SIDE
+    return min(chosen, site.max_side) if chosen else site.max_side
 
 
 def _signature_layer(shape, *, settings: Settings, font: fonts.FoundFont,
@@ -501,24 +516,24 @@ def _nothing_to_verify() -> Decision:
                     "見えない透かしを入れていないため、確認は不要です。")
 
 
-def _downscale_decision(source_size: tuple[int, int], shape, settings: Settings, *,
+def _downscale_decision(source_size: tuple[int, int], shape, settings: Settings, site: Site = sites.X, *,
                         nearest: bool = False) -> Decision:
     height, width = shape[:2]
     source_w, source_h = source_size
     before = {"from": [source_w, source_h], "to": [width, height]}
     if (width, height) == (source_w, source_h):
-        limit = settings.output.max_side or xoutput.X_MAX_SIDE
+        limit = _max_side(settings, site)
         return Decision("downscale", False, f"Kept the size {width}×{height} (within {limit} px).",
                         f"サイズ {width}×{height} のままです({limit} px 以内)。", before)
-    user = settings.output.max_side and settings.output.max_side < xoutput.X_MAX_SIDE
-    why_en = f"your maximum size of {settings.output.max_side} px" if user else "X's 4096 px limit"
-    why_ja = f"設定の最大サイズ {settings.output.max_side} px " if user else "X の上限 4096 px "
+    user = settings.output.max_side and settings.output.max_side < site.max_side
+    why_en = f"your maximum size of {settings.output.max_side} px" if user else f"{site.name}'s {site.max_side} px limit"
+    why_ja = f"設定の最大サイズ {settings.output.max_side} px " if user else f"{site.name} の上限 {site.max_side} px "
     how_en = " (nearest neighbour, so pixel edges stay sharp)" if nearest else ""
     how_ja = "(ピクセルの輪郭を保つため最近傍法)" if nearest else ""
     return Decision("downscale", True,
                     f"Scaled down from {source_w}×{source_h} to {width}×{height} for {why_en}{how_en}.",
                     f"{why_ja}に合わせて {source_w}×{source_h} から {width}×{height} に縮小しました{how_ja}。",
-                    {**before, "reason": "max_side" if user else "x_limit", "nearest": nearest})
+                    {**before, "reason": "max_side" if user else f"{site.id}_limit", "nearest": nearest})
 
 
 def _signature_decision(settings: Settings, font: fonts.FoundFont, layer: visible.SignatureLayer) -> Decision:
@@ -572,7 +587,7 @@ def _cloak_off() -> Decision:
     return Decision("cloak", False, "The cloak is off in your settings.", "クロークは設定でオフになっています。")
 
 
-def _encode_decision(output: xoutput.Output) -> Decision:
+def _encode_decision(output: xoutput.Output, site: Site = sites.X) -> Decision:
     if output.format == "png":          # the web profile's lossless PNG
         return Decision("encode", True,
                         f"Saved as a lossless PNG ({output.width}×{output.height}, {len(output.data):,} bytes) "
@@ -581,14 +596,24 @@ def _encode_decision(output: xoutput.Output) -> Decision:
                         f"{len(output.data):,} バイト)。X では変換されるので、X には JPEG を使ってください。",
                         {"format": "png", "lossless": True, "bytes": len(output.data)})
     size_en = f"{output.width}×{output.height}, {len(output.data):,} bytes"
-    en = (f"Saved as JPEG quality {output.quality} with 4:2:0 colour ({size_en}), which X keeps without "
-          f"re-encoding; no metadata.")
-    ja = (f"JPEG(品質 {output.quality}、4:2:0)で保存しました({output.width}×{output.height}、"
-          f"{len(output.data):,} バイト)。X で再圧縮されない形式です。メタデータは含みません。")
+    if site.keeps_png8:
+        en = (f"Saved as JPEG quality {output.quality} with 4:2:0 colour ({size_en}), which {site.name} keeps "
+              f"without re-encoding; no metadata.")
+        ja = (f"JPEG(品質 {output.quality}、4:2:0)で保存しました({output.width}×{output.height}、"
+              f"{len(output.data):,} バイト)。{site.name} で再圧縮されない形式です。メタデータは含みません。")
+    else:
+        en = (f"Saved as JPEG quality {output.quality} with 4:2:0 colour ({size_en}), within {site.name}'s "
+              f"{site.max_side} px and {site.limit_en} limits: {site.name}'s app re-encodes every image once more, "
+              f"here at its own size and a quality at least as high, never shrinking it; no metadata.")
+        ja = (f"JPEG(品質 {output.quality}、4:2:0)で保存しました({output.width}×{output.height}、"
+              f"{len(output.data):,} バイト)。{site.name} の上限 {site.max_side} px・{site.limit_ja} 以内なので、"
+              f"{site.name} のアプリはどの画像も再圧縮しますが、この画像は同じサイズ・同等以上の品質のままで縮小しません。"
+              f"メタデータは含みません。")
     details = {"format": "jpeg", "quality": output.quality, "subsampling": "4:2:0", "bytes": len(output.data),
                "shrunk_from": list(output.shrunk_from) if output.shrunk_from else None}
     if output.shrunk_from:
-        en += (f" It was scaled down from {output.shrunk_from[0]}×{output.shrunk_from[1]} to stay under X's "
-               f"5 MB limit.")
-        ja += f"X の上限 5 MB に収めるため、{output.shrunk_from[0]}×{output.shrunk_from[1]} から縮小しました。"
+        en += (f" It was scaled down from {output.shrunk_from[0]}×{output.shrunk_from[1]} to stay under "
+               f"{site.name}'s {site.limit_en} limit.")
+        ja += (f"{site.name} の上限 {site.limit_ja} に収めるため、{output.shrunk_from[0]}×{output.shrunk_from[1]} "
+               f"から縮小しました。")
     return Decision("encode", True, en, ja, details)

@@ -26,7 +26,7 @@ from ..cloak.preview import what_ai_sees
 from ..errors import OmamoriError, RequestError, internal_error
 from ..ledger import Entry, Ledger, now_utc
 from ..paths import Paths
-from ..protect import pipeline
+from ..protect import pipeline, sites
 from .envelope import PROTOCOL_VERSION, Request, failure_reply, ok_reply, valid_id
 
 log = logging.getLogger(__name__)
@@ -161,7 +161,7 @@ def handle_protect(host: Host, body: dict[str, Any], progress: Progress) -> dict
         web = replace(web, signer=host.c2pa_identity(name=web.rights.creator or "omamori user"))
     protected = pipeline.protect(
         data, settings=chosen, key=host.key(), today=datetime.date.today(),
-        rng=np.random.default_rng(), progress=progress, web=web, title=name,
+        rng=np.random.default_rng(), progress=progress, web=web, title=name, site=sites.site_of(body),
     )
     out_name = output_name(name, protected.format)
     picture = pipeline.thumbnail(protected.data, max_side=THUMBNAIL_SIDE) if chosen.ledger.thumbnails else None

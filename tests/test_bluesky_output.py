@@ -1,0 +1,113 @@
+"""The Bluesky output profile: a JPEG inside 2000 px and under 1,000,000 bytes whose mark reads after Bluesky's app
+re-encodes it and its CDN serves it (omamori.platforms.bluesky, the project's model of Bluesky's open source)."""
+from __future__ import annotations
+
+import io
+import json
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from omamori import imageio, mark
+from omamori.platforms import bluesky, x
+from omamori.protect import sites
+from omamori.protocol.envelope import Request
+from omamori.protocol.handlers import Host
+from omamori.paths import Paths
+
+import mark_images  # noqa: E402  (tests/, on the path as in test_mark)
+
+
+@pytest.fixture(autouse=True)
+def isolated_home(tmp_path, monkeypatch):
+    monkeypatch.setenv("OMAMORI_HOME", str(tmp_path / "home"))
+    monkeypatch.setenv("OMAMORI_MODELS", str(tmp_path / "no-models"))
+
+
+@pytest.fixture(scope="module")
+def host(tmp_path_factory):
+    home = tmp_path_factory.mktemp("home")
+    opened = Host(Paths(config=home / "config", data=home / "data", log=home / "log"), transport="cli")
+    yield opened
+    opened.close()
+
+
+def protect(host: Host, data: bytes, **fields) -> dict:
+    reply = host.handle(Request(id="t", type="protect", body={"image": data, "name": "art.png", "profile": "bluesky",
+                                                              "options": {"signature.enabled": False}, **fields}))
+    assert reply["ok"], reply
+    return reply["result"]
+
+
+def own_mark(host: Host, data: bytes) -> bool:
+    detection = mark.detect(imageio.decode(data).image, key=host.key())
+    return detection.marked and detection.payload.creator_id == mark.creator_id(host.key())
+
+
+# A large photo-like picture (over both limits: scaled to 2000 px, then down to fit the bytes), flat colour art
+# and a small pencil sketch (enlarged by the CDN), each as people export them.
+PICTURES = {
+    "photo": (lambda: imageio.encode_jpeg(mark_images.photo_texture(2600, 2000, np.random.default_rng(1)),
+                                          quality=95)),
+    "flat_anime": lambda: imageio.encode_png(mark_images.flat_anime(900, 1200, np.random.default_rng(2))),
+    "sketch": lambda: imageio.encode_jpeg(mark_images.sketch(700, 520, np.random.default_rng(3)), quality=92),
+}
+
+
+@pytest.mark.parametrize("name", PICTURES)
+def test_the_output_is_a_jpeg_within_bluesky_limits_whose_mark_reads_after_every_served_size(host, name):
+    result = protect(host, PICTURES[name]())
+    data = result["image"]
+    im = Image.open(io.BytesIO(data))
+    assert im.format == "JPEG" and result["mime"] == "image/jpeg" and result["name"].endswith(".jpg")
+    assert max(im.size) <= 2000 and len(data) < 1_000_000 and result["mark"]["verified"]
+    assert not im.info.get("exif") and b"http://ns.adobe.com/xap" not in data
+    uploaded = bluesky.client_upload(data)
+    # Within both limits, the app's re-encode keeps the size and a quality at least omamori's 85.
+    assert Image.open(io.BytesIO(uploaded)).size == im.size and x.estimate_jpeg_quality(uploaded) >= 85
+    stored = bluesky.store(uploaded)
+    for variant in bluesky.SERVED:
+        for format in bluesky.SERVED_FORMATS:
+            assert own_mark(host, bluesky.serve(stored, variant, format=format)), (name, variant, format)
+
+
+def test_the_report_speaks_of_bluesky_and_its_limits(host):
+    result = protect(host, PICTURES["photo"]())
+    steps = {step["step"]: step for step in result["report"]}
+    assert "Bluesky's 2000 px limit" in steps["downscale"]["message"]["en"]
+    assert "1,000,000 bytes" in steps["encode"]["message"]["en"] and "Bluesky" in steps["encode"]["message"]["ja"]
+    assert steps["encode"]["details"]["shrunk_from"] == [1538, 2000]       # the bytes, not only the side
+    assert "Bluesky's smallest size (1000 px)" in steps["verify"]["message"]["en"]
+
+
+def test_palette_art_takes_the_full_colour_route_with_the_mark(host):
+    art = Image.fromarray(imageio.to_uint8(mark_images.pixel_art(600, 600, np.random.default_rng(4))))
+    buf = io.BytesIO()
+    art.quantize(32).save(buf, "PNG")
+    result = protect(host, buf.getvalue())
+    assert result["format"] == "jpeg" and result["mark"]["verified"]     # Bluesky would make it a JPEG anyway
+
+
+def test_x_keeps_its_own_limits_and_bad_profiles_are_refused(host):
+    data = PICTURES["photo"]()
+    reply = host.handle(Request(id="x", type="protect", body={"image": data, "options": {"signature.enabled": False}}))
+    assert reply["result"]["width"] == 2000 and reply["result"]["height"] == 2600     # X keeps up to 4096 px
+    for bad in ({"profile": "mastodon"}, {"profile": "bluesky", "rights": {"creator": "A"}}):
+        reply = host.handle(Request(id="b", type="protect", body={"image": data, **bad}))
+        assert not reply["ok"] and reply["error"]["code"] == "bad_request"
+    assert sites.site_of({}) is sites.X and sites.site_of({"profile": "bluesky"}) is sites.BLUESKY
+
+
+def test_the_command_line_writes_a_bluesky_version_beside_the_input(tmp_path):
+    art = tmp_path / "art.png"
+    art.write_bytes(PICTURES["flat_anime"]())
+    env = dict(os.environ, OMAMORI_HOME=str(tmp_path / "cli-home"), LANG="en_US.UTF-8", LC_ALL="")
+    run = subprocess.run([sys.executable, "-m", "omamori.cli", "protect", str(art), "--for", "bluesky", "--json"],
+                         capture_output=True, text=True, env=env, timeout=120)
+    assert run.returncode == 0, run.stderr
+    record = json.loads(run.stdout)
+    assert record["output"] == str(tmp_path / "art.omamori-bluesky.jpg") and record["bytes"] < 1_000_000
