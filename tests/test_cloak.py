@@ -1,8 +1,6 @@
 """The cloak's public API and its effect: on a small image it moves what the model sees more than noise does."""
 from __future__ import annotations
 
-from pathlib import Path
-
 import mark_images
 import numpy as np
 import pytest
@@ -11,9 +9,7 @@ from omamori import cloak
 from omamori.cloak import models
 from omamori.cloak.attack import AttackParams, cloak_image, pixel_budget, texture_mask
 from omamori.errors import StateError
-
-SHARED_MODELS = Path(__file__).resolve().parents[1].parent / "shared" / "models" / "taef2"
-needs_model = pytest.mark.skipif(not SHARED_MODELS.is_dir(), reason="../shared/models/taef2 not beside the repo")
+from cloak_model import MODELS, needs_model
 
 
 def _picture(height: int, width: int) -> np.ndarray:
@@ -41,7 +37,7 @@ def test_available_reads_the_environment(monkeypatch, tmp_path):
     monkeypatch.setenv("OMAMORI_HOME", str(tmp_path))
     monkeypatch.delenv("OMAMORI_MODELS", raising=False)
     assert not cloak.available()
-    monkeypatch.setenv("OMAMORI_MODELS", str(SHARED_MODELS))
+    monkeypatch.setenv("OMAMORI_MODELS", str(MODELS))
     assert cloak.available()
 
 
@@ -67,7 +63,7 @@ def test_apply_returns_a_new_image_reports_progress_and_stays_faint():
     image = _picture(40, 48)
     before = image.copy()
     seen = []
-    out = cloak.apply(image, rng=np.random.default_rng(0), models_dir=SHARED_MODELS,
+    out = cloak.apply(image, rng=np.random.default_rng(0), models_dir=MODELS,
                       progress=lambda step, fraction: seen.append((step, fraction)))
     assert out.shape == image.shape and out.dtype == np.float32 and out is not image
     np.testing.assert_array_equal(image, before)
@@ -79,7 +75,7 @@ def test_apply_returns_a_new_image_reports_progress_and_stays_faint():
 
 @needs_model
 def test_cloak_moves_the_reconstruction_more_than_noise_of_equal_psnr():
-    vae = models.load(models.spec_named("taef2"), models_dir=SHARED_MODELS)
+    vae = models.load(models.spec_named("taef2"), models_dir=MODELS)
     image = _picture(48, 64)
     rng = np.random.default_rng(1)
     cloaked = cloak_image(image, vae, strength=1.0, params=AttackParams(steps=4), rng=rng)
@@ -98,7 +94,7 @@ def test_cloak_moves_the_reconstruction_more_than_noise_of_equal_psnr():
 @needs_model
 def test_the_cloak_works_against_what_the_caller_adds_afterwards():
     """``then`` (the pipeline's mark) is applied by the caller, not by the cloak; the steps see its effect."""
-    vae = models.load(models.spec_named("taef2"), models_dir=SHARED_MODELS)
+    vae = models.load(models.spec_named("taef2"), models_dir=MODELS)
     image = _picture(48, 64)
     stripes = np.zeros_like(image)
     stripes[::4] = 0.08                       # something the model sees: every fourth row brighter
@@ -129,7 +125,7 @@ def test_preview_ai_writes_both_reconstructions_side_by_side(tmp_path, monkeypat
     from omamori import cli
 
     monkeypatch.setenv("OMAMORI_HOME", str(tmp_path))
-    monkeypatch.setenv("OMAMORI_MODELS", str(SHARED_MODELS))
+    monkeypatch.setenv("OMAMORI_MODELS", str(MODELS))
     monkeypatch.setenv("LANG", "en_US.UTF-8")
     source = tmp_path / "art.png"
     picture = mark_images.KINDS["sketch"](48, 64, np.random.default_rng(4))

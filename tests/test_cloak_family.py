@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import dataclasses
-from pathlib import Path
 
 import mark_images
 import numpy as np
@@ -10,9 +9,8 @@ import pytest
 
 from omamori.cloak import family, models
 from omamori.cloak.attack import AttackParams, jpeg_round_trip, pixel_budget
+from cloak_model import MODELS, needs_model
 
-SHARED_MODELS = Path(__file__).resolve().parents[1].parent / "shared" / "models" / "taef2"
-needs_model = pytest.mark.skipif(not SHARED_MODELS.is_dir(), reason="../shared/models/taef2 not beside the repo")
 TAEF2 = models.spec_named("taef2")
 
 
@@ -74,7 +72,7 @@ def test_the_package_ships_a_family_for_taef2():
 def test_the_shipped_family_moves_what_the_model_sees_more_than_shaped_noise():
     # noise with the same per-pixel budget and random signs is the fair comparison; on a textured picture the
     # shipped family moved the reconstruction about 1.4 times as far (squared distance); an untrained one: 1.0
-    vae = models.load(TAEF2, models_dir=SHARED_MODELS)
+    vae = models.load(TAEF2, models_dir=MODELS)
     shipped = family.load_family(TAEF2)
     view = mark_images.KINDS["sketch"](256, 320, np.random.default_rng(7))
     budget = pixel_budget(view, strength=1.0, params=AttackParams())
@@ -86,7 +84,7 @@ def test_the_shipped_family_moves_what_the_model_sees_more_than_shaped_noise():
 
 @needs_model
 def test_starting_point_picks_the_pattern_that_moves_the_model_most():
-    vae = models.load(TAEF2, models_dir=SHARED_MODELS)
+    vae = models.load(TAEF2, models_dir=MODELS)
     shipped = family.load_family(TAEF2)
     view = _picture(128, 160, seed=3)
     budget = pixel_budget(view, strength=1.0, params=AttackParams())
@@ -100,7 +98,7 @@ def test_starting_point_picks_the_pattern_that_moves_the_model_most():
 
 @needs_model
 def test_training_makes_a_pattern_that_moves_unseen_pictures_more():
-    vae = models.load(TAEF2, models_dir=SHARED_MODELS)
+    vae = models.load(TAEF2, models_dir=MODELS)
     params = dataclasses.replace(AttackParams(), sides=(64,))
     images = [mark_images.KINDS["sketch"](96, 128, np.random.default_rng(seed)) for seed in range(4)]
     rng = np.random.default_rng(2)

@@ -12,9 +12,9 @@ import pytest
 from omamori import cli
 from omamori.cloak import models
 from omamori.errors import StateError
+from cloak_model import MODELS, needs_model
 
-SHARED_MODELS = Path(__file__).resolve().parents[1].parent / "shared" / "models" / "taef2"
-pytestmark = pytest.mark.skipif(not SHARED_MODELS.is_dir(), reason="../shared/models/taef2 not beside the repo")
+pytestmark = needs_model
 TAEF2 = models.spec_named("taef2")
 
 
@@ -39,16 +39,16 @@ def serve():
 
 def test_fetch_over_http_checks_and_installs(tmp_path, serve):
     target = tmp_path / "models"
-    paths = models.fetch(TAEF2, models_dir=target, source=serve(SHARED_MODELS))
+    paths = models.fetch(TAEF2, models_dir=target, source=serve(MODELS))
     assert [p.name for p in paths] == ["taef2_encoder.pth", "taef2_decoder.pth"]
-    assert all((target / f.name).read_bytes() == (SHARED_MODELS / f.name).read_bytes() for f in TAEF2.files)
+    assert all((target / f.name).read_bytes() == (MODELS / f.name).read_bytes() for f in TAEF2.files)
     vae = models.load(TAEF2, models_dir=target)
     assert vae.encoder is not None and models.is_installed(TAEF2, target)
 
 
 def test_fetch_over_http_refuses_a_file_with_the_wrong_hash(tmp_path, serve):
     tampered = tmp_path / "mirror"
-    shutil.copytree(SHARED_MODELS, tampered)
+    shutil.copytree(MODELS, tampered)
     (tampered / "taef2_encoder.pth").chmod(0o644)
     data = bytearray((tampered / "taef2_encoder.pth").read_bytes())
     data[-100] ^= 0xFF                                       # same size, one byte changed
@@ -68,13 +68,13 @@ def test_fetch_reports_an_unreachable_or_missing_upstream(tmp_path, serve):
 
 def test_fetch_from_a_folder_and_load_checks_the_hash_again(tmp_path):
     target = tmp_path / "models"
-    models.fetch(TAEF2, models_dir=target, source=SHARED_MODELS)
+    models.fetch(TAEF2, models_dir=target, source=MODELS)
     damaged = bytearray((target / "taef2_decoder.pth").read_bytes())
     damaged[5000] ^= 1
     (target / "taef2_decoder.pth").write_bytes(bytes(damaged))
     with pytest.raises(StateError, match="model_damaged"):
         models.load(TAEF2, models_dir=target)
-    models.fetch(TAEF2, models_dir=target, source=SHARED_MODELS)   # a damaged copy is replaced
+    models.fetch(TAEF2, models_dir=target, source=MODELS)   # a damaged copy is replaced
     models.load(TAEF2, models_dir=target)
 
 
@@ -84,7 +84,7 @@ def test_cli_fetch_and_list(tmp_path, monkeypatch, capsys):
     monkeypatch.setenv("LANG", "en_US.UTF-8")
     assert cli.main(["models", "list"]) == 0
     assert "not installed" in capsys.readouterr().out
-    assert cli.main(["models", "fetch", "--from", str(SHARED_MODELS)]) == 0
+    assert cli.main(["models", "fetch", "--from", str(MODELS)]) == 0
     assert "SHA-256 checked" in capsys.readouterr().out
     assert (tmp_path / "data" / "models" / "taef2_encoder.pth").is_file()
     assert cli.main(["models", "fetch", "--from", str(tmp_path / "empty")]) == 0   # installed files are kept

@@ -4,7 +4,6 @@ from __future__ import annotations
 import dataclasses
 import datetime
 import io
-import os
 from pathlib import Path
 
 import numpy as np
@@ -19,6 +18,7 @@ from omamori.protect.fingerprint import hamming, perceptual_hash
 from omamori.settings import Settings
 
 import mark_images  # noqa: E402  (tests/, on the path as in test_mark)
+from cloak_model import MODELS, needs_model
 
 SAMPLE = Path(__file__).resolve().parents[1] / "native_host" / "omamori" / "data" / "sample.png"
 KEY = bytes(range(32))
@@ -235,15 +235,10 @@ def test_cloak_that_is_not_installed_is_reported_not_fatal():
     assert protected.mark_verified
 
 
-SHARED_MODELS = Path(__file__).resolve().parents[2] / "shared" / "models" / "taef2"
-
-
 @pytest.mark.slow
+@needs_model
 def test_cloak_is_applied_before_the_mark_when_installed(monkeypatch):
-    models = Path(os.environ.get("OMAMORI_TEST_MODELS", SHARED_MODELS))
-    if not models.is_dir():
-        pytest.skip(f"no cloak model at {models} (set OMAMORI_TEST_MODELS or run `omamori models fetch`)")
-    monkeypatch.setenv("OMAMORI_MODELS", str(models))
+    monkeypatch.setenv("OMAMORI_MODELS", str(MODELS))
     progress = []
     protected = run(encode(Image.fromarray(photo_like(256, 256))), settings(cloak={"enabled": True}),
                     progress=lambda step, fraction: progress.append((step, fraction)))

@@ -4,16 +4,13 @@ from __future__ import annotations
 import io
 import pickle
 import zipfile
-from pathlib import Path
 
 import numpy as np
 import pytest
 
 from omamori.cloak import tinyvae
 from omamori.errors import StateError
-
-SHARED_MODELS = Path(__file__).resolve().parents[1].parent / "shared" / "models" / "taef2"
-needs_model = pytest.mark.skipif(not SHARED_MODELS.is_dir(), reason="../shared/models/taef2 not beside the repo")
+from cloak_model import MODELS, needs_model
 
 
 def _checkpoint(pickled: bytes, storages: dict[str, bytes] | None = None) -> bytes:
@@ -154,8 +151,8 @@ def test_block_with_global_branch_backward_is_the_gradient():
 
 @needs_model
 def test_encoder_and_decoder_shapes_and_reconstruction():
-    encoder = tinyvae.build_encoder(tinyvae.load_state_dict(SHARED_MODELS / "taef2_encoder.pth"))
-    decoder = tinyvae.build_decoder(tinyvae.load_state_dict(SHARED_MODELS / "taef2_decoder.pth"))
+    encoder = tinyvae.build_encoder(tinyvae.load_state_dict(MODELS / "taef2_encoder.pth"))
+    decoder = tinyvae.build_decoder(tinyvae.load_state_dict(MODELS / "taef2_decoder.pth"))
     y, x = np.mgrid[0:48, 0:64].astype(np.float32)
     image = np.stack([0.5 + 0.3 * np.sin(x / 9), 0.5 + 0.3 * np.cos(y / 7), np.full_like(x, 0.4)], axis=-1)
     latent = encoder(image)
@@ -169,8 +166,8 @@ def test_encoder_and_decoder_shapes_and_reconstruction():
 @needs_model
 def test_encoder_and_decoder_backward_are_the_gradient():
     rng = np.random.default_rng(3)
-    encoder = tinyvae.build_encoder(tinyvae.load_state_dict(SHARED_MODELS / "taef2_encoder.pth"))
-    decoder = tinyvae.build_decoder(tinyvae.load_state_dict(SHARED_MODELS / "taef2_decoder.pth"))
+    encoder = tinyvae.build_encoder(tinyvae.load_state_dict(MODELS / "taef2_encoder.pth"))
+    decoder = tinyvae.build_decoder(tinyvae.load_state_dict(MODELS / "taef2_decoder.pth"))
     image = rng.uniform(0.2, 0.8, (16, 24, 3)).astype(np.float32)
     _directional_check(encoder, image, rng, steps=(1e-3, 3e-4, 1e-4), tolerance=0.03)
     _directional_check(decoder, encoder(image), rng, steps=(1e-3, 3e-4, 1e-4), tolerance=0.03)

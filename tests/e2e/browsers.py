@@ -10,7 +10,6 @@ import http.server
 import json
 import mimetypes
 import os
-import shutil
 import socket
 import ssl
 import subprocess
@@ -21,12 +20,10 @@ from typing import Protocol
 
 import pytest
 
+import executables
 from bidi import BiDi, BiDiError
 from fakex import HOSTS, FakeX, Request
 
-CHROMIUM = "/usr/bin/chromium"
-FIREFOX = "firefox-esr"
-SETUP_HINT = "install it with: sudo bash tests/e2e/setup_browsers.sh"
 
 # Chromium's flags for a machine without network: no first-run UI, no background fetches or component updates.
 CHROMIUM_ARGS = ["--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"]
@@ -52,11 +49,12 @@ CLIPBOARD_WRITE_JS = """async ([data, type]) => {
 MEDIA_BUTTON = '[data-testid="toolBar"] [role="button"]:has(input[data-testid="fileInput"])'
 
 
-def require_executable(name: str) -> str:
-    """The browser's path; a missing browser fails the test (CI installs them), it never skips."""
-    found = shutil.which(name)
+def require_executable(browser: str) -> str:
+    """The real browser's path ("chromium" or "firefox"); a missing one fails the test (CI installs them), it never
+    skips. tests/run.sh leaves the e2e set out, saying so, where there is none (Ubuntu's Snap stubs)."""
+    found = executables.find(browser)
     if found is None:
-        pytest.fail(f"{name} is not installed: the e2e tests need it; {SETUP_HINT}", pytrace=False)
+        pytest.fail(f"no real {browser} (the e2e tests need one): {executables.MISSING_HINT[browser]}", pytrace=False)
     return found
 
 
@@ -207,7 +205,7 @@ class Chromium:
     """Chromium with the unpacked extension, a fresh user-data-dir, and x.com answered by `fake_x`."""
 
     def __init__(self, playwright, *, user_data_dir: Path, extension: Path, fake_x: FakeX, env: dict[str, str]) -> None:
-        executable = require_executable(CHROMIUM)
+        executable = require_executable("chromium")
         self.loopback = LoopbackX(fake_x, user_data_dir.parent)
         args = [f"--disable-extensions-except={extension}", f"--load-extension={extension}", *CHROMIUM_ARGS,
                 *self.loopback.chromium_args]
@@ -295,7 +293,7 @@ class Firefox:
     in `home`/.mozilla/native-messaging-hosts and nothing of the real user's is touched."""
 
     def __init__(self, *, home: Path, extension: Path, fake_x: FakeX, env: dict[str, str]) -> None:
-        executable = require_executable(FIREFOX)
+        executable = require_executable("firefox")
         profile = home / "profile"
         profile.mkdir(parents=True, exist_ok=True)
         port = free_port()

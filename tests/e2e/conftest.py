@@ -14,6 +14,7 @@ import numpy as np
 import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))  # the helpers beside this file: fakex, bidi, browsers, pictures, checks
+sys.path.insert(1, str(Path(__file__).parents[1]))  # and tests/ (cloak_model) when e2e runs alone
 
 from browsers import Chromium, Firefox  # noqa: E402
 from checks import EXTENSION, run_omamori  # noqa: E402

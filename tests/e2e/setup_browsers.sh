@@ -1,13 +1,26 @@
 #!/usr/bin/env bash
-# Installs what the e2e tests need on a fresh Debian machine, as root: Debian's Chromium (Playwright drives it through
-# executable_path; its own browser download cannot work without network), firefox-esr (driven over WebDriver BiDi) and
-# a Japanese font so the ja pages and screenshots render real glyphs; chromium-l10n, without whose ja.pak Chromium
-# runs in English whatever LANGUAGE says (so the extension could not be tested in Japanese); openssl, which makes the
-# throwaway certificate of the loopback x.com (browsers.LoopbackX). Quick when everything is already there.
+# Installs, as root, what the tests need from the system on Debian or Ubuntu; quick when everything is there.
+#   - python3-venv (the venv tests/run.sh makes), and node with npm (the extension's tests) when `node`/`npm` are
+#     not already on PATH;
+#   - Chromium (Playwright drives it through executable_path; its own browser download cannot work without network)
+#     with chromium-l10n, without whose ja.pak Chromium runs in English whatever LANGUAGE says; firefox-esr (driven
+#     over WebDriver BiDi). Ubuntu has these only as Snap stubs, which cannot be driven: there this script says so
+#     and installs the rest (see tests/e2e/executables.py for a browser installed some other way);
+#   - a Japanese font (the ja pages and screenshots render real glyphs; the signature has its own font in omamori);
+#   - openssl (the throwaway certificate of the loopback x.com, browsers.LoopbackX) and exiftool (libimage-exiftool-
+#     perl: the independent reader tests/test_webmeta.py checks the rights metadata with).
 set -euo pipefail
 
-# libimage-exiftool-perl: exiftool, the independent reader tests/test_webmeta.py checks the rights metadata with.
-packages=(chromium chromium-l10n firefox-esr fonts-ipafont-gothic openssl libimage-exiftool-perl)
+. /etc/os-release
+packages=(fonts-ipafont-gothic openssl libimage-exiftool-perl)
+case "${ID:-}" in
+  ubuntu) snap_only=1 ;;
+  *) snap_only=0; packages+=(chromium chromium-l10n firefox-esr) ;;
+esac
+python3 -c 'import ensurepip, venv' 2>/dev/null || packages+=(python3-venv)
+command -v node >/dev/null 2>&1 || packages+=(nodejs)
+command -v npm >/dev/null 2>&1 || packages+=(npm)
+
 missing=()
 for package in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")
@@ -26,5 +39,7 @@ else
   apt-get install -y -qq --no-install-recommends "${missing[@]}"
 fi
 
-/usr/bin/chromium --version
-firefox-esr --version
+if [ "$snap_only" = 1 ]; then
+  echo "setup_browsers: ${PRETTY_NAME:-Ubuntu} packages Chromium and Firefox only as Snaps, which the e2e tests cannot" \
+       "drive; not installing them."
+fi

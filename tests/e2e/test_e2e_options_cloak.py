@@ -4,15 +4,13 @@ The only cloak run here is on a 64x48 picture (about a second); a real image tak
 """
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
 from checks import run_omamori
+from cloak_model import MODELS, needs_model
 
 pytestmark = pytest.mark.e2e
 
-SHARED_MODELS = Path(__file__).resolve().parents[2].parent / "shared" / "models" / "taef2"
 CLOAK_SETTLED = "document.querySelector('[data-testid=\"options-cloak\"]').dataset.state !== 'checking'"
 
 
@@ -40,10 +38,10 @@ def test_without_a_model_the_cloak_is_off_and_disabled_with_the_fetch_command(la
     assert tab.evaluate(by_testid("options-preview-run", "disabled")) is True
 
 
-@pytest.mark.skipif(not SHARED_MODELS.is_dir(), reason="../shared/models/taef2 not beside the repo")
+@needs_model
 def test_with_the_model_installed_the_cloak_can_be_switched_on(launch_chromium, omamori_env):
     omamori_env.pop("OMAMORI_MODELS", None)
-    run_omamori(omamori_env, "models", "fetch", "--from", str(SHARED_MODELS))
+    run_omamori(omamori_env, "models", "fetch", "--from", str(MODELS))
     tab = open_options(launch_chromium())
     assert tab.evaluate(by_testid("options-cloak", "dataset.state")) == "available"
     assert tab.evaluate(by_testid("options-cloak-missing", "hidden")) is True
@@ -58,13 +56,13 @@ def test_with_the_model_installed_the_cloak_can_be_switched_on(launch_chromium, 
     assert "cloak.enabled = true" in run_omamori(omamori_env, "settings", "show").stdout.splitlines()
 
 
-@pytest.mark.skipif(not SHARED_MODELS.is_dir(), reason="../shared/models/taef2 not beside the repo")
+@needs_model
 def test_what_an_ai_sees_shows_the_hosts_preview_of_a_picked_image(launch_chromium, omamori_env, tmp_path):
     """On a 64x48 picture, so the cloak behind it takes about a second."""
     from PIL import Image
 
     omamori_env.pop("OMAMORI_MODELS", None)
-    run_omamori(omamori_env, "models", "fetch", "--from", str(SHARED_MODELS))
+    run_omamori(omamori_env, "models", "fetch", "--from", str(MODELS))
     picture = tmp_path / "tiny.png"
     Image.radial_gradient("L").resize((64, 48)).convert("RGB").save(picture)
     tab = open_options(launch_chromium())
