@@ -1,11 +1,51 @@
-"""Atomic file writes: the old file or the complete new one, never half of one."""
+"""Atomic file writes: the old file or the complete new one, never half of one; owner-only folders."""
 from __future__ import annotations
 
 import os
+import stat
 import tempfile
 from pathlib import Path
 
 from .errors import StateError
+
+
+def owner_only(path: Path) -> None:
+    """Take every permission of group and others off ``path`` (the owner's stay as they are)."""
+    os.chmod(path, stat.S_IMODE(path.stat().st_mode) & 0o700)
+
+
+def private_folder(path: Path) -> None:
+    """Create ``path`` owner-only (0700), and take group and others off it when it was made before this."""
+    try:
+        path.mkdir(mode=0o700, parents=True, exist_ok=True)
+        owner_only(path)
+    except OSError as exc:
+        raise StateError("storage_unwritable", path=str(path), reason=exc.strerror or str(exc)) from exc
+
+
+def write_new(path: Path, data: bytes, *, mode: int = 0o600) -> bool:
+    """Write ``data`` to ``path`` only if no file is there, complete or not at all; whether it was written.
+
+    Two processes that race to create the same file: exactly one wins, and the
+    loser sees the winner's complete file (a hard link is created atomically
+    and never replaces anything).
+    """
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+        try:
+            with os.fdopen(fd, "wb") as handle:
+                handle.write(data)
+                handle.flush()
+                os.fsync(handle.fileno())
+            os.chmod(tmp, mode)
+            os.link(tmp, path)
+            return True
+        except FileExistsError:
+            return False
+        finally:
+            Path(tmp).unlink(missing_ok=True)
+    except OSError as exc:
+        raise StateError("storage_unwritable", path=str(path), reason=exc.strerror or str(exc)) from exc
 
 
 def write_atomic(path: Path, data: bytes, *, mode: int = 0o600) -> None:

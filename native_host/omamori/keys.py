@@ -14,7 +14,7 @@ import time
 import zlib
 from pathlib import Path
 
-from .atomic import write_atomic
+from .atomic import private_folder, write_atomic, write_new
 from .errors import StateError
 
 KEY_BYTES = 32
@@ -57,7 +57,13 @@ def load_or_create(path: Path, *, used_before: bool) -> bytes:
         return key
     if used_before:
         raise StateError("key_missing", path=str(path))
-    return create(path)
+    # Two hosts may start at once on a fresh install: one key is written, and both use the one on disk.
+    private_folder(path.parent)
+    write_new(path, format_key(secrets.token_bytes(KEY_BYTES)).encode("ascii"), mode=0o600)
+    key = read_key(path)
+    if key is None:            # written, then removed under our feet
+        raise StateError("key_unreadable", path=str(path), reason="removed as it was created")
+    return key
 
 
 def create(path: Path) -> bytes:

@@ -10,12 +10,14 @@ even when the file was moved. Nothing here leaves the machine.
 from __future__ import annotations
 
 import json
+import os
 import sqlite3
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
+from .atomic import owner_only, private_folder
 from .errors import StateError
 
 _SCHEMA = """
@@ -66,12 +68,22 @@ class Entry:
         return row
 
 
+def _make_private(path: Path) -> None:
+    """The ledger file owner-only (0600) before SQLite opens it: SQLite gives its -wal and -shm files the
+    database's mode. Ledgers made before this were readable by everyone: their files are changed too."""
+    os.close(os.open(path, os.O_RDWR | os.O_CREAT, 0o600))
+    for file in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
+        if file.exists():
+            owner_only(file)
+
+
 class Ledger:
     """A connection to the ledger file; create it on first use."""
 
     def __init__(self, path: Path) -> None:
+        private_folder(path.parent)
         try:
-            path.parent.mkdir(parents=True, exist_ok=True)
+            _make_private(path)
             self._db = sqlite3.connect(path, timeout=10, isolation_level=None)
             self._db.execute("PRAGMA journal_mode=WAL")
             self._db.execute("PRAGMA synchronous=NORMAL")

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import json
+import re
 from dataclasses import dataclass
 from typing import Any, Union
 
@@ -19,6 +20,7 @@ PROTOCOL_VERSION = 1
 MAX_ID_LENGTH = 64
 HOST_MESSAGE_TYPES = ("progress", "chunk")     # sent by the host, never a request's type
 MAX_DEPTH = 32     # nesting of arrays and objects in a request; real ones use 4 (options.signature.text)
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")    # a str from JSON holds a pair as one character: any left is lone
 
 
 @dataclass(frozen=True)
@@ -54,17 +56,23 @@ def valid_id(value: Any) -> bool:
     return isinstance(value, str) and 0 < len(value) <= MAX_ID_LENGTH
 
 
-def _deeper_than(value: Any, limit: int) -> bool:
-    """Whether arrays and objects nest more than ``limit`` levels in ``value`` (without recursion)."""
+def _malformed(value: Any, depth_limit: int) -> str | None:
+    """What makes ``value`` unusable, walked without recursion: arrays and objects nested more than
+    ``depth_limit`` levels, or a string (or key) with a lone UTF-16 surrogate; None when neither."""
     stack = [(value, 1)]
     while stack:
         item, depth = stack.pop()
-        children = item.values() if isinstance(item, dict) else item if isinstance(item, list) else None
+        if isinstance(item, str):
+            # JSON's "\ud800" escape decodes to a str that no UTF-8 encoder (SQLite, a file name) will take
+            if not item.isascii() and _LONE_SURROGATE.search(item):
+                return "a string with a lone UTF-16 surrogate"
+            continue
+        children = [*item.keys(), *item.values()] if isinstance(item, dict) else item if isinstance(item, list) else None
         if children is not None:
-            if depth > limit:
-                return True
+            if depth > depth_limit:
+                return f"nested deeper than {depth_limit} levels"
             stack.extend((child, depth + 1) for child in children)
-    return False
+    return None
 
 
 def parse_request(obj: Any) -> Event:
@@ -86,10 +94,10 @@ def parse_request(obj: Any) -> Event:
     if version != PROTOCOL_VERSION:
         return ProtocolFailure(RequestError("bad_request", field="v", reason=f"this host speaks version {PROTOCOL_VERSION}"),
                                id=request_id, type=request_type[:64])
-    if _deeper_than(obj, MAX_DEPTH):
+    problem = _malformed(obj, MAX_DEPTH)
+    if problem:
         # JSON this deep parses, but recursion over it (pickling it to the worker process) does not.
-        return ProtocolFailure(RequestError("bad_request", reason=f"nested deeper than {MAX_DEPTH} levels"),
-                               id=request_id, type=request_type[:64])
+        return ProtocolFailure(RequestError("bad_request", reason=problem), id=request_id, type=request_type[:64])
     body = {k: v for k, v in obj.items() if k not in ("v", "id", "type")}
     return Request(id=request_id, type=request_type, body=body)
 

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import logging
 import multiprocessing
+import os
 import multiprocessing.connection
 import threading
 import time
@@ -79,6 +80,10 @@ class WorkerHost:
         """Start the worker now (it imports the engine while the peer is still connecting)."""
         if self._process is not None:
             return
+        # multiprocessing starts the worker as `python -c ...`, which puts the current folder first on sys.path:
+        # a multiprocessing.py planted where `omamori serve` was started would run before our code.
+        # PYTHONSAFEPATH (Python 3.11+) leaves that folder out; nothing of omamori's is imported from it.
+        os.environ["PYTHONSAFEPATH"] = "1"
         parent_end, child_end = self._context.Pipe()
         process = self._context.Process(
             target=_serve_requests, args=(child_end, self.paths, self.transport, self.log_file),

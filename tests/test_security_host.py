@@ -1,0 +1,120 @@
+"""Issue 15, the host's side: a crafted request, a racing second host, other local users, a planted folder.
+Each test goes through the real component (the host process, the CLI, real files) and failed before its fix."""
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import re
+import signal
+import stat
+import subprocess
+import sys
+import threading
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import pytest
+import websockets
+
+from omamori import keys
+from test_reliability_faults import MARK_OFF, hosts, ledger_state, small_art  # noqa: F401
+
+
+def mode(path) -> int:
+    return stat.S_IMODE(path.stat().st_mode)
+
+
+# -- the envelope ---------------------------------------------------------------------------------------------------
+@pytest.mark.parametrize("body", [
+    {"name": "art\ud800.png"},                                    # a lone high surrogate in a field
+    {"options": {"signature.text": "\udc00"}},                    # a lone low one, nested
+    {"options": {"\ud83d": False}},                               # in a key
+])
+def test_a_lone_surrogate_is_refused_in_the_envelope_before_any_work(tmp_path, hosts, body):
+    host = hosts(tmp_path)
+    reply = host.request("s", "protect", image=small_art(), **body)       # json.dumps writes it as \\udXXX
+    assert reply["error"]["code"] == "bad_request", reply
+    assert "surrogate" in reply["error"]["details"]["reason"]
+    assert host.request("pair", "protect", image=small_art(), name="\U0001F338.png", options=MARK_OFF)["ok"], \
+        "a real pair (an emoji) must still pass"
+    assert host.close() == 0
+    assert ledger_state(tmp_path) == ("ok", 1)
+
+
+# -- the key and the ledger -------------------------------------------------------------------------------------------
+def test_hosts_starting_together_on_a_fresh_install_end_with_one_key(tmp_path, hosts):
+    for trial in range(4):
+        home = tmp_path / str(trial)
+        both = [hosts(home), hosts(home)]
+        for host in both:                       # both ask before either answers
+            host.send({"v": 1, "id": "h", "type": "hello"})
+        ids = {host.reply("h")[0]["result"]["key"]["creator_id"] for host in both}
+        assert len(ids) == 1, f"trial {trial}: two keys were made and one was lost"
+        for host in both:
+            assert host.close() == 0
+
+
+def test_racing_key_creation_in_one_folder_gives_everyone_the_key_on_disk(tmp_path):
+    for trial in range(20):
+        path = tmp_path / str(trial) / "key"
+        start = threading.Barrier(8)
+
+        def create() -> bytes:
+            start.wait()
+            return keys.load_or_create(path, used_before=False)
+
+        with ThreadPoolExecutor(8) as pool:
+            got = set(pool.map(lambda _: create(), range(8)))
+        assert got == {keys.read_key(path)}, f"trial {trial}: {len(got)} different keys handed out"
+        assert mode(path) == 0o600 and mode(path.parent) == 0o700
+
+
+def test_the_ledger_key_and_their_folders_are_owner_only_even_when_made_before(tmp_path, hosts):
+    data, config = tmp_path / "data", tmp_path / "config"
+    data.mkdir(mode=0o755)
+    (data / "ledger.sqlite3").touch(mode=0o644)          # what an earlier version left
+    host = hosts(tmp_path)
+    assert host.request("p", "protect", image=small_art(), options=MARK_OFF)["ok"]
+    assert mode(data) == 0o700 and mode(config) == 0o700
+    for file in data.glob("ledger.sqlite3*"):           # with -wal and -shm while the host runs
+        assert mode(file) == 0o600, file
+    assert mode(config / "key") == 0o600
+    assert host.close() == 0
+
+
+# -- a planted folder -------------------------------------------------------------------------------------------------
+def test_omamori_serve_started_in_a_folder_with_a_planted_module_does_not_run_it(tmp_path):
+    planted = tmp_path / "downloads"
+    planted.mkdir()
+    ran = tmp_path / "planted-code-ran"
+    for name in ("multiprocessing", "numpy", "PIL", "omamori"):
+        (planted / f"{name}.py").write_text(f"open({str(ran)!r}, 'a').write({name!r} + '\\n')\n")
+    extension = tmp_path / "extension"
+    extension.mkdir()
+    (extension / "ids.json").write_text(json.dumps({"chrome_extension_id": "a" * 32, "gecko_id": "omamori@omamori.jp",
+                                                    "native_host_name": "jp.omamori.host"}))
+    omamori = Path(sys.executable).with_name("omamori")        # the console script a person runs
+    server = subprocess.Popen([str(omamori), "serve", "--pair", "--port", "0", "--extension", str(extension)],
+                              cwd=planted, env={**os.environ, "OMAMORI_HOME": str(tmp_path / "home")},
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        token = port = None
+        for line in server.stdout:
+            token = token or (re.search(r"\b([0-9a-f]{32})\b", line) or [None, None])[1]
+            found = re.search(r"ws://127\.0\.0\.1:(\d+)", line)
+            if found:
+                port = int(found.group(1))
+                break
+        assert token and port, server.stderr.read()
+
+        async def hello() -> dict:
+            async with websockets.connect(f"ws://127.0.0.1:{port}/?token={token}",
+                                          origin=f"chrome-extension://{'a' * 32}") as ws:
+                await ws.send(json.dumps({"v": 1, "id": "h", "type": "hello"}))
+                return json.loads(await ws.recv())
+        assert asyncio.run(hello())["ok"]            # the worker ran the request
+    finally:
+        server.send_signal(signal.SIGINT)
+        server.communicate(timeout=30)
+    assert not ran.exists(), f"planted code ran: {ran.read_text()}"
