@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import json
 import os
-import re
 import signal
 import stat
 import subprocess
@@ -18,6 +17,7 @@ import pytest
 import websockets
 
 from omamori import keys
+from test_server import token_and_port
 from test_reliability_faults import MARK_OFF, hosts, ledger_state, small_art  # noqa: F401
 
 
@@ -99,14 +99,7 @@ def test_omamori_serve_started_in_a_folder_with_a_planted_module_does_not_run_it
                               cwd=planted, env={**os.environ, "OMAMORI_HOME": str(tmp_path / "home")},
                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
-        token = port = None
-        for line in server.stdout:
-            token = token or (re.search(r"\b([0-9a-f]{32})\b", line) or [None, None])[1]
-            found = re.search(r"ws://127\.0\.0\.1:(\d+)", line)
-            if found:
-                port = int(found.group(1))
-                break
-        assert token and port, server.stderr.read()
+        token, port = token_and_port(server.stdout)
 
         async def hello() -> dict:
             async with websockets.connect(f"ws://127.0.0.1:{port}/?token={token}",

@@ -259,8 +259,21 @@ def test_server_answers_like_the_native_host(paths, token):
     assert served[-1] == native[2]
 
 
-def test_omamori_serve_as_a_process_pairs_listens_and_stops_on_ctrl_c(tmp_path):
+def token_and_port(lines) -> tuple[str, int]:
+    """The pairing token and the port an ``omamori serve --pair --port 0`` process prints."""
     import re
+
+    token = None
+    for line in lines:
+        token = token or (re.search(r"\b([0-9a-f]{32})\b", line) or [None, None])[1]
+        found = re.search(r"ws://127\.0\.0\.1:(\d+)", line)
+        if found:
+            assert token
+            return token, int(found.group(1))
+    raise AssertionError("omamori serve printed no address")
+
+
+def test_omamori_serve_as_a_process_pairs_listens_and_stops_on_ctrl_c(tmp_path):
     import signal
 
     env = {**os.environ, "OMAMORI_HOME": str(tmp_path / "omamori"), "LANG": "C.UTF-8"}
@@ -272,14 +285,7 @@ def test_omamori_serve_as_a_process_pairs_listens_and_stops_on_ctrl_c(tmp_path):
                                "--extension", str(extension)], env=env, stdout=subprocess.PIPE,
                               stderr=subprocess.PIPE, text=True)
     try:
-        token = url = None
-        for line in server.stdout:
-            token = token or (re.search(r"\b([0-9a-f]{32})\b", line) or [None, None])[1]
-            found = re.search(r"ws://127\.0\.0\.1:(\d+)", line)
-            if found:
-                url, port = found.group(0), int(found.group(1))
-                break
-        assert token and url
+        token, port = token_and_port(server.stdout)
 
         async def scenario():
             async with client(port, token) as ws:

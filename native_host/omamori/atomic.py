@@ -30,22 +30,13 @@ def write_new(path: Path, data: bytes, *, mode: int = 0o600) -> bool:
     loser sees the winner's complete file (a hard link is created atomically
     and never replaces anything).
     """
-    try:
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    def link(tmp: str) -> bool:
         try:
-            with os.fdopen(fd, "wb") as handle:
-                handle.write(data)
-                handle.flush()
-                os.fsync(handle.fileno())
-            os.chmod(tmp, mode)
             os.link(tmp, path)
-            return True
         except FileExistsError:
             return False
-        finally:
-            Path(tmp).unlink(missing_ok=True)
-    except OSError as exc:
-        raise StateError("storage_unwritable", path=str(path), reason=exc.strerror or str(exc)) from exc
+        return True
+    return _through_temporary(path, data, mode=mode, publish=link)
 
 
 def write_atomic(path: Path, data: bytes, *, mode: int = 0o600) -> None:
@@ -54,6 +45,12 @@ def write_atomic(path: Path, data: bytes, *, mode: int = 0o600) -> None:
     Either the old file or the complete new one exists afterwards, never a
     partial one. ``mode`` is applied before the rename.
     """
+    _through_temporary(path, data, mode=mode, publish=lambda tmp: os.replace(tmp, path))
+
+
+def _through_temporary(path: Path, data: bytes, *, mode: int, publish):
+    """``publish(temporary)`` once ``data`` is complete on disk in a temporary file beside ``path``; the
+    temporary file never stays behind."""
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
@@ -63,9 +60,8 @@ def write_atomic(path: Path, data: bytes, *, mode: int = 0o600) -> None:
                 handle.flush()
                 os.fsync(handle.fileno())
             os.chmod(tmp, mode)
-            os.replace(tmp, path)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+            return publish(tmp)
+        finally:
+            Path(tmp).unlink(missing_ok=True)       # after a rename: already gone
     except OSError as exc:
         raise StateError("storage_unwritable", path=str(path), reason=exc.strerror or str(exc)) from exc
