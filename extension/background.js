@@ -27,14 +27,18 @@ const CHECK_TIMEOUT_MS = 25_000;
 
 /**
  * extension storage (storage.local) keys. Content scripts read `paused` and
- * `onFailure` directly; everything else goes through messages.
+ * `onFailure` (and the Grok-edit feature `blockGrokEdits`) directly; everything else goes through messages.
  */
 const Stored = Object.freeze({
   paused: "paused", // boolean: automatic protection switched off in the popup
   onFailure: "onFailure", // the host's settings.extension.on_failure, cached for content scripts
   connection: "connection", // {kind: "native"|"websocket", server_url, token}
   xSetting: (setting) => `xsetting.${setting}`, // {state, seenAt (epoch ms)}
+  blockGrokEdits: "blockGrokEdits", // the host's settings.extension.block_grok_edits, cached for content scripts
+  grokEditsPost: "grokedits.post", // {outcome (blocked, by_setting, not_found), seenAt}: the last post with images
 });
+/** storage.session (this browser session only): "not found" was said once already. */
+const GROK_EDITS_NOT_FOUND_TOLD = "grokedits.notFoundTold";
 
 // ---- the host connection -------------------------------------------------
 
@@ -73,6 +77,8 @@ async function hello() {
 async function rememberSettings(settings) {
   const onFailure = settings?.extension?.on_failure;
   if (onFailure) await ext.storage.local.set({ [Stored.onFailure]: onFailure });
+  const blockGrokEdits = settings?.extension?.block_grok_edits;
+  if (typeof blockGrokEdits === "boolean") await ext.storage.local.set({ [Stored.blockGrokEdits]: blockGrokEdits });
 }
 
 /** Protect requests run one at a time: the host works on one image at a time anyway. */
@@ -171,10 +177,11 @@ const CHECKED_PAGES = Object.freeze([
 /**
  * The state the page in tab `tabId` reports for `page.setting` (the content
  * script records it on the way, through xsetting.seen); with `load`, the tab
- * is sent to `page.url` first.
+ * is sent to `page.url` first. Every other setting the page reports on the way
+ * goes into `seen` (X's Grok-edit box may sit on either page).
  * @returns {Promise<string>} on, off or unavailable
  */
-function reportFromTab(tabId, page, { load }) {
+function reportFromTab(tabId, page, { load, seen }) {
   return new Promise((resolve, reject) => {
     const finish = (settle, value) => {
       clearTimeout(timer);
@@ -188,6 +195,7 @@ function reportFromTab(tabId, page, { load }) {
     };
     ext.tabs.onUpdated.addListener(onUpdated);
     checkWaiters.set(tabId, (setting, state) => {
+      seen[setting] = state;
       if (setting === page.setting) finish(resolve, state);
     });
     if (load) ext.tabs.update(tabId, { url: page.url }).catch((error) => finish(reject, error));
@@ -201,8 +209,25 @@ const HANDLERS = {
     return {};
   },
 
+  /**
+   * What the composer made of X's Grok-edit control for a post with images. Recorded for the popup; answers which
+   * note the panel shows: "not found" becomes "blocked by your X setting" when X's settings page showed it on, and
+   * is said once per browser session (null after that).
+   */
+  async "grokedits.seen"({ outcome }) {
+    const setting = Stored.xSetting("grokEdits");
+    const { [setting]: record } = await ext.storage.local.get(setting);
+    const recorded = outcome === "not_found" && record?.state === "on" ? "by_setting" : outcome;
+    await ext.storage.local.set({ [Stored.grokEditsPost]: { outcome: recorded, seenAt: Date.now() } });
+    if (recorded !== "not_found") return { note: recorded };
+    const { [GROK_EDITS_NOT_FOUND_TOLD]: told } = await ext.storage.session.get(GROK_EDITS_NOT_FOUND_TOLD);
+    if (told) return { note: null };
+    await ext.storage.session.set({ [GROK_EDITS_NOT_FOUND_TOLD]: true });
+    return { note: "not_found" };
+  },
+
   async "status.get"() {
-    const keys = [Stored.paused, Stored.connection, ...X_SETTINGS.map(Stored.xSetting)];
+    const keys = [Stored.paused, Stored.connection, Stored.blockGrokEdits, Stored.grokEditsPost, ...X_SETTINGS.map(Stored.xSetting)];
     const stored = await ext.storage.local.get(keys);
     let hostStatus;
     let protectedCount = null; // the host's ledger is the count (images protected by the CLI included)
@@ -219,6 +244,7 @@ const HANDLERS = {
       paused: stored[Stored.paused] === true,
       protectedCount,
       xSettings: Object.fromEntries(X_SETTINGS.map((s) => [s, stored[Stored.xSetting(s)] ?? null])),
+      grokEdits: { block: stored[Stored.blockGrokEdits] !== false, lastPost: stored[Stored.grokEditsPost] ?? null },
     };
   },
 
@@ -231,12 +257,12 @@ const HANDLERS = {
   async "xsettings.check"() {
     const tab = await ext.tabs.create({ url: CHECKED_PAGES[0].url, active: false });
     try {
-      const states = {};
+      const seen = {};
       for (const [index, page] of CHECKED_PAGES.entries()) {
         // The first page is loading already; the next ones load in the same tab, one after the other.
-        states[page.setting] = await reportFromTab(tab.id, page, { load: index > 0 });
+        await reportFromTab(tab.id, page, { load: index > 0, seen });
       }
-      return states;
+      return seen;
     } finally {
       await ext.tabs.remove(tab.id).catch(() => {});
     }

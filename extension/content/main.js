@@ -1,4 +1,4 @@
-// Runs the content features on x.com and follows X's in-page navigation.
+// Runs the content features on X (every host of X_ORIGINS) and follows X's in-page navigation.
 //
 // Each feature (one file in features/, Refined GitHub style) exports `id`,
 // `runsOn(url)`, `restartOnNavigation` and `init(signal)`; every listener and
@@ -6,9 +6,10 @@
 // started for is left.
 
 import * as composeProtect from "./features/compose-protect.js";
+import * as grokEdits from "./features/grok-edits.js";
 import * as grokSetting from "./features/grok-setting.js";
 
-const FEATURES = [composeProtect, grokSetting];
+const FEATURES = [composeProtect, grokEdits, grokSetting];
 
 export function start() {
   /** @type {Map<string, AbortController>} */

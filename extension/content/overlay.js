@@ -22,13 +22,16 @@ progress { width: 100%; height: 6px; }
 .applied { color: #067647; font-size: 12px; }
 .warning { color: #b42318; font-size: 12px; font-weight: bold; }
 .notice { font-size: 12px; color: #536471; margin: 6px 0 0; }
+.notice[data-tone="ok"] { color: #067647; }
+.notice[data-tone="warning"] { color: #b54708; font-weight: 600; }
 .buttons { display: flex; gap: 8px; justify-content: flex-end; margin-top: 10px; }
 button { font: inherit; border-radius: 999px; padding: 4px 14px; border: 1px solid #cfd9de; background: #fff; color: #0f1419; cursor: pointer; }
 @media (prefers-color-scheme: dark) {
   .panel { background: #15202b; color: #e7e9ea; border-color: #38444d; }
   .name, .notice { color: #8b98a5; }
   button { background: #15202b; color: #e7e9ea; border-color: #536471; }
-  .applied { color: #47cd89; } .status[data-state="failed"], .warning { color: #f97066; }
+  .applied, .notice[data-tone="ok"] { color: #47cd89; } .status[data-state="failed"], .warning { color: #f97066; }
+  .notice[data-tone="warning"] { color: #fdb022; }
 }`;
 
 /** What the panel says about the batch as a whole. */
@@ -57,6 +60,25 @@ remember([
   "notice_passthrough",
   ...LOCAL_ERROR_CODES.map((code) => `error_${code}`),
 ]);
+
+/** The open panel of each composer, so that other features can add a line to it (see noteInComposer). */
+const panels = new WeakMap();
+
+/**
+ * Add a one-line note about the post to the composer's panel, opening a panel of its own when none is open.
+ * @param {Element} composer
+ * @param {{key: string, tone: "ok"|"warning"}} note key: _locales; a warning keeps the panel until it is closed
+ * @returns {Overlay} the panel it went to
+ */
+export function noteInComposer(composer, note) {
+  let panel = panels.get(composer);
+  if (!panel?.isOpen) {
+    panel = new Overlay(composer, { onCancel: () => {}, onAttachOriginal: () => {}, onClose: () => panel.close() });
+    panel.render({ attachments: [], phase: BatchPhase.READY, notices: [], finished: {} });
+  }
+  panel.addNote(note);
+  return panel;
+}
 
 /** A protect-report step as a person reads it: our short word, else the host's sentence. */
 function stepLabel(step) {
@@ -90,6 +112,9 @@ export class Overlay {
   #root;
   #anchor;
   #handlers;
+  #view = null;
+  /** @type {{key: string, tone: string}[]} lines other features added (noteInComposer) */
+  #notes = [];
 
   /**
    * @param {Element} anchor the composer the panel sits beside
@@ -102,6 +127,18 @@ export class Overlay {
     this.#host.setAttribute("data-testid", "omamori-overlay");
     this.#root = this.#host.attachShadow({ mode: "open" });
     (document.body ?? document.documentElement).append(this.#host);
+    panels.set(anchor, this);
+  }
+
+  get isOpen() {
+    return this.#host.isConnected;
+  }
+
+  /** One more line about the post (once per key), shown with the current view. */
+  addNote(note) {
+    if (this.#notes.some((shown) => shown.key === note.key)) return;
+    this.#notes.push(note);
+    if (this.#view) this.render(this.#view);
   }
 
   /**
@@ -110,14 +147,18 @@ export class Overlay {
    *   notices: _locales keys of one-line notes; finished: set once the files were handed to X
    *   (or could not be): the buttons give way to Close.
    */
-  render({ attachments, phase, notices, finished }) {
+  render(view) {
+    const { attachments, phase, notices, finished } = view;
+    this.#view = view;
     this.#host.dataset.phase = phase;
     this.#host.dataset.finished = String(Boolean(finished));
     const panel = element("div", { class: "panel", role: "status", "aria-live": "polite" });
     const originals = attachments.some((a) => a.state === State.ORIGINAL);
     const title = finished?.error
       ? errorText(finished.error)
-      : t(phase === BatchPhase.READY && originals ? "overlay_title_done_original" : TITLES[phase]);
+      : attachments.length === 0
+        ? t("overlay_title_post")
+        : t(phase === BatchPhase.READY && originals ? "overlay_title_done_original" : TITLES[phase]);
     panel.append(element("p", { class: "title", "data-testid": "omamori-overlay-title" }, title));
 
     const list = element("ul");
@@ -149,6 +190,9 @@ export class Overlay {
     }
     panel.append(list);
     for (const key of notices) panel.append(element("p", { class: "notice", "data-testid": "omamori-notice" }, t(key)));
+    for (const { key, tone } of this.#notes) {
+      panel.append(element("p", { class: "notice", "data-testid": "omamori-notice", "data-note": key, "data-tone": tone }, t(key)));
+    }
 
     const buttons = element("div", { class: "buttons" });
     if (finished || phase === BatchPhase.READY || phase === BatchPhase.CANCELLED) {
@@ -168,6 +212,11 @@ export class Overlay {
 
   close() {
     this.#host.remove();
+  }
+
+  /** Close when the panel's time is up, unless it holds a warning the person has not closed yet. */
+  expire() {
+    if (!this.#notes.some((note) => note.tone === "warning")) this.close();
   }
 
   /** Just below the composer, kept inside the window. */

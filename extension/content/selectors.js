@@ -4,7 +4,13 @@
 // fixtures in tests/extension/fixtures/ (modelled on X's pages; see the README
 // there). Sources: shared/research/x-web.md.
 
+import { X_ORIGINS } from "../lib/messages.js";
+
 export const X_ORIGIN = "https://x.com";
+/** X Pro (formerly TweetDeck): a deck of columns, one of them a composer; its settings are x.com's (x-web.md §10). */
+const X_PRO_ORIGINS = Object.freeze(["https://pro.x.com", "https://pro.twitter.com"]);
+/** The hosts that serve X's own settings pages: every X origin but X Pro's. */
+const SETTINGS_ORIGINS = Object.freeze(X_ORIGINS.filter((origin) => !X_PRO_ORIGINS.includes(origin)));
 
 /** CSS selectors for X's composer (x-web.md §1). */
 export const SELECTORS = Object.freeze({
@@ -20,14 +26,22 @@ export const SELECTORS = Object.freeze({
   textbox: '[role="textbox"], [contenteditable="true"], textarea, input[type="text"]',
   /** Where the search for a composer stops: a dialog, the main column, the layers root. */
   composerBoundary: '[role="dialog"], main, [role="main"], #layers, body',
-  /** Checkboxes on settings pages: native inputs (x-web.md §8), ARIA ones in case X switches. */
-  settingControl: 'input[type="checkbox"], [role="checkbox"], [role="switch"]',
+  /**
+   * Checkboxes on settings pages and in the composer: native inputs (x-web.md §8), ARIA checkboxes and switches
+   * (`aria-checked`), and the checkable items of X's menus.
+   */
+  settingControl: 'input[type="checkbox"], [role="checkbox"], [role="switch"], [role="menuitemcheckbox"]',
+  /** What a button opens: X's menus and dialogs are drawn in #layers above the page. */
+  layer: '[role="menu"], [role="dialog"], [role="alertdialog"], [role="listbox"]',
+  /** Buttons, for the ones that may open the menu holding the Grok-edit control. */
+  button: 'button, [role="button"]',
 });
 
 /** Settings pages omamori reads, and the settings each carries (x-web.md §6, §7). */
 export const SETTINGS_PAGES = Object.freeze({
-  grok: { path: "/settings/grok_settings", settings: ["grokTraining", "grokPersonalization", "grokHistory"] },
-  audience: { path: "/settings/audience_and_tagging", settings: ["protectPosts"] },
+  // grokEdits: X may put "Block modifications by Grok" on either page (x-web.md §10: Privacy and safety, unconfirmed).
+  grok: { path: "/settings/grok_settings", settings: ["grokTraining", "grokPersonalization", "grokHistory", "grokEdits"] },
+  audience: { path: "/settings/audience_and_tagging", settings: ["protectPosts", "grokEdits"] },
 });
 
 export const GROK_SETTINGS_URL = X_ORIGIN + SETTINGS_PAGES.grok.path;
@@ -70,7 +84,61 @@ export const SETTING_LABELS = Object.freeze([
   // §7: zinsoku.com/twitter-protect
   ["protectPosts", "ja", "ポストを非公開にする", "zinsoku.com 2023- (§7)"],
   ["protectPosts", "ja", "ツイートを非公開にする", "zinsoku.com, before 2023 (§7)"],
+  // X's "block modifications by Grok" (per post, since about 2026-03): §10, strings in X's en bundle quoted by
+  // sciencehub.live, quincynews.org, webpronews. Where the web shows it (composer, menu or settings) is unconfirmed.
+  ["grokEdits", "en", "Block modifications by Grok", "X en bundle 2026-03 (§10)"],
+  ["grokEdits", "en", "Prevent Grok from modifying this content", "X en bundle 2026-03 (§10)"],
+  // ja: no capture of X's ja strings for it yet. Unconfirmed guesses in X's usual wording (変更 for "modify", as in
+  // 「プロフィールを変更」; ブロック as in 「@さんをブロック」): replace them with X's own once seen.
+  ["grokEdits", "ja", "Grokによる変更をブロック", "unconfirmed guess (§10)"],
+  ["grokEdits", "ja", "Grokによる編集をブロック", "unconfirmed guess (§10)"],
+  ["grokEdits", "ja", "Grokがこのコンテンツを変更できないようにする", "unconfirmed guess (§10)"],
 ]);
+
+/**
+ * Buttons of a composer that may open the menu or dialog holding the Grok-edit control, by their accessible name
+ * (aria-label or text): [language, name, where it comes from]. Tried in this order, each opened and closed again
+ * as a person would, only when the composer itself shows no such control. All unconfirmed: X's web placement of
+ * the control is not known (x-web.md §10); a new place is one more row.
+ */
+export const GROK_EDIT_OPENERS = Object.freeze([
+  // the attached image's own editor, where X keeps per-image choices such as the content warning (§1, unconfirmed)
+  ["en", "Edit media", "unconfirmed guess (§10)"],
+  ["ja", "メディアを編集", "unconfirmed guess (§10)"],
+  // a per-post settings menu beside the Post button, as on iOS's upload screen (sciencehub.live, §10, unconfirmed)
+  ["en", "Post settings", "unconfirmed guess (§10)"],
+  ["ja", "ポストの設定", "unconfirmed guess (§10)"],
+]);
+
+/**
+ * Buttons that keep what was chosen in a dialog (a dialog may drop its changes on Escape): [language, name, source].
+ * A menu needs none: its items take effect when clicked.
+ */
+export const DIALOG_SAVE_BUTTONS = Object.freeze([
+  // X's media editor and settings dialogs (x-web.md §1, unconfirmed for the Grok control's dialog)
+  ["en", "Save", "X's media editor (§1)"],
+  ["en", "Done", "X's dialogs (§1)"],
+  ["ja", "保存", "X's media editor (§1)"],
+  ["ja", "完了", "X's dialogs (§1)"],
+]);
+
+const NORMALIZED_OPENERS = GROK_EDIT_OPENERS.map(([, name]) => normalizeLabel(name));
+const NORMALIZED_SAVES = DIALOG_SAVE_BUTTONS.map(([, name]) => normalizeLabel(name));
+
+/** The buttons in `root` whose accessible name is one of `names` (normalized), in the order of `names`. */
+function buttonsNamed(root, names) {
+  const named = [...root.querySelectorAll(SELECTORS.button)].map((button) => ({
+    button,
+    name: normalizeLabel(button.getAttribute("aria-label") || button.textContent),
+  }));
+  return names.flatMap((wanted) => named.filter(({ name }) => name === wanted).map(({ button }) => button));
+}
+
+/** The buttons in `root` that may open the Grok-edit control's menu or dialog, in the order of GROK_EDIT_OPENERS. */
+export const grokEditOpeners = (root) => buttonsNamed(root, NORMALIZED_OPENERS);
+
+/** The button that keeps a dialog's changes, or null. */
+export const dialogSaveButton = (dialog) => buttonsNamed(dialog, NORMALIZED_SAVES)[0] ?? null;
 
 /**
  * Text as compared with SETTING_LABELS: Unicode NFKC (full-width Latin to
@@ -101,26 +169,30 @@ export function matchSetting(text) {
 /** The SETTINGS_PAGES entry for a URL, or null. */
 export function settingsPageOf(url) {
   const { origin, pathname } = new URL(url);
-  if (origin !== X_ORIGIN) return null;
+  if (!SETTINGS_ORIGINS.includes(origin)) return null;
   const path = pathname.replace(/\/+$/, "");
   return Object.values(SETTINGS_PAGES).find((page) => page.path === path) ?? null;
 }
 
 export function isLoginUrl(url) {
   const { origin, pathname } = new URL(url);
-  return origin === X_ORIGIN && LOGIN_PATHS.some((path) => pathname === path || pathname.startsWith(path + "/"));
+  return X_ORIGINS.includes(origin) && LOGIN_PATHS.some((path) => pathname === path || pathname.startsWith(path + "/"));
 }
 
 /** How far up from a checkbox its label may sit (X nests a label about 4 levels up). */
 const LABEL_SEARCH_DEPTH = 8;
 
 /**
- * Text that labels a settings control: aria-labelledby, then <label for>,
- * then the smallest ancestor that holds no other control.
+ * Text that labels a settings control: its own name (aria-label, or a menu
+ * item's text), then aria-labelledby, then <label for>, then the smallest
+ * ancestor that holds no other control.
  * @returns {{text: string, container: Element}|null} container: what to outline.
  */
 function labelOf(control) {
   const document = control.ownerDocument;
+  // A menu item or an ARIA switch may carry its own name (aria-label, or its text as a menu item does).
+  const own = control.getAttribute("aria-label") || (control.tagName === "INPUT" ? "" : control.textContent);
+  if (own && matchSetting(own)) return { text: own, container: control };
   const labelledBy = control.getAttribute("aria-labelledby");
   if (labelledBy) {
     const text = labelledBy

@@ -27,8 +27,30 @@ export const MAX_IMAGES_PER_POST = 4;
 /** MIME types the host protects; everything else (GIF, video) passes through. */
 export const PROTECTABLE_TYPES = Object.freeze(["image/jpeg", "image/png", "image/webp"]);
 
-/** X settings the content script reads and the background records. */
-export const X_SETTINGS = Object.freeze(["grokTraining", "grokPersonalization", "grokHistory", "protectPosts"]);
+/**
+ * Where X's composers and settings live: x.com, the hosts a person still lands on (twitter.com, mobile.x.com), and
+ * X Pro (pro.x.com, pro.twitter.com; the deck's own composer column). The manifest's host permissions and content
+ * script matches are exactly these (tests/extension/manifest.test.mjs).
+ */
+export const X_ORIGINS = Object.freeze([
+  "https://x.com",
+  "https://twitter.com",
+  "https://mobile.x.com",
+  "https://pro.x.com",
+  "https://pro.twitter.com",
+]);
+
+/**
+ * X settings the content script reads and the background records. grokEdits is X's "Block modifications by Grok",
+ * when X shows it on a settings page rather than in the composer (x-web.md §10: placement unconfirmed).
+ */
+export const X_SETTINGS = Object.freeze(["grokTraining", "grokPersonalization", "grokHistory", "grokEdits", "protectPosts"]);
+
+/**
+ * What the composer made of X's Grok-edit control for a post with images: blocked (omamori turned it on, or it was
+ * on), by_setting (no control in the composer, X's account setting blocks them), not_found (no control anywhere).
+ */
+export const GROK_EDIT_OUTCOMES = Object.freeze(["blocked", "by_setting", "not_found"]);
 
 /** What a checkbox showed: on (checked), off, or unavailable (greyed out). */
 export const X_SETTING_STATES = Object.freeze(["on", "off", "unavailable"]);
@@ -89,7 +111,7 @@ export function errorJson(error) {
 /** Trust tiers: who is on the other end of a message. */
 export const Tier = Object.freeze({
   PAGE: "page", // the extension's own popup/options pages
-  X: "x", // a content script in an https://x.com tab
+  X: "x", // a content script in a tab of one of X_ORIGINS
 });
 
 const isString = (v) => typeof v === "string";
@@ -102,11 +124,12 @@ const oneOf = (values) => (v) => values.includes(v);
  * Requests over the protect port use the same checks (`protect.start`).
  */
 export const MESSAGE_TYPES = Object.freeze({
-  // content script (x.com) -> background
+  // content script (X_ORIGINS) -> background
   "xsetting.seen": {
     from: [Tier.X],
     fields: { setting: oneOf(X_SETTINGS), state: oneOf(X_SETTING_STATES) },
   },
+  "grokedits.seen": { from: [Tier.X], fields: { outcome: oneOf(GROK_EDIT_OUTCOMES) } },
   "protect.start": {
     from: [Tier.X],
     fields: {
@@ -168,7 +191,7 @@ export function senderTier(sender, { extensionId, extensionOrigin }) {
   } catch {
     return null;
   }
-  if (sender.tab && url.origin === "https://x.com") return Tier.X;
+  if (sender.tab && X_ORIGINS.includes(url.origin)) return Tier.X;
   return null;
 }
 

@@ -19,6 +19,11 @@ const TEXT = Object.freeze({
     todo: "checklist_grokTraining_todo",
     unknown: "checklist_grokTraining_unknown",
   },
+  grokEdits: {
+    name: "checklist_grokEdits",
+    todo: "checklist_grokEdits_todo",
+    unknown: "checklist_grokEdits_unknown",
+  },
   protectPosts: {
     name: "checklist_protectPosts",
     optional: "checklist_protectPosts_optional",
@@ -41,13 +46,39 @@ export const CHECKLIST_KEYS = Object.freeze([
   "checklist_autoProtect_nohost",
 ]);
 
+/**
+ * Where blocking Grok's edits stands: opted_out (the popup's switch is off), blocked_setting (X's settings page
+ * showed "Block modifications by Grok" ticked), blocked_post (the last post with images had it turned on),
+ * not_blocked (the last post's composer had no such control, or X's settings showed it unticked), unknown.
+ * @param {{grokEdits: {block: boolean, lastPost: {outcome: string}|null}, xSettings: Record<string, {state: string}|null>}} status
+ */
+export function grokEditsState({ grokEdits, xSettings }) {
+  if (!grokEdits.block) return "opted_out";
+  const setting = xSettings.grokEdits?.state;
+  const outcome = grokEdits.lastPost?.outcome;
+  if (setting === "on" || outcome === "by_setting") return "blocked_setting";
+  if (outcome === "blocked") return "blocked_post";
+  if (outcome === "not_found" || setting === "off") return "not_blocked";
+  return "unknown";
+}
+
+/** The checklist's state for each grokEditsState: never done unless X's control was seen on. */
+const GROK_EDITS_ITEM = Object.freeze({
+  opted_out: "todo",
+  blocked_setting: "done",
+  blocked_post: "done",
+  not_blocked: "unknown",
+  unknown: "unknown",
+});
+
 /** @type {(id: string, state: ItemState, note?: string|null) => ChecklistItem} */
 const item = (id, state, note = TEXT[id][state] ?? null) => ({ id, state, name: TEXT[id].name, note });
 
 /**
  * The checklist from what the popup knows.
  * @param {{xSettings: Record<string, {state: string}|null>, paused: boolean,
- *          host: {connected: boolean, cloak?: boolean}}} status the background's status.get result
+ *          host: {connected: boolean, cloak?: boolean},
+ *          grokEdits: {block: boolean, lastPost: {outcome: string}|null}}} status the background's status.get result
  * @param {{signature: {enabled: boolean}, mark: {enabled: boolean}, cloak: {enabled: boolean}}|null} settings
  *        the host's settings, or null when the host could not be asked
  * @returns {ChecklistItem[]}
@@ -62,6 +93,7 @@ export function checklistItems(status, settings) {
   }
   return [
     item("grokTraining", grok === "off" ? "done" : grok === "on" ? "todo" : "unknown"),
+    item("grokEdits", GROK_EDITS_ITEM[grokEditsState(status)]),
     item("protectPosts", posts === "on" ? "done" : posts === "off" ? "optional" : "unknown"),
     status.paused
       ? item("autoProtect", "todo")

@@ -3,19 +3,36 @@
 import { ext } from "../lib/browser.js";
 import { ask } from "../lib/ask.js";
 import { t, errorText, formatTime, localizePage } from "../lib/i18n.js";
-import { showChecklist } from "./checklist.js";
+import { grokEditsState, showChecklist } from "./checklist.js";
 
 /** An element of this page by id (the markup is ours, so it exists). @type {(id: string) => any} */
 const $ = (id) => document.getElementById(id);
 
 /** popup text for a recorded X setting: state -> _locales key */
 const GROK_TEXT = { on: "popup_grok_on", off: "popup_grok_off", unavailable: "popup_grok_unavailable" };
+/** popup text for blocking Grok's edits: grokEditsState -> _locales key */
+const GROK_EDITS_TEXT = {
+  opted_out: "popup_grok_edits_opted_out",
+  blocked_setting: "popup_grok_edits_blocked_setting",
+  blocked_post: "popup_grok_edits_blocked_post",
+  not_blocked: "popup_grok_edits_not_blocked",
+  unknown: "popup_grok_edits_unknown",
+};
 const PROTECT_TEXT = { on: "popup_protect_on", off: "popup_protect_off", unavailable: "popup_protect_unavailable" };
 
 function showSetting(section, stateEl, seenEl, record, texts, unknownKey) {
   section.dataset.state = record?.state ?? "unknown";
   stateEl.textContent = t(record ? texts[record.state] : unknownKey);
   seenEl.textContent = record ? t("popup_seen", [formatTime(record.seenAt)]) : "";
+}
+
+/** Blocking Grok's edits, beside the training state: where it stands and when it was last seen (the switch is in the options). */
+function showGrokEdits(status) {
+  const state = grokEditsState(status);
+  $("grok-edits").dataset.state = state;
+  $("grok-edits-state").textContent = t(GROK_EDITS_TEXT[state]);
+  const seenAt = state === "blocked_setting" && status.xSettings.grokEdits ? status.xSettings.grokEdits.seenAt : status.grokEdits.lastPost?.seenAt;
+  $("grok-edits-seen").textContent = seenAt && state !== "opted_out" ? t("popup_seen", [formatTime(seenAt)]) : "";
 }
 
 function showHost(host) {
@@ -46,6 +63,7 @@ async function refresh() {
     PROTECT_TEXT,
     "popup_protect_unknown",
   );
+  showGrokEdits(status);
   showHost(status.host);
   showPaused(status.paused);
   $("protected-count").hidden = status.protectedCount === null;

@@ -85,6 +85,7 @@ class ExtensionSettings:
     """Choices the extension reads; kept here so there is one truth."""
 
     on_failure: OnFailure = "ask"   # what to attach when protection fails
+    block_grok_edits: bool = True   # turn on X's "Block modifications by Grok" for each post with images
     connection: Connection = "native"
     server_url: str = "ws://127.0.0.1:8765"
 

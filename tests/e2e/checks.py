@@ -101,6 +101,7 @@ OVERLAY = """(() => {
     statuses: all("omamori-item-status").map((status) => status.textContent),
     applied: all("omamori-applied").map((applied) => applied.textContent),
     buttons: all("omamori-attach-original").concat(all("omamori-cancel"), all("omamori-close")).map((b) => b.dataset.testid),
+    notes: Object.fromEntries(all("omamori-notice").filter((n) => n.dataset.note).map((n) => [n.dataset.note, n.textContent])),
   };
 })()"""
 

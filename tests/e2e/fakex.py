@@ -91,13 +91,18 @@ class FakeX:
     Thread-safe: Firefox's interception answers from a worker thread.
     """
 
-    def __init__(self, *, language: str = "en", grok_training: bool = True, protected: bool = False) -> None:
+    def __init__(self, *, language: str = "en", grok_training: bool = True, protected: bool = False,
+                 grok_edit_control: str = "") -> None:
         self.language = language
+        # Where X shows "Block modifications by Grok": "checkbox" or "switch" under the composer's media, "menu" in
+        # the composer's post settings menu, "settings" on the Grok settings page, "" nowhere (fixtures/README.md).
+        self.grok_edit_control = grok_edit_control
         self.grok = {"allow_grok_training": grok_training, "allow_grok_personalization": True,
-                     "allow_grok_history": True}
+                     "allow_grok_history": True, "block_grok_edits": False}
         self.account = {"protected": protected, "protect_videos": False}
         self.upload_requests: list[Request] = []  # every request to upload.x.com, preflights excluded
         self.page_requests: list[str] = []  # every x.com page (shell) served, by URL
+        self.posts: list[dict] = []  # every post made (CreateTweet), as X stores it
         self._uploads: dict[str, Upload] = {}
         self._media_ids = itertools.count(1867000000000000001)
         self._lock = threading.Lock()
@@ -107,6 +112,17 @@ class FakeX:
     def finalized_uploads(self) -> list[Upload]:
         with self._lock:
             return [upload for upload in self._uploads.values() if upload.finalized]
+
+    def wait_for_posts(self, count: int, *, pump, timeout: float = 30.0) -> list[dict]:
+        deadline = time.monotonic() + timeout
+        while True:
+            with self._lock:
+                posts = list(self.posts)
+            if len(posts) >= count:
+                return posts
+            if time.monotonic() > deadline:
+                raise AssertionError(f"{len(posts)} of {count} posts made after {timeout:.0f} s")
+            pump()
 
     def wait_for_uploads(self, count: int, *, pump, timeout: float = 60.0) -> list[Upload]:
         """Block until `count` uploads are finalized; `pump()` lets the browser driver run its event loop."""
@@ -151,6 +167,19 @@ class FakeX:
             if request.method == "POST":
                 self.grok.update({key: bool(value) for key, value in json.loads(request.body).items() if key in self.grok})
             return _json(200, {"data": {"data_sharing_settings": dict(self.grok)}})
+        if path == "/i/api/graphql/omamoriFixture/CreateTweet":
+            if not self._authorized(request) or request.method != "POST":
+                return _json(403, {"errors": [{"code": 353, "message": "This request requires a matching csrf cookie and header."}]})
+            variables = json.loads(request.body)["variables"]
+            media_ids = [entity["media_id"] for entity in variables["media"]["media_entities"]]
+            if any(media_id not in self._uploads or not self._uploads[media_id].finalized for media_id in media_ids):
+                return _json(400, {"errors": [{"code": 324, "message": "Invalid media id."}]})
+            # With the control on the settings page, the account's choice applies to every post.
+            blocked = self.grok["block_grok_edits"] if self.grok_edit_control == "settings" else bool(variables.get("grok_edits_blocked"))
+            post = {"rest_id": str(next(self._media_ids)), "text": variables["tweet_text"], "media_ids": media_ids,
+                    "grok_edits_blocked": blocked}
+            self.posts.append(post)
+            return _json(200, {"data": {"create_tweet": {"tweet_results": {"result": {"rest_id": post["rest_id"]}}}}})
         if path == "/i/api/1.1/account/settings.json":
             if not self._authorized(request):
                 return _json(403, {"errors": [{"code": 353, "message": "This request requires a matching csrf cookie and header."}]})
@@ -164,7 +193,8 @@ class FakeX:
         self.page_requests.append(request.url)
         language = query.get("lang", self.language)
         nonce = secrets.token_urlsafe(16)
-        body = self._shell.replace("{lang}", language).replace("{nonce}", nonce)
+        initial_state = json.dumps({"featureSwitch": {"omamori_fixture_grok_edit_control": self.grok_edit_control}})
+        body = self._shell.replace("{lang}", language).replace("{nonce}", nonce).replace("{initial_state}", initial_state)
         return Response(200, {
             "content-type": "text/html;charset=utf-8",
             "content-security-policy": CSP.format(nonce=nonce),

@@ -5,7 +5,7 @@ import { existsSync, readFileSync, readdirSync } from "node:fs";
 import { dirname, join, relative, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 
-import { NATIVE_HOST_NAME } from "../../extension/lib/messages.js";
+import { NATIVE_HOST_NAME, X_ORIGINS } from "../../extension/lib/messages.js";
 
 const EXTENSION = fileURLToPath(new URL("../../extension/", import.meta.url));
 const manifest = JSON.parse(readFileSync(join(EXTENSION, "manifest.json"), "utf8"));
@@ -26,7 +26,19 @@ test("one manifest for both families: service worker for Chromium, module event 
   assert.deepEqual(manifest.background.scripts, ["background.js"]);
   assert.equal(manifest.background.type, "module");
   assert.ok(manifest.permissions.includes("nativeMessaging"));
-  assert.deepEqual(manifest.host_permissions, ["https://x.com/*"]);
+});
+
+test("X's hosts and nothing else: x.com, twitter.com, mobile.x.com, X Pro (pro.x.com, pro.twitter.com)", () => {
+  const patterns = X_ORIGINS.map((origin) => `${origin}/*`);
+  assert.deepEqual(patterns, [
+    "https://x.com/*",
+    "https://twitter.com/*",
+    "https://mobile.x.com/*",
+    "https://pro.x.com/*",
+    "https://pro.twitter.com/*",
+  ]);
+  assert.deepEqual(manifest.host_permissions, patterns);
+  assert.deepEqual(manifest.content_scripts.flatMap((c) => c.matches), patterns);
 });
 
 test("every file the manifest names exists", () => {
@@ -56,9 +68,9 @@ function importGraph(start) {
   return [...seen];
 }
 
-test("exactly the modules the content scripts load are web-accessible, on x.com only", () => {
+test("exactly the modules the content scripts load are web-accessible, on X's hosts only", () => {
   const [resources] = manifest.web_accessible_resources;
-  assert.deepEqual(resources.matches, ["https://x.com/*"]);
+  assert.deepEqual(resources.matches, manifest.host_permissions);
   const loaded = importGraph("content/main.js");
   assert.ok(loaded.includes("content/selectors.js") && loaded.includes("lib/messages.js"));
   assert.deepEqual([...resources.resources].sort(), loaded.sort());

@@ -29,6 +29,12 @@ test("senders: our pages, our content script on x.com, nobody else", () => {
   // another extension, another site, a look-alike host, no tab, no URL
   assert.equal(senderTier({ ...popup, id: "otherextensionidaaaaaaaaaaaaaaaa" }, SELF), null);
   assert.equal(senderTier({ ...content, url: "https://example.com/" }, SELF), null);
+  for (const url of ["https://pro.x.com/i/decks/1", "https://twitter.com/home", "https://mobile.x.com/home", "https://pro.twitter.com/"]) {
+    assert.equal(senderTier({ ...content, url }, SELF), Tier.X, url);
+  }
+  for (const url of ["https://api.x.com/", "https://evil.x.com/", "https://pro.x.com.evil.example/"]) {
+    assert.equal(senderTier({ ...content, url }, SELF), null, url);
+  }
   assert.equal(senderTier({ ...content, url: "https://x.com.evil.example/" }, SELF), null);
   assert.equal(senderTier({ ...content, url: "http://x.com/home" }, SELF), null);
   assert.equal(senderTier({ ...content, tab: undefined }, SELF), null);
@@ -51,6 +57,9 @@ test("fields are checked: types, enumerations, sizes, and nothing extra", () => 
   assert.equal(refusal({ type: "xsetting.seen", setting: "grokTraining", state: "unavailable" }, Tier.X), null);
   assert.match(refusal({ type: "xsetting.seen", setting: "grokTraining", state: "maybe" }, Tier.X), /bad field state/);
   assert.match(refusal({ type: "xsetting.seen", setting: "password", state: "on" }, Tier.X), /bad field setting/);
+  assert.equal(refusal({ type: "grokedits.seen", outcome: "not_found" }, Tier.X), null);
+  assert.match(refusal({ type: "grokedits.seen", outcome: "maybe" }, Tier.X), /bad field outcome/);
+  assert.match(refusal({ type: "grokedits.seen", outcome: "blocked" }, Tier.PAGE), /not accepted from page/);
   assert.match(refusal({ type: "pause.set", paused: "yes" }, Tier.PAGE), /bad field paused/);
   assert.match(refusal({ type: "settings.set", changes: [] }, Tier.PAGE), /bad field changes/);
   assert.match(refusal({ type: "status.get", extra: 1 }, Tier.PAGE), /unexpected field extra/);

@@ -13,6 +13,9 @@ import {
   isComposerFileInput,
   SETTINGS_PAGES,
   SELECTORS,
+  GROK_EDIT_OPENERS,
+  grokEditOpeners,
+  dialogSaveButton,
 } from "../../extension/content/selectors.js";
 import { X_SETTINGS } from "../../extension/lib/messages.js";
 import { loadFixture } from "./dom.mjs";
@@ -171,4 +174,50 @@ test("in the Post dialog the picker and drops belong to the dialog, not the time
   assert.ok(byId("modal-editor-1").matches(SELECTORS.editor));
   assert.ok(byId("modal-attachments").matches(SELECTORS.attachments));
   await page.close();
+});
+
+test("X's Grok-edit control in a composer: a switch labelled by a nearby text, a native checkbox (ja)", async () => {
+  const page = loadFixture("compose.grok_edits.html");
+  const byId = (id) => page.document.getElementById(id);
+  const [inSwitch] = findSettingControls(byId("switch-composer"), ["grokEdits"]);
+  assert.equal(inSwitch.control, byId("grok-switch"));
+  assert.equal(controlState(inSwitch.control), "off");
+  const [inCheckbox] = findSettingControls(byId("checkbox-composer"), ["grokEdits"]);
+  assert.equal(inCheckbox.control, byId("grok-checkbox"));
+  assert.equal(controlState(inCheckbox.control), "on");
+  assert.deepEqual(findSettingControls(byId("menu-composer"), ["grokEdits"]), [], "nothing in the composer itself");
+  await page.close();
+});
+
+test("behind the composer's buttons: openers by name in the table's order, the menu item by its own text", async () => {
+  const page = loadFixture("compose.grok_edits.html");
+  const byId = (id) => page.document.getElementById(id);
+  assert.deepEqual(grokEditOpeners(byId("menu-composer")), [byId("edit-media"), byId("post-settings")]);
+  assert.deepEqual(grokEditOpeners(byId("switch-composer")), [], "a content-warning button is not an opener");
+  const [item] = findSettingControls(byId("post-settings-menu"), ["grokEdits"]);
+  assert.equal(item.control, byId("grok-menu-item"));
+  assert.equal(item.container, byId("grok-menu-item"), "a menu item is its own label");
+  assert.equal(controlState(item.control), "off");
+  assert.deepEqual(findSettingControls(byId("media-dialog"), ["grokEdits"]), [], "another checkable item is not it");
+  assert.equal(dialogSaveButton(byId("media-dialog")), byId("media-save"));
+  assert.ok(byId("post-settings-menu").matches(SELECTORS.layer) && byId("media-dialog").matches(SELECTORS.layer));
+  for (const [language, name, source] of GROK_EDIT_OPENERS) {
+    assert.ok(["en", "ja"].includes(language) && name && source?.length > 5, name);
+  }
+  await page.close();
+});
+
+test("the Grok-edit box on a settings page is found like the training box", async () => {
+  const page = loadFixture("grok_settings.en.html", "https://x.com/settings/grok_settings");
+  const training = findSettingControls(page.document, ["grokTraining"])[0];
+  training.container.querySelector("span").textContent = "Block modifications by Grok";
+  assert.deepEqual(states(findSettingControls(page.document, GROK)).grokEdits, "on");
+  await page.close();
+});
+
+test("X's other hosts: settings pages on twitter.com and mobile.x.com, none on X Pro", () => {
+  assert.equal(settingsPageOf("https://twitter.com/settings/grok_settings"), SETTINGS_PAGES.grok);
+  assert.equal(settingsPageOf("https://mobile.x.com/settings/audience_and_tagging"), SETTINGS_PAGES.audience);
+  assert.equal(settingsPageOf("https://pro.x.com/settings/grok_settings"), null);
+  assert.ok(isLoginUrl("https://twitter.com/i/flow/login"));
 });

@@ -280,7 +280,7 @@ class Batch {
     }
     this.#render();
     const clean = this.#attachments.every((a) => a.state === State.PROTECTED || a.state === State.PASSTHROUGH);
-    if (this.#finished && !this.#finished.error && clean) setTimeout(() => this.#overlay.close(), DONE_PANEL_MS);
+    if (this.#finished && !this.#finished.error && clean) setTimeout(() => this.#overlay.expire(), DONE_PANEL_MS);
   }
 
   #render() {

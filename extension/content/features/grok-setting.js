@@ -1,4 +1,5 @@
-// On X's Grok settings page (and "Protect your posts" on the audience page):
+// On X's Grok settings page (and "Protect your posts" on the audience page; "Block modifications by Grok" on
+// either, wherever X puts it):
 // find each checkbox by its label, outline it by what it means for the
 // person's art, explain it in a short banner, and record what it shows with
 // the time it was seen. It never changes a setting: showing is the job.
@@ -17,6 +18,8 @@ const TONES = Object.freeze({
   grokTraining: { on: "alert", off: "ok", unavailable: "unknown" },
   grokPersonalization: { on: "caution", off: "ok", unavailable: "unknown" },
   grokHistory: { on: "caution", off: "ok", unavailable: "unknown" },
+  // "Block modifications by Grok", when X puts it on a settings page: ticked is the safe state
+  grokEdits: { on: "ok", off: "alert", unavailable: "unknown" },
   protectPosts: { on: "ok", off: "caution", unavailable: "unknown" },
 });
 
