@@ -80,3 +80,23 @@ def test_full_install_doctor_and_uninstall(home):
                     "omamori/log/host.log", *(f"omamori/data/ledger.sqlite3{s}" for s in ("", "-wal", "-shm")),
                     *(f"omamori/data/sample.omamori.{s}" for s in ("jpg", "png"))}, left
     assert not venv.exists()
+
+
+@pytest.mark.slow
+def test_no_browser_still_protects_the_sample_and_links_the_command(tmp_path):
+    """A machine with no browser: a warning, the sample protected and read back, `omamori` linked, exit 0."""
+    tools = tmp_path / "tools"                 # PATH without any browser: python and the few tools install.sh runs
+    tools.mkdir()
+    for name in ("sh", "dirname", "uname", "rm", "rmdir"):
+        (tools / name).symlink_to(shutil.which(name))
+    env = script_env(tmp_path)
+    env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{tools}"
+    (tmp_path / "home").mkdir()
+    done = sh("--venv", str(tmp_path / "venv"), env=env, timeout=600)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "WARNING: no browser" in done.stderr and "Read the mark back: your mark" in done.stdout
+    link = tmp_path / "home/.local/bin/omamori"
+    assert os.readlink(link) == str(tmp_path / "venv/bin/omamori")
+    assert f"The omamori command is {link}" in done.stdout and 'export PATH="$HOME/.local/bin:$PATH"' in done.stdout
+    assert sh("--venv", str(tmp_path / "venv"), "--uninstall", env=env, timeout=120).returncode == 0
+    assert not link.is_symlink()

@@ -63,7 +63,8 @@ def check_browsers(machine: Machine, paths: Paths, *, registry: Registry | None)
         ids = None
     registered = {t.browser.name for t in targets}
     findings: list[Finding] = []
-    for found in detect(machine):
+    detected = detect(machine)
+    for found in detected:
         browser = found.browser
         for sandbox in found.sandboxes:
             if sandbox == "snap" and snap_can_host(browser):
@@ -74,6 +75,8 @@ def check_browsers(machine: Machine, paths: Paths, *, registry: Registry | None)
             # Maybe left out on purpose (--browser): worth saying, not broken.
             findings.append(Finding(browser.label, "note", "doctor.not_registered", {},
                                     fix=f"omamori install --browser {browser.name}"))
+    if not targets and not detected:
+        return [Finding("browsers", "problem", "doctor.no_browser", fix=NO_BROWSER_FIX)]
     if not targets:
         return [*findings, Finding("browsers", "problem", "doctor.no_registration", fix="omamori install")]
     answered: dict[str, Finding] = {}
@@ -190,6 +193,7 @@ def check_font(paths: Paths) -> Finding:
     return Finding("font", "ok", "doctor.font_ok", {"path": found.path})
 
 
+NO_BROWSER_FIX = "install Chrome, Chromium, Edge, Brave, Vivaldi or Firefox (Debian: sudo apt install chromium), then: omamori install"
 # omamori ships a Japanese font, so what no font draws is a character of the text (an emoji): change the text.
 FONT_FIX = "omamori settings set \"signature.text=@you · AI学習禁止\"   (or signature.font_path=PATH/TO/FONT.ttf)"
 

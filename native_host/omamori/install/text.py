@@ -125,6 +125,10 @@ TEXT: dict[str, tuple[str, str]] = {
         "installed as {how}: it cannot start omamori's host; use the companion server",
         "{how} 版です。omamori のホストを起動できないので、コンパニオンサーバーを使ってください",
     ),
+    "doctor.no_browser": (
+        "no supported browser is installed on this computer; omamori works from the command line meanwhile",
+        "対応ブラウザーがこのコンピューターにありません。それまではコマンドラインで omamori を使えます",
+    ),
     "doctor.no_registration": (
         "omamori is not registered with any browser",
         "omamori がどのブラウザーにも登録されていません",
