@@ -17,11 +17,14 @@ import {
   senderTier,
 } from "./lib/messages.js";
 import { AUDIENCE_SETTINGS_URL, GROK_SETTINGS_URL, isLoginUrl } from "./content/selectors.js";
+import { startIsThisMine } from "./background/is-this-mine.js";
 
 const SELF = { extensionId: ext.runtime.id, extensionOrigin: ext.runtime.getURL("") };
 
 /** Longest silence from the host about one image (progress counts), in ms; the cloak can take a minute. */
 const PROTECT_SILENCE_MS = 120_000;
+/** Longest silence from the host about one image checked by "is this mine?", in ms (verify's own limit is 60 s). */
+const VERIFY_SILENCE_MS = 90_000;
 /** How long "Check now" waits for each settings page to show its checkbox, in ms. */
 const CHECK_TIMEOUT_MS = 25_000;
 
@@ -163,6 +166,16 @@ async function requestForPort(port, signal, prefix, type, body) {
   }
 }
 
+// ---- "is this mine?" ---------------------------------------------------------
+
+/** One verify request (docs/protocol.md), for the context-menu check and for images dropped on our pages. */
+async function verifyImage(body) {
+  await hello();
+  return (await host()).request("verify", body, { timeoutMs: VERIFY_SILENCE_MS });
+}
+
+startIsThisMine({ verify: verifyImage });
+
 // ---- the message vocabulary ------------------------------------------------
 
 /** Tabs opened by "Check now", waiting for their page to report a setting. */
@@ -224,6 +237,10 @@ const HANDLERS = {
     if (told) return { note: null };
     await ext.storage.session.set({ [GROK_EDITS_NOT_FOUND_TOLD]: true });
     return { note: "not_found" };
+  },
+
+  async "mine.check"({ image }) {
+    return verifyImage({ image, report: true });
   },
 
   async "status.get"() {

@@ -76,6 +76,8 @@ export const LOCAL_ERROR_CODES = Object.freeze([
   "x_login_needed", // "Check now" landed on X's login page
   "x_setting_not_found", // "Check now" did not find the Grok training checkbox in time
   "x_protect_setting_not_found", // "Check now" did not find the "Protect your posts" checkbox in time
+  "image_unreachable", // "is this mine?": the image's bytes could not be read from its site or page
+  "check_too_large", // "is this mine?": the image is over MAX_IMAGE_BYTES, not sent
 ]);
 
 /**
@@ -118,6 +120,8 @@ const isString = (v) => typeof v === "string";
 const isBool = (v) => typeof v === "boolean";
 const isPlainObject = (v) => v !== null && typeof v === "object" && !Array.isArray(v);
 const oneOf = (values) => (v) => values.includes(v);
+/** An image in base64, at most MAX_IMAGE_BYTES once decoded. */
+const isImageBase64 = (v) => isString(v) && v.length > 0 && v.length <= Math.ceil(MAX_IMAGE_BYTES / 3) * 4;
 
 /**
  * type -> {from: tiers allowed to send it, fields: name -> check}.
@@ -135,7 +139,7 @@ export const MESSAGE_TYPES = Object.freeze({
     fields: {
       name: (v) => isString(v) && v.length <= 255,
       mime: oneOf(PROTECTABLE_TYPES),
-      image: (v) => isString(v) && v.length > 0 && v.length <= Math.ceil(MAX_IMAGE_BYTES / 3) * 4,
+      image: isImageBase64,
     },
   },
   // popup / options -> background
@@ -143,9 +147,14 @@ export const MESSAGE_TYPES = Object.freeze({
     // on the port PREVIEW_PORT only
     from: [Tier.PAGE],
     fields: {
-      image: (v) => isString(v) && v.length > 0 && v.length <= Math.ceil(MAX_IMAGE_BYTES / 3) * 4,
+      image: isImageBase64,
       strength: (v) => typeof v === "number" && v >= 0.25 && v <= 2,
     },
+  },
+  "mine.check": {
+    // "is this mine?" on an image dropped on the popup or the options page
+    from: [Tier.PAGE],
+    fields: { image: isImageBase64 },
   },
   "status.get": { from: [Tier.PAGE], fields: {} },
   "pause.set": { from: [Tier.PAGE], fields: { paused: isBool } },

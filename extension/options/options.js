@@ -9,6 +9,7 @@ import { ext } from "../lib/browser.js";
 import { FETCH_COMMAND, cloakState, previewCanStart, previewPercent } from "../lib/cloak.js";
 import { t, errorText, localizePage, stageName } from "../lib/i18n.js";
 import { MAX_IMAGE_BYTES, PREVIEW_PORT } from "../lib/messages.js";
+import { startMineDrop } from "../lib/mine-drop.js";
 
 /** An element of this page by id (the markup is ours, so it exists). @type {(id: string) => any} */
 const $ = (id) => document.getElementById(id);
@@ -206,3 +207,5 @@ $("cloak-missing").querySelector("code").textContent = FETCH_COMMAND;
 $("preview-image").alt = t("options_preview_alt");
 loadConnection();
 loadSettings().then(loadCloak);
+
+startMineDrop({ zone: $("mine-zone"), input: $("mine-file"), answer: $("mine-answer") });

@@ -4,6 +4,7 @@ import { ext } from "../lib/browser.js";
 import { ask } from "../lib/ask.js";
 import { t, errorText, formatTime, localizePage } from "../lib/i18n.js";
 import { grokEditsState, showChecklist } from "./checklist.js";
+import { startMineDrop } from "../lib/mine-drop.js";
 
 /** An element of this page by id (the markup is ours, so it exists). @type {(id: string) => any} */
 const $ = (id) => document.getElementById(id);
@@ -110,3 +111,5 @@ $("open-options").addEventListener("click", (event) => {
 });
 
 refresh();
+
+startMineDrop({ zone: $("mine-zone"), input: $("mine-file"), answer: $("mine-answer") });

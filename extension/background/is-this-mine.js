@@ -1,0 +1,153 @@
+// "omamori: is this mine?" on any image on any site: a context-menu entry; the image's bytes read as the page
+// shows it (X's images at their original size), sent to the local host's verify and nowhere else, and the answer
+// shown in a small panel on that page, with the evidence sheet to save.
+//
+// Site access is asked for when the person first checks an image from a site (optional_host_permissions), never at
+// install: the image's site, to read its bytes, and the page's, to show the panel there. activeTab (granted by the
+// menu click itself) lets the panel say what is going on while the browser asks.
+
+import { ext } from "../lib/browser.js";
+import { base64ToBytes, bytesToBase64 } from "../lib/base64.js";
+import { errorText, t } from "../lib/i18n.js";
+import { CodedError, MAX_IMAGE_BYTES, errorJson } from "../lib/messages.js";
+import { MINE_MENU_ID, isCovered, isWebAddress, largestImageUrl, mineLabels, mineView, sitePattern } from "../lib/mine.js";
+
+/** The files that draw the panel on the page, injected in this order. */
+const PANEL_FILES = ["lib/mine-view.js", "content/mine-panel.js"];
+
+/**
+ * Site access held now (permissions.getAll().origins), kept in step with the browser, so that a click can tell
+ * at once, before anything awaits, whether it has to ask.
+ * @type {string[]}
+ */
+let granted = [];
+
+async function refreshGranted() {
+  granted = (await ext.permissions.getAll()).origins ?? [];
+}
+
+async function createMenu() {
+  await ext.contextMenus.removeAll();
+  ext.contextMenus.create({ id: MINE_MENU_ID, title: ext.i18n.getMessage("menu_is_this_mine"), contexts: ["image"] });
+}
+
+/**
+ * Start the feature. `verify(body)` sends one verify request to the host and resolves with its result.
+ * @param {{verify: (body: object) => Promise<any>}} deps
+ */
+export function startIsThisMine({ verify }) {
+  ext.runtime.onInstalled.addListener(createMenu);
+  ext.runtime.onStartup.addListener(createMenu); // Firefox does not keep an event page's menu entries
+  refreshGranted();
+  ext.permissions.onAdded.addListener(refreshGranted);
+  ext.permissions.onRemoved.addListener(refreshGranted);
+
+  /** contextMenus.onClicked: runs while the browser still counts the click as the person's gesture. */
+  function onMenuClicked(info, tab) {
+    if (info.menuItemId !== MINE_MENU_ID || !info.srcUrl || tab?.id === undefined) return;
+    const src = largestImageUrl(info.srcUrl);
+    const pageUrl = info.frameUrl ?? info.pageUrl ?? tab.url ?? "";
+    const sites = [...new Set([src, pageUrl].filter(isWebAddress).map(sitePattern))];
+    const missing = sites.filter((site) => !isCovered(site, granted));
+    // Asked now, before any await: permissions.request is only accepted during the gesture. Already granted: no
+    // question at all (the browser would not ask again either).
+    const access = missing.length ? ext.permissions.request({ origins: missing }) : null;
+    checkOnPage({ info, tab, src, pageUrl, access, verify }).catch((error) => {
+      console.warn("omamori: is this mine? failed:", error);
+    });
+  }
+
+  ext.contextMenus.onClicked.addListener(onMenuClicked);
+  // The same listener on the worker's global, for the end-to-end test: headless Chromium shows no context menu,
+  // so the test calls it with the OnClickData Chromium passes (no page can reach an extension's worker).
+  globalThis.omamoriMenuClicked = onMenuClicked;
+}
+
+/** The panel in the tab's top frame: `show(view)` draws a view of lib/mine.js there. */
+function panelIn(tabId) {
+  const labels = mineLabels(t);
+  let injected = null;
+  return async (view) => {
+    injected ??= ext.scripting.executeScript({ target: { tabId }, files: PANEL_FILES });
+    await injected;
+    await ext.scripting.executeScript({
+      target: { tabId },
+      func: (shown) => globalThis.omamoriMinePanel.show(shown),
+      args: [{ ...view, labels }],
+    });
+  };
+}
+
+async function checkOnPage({ info, tab, src, pageUrl, access, verify }) {
+  const show = panelIn(tab.id);
+  const found = { src: info.srcUrl };
+  if (access) {
+    const site = new URL(src).hostname;
+    // activeTab lets the panel speak while the browser asks; if it cannot, the browser's question says enough.
+    show({ state: "asking", sentence: t("mine_asking", [site]), found }).catch(() => {});
+    if (!(await access)) {
+      await show({ state: "denied", sentence: t("mine_denied", [site]), found });
+      return;
+    }
+  }
+  await show({ state: "checking", sentence: t("mine_checking"), found });
+  try {
+    const bytes = await readImage(src, tab.id, info.frameId ?? 0);
+    const result = await verify({
+      image: bytesToBase64(bytes),
+      report: true,
+      source: { url: src, page_url: pageUrl, seen_at: new Date().toISOString() },
+    });
+    await show({ ...mineView(result, t), found });
+  } catch (error) {
+    await show({ state: "failed", sentence: errorText(errorJson(error)), found });
+  }
+}
+
+/**
+ * The image's bytes as the page shows it: web addresses (and data:) read here, with the site's cookies, as the
+ * page loaded them; blob: and other addresses only the page can read, read in the image's frame.
+ * @returns {Promise<Uint8Array>}
+ */
+async function readImage(src, tabId, frameId) {
+  let bytes;
+  if (isWebAddress(src) || src.startsWith("data:")) {
+    let response;
+    try {
+      response = await fetch(src, { credentials: "include" });
+    } catch (error) {
+      throw new CodedError("image_unreachable", null, { reason: String(error?.message ?? error) });
+    }
+    if (!response.ok) throw new CodedError("image_unreachable", null, { status: response.status });
+    if (Number(response.headers.get("content-length")) > MAX_IMAGE_BYTES) throw new CodedError("check_too_large");
+    bytes = new Uint8Array(await response.arrayBuffer());
+  } else {
+    const [injection] = await ext.scripting.executeScript({
+      target: { tabId, frameIds: [frameId] },
+      func: readInPage,
+      args: [src, MAX_IMAGE_BYTES],
+    });
+    if (injection?.result === "too large") throw new CodedError("check_too_large");
+    if (typeof injection?.result !== "string") throw new CodedError("image_unreachable");
+    bytes = base64ToBytes(injection.result);
+  }
+  if (bytes.length > MAX_IMAGE_BYTES) throw new CodedError("check_too_large");
+  return bytes;
+}
+
+/** Runs in the page: the image at `src` as base64, "too large", or null when the page cannot read it either. */
+async function readInPage(src, maxBytes) {
+  try {
+    const blob = await (await fetch(src)).blob();
+    if (blob.size > maxBytes) return "too large";
+    const dataUrl = await new Promise((resolve, reject) => {
+      const reader = new FileReader();
+      reader.onload = () => resolve(String(reader.result));
+      reader.onerror = () => reject(reader.error);
+      reader.readAsDataURL(blob);
+    });
+    return dataUrl.slice(dataUrl.indexOf(",") + 1);
+  } catch {
+    return null;
+  }
+}
