@@ -11,9 +11,8 @@ import { base64ToBytes, bytesToBase64 } from "../lib/base64.js";
 import { errorText, t } from "../lib/i18n.js";
 import { CodedError, MAX_IMAGE_BYTES, errorJson } from "../lib/messages.js";
 import { MINE_MENU_ID, isCovered, isWebAddress, largestImageUrl, mineLabels, mineView, sitePattern } from "../lib/mine.js";
-
-/** The files that draw the panel on the page, injected in this order. */
-const PANEL_FILES = ["lib/mine-view.js", "content/mine-panel.js"];
+import { installMineView } from "../lib/mine-view.js";
+import { installMinePanel } from "../content/mine-panel.js";
 
 /**
  * Site access held now (permissions.getAll().origins), kept in step with the browser, so that a click can tell
@@ -68,7 +67,10 @@ function panelIn(tabId) {
   const labels = mineLabels(t);
   let injected = null;
   return async (view) => {
-    injected ??= ext.scripting.executeScript({ target: { tabId }, files: PANEL_FILES });
+    injected ??= (async () => {
+      await ext.scripting.executeScript({ target: { tabId }, func: installMineView });
+      await ext.scripting.executeScript({ target: { tabId }, func: installMinePanel });
+    })();
     await injected;
     await ext.scripting.executeScript({
       target: { tabId },

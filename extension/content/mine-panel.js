@@ -1,8 +1,10 @@
-// "Is this mine?": the small panel on the page where the person asked. Injected by the background
-// (scripting.executeScript, after lib/mine-view.js) into the tab only when the person chose the menu entry; the
-// background then calls omamoriMinePanel.show(view) as the check goes on. The panel lives in a closed shadow root,
-// so the page's scripts and styles cannot read or restyle the verdict or the person's own picture.
-(() => {
+// "Is this mine?": the small panel on the page where the person asked. Injected by the background into the tab
+// only when the person chose the menu entry (after lib/mine-view.js); the background then calls
+// omamoriMinePanel.show(view) as the check goes on. The panel lives in a closed shadow root, so the page's scripts
+// and styles cannot read or restyle the verdict or the person's own picture.
+
+/** Define `globalThis.omamoriMinePanel` in the page's isolated world. Self-contained, as installMineView. */
+export function installMinePanel() {
   if (globalThis.omamoriMinePanel) return; // injected again for a second check on the same page
 
   let host = null;
@@ -36,4 +38,4 @@
       return root;
     },
   });
-})();
+}

@@ -1,12 +1,13 @@
 // "Is this mine?" on the popup and the options page: a picture dropped anywhere on the page (or chosen with the
-// file picker) is checked by the host's verify, and the answer drawn as on a web page (lib/mine-view.js, loaded as
-// a classic script by the page), with the evidence sheet to save.
+// file picker) is checked by the host's verify, and the answer drawn as on a web page (lib/mine-view.js), with the
+// evidence sheet to save.
 
 import { ask } from "./ask.js";
 import { blobToBase64 } from "./base64.js";
 import { errorText, t } from "./i18n.js";
 import { CodedError, MAX_IMAGE_BYTES, errorJson } from "./messages.js";
 import { mineLabels, mineView } from "./mine.js";
+import { installMineView } from "./mine-view.js";
 
 /**
  * @param {{zone: HTMLElement, input: HTMLInputElement, answer: HTMLElement}} parts zone: highlighted while a
@@ -14,6 +15,7 @@ import { mineLabels, mineView } from "./mine.js";
  */
 export function startMineDrop({ zone, input, answer }) {
   const labels = mineLabels(t);
+  const { render } = installMineView();
   /** @type {string|null} the object URL of the picture shown, revoked when the next one comes */
   let shown = null;
 
@@ -21,7 +23,7 @@ export function startMineDrop({ zone, input, answer }) {
     if (shown) URL.revokeObjectURL(shown);
     shown = URL.createObjectURL(file);
     const found = { src: shown };
-    const draw = (view) => globalThis.omamoriMineView.render(answer, { ...view, found, labels });
+    const draw = (view) => render(answer, { ...view, found, labels });
     if (file.size > MAX_IMAGE_BYTES) {
       draw({ state: "failed", sentence: errorText({ code: "check_too_large" }) });
       return;

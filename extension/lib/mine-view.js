@@ -1,8 +1,15 @@
-// "Is this mine?": the answer drawn for a person — on any web page (inside the panel's closed shadow root, injected
-// by the background with scripting.executeScript) and in the popup and the options page (a classic <script>).
-// A classic script, not a module: an injected file cannot import, and modules would have to be web-accessible to
-// every site. It only draws what it is given; every word comes from _locales through lib/mine.js.
-(() => {
+// "Is this mine?": the answer drawn for a person — on any web page (inside the panel's closed shadow root) and in
+// the popup and the options page. It only draws what it is given; every word comes from _locales through
+// lib/mine.js.
+
+/**
+ * Define `globalThis.omamoriMineView` ({render}) where this runs, and return it. Self-contained (it uses nothing
+ * from outside its body), because the background injects it into pages as it is (scripting.executeScript's
+ * `func`): a file injected into any site could not import, and modules would have to be web-accessible to every
+ * site.
+ */
+export function installMineView() {
+  if (globalThis.omamoriMineView) return globalThis.omamoriMineView;
   const STYLE = `
     .mine { font: 14px/1.45 system-ui, "Hiragino Sans", "Noto Sans CJK JP", sans-serif; color: #0f1419; }
     .mine h2 { font-size: 14px; margin: 0 0 6px; }
@@ -91,4 +98,5 @@
   }
 
   globalThis.omamoriMineView = Object.freeze({ render });
-})();
+  return globalThis.omamoriMineView;
+}
