@@ -3,6 +3,7 @@ Each test goes through the real component (the host process, the CLI, real files
 from __future__ import annotations
 
 import asyncio
+import base64
 import json
 import os
 import signal
@@ -18,7 +19,8 @@ import websockets
 
 from omamori import keys
 from test_server import token_and_port
-from test_reliability_faults import MARK_OFF, hosts, ledger_state, small_art  # noqa: F401
+from test_host_process import encoded, illustration
+from test_reliability_faults import MARK_OFF, hosts, ledger_state, slow_art, small_art  # noqa: F401
 
 
 def mode(path) -> int:
@@ -111,3 +113,34 @@ def test_omamori_serve_started_in_a_folder_with_a_planted_module_does_not_run_it
         server.send_signal(signal.SIGINT)
         server.communicate(timeout=30)
     assert not ran.exists(), f"planted code ran: {ran.read_text()}"
+
+
+# -- the CLI --------------------------------------------------------------------------------------------------------
+def omamori_cli(home: Path, *args: str, cwd: Path | None = None) -> subprocess.CompletedProcess:
+    env = dict(os.environ, OMAMORI_HOME=str(home), LANG="en_US.UTF-8", LC_ALL="")
+    return subprocess.run([sys.executable, "-m", "omamori.cli", *args], capture_output=True, text=True, env=env,
+                          cwd=cwd, timeout=300)
+
+
+def test_cli_outputs_of_art_jpg_and_art_png_in_one_run_do_not_overwrite_each_other(tmp_path):
+    art = illustration(400, 300, seed=1, noisy=True)
+    (tmp_path / "art.jpg").write_bytes(encoded(art, "JPEG"))
+    (tmp_path / "art.png").write_bytes(encoded(illustration(400, 300, seed=2, noisy=True), "PNG"))
+    run = omamori_cli(tmp_path / "home", "protect", "--no-mark", "--json", "art.jpg", "art.png", cwd=tmp_path)
+    assert run.returncode == 0, run.stderr
+    outputs = [json.loads(line)["output"] for line in run.stdout.splitlines()]
+    assert outputs == ["art.omamori.jpg", "art.omamori-2.jpg"]
+    first, second = ((tmp_path / name).read_bytes() for name in outputs)
+    assert first != second
+
+
+def test_the_cli_has_the_hosts_time_limits(tmp_path):
+    (tmp_path / "big.jpg").write_bytes(base64.b64decode(slow_art()))
+    (tmp_path / "small.png").write_bytes(encoded(illustration(400, 300, seed=1, noisy=True), "PNG"))
+    run = omamori_cli(tmp_path / "home", "protect", "--time-limit", "1", "--json", "--placement", "tiled",
+                      "big.jpg", "small.png", cwd=tmp_path)
+    assert run.returncode == 1, run.stderr
+    big, small = (json.loads(line) for line in run.stdout.splitlines())
+    assert big["error"]["code"] == "timeout" and big["error"]["details"] == {"limit_seconds": 1.0}
+    assert small["output"] == "small.omamori.jpg"
+    assert not (tmp_path / "big.omamori.jpg").exists()

@@ -1,6 +1,7 @@
 """What the file-handling commands share: the host, the user's language, a progress line."""
 from __future__ import annotations
 
+import argparse
 import os
 import sys
 from typing import Any
@@ -10,6 +11,7 @@ from ..i18n import language
 from ..paths import default_paths
 from ..protocol.envelope import Request
 from ..protocol.handlers import Host
+from ..transports.worker import WorkerHost
 
 STATE_CODES = {code for code in MESSAGES if code.startswith(("key_", "storage_"))} | {"font_missing", "bad_setting"}
 
@@ -18,7 +20,7 @@ def lang() -> str:
     return language(os.environ)
 
 
-def call(host: Host, request_type: str, **body: Any) -> dict[str, Any]:
+def call(host: Host | WorkerHost, request_type: str, **body: Any) -> dict[str, Any]:
     """Run one request through the same dispatch as the native host.
 
     Returns the result; raises the reply's error as an ``OmamoriError`` (a
@@ -32,8 +34,16 @@ def call(host: Host, request_type: str, **body: Any) -> dict[str, Any]:
     raise kind(error["code"], **error["details"])
 
 
-def open_host() -> Host:
-    return Host(default_paths(), transport="cli")
+def open_host(*, time_limit: float | None = None) -> WorkerHost:
+    """The dispatcher as the native host runs it: in a worker process with the same time limits (a crafted
+    file cannot hold a batch for ever); ``time_limit`` (seconds) replaces every per-type limit."""
+    return WorkerHost(default_paths(), transport="cli", time_limit=time_limit)
+
+
+def add_time_limit(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--time-limit", type=float, metavar="SECONDS",
+                        help="longest time one image may take (default: as in the browser, 300 s to protect, "
+                             "60 s to verify)")
 
 
 def message(msg: dict[str, str]) -> str:

@@ -9,7 +9,9 @@ from ..cli import EXIT_OK, EXIT_USAGE
 from .. import keys, mark
 from ..atomic import write_atomic
 from ..errors import OmamoriError
-from ._shared import lang, open_host
+from ..paths import default_paths
+from ..protocol.handlers import Host
+from ._shared import lang
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -39,7 +41,7 @@ def _say(en: str, ja: str) -> None:
 
 def _current_key() -> tuple[bytes, Path]:
     """The user's key (created on first use) and its file."""
-    host = open_host()
+    host = Host(default_paths(), transport="cli")
     try:
         return host.key(), host.paths.key_file
     finally:
@@ -63,12 +65,12 @@ def export_key(args: argparse.Namespace) -> int:
 
 
 def import_key(args: argparse.Namespace) -> int:
-    host = open_host()
+    path = default_paths().key_file
     try:
         text = args.file.read_text(encoding="ascii", errors="replace")
     except OSError as error:
         raise OmamoriError("file_unreadable", path=str(args.file), reason=error.strerror or str(error)) from error
-    key = keys.import_key(host.paths.key_file, text, replace=args.replace)
+    key = keys.import_key(path, text, replace=args.replace)
     _say(f"Key installed; creator id {mark.creator_id(key):x}.", f"鍵を取り込みました。クリエイター ID {mark.creator_id(key):x}。")
     return EXIT_OK
 

@@ -10,7 +10,7 @@ from pathlib import Path
 from ..cli import EXIT_OK, EXIT_PARTIAL, EXIT_USAGE
 from ..atomic import write_atomic
 from ..errors import OmamoriError, StateError
-from ._shared import ProgressLine, call, message, open_host, print_report
+from ._shared import ProgressLine, add_time_limit, call, message, open_host, print_report
 
 SUFFIX = ".omamori"
 
@@ -52,6 +52,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                      help="with --for web: no C2PA manifest (by default one says 'no AI training', signed with a "
                           "certificate made for you on first use; X, Instagram, Threads and Bluesky strip it, your "
                           "own website keeps it)")
+    add_time_limit(parser)
     parser.set_defaults(run=run)
 
 
@@ -97,6 +98,15 @@ def output_path(source: Path, result_name: str, args: argparse.Namespace) -> Pat
     return source.with_name(f"{source.stem}{suffix}{extension}")
 
 
+def not_written_yet(target: Path, written: set[Path]) -> Path:
+    """``target``, or ``NAME-2.jpg``, ``NAME-3.jpg``... when this run already wrote it."""
+    candidate, number = target, 1
+    while candidate.resolve() in written:
+        number += 1
+        candidate = target.with_name(f"{target.stem}-{number}{target.suffix}")
+    return candidate
+
+
 def _same_file(a: Path, b: Path) -> bool:
     try:
         return a.resolve() == b.resolve() or (b.exists() and os.path.samefile(a, b))
@@ -112,15 +122,16 @@ def run(args: argparse.Namespace) -> int:
         print("omamori: --lossless, --creator, --copyright, --terms-url and --no-c2pa go with --for web.",
               file=sys.stderr)
         return EXIT_USAGE
-    host = open_host()
+    host = open_host(time_limit=args.time_limit)
     fields = {"options": options_from(args), **profile_from(args)}
     progress = ProgressLine(len(args.inputs))
     failures = 0
+    written: set[Path] = set()     # art.jpg and art.png both make art.omamori.jpg: the second gets another name
     try:
         for index, source in enumerate(args.inputs):
             progress.show(index, source.name)
             try:
-                record = protect_one(host, source, fields, args)
+                record = protect_one(host, source, fields, args, written=written)
             except StateError:
                 raise
             except OmamoriError as error:
@@ -140,13 +151,14 @@ def read_input(source: Path) -> bytes:
         raise OmamoriError("file_unreadable", path=str(source), reason=error.strerror or str(error)) from error
 
 
-def protect_one(host, source: Path, fields: dict, args: argparse.Namespace) -> dict:
+def protect_one(host, source: Path, fields: dict, args: argparse.Namespace, *, written: set[Path]) -> dict:
     data = read_input(source)
     result = call(host, "protect", image=data, name=source.name, **fields)
-    target = output_path(source, result["name"], args)
+    target = not_written_yet(output_path(source, result["name"], args), written)
     if _same_file(source, target):
         raise OmamoriError("bad_request", field="output", reason="would overwrite the input")
     write_atomic(target, result["image"], mode=0o644)
+    written.add(target.resolve())
     return {
         "input": str(source), "output": str(target), "width": result["width"], "height": result["height"],
         "format": result["format"], "bytes": result["bytes"], "elapsed_ms": result["elapsed_ms"],

@@ -11,7 +11,7 @@ from ..cli import EXIT_OK, EXIT_PARTIAL
 from ..download import download, is_web_address, largest_size
 from ..errors import OmamoriError, StateError
 from ..evidence import verdict_sentence
-from ._shared import ProgressLine, call, lang, message, open_host
+from ._shared import ProgressLine, add_time_limit, call, lang, message, open_host
 from .protect import read_input
 
 
@@ -28,11 +28,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--report", metavar="OUT", type=Path,
                         help="write an evidence sheet (one bilingual HTML page, printable to PDF); with several "
                              "images OUT is a folder and each sheet is named after its image")
+    add_time_limit(parser)
     parser.set_defaults(run=run)
 
 
 def run(args: argparse.Namespace) -> int:
-    host = open_host()
+    host = open_host(time_limit=args.time_limit)
     progress = ProgressLine(len(args.images))
     all_mine = True
     try:
