@@ -137,7 +137,7 @@ def test_cli_outputs_of_art_jpg_and_art_png_in_one_run_do_not_overwrite_each_oth
 def test_the_cli_has_the_hosts_time_limits(tmp_path):
     (tmp_path / "big.jpg").write_bytes(base64.b64decode(slow_art()))
     (tmp_path / "small.png").write_bytes(encoded(illustration(400, 300, seed=1, noisy=True), "PNG"))
-    run = omamori_cli(tmp_path / "home", "protect", "--time-limit", "1", "--json", "--placement", "tiled",
+    run = omamori_cli(tmp_path / "home", "protect", "--time-limit", "1", "--json", "--placement", "tiled", "--no-mark",
                       "big.jpg", "small.png", cwd=tmp_path)
     assert run.returncode == 1, run.stderr
     big, small = (json.loads(line) for line in run.stdout.splitlines())
