@@ -2,17 +2,18 @@
 
 Order of search: the font file chosen in the settings (if any: then only that
 one, so a broken choice is reported rather than quietly replaced); known
-Japanese-capable system fonts of Linux, macOS and Windows; whatever fontconfig
-(``fc-list``, where installed) says covers every character; last, the font that
-ships with omamori (Noto Sans CJK JP Bold, SIL OFL 1.1, from the
+Japanese-capable system fonts of Linux, macOS and Windows; the font that ships
+with omamori (Noto Sans CJK JP Bold, SIL OFL 1.1, from the
 ``noto-cjk-sans-jp-bold`` package), so that a machine without any Japanese
-font still draws the default signature. A font is accepted only if it really
+font still draws the default signature; last, whatever fontconfig (``fc-list``,
+where installed) says covers every character (a script none of those has). A font is accepted only if it really
 has a glyph for every visible character of the text, checked by comparing each
 character's rendering with the font's "missing glyph" box. When none fits,
 ``StateError("font_missing")`` says so and names the characters.
 """
 from __future__ import annotations
 
+import itertools
 import os
 import shutil
 import subprocess
@@ -29,7 +30,8 @@ _PROBE_SIZE = 24                  # pixels; big enough that distinct glyphs neve
 _SURELY_MISSING = "\U0010fffd"    # a private-use code point no font maps: renders as the missing-glyph box
 _FC_LIST_TIMEOUT = 5.0            # seconds
 
-# Known Japanese-capable fonts, bold/sans first (a signature should read at small sizes).
+# Known Japanese-capable fonts, bold/sans first (a signature should read at small sizes); proportional faces only
+# (IPAPGothic, not IPAGothic: a monospaced Latin makes "@handle · No AI training" look typed).
 _LINUX_FONTS = (
     "/usr/share/fonts/opentype/noto/NotoSansCJK-Bold.ttc",
     "/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc",
@@ -37,10 +39,9 @@ _LINUX_FONTS = (
     "/usr/share/fonts/noto-cjk/NotoSansCJK-Regular.ttc",
     "/usr/share/fonts/google-noto-cjk/NotoSansCJK-Bold.ttc",
     "/usr/share/fonts/google-noto-cjk/NotoSansCJK-Regular.ttc",
-    "/usr/share/fonts/opentype/ipafont-gothic/ipag.ttf",
-    "/usr/share/fonts/truetype/fonts-japanese-gothic.ttf",
-    "/usr/share/fonts/ipa-gothic/ipag.ttf",
-    "/usr/share/fonts/truetype/takao-gothic/TakaoGothic.ttf",
+    "/usr/share/fonts/opentype/ipafont-gothic/ipagp.ttf",
+    "/usr/share/fonts/ipa-pgothic/ipagp.ttf",
+    "/usr/share/fonts/truetype/takao-gothic/TakaoPGothic.ttf",
     "/usr/share/fonts/truetype/droid/DroidSansFallbackFull.ttf",
 )
 _MAC_FONTS = (
@@ -141,7 +142,7 @@ def _system_candidates(needed: list[str], *, platform: str, env: Mapping[str, st
             seen.add(path)
             yield path, index
     bundled = bundled_font()
-    for path, index in [*_fontconfig_fonts(needed), *([(bundled, 0)] if bundled else [])]:
+    for path, index in itertools.chain([(bundled, 0)] if bundled else [], _fontconfig_fonts(needed)):
         if path not in seen:
             seen.add(path)
             yield path, index
