@@ -98,8 +98,12 @@ TEXT: dict[str, tuple[str, str]] = {
         "押し、フォルダー {folder} を選びます",
     ),
     "next_firefox": (
-        "In {label}: open {page}, click \"Load Temporary Add-on…\" and choose {folder}/manifest.json",
-        "{label}: {page} を開き、「一時的なアドオンを読み込む…」を押して {folder}/manifest.json を選びます",
+        "In {label}: open {page}, click \"Load Temporary Add-on…\" and choose {folder}/manifest.json. Firefox "
+        "removes a temporary add-on when it closes, and omamori then stops protecting: to keep it, see README.md, "
+        "\"Install the extension for good\"",
+        "{label}: {page} を開き、「一時的なアドオンを読み込む…」を押して {folder}/manifest.json を選びます。"
+        "一時的なアドオンは Firefox を閉じると削除され、omamori の保護も止まります。残すには README.md の "
+        "\"Install the extension for good\" を見てください",
     ),
     "next_no_folder": (
         "In {label}: add the omamori extension from your browser's add-on store, or load the `extension` folder of "
