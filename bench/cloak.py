@@ -65,8 +65,6 @@ from omamori.cloak.tinyvae import Conv  # noqa: E402
 from omamori.imageio import encode_jpeg  # noqa: E402
 from omamori.platforms import x  # noqa: E402
 
-SHARED_MODELS = HERE.parent.parent / "shared" / "models" / "taef2"
-
 
 def psnr(a: np.ndarray, b: np.ndarray) -> float:
     """dB, for images in [0, 1]."""
@@ -206,7 +204,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--sides", help="comma list of the long sides each step works at, pixels "
                                         "(default: the cloak's own)")
     parser.add_argument("--no-family", action="store_true", help="start the steps from noise, not the family")
-    parser.add_argument("--models", type=Path, default=SHARED_MODELS)
+    parser.add_argument("--models", type=Path, help="the models folder (default: $OMAMORI_MODELS, else where "
+                                                    "`omamori models fetch` puts them)")
     parser.add_argument("--conv-speed", action="store_true")
     args = parser.parse_args(argv)
     print(f"# {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, {os.cpu_count()} cpus, "
