@@ -203,6 +203,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--steps", type=int, help="per-image steps (default: the cloak's own)")
     parser.add_argument("--sides", help="comma list of the long sides each step works at, pixels "
                                         "(default: the cloak's own)")
+    parser.add_argument("--param", action="append", default=[], metavar="NAME=VALUE",
+                        help="another value of an AttackParams field (repeatable), e.g. --param window=256")
     parser.add_argument("--no-family", action="store_true", help="start the steps from noise, not the family")
     parser.add_argument("--models", type=Path, help="the models folder (default: $OMAMORI_MODELS, else where "
                                                     "`omamori models fetch` puts them)")
@@ -222,6 +224,8 @@ def main(argv: list[str] | None = None) -> int:
         params = dataclasses.replace(params, steps=args.steps)
     if args.sides:
         params = dataclasses.replace(params, sides=tuple(int(side) for side in args.sides.split(",")))
+    for name, value in (item.split("=", 1) for item in args.param):
+        params = dataclasses.replace(params, **{name: type(getattr(params, name))(value)})
     seeds = [int(s) for s in (args.seeds or ("1,2" if args.set == "tune" else "101,102")).split(",")]
     sides = [int(side) for side in args.train_sides.split(",")]
     modes, filters, served = args.modes.split(","), args.filters.split(","), args.served.split(",")
@@ -230,7 +234,7 @@ def main(argv: list[str] | None = None) -> int:
     conditions += [(served[0], how, modes[0], sides[0], filters[0]) for how in args.purify.split(",") if how]
     height = args.height or args.size * 3 // 4
     print(f"# images {args.size}x{height} px, seeds {seeds}, kinds {args.kinds}, window {args.window}, "
-          f"strength {args.strength}, {params.steps} steps at {params.sides}, "
+          f"strength {args.strength}, {params}, "
           f"family: {'none' if family is None else family.provenance}")
     print(f"{'image':16s} {'served':>6s} {'purify':>7s} {'mode':>5s} {'side':>5s} {'filter':>7s} {'visible':>7s} "
           f"{'model':>6s} {'white':>6s} {'shaped':>6s} {'phase':>6s}")
