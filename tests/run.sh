@@ -5,7 +5,7 @@
 # packages of tests/e2e/setup_browsers.sh (browsers, a Japanese font, node/npm and python3-venv when absent), then a
 # venv in .venv with the package and its test extra, and the extension's dev packages (npm ci).
 #
-#   bash tests/run.sh                  the normal run: everything but the slow set (about 10 minutes on 2 cores)
+#   bash tests/run.sh                  the normal run: everything but the slow set
 #   bash tests/run.sh --slow           the slow set too: fuzzing and load at scale, full installs in fresh venvs
 #   bash tests/run.sh [--slow] ARGS    ARGS go to pytest (e.g. -k cloak, tests/test_cli.py)
 #
