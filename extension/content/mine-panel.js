@@ -23,7 +23,7 @@ export function installMinePanel() {
       // Inline style on our own element: above the page, top right, out of the page's layout.
       host.style.cssText =
         "all: initial; position: fixed; top: 12px; right: 12px; z-index: 2147483647; width: min(380px, 92vw);" +
-        "max-height: 90vh; overflow: auto; background: #fff; border: 1px solid #cfd9de; border-radius: 12px;" +
+        "max-height: 90vh; overflow: auto; background: #fff; color: #0f1419; border: 1px solid #cfd9de; border-radius: 12px;" +
         "box-shadow: 0 4px 24px rgba(15, 20, 25, .25); padding: 12px 14px; box-sizing: border-box;";
       root = host.attachShadow({ mode: "closed" });
       document.documentElement.append(host);

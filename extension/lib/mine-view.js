@@ -11,7 +11,7 @@
 export function installMineView() {
   if (globalThis.omamoriMineView) return globalThis.omamoriMineView;
   const STYLE = `
-    .mine { font: 14px/1.45 system-ui, "Hiragino Sans", "Noto Sans CJK JP", sans-serif; color: #0f1419; }
+    .mine { font: 14px/1.45 system-ui, "Hiragino Sans", "Noto Sans CJK JP", sans-serif; color: inherit; }
     .mine h2 { font-size: 14px; margin: 0 0 6px; }
     .mine p { margin: 4px 0; }
     .mine[data-verdict="yours"] .sentence { color: #067647; font-weight: 600; }
@@ -20,11 +20,11 @@ export function installMineView() {
     .mine .pictures { display: flex; gap: 8px; margin: 8px 0; }
     .mine figure { margin: 0; flex: 1 1 0; min-width: 0; }
     .mine img { display: block; max-width: 100%; max-height: 160px; border: 1px solid #cfd9de; border-radius: 4px; }
-    .mine figcaption, .mine .hint { font-size: 12px; color: #536471; }
+    .mine figcaption, .mine .hint { font-size: 12px; opacity: .75; }
     .mine .buttons { display: flex; gap: 8px; flex-wrap: wrap; margin-top: 6px; }
-    .mine button { font: inherit; border-radius: 999px; padding: 4px 12px; border: 1px solid #536471;
-      background: #fff; color: #0f1419; cursor: pointer; }
-    .mine button.primary { background: #0f1419; color: #fff; border-color: #0f1419; }`;
+    .mine button { font: inherit; border-radius: 999px; padding: 4px 12px; border: 1px solid currentColor;
+      background: transparent; color: inherit; cursor: pointer; }
+    .mine button.primary { background: #1d9bf0; color: #fff; border-color: #1d9bf0; }`;
 
   /** An element with attributes and children (strings become text, never HTML). */
   function el(tag, attributes, ...children) {

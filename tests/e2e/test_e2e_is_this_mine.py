@@ -273,3 +273,56 @@ def test_is_this_mine_on_another_site(playwright, tmp_path, omamori_env, site_an
         assert [line for line in tab.console if line.startswith("error")] == []
     finally:
         browser.close()
+
+
+ANSWER = """(() => {
+  const section = document.querySelector('[data-testid="omamori-mine"]');
+  if (!section || !["done", "failed"].includes(section.dataset.state)) return null;
+  return {state: section.dataset.state, verdict: section.dataset.verdict ?? null,
+          sentence: section.querySelector('[data-testid="omamori-mine-sentence"]').textContent,
+          pictures: [...section.querySelectorAll('img')].map((img) => img.naturalWidth > 0),
+          save: Boolean(section.querySelector('[data-testid="omamori-mine-save"]'))};
+})()"""
+
+
+def drop_file(tab: ChromiumTab, selector: str, path: Path) -> None:
+    """A trusted drag and drop of a real file onto `selector`, through Chromium's input pipeline (CDP)."""
+    target = tab.page.locator(selector)
+    target.scroll_into_view_if_needed()
+    box = target.bounding_box()
+    x, y = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
+    session = tab.page.context.new_cdp_session(tab.page)
+    data = {"items": [], "files": [str(path)], "dragOperationsMask": 1}
+    for kind in ("dragEnter", "dragOver", "drop"):
+        session.send("Input.dispatchDragEvent", {"type": kind, "x": x, "y": y, "data": data})
+    session.detach()
+
+
+def test_a_picture_dropped_on_the_options_page_or_chosen_in_the_popup(launch_chromium, site_and_files, omamori_env):
+    _, files = site_and_files
+    browser = launch_chromium(language="ja")
+    expected = verify(omamori_env, files["protected.jpg"])
+
+    options = browser.new_tab(browser.extension_url("options/options.html"))
+    options.set_viewport(900, 1000)
+    options.wait_for("document.querySelector('[aria-busy=\"false\"]')")
+    assert options.evaluate("document.querySelector('[data-testid=\"options-ledger-thumbnails\"]').checked") is True
+    drop_file(options, '[data-testid="options-mine-zone"]', files["protected.jpg"])
+    dropped = options.wait_for(ANSWER, timeout=CHECK_TIMEOUT)
+    certainty = locale_message("ja", "mine_certainty_very_high")
+    assert dropped["verdict"] == "yours", dropped
+    assert dropped["sentence"] == locale_message("ja", "mine_yours").replace("$DATE$", expected["mark"]["date"]) \
+        .replace("$CERTAINTY$", certainty)
+    assert dropped["pictures"] == [True, True] and dropped["save"]
+    options.page.locator('[data-testid="options-mine"]').scroll_into_view_if_needed()
+    options.page.locator('[data-testid="options-mine"]').screenshot(path=str(SCREENSHOTS / "is-this-mine-options-ja.png"))
+    assert [line for line in options.console if line.startswith("error")] == []
+
+    popup = browser.new_tab(browser.extension_url("popup/popup.html"))
+    popup.set_viewport(380, 900)
+    popup.page.set_input_files('[data-testid="popup-mine-file"]', str(files["copy.jpg"]))
+    chosen = popup.wait_for(ANSWER, timeout=CHECK_TIMEOUT)
+    assert chosen["verdict"] == "looks_like_yours", chosen
+    assert chosen["sentence"].startswith(locale_message("ja", "mine_looks_like").split("$DATE$")[0])
+    assert chosen["pictures"] == [True, True]
+    assert [line for line in popup.console if line.startswith("error")] == []
