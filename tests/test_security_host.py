@@ -144,3 +144,65 @@ def test_the_cli_has_the_hosts_time_limits(tmp_path):
     assert big["error"]["code"] == "timeout" and big["error"]["details"] == {"limit_seconds": 1.0}
     assert small["output"] == "small.omamori.jpg"
     assert not (tmp_path / "big.omamori.jpg").exists()
+
+
+# -- omamori site in a folder someone else made ---------------------------------------------------------------------
+def site_cli(folder: Path, home: Path) -> subprocess.CompletedProcess:
+    return omamori_cli(home, "site", str(folder), "--json")
+
+
+def files_under(folder: Path) -> dict[str, bytes]:
+    return {str(p.relative_to(folder)): p.read_bytes() for p in folder.rglob("*") if p.is_file() and not p.is_symlink()}
+
+
+def test_site_never_follows_a_link_to_a_private_file_or_out_of_the_folder(tmp_path):
+    secret = tmp_path / "id_ed25519"
+    secret.write_text("-----BEGIN OPENSSH PRIVATE KEY-----\nsecret\n")
+    secret.chmod(0o600)
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    folder = tmp_path / "downloaded-site"
+    folder.mkdir()
+    (folder / "robots.txt").symlink_to(secret)
+    (folder / ".well-known").symlink_to(outside)
+    run = site_cli(folder, tmp_path / "home")
+    assert run.returncode == 1, run.stderr
+    actions = {Path(entry["path"]).name: entry for entry in json.loads(run.stdout)["files"]}
+    assert actions["robots.txt"]["action"] == "refused" and "link" in actions["robots.txt"]["notes"][0]
+    assert actions["tdmrep.json"]["action"] == "refused"
+    assert actions["ai.txt"]["action"] == "written"
+    assert (folder / "robots.txt").is_symlink() and secret.read_text().endswith("secret\n") and mode(secret) == 0o600
+    assert list(outside.iterdir()) == [], "written outside the folder through a link"
+    assert not any(b"PRIVATE KEY" in data for data in files_under(folder).values())
+
+
+def test_site_does_not_hang_on_a_pipe_and_keeps_a_files_mode(tmp_path):
+    folder = tmp_path / "site"
+    folder.mkdir()
+    os.mkfifo(folder / "ai.txt")
+    (folder / "robots.txt").write_text("User-agent: *\nDisallow: /drafts/\n")
+    (folder / "robots.txt").chmod(0o640)
+    run = site_cli(folder, tmp_path / "home")           # omamori_cli's timeout: a hang fails the test
+    assert run.returncode == 1, run.stderr
+    actions = {Path(entry["path"]).name: entry["action"] for entry in json.loads(run.stdout)["files"]}
+    assert actions == {"robots.txt": "updated", "ai.txt": "refused", "tdmrep.json": "written"}
+    assert stat.S_ISFIFO((folder / "ai.txt").lstat().st_mode)
+    assert mode(folder / "robots.txt") == 0o640 and "Disallow: /drafts/" in (folder / "robots.txt").read_text()
+
+
+def test_a_lost_end_line_never_takes_the_sites_own_rules_with_it(tmp_path):
+    folder = tmp_path / "site"
+    folder.mkdir()
+    own = "User-agent: Googlebot\nDisallow: /private/\n\nUser-agent: *\nContent-Signal: search=yes\nAllow: /\n"
+    (folder / "robots.txt").write_text(own)
+    assert site_cli(folder, tmp_path / "home").returncode == 0
+    first = (folder / "robots.txt").read_text()
+    # someone edits the file: the end line goes, and a rule is added right under the block
+    damaged = first.replace("# END omamori\n", "User-agent: Bingbot\nDisallow: /private/\n", 1)
+    assert damaged != first
+    (folder / "robots.txt").write_text(damaged)
+    assert site_cli(folder, tmp_path / "home").returncode == 0
+    again = (folder / "robots.txt").read_text()
+    assert "User-agent: Bingbot\nDisallow: /private/\n" in again, "the site's own rule was deleted"
+    assert "User-agent: Googlebot\nDisallow: /private/\n" in again
+    assert again.count("# BEGIN omamori:") == 1 and again.count("# END omamori\n") == 1

@@ -27,6 +27,7 @@ import json
 import re
 from dataclasses import dataclass
 from importlib import resources
+from typing import Callable
 
 BLOCK_BEGIN = "# BEGIN omamori"
 BLOCK_END = "# END omamori"
@@ -41,6 +42,7 @@ CRAWLER_LIST_DIR = "data/ai-robots-txt"
 _LINE = re.compile(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+$")   # RFC 9309 line ends: CRLF, CR, LF (nothing else)
 _GLOBAL_FIELDS = {"sitemap"}             # belong to no group (RFC 9309 section 2.2.4)
 _AI_TXT_MARK = "# ai.txt written by omamori"
+_BLOCK_NOTE = "# A request that only well-behaved crawlers honour."
 
 
 @dataclass(frozen=True)
@@ -142,9 +144,8 @@ def parse_robots(text: str) -> Robots:
     body = text[len(bom):]
     lines = tuple(_split_line(raw) for raw in _LINE.findall(body))
     newline = next((line.eol for line in lines if line.eol), "\n")
-    block = _find_block(lines, BLOCK_BEGIN + ":", BLOCK_END, ("user-agent", "disallow", "allow", "content-signal",
-                                                              "content-usage"))
-    preferences = _find_block(lines, PREFERENCES_BEGIN, PREFERENCES_END, ("content-signal", "content-usage"))
+    block = _find_block(lines, BLOCK_BEGIN + ":", BLOCK_END, _after_written_block)
+    preferences = _find_block(lines, PREFERENCES_BEGIN, PREFERENCES_END, _after_written_preferences)
     ours = {i for span in (block, preferences) if span for i in range(span[0], span[1] + 1)}
     groups: list[Group] = []
     sitemaps: list[str] = []
@@ -180,16 +181,42 @@ def _split_line(raw: str) -> Line:
 
 
 def _find_block(lines: tuple[Line, ...], begin_mark: str, end_mark: str,
-                fields: tuple[str, ...]) -> tuple[int, int] | None:
+                after_written: Callable[[tuple[Line, ...], int], int]) -> tuple[int, int] | None:
     begin = next((i for i, line in enumerate(lines) if line.text.startswith(begin_mark)), None)
     if begin is None:
         return None
     end = next((i for i in range(begin, len(lines)) if lines[i].text.startswith(end_mark)), None)
-    if end is None:       # the end marker was deleted by hand: the block runs while it looks like ours
-        end = begin
-        while end + 1 < len(lines) and (lines[end + 1].text.startswith("#") or lines[end + 1].field in fields):
-            end += 1
+    if end is None:
+        # The end marker was deleted by hand: the block is only the lines omamori writes, in the order it writes
+        # them; the site's own rules after it are never taken for ours.
+        end = after_written(lines, begin + 1) - 1
     return begin, end
+
+
+def _texts(lines: tuple[Line, ...], at: int, count: int) -> list[str]:
+    return [line.text.strip() for line in lines[at:at + count]]
+
+
+def _after_written_block(lines: tuple[Line, ...], at: int) -> int:
+    """Index of the first line from ``at`` that is not part of a block as ``_block_lines`` writes it
+    (with any crawler list, so a block written from an older list is recognised too)."""
+    if _texts(lines, at, 1) == [_BLOCK_NOTE]:
+        at += 1
+    agents = at
+    while agents < len(lines) and lines[agents].field == "user-agent" and lines[agents].value != "*":
+        agents += 1
+    if agents > at and _texts(lines, agents, 1) == ["Disallow: /"]:
+        at = agents + 1
+    everyone = _everyone_lines()
+    if _texts(lines, at, len(everyone)) == everyone:
+        at += len(everyone)
+    return at
+
+
+def _after_written_preferences(lines: tuple[Line, ...], at: int) -> int:
+    """Index of the first line from ``at`` that is not one of the preference lines omamori writes."""
+    written = _preference_lines()[1:-1]
+    return at + len(written) if _texts(lines, at, len(written)) == written else at
 
 
 @dataclass(frozen=True)
@@ -299,20 +326,24 @@ def _preference_lines() -> list[str]:
 def _block_lines(crawler_list: CrawlerList, tokens: list[str], with_preferences: bool) -> list[str]:
     lines = [
         f"{BLOCK_BEGIN}: AI crawlers ({crawler_list.label}). `omamori site` rewrites this block; edit outside it.",
-        "# A request that only well-behaved crawlers honour.",
+        _BLOCK_NOTE,
     ]
     if tokens:
         lines += [*(f"User-agent: {token}" for token in tokens), "Disallow: /"]
     if with_preferences:
-        # The site has no group for every crawler: this one adds the preferences and allows what was allowed.
-        lines += [
-            "# Every other crawler: search yes, AI training no. Content-Usage is an IETF draft vocabulary (aipref).",
-            "User-agent: *",
-            f"Content-Signal: {CONTENT_SIGNAL}",
-            f"Content-Usage: {CONTENT_USAGE}",
-            "Allow: /",
-        ]
+        lines += _everyone_lines()
     return [*lines, BLOCK_END]
+
+
+def _everyone_lines() -> list[str]:
+    """The site has no group for every crawler: this one adds the preferences and allows what was allowed."""
+    return [
+        "# Every other crawler: search yes, AI training no. Content-Usage is an IETF draft vocabulary (aipref).",
+        "User-agent: *",
+        f"Content-Signal: {CONTENT_SIGNAL}",
+        f"Content-Usage: {CONTENT_USAGE}",
+        "Allow: /",
+    ]
 
 
 # -- ai.txt, tdmrep.json, headers, meta --------------------------------------------------------------------------

@@ -2,14 +2,17 @@
 from __future__ import annotations
 
 import argparse
+import errno
 import json
+import os
+import stat
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from .. import site
 from ..atomic import write_atomic
-from ..cli import EXIT_OK, EXIT_USAGE
+from ..cli import EXIT_OK, EXIT_PARTIAL, EXIT_USAGE
 from ._shared import lang
 
 # key -> (English, Japanese)
@@ -44,6 +47,15 @@ TEXT = {
     "meta": ("Add these tags inside <head> of every page:", "すべてのページの <head> 内に次のタグを追加してください:"),
     "bad_url": ("omamori: --policy-url needs a full address starting with https:// (got {url!r}).",
                 "omamori: --policy-url には https:// から始まる完全なアドレスを指定してください({url!r})。"),
+    "refused": ("refused", "拒否"),
+    "link": ("it is a link (or lies behind one): omamori never follows links and left it alone. Put a regular file "
+             "there (or remove the link) and run again.",
+             "リンク(またはリンクの先)です。omamori はリンクをたどらないため、そのままにしました。通常のファイルを置く"
+             "(またはリンクを消す)してから、もう一度実行してください。"),
+    "not_file": ("it is not a regular file (a folder, a pipe or a device): omamori left it alone. Put a regular file "
+                 "there (or remove it) and run again.",
+                 "通常のファイルではありません(フォルダー・パイプ・デバイス)。omamori はそのままにしました。通常のファイルを"
+                 "置く(または消す)してから、もう一度実行してください。"),
     "no_dir": ("omamori: {path} is not a folder. Give the folder your website is published from (where robots.txt "
                "goes).",
                "omamori: {path} はフォルダーではありません。サイトを公開しているフォルダー(robots.txt を置く場所)を指定してください。"),
@@ -72,19 +84,48 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.set_defaults(run=run)
 
 
+NEW_FILE_MODE = 0o644    # files of a website: the web server must read them
+
+
 @dataclass(frozen=True)
 class FileChange:
     path: Path
-    action: str          # written | updated | unchanged | kept
+    action: str          # written | updated | unchanged | kept | refused
     text: str            # what the file holds (or would hold) afterwards
     notes: tuple[str, ...] = ()
+    mode: int = NEW_FILE_MODE      # an updated file keeps its own
+
+
+class Refused(Exception):
+    """A path omamori will not read or write: ``str(self)`` is the ``TEXT`` key saying why."""
+
+
+@dataclass(frozen=True)
+class Existing:
+    text: str
+    mode: int
 
 
 def plan(folder: Path, *, policy_url: str | None) -> tuple[FileChange, ...]:
     """What ``omamori site`` does to each of the three files in ``folder``; nothing is written here."""
-    changes = []
-    robots_path = folder / "robots.txt"
-    before = _read(robots_path)
+    return tuple(_planned(folder, name, decide) for name, decide in (
+        ("robots.txt", _robots_change),
+        ("ai.txt", _ai_txt_change),
+        (site.TDMREP_PATH, lambda path, before: _tdmrep_change(path, before, policy_url=policy_url)),
+    ))
+
+
+def _planned(folder: Path, name: str, decide) -> FileChange:
+    path = folder / name
+    try:
+        before = _read(folder, name)
+    except Refused as why:
+        return FileChange(path, "refused", "", (say(str(why)),))
+    change = decide(path, before.text if before else None)
+    return replace(change, mode=before.mode) if before else change
+
+
+def _robots_change(path: Path, before: str | None) -> FileChange:
     crawler_list = site.load_crawlers()
     merged = site.merge_robots(before, crawler_list)
     notes = [say("added", n=str(len(merged.added)), list=crawler_list.label)] if merged.added else []
@@ -92,34 +133,57 @@ def plan(folder: Path, *, policy_url: str | None) -> tuple[FileChange, ...]:
                  else say("preferences_block"))
     notes += [say("blocked", token=t, line=str(n)) for t, n in merged.already_blocked]
     notes += [say("own", token=t, line=str(n)) for t, n in merged.own_rules]
-    changes.append(FileChange(robots_path, _action(before, merged.text), merged.text, tuple(notes)))
+    return FileChange(path, _action(before, merged.text), merged.text, tuple(notes))
 
-    ai_path = folder / "ai.txt"
-    before = _read(ai_path)
+
+def _ai_txt_change(path: Path, before: str | None) -> FileChange:
     if before is None or site.is_own_ai_txt(before):
-        changes.append(FileChange(ai_path, _action(before, site.ai_txt()), site.ai_txt()))
-    else:
-        changes.append(FileChange(ai_path, "kept", before))
+        return FileChange(path, _action(before, site.ai_txt()), site.ai_txt())
+    return FileChange(path, "kept", before)
 
-    tdm_path = folder / site.TDMREP_PATH
-    before = _read(tdm_path)
+
+def _tdmrep_change(path: Path, before: str | None, *, policy_url: str | None) -> FileChange:
     wanted = site.tdmrep_json(policy_url=policy_url)
     if before is None:
-        changes.append(FileChange(tdm_path, "written", wanted))
-    elif before == wanted or site.tdmrep_reserves_all(before):
-        changes.append(FileChange(tdm_path, "unchanged", before))
-    else:
-        rule = json.dumps(json.loads(wanted)[0])
-        changes.append(FileChange(tdm_path, "kept", before, (say("tdm_kept", rule=rule),)))
-    return tuple(changes)
+        return FileChange(path, "written", wanted)
+    if before == wanted or site.tdmrep_reserves_all(before):
+        return FileChange(path, "unchanged", before)
+    rule = json.dumps(json.loads(wanted)[0])
+    return FileChange(path, "kept", before, (say("tdm_kept", rule=rule),))
 
 
-def _read(path: Path) -> str | None:
+def _read(folder: Path, name: str) -> Existing | None:
+    """The file ``name`` (a relative path) in ``folder``, or None when there is none.
+
+    The folder may be someone else's (a downloaded site): a link there could point at a private file, which
+    would then be copied into a public folder, or lead the write outside the folder; a pipe would block the
+    read for ever. So no link is followed, at any step under ``folder``, and only a regular file is read.
+    """
+    path = folder
+    for part in Path(name).parts[:-1]:
+        path = path / part
+        if path.is_symlink():
+            raise Refused("link")
+        if path.exists() and not path.is_dir():
+            raise Refused("not_file")
     try:
-        # surrogateescape: bytes that are not UTF-8 are written back exactly as they were.
-        return path.read_bytes().decode("utf-8", errors="surrogateescape")
+        fd = os.open(path / Path(name).name, os.O_RDONLY | _NO_FOLLOW | _NO_BLOCK)
     except FileNotFoundError:
         return None
+    except OSError as error:
+        if error.errno == errno.ELOOP or (path / Path(name).name).is_symlink():
+            raise Refused("link") from error
+        raise
+    with os.fdopen(fd, "rb") as handle:
+        status = os.fstat(handle.fileno())
+        if not stat.S_ISREG(status.st_mode):
+            raise Refused("not_file")
+        # surrogateescape: bytes that are not UTF-8 are written back exactly as they were.
+        return Existing(handle.read().decode("utf-8", errors="surrogateescape"), stat.S_IMODE(status.st_mode))
+
+
+_NO_FOLLOW = getattr(os, "O_NOFOLLOW", 0)     # Windows has neither: is_symlink() above and below covers links
+_NO_BLOCK = getattr(os, "O_NONBLOCK", 0)      # opening a FIFO to read must not wait for a writer
 
 
 def _action(before: str | None, after: str) -> str:
@@ -139,9 +203,11 @@ def run(args: argparse.Namespace) -> int:
     if not args.dry_run:
         for change in changes:
             if change.action in ("written", "updated"):
-                write_atomic(change.path, change.text.encode("utf-8", errors="surrogateescape"), mode=0o644)
+                # through a new file and a rename: a link put there since it was read is replaced, not followed
+                write_atomic(change.path, change.text.encode("utf-8", errors="surrogateescape"), mode=change.mode)
     headers = site.headers(policy_url=args.policy_url)
     tags = site.meta_tags(policy_url=args.policy_url)
+    status = EXIT_PARTIAL if any(change.action == "refused" for change in changes) else EXIT_OK
     if args.json:
         print(json.dumps({
             "dry_run": args.dry_run,
@@ -150,7 +216,7 @@ def run(args: argparse.Namespace) -> int:
             "meta": list(tags),
             "note": {"en": TEXT["requests"][0], "ja": TEXT["requests"][1]},
         }, ensure_ascii=False))
-        return EXIT_OK
+        return status
     prefix = say("would") if args.dry_run else ""
     for change in changes:
         print(f"{prefix}{change.path}: {say(change.action)}")
@@ -165,4 +231,4 @@ def run(args: argparse.Namespace) -> int:
         print(f"    {tag}")
     print()
     print(say("requests"))
-    return EXIT_OK
+    return status
