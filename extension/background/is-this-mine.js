@@ -95,15 +95,23 @@ async function checkOnPage({ info, tab, src, pageUrl, access, verify }) {
   await show({ state: "checking", sentence: t("mine_checking"), found });
   try {
     const bytes = await readImage(src, tab.id, info.frameId ?? 0);
-    const result = await verify({
-      image: bytesToBase64(bytes),
-      report: true,
-      source: { url: src, page_url: pageUrl, seen_at: new Date().toISOString() },
-    });
+    const result = await verify({ image: bytesToBase64(bytes), report: true, source: sourceOf(src, pageUrl) });
     await show({ ...mineView(result, t), found });
   } catch (error) {
     await show({ state: "failed", sentence: errorText(errorJson(error)), found });
   }
+}
+
+/** Longest address the host takes as where an image was found (docs/protocol.md, verify `source`). */
+const MAX_SOURCE_TEXT = 4096;
+
+/**
+ * Where the image was found, for the evidence sheet: its web address (a data: or blob: address names nothing a
+ * platform could look at, and can be megabytes long), the page's, and now.
+ */
+function sourceOf(src, pageUrl) {
+  const shown = (url) => (isWebAddress(url) && url.length <= MAX_SOURCE_TEXT ? url : undefined);
+  return { url: shown(src), page_url: shown(pageUrl), seen_at: new Date().toISOString() };
 }
 
 /**

@@ -22,6 +22,7 @@ What is exercised and what is not:
 """
 from __future__ import annotations
 
+import base64
 import http.server
 import json
 import re
@@ -80,9 +81,14 @@ class FakeSite:
     def image_url(self, name: str) -> str:
         return f"http://localhost:{self.port}/img/{name}"
 
+    @property
+    def inline_url(self) -> str:
+        """The protected picture written into the page itself (a data: address, read without any site access)."""
+        return "data:image/jpeg;base64," + base64.b64encode(self.images["protected.jpg"]).decode()
+
     def page(self) -> str:
         pictures_html = "".join(f'<img id="{Path(name).stem}" src="{self.image_url(name)}" width="320">'
-                                for name in self.images)
+                                for name in self.images) + f'<img id="inline" src="{self.inline_url}" width="320">'
         return f"<!DOCTYPE html><html><head><title>Reposts</title></head><body><h1>Found art</h1>{pictures_html}</body></html>"
 
     def close(self) -> None:
@@ -268,6 +274,10 @@ def test_is_this_mine_on_another_site(playwright, tmp_path, omamori_env, site_an
                                            f"{expected['ledger_match']['time'][:10]}.")
         assert copy["found"] == site.image_url("copy.jpg") and copy["ledger"] == "data:image/jpeg;base64,"
         tab.screenshot(SCREENSHOTS / "is-this-mine-panel-looks-like.png")
+
+        # the same picture written into the page as a data: address: read there, no site named on the sheet
+        inline = check(browser, tab, site.page_url, site.inline_url)
+        assert inline["verdict"] == "yours", inline
 
         assert worker(browser).evaluate("globalThis.questionsAsked") == [], "asked again after the first use"
         assert [line for line in tab.console if line.startswith("error")] == []
