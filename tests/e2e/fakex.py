@@ -18,7 +18,9 @@ from pathlib import Path
 from urllib.parse import parse_qsl, urlsplit
 
 FIXTURES = Path(__file__).parent / "fixtures"
-HOSTS = ("x.com", "upload.x.com", "abs.twimg.com")
+# X's pages (x.com and the hosts a person still lands on, X Pro), its upload host and its script host.
+PAGE_HOSTS = ("x.com", "twitter.com", "mobile.x.com", "pro.x.com", "pro.twitter.com")
+HOSTS = (*PAGE_HOSTS, "upload.x.com", "abs.twimg.com")
 APP_SCRIPT = "/responsive-web/client-web/main.omamori-fixture.js"
 APP_STYLE = "/responsive-web/client-web/main.omamori-fixture.css"
 CT0 = "0f3c5e8d2b1a4c6e9f7d8b0a1c2e3f4a"  # X's CSRF cookie; the page echoes it in x-csrf-token
@@ -31,14 +33,20 @@ CSP = (
     "script-src 'self' 'unsafe-inline' https://*.twimg.com 'nonce-{nonce}'; "
     "style-src 'self' 'unsafe-inline' https://*.twimg.com; worker-src 'self' blob:; manifest-src 'self'"
 )
-CORS_HEADERS = {
-    "access-control-allow-origin": "https://x.com",
+CORS_HEADERS = {  # access-control-allow-origin: the asking page's own origin, when it is one of X's (see _cors)
     "access-control-allow-credentials": "true",
     "access-control-allow-methods": "GET, POST, OPTIONS",
     "access-control-allow-headers": "authorization, content-type, x-csrf-token, x-twitter-auth-type, "
                                     "x-twitter-active-user, x-twitter-client-language",
     "access-control-max-age": "600",
 }
+
+
+def _cors(request: "Request") -> dict[str, str]:
+    """upload.x.com answers X's own pages (x.com, X Pro...) with their origin, as X does; anyone else gets none."""
+    origin = request.headers.get("origin", "")
+    allowed = {f"https://{host}" for host in PAGE_HOSTS}
+    return {**CORS_HEADERS, "access-control-allow-origin": origin} if origin in allowed else {}
 
 
 @dataclass(frozen=True)
@@ -141,14 +149,14 @@ class FakeX:
         parts = urlsplit(request.url)
         query = dict(parse_qsl(parts.query))
         if request.method == "OPTIONS":
-            return Response(204, dict(CORS_HEADERS))
+            return Response(204, _cors(request))
         with self._lock:
             if parts.hostname == "upload.x.com" and parts.path == "/i/media/upload.json":
                 self.upload_requests.append(request)
                 return self._upload(request, query)
             if parts.hostname == "abs.twimg.com":
                 return self._static(parts.path)
-            if parts.hostname == "x.com":
+            if parts.hostname in PAGE_HOSTS:
                 return self._x(request, parts.path, query)
         return Response(404, {"content-type": "text/plain"}, b"not found")
 
@@ -188,17 +196,19 @@ class FakeX:
                     if key in self.account:
                         self.account[key] = value == "true"
             return _json(200, {"screen_name": "omamori_artist", "language": self.language, **self.account})
-        if path.startswith("/i/") or path == "/favicon.ico" or request.method != "GET":
+        page = not path.startswith("/i/") or path.startswith("/i/decks/")  # X Pro's decks are pages
+        if not page or path == "/favicon.ico" or request.method != "GET":
             return Response(404, {"content-type": "text/plain"}, b"not found")
         self.page_requests.append(request.url)
         language = query.get("lang", self.language)
         nonce = secrets.token_urlsafe(16)
+        cookie_domain = "twitter.com" if urlsplit(request.url).hostname.endswith("twitter.com") else "x.com"
         initial_state = json.dumps({"featureSwitch": {"omamori_fixture_grok_edit_control": self.grok_edit_control}})
         body = self._shell.replace("{lang}", language).replace("{nonce}", nonce).replace("{initial_state}", initial_state)
         return Response(200, {
             "content-type": "text/html;charset=utf-8",
             "content-security-policy": CSP.format(nonce=nonce),
-            "set-cookie": f"ct0={CT0}; Max-Age=21600; Domain=x.com; Path=/; Secure; SameSite=Lax",
+            "set-cookie": f"ct0={CT0}; Max-Age=21600; Domain={cookie_domain}; Path=/; Secure; SameSite=Lax",
         }, body.encode())
 
     @staticmethod
@@ -206,7 +216,7 @@ class FakeX:
         return request.headers.get("x-csrf-token") == CT0 and request.headers.get("authorization", "").startswith("Bearer ")
 
     def _upload(self, request: Request, query: dict[str, str]) -> Response:
-        cors = dict(CORS_HEADERS)
+        cors = _cors(request)
         if not self._authorized(request):
             return _json(403, {"errors": [{"code": 353, "message": "This request requires a matching csrf cookie and header."}]}, **cors)
         fields = dict(query)
