@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import hashlib
 import json
 import os
 import signal
@@ -18,6 +19,7 @@ import pytest
 import websockets
 
 from omamori import keys
+from test_install import world  # noqa: F401
 from test_server import token_and_port
 from test_host_process import encoded, illustration
 from test_reliability_faults import MARK_OFF, hosts, ledger_state, slow_art, small_art  # noqa: F401
@@ -206,3 +208,42 @@ def test_a_lost_end_line_never_takes_the_sites_own_rules_with_it(tmp_path):
     assert "User-agent: Bingbot\nDisallow: /private/\n" in again, "the site's own rule was deleted"
     assert "User-agent: Googlebot\nDisallow: /private/\n" in again
     assert again.count("# BEGIN omamori:") == 1 and again.count("# END omamori\n") == 1
+
+
+# -- a tampered install receipt ---------------------------------------------------------------------------------------
+def test_uninstall_with_a_tampered_receipt_removes_only_what_omamori_writes(world, capsys):
+    from omamori.install.registration import receipt_path
+    from omamori.paths import default_paths
+    from test_install import MemoryRegistry, linux, run, windows
+
+    home = world / "home"
+    (home / ".mozilla/firefox").mkdir(parents=True)
+    assert run(world, linux(world)) == 0
+    victims = [home / "Documents/thesis.txt", home / ".bashrc", home / "NativeMessagingHosts-not/jp.omamori.host.json",
+               home / ".mozilla/firefox/../../.profile"]
+    receipt_file = receipt_path(default_paths())
+    receipt = json.loads(receipt_file.read_text())
+    for victim in victims:
+        victim.parent.mkdir(parents=True, exist_ok=True)
+        victim.write_text("the person's own file\n")
+        receipt["entries"].append({"kind": "file", "path": str(victim), "groups": ["firefox"],
+                                   "sha256": hashlib.sha256(victim.read_bytes()).hexdigest()})
+    empty = home / "Projects-empty"
+    empty.mkdir()
+    receipt["entries"].append({"kind": "dir", "path": str(empty), "groups": []})
+    receipt_file.write_text(json.dumps(receipt))
+    assert run(world, linux(world), "--uninstall") == 0
+    out = capsys.readouterr().out
+    assert all(victim.read_text() == "the person's own file\n" for victim in victims) and empty.is_dir()
+    assert out.count("not a place omamori writes to") == len(victims) + 1
+    assert not (home / ".mozilla/native-messaging-hosts/jp.omamori.host.json").exists(), "omamori's own file stays"
+
+    # Windows: a registry key outside the browsers' NativeMessagingHosts keys is never deleted
+    registry = MemoryRegistry({"Software\\Important\\Setting": "value"})
+    assert run(world, windows(world), "--browser", "chrome", registry=registry) == 0
+    receipt = json.loads(receipt_file.read_text())
+    receipt["entries"].append({"kind": "key", "key": "Software\\Important\\Setting", "value": "value",
+                               "groups": ["chrome"]})
+    receipt_file.write_text(json.dumps(receipt))
+    assert run(world, windows(world), "--uninstall", registry=registry) == 0
+    assert registry.get("Software\\Important\\Setting") == "value"

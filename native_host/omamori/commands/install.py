@@ -71,7 +71,8 @@ def _install(args: argparse.Namespace, *, machine: Machine, registry: Registry |
         if not installer.receipt_path(paths).exists():
             print(say("nothing_installed", lang))
             return EXIT_OK
-        outcome = installer.uninstall(paths, browsers=chosen or None, registry=registry, dry_run=args.dry_run)
+        outcome = installer.uninstall(machine, paths, browsers=chosen or None, registry=registry,
+                                      dry_run=args.dry_run)
         print_changes(outcome.changes, lang, dry_run=args.dry_run)
         if not args.dry_run:
             print(say("uninstalled", lang))

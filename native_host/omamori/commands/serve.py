@@ -111,7 +111,8 @@ def _autostart(args: argparse.Namespace, machine: Machine, paths: Paths, lang: L
                registry: Registry | None, env: Mapping[str, str]) -> int:
     receipt = Receipt(receipt_path(paths))
     if args.uninstall_autostart:
-        print_changes(undo(receipt, groups={"autostart"}, registry=registry, dry_run=args.dry_run), lang,
+        print_changes(undo(receipt, groups={"autostart"}, registry=registry, dry_run=args.dry_run,
+                           ours=installer.places_of_omamori(machine, paths)), lang,
                       dry_run=args.dry_run)
         if not args.dry_run:
             print(say("serve.autostart_off", lang))

@@ -19,7 +19,7 @@ import json
 import os
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterable, Literal, Protocol
+from typing import Callable, Iterable, Literal, Protocol
 
 from ..atomic import write_atomic
 
@@ -106,7 +106,7 @@ Item = FileItem | LinkItem | KeyItem
 
 Verb = Literal[
     "create", "update", "unchanged", "create-folder", "create-key",
-    "remove", "remove-folder", "remove-key", "keep-changed", "missing",
+    "remove", "remove-folder", "remove-key", "keep-changed", "missing", "keep-foreign",
 ]
 
 
@@ -279,17 +279,26 @@ _CONTAINERS = ("dir", "parent-key")
 
 
 def undo(
-    receipt: Receipt, *, groups: set[str] | None, registry: Registry | None, dry_run: bool
+    receipt: Receipt, *, groups: set[str] | None, registry: Registry | None, dry_run: bool,
+    ours: Callable[[dict], bool],
 ) -> list[Change]:
     """Remove what the receipt records for ``groups`` (None: everything).
 
     An entry shared with a group that stays (Chrome's registry key, used by
     Brave too) only loses the removed groups. Folders and parent keys omamori
     created go once nothing but what this undo removes is left in them.
+
+    The receipt is a file anyone who can write there can change: an entry that
+    names something ``ours`` does not accept (a place omamori never writes to)
+    is never touched, only reported and forgotten.
     """
     changes: list[Change] = []
     gone: set[str] = set()
     for entry in list(receipt.entries):
+        if not ours(entry):
+            changes.append(Change("keep-foreign", _entry_id(entry)[1]))
+            receipt.entries.remove(entry)
+            continue
         if entry["kind"] in _CONTAINERS:
             continue
         keep = set() if groups is None else set(entry["groups"]) - groups

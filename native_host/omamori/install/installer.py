@@ -10,13 +10,14 @@ from __future__ import annotations
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Mapping
+from typing import Callable, Mapping
 
 from ..paths import Paths
 from .browsers import (BROWSERS, Browser, ExtensionIds, Found, Machine, browser_named, detect, profile_browser,
                        snap_can_host)
 from .changes import Change, LinkItem, Receipt, Registry, apply, undo
-from .registration import Target, host_items, receipt_path, target_for
+from .autostart import autostart_items
+from .registration import MANIFEST_FILE, Target, host_items, launcher_path, receipt_path, target_for
 
 HOST_GROUPS = frozenset(b.name for b in BROWSERS) | {"launcher"}
 
@@ -86,20 +87,49 @@ def install(
     return Outcome(changes=changes, registered=targets)
 
 
+def places_of_omamori(machine: Machine, paths: Paths) -> Callable[[dict], bool]:
+    """Whether a receipt entry names a place omamori's installer or autostart writes to on ``machine``: the
+    launcher, a browser's host manifest (or its registry key), the server's autostart file, the command link, or
+    a folder or parent key above one of those. ``undo`` touches nothing else, whatever the receipt says."""
+    link = command_link(machine)
+    files = {launcher_path(machine, paths), *(target_for(b, machine, paths).manifest for b in BROWSERS),
+             *(item.path for item in autostart_items(machine, paths, python=sys.executable, env={})),
+             *([link.path] if link else [])}
+    keys = {b.registry_key() for b in BROWSERS}
+
+    def file_of_omamori(path: Path) -> bool:
+        # A Chromium started with --user-data-dir DIR has its manifest in DIR/NativeMessagingHosts (profile_browser).
+        return path in files or (path.name == MANIFEST_FILE and path.parent.name == "NativeMessagingHosts")
+
+    def ours(entry: dict) -> bool:
+        if entry["kind"] in ("key", "parent-key"):
+            key = entry["key"].lower()
+            return any(k.lower() == key or (entry["kind"] == "parent-key" and k.lower().startswith(key + "\\"))
+                       for k in keys)
+        path = Path(entry["path"])
+        if not path.is_absolute() or ".." in path.parts:
+            return False
+        if entry["kind"] == "dir":
+            return any(path in f.parents for f in files) or path.name == "NativeMessagingHosts"
+        return file_of_omamori(path)
+    return ours
+
+
 def uninstall(
-    paths: Paths, *, browsers: list[Browser] | None, registry: Registry | None, dry_run: bool
+    machine: Machine, paths: Paths, *, browsers: list[Browser] | None, registry: Registry | None, dry_run: bool
 ) -> Outcome:
     """Remove the registration for ``browsers``; None removes everything the
     receipt records (the launcher and the server's autostart too). The launcher
     goes once no browser is registered any more."""
     receipt = Receipt(receipt_path(paths))
+    ours = places_of_omamori(machine, paths)
     if browsers is None:
-        return Outcome(changes=undo(receipt, groups=None, registry=registry, dry_run=dry_run))
+        return Outcome(changes=undo(receipt, groups=None, registry=registry, dry_run=dry_run, ours=ours))
     groups = {b.name for b in browsers}
     still = {g for e in receipt.entries for g in e.get("groups", [])} - groups - {"launcher", "autostart", "command"}
     if not still:
         groups.add("launcher")
-    return Outcome(changes=undo(receipt, groups=groups, registry=registry, dry_run=dry_run))
+    return Outcome(changes=undo(receipt, groups=groups, registry=registry, dry_run=dry_run, ours=ours))
 
 
 def registered_targets(machine: Machine, paths: Paths) -> list[Target]:

@@ -17,6 +17,9 @@ TEXT: dict[str, tuple[str, str]] = {
     "verb.remove-key": ("removed registry key", "レジストリキー削除"),
     "verb.keep-changed": ("left in place (changed since omamori wrote it)", "そのまま残しました(omamori が書いた後に変更されています)"),
     "verb.missing": ("already gone", "すでにありません"),
+    "verb.keep-foreign": ("left alone: not a place omamori writes to (the install receipt was changed by something "
+                          "else)", "そのままにしました: omamori が書き込む場所ではありません(インストールの記録が他のものに"
+                          "書き換えられています)"),
     "dry_run": ("Dry run: nothing was written. This is what would happen:", "ドライラン: 何も書き込んでいません。実行すると次のようになります:"),
     "registered": ("omamori is registered for: {browsers}", "omamori を登録したブラウザー: {browsers}"),
     "no_browser": (
