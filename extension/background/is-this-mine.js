@@ -36,7 +36,7 @@ async function createMenu() {
  */
 export function startIsThisMine({ verify }) {
   ext.runtime.onInstalled.addListener(createMenu);
-  ext.runtime.onStartup.addListener(createMenu); // Firefox does not keep an event page's menu entries
+  ext.runtime.onStartup.addListener(createMenu); // again at each browser start: harmless where the browser kept it
   refreshGranted();
   ext.permissions.onAdded.addListener(refreshGranted);
   ext.permissions.onRemoved.addListener(refreshGranted);
@@ -45,8 +45,9 @@ export function startIsThisMine({ verify }) {
   function onMenuClicked(info, tab) {
     if (info.menuItemId !== MINE_MENU_ID || !info.srcUrl || tab?.id === undefined) return;
     const src = largestImageUrl(info.srcUrl);
-    const pageUrl = info.frameUrl ?? info.pageUrl ?? tab.url ?? "";
-    const sites = [...new Set([src, pageUrl].filter(isWebAddress).map(sitePattern))];
+    const pageUrl = info.pageUrl ?? tab.url ?? "";
+    // The image's site (to read it), the page's (the panel), the frame's when the image is in one (blob: images).
+    const sites = [...new Set([src, pageUrl, info.frameUrl ?? ""].filter(isWebAddress).map(sitePattern))];
     const missing = sites.filter((site) => !isCovered(site, granted));
     // Asked now, before any await: permissions.request is only accepted during the gesture. Already granted: no
     // question at all (the browser would not ask again either).

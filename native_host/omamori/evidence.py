@@ -50,7 +50,7 @@ TEXT: dict[str, tuple[str, str]] = {
     "found_url": ("Image address", "画像のアドレス"),
     "found_page": ("Page it was on", "掲載されていたページ"),
     "found_seen": ("Seen at", "確認した日時"),
-    "found_unknown": ("not known (checked from a file)", "不明(ファイルから確認)"),
+    "found_unknown": ("not known", "不明"),
     "found_size": ("Size", "大きさ"),
     "found_sha": ("SHA-256 of the image examined", "調べた画像の SHA-256"),
     "original_heading": ("The protected original, as recorded in omamori's ledger",
@@ -99,20 +99,20 @@ TEXT: dict[str, tuple[str, str]] = {
                       "other than the small pictures shown.",
                       "このシートに秘密の情報はありません。鍵も、表示した縮小画像以外のファイルも含みません。"),
     "report_heading": ("How to report the copy", "転載の報告のしかた"),
-    "report_x": ("X (Twitter): the copyright report form. Choose “Copyright”, then paste: the address of the post "
-                 "with the copy into “Infringing material”, the link to your own post into “Original work”, and the "
-                 "verdict and the figures above into “Description of the original work”; attach this sheet "
-                 "(printed to PDF) if the form asks for supporting material.",
-                 "X(Twitter):著作権侵害の報告フォーム。「著作権」を選び、転載された投稿のアドレスを「侵害している"
-                 "コンテンツ」に、あなた自身の投稿へのリンクを「オリジナルの作品」に、上の判定と数値を「オリジナル作品の"
-                 "説明」に貼り付けます。補足資料を求められたら、このシート(PDF に印刷したもの)を添付します。"),
-    "report_pixiv": ("pixiv: the help centre's contact form. Choose the rights infringement (unauthorised "
-                     "reposting) topic, paste the address of the copy into the URL field, the link to your own "
-                     "work into the original-work field, and the verdict and figures above into the details; "
-                     "attach this sheet as a PDF.",
-                     "pixiv:ヘルプセンターのお問い合わせフォーム。権利侵害(無断転載)の項目を選び、転載のアドレスを"
-                     "URL 欄に、あなた自身の作品へのリンクを元の作品の欄に、上の判定と数値を詳細欄に貼り付け、"
-                     "このシートを PDF にして添付します。"),
+    "report_x": ("X (Twitter): the copyright report form. Choose copyright, then paste the address of the post with "
+                 "the copy where the form asks for the infringing material, the link to your own post where it asks "
+                 "for your original work, and the verdict and the figures above into the description of your work; "
+                 "attach this sheet (printed to PDF) where the form takes supporting material.",
+                 "X(Twitter):著作権侵害の報告フォーム。著作権を選び、転載された投稿のアドレスを侵害コンテンツを尋ねる欄に、"
+                 "あなた自身の投稿へのリンクをオリジナル作品を尋ねる欄に、上の判定と数値を作品の説明欄に貼り付けます。"
+                 "補足資料を添付できる欄には、このシート(PDF に印刷したもの)を添付します。"),
+    "report_pixiv": ("pixiv: the help centre's contact form. Choose the topic of rights infringement (unauthorised "
+                     "reposting), paste the address of the copy where it asks for the work's URL, the link to your "
+                     "own work where it asks for the original, and the verdict and the figures above into the "
+                     "details; attach this sheet as a PDF.",
+                     "pixiv:ヘルプセンターのお問い合わせフォーム。権利侵害(無断転載)の項目を選び、転載のアドレスを作品の "
+                     "URL を尋ねる欄に、あなた自身の作品へのリンクを元の作品を尋ねる欄に、上の判定と数値を詳細欄に"
+                     "貼り付け、このシートを PDF にして添付します。"),
     "footer": ("Made by omamori {version} at {made_at} on the creator's own computer.",
                "omamori {version} が {made_at} に作者自身のパソコンで作成。"),
     "print_hint": ("To keep it as a PDF: print this page and choose “Save as PDF”.",
