@@ -10,8 +10,9 @@ import { mineLabels, mineView } from "./mine.js";
 import { installMineView } from "./mine-view.js";
 
 /**
- * @param {{zone: HTMLElement, input: HTMLInputElement, answer: HTMLElement}} parts zone: highlighted while a
- *   picture is dragged over the page; input: the file picker; answer: where the answer is drawn
+ * @param {{zone: HTMLElement, input?: HTMLInputElement, answer: HTMLElement}} parts zone: highlighted while a
+ *   picture is dragged over the page; input: the file picker, if the page has one (the popup has none: a file
+ *   chooser closes it); answer: where the answer is drawn
  */
 export function startMineDrop({ zone, input, answer }) {
   const labels = mineLabels(t);
@@ -57,7 +58,7 @@ export function startMineDrop({ zone, input, answer }) {
     const file = files.find((f) => f.type.startsWith("image/")) ?? files[0];
     if (file) check(file);
   });
-  input.addEventListener("change", () => {
+  input?.addEventListener("change", () => {
     const [file] = input.files ?? [];
     if (file) check(file);
     input.value = "";

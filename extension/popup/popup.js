@@ -112,4 +112,4 @@ $("open-options").addEventListener("click", (event) => {
 
 refresh();
 
-startMineDrop({ zone: $("mine-zone"), input: $("mine-file"), answer: $("mine-answer") });
+startMineDrop({ zone: $("mine-zone"), answer: $("mine-answer") });

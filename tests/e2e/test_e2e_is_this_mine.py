@@ -308,7 +308,7 @@ def drop_file(tab: ChromiumTab, selector: str, path: Path) -> None:
     session.detach()
 
 
-def test_a_picture_dropped_on_the_options_page_or_chosen_in_the_popup(launch_chromium, site_and_files, omamori_env):
+def test_a_picture_dropped_on_the_options_page_or_the_popup(launch_chromium, site_and_files, omamori_env):
     _, files = site_and_files
     browser = launch_chromium(language="ja")
     expected = verify(omamori_env, files["protected.jpg"])
@@ -330,7 +330,7 @@ def test_a_picture_dropped_on_the_options_page_or_chosen_in_the_popup(launch_chr
 
     popup = browser.new_tab(browser.extension_url("popup/popup.html"))
     popup.set_viewport(380, 900)
-    popup.page.set_input_files('[data-testid="popup-mine-file"]', str(files["copy.jpg"]))
+    drop_file(popup, '[data-testid="popup-mine-zone"]', files["copy.jpg"])
     chosen = popup.wait_for(ANSWER, timeout=CHECK_TIMEOUT)
     assert chosen["verdict"] == "looks_like_yours", chosen
     assert chosen["sentence"].startswith(locale_message("ja", "mine_looks_like").split("$DATE$")[0])
