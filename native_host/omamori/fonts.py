@@ -6,10 +6,11 @@ Japanese-capable system fonts of Linux, macOS and Windows; the font that ships
 with omamori (Noto Sans CJK JP Bold, SIL OFL 1.1, from the
 ``noto-cjk-sans-jp-bold`` package), so that a machine without any Japanese
 font still draws the default signature; last, whatever fontconfig (``fc-list``,
-where installed) says covers every character (a script none of those has). A font is accepted only if it really
-has a glyph for every visible character of the text, checked by comparing each
-character's rendering with the font's "missing glyph" box. When none fits,
-``StateError("font_missing")`` says so and names the characters.
+where installed) says covers every character (a script none of those has). A
+font is accepted only if it really has a glyph for every visible character of
+the text, checked by comparing each character's rendering with the font's
+"missing glyph" box. When none fits, ``StateError("font_missing")`` says so and
+names the characters.
 """
 from __future__ import annotations
 
