@@ -137,4 +137,4 @@ def test_preview_ai_writes_both_reconstructions_side_by_side(tmp_path, monkeypat
     left, right = preview[:, :64], preview[:, 68:]
     assert _psnr(left, picture) > 20          # the clean reconstruction looks like the picture
     assert _psnr(right, left) < 30            # the cloaked one visibly differs (25.5 dB measured; same: inf)
-    assert "does not prevent it" in capsys.readouterr().out
+    assert "small extra effect" in capsys.readouterr().out

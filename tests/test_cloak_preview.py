@@ -70,7 +70,7 @@ def test_preview_is_a_png_of_both_reconstructions_with_progress(host):
     assert reply["ok"], reply
     result = reply["result"]
     assert result["mime"] == "image/png" and result["bytes"] == len(result["image"])
-    assert "does not prevent it" in result["limits"]["en"]
+    assert "small extra effect" in result["limits"]["en"] and "remove it" in result["limits"]["en"]
     preview = np.asarray(Image.open(io.BytesIO(result["image"])).convert("RGB"), np.float32) / 255
     assert preview.shape == (result["height"], result["width"], 3) == (40, 48 + 4 + 48, 3)
     clean = np.asarray(Image.open(io.BytesIO(source)), np.float32) / 255

@@ -34,7 +34,7 @@ def test_without_a_model_the_cloak_is_off_and_disabled_with_the_fetch_command(la
     assert tab.evaluate(by_testid("options-cloak-strength", "disabled")) is True
     assert tab.evaluate(by_testid("options-cloak-missing", "hidden")) is False
     assert tab.evaluate(by_testid("options-cloak-command", "textContent")) == "omamori models fetch"
-    assert "does not prevent it" in tab.evaluate(by_testid("options-cloak-limits", "textContent"))
+    assert "small extra effect" in tab.evaluate(by_testid("options-cloak-limits", "textContent"))
     assert tab.evaluate(by_testid("options-preview-run", "disabled")) is True
 
 
