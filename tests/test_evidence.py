@@ -273,3 +273,25 @@ def test_x_image_addresses_ask_for_the_original_size():
     assert largest_size("https://pbs.twimg.com/media/Abc?format=jpg&name=small") == \
         "https://pbs.twimg.com/media/Abc?format=jpg&name=orig"
     assert largest_size("https://example.com/a.jpg?name=small") == "https://example.com/a.jpg?name=small"
+
+
+def test_another_persons_omamori_does_not_call_your_picture_theirs(tmp_path, protected):
+    root = tmp_path / "another-person"
+    other = Host(Paths(config=root / "config", data=root / "data", log=root / "log"), transport="cli")
+    try:
+        result = ask(other, "verify", image=protected)
+    finally:
+        other.close()
+    # The mark is keyed: another key does not even find it, and their ledger has no such picture.
+    assert (result["verdict"], result["marked"], result["ledger_match"]) == ("not_found", False, None)
+
+
+def test_sheets_of_several_images_go_into_a_folder_named_after_each(tmp_path):
+    home = tmp_path / "home"
+    mine = tmp_path / "mine.jpg"
+    assert omamori(home, "protect", str(SAMPLE), "-o", str(mine)).returncode == 0
+    run = omamori(home, "verify", str(mine), str(SAMPLE), "--report", str(tmp_path / "sheets"), lang="ja_JP.UTF-8")
+    assert run.returncode == 1     # the sample itself carries no mark
+    assert sorted(path.name for path in (tmp_path / "sheets").iterdir()) == ["mine.evidence.html",
+                                                                            "sample.evidence.html"]
+    assert "はい、これはあなたの画像です" in run.stdout and "証拠シート:" in run.stdout
