@@ -166,18 +166,48 @@ def palette_png(transparent: bool) -> tuple[bytes, list[int]]:
 
 
 @pytest.mark.parametrize("transparent", [False, True])
-def test_palette_art_stays_png8_with_its_palette(transparent):
+def test_palette_art_stays_png8_and_carries_the_mark_in_twin_colours(transparent):
     data, palette = palette_png(transparent)
     protected = run(data)
     assert protected.format == "png" and protected.mime == "image/png"
-    assert protected.mark_id is None and protected.mark_verified is None
-    assert not decision(protected, "mark").applied and decision(protected, "mark").details["reason"] == "palette"
+    marked = decision(protected, "mark")
+    assert marked.applied and marked.details["palette"] and marked.details["covered"] == 1.0
+    assert protected.mark_id == marked.details["id"] and protected.mark_verified
+    assert decision(protected, "verify").applied
     assert decision(protected, "signature").applied
     assert decision(protected, "transparency").details.get("kept", False) == transparent
     out = Image.open(io.BytesIO(protected.data))
-    assert out.mode == "P" and out.getpalette()[:48] == palette
-    assert ("transparency" in out.info) == transparent
+    assert out.mode == "P" and ("transparency" in out.info) == transparent
+    # each colour became two, one grey level either side (two at black or white): the same colour to a person
+    entries = np.array(out.getpalette()).reshape(-1, 3)
+    assert np.abs(entries[:16] - np.array(palette).reshape(-1, 3)).max() <= 2
+    assert len(out.getcolors()) > 16                       # and the twins are in use
     assert x.store(protected.data) == protected.data
+    found = pipeline.examine(protected.data, key=KEY).detection
+    assert found.marked and found.payload.id == protected.mark_id
+
+
+def test_grey_palette_art_with_many_levels_is_marked_and_stays_png8():
+    """A grey page saved as a PNG with 200 grey levels: no room for twins, but the marked greys fit a palette."""
+    rng = np.random.default_rng(3)
+    page = np.repeat(imageio.to_uint8(mark_images.sketch(500, 420, rng))[..., :1], 3, axis=2)
+    page[:, :200] = np.linspace(20, 220, 200).astype(np.uint8)[None, :, None]     # a ramp: 200 levels in all
+    protected = run(encode(Image.fromarray(page)), settings(signature={"enabled": False}))
+    assert protected.format == "png" and Image.open(io.BytesIO(protected.data)).mode == "P"
+    assert decision(protected, "mark").applied and protected.mark_verified
+    out = np.asarray(Image.open(io.BytesIO(protected.data)).convert("RGB")).astype(int)
+    assert np.abs(out - page).max() <= 5 and psnr(out / 255.0, page / 255.0) >= 44.0
+
+
+def test_palette_art_under_the_minimum_size_is_not_marked_and_says_why():
+    indices = np.kron(np.random.default_rng(4).integers(0, 4, (25, 40), dtype=np.uint8), np.ones((8, 8), np.uint8))
+    small = Image.fromarray(indices, "P")                                     # 320 x 200: under 256 one way
+    small.putpalette([0, 0, 0, 255, 255, 255, 200, 30, 30, 30, 30, 200])
+    protected = run(encode(small))
+    assert protected.format == "png" and protected.mark_id is None
+    marked = decision(protected, "mark")
+    assert not marked.applied and marked.details["reason"] == "image_too_small"
+    assert "256" in marked.message_en and "256" in marked.message_ja
 
 
 def test_palette_art_can_be_marked_as_jpeg_instead():

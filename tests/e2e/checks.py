@@ -65,14 +65,19 @@ def assert_protected(upload: Upload, original: Path, *, env: dict[str, str], fol
     assert upload.media_type == "image/jpeg", f"X received {upload.media_type}, not the protected JPEG"
     received = pictures.decode(upload.data)
     assert received.format == "JPEG"
-    saved = folder / f"received-{upload.media_id}.jpg"
+    assert_marked(upload, env=env, folder=folder)
+    assert_signature(pictures.decode(original.read_bytes()), received)
+
+
+def assert_marked(upload: Upload, *, env: dict[str, str], folder: Path) -> None:
+    """``omamori verify`` finds this user's mark in what X received, and the ledger holds exactly those bytes."""
+    saved = folder / f"received-{upload.media_id}.{'png' if upload.media_type == 'image/png' else 'jpg'}"
     saved.write_bytes(upload.data)
     report = verify(env, saved)
     assert report["marked"] is True, f"omamori verify found no mark in what X received: {report}"
     assert report["mark"]["own"] is True, f"the mark is not this user's: {report}"
     # The host that the browser started kept its ledger in the test's OMAMORI_HOME, and X got exactly those bytes.
     assert report["ledger_match"] and report["ledger_match"]["exact"] is True, f"not in the ledger as sent: {report}"
-    assert_signature(pictures.decode(original.read_bytes()), received)
 
 
 def assert_signature(original, received) -> None:

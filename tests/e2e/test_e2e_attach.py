@@ -3,7 +3,8 @@ from __future__ import annotations
 
 import pytest
 
-from checks import ATTACHED, EDITOR_READY, SCREENSHOTS, assert_protected, assert_signature, overlay_when, sha256
+from checks import (ATTACHED, EDITOR_READY, SCREENSHOTS, assert_marked, assert_protected, assert_signature,
+                    overlay_when, sha256)
 import pictures
 
 pytestmark = pytest.mark.e2e
@@ -79,7 +80,7 @@ def test_four_images_at_once(launch_chromium, fake_x, art, omamori_env, tmp_path
     assert tab.evaluate(ATTACHED) == ["image/jpeg"] * 4
 
 
-def test_pixel_art_stays_png(launch_chromium, fake_x, art, omamori_env, tmp_path):
+def test_pixel_art_stays_png_and_is_marked(launch_chromium, fake_x, art, omamori_env, tmp_path):
     browser = launch_chromium()
     tab = browser.new_tab("https://x.com/compose/post")
     tab.wait_for(EDITOR_READY)
@@ -95,6 +96,7 @@ def test_pixel_art_stays_png(launch_chromium, fake_x, art, omamori_env, tmp_path
     assert received.format == "PNG" and received.mode == "P", (received.format, received.mode)
     assert received.size == pictures.decode(original.read_bytes()).size
     assert_signature(pictures.decode(original.read_bytes()), received)
+    assert_marked(upload, env=omamori_env, folder=tmp_path)          # the mark rides in twin palette colours
 
 
 def test_gif_passes_untouched(launch_chromium, fake_x, art):

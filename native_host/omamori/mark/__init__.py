@@ -4,6 +4,7 @@ See docs/mark.md for the design, the measured robustness and what the mark canno
 """
 from .detect import Detection, detect
 from .embed import MIN_SIDE, embed
+from .palette import embed_palette
 from .payload import Payload, creator_id
 
-__all__ = ["MIN_SIDE", "Detection", "Payload", "creator_id", "detect", "embed"]
+__all__ = ["MIN_SIDE", "Detection", "Payload", "creator_id", "detect", "embed", "embed_palette"]

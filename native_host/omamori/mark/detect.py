@@ -6,16 +6,20 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from . import code
-from .domain import CODED_BITS, MESSAGE_BITS, NONCES, TILE, cell_size, luma, make_tile, tile_pattern, to_grid
+from . import code, sync
+from .domain import CODED_BITS, MESSAGE_BITS, NONCES, TILE, Tile, cell_size, luma, make_tile, tile_pattern, to_grid
 from .payload import PAYLOAD_BITS, Payload
 
-PILOT_Z_MIN = 6.5        # pilot correlation (standard deviations) that makes a decoded payload count...
-TILE_Z_MIN = 13.0        # ...or whole-tile correlation that does (sized for the union over all 2**80 messages)
+# Pilot correlation (standard deviations) that makes a decoded payload count, or whole-tile correlation that does
+# (sized for the union over all 2**80 messages). Both keep the union bound per image where the axis-aligned search
+# of mark v1 had it (6.5 and 13 sd over 27.5 million hypotheses) now that the search is 4 times wider.
+PILOT_Z_MIN = 6.7
+TILE_Z_MIN = 13.1
 WHITEN_RADIUS = 1        # cells: window of the local magnitude
 WHITEN_CLIP = 1.5        # whitened values are clipped to +-WHITEN_CLIP
 WHITEN_FLOOR = 0.3 / 255 # magnitude floor (0-1 units): JPEG noise on flat colour is not amplified
 PHASES = ((0, 0), (0, 1), (1, 0), (1, 1))       # half-cell offsets of the grid tried (in half cells)
+ORIENTATIONS = 4         # as marked, mirrored (left-right), inverted (negative), mirrored and inverted
 # Grid scales searched coarsely: a crop of the longer side by c enlarges the grid 1 / (1 - c) times (crops up to
 # 8 %), a border added around the picture by p shrinks it 1 / (1 + p) times (borders up to 8 %).
 COARSE_SCALES = tuple(sorted({1 / (1 - crop) for crop in np.arange(0.0, 0.081, 0.008)}
@@ -81,6 +85,21 @@ class Search:
     hypotheses: int           # how many (scale, phase, tile variant, shift) hypotheses the search could pick from
     message: np.ndarray       # decoded 0/1 message bits (payload, then CRC)
     tile_z: float             # correlation with the whole tile the message re-encodes to, in standard deviations
+    lattice: np.ndarray | None  # the tile's period vectors (columns, rows then columns) in half cells of the
+                                # received picture's grid when the lattice was followed; None: the axis-aligned grid
+    mirrored: bool            # the picture was seen mirrored left to right
+    inverted: bool            # the picture was seen as a negative
+
+
+@dataclass(frozen=True)
+class _Candidate:
+    pilot_z: float
+    folded: np.ndarray        # the folded tile, turned back to how it was marked
+    tile: Tile
+    shift: tuple[int, int]
+    lattice: np.ndarray | None
+    mirrored: bool
+    inverted: bool
 
 
 class _Folds:
@@ -91,17 +110,28 @@ class _Folds:
         self.whitened = whiten(to_grid(gray, cell_size(*gray.shape) / 2), spacing=2)
 
     def fold(self, scale: float, phase: tuple[int, int]) -> np.ndarray:
-        folded = fold(to_grid(self.whitened[phase[0]:, phase[1]:], 2.0 * scale))
-        folded -= folded.mean()
-        return folded / (folded.std() + 1e-12)
+        return _standardized(fold(to_grid(self.whitened[phase[0]:, phase[1]:], 2.0 * scale)))
+
+
+def _standardized(folded: np.ndarray) -> np.ndarray:
+    folded = folded - folded.mean()
+    return folded / (folded.std() + 1e-12)
+
+
+def _phases_of(half_cells: np.ndarray) -> list[np.ndarray]:
+    """The 2 TILE x 2 TILE half-cell tile summed into TILE x TILE cells at each half-cell offset."""
+    return [np.roll(half_cells, (-row, -col), axis=(0, 1)).reshape(TILE, 2, TILE, 2).sum(axis=(1, 3))
+            for row, col in PHASES]
 
 
 def search(image: np.ndarray, *, key: bytes) -> Search:
     """Find the best tile hypothesis in ``image`` (HxWx3 float32 RGB in [0, 1]) and decode its message bits.
 
-    Hypotheses: working-grid scales (COARSE_SCALES for crops and added borders, then refined), four half-cell
-    offsets, the NONCES tile variants, and every one of the TILE x TILE cyclic shifts (found at once by an FFT
-    correlation with each variant's pilot).
+    Hypotheses: the tile lattices the autocorrelation finds (``sync``: any rotation, per-axis scale and crop) and,
+    for marks too faint for it, working-grid scales of the axis-aligned grid (COARSE_SCALES for crops and added
+    borders, then refined); four half-cell offsets; as marked, mirrored, inverted or both; the NONCES tile
+    variants; and every one of the TILE x TILE cyclic shifts (found at once by an FFT correlation with each
+    variant's pilot).
     """
     folds = _Folds(image)
     tiles = [make_tile(key, nonce) for nonce in range(NONCES)]
@@ -109,30 +139,44 @@ def search(image: np.ndarray, *, key: bytes) -> Search:
     pilot_norms = np.sqrt([t.pilot.sum() for t in tiles])[:, None, None]
     # Which fine scales and phases are folded depends on the coarse winner, so the bound counts every fold the
     # search could have made, not only those it made: each coarse scale, its refinements, and their phases.
-    folds_possible = len(COARSE_SCALES) * len(FINE_STEPS) * len(PHASES)
-    hypotheses = folds_possible * NONCES * TILE * TILE
+    folds_possible = len(COARSE_SCALES) * len(FINE_STEPS) * len(PHASES) + sync.CANDIDATES * len(PHASES)
+    hypotheses = folds_possible * ORIENTATIONS * NONCES * TILE * TILE
 
-    def best_of(scale: float, phase: tuple[int, int]):
-        folded = folds.fold(scale, phase)
-        correlation = np.fft.irfft2(np.fft.rfft2(folded) * pilot_spectra, s=folded.shape) / pilot_norms
-        nonce, row, col = np.unravel_index(np.argmax(correlation), correlation.shape)
-        return float(correlation[nonce, row, col]), folded, tiles[nonce], (row, col)
+    def best_of(folded: np.ndarray, lattice: np.ndarray | None = None) -> _Candidate:
+        """The strongest pilot peak in ``folded`` over tile variants, shifts, a mirror and an inversion; the
+        folded tile turned back to how it was marked."""
+        best = None
+        for mirrored, oriented in ((False, folded), (True, folded[:, ::-1])):
+            correlation = np.fft.irfft2(np.fft.rfft2(oriented) * pilot_spectra, s=oriented.shape) / pilot_norms
+            for sign in (1.0, -1.0):
+                index = int(np.argmax(correlation * sign))
+                if best is None or sign * correlation.flat[index] > best.pilot_z:
+                    nonce, row, col = np.unravel_index(index, correlation.shape)
+                    best = _Candidate(float(sign * correlation.flat[index]), oriented * sign, tiles[nonce],
+                                      (row, col), lattice, mirrored, sign < 0)
+        return best
 
-    coarse = {scale: best_of(scale, (0, 0)) for scale in COARSE_SCALES}
-    start = max(coarse, key=lambda scale: coarse[scale][0])
+    found = []
+    for lattice in sync.lattices(folds.whitened, nominal=2 * TILE):
+        found += [best_of(_standardized(cells), lattice)
+                  for cells in _phases_of(sync.fold_lattice(folds.whitened, lattice))]
+    coarse = {scale: best_of(folds.fold(scale, (0, 0))) for scale in COARSE_SCALES}
+    start = max(coarse, key=lambda scale: coarse[scale].pilot_z)
     # Refine the scale at the first phase, then try the other phases at the refined scale only: scale and phase
     # hardly interact, and this takes 7 folds instead of 19 (the folds are most of detection's time).
-    fine = {start: coarse[start]} | {start + step: best_of(start + step, PHASES[0]) for step in FINE_STEPS if step}
-    scale = max(fine, key=lambda s: fine[s][0])
-    candidates = [fine[scale]] + [best_of(scale, phase) for phase in PHASES[1:]]
-    pilot_z, folded, tile, shift = max(candidates, key=lambda found: found[0])
-    aligned = np.roll(folded, (-shift[0], -shift[1]), axis=(0, 1)) * tile.carrier
+    fine = {start: coarse[start]} | {start + step: best_of(folds.fold(start + step, PHASES[0]))
+                                     for step in FINE_STEPS if step}
+    scale = max(fine, key=lambda s: fine[s].pilot_z)
+    found += [fine[scale]] + [best_of(folds.fold(scale, phase)) for phase in PHASES[1:]]
+    best = max(found, key=lambda candidate: candidate.pilot_z)
+    tile = best.tile
+    aligned = np.roll(best.folded, (-best.shift[0], -best.shift[1]), axis=(0, 1)) * tile.carrier
     data = ~tile.pilot
     soft = np.bincount(tile.bit_index[data], weights=aligned[data], minlength=CODED_BITS)
     message = code.viterbi_decode(soft / (np.abs(soft).mean() + 1e-12))
     expected = tile_pattern(tile, code.encode(message)) * tile.carrier      # +-1 sign each cell should have
     tile_z = float((aligned * expected).sum() / math.sqrt(aligned.size))
-    return Search(pilot_z, hypotheses, message, tile_z)
+    return Search(best.pilot_z, hypotheses, message, tile_z, best.lattice, best.mirrored, best.inverted)
 
 
 def decide(found: Search) -> Detection:

@@ -113,9 +113,9 @@ def protect(data: bytes, *, settings: Settings, key: bytes, today: datetime.date
     report = [_orientation_decision(decoded), _metadata_decision(decoded), _colour_decision(decoded)]
     font, font_problem = _signature_font(settings)
     if decoded.palette is not None and settings.output.keep_png8 and site.keeps_png8:
-        output, fingerprint = _protect_palette(decoded, settings=settings, font=font, rng=rng, tell=tell,
-                                               report=report)
-        mark_id = verified = None
+        output, fingerprint, mark_id, verified = _protect_palette(
+            decoded, settings=settings, font=font, font_problem=font_problem, rng=rng, tell=tell, report=report,
+            key=key, today=today, site=site)
     else:
         # Each step rebinds ``image`` so the previous full-size array is freed at once (16 MP is 200 MB).
         source_size = decoded.original_size
@@ -150,8 +150,7 @@ def protect(data: bytes, *, settings: Settings, key: bytes, today: datetime.date
                                                             site=site,
                                                             tell=tell, report=report, encode=encode)
         else:
-            report.append(Decision("mark", False, "The invisible mark is off in your settings.",
-                                   "見えない透かしは設定でオフになっています。"))
+            report.append(_mark_off())
             tell("encode", _PROGRESS_AT["encode"])
             output = encode(image)
             report.append(_encode_decision(output, site))
@@ -276,36 +275,7 @@ def _mark_encode_verify(handed_over: list[np.ndarray], *, settings: Settings, ke
                "false_positive_probability": detection.false_positive_probability,
                "small_confidence": small.confidence if small is not None else 0.0,
                "reads_at_small": small_verified}
-    if verified and small_verified:
-        report.append(Decision(
-            "verify", True,
-            f"Checked: the mark reads back from the saved file (confidence {detection.confidence:.2f}) and from "
-            f"{site.name}'s smallest size ({site.check_side} px).",
-            f"確認済み:保存したファイルからも、{site.name} の最小サイズ({site.check_side} px)からも透かしを読み取れました"
-            f"(信頼度 {detection.confidence:.2f})。",
-            details))
-    elif verified:
-        report.append(Decision(
-            "verify", True,
-            f"Checked: the mark reads back from the saved file (confidence {detection.confidence:.2f}), but not "
-            f"from {site.name}'s smallest size ({site.check_side} px){', even stronger' if retried else ''}: a copy "
-            f"that {site.name} "
-            "serves at that size may not prove it is yours. For a sturdier mark, post a larger image or raise the "
-            "mark strength.",
-            f"確認済み:保存したファイルから透かしを読み取れました(信頼度 {detection.confidence:.2f})が、"
-            f"{site.name} の最小サイズ({site.check_side} px){'では強めても' if retried else 'では'}読み取れませんでした。"
-            "そのサイズの複製では証明できないことがあります。より強い透かしには、大きめの画像を使うか透かしの強さを"
-            "上げてください。",
-            details))
-    else:
-        report.append(Decision(
-            "verify", False,
-            "The mark could not be read back from the saved file"
-            f"{', even stronger' if retried else ''}. The visible signature still "
-            "protects it; for a readable mark, post a larger image or raise the mark strength.",
-            f"保存したファイルから透かしを読み取れませんでした{'(強めても不可)' if retried else ''}。見える署名は入っています。"
-            "透かしを読めるようにするには、大きめの画像を使うか透かしの強さを上げてください。",
-            details))
+    report.append(_verify_decision(detection, verified, small_verified, details, site=site, retried=retried))
     return output, payload.id, verified
 
 
@@ -337,14 +307,17 @@ def _luma_psnr(marked: np.ndarray, unmarked: np.ndarray) -> float:
 
 
 def _protect_palette(decoded: Decoded, *, settings: Settings, font: fonts.FoundFont | None,
-                     rng: np.random.Generator, tell: Progress, report: list[Decision]):
+                     font_problem: StateError | None, rng: np.random.Generator, tell: Progress,
+                     report: list[Decision], key: bytes, today: datetime.date, site: Site):
+    """The palette route: signature and mark drawn with palette colours, saved as a PNG8 that the site keeps.
+    Returns (output, fingerprint, mark id, verified)."""
     art = decoded.palette
     colours = len(art.colours)
     report.append(_transparency_decision(kept=decoded.alpha is not None))
-    width, height = xoutput.fitted_size(decoded.width, decoded.height, max_side=_max_side(settings))
+    width, height = xoutput.fitted_size(decoded.width, decoded.height, max_side=_max_side(settings, site))
     if (width, height) != (decoded.width, decoded.height):
         art = xoutput.resize_palette(art, width=width, height=height)
-    report.append(_downscale_decision(decoded.original_size, (height, width), settings, nearest=True))
+    report.append(_downscale_decision(decoded.original_size, (height, width), settings, site, nearest=True))
     fingerprint = perceptual_hash(decoded.image)
 
     tell("signature", _PROGRESS_AT["signature"])
@@ -369,14 +342,35 @@ def _protect_palette(decoded: Decoded, *, settings: Settings, font: fonts.FoundF
             {"reason": "palette"}))
     else:
         report.append(_cloak_off())
-    report.append(Decision(
-        "mark", False,
-        "The invisible mark was not added: it cannot live in a palette image without destroying the palette. "
-        "The visible signature protects it; to add the mark, turn off “keep palette PNGs” (output.keep_png8; the image is then "
-        "saved as JPEG).",
-        "見えない透かしは入れていません。パレット画像ではパレットを壊さずに入れられないためです。"
-        "見える署名は入っています。透かしを入れるには「パレット PNG を保つ」(output.keep_png8)をオフにしてください(JPEG で保存されます)。",
-        {"reason": "palette"}))
+    tell("mark", _PROGRESS_AT["mark"])
+    payload = _payload(settings, key, today)
+    if not settings.mark.enabled:
+        report.append(_mark_off())
+        payload = None
+    elif min(height, width) < mark.MIN_SIDE:
+        report.append(Decision(
+            "mark", False,
+            f"The invisible mark was not added: the image is {width} x {height} pixels, and the mark needs at "
+            f"least {mark.MIN_SIDE} on each side. The visible signature protects it; to mark it, use a larger "
+            "image.",
+            f"見えない透かしは入れていません。画像が {width} x {height} ピクセルで、透かしには各辺 {mark.MIN_SIDE} "
+            "ピクセル以上が必要です。見える署名は入っています。透かしを入れるには、大きめの画像を使ってください。",
+            {"reason": "image_too_small", "min_side": mark.MIN_SIDE}))
+        payload = None
+    else:
+        marked_indices, marked_colours, covered = mark.embed_palette(
+            art.indices, art.colours, key=key, payload=payload, strength=settings.mark.strength)
+        art = imageio.PaletteArt(indices=marked_indices, colours=marked_colours)
+        part_en = "" if covered > 0.999 else f" on {covered:.0%} of the picture (the palette had no room for the rest)"
+        part_ja = "" if covered > 0.999 else f"(パレットに空きがなく、画像の {covered:.0%} の部分のみ)"
+        report.append(Decision(
+            "mark", True,
+            f"Added the invisible ownership mark {payload.id}{part_en}, with palette colours one grey level "
+            "darker and lighter than the image's own, so the image stays a palette PNG.",
+            f"見えない所有者の透かし {payload.id} を入れました{part_ja}。画像自身の色より 1 階調だけ暗い色と明るい色を"
+            "パレットに使ったので、パレット PNG のままです。",
+            {"id": payload.id, "strength": settings.mark.strength, "palette": True, "covered": covered,
+             "no_ai_training": settings.mark.no_ai_training}))
     tell("encode", _PROGRESS_AT["encode"])
     output = xoutput.encode_palette_for_x(art)
     report.append(Decision(
@@ -386,8 +380,61 @@ def _protect_palette(decoded: Decoded, *, settings: Settings, font: fonts.FoundF
         f"{len(art.colours)} 色のパレット PNG として保存しました({len(output.data):,} バイト)。X でもそのまま"
         f"保たれます。メタデータは含みません。",
         {"format": "png", "bytes": len(output.data), "colours": len(art.colours), "source_colours": colours}))
-    report.append(_nothing_to_verify())
-    return output, fingerprint
+    if payload is None:
+        report.append(_nothing_to_verify())
+        return output, fingerprint, None, None
+    tell("verify", _PROGRESS_AT["verify"])
+    saved = imageio.decode(output.data).image
+    detection = mark.detect(saved, key=key)
+    verified = _reads(detection, payload)
+    # the site serves a picture that already fits its smallest size as the stored PNG itself
+    fits = max(saved.shape[:2]) <= site.check_side
+    small = (detection if fits else mark.detect(_served_small(saved, site), key=key)) if verified else None
+    small_verified = small is not None and _reads(small, payload)
+    report.append(_verify_decision(detection, verified, small_verified, {
+        "confidence": detection.confidence, "false_positive_probability": detection.false_positive_probability,
+        "small_confidence": small.confidence if small is not None else 0.0, "reads_at_small": small_verified},
+        site=site, palette=True))
+    return output, fingerprint, payload.id, verified
+
+
+def _verify_decision(detection: mark.Detection, verified: bool, small_verified: bool, details: dict[str, Any], *,
+                     site: Site, retried: bool = False, palette: bool = False) -> Decision:
+    """What reading the mark back from the saved file (``verified``) and from the site's smallest size found, and
+    what to do next (a palette image has no stronger mark to offer)."""
+    if verified and small_verified:
+        return Decision(
+            "verify", True,
+            f"Checked: the mark reads back from the saved file (confidence {detection.confidence:.2f}) and from "
+            f"{site.name}'s smallest size ({site.check_side} px).",
+            f"確認済み:保存したファイルからも、{site.name} の最小サイズ({site.check_side} px)からも透かしを読み取れました"
+            f"(信頼度 {detection.confidence:.2f})。",
+            details)
+    sturdier_en = "post a larger image" if palette else "post a larger image or raise the mark strength"
+    sturdier_ja = "大きめの画像を使ってください" if palette else "大きめの画像を使うか透かしの強さを上げてください"
+    if verified:
+        return Decision(
+            "verify", True,
+            f"Checked: the mark reads back from the saved file (confidence {detection.confidence:.2f}), but not "
+            f"from {site.name}'s smallest size ({site.check_side} px){', even stronger' if retried else ''}: a copy "
+            f"that {site.name} serves at that size may not prove it is yours. For a sturdier mark, {sturdier_en}.",
+            f"確認済み:保存したファイルから透かしを読み取れました(信頼度 {detection.confidence:.2f})が、"
+            f"{site.name} の最小サイズ({site.check_side} px){'では強めても' if retried else 'では'}読み取れませんでした。"
+            f"そのサイズの複製では証明できないことがあります。より強い透かしには、{sturdier_ja}。",
+            details)
+    if palette:
+        advice_en = ("post a larger image, or turn off “keep palette PNGs” (output.keep_png8) so that it is saved "
+                     "as JPEG with a stronger mark")
+        advice_ja = "大きめの画像を使うか、「パレット PNG を保つ」(output.keep_png8)をオフにしてください(JPEG で保存されます)"
+    else:
+        advice_en, advice_ja = sturdier_en, sturdier_ja
+    return Decision(
+        "verify", False,
+        f"The mark could not be read back from the saved file{', even stronger' if retried else ''}. The visible "
+        f"signature still protects it; for a readable mark, {advice_en}.",
+        f"保存したファイルから透かしを読み取れませんでした{'(強めても不可)' if retried else ''}。見える署名は入っています。"
+        f"透かしを読めるようにするには、{advice_ja}。",
+        details)
 
 
 def _payload(settings: Settings, key: bytes, today: datetime.date) -> mark.Payload:
@@ -581,6 +628,11 @@ def _signature_not_drawn(problem: StateError | None) -> Decision:
         "透かしだけが入っています。omamori の設定で署名の文字を変える(またはフォントファイルを指定する)と、"
         "もう一度保護できます。",
         {"reason": "font_missing", "missing": missing, "warning": True, "font_path": problem.details["font_path"]})
+
+
+def _mark_off() -> Decision:
+    return Decision("mark", False, "The invisible mark is off in your settings.",
+                    "見えない透かしは設定でオフになっています。")
 
 
 def _cloak_off() -> Decision:

@@ -1,0 +1,173 @@
+"""Synchronisation: find the repeated tile's lattice in a received picture, whatever was done to its geometry.
+
+The mark repeats one tile, so the whitened picture correlates with itself at every multiple of the tile's two
+period vectors (Kutter's self-reference). Those autocorrelation peaks give the lattice -- rotation, the scale of
+each axis, shear -- with no key and no search; the keyed pilot then finds the tile variant, its shift, a mirror
+and an inversion among a handful of hypotheses (``detect.py``), which is what keeps the false-positive bound tight.
+
+A crop of any size, a picture pasted into a larger screenshot, X's composer crop, a rotation and a squash all only
+change the lattice, so they are all read the same way.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from .domain import TILE
+
+ANGLE_RANGE = 12.0           # degrees either side of the axes searched for the period vectors
+PERIOD_RANGE = (0.45, 1.8)   # tile periods searched, relative to the nominal one (crops, borders, resizes, squash)
+HARMONICS = 3                # multiples of a period vector summed when looking for it
+PER_AXIS = 8                 # vertical period vectors tried, each with its best horizontal one
+MAX_ASPECT = 1.3             # the two periods differ by at most this ratio (squash/stretch of one axis)
+MAX_SKEW = 2.0               # degrees: the two period vectors are this close to perpendicular
+CANDIDATES = 3               # lattices handed to the pilot: the picture's own periodicity (pixel art, screentone)
+                             # may rival the mark's, so the keyed pilot decides among the strongest few
+BACKGROUND_RADIUS = 3        # samples: the smooth part of the autocorrelation removed around each peak
+
+
+def _box_response(shape: tuple[int, int], radius: int) -> np.ndarray:
+    """Transfer function (rfft2 layout) of the circular mean over a (2 radius + 1)-square window."""
+    def along(n: int, real: bool) -> np.ndarray:
+        kernel = np.zeros(n)
+        kernel[np.arange(-radius, radius + 1) % n] = 1.0 / (2 * radius + 1)
+        return np.fft.rfft(kernel).real if real else np.fft.fft(kernel).real
+    return along(shape[0], False)[:, None] * along(shape[1], True)[None, :]
+
+
+def autocorrelation(whitened: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Circular autocorrelation of ``whitened`` with its smooth part removed (so that a picture's own broad
+    correlations do not hide the tile's sharp peaks), in robust standard deviations, lag (0, 0) at index (0, 0);
+    and the same blurred over 3 x 3 lags (a far multiple of a period vector known to a sample lands near its peak)."""
+    spectrum = np.fft.rfft2(whitened - whitened.mean())
+    power = (spectrum.real ** 2 + spectrum.imag ** 2) * (1 - _box_response(whitened.shape, BACKGROUND_RADIUS))
+    peaks = np.fft.irfft2(power, s=whitened.shape)
+    blurred = np.fft.irfft2(power * _box_response(whitened.shape, 1), s=whitened.shape)
+    spread = np.median(np.abs(peaks[::3, ::3])) * 1.4826 + 1e-30
+    return peaks / spread, blurred / spread
+
+
+def _lags(shape: tuple[int, int]) -> tuple[np.ndarray, np.ndarray]:
+    return (np.fft.fftfreq(shape[0]) * shape[0])[:, None], (np.fft.fftfreq(shape[1]) * shape[1])[None, :]
+
+
+def _sample(ac: np.ndarray, lags: np.ndarray) -> np.ndarray:
+    """``ac`` at fractional ``lags`` (..., 2: row, col), bilinear, circular."""
+    rows, cols = ac.shape
+    r, c = lags[..., 0], lags[..., 1]
+    r0, c0 = np.floor(r), np.floor(c)
+    fr, fc = r - r0, c - c0
+    r0, c0 = r0.astype(np.intp) % rows, c0.astype(np.intp) % cols
+    r1, c1 = (r0 + 1) % rows, (c0 + 1) % cols
+    return ((ac[r0, c0] * (1 - fc) + ac[r0, c1] * fc) * (1 - fr)
+            + (ac[r1, c0] * (1 - fc) + ac[r1, c1] * fc) * fr)
+
+
+def _overlap(lags: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
+    """Share of the picture that overlaps itself shifted by ``lags``: how tall the tile's peak there can be."""
+    return (np.clip(1 - np.abs(lags[..., 0]) / shape[0], 0, 1) * np.clip(1 - np.abs(lags[..., 1]) / shape[1], 0, 1))
+
+
+def lattice_score(ac: np.ndarray, points: np.ndarray) -> np.ndarray:
+    """Matched filter for a lattice: the autocorrelation summed over ``points`` (..., n, 2), each weighed by how
+    tall the tile's peak there can be, in standard deviations of noise."""
+    weights = _overlap(points, ac.shape)
+    return (_sample(ac, points) * weights).sum(axis=-1) / np.sqrt((weights ** 2).sum(axis=-1) + 1e-12)
+
+
+def _multiples(vectors: np.ndarray, ac_shape: tuple[int, int]) -> np.ndarray:
+    """vectors (n, 2) -> their first HARMONICS multiples (n, HARMONICS, 2)."""
+    return vectors[:, None, :] * np.arange(1, HARMONICS + 1)[None, :, None]
+
+
+def _best_vectors(ac: np.ndarray, blurred: np.ndarray, candidates: np.ndarray, count: int) -> list[np.ndarray]:
+    """The ``count`` period vectors among integer ``candidates`` (n, 2) whose multiples line up best, each then
+    refined to a quarter sample (peaks of nearby vectors are one peak's shoulders and are skipped)."""
+    scores = lattice_score(blurred, _multiples(candidates, ac.shape))
+    chosen: list[np.ndarray] = []
+    for index in np.argsort(scores)[::-1]:
+        if len(chosen) == count:
+            break
+        if any(np.hypot(*(candidates[index] - c)) < 4 for c in chosen):
+            continue
+        chosen.append(candidates[index])
+    steps = np.stack(np.meshgrid(np.arange(-1, 1.01, 0.25), np.arange(-1, 1.01, 0.25), indexing="ij"), -1).reshape(-1, 2)
+    refined = []
+    for vector in chosen:
+        around = vector + steps
+        refined.append(around[np.argmax(lattice_score(ac, _multiples(around, ac.shape)))])
+    return refined
+
+
+def lattices(whitened: np.ndarray, *, nominal: float) -> list[np.ndarray]:
+    """Candidate lattices of the tile in ``whitened`` (a grid where the tile's period is about ``nominal``
+    samples): 2 x 2 matrices whose columns are the period vectors (row, col) closest to the vertical and the
+    horizontal axis, the strongest CANDIDATES of them by the whole lattice's matched filter."""
+    ac, blurred = autocorrelation(whitened)
+    limit = 0.45 * np.array(ac.shape)
+    r, c = np.mgrid[-int(PERIOD_RANGE[1] * nominal):int(PERIOD_RANGE[1] * nominal) + 1,
+                    -int(PERIOD_RANGE[1] * nominal):int(PERIOD_RANGE[1] * nominal) + 1]
+    lags = np.stack([r.ravel(), c.ravel()], -1).astype(np.float64)
+    radius = np.hypot(lags[:, 0], lags[:, 1])
+    angle = np.degrees(np.arctan2(lags[:, 0], lags[:, 1]))
+    usable = ((radius >= PERIOD_RANGE[0] * nominal) & (radius <= PERIOD_RANGE[1] * nominal)
+              & (np.abs(lags[:, 0]) < limit[0]) & (np.abs(lags[:, 1]) < limit[1]))
+    vertical = _best_vectors(ac, blurred, lags[usable & (np.abs(angle - 90) <= ANGLE_RANGE)], PER_AXIS)
+    # The horizontal period is nearly perpendicular to the vertical one and of a similar length: search it there,
+    # by the whole lattice's matched filter (a weak mark's horizontal peaks alone may not stand out).
+    pairs = []
+    for v in vertical:
+        length = np.hypot(*v)
+        ratios = np.arange(1 / MAX_ASPECT, MAX_ASPECT, 1 / length)
+        skews = np.radians(np.arange(-MAX_SKEW, MAX_SKEW + 1e-9, np.degrees(1 / length)))
+        ratio, skew = (g.ravel() for g in np.meshgrid(ratios, skews))
+        perpendicular = np.array([-v[1], v[0]])
+        along = np.array([v[0], v[1]])
+        h = ratio[:, None] * (np.cos(skew)[:, None] * perpendicular + np.sin(skew)[:, None] * along)
+        bases = np.stack([np.broadcast_to(v, h.shape), h], axis=-1)
+        scores = lattice_score(blurred, _lattice_points(bases))
+        best = int(np.argmax(scores))
+        pairs.append((float(scores[best]), bases[best]))
+    pairs.sort(key=lambda pair: -pair[0])
+    return [_polish(ac, basis) for _, basis in pairs[:CANDIDATES]]
+
+
+def _lattice_points(bases: np.ndarray) -> np.ndarray:
+    """bases (n, 2, 2) -> the lattice points i v + j h, |i|, |j| <= 3, one of each +- pair: (n, 24, 2)."""
+    i, j = np.mgrid[-3:4, -3:4]
+    half = (i > 0) | ((i == 0) & (j > 0))
+    return i[half][None, :, None] * bases[:, None, :, 0] + j[half][None, :, None] * bases[:, None, :, 1]
+
+
+def _polish(ac: np.ndarray, basis: np.ndarray) -> np.ndarray:
+    """``basis`` moved to where the whole lattice's matched filter peaks: each period vector's direction and
+    length, in steps down to a sixteenth of a sample at the first period (the fold needs the far tiles in
+    register)."""
+    moves = np.stack(np.meshgrid(*[np.arange(-1, 2)] * 4, indexing="ij"), -1).reshape(-1, 4)
+    for step in (0.5, 0.25, 0.125, 0.0625):
+        for _ in range(2):
+            trials = np.empty((len(moves), 2, 2))
+            for column in (0, 1):
+                vector = basis[:, column]
+                across = np.array([-vector[1], vector[0]]) / np.hypot(*vector)
+                along = vector / np.hypot(*vector)
+                trials[:, :, column] = (vector + step * moves[:, 2 * column, None] * along
+                                        + step * moves[:, 2 * column + 1, None] * across)
+            basis = trials[np.argmax(lattice_score(ac, _lattice_points(trials)))]
+    return basis
+
+
+def fold_lattice(whitened: np.ndarray, basis: np.ndarray) -> np.ndarray:
+    """Fold ``whitened`` along the lattice ``basis`` (columns: the tile's period vectors in samples) into a
+    2 TILE x 2 TILE half-cell tile: every sample's position is expressed in tile coordinates and summed into
+    the half cell it falls in (inverse mapping, nearest half cell)."""
+    inverse = np.linalg.inv(basis / TILE)                        # samples -> cells
+    rows, cols = whitened.shape
+    r = np.arange(rows, dtype=np.float64)[:, None]
+    c = np.arange(cols, dtype=np.float64)[None, :]
+    cell_r = inverse[0, 0] * r + inverse[0, 1] * c
+    cell_c = inverse[1, 0] * r + inverse[1, 1] * c
+    half_r = np.floor(cell_r * 2).astype(np.intp) % (2 * TILE)
+    half_c = np.floor(cell_c * 2).astype(np.intp) % (2 * TILE)
+    folded = np.bincount((half_r * (2 * TILE) + half_c).ravel(), weights=whitened.ravel(),
+                         minlength=4 * TILE * TILE)
+    return folded.reshape(2 * TILE, 2 * TILE)

@@ -1,0 +1,101 @@
+"""Synchronisation of the mark: transforms with known parameters are recovered (angle, periods, mirror, inversion)
+and the exact payload read after them."""
+from __future__ import annotations
+
+import datetime
+import io
+
+import numpy as np
+import pytest
+from PIL import Image, ImageOps
+
+import mark_images
+from omamori.mark import Payload, creator_id, embed
+from omamori.mark.detect import decide, search
+from omamori.mark.domain import TILE
+
+KEY = bytes(range(32))
+PAYLOAD = Payload(creator_id=creator_id(KEY), day=datetime.date(2026, 12, 2), no_ai_training=False, version=1)
+NOMINAL = 2 * TILE      # the tile's period in the detector's half-cell grid when the picture was not resized
+
+
+@pytest.fixture(scope="module")
+def marked() -> Image.Image:
+    """A 1024 x 1024 sketch, marked, as the host saves it (JPEG q85)."""
+    image = mark_images.sketch(1024, 1024, np.random.default_rng(11))
+    pixels = np.round(embed(image, key=KEY, payload=PAYLOAD) * 255).astype(np.uint8)
+    return Image.open(io.BytesIO(_jpeg(Image.fromarray(pixels), 85)))
+
+
+def _jpeg(image: Image.Image, quality: int) -> bytes:
+    buffer = io.BytesIO()
+    image.convert("RGB").save(buffer, "JPEG", quality=quality)
+    return buffer.getvalue()
+
+
+def _read(image: Image.Image):
+    """Search and decide on ``image`` after a JPEG q90 re-save (what a reposter's editor writes)."""
+    received = np.asarray(Image.open(io.BytesIO(_jpeg(image, 90))).convert("RGB"), dtype=np.float32) / 255
+    found = search(received, key=KEY)
+    return found, decide(found)
+
+
+def _periods(lattice: np.ndarray) -> tuple[float, float, float]:
+    """(angle in degrees, counter-clockwise as Pillow rotates; vertical period; horizontal period) of a lattice."""
+    vertical, horizontal = lattice[:, 0], lattice[:, 1]
+    return float(np.degrees(np.arctan2(-horizontal[0], horizontal[1]))), float(np.hypot(*vertical)), float(
+        np.hypot(*horizontal))
+
+
+@pytest.mark.parametrize("degrees", [2.5, -1.0])
+def test_a_rotation_is_measured_to_a_tenth_of_a_degree_and_undone(marked, degrees):
+    found, detection = _read(marked.rotate(degrees, Image.BICUBIC, fillcolor=(255, 255, 255)))
+    assert found.lattice is not None
+    angle, vertical, horizontal = _periods(found.lattice)
+    assert angle == pytest.approx(degrees, abs=0.1)
+    assert vertical == pytest.approx(NOMINAL, rel=0.005) and horizontal == pytest.approx(NOMINAL, rel=0.005)
+    assert detection.marked and detection.payload == PAYLOAD
+
+
+def test_a_squashed_axis_is_measured_to_half_a_percent(marked):
+    found, detection = _read(marked.resize((922, 1024), Image.BICUBIC))      # width 0.9x, height kept
+    angle, vertical, horizontal = _periods(found.lattice)
+    assert abs(angle) < 0.1
+    assert vertical == pytest.approx(NOMINAL, rel=0.005)
+    assert horizontal == pytest.approx(NOMINAL * 0.9, rel=0.005)
+    assert detection.marked and detection.payload == PAYLOAD
+
+
+def test_a_crop_to_the_middle_half_is_measured_as_a_larger_period(marked):
+    found, detection = _read(marked.crop((154, 154, 870, 870)))          # 70 % of each side, 49 % of the picture
+    _, vertical, horizontal = _periods(found.lattice)
+    assert vertical == pytest.approx(NOMINAL * 1024 / 716, rel=0.005)
+    assert horizontal == pytest.approx(NOMINAL * 1024 / 716, rel=0.005)
+    assert detection.marked and detection.payload == PAYLOAD
+
+
+@pytest.mark.parametrize("mirror, invert", [(True, False), (False, True), (True, True)])
+def test_mirror_and_inversion_are_recognised(marked, mirror, invert):
+    image = ImageOps.mirror(marked) if mirror else marked
+    found, detection = _read(ImageOps.invert(image.convert("RGB")) if invert else image)
+    assert (found.mirrored, found.inverted) == (mirror, invert)
+    assert detection.marked and detection.payload == PAYLOAD
+
+
+def test_the_picture_inside_a_larger_screenshot_is_found(marked):
+    shown = marked.resize((819, 819), Image.BILINEAR)                        # shown at 0.8x
+    screen = Image.new("RGB", (1100, 1000), (247, 249, 249))
+    screen.paste(shown, (203, 121))
+    found, detection = _read(screen)
+    _, vertical, horizontal = _periods(found.lattice)
+    assert horizontal == pytest.approx(NOMINAL * 819 / 1100, rel=0.005)
+    assert detection.marked and detection.payload == PAYLOAD
+
+
+def test_periodic_pictures_are_not_taken_for_the_mark():
+    """Pixel art and screentone repeat too; their lattices reach the keyed pilot, which must not be fooled."""
+    rng = np.random.default_rng(12)
+    for picture in (mark_images.pixel_art(900, 1000, rng), mark_images.screentone(1000, 900, rng)):
+        received = np.asarray(Image.open(io.BytesIO(_jpeg(Image.fromarray(
+            np.round(picture * 255).astype(np.uint8)), 85))).convert("RGB"), dtype=np.float32) / 255
+        assert not decide(search(received, key=KEY)).marked
