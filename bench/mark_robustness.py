@@ -90,14 +90,16 @@ def x_serve(stored: bytes, variant: str) -> bytes:
 
 
 def x_composer_crop(uploaded: bytes, ratio: tuple[int, int]) -> bytes:
-    """What X stores when the poster crops the picture to ``ratio`` (width : height) in X's composer."""
-    if x_model:
-        return x_model.client_upload(uploaded, crop=ratio)
-    pixels = decode(uploaded)          # the sketch has no composer: a centre crop, re-encoded as the web client does
+    """What X stores when the poster crops the picture to ``ratio`` (width : height, centred) in X's composer."""
+    pixels = decode(uploaded)
     h, w = pixels.shape[:2]
     cw, ch = min(w, round(h * ratio[0] / ratio[1])), min(h, round(w * ratio[1] / ratio[0]))
-    top, left = (h - ch) // 2, (w - cw) // 2
-    return xsim.simulate_upload(jpeg_bytes(np.ascontiguousarray(pixels[top:top + ch, left:left + cw]), 92))
+    box = ((w - cw) // 2, (h - ch) // 2, (w - cw) // 2 + cw, (h - ch) // 2 + ch)
+    if x_model:
+        named = f"{ratio[0]}:{ratio[1]}"
+        return x_model.store(x_model.client_upload(uploaded, crop=named if named in x_model.CROP_RATIOS else box))
+    # the sketch has no composer: the crop, re-encoded as the web client's canvas does (JPEG q85)
+    return xsim.simulate_upload(jpeg_bytes(np.ascontiguousarray(pixels[box[1]:box[3], box[0]:box[2]]), 85))
 
 
 # ---------------------------------------------------------------- attacks: (uploaded, stored) bytes -> uint8 RGB
@@ -442,6 +444,37 @@ def false_positives(count: int, other_keys: int, seed: int, key: bytes) -> None:
               f"lattice for {lattice_followed}")
 
 
+def flip(key: bytes) -> None:
+    """NVIDIA's FLIP (perceptual difference, mean over the picture, LDR at 67 pixels per degree) of the marked
+    against the unmarked picture, beside X's own JPEG q85 of the unmarked picture, on the bundled sample and one
+    picture of each kind; the palette route's twin colours on pixel art as well."""
+    import flip_evaluator   # bench only: pip install -e '.[bench-mark]'
+
+    from omamori.mark.palette import embed_palette
+
+    def mean_flip(reference: np.ndarray, test: np.ndarray) -> float:
+        return float(flip_evaluator.evaluate(to_float(reference), to_float(test), "LDR", applyMagma=False)[1])
+
+    payload = mark.Payload(mark.creator_id(key), datetime.date(2026, 11, 21), True)
+    sample = np.asarray(Image.open(HERE.parent / "native_host" / "omamori" / "data" / "sample.png").convert("RGB"))
+    pictures = [("bundled sample", sample)] + [
+        (kind, to_uint8(generator(1200, 1600, np.random.default_rng(3)))) for kind, generator in mark_images.KINDS.items()]
+    print("| picture | FLIP mark | FLIP X's JPEG q85 | luma PSNR mark dB |")
+    print("|---|---|---|---|")
+    for name, pixels in pictures:
+        marked = to_uint8(mark.embed(to_float(pixels), key=key, payload=payload))
+        print(f"| {name} {pixels.shape[1]}x{pixels.shape[0]} | {mean_flip(pixels, marked):.4f} | "
+              f"{mean_flip(pixels, decode(jpeg_bytes(pixels, 85))):.4f} | {psnr(luma8(marked), luma8(pixels)):.1f} |")
+    art = to_uint8(mark_images.pixel_art(1200, 1600, np.random.default_rng(3)))
+    colours, indices = np.unique(art.reshape(-1, 3), axis=0, return_inverse=True)
+    rgba = np.concatenate([colours / 255, np.ones((len(colours), 1))], axis=1).astype(np.float32)
+    twin_indices, twin_colours, _ = embed_palette(indices.reshape(art.shape[:2]).astype(np.uint8), rgba,
+                                                  key=key, payload=payload)
+    twinned = to_uint8(twin_colours[twin_indices][..., :3])
+    print(f"| pixel art as a palette PNG (twin colours) 1600x1200 | {mean_flip(art, twinned):.4f} | "
+          f"{mean_flip(art, decode(jpeg_bytes(art, 85))):.4f} | {psnr(luma8(twinned), luma8(art)):.1f} |")
+
+
 def timing(repeats: int, key: bytes) -> None:
     """Median wall-clock and CPU time of embed and detect on 4096 x 4096 images (flat anime and photo-like), and
     beside them the floor: Pillow decoding the same picture's JPEG q85 into an array."""
@@ -490,6 +523,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=2026)
     parser.add_argument("--systems", default="omamori", help="omamori,blind-watermark,invisible-watermark")
     parser.add_argument("--attacks", default="", help="comma-separated subset of attack names (default: all)")
+    parser.add_argument("--flip", action="store_true", help="FLIP and PSNR of the mark (needs flip-evaluator)")
     parser.add_argument("--timing", type=int, default=0, metavar="N", help="time embed/detect at 4096x4096, N runs")
     parser.add_argument("--max-side", type=int, default=4096, help="shrink the test sizes to fit this many pixels")
     parser.add_argument("--pipeline", action="store_true",
@@ -514,6 +548,8 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"\n{n} failures:", *r["failures"], sep="\n  ")
     if args.false_positives or args.other_keys:
         false_positives(args.false_positives, args.other_keys, args.seed, key)
+    if args.flip:
+        flip(key)
     if args.timing:
         timing(args.timing, key)
     return 0

@@ -4,6 +4,7 @@ from __future__ import annotations
 import dataclasses
 import datetime
 import io
+import json
 from pathlib import Path
 
 import numpy as np
@@ -172,6 +173,7 @@ def test_palette_art_stays_png8_and_carries_the_mark_in_twin_colours(transparent
     assert protected.format == "png" and protected.mime == "image/png"
     marked = decision(protected, "mark")
     assert marked.applied and marked.details["palette"] and marked.details["covered"] == 1.0
+    json.dumps([d.details for d in protected.report])          # the host sends the report as it is
     assert protected.mark_id == marked.details["id"] and protected.mark_verified
     assert decision(protected, "verify").applied
     assert decision(protected, "signature").applied
