@@ -1,7 +1,7 @@
 """How well invisible marks survive X and scrapers: omamori's mark beside blind-watermark and invisible-watermark.
 
 Every system marks the same made-up illustrations (tests/mark_images.py), the marked image goes through the same
-chain -- the host's JPEG q85 4:2:0 encode, X's upload and serving as simulated by ../shared/xsim.py, then a
+chain -- the host's JPEG q85 4:2:0 encode, X's web client, upload and serving as modelled by omamori.platforms.x, then a
 scraper's attacks -- and is decoded. Prints, per attack and system, the share of images whose payload came back
 exactly (for omamori: detected as marked and the payload right) and the mean bit accuracy; then PSNR and embed/detect times. A benchmark, not a test: nothing here passes
 or fails.
@@ -30,8 +30,6 @@ from PIL import Image, ImageEnhance, ImageFilter, ImageOps
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent / "tests"))
-# xsim (the sketch of X in ../shared), until omamori.platforms.x lands; a worktree sits one level deeper
-sys.path[:0] = [str(parent / "shared") for parent in HERE.parents[1:3]]
 
 import mark_images  # noqa: E402
 
@@ -39,6 +37,7 @@ from omamori import mark  # noqa: E402
 from omamori.mark import code  # noqa: E402
 from omamori.mark.detect import PILOT_Z_MIN, TILE_Z_MIN, decide, search  # noqa: E402
 from omamori.mark.payload import PAYLOAD_BITS  # noqa: E402
+from omamori.platforms import x  # noqa: E402
 
 SIZES = [(1600, 1200), (1200, 1600), (2048, 2048), (2400, 3200), (4096, 2304), (900, 2700), (3000, 800), (700, 600),
          (600, 600), (4096, 4096)]   # (height, width): landscape, portrait, square; 600-4096 px
@@ -73,33 +72,23 @@ def host_output(pixels: np.ndarray) -> bytes:
 
 # ---------------------------------------------------------------- X, as the project models it
 
-try:   # the project's model of X (lands with platforms/x.py); until then the sketch in ../shared
-    from omamori.platforms import x as x_model  # noqa: E402
-except ImportError:
-    x_model = None
-    import xsim  # noqa: E402
-
-
 def x_store(uploaded: bytes) -> bytes:
-    """The bytes X stores for an uploaded file."""
-    return x_model.store(uploaded) if x_model else xsim.simulate_upload(uploaded)
+    """The bytes X stores for a file attached in its web composer."""
+    return x.store(x.client_upload(uploaded))
 
 
 def x_serve(stored: bytes, variant: str) -> bytes:
-    return x_model.serve(stored, variant) if x_model else xsim.serve(stored, variant)
+    return x.serve(stored, variant)
 
 
 def x_composer_crop(uploaded: bytes, ratio: tuple[int, int]) -> bytes:
-    """What X stores when the poster crops the picture to ``ratio`` (width : height, centred) in X's composer."""
-    pixels = decode(uploaded)
-    h, w = pixels.shape[:2]
+    """What X stores when the poster crops the picture to ``ratio`` (width : height, centred) in X's composer:
+    its named 16:9 and 1:1, or a free crop box for any other ratio."""
+    h, w = decode(uploaded).shape[:2]
     cw, ch = min(w, round(h * ratio[0] / ratio[1])), min(h, round(w * ratio[1] / ratio[0]))
     box = ((w - cw) // 2, (h - ch) // 2, (w - cw) // 2 + cw, (h - ch) // 2 + ch)
-    if x_model:
-        named = f"{ratio[0]}:{ratio[1]}"
-        return x_model.store(x_model.client_upload(uploaded, crop=named if named in x_model.CROP_RATIOS else box))
-    # the sketch has no composer: the crop, re-encoded as the web client's canvas does (JPEG q85)
-    return xsim.simulate_upload(jpeg_bytes(np.ascontiguousarray(pixels[box[1]:box[3], box[0]:box[2]]), 85))
+    named = f"{ratio[0]}:{ratio[1]}"
+    return x.store(x.client_upload(uploaded, crop=named if named in x.CROP_RATIOS else box))
 
 
 # ---------------------------------------------------------------- attacks: (uploaded, stored) bytes -> uint8 RGB
