@@ -3,6 +3,11 @@ Each test goes through the real component (the host process, the CLI, real files
 from __future__ import annotations
 
 import asyncio
+import collections
+import io
+import pickle
+import resource
+import zipfile
 import base64
 import hashlib
 import json
@@ -12,9 +17,11 @@ import stat
 import subprocess
 import sys
 import threading
+import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+import numpy as np
 import pytest
 import websockets
 
@@ -247,3 +254,182 @@ def test_uninstall_with_a_tampered_receipt_removes_only_what_omamori_writes(worl
     receipt_file.write_text(json.dumps(receipt))
     assert run(world, windows(world), "--uninstall", registry=registry) == 0
     assert registry.get("Software\\Important\\Setting") == "value"
+
+
+# -- a crafted model file ---------------------------------------------------------------------------------------------
+class _Tensor:
+    """Pickles as torch does: _rebuild_tensor_v2(storage, offset, size, stride, False, OrderedDict())."""
+
+    def __init__(self, storage, offset: int, size: tuple, stride: tuple) -> None:
+        self.args = (storage, offset, size, stride)
+
+    def __reduce__(self):
+        return sys.modules["torch._utils"]._rebuild_tensor_v2, (*self.args, False, collections.OrderedDict())
+
+
+class _StorageKey:
+    def __init__(self, key: str, numel: int) -> None:
+        self.key, self.numel = key, numel
+
+
+@pytest.fixture
+def torch_checkpoint(monkeypatch):
+    """torch_checkpoint(state, storages) -> the bytes of a PyTorch zip checkpoint, written without torch."""
+    import types
+
+    torch, utils = types.ModuleType("torch"), types.ModuleType("torch._utils")
+
+    def _rebuild_tensor_v2(*args):
+        raise AssertionError("only pickled, never called")
+    _rebuild_tensor_v2.__module__ = "torch._utils"
+    _rebuild_tensor_v2.__qualname__ = "_rebuild_tensor_v2"
+    utils._rebuild_tensor_v2 = _rebuild_tensor_v2
+    torch.FloatStorage = type("FloatStorage", (), {"__module__": "torch", "__qualname__": "FloatStorage"})
+    monkeypatch.setitem(sys.modules, "torch", torch)
+    monkeypatch.setitem(sys.modules, "torch._utils", utils)
+
+    def write(state: dict, storages: dict[str, bytes], *, compress: bool = False) -> bytes:
+        class Pickler(pickle.Pickler):
+            def persistent_id(self, obj):
+                if isinstance(obj, _StorageKey):
+                    return ("storage", torch.FloatStorage, obj.key, "cpu", obj.numel)
+                return None
+        pickled = io.BytesIO()
+        Pickler(pickled, protocol=2).dump(collections.OrderedDict(state))
+        out = io.BytesIO()
+        with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED if compress else zipfile.ZIP_STORED) as archive:
+            archive.writestr("archive/data.pkl", pickled.getvalue())
+            archive.writestr("archive/byteorder", "little")
+            for key, data in storages.items():
+                archive.writestr(f"archive/data/{key}", data)
+        return out.getvalue()
+    return write
+
+
+def test_a_tensor_passed_as_another_tensors_storage_is_refused(torch_checkpoint):
+    from omamori.cloak import tinyvae
+    from omamori.errors import StateError
+
+    flat = np.arange(2000, dtype="<f4")
+    first = _Tensor(_StorageKey("0", 2000), 0, (2, 1000), (1000, 1))
+    fine = torch_checkpoint({"a": first}, {"0": flat.tobytes()})
+    assert tinyvae.load_state_dict(fine)["a"].tolist() == flat.reshape(2, 1000).tolist()
+    # within the 2000 elements of "a" by count, but "a"[1:] holds only 1000: 999 would be read past its end
+    crafted = torch_checkpoint({"a": first, "b": _Tensor(first, 1, (1999,), (1,))}, {"0": flat.tobytes()})
+    with pytest.raises(StateError) as caught:
+        tinyvae.load_state_dict(crafted)
+    assert caught.value.code == "model_damaged"
+
+
+def test_a_zip_bombed_storage_is_refused_before_it_is_inflated(torch_checkpoint):
+    from omamori.cloak import tinyvae
+    from omamori.errors import StateError
+
+    bomb = torch_checkpoint({"w": _Tensor(_StorageKey("0", 4), 0, (4,), (1,))}, {"0": bytes(512 << 20)},
+                            compress=True)
+    assert len(bomb) < 1 << 20
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    with pytest.raises(StateError) as caught:
+        tinyvae.load_state_dict(bomb)
+    assert caught.value.code == "model_damaged"
+    grown_mib = (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before) / 1024
+    assert grown_mib < 64, f"peak memory grew by {grown_mib:.0f} MiB reading a 16-byte tensor"
+
+
+@pytest.mark.parametrize("damage", ["damaged deflate", "not a zip", "a storage that is a folder name"])
+def test_every_failure_of_a_crafted_checkpoint_is_model_damaged(torch_checkpoint, damage):
+    from omamori.cloak import tinyvae
+    from omamori.errors import StateError
+
+    good = torch_checkpoint({"w": _Tensor(_StorageKey("0", 4096), 0, (4096,), (1,))},
+                            {"0": np.ones(4096, "<f4").tobytes()}, compress=True)
+    with zipfile.ZipFile(io.BytesIO(good)) as archive:
+        member = archive.getinfo("archive/data/0")
+    start = member.header_offset + 30 + len(member.filename) + len(member.extra)     # its deflate stream
+    data = {"damaged deflate": good[:start + 4] + b"\xff" * (member.compress_size - 4) + good[start + member.compress_size:],
+            "not a zip": b"PK\x03\x04" + bytes(100),
+            "a storage that is a folder name": good.replace(b"archive/data/0", b"archive/data/.")}[damage]
+    with pytest.raises(StateError) as caught:
+        tinyvae.load_state_dict(data)
+    assert caught.value.code == "model_damaged"
+
+
+# -- models fetch --from --------------------------------------------------------------------------------------------
+def small_spec(tmp_path):
+    """A model of two small files (their real hashes), and a folder holding them."""
+    from omamori.cloak import models
+
+    folder = tmp_path / "mirror"
+    folder.mkdir()
+    files = []
+    for name in ("tiny_encoder.pth", "tiny_decoder.pth"):
+        data = os.urandom(50_000)
+        (folder / name).write_bytes(data)
+        files.append(models.WeightFile(name, len(data), hashlib.sha256(data).hexdigest()))
+    return models.ModelSpec("tiny", "test", files[0], files[1], "http://127.0.0.1:9/", "test"), folder
+
+
+@pytest.mark.parametrize("planted", ["link to /dev/zero", "fifo"])
+def test_models_fetch_from_reads_only_regular_files_of_the_right_size(tmp_path, planted):
+    from omamori.cloak import models
+    from omamori.errors import StateError
+
+    spec, folder = small_spec(tmp_path)
+    (folder / "tiny_encoder.pth").unlink()
+    if planted == "fifo":
+        os.mkfifo(folder / "tiny_encoder.pth")
+    else:
+        (folder / "tiny_encoder.pth").symlink_to("/dev/zero")
+    outcome: list = []
+
+    def fetch() -> None:
+        try:
+            models.fetch(spec, models_dir=tmp_path / "models", source=folder)
+        except StateError as error:
+            outcome.append(error)
+    worker = threading.Thread(target=fetch, daemon=True)       # a hang fails the test instead of holding the run
+    worker.start()
+    worker.join(30)
+    assert not worker.is_alive(), "models fetch hung"
+    (error,) = outcome
+    assert error.code == "model_damaged" and "regular" in error.details["reason"]
+    assert not list((tmp_path / "models").glob("*.pth"))
+
+
+def test_models_fetch_gives_up_on_a_server_that_trickles(tmp_path):
+    import http.server
+
+    from omamori.cloak import models
+    from omamori.errors import StateError
+
+    spec, _ = small_spec(tmp_path)
+    stop = threading.Event()
+
+    class Trickle(http.server.BaseHTTPRequestHandler):
+        def do_GET(self):
+            self.send_response(200)
+            self.send_header("Content-Length", str(spec.encoder.size))
+            self.end_headers()
+            for _ in range(200):                   # a byte every 0.2 s: each read far within its 30 s timeout
+                if stop.wait(0.2):
+                    return
+                self.wfile.write(b"x")
+                self.wfile.flush()
+
+        def log_message(self, *args):
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Trickle)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        started = time.monotonic()
+        with pytest.raises(StateError) as caught:
+            models.fetch(spec, models_dir=tmp_path / "models", source=f"http://127.0.0.1:{server.server_address[1]}/",
+                         deadline=2.0)
+        elapsed = time.monotonic() - started
+    finally:
+        stop.set()
+        server.shutdown()
+        server.server_close()
+    assert caught.value.code == "model_download_failed" and "in time" in caught.value.details["reason"]
+    assert elapsed < 10, f"gave up only after {elapsed:.1f} s"

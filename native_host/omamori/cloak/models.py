@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import hashlib
 import os
+import stat
+import time
 import urllib.error
 import urllib.request
 from dataclasses import dataclass
@@ -26,6 +28,10 @@ from .tinyvae import Network, build_decoder, build_encoder, load_state_dict
 
 MODELS_ENV = "OMAMORI_MODELS"
 DOWNLOAD_TIMEOUT = 30.0   # seconds per network read
+# seconds for a whole fetch: 5.4 MB at 0.5 Mbit/s. Without it a server sending a byte every few seconds would
+# hold the fetch for weeks, each read well within DOWNLOAD_TIMEOUT.
+FETCH_DEADLINE = 180.0
+_READ_SIZE = 1 << 16
 
 
 @dataclass(frozen=True)
@@ -99,27 +105,55 @@ def _checked(data: bytes, wanted: WeightFile, origin: str) -> bytes:
     return data
 
 
-def _download(url: str, wanted: WeightFile) -> bytes:
+def _download(url: str, wanted: WeightFile, *, deadline: float) -> bytes:
+    """At most one byte more than ``wanted.size`` from ``url`` (one more reveals a wrong file), all of it
+    before ``deadline`` (``time.monotonic()``); a read may still take ``DOWNLOAD_TIMEOUT`` past it."""
+    received = bytearray()
     try:
         with urllib.request.urlopen(url, timeout=DOWNLOAD_TIMEOUT) as response:
-            data = response.read(wanted.size + 1)   # one byte more than expected reveals a wrong file
+            while len(received) <= wanted.size:
+                if time.monotonic() > deadline:
+                    raise StateError("model_download_failed", url=url, reason="not complete in time (a slow server)")
+                chunk = response.read1(min(_READ_SIZE, wanted.size + 1 - len(received)))
+                if not chunk:
+                    break
+                received += chunk
     except urllib.error.HTTPError as exc:
         raise StateError("model_download_failed", url=url, reason=f"HTTP {exc.code} {exc.reason}") from exc
     except (urllib.error.URLError, OSError, ValueError) as exc:
         raise StateError("model_download_failed", url=url, reason=str(getattr(exc, "reason", exc))) from exc
-    return data
+    return bytes(received)
+
+
+def _read_local(path: Path, wanted: WeightFile) -> bytes:
+    """``path``'s bytes, if it is a regular file of ``wanted.size`` bytes (checked before reading: a link to
+    /dev/zero or a pipe would be read for ever)."""
+    try:
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))   # a FIFO must not wait for a writer
+    except OSError as exc:
+        raise StateError("model_missing", path=str(path), reason=exc.strerror or str(exc)) from exc
+    with os.fdopen(fd, "rb") as handle:
+        status = os.fstat(handle.fileno())
+        if not stat.S_ISREG(status.st_mode):
+            raise StateError("model_damaged", file=wanted.name, origin=str(path), reason="not a regular file")
+        if status.st_size != wanted.size:
+            raise StateError("model_damaged", file=wanted.name, origin=str(path),
+                             reason=f"{status.st_size} bytes, expected {wanted.size}")
+        return handle.read(wanted.size + 1)
 
 
 def fetch(spec: ModelSpec, *, models_dir: Path | None = None, source: str | Path | None = None,
-          report: Callable[[str], None] | None = None) -> list[Path]:
+          report: Callable[[str], None] | None = None, deadline: float = FETCH_DEADLINE) -> list[Path]:
     """Put ``spec``'s files into the models folder, each checked against its pinned SHA-256.
 
     ``source`` is None (the public upstream), an ``http(s)://`` URL prefix, or a
-    local folder holding the files. Each file is written atomically and only
-    after its hash matched, so a failed or tampered fetch leaves nothing behind.
-    Files already present with the right hash are kept.
+    local folder holding the files (regular files only). Each file is written
+    atomically and only after its hash matched, so a failed or tampered fetch
+    leaves nothing behind. Files already present with the right hash are kept.
+    A download must end within ``deadline`` seconds, all files together.
     """
     folder = resolve_dir(models_dir)
+    ends = time.monotonic() + deadline
     written = []
     for wanted in spec.files:
         target = folder / wanted.name
@@ -133,13 +167,10 @@ def fetch(spec: ModelSpec, *, models_dir: Path | None = None, source: str | Path
         if source is None or (isinstance(source, str) and source.startswith(("http://", "https://"))):
             prefix = spec.upstream if source is None else source.rstrip("/") + "/"
             origin = prefix + wanted.name
-            data = _download(origin, wanted)
+            data = _download(origin, wanted, deadline=ends)
         else:
             origin = str(Path(source) / wanted.name)
-            try:
-                data = Path(origin).read_bytes()
-            except OSError as exc:
-                raise StateError("model_missing", path=origin, reason=exc.strerror or str(exc)) from exc
+            data = _read_local(Path(origin), wanted)
         write_atomic(target, _checked(data, wanted, origin), mode=0o644)
         if report is not None:
             report(f"{wanted.name} {wanted.size} B sha256 ok <- {origin}")

@@ -39,6 +39,7 @@ from __future__ import annotations
 
 import collections
 import io
+import math
 import os
 import pickle
 import zipfile
@@ -69,10 +70,13 @@ class _StorageType:
 
 
 @dataclass(frozen=True)
-class _StorageRef:
-    key: str
-    dtype: type
-    numel: int
+class _Storage:
+    """A storage as read from the archive: flat, little-endian. Only this may back a tensor: a rebuilt tensor
+    passed as another's storage would have its own shape and be read out of bounds."""
+    flat: np.ndarray
+
+
+MAX_STORAGE_BYTES = 64 << 20     # one tensor's storage; the cloak's largest is 2.6 MB
 
 
 class _RestrictedUnpickler(pickle.Unpickler):
@@ -100,23 +104,32 @@ class _RestrictedUnpickler(pickle.Unpickler):
         _, kind, key, _location, numel = pid
         if not key.isdigit():
             raise pickle.UnpicklingError(f"bad storage key {key!r}")
-        raw = self._archive.read(f"{self._prefix}/data/{key}")
         dtype = np.dtype(kind.dtype).newbyteorder("<")
-        if len(raw) != numel * dtype.itemsize:
-            raise pickle.UnpicklingError(f"storage {key} has {len(raw)} bytes, expected {numel * dtype.itemsize}")
-        return np.frombuffer(raw, dtype=dtype)
+        expected = numel * dtype.itemsize
+        name = f"{self._prefix}/data/{key}"
+        # Sizes before reading: a zip-bombed storage would otherwise be inflated whole before its length is seen.
+        if not 0 <= expected <= MAX_STORAGE_BYTES or self._archive.getinfo(name).file_size != expected:
+            raise pickle.UnpicklingError(f"storage {key} is not the {expected} bytes its tensor says")
+        with self._archive.open(name) as member:
+            raw = member.read(expected + 1)       # the header's size may lie: never more than one byte past it
+        if len(raw) != expected:
+            raise pickle.UnpicklingError(f"storage {key} has {len(raw)} bytes, expected {expected}")
+        return _Storage(np.frombuffer(raw, dtype=dtype))
 
     @staticmethod
     def _rebuild_tensor(storage: Any, offset: Any, size: Any, stride: Any, *_rest: Any) -> np.ndarray:
-        if not (isinstance(storage, np.ndarray) and isinstance(offset, int)
+        if not (isinstance(storage, _Storage) and isinstance(offset, int)
                 and isinstance(size, tuple) and isinstance(stride, tuple) and len(size) == len(stride)
                 and all(isinstance(v, int) and v >= 0 for v in size + stride + (offset,))):
             raise pickle.UnpicklingError("malformed tensor")
+        flat = storage.flat
+        if math.prod(size) > flat.size:
+            raise pickle.UnpicklingError("tensor has more elements than its storage")
         last = offset + sum((n - 1) * s for n, s in zip(size, stride)) if all(size) else offset
-        if last >= storage.size and all(size):
+        if last >= flat.size and all(size):
             raise pickle.UnpicklingError("tensor reaches past its storage")
         view = np.lib.stride_tricks.as_strided(
-            storage[offset:], shape=size, strides=[s * storage.itemsize for s in stride], writeable=False)
+            flat[offset:], shape=size, strides=[s * flat.itemsize for s in stride], writeable=False)
         return view.astype(np.float32)
 
 
@@ -138,8 +151,8 @@ def load_state_dict(source: Path | bytes) -> dict[str, np.ndarray]:
                 raise pickle.UnpicklingError("big-endian checkpoint")
             with archive.open(pickles[0]) as handle:
                 state = _RestrictedUnpickler(handle, archive, prefix).load()
-    except (OSError, zipfile.BadZipFile, KeyError, pickle.UnpicklingError, EOFError, ValueError, TypeError) as exc:
-        raise StateError("model_damaged", path=path, reason=str(exc)) from exc
+    except Exception as exc:     # noqa: BLE001 -- zipfile, zlib, pickle and numpy raise many types on hostile bytes
+        raise StateError("model_damaged", path=path, reason=f"{type(exc).__name__}: {exc}") from exc
     if not (isinstance(state, dict) and all(isinstance(k, str) and isinstance(v, np.ndarray)
                                             for k, v in state.items())):
         raise StateError("model_damaged", path=path, reason="not a state dict of tensors")
