@@ -5,11 +5,15 @@
 
 import { ext } from "./lib/browser.js";
 import { HostClient, nativeTransport, webSocketTransport } from "./lib/host.js";
+import { loadPairingKey, savePairingKey } from "./lib/keystore.js";
+import { pairingKey } from "./lib/pairing.js";
 import {
   CodedError,
   NATIVE_HOST_NAME,
   PREVIEW_PORT,
+  PROTECT_BUDGET,
   PROTECT_PORT,
+  RequestBudget,
   X_SETTINGS,
   errorJson,
   isLoopbackWebSocketUrl,
@@ -35,7 +39,7 @@ const CHECK_TIMEOUT_MS = 25_000;
 const Stored = Object.freeze({
   paused: "paused", // boolean: automatic protection switched off in the popup
   onFailure: "onFailure", // the host's settings.extension.on_failure, cached for content scripts
-  connection: "connection", // {kind: "native"|"websocket", server_url, token}
+  connection: "connection", // {kind: "native"|"websocket", server_url}; the pairing key is in lib/keystore.js
   xSetting: (setting) => `xsetting.${setting}`, // {state, seenAt (epoch ms)}
   blockGrokEdits: "blockGrokEdits", // the host's settings.extension.block_grok_edits, cached for content scripts
   grokEditsPost: "grokedits.post", // {outcome (blocked, by_setting, not_found), seenAt}: the last post with images
@@ -46,18 +50,31 @@ const GROK_EDITS_NOT_FOUND_TOLD = "grokedits.notFoundTold";
 // ---- the host connection -------------------------------------------------
 
 /**
- * @typedef {{kind: "native"|"websocket", server_url: string, token: string}} Connection
+ * @typedef {{kind: "native"|"websocket", server_url: string}} Connection
  * @type {Promise<HostClient>|null}
  */
 let hostPromise = null;
 
+/**
+ * The pairing token was once kept in storage.local, which content scripts can read: it becomes the pairing key in
+ * the keystore, and the token is forgotten.
+ */
+async function moveTokenToKeystore() {
+  const connection = /** @type {any} */ ((await ext.storage.local.get(Stored.connection))[Stored.connection]);
+  if (typeof connection?.token !== "string") return;
+  if (connection.token) await savePairingKey(await pairingKey(connection.token));
+  const { token, ...kept } = connection;
+  await ext.storage.local.set({ [Stored.connection]: kept });
+}
+const tokenMoved = moveTokenToKeystore();
+
 /** The HostClient for the configured connection (created on first use). */
 function host() {
-  hostPromise ??= ext.storage.local.get(Stored.connection).then((stored) => {
-    const connection = /** @type {Connection|undefined} */ (stored[Stored.connection]);
+  hostPromise ??= tokenMoved.then(async () => {
+    const connection = /** @type {Connection|undefined} */ ((await ext.storage.local.get(Stored.connection))[Stored.connection]);
     const open =
       connection?.kind === "websocket"
-        ? webSocketTransport(WebSocket, connection.server_url, connection.token ?? "")
+        ? webSocketTransport(WebSocket, connection.server_url, await loadPairingKey())
         : nativeTransport(ext.runtime, NATIVE_HOST_NAME);
     return new HostClient(open);
   });
@@ -95,6 +112,9 @@ function inProtectLane(job) {
 
 // ---- protecting images (one port per image) -------------------------------
 
+/** protect.start per x.com tab (messages.js PROTECT_BUDGET). */
+const protectBudget = new RequestBudget(PROTECT_BUDGET);
+
 /**
  * The ports: name -> the one message that starts its work (MESSAGE_TYPES says who may send it), the prefix of the
  * port messages it answers with, and the host request that does the work.
@@ -103,6 +123,7 @@ const PORTS = {
   [PROTECT_PORT]: {
     start: "protect.start",
     replies: "protect",
+    budget: protectBudget,
     request: ({ name, image }) => ["protect", { image, name }],
   },
   [PREVIEW_PORT]: {
@@ -131,6 +152,11 @@ ext.runtime.onConnect.addListener((port) => {
       // An answer, not a silent close: a close alone reads as a stopped worker, and the sender would try again.
       const error = new CodedError("request_refused", null, { reason: why });
       port.postMessage({ type: `${spec.replies}.failed`, error: error.toJSON() });
+      port.disconnect();
+      return;
+    }
+    if (spec.budget && !spec.budget.take(port.sender.tab.id, Date.now())) {
+      port.postMessage({ type: `${spec.replies}.failed`, error: new CodedError("too_many_images").toJSON() });
       port.disconnect();
       return;
     }
@@ -304,18 +330,23 @@ const HANDLERS = {
     return { settings };
   },
 
+  // The token is never given back (a page shows only whether there is a pairing): the keystore holds its key.
   async "connection.get"() {
+    await tokenMoved;
     const stored = await ext.storage.local.get(Stored.connection);
     const connection = /** @type {Connection|undefined} */ (stored[Stored.connection]);
-    return { kind: "native", server_url: "", token: "", ...connection };
+    return { kind: "native", server_url: "", ...connection, paired: (await loadPairingKey()) !== null };
   },
 
   async "connection.set"({ kind, server_url, token }) {
-    const connection = { kind, server_url, token };
     if (kind === "websocket" && !isLoopbackWebSocketUrl(server_url)) throw new CodedError("server_address_needed");
+    await tokenMoved;
+    if (token) await savePairingKey(await pairingKey(token));
+    else if (kind === "websocket" && (await loadPairingKey()) === null) throw new CodedError("pairing_token_needed");
+    const connection = { kind, server_url };
     await ext.storage.local.set({ [Stored.connection]: connection });
     await resetHost();
-    return connection;
+    return { ...connection, paired: (await loadPairingKey()) !== null };
   },
 };
 

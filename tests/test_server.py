@@ -49,10 +49,64 @@ async def running(paths, limits=Limits(max_message=256 * 1024, max_connections=2
         server.close()
 
 
-def client(port, token, *, origin=CHROME_ORIGIN, host="127.0.0.1", path="/", **kwargs):
-    query = "" if token is None else f"?token={token}"
-    return connect(f"ws://{host}:{port}{path}{query}", origin=origin, host="127.0.0.1", port=port,
-                   open_timeout=5, **kwargs)
+class ServerUnproven(Exception):
+    """The server's answer to auth.hello does not prove the pairing key of the client's token."""
+
+
+async def authenticate(ws, token: str) -> pairing.Channel:
+    """The client's side of the pairing handshake (docs/protocol.md, "Mutual authentication")."""
+    key, nonce = pairing.pairing_key(token), pairing.new_nonce()
+    await ws.send(json.dumps({"type": "auth.hello", "auth": pairing.AUTH_VERSION, "nonce": nonce.hex()}))
+    challenge = json.loads(await asyncio.wait_for(ws.recv(), 10))
+    server_nonce = pairing.nonce_from(challenge.get("nonce"))
+    if challenge.get("type") != "auth.challenge" or server_nonce is None or not pairing.proof_matches(
+            pairing.server_proof(key, nonce, server_nonce), challenge.get("proof")):
+        raise ServerUnproven(challenge)
+    await ws.send(json.dumps({"type": "auth.proof", "proof": pairing.client_proof(key, nonce, server_nonce).hex()}))
+    return pairing.Channel(key, nonce, server_nonce, sends=pairing.TO_SERVER)
+
+
+class Paired:
+    """A connection past the handshake: what is sent is sealed, what is received is opened (pairing.Channel)."""
+
+    def __init__(self, ws, channel: pairing.Channel) -> None:
+        self.ws, self.channel = ws, channel
+
+    async def send(self, payload) -> None:
+        await self.ws.send(self.channel.seal(payload))
+
+    async def recv(self):
+        return self.channel.open(await self.ws.recv())
+
+    async def close(self) -> None:
+        await self.ws.close()
+
+
+class client:
+    """A paired client, as the extension is: `async with client(port, token) as ws` or `ws = await client(...)`."""
+
+    def __init__(self, port, token, *, origin=CHROME_ORIGIN, host="127.0.0.1", path="/", **kwargs) -> None:
+        self.token = token
+        self.connecting = connect(f"ws://{host}:{port}{path}", origin=origin, host="127.0.0.1", port=port,
+                                  open_timeout=5, **kwargs)
+
+    async def _open(self) -> Paired:
+        ws = await self.connecting
+        try:
+            return Paired(ws, await authenticate(ws, self.token))
+        except BaseException:
+            await ws.close()
+            raise
+
+    def __await__(self):
+        return self._open().__await__()
+
+    async def __aenter__(self) -> Paired:
+        self.paired = await self._open()
+        return self.paired
+
+    async def __aexit__(self, *exc) -> None:
+        await self.paired.close()
 
 
 async def ask(connection, request: dict) -> dict:
@@ -63,9 +117,10 @@ async def ask(connection, request: dict) -> dict:
             return message
 
 
-async def refused_status(port, token, **kwargs) -> int:
+async def refused_status(port, **kwargs) -> int:
+    """The HTTP status a connection attempt is refused with before any WebSocket."""
     with pytest.raises(InvalidStatus) as refused:
-        async with client(port, token, **kwargs):
+        async with client(port, "any token", **kwargs):
             pass
     return refused.value.response.status_code
 
@@ -80,7 +135,7 @@ def test_paired_extension_gets_answers_from_chrome_and_firefox_origins(paths, to
                     reply = await ask(ws, {"v": 1, "id": "a", "type": "settings.get"})
                     assert reply["ok"] and reply["id"] == "a"
                     assert reply["result"]["settings"]["extension"]["connection"] in ("native", "websocket")
-            assert await refused_status(port, token, origin="https://evil.example") == 403
+            assert await refused_status(port, origin="https://evil.example") == 403
     asyncio.run(scenario())
     # The test's own client logs its request line at DEBUG; the server side must not.
     server_records = [r for r in caplog.records if not r.name.startswith("websockets.client")]
@@ -98,24 +153,81 @@ def test_paired_extension_gets_answers_from_chrome_and_firefox_origins(paths, to
 def test_foreign_requests_are_refused_before_the_handshake(paths, token, case, kwargs, status):
     async def scenario():
         async with running(paths) as port:
-            assert await refused_status(port, token, **kwargs) == status
+            assert await refused_status(port, **kwargs) == status
     asyncio.run(scenario())
 
 
-def test_missing_or_wrong_token_is_refused(paths, token):
+def test_a_wrong_token_is_found_out_by_both_sides_and_nothing_is_answered(paths, token):
+    async def scenario():
+        async with running(paths, Limits(open_timeout=1)) as port:
+            for wrong in ("0" * 32, token[:-1], token.upper()):
+                with pytest.raises(ServerUnproven):   # the client sees the server does not hold its key
+                    async with client(port, wrong):
+                        pass
+            # A client that goes on anyway with a made-up proof, or asks before proving, is closed unanswered.
+            async with connect(f"ws://127.0.0.1:{port}/", origin=CHROME_ORIGIN, open_timeout=5) as ws:
+                await ws.send(json.dumps({"type": "auth.hello", "auth": 1, "nonce": "00" * 32}))
+                assert json.loads(await ws.recv())["type"] == "auth.challenge"
+                await ws.send(json.dumps({"type": "auth.proof", "proof": "00" * 32}))
+                await ws.send(json.dumps({"v": 1, "id": "x", "type": "settings.get"}))
+                with pytest.raises(ConnectionClosed) as closed:
+                    await asyncio.wait_for(ws.recv(), 5)
+                assert closed.value.rcvd.code == 1008
+            for first in (json.dumps({"v": 1, "id": "x", "type": "settings.get"}), b"\x00\x00\x00\x02{}", None):
+                async with connect(f"ws://127.0.0.1:{port}/", origin=CHROME_ORIGIN, open_timeout=5) as ws:
+                    if first is not None:
+                        await ws.send(first)
+                    with pytest.raises(ConnectionClosed) as closed:   # None: says nothing, closed after open_timeout
+                        await asyncio.wait_for(ws.recv(), 5)
+                    assert closed.value.rcvd.code == 1008
+    asyncio.run(scenario())
+
+
+def test_every_frame_after_the_handshake_must_carry_its_mac(paths, token):
     async def scenario():
         async with running(paths) as port:
-            assert await refused_status(port, None) == 401
-            assert await refused_status(port, "0" * 32) == 401
-            assert await refused_status(port, token[:-1]) == 401
-            assert await refused_status(port, f"{token}&token={token}") == 401  # ambiguous: refused
+            for forged in ("unsealed", "replayed", "reflected"):
+                async with client(port, token) as ws:
+                    request = json.dumps({"v": 1, "id": "a", "type": "settings.get"})
+                    sealed = ws.channel.seal(request)
+                    await ws.ws.send(sealed)
+                    reply = await ws.ws.recv()
+                    assert json.loads(ws.channel.open(reply))["ok"]
+                    # a frame without its MAC; the same sealed frame again; the server's own frame sent back
+                    await ws.ws.send({"unsealed": request, "replayed": sealed, "reflected": reply}[forged])
+                    with pytest.raises(ConnectionClosed) as closed:
+                        await asyncio.wait_for(ws.ws.recv(), 5)
+                    assert closed.value.rcvd.code == 1008, forged
     asyncio.run(scenario())
+
+
+def test_the_token_never_crosses_the_socket(paths, token):
+    # Only nonces and HMACs go out: nothing a program in the server's place could use to pass for the client.
+    sent: list = []
+
+    class Recording:
+        def __init__(self, ws) -> None:
+            self.ws, self.recv, self.close = ws, ws.recv, ws.close
+
+        async def send(self, frame) -> None:
+            sent.append(frame)
+            await self.ws.send(frame)
+
+    async def scenario():
+        async with running(paths) as port:
+            async with connect(f"ws://127.0.0.1:{port}/", origin=CHROME_ORIGIN, open_timeout=5) as ws:
+                recording = Recording(ws)
+                paired = Paired(recording, await authenticate(recording, token))
+                assert (await ask(paired, {"v": 1, "id": "a", "type": "settings.get"}))["ok"]
+    asyncio.run(scenario())
+    key = pairing.pairing_key(token)
+    assert sent and not any(token in str(f) or key.hex() in str(f) for f in sent)
 
 
 def test_unpaired_server_refuses_everyone(paths):
     async def scenario():
         async with running(paths) as port:
-            assert await refused_status(port, "anything") == 401
+            assert await refused_status(port) == 401
     asyncio.run(scenario())
 
 
@@ -135,13 +247,22 @@ def test_connection_flood_is_refused_while_a_legitimate_client_keeps_working(pat
     async def scenario():
         async with running(paths) as port:
             async with client(port, token) as legit:
+                async def guess() -> str:
+                    try:
+                        async with client(port, os.urandom(16).hex()):
+                            return "answered"
+                    except ServerUnproven:
+                        return "unproven"
+                    except InvalidStatus as refused:
+                        return str(refused.response.status_code)
+
                 statuses = await asyncio.gather(
-                    *[refused_status(port, None) for _ in range(30)],
-                    *[refused_status(port, token, origin="https://evil.example") for _ in range(10)],
+                    *[guess() for _ in range(30)],
+                    *[refused_status(port, origin="https://evil.example") for _ in range(10)],
                 )
-                assert set(statuses) == {401, 403}
+                assert set(statuses) <= {"unproven", "503", 403} and 403 in statuses
                 async with client(port, token) as second:
-                    assert await refused_status(port, token) == 503     # max_connections=2
+                    assert await refused_status(port) == 503     # max_connections=2
                     assert (await ask(second, {"v": 1, "id": "s", "type": "settings.get"}))["ok"]
                 assert (await ask(legit, {"v": 1, "id": "l", "type": "settings.get"}))["ok"]
                 await asyncio.sleep(0.1)     # the server forgets the closed one
@@ -291,7 +412,9 @@ def test_omamori_serve_as_a_process_pairs_listens_and_stops_on_ctrl_c(tmp_path):
             async with client(port, token) as ws:
                 reply = await ask(ws, {"v": 1, "id": "h", "type": "hello"})
                 assert reply["ok"] and reply["result"]["transport"] == "websocket"
-            assert await refused_status(port, "f" * 32) == 401
+            with pytest.raises(ServerUnproven):
+                async with client(port, "f" * 32):
+                    pass
         asyncio.run(scenario())
     finally:
         server.send_signal(signal.SIGINT)
@@ -338,3 +461,18 @@ def test_plain_http_gets_no_files(paths, token):
             assert await asyncio.to_thread(get, port, f"/index.html?token={token}") == 404
             assert await asyncio.to_thread(get, port, "/../../etc/passwd") == 404
     asyncio.run(scenario())
+
+
+def test_handshake_and_macs_match_the_extensions_known_answers():
+    # The same numbers are checked against the extension's side in tests/extension/pairing.test.mjs.
+    key = pairing.pairing_key("0123456789abcdef0123456789abcdef")
+    client_nonce, server_nonce = bytes(range(32)), bytes(range(32, 64))
+    assert pairing.server_proof(key, client_nonce, server_nonce).hex() == \
+        "48a2bc27d3323bb60b9a3e4a1bc8854b4540f0e683d50ceafd60dccf45b1f487"
+    assert pairing.client_proof(key, client_nonce, server_nonce).hex() == \
+        "8d66dc2a8aaecc148b783aa12a128a9b5068c6a820ee11f37ccb35fb2ecfa795"
+    server = pairing.Channel(key, client_nonce, server_nonce, sends=pairing.TO_CLIENT)
+    assert server.seal('{"ok":true}') == 'e063848e5b771a556b1d94464e62456baa97d6b7fb98eff3ea3e5dd978b7d3a7{"ok":true}'
+    assert server.seal(b"\x00\x01\x02").hex() == "32096d0c707c87bc4a9df67423b92f4a3a1443e6ac4d29cc871acd498f98dfab000102"
+    assert server.open('0fdd8294293fa788efe379993eb2a9eb2df7b2335287df05d9d5987659390d37{"type":"hello"}') == \
+        '{"type":"hello"}'

@@ -36,7 +36,7 @@ def test_linux_autostart_is_a_systemd_user_unit_and_goes_away_exactly(world, cap
     assert wants.is_symlink() and os.readlink(wants) == str(unit)
     out = capsys.readouterr().out
     token = out.split("Pairing token (shown only now): ")[1].split()[0]
-    assert pairing.load(pairing.pairing_file(default_paths().config)).accepts(token)
+    assert pairing.load(pairing.pairing_file(default_paths().config)).key == pairing.pairing_key(token)
     assert "systemctl --user" in out
 
     installed = snapshot(world)
@@ -87,9 +87,9 @@ def test_pairing_stores_only_a_hash_owner_only(world):
     assert token not in token_file.read_text()
     assert stat.S_IMODE(token_file.stat().st_mode) == 0o600
     stored = pairing.load(token_file)
-    assert stored.accepts(token) and not stored.accepts(token.upper()) and not stored.accepts(None)
+    assert stored.key == pairing.pairing_key(token) != pairing.pairing_key(token.upper())
     newer = pairing.pair(token_file)
-    assert not pairing.load(token_file).accepts(token) and pairing.load(token_file).accepts(newer)
+    assert pairing.load(token_file).key == pairing.pairing_key(newer) != pairing.pairing_key(token)
     token_file.write_text("{damaged")
     assert pairing.load(token_file).state is pairing.PairingState.UNPAIRED
 

@@ -125,7 +125,9 @@ export class Overlay {
     this.#handlers = handlers;
     this.#host = document.createElement("div");
     this.#host.setAttribute("data-testid", "omamori-overlay");
-    this.#root = this.#host.attachShadow({ mode: "open" });
+    // Closed, and its buttons act on a person's clicks only: a script in the page must not read the panel or press
+    // "Attach the original" for them.
+    this.#root = this.#host.attachShadow({ mode: "closed" });
     (document.body ?? document.documentElement).append(this.#host);
     panels.set(anchor, this);
   }
@@ -242,7 +244,7 @@ function button(labelKey, testId, onClick) {
   const node = element("button", { type: "button", "data-testid": testId }, t(labelKey));
   node.addEventListener("click", (event) => {
     event.stopPropagation();
-    onClick();
+    if (event.isTrusted) onClick();
   });
   return node;
 }

@@ -8,6 +8,7 @@
 import { ChunkAssembler, ChunkError } from "./chunks.js";
 import { CodedError } from "./messages.js";
 import { base64ToBytes, bytesToBase64 } from "./base64.js";
+import { answerChallenge, clientHello } from "./pairing.js";
 
 export const PROTOCOL_VERSION = 1;
 
@@ -45,17 +46,6 @@ export function nativeTransport(runtime, hostName) {
       close: () => port.disconnect(),
     };
   };
-}
-
-/**
- * The URL the companion server is opened with: the pairing token travels as
- * the `token` query parameter, checked by the server before the handshake
- * completes (a browser cannot set headers on a WebSocket).
- */
-export function webSocketUrl(serverUrl, token) {
-  const url = new URL(serverUrl);
-  url.searchParams.set("token", token);
-  return url.href;
 }
 
 /** Bytes of the big-endian header length that starts a binary frame. */
@@ -104,37 +94,78 @@ export function decodeBinaryFrame(buffer) {
 
 /**
  * WebSocket transport to `omamori serve`: JSON messages as text frames, and
- * requests with an image as binary frames (so is their reply). Messages sent
- * before the socket opens wait in order.
+ * requests with an image as binary frames (so is their reply), each sealed with
+ * its MAC once the server proved it holds the pairing key (lib/pairing.js).
+ * Until then nothing but the handshake is sent: messages wait in order. A
+ * server that cannot prove itself, or a frame with a wrong MAC, closes the
+ * connection with server_unverified.
+ * @param {typeof WebSocket} WebSocketImpl
+ * @param {string} serverUrl
+ * @param {CryptoKey|null} key the pairing key (lib/keystore.js); null when never paired
  */
-export function webSocketTransport(WebSocketImpl, serverUrl, token) {
+export function webSocketTransport(WebSocketImpl, serverUrl, key) {
   return ({ onMessage, onClose }) => {
-    const socket = new WebSocketImpl(webSocketUrl(serverUrl, token));
+    const socket = new WebSocketImpl(serverUrl);
     socket.binaryType = "arraybuffer";
     const waiting = [];
     let opened = false;
+    let hello = null;
+    /** @type {import("./pairing.js").Channel|null} */
+    let channel = null;
+    let failure = null;
+    // MACs take a promise each; these chains keep frames numbered and handled in wire order.
+    let incoming = Promise.resolve();
+    let outgoing = Promise.resolve();
+    const giveUp = () => {
+      failure = "server_unverified";
+      socket.close();
+    };
+    const sendSealed = (frame) => {
+      outgoing = outgoing.then(async () => socket.send(/** @type {any} */ (await channel.seal(frame)))).catch(() => {});
+    };
     socket.addEventListener("open", () => {
       opened = true;
-      for (const frame of waiting.splice(0)) socket.send(frame);
+      hello = clientHello();
+      socket.send(hello.message);
     });
     socket.addEventListener("message", (event) => {
-      let message = null;
-      if (typeof event.data === "string") {
-        try {
-          message = JSON.parse(event.data);
-        } catch {
-          // not JSON: requests waiting for an answer will time out
+      incoming = incoming.then(async () => {
+        if (failure) return;
+        if (!channel) {
+          const answer = await answerChallenge(key, hello.nonce, event.data);
+          if (!answer) return giveUp();
+          socket.send(answer.proof);
+          channel = answer.channel;
+          for (const frame of waiting.splice(0)) sendSealed(frame);
+          return;
         }
-      } else {
-        message = decodeBinaryFrame(event.data);
-      }
-      if (message) onMessage(message);
+        let payload;
+        try {
+          payload = await channel.open(event.data);
+        } catch {
+          return giveUp();
+        }
+        let message = null;
+        if (typeof payload === "string") {
+          try {
+            message = JSON.parse(payload);
+          } catch {
+            // not JSON: requests waiting for an answer will time out
+          }
+        } else {
+          message = decodeBinaryFrame(payload);
+        }
+        if (message) onMessage(message);
+      });
     });
-    socket.addEventListener("close", () => onClose(opened ? "host_disconnected" : "server_unreachable"));
+    // Closed before the server proved itself (or after a forged frame): it is not known to be ours.
+    socket.addEventListener("close", () =>
+      onClose(failure ?? (channel ? "host_disconnected" : opened ? "server_unverified" : "server_unreachable")),
+    );
     return {
       send: (message) => {
         const frame = typeof message.image === "string" ? encodeBinaryFrame(message) : JSON.stringify(message);
-        if (opened) socket.send(frame);
+        if (channel) sendSealed(frame);
         else waiting.push(frame);
       },
       close: () => socket.close(),
@@ -188,6 +219,8 @@ export class HostClient {
    * @param {{timeoutMs?: number, onProgress?: (p: {stage: string, fraction: number}) => void,
    *          signal?: AbortSignal}} [options] timeoutMs: longest silence from the host
    *          about this request (progress and chunks count as news), in milliseconds.
+   *          A request given up on (its silence limit, or `signal`) is cancelled at the host, which then
+   *          stops working on it and serves the next request at once.
    * @returns {Promise<any>} the reply's result (its shape is the request type's, docs/protocol.md)
    */
   request(type, body, { timeoutMs = 30_000, onProgress, signal } = {}) {
@@ -203,11 +236,15 @@ export class HostClient {
         this.#chunks.drop(id);
         fn(value);
       };
+      const giveUp = (error) => {
+        settle(reject, error);
+        this.#cancelAtHost(transport, id);
+      };
       const touch = () => {
         clearTimeout(timer);
-        timer = setTimeout(() => settle(reject, new CodedError("host_timeout")), timeoutMs);
+        timer = setTimeout(() => giveUp(new CodedError("host_timeout")), timeoutMs);
       };
-      const onAbort = () => settle(reject, signal.reason);
+      const onAbort = () => giveUp(signal.reason);
       signal?.addEventListener("abort", onAbort);
       this.#pending.set(id, {
         type,
@@ -223,6 +260,19 @@ export class HostClient {
         this.#pending.get(id)?.reject(new CodedError("host_disconnected"));
       }
     });
+  }
+
+  /**
+   * Ask the host to stop request `id` (docs/protocol.md, `cancel`), if the connection it went out on is still the
+   * current one. Its answer, and the request's own late reply, find no one waiting and are dropped.
+   */
+  #cancelAtHost(transport, id) {
+    if (this.#transport !== transport) return;
+    try {
+      transport.send({ v: PROTOCOL_VERSION, id: `r${this.#nextId++}`, type: "cancel", request: id });
+    } catch {
+      // the connection is going away: the host cancels what it had
+    }
   }
 
   /** Close the connection; pending requests fail with host_disconnected. */

@@ -67,18 +67,28 @@ export const LOCAL_ERROR_CODES = Object.freeze([
   "host_bad_reply", // a reply the extension cannot read (chunks, JSON)
   "server_unreachable", // WebSocket companion server not answering
   "server_address_needed", // WebSocket chosen without the server's address
+  "server_unverified", // the program at the server's address did not prove the pairing key: nothing was sent to it
+  "pairing_token_needed", // WebSocket chosen without a pairing token, and none was saved before
   "file_too_large", // over MAX_IMAGE_BYTES, not sent
   "file_unreadable", // the browser could not read the attached file
   "composer_gone", // the composer closed before the protected files were ready
   "cancelled", // the person pressed Cancel
   "extension_reloaded", // the extension was updated/reloaded under an open x.com page: only a page reload reconnects
   "request_refused", // the background refused a request (sender or fields): sending it again cannot help
+  "too_many_images", // one tab sent more images than PROTECT_BUDGET allows: something other than a person is at work
   "x_login_needed", // "Check now" landed on X's login page
   "x_setting_not_found", // "Check now" did not find the Grok training checkbox in time
   "x_protect_setting_not_found", // "Check now" did not find the "Protect your posts" checkbox in time
   "image_unreachable", // "is this mine?": the image's bytes could not be read from its site or page
   "check_too_large", // "is this mine?": the image is over MAX_IMAGE_BYTES, not sent
 ]);
+
+/**
+ * Failures after which the original never goes to X by itself, whatever the on-failure setting says: a person must
+ * choose. After a timeout the host may be tied up by a crafted file (every next image would time out too); a server
+ * that could not prove itself may be another program in its place.
+ */
+export const ASK_A_PERSON_AFTER = Object.freeze(["host_timeout", "server_unverified"]);
 
 /**
  * A failure with a stable code, as it travels in messages: {code, message,
@@ -108,6 +118,36 @@ export class CodedError extends Error {
 export function errorJson(error) {
   if (error instanceof CodedError) return error.toJSON();
   return { code: "internal_error", message: null, details: { reason: String(error?.message ?? error) } };
+}
+
+/**
+ * Images one x.com tab may send to be protected: X takes 4 per post, and an image takes seconds to a minute at the
+ * host, so a person stays far below this; a page that found a way to send images does not get the host's time.
+ */
+export const PROTECT_BUDGET = Object.freeze({ limit: 20, windowMs: 60_000 });
+
+/** At most `limit` requests per `windowMs` milliseconds for each key (a tab). */
+export class RequestBudget {
+  #limit;
+  #windowMs;
+  /** @type {Map<unknown, number[]>} key -> times of its requests within the window */
+  #times = new Map();
+
+  /** @param {{limit: number, windowMs: number}} budget */
+  constructor({ limit, windowMs }) {
+    this.#limit = limit;
+    this.#windowMs = windowMs;
+  }
+
+  /** Count one request for `key` at `now` (ms); false, and not counted, when the key has used its budget. */
+  take(key, now) {
+    const recent = (this.#times.get(key) ?? []).filter((time) => now - time < this.#windowMs);
+    const allowed = recent.length < this.#limit;
+    if (allowed) recent.push(now);
+    if (recent.length) this.#times.set(key, recent);
+    else this.#times.delete(key);
+    return allowed;
+  }
 }
 
 /** Trust tiers: who is on the other end of a message. */

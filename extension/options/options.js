@@ -180,7 +180,8 @@ async function loadConnection() {
   const connection = await ask({ type: "connection.get" });
   for (const radio of connectionForm.elements.kind) radio.checked = radio.value === connection.kind;
   $("server-url").value = connection.server_url;
-  $("token").value = connection.token;
+  $("token").value = ""; // never shown again: the extension keeps only a key made from it
+  $("token").placeholder = connection.paired ? t("options_token_kept") : "";
 }
 
 connectionForm.addEventListener("submit", async (event) => {
@@ -195,6 +196,7 @@ connectionForm.addEventListener("submit", async (event) => {
     });
     $("connection-saved").textContent = t("options_connection_saved");
     showProblem(null);
+    await loadConnection();
     await loadSettings();
     await loadCloak();
   } catch (error) {

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Protocol
 
 import pytest
+from playwright.sync_api import Error as PlaywrightError
 
 import executables
 from bidi import BiDi, BiDiError
@@ -28,19 +29,6 @@ from fakex import HOSTS, FakeX, Request
 # Chromium's flags for a machine without network: no first-run UI, no background fetches or component updates.
 CHROMIUM_ARGS = ["--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 
-# A drop as the page sees it from a person: a DragEvent whose DataTransfer holds File objects. For Firefox, where
-# WebDriver cannot drag files from outside the page (Chromium's tabs use a trusted drag through CDP instead).
-DROP_FILES_JS = """(files) => {
-  const transfer = new DataTransfer();
-  for (const file of JSON.parse(files)) {
-    const bytes = Uint8Array.from(atob(file.data), (c) => c.charCodeAt(0));
-    transfer.items.add(new File([bytes], file.name, {type: file.type, lastModified: Date.now()}));
-  }
-  const editor = document.querySelector('[data-testid="tweetTextarea_0"]');
-  for (const type of ["dragenter", "dragover", "drop"]) {
-    editor.dispatchEvent(new DragEvent(type, {dataTransfer: transfer, bubbles: true, cancelable: true, composed: true}));
-  }
-}"""
 # Puts an image on the clipboard from the page, as copying it in another program would.
 CLIPBOARD_WRITE_JS = """async ([data, type]) => {
   const bytes = Uint8Array.from(atob(data), (c) => c.charCodeAt(0));
@@ -63,10 +51,25 @@ def files_payload(paths: list[Path]) -> list[dict]:
              "data": base64.b64encode(path.read_bytes()).decode()} for path in paths]
 
 
+class InOverlay(str):
+    """A JS function `(overlay, root) => value` run on omamori's overlay: its host element in the page and its closed
+    shadow root, which page scripts cannot reach. The tabs reach it the way a browser's devtools do (CDP in Chromium,
+    WebDriver BiDi in Firefox); `tab.evaluate` of one gives null when there is no overlay."""
+
+
+OVERLAY_HOST = '[data-testid="omamori-overlay"]'
+# Where a button in the overlay is on the screen, to click it as a person does (a page's click() counts for nothing).
+BUTTON_CENTRE = """(overlay, root, testId) => {
+  const box = root.querySelector(`[data-testid="${testId}"]`).getBoundingClientRect();
+  return [box.x + box.width / 2, box.y + box.height / 2];
+}"""
+
+
 def poll(evaluate, expression: str, *, timeout: float, pump):
     """The value of `expression` once it is truthy (an exception in it counts as not yet)."""
     deadline = time.monotonic() + timeout
-    guarded = f"(() => {{ try {{ return ({expression}); }} catch {{ return null; }} }})()"
+    guarded = expression if isinstance(expression, InOverlay) else \
+        f"(() => {{ try {{ return ({expression}); }} catch {{ return null; }} }})()"
     while True:
         value = evaluate(guarded)
         if value:
@@ -81,7 +84,7 @@ class Tab(Protocol):
     def evaluate(self, expression: str): ...
     def wait_for(self, expression: str, *, timeout: float = 30.0): ...
     def choose_files(self, paths: list[Path]) -> None: ...
-    def drop_files(self, paths: list[Path]) -> None: ...
+    def drop_files(self, paths: list[Path]) -> None: ...  # Chromium only: WebDriver cannot drag files into Firefox
     def pump(self) -> None: ...
     def screenshot(self, path: Path) -> None: ...
 
@@ -162,7 +165,41 @@ class ChromiumTab:
         self.page.set_viewport_size({"width": width, "height": height})
 
     def evaluate(self, expression: str):
+        if isinstance(expression, InOverlay):
+            return self.in_overlay(expression)
         return self.page.evaluate(expression)
+
+    def in_overlay(self, function: str, *args):
+        """`function(overlay, root, *args)` on the overlay (InOverlay), or None without one or when it throws."""
+        session = self.page.context.new_cdp_session(self.page)
+        try:
+            document = session.send("DOM.getDocument", {"depth": 0})["root"]["nodeId"]
+            host = session.send("DOM.querySelector", {"nodeId": document, "selector": OVERLAY_HOST})["nodeId"]
+            if not host:
+                return None
+            roots = session.send("DOM.describeNode", {"nodeId": host, "depth": 1, "pierce": True})["node"].get("shadowRoots")
+            if not roots:
+                return None
+            handle = lambda **node: session.send("DOM.resolveNode", node)["object"]["objectId"]  # noqa: E731
+            answer = session.send("Runtime.callFunctionOn", {
+                "functionDeclaration": f"function (root, args) {{ try {{ return JSON.stringify(({function})(this, root, ...args)); }} "
+                                       f"catch {{ return null; }} }}",
+                "objectId": handle(nodeId=host),
+                "arguments": [{"objectId": handle(backendNodeId=roots[0]["backendNodeId"])}, {"value": list(args)}],
+                "returnByValue": True})
+            value = answer["result"].get("value")
+            return None if value is None else json.loads(value)
+        except PlaywrightError as error:
+            if "Could not find node" in error.message or "No node with given id" in error.message:
+                return None  # the overlay was replaced or closed between two of these steps
+            raise
+        finally:
+            session.detach()
+
+    def click_in_overlay(self, test_id: str) -> None:
+        """A person's click on a button of the overlay: a real mouse click where it shows."""
+        x, y = self.in_overlay(BUTTON_CENTRE, test_id)
+        self.page.mouse.click(x, y)
 
     def wait_for(self, expression: str, *, timeout: float = 30.0):
         # Polled with evaluate: wait_for_function evals its string in the page, which x.com's CSP forbids.
@@ -253,6 +290,8 @@ class FirefoxTab:
         self.firefox.bidi.command("browsingContext.navigate", {"context": self.context, "url": url, "wait": "complete"})
 
     def evaluate(self, expression: str):
+        if isinstance(expression, InOverlay):
+            return self.in_overlay(expression)
         # Results come back as JSON text, so both browsers return plain values. BiDi compiles the expression itself:
         # x.com's CSP forbids eval in the page.
         answer = self.firefox.bidi.command("script.evaluate", {
@@ -262,6 +301,38 @@ class FirefoxTab:
             raise RuntimeError(f"page script failed: {answer['exceptionDetails']['text']}")
         value = answer["result"].get("value")
         return None if value is None else json.loads(value)
+
+    def _overlay_nodes(self) -> list[dict] | None:
+        """The overlay's host and closed shadow root as BiDi node references, or None without an overlay."""
+        host = self.firefox.bidi.command("script.evaluate", {
+            "expression": f"document.querySelector('{OVERLAY_HOST}')", "target": {"context": self.context},
+            "awaitPromise": False, "resultOwnership": "root",
+            "serializationOptions": {"maxDomDepth": 0, "includeShadowTree": "all"}})["result"]
+        root = host.get("value", {}).get("shadowRoot") if host.get("type") == "node" else None
+        return None if not root else [{"sharedId": host["sharedId"]}, {"sharedId": root["sharedId"]}]
+
+    def in_overlay(self, function: str, *args):
+        nodes = self._overlay_nodes()
+        if nodes is None:
+            return None
+        answer = self.firefox.bidi.command("script.callFunction", {
+            "functionDeclaration": f"(overlay, root, args) => {{ try {{ return JSON.stringify(({function})(overlay, root, ...JSON.parse(args))); }} "
+                                   f"catch {{ return null; }} }}",
+            "arguments": [*nodes, {"type": "string", "value": json.dumps(list(args))}],
+            "target": {"context": self.context}, "awaitPromise": False, "resultOwnership": "none"})
+        value = answer["result"].get("value")
+        return None if value is None else json.loads(value)
+
+    def click_in_overlay(self, test_id: str) -> None:
+        """A person's click on a button of the overlay: WebDriver's pointer, on the button itself."""
+        button = self.firefox.bidi.command("script.callFunction", {
+            "functionDeclaration": "(overlay, root, testId) => root.querySelector(`[data-testid=\"${testId}\"]`)",
+            "arguments": [*self._overlay_nodes(), {"type": "string", "value": test_id}],
+            "target": {"context": self.context}, "awaitPromise": False, "resultOwnership": "root"})["result"]
+        self.firefox.bidi.command("input.performActions", {"context": self.context, "actions": [{
+            "type": "pointer", "id": "mouse", "actions": [
+                {"type": "pointerMove", "x": 0, "y": 0, "origin": {"type": "element", "element": {"sharedId": button["sharedId"]}}},
+                {"type": "pointerDown", "button": 0}, {"type": "pointerUp", "button": 0}]}]})
 
     def wait_for(self, expression: str, *, timeout: float = 30.0):
         return poll(self.evaluate, expression, timeout=timeout, pump=lambda: time.sleep(0.1))
@@ -273,11 +344,6 @@ class FirefoxTab:
             "target": {"context": self.context}, "awaitPromise": False, "resultOwnership": "root"})["result"]
         self.firefox.bidi.command("input.setFiles", {
             "context": self.context, "element": {"sharedId": node["sharedId"]}, "files": [str(p) for p in paths]})
-
-    def drop_files(self, paths: list[Path]) -> None:
-        self.firefox.bidi.command("script.callFunction", {
-            "functionDeclaration": DROP_FILES_JS, "awaitPromise": True, "target": {"context": self.context},
-            "arguments": [{"type": "string", "value": json.dumps(files_payload(paths))}], "resultOwnership": "none"})
 
     def pump(self) -> None:
         time.sleep(0.05)

@@ -12,6 +12,7 @@ from typing import Callable
 
 import pytest
 
+from browsers import InOverlay
 from fakex import Upload
 import pictures
 
@@ -95,30 +96,28 @@ def assert_signature(original, received) -> None:
 EDITOR_READY = "document.querySelector('[data-testid=\"tweetTextarea_0\"]') !== null"
 
 # The overlay's state as plain data: phase, whether it handed the files over, each item's state and status text.
-OVERLAY = """(() => {
-  const overlay = document.querySelector('[data-testid="omamori-overlay"]');
-  if (!overlay) return null;
-  const all = (id) => [...overlay.shadowRoot.querySelectorAll(`[data-testid="${id}"]`)];
+OVERLAY = InOverlay("""(overlay, root) => {
+  const all = (id) => [...root.querySelectorAll(`[data-testid="${id}"]`)];
   return {
     phase: overlay.dataset.phase, finished: overlay.dataset.finished === "true",
-    title: overlay.shadowRoot.querySelector('[data-testid="omamori-overlay-title"]')?.textContent ?? "",
+    title: root.querySelector('[data-testid="omamori-overlay-title"]')?.textContent ?? "",
     items: all("omamori-item").map((item) => item.dataset.state),
     statuses: all("omamori-item-status").map((status) => status.textContent),
     applied: all("omamori-applied").map((applied) => applied.textContent),
     buttons: all("omamori-attach-original").concat(all("omamori-cancel"), all("omamori-close")).map((b) => b.dataset.testid),
     notes: Object.fromEntries(all("omamori-notice").filter((n) => n.dataset.note).map((n) => [n.dataset.note, n.textContent])),
   };
-})()"""
+}""")
 
 
-def overlay_when(condition: str) -> str:
-    """An expression that is the overlay's state once `condition` (JS, on `o`) holds, else null."""
-    return f"(() => {{ const o = {OVERLAY}; return o && ({condition}) ? o : null; }})()"
+def overlay_when(condition: str) -> InOverlay:
+    """The overlay's state once `condition` (JS, on `o`) holds, else null (for tab.wait_for and tab.evaluate)."""
+    return InOverlay(f"(overlay, root) => {{ const o = ({OVERLAY})(overlay, root); return ({condition}) ? o : null; }}")
 
 
 def click_overlay_button(tab, test_id: str) -> None:
-    tab.evaluate(f"document.querySelector('[data-testid=\"omamori-overlay\"]').shadowRoot"
-                 f".querySelector('[data-testid=\"{test_id}\"]').click()")
+    """A person's click on the overlay's button (the overlay ignores clicks a script makes)."""
+    tab.click_in_overlay(test_id)
 
 
 ATTACHED = "[...document.querySelectorAll('[data-testid=\"attachments\"] img')].map((img) => img.dataset.fileType)"

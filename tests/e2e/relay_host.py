@@ -84,7 +84,7 @@ def main() -> int:
     threading.Thread(target=host_to_browser, daemon=True).start()
     while (body := read_frame(browser_in)) is not None:
         message = json.loads(body)
-        log(event="request", id=message.get("id"), type=message.get("type"))
+        log(event="request", id=message.get("id"), type=message.get("type"), request=message.get("request"))
         if message.get("type") == "protect":
             protect_ids.add(message.get("id"))
             if mode == "exit":

@@ -240,3 +240,29 @@ def test_a_refused_port_request_is_answered_so_it_is_not_sent_again(launch_chrom
     })""")
     assert answer == {"type": "preview.failed", "error": {
         "code": "request_refused", "message": None, "details": {"reason": "cloak.preview.start: bad field strength"}}}
+
+
+@pytest.mark.slow  # waits out the extension's 120 s silence limit
+def test_an_image_given_up_on_is_cancelled_at_the_host_and_waits_for_the_person(launch_chromium, fake_x, art,
+                                                                                 omamori_env, tmp_path):
+    # "On failure: attach the original", and a host that stays silent about the image (its messages held): after
+    # the time limit the extension cancels the request at the host, and the original still waits for a person.
+    run_omamori(omamori_env, "settings", "set", "extension.on_failure=original")
+    relay = Relay(tmp_path, "hold")
+    browser = launch_chromium(host=relay.script)
+    original = art["photo.jpg"]
+    tab = attach_one(browser, original)
+    relay.wait_for_protect_requests(1, pump=tab.pump)
+    [protect] = relay.protect_requests()
+
+    overlay = tab.wait_for(overlay_when("o.phase === 'asking'"), timeout=200)
+    assert overlay["items"] == ["failed"], overlay
+    assert overlay["statuses"] == [locale_message("en", "error_host_timeout")], overlay
+    wait_until(lambda: [e["request"] for e in relay.events() if e["event"] == "request" and e["type"] == "cancel"]
+               == [protect["id"]], pump=tab.pump, timeout=10, what="one cancel of the protect request at the host")
+    time.sleep(1)
+    assert fake_x.upload_requests == [], "the original went to X without the person"
+
+    click_overlay_button(tab, "omamori-attach-original")
+    [upload] = fake_x.wait_for_uploads(1, pump=tab.pump, timeout=20)
+    assert upload.data == original.read_bytes()

@@ -2,7 +2,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
 
-import { HostClient, nativeDisconnectCode, webSocketUrl } from "../../extension/lib/host.js";
+import { HostClient, nativeDisconnectCode } from "../../extension/lib/host.js";
 import { CodedError } from "../../extension/lib/messages.js";
 import { base64ToBytes, bytesToBase64 } from "../../extension/lib/base64.js";
 import { BROWSER_MAX_FRAME, pythonProgram, stdioHost } from "./stdio-host.mjs";
@@ -106,6 +106,28 @@ test("silence past the timeout is host_timeout; progress counts as news", async 
   assert.deepEqual(stages, ["decode", "signature", "mark", "encode"]);
 });
 
+test("a request given up on is cancelled at the host; the answers that follow touch nothing", async () => {
+  const peer = scriptedPeer(() => []);
+  const client = new HostClient(peer.open);
+  await assert.rejects(client.request("protect", {}, { timeoutMs: 30 }), (e) => e.code === "host_timeout");
+  const controller = new AbortController();
+  const aborted = client.request("protect", {}, { signal: controller.signal });
+  controller.abort(new CodedError("cancelled"));
+  await assert.rejects(aborted, (e) => e.code === "cancelled");
+  assert.deepEqual(
+    peer.sent.map(({ type, request }) => [type, request]),
+    [["protect", undefined], ["cancel", "r1"], ["protect", undefined], ["cancel", "r3"]],
+  );
+  const next = client.request("history", {}, { timeoutMs: 5000 });
+  // The host's answers: each cancel's, then the late "cancelled" failures of the two requests.
+  peer.deliver({ v: 1, id: "r2", type: "cancel", ok: true, result: { cancelled: true } });
+  peer.deliver({ v: 1, id: "r1", type: "protect", ok: false, error: { code: "cancelled" } });
+  peer.deliver({ v: 1, id: "r4", type: "cancel", ok: true, result: { cancelled: true } });
+  peer.deliver({ v: 1, id: "r3", type: "protect", ok: false, error: { code: "cancelled" } });
+  peer.deliver({ v: 1, id: peer.sent.at(-1).id, type: "history", ok: true, result: { total: 0 } });
+  assert.deepEqual(await next, { total: 0 });
+});
+
 test("requests carry v, id and type; replies are matched by id", async () => {
   const peer = scriptedPeer((m) => [{ v: 1, id: m.id, type: m.type, ok: true, result: { echo: m.name } }]);
   const client = new HostClient(peer.open);
@@ -180,11 +202,6 @@ test("the browsers' disconnect texts map to codes", () => {
   assert.equal(nativeDisconnectCode("Native host has exited."), "host_disconnected");
   assert.equal(nativeDisconnectCode("Error when communicating with the native messaging host."), "host_disconnected");
   assert.equal(nativeDisconnectCode(undefined), "host_disconnected");
-});
-
-test("the pairing token travels as the token query parameter", () => {
-  assert.equal(webSocketUrl("ws://127.0.0.1:8765", "a b/c"), "ws://127.0.0.1:8765/?token=a+b%2Fc");
-  assert.equal(webSocketUrl("ws://localhost:9000/", "t"), "ws://localhost:9000/?token=t");
 });
 
 test("binary WebSocket frames: header JSON + raw image bytes, both ways", async () => {

@@ -5,6 +5,8 @@ import {
   CodedError,
   MAX_IMAGE_BYTES,
   MESSAGE_TYPES,
+  PROTECT_BUDGET,
+  RequestBudget,
   Tier,
   errorJson,
   isLoopbackWebSocketUrl,
@@ -100,4 +102,16 @@ test("errors travel as {code, message, details}; anything unexpected is internal
   const bug = errorJson(new TypeError("x is undefined"));
   assert.equal(bug.code, "internal_error");
   assert.match(bug.details.reason, /x is undefined/);
+});
+
+test("request budget: each tab its own count, refused over the limit, counted again once the window passed", () => {
+  const budget = new RequestBudget({ limit: 3, windowMs: 1000 });
+  assert.deepEqual([0, 10, 20, 30].map((t) => budget.take("tab1", t)), [true, true, true, false]);
+  assert.equal(budget.take("tab2", 30), true, "another tab has its own budget");
+  assert.equal(budget.take("tab1", 999), false, "refusals are not counted, and the first three are still recent");
+  assert.equal(budget.take("tab1", 1000), true, "the first request left the window");
+  assert.equal(budget.take("tab1", 1001), false);
+  // a person attaching four images a few times in a minute stays well inside the real budget
+  const real = new RequestBudget(PROTECT_BUDGET);
+  for (let i = 0; i < 12; i++) assert.equal(real.take(1, i * 4000), true);
 });

@@ -4,10 +4,13 @@
 // host through the background, and handed to X as the protected files
 // through the composer's own picker.
 // Nothing reaches X silently when protection fails: the overlay asks.
+// Only a person's own pick, drop or paste counts (event.isTrusted): a script
+// in the page can build a composer and dispatch these events too, and must
+// get nothing protected with the person's key.
 
 import { ext } from "../../lib/browser.js";
 import { base64ToBytes, blobToBase64 } from "../../lib/base64.js";
-import { CodedError, MAX_IMAGE_BYTES, PROTECT_PORT } from "../../lib/messages.js";
+import { ASK_A_PERSON_AFTER, CodedError, MAX_IMAGE_BYTES, PROTECT_PORT } from "../../lib/messages.js";
 import { SELECTORS, composerOf, isComposerFileInput } from "../selectors.js";
 import {
   BatchPhase,
@@ -32,9 +35,6 @@ const DONE_PANEL_MS = 8000;
 /** How often an image at the background looks whether the extension is still there, in ms (see #send). */
 const EXTENSION_CHECK_MS = 1000;
 
-/** Change events omamori dispatched itself: X must get them, omamori must not catch them again. */
-const ownEvents = new WeakSet();
-
 /**
  * Give X the final files the way its media button does: on the composer's
  * picker, with a bubbling change event (X accepts untrusted ones). Drops and
@@ -52,9 +52,7 @@ function attachThroughPicker(composer, files, input) {
   const transfer = new DataTransfer();
   for (const file of files) transfer.items.add(file);
   picker.files = transfer.files;
-  const change = new Event("change", { bubbles: true });
-  ownEvents.add(change);
-  picker.dispatchEvent(change);
+  picker.dispatchEvent(new Event("change", { bubbles: true }));
 }
 
 export function init(signal) {
@@ -72,7 +70,8 @@ export function init(signal) {
   ext.storage.onChanged.addListener(onStorage);
   signal.addEventListener("abort", () => ext.storage.onChanged.removeListener(onStorage));
 
-  const wants = (event, files) => !settings.paused && !ownEvents.has(event) && hasProtectable(files);
+  // Our own change events are untrusted too, and go to X untouched like any other page-made event.
+  const wants = (event, files) => event.isTrusted && !settings.paused && hasProtectable(files);
 
   window.addEventListener(
     "change",
@@ -241,7 +240,7 @@ class Batch {
     if (this.#finished || !allows(attachment, event)) return; // e.g. progress arriving after Cancel
     this.#attachments[index] = transition(attachment, event, data);
     const onFailure = event === "fail" ? this.#onFailure() : null;
-    if (onFailure === "original") this.#attachments[index] = transition(this.#attachments[index], "useOriginal");
+    if (onFailure === "original" && !ASK_A_PERSON_AFTER.includes(data.error?.code)) this.#attachments[index] = transition(this.#attachments[index], "useOriginal");
     if (onFailure === "cancel") {
       this.#cancel();
       return;

@@ -12,15 +12,20 @@ so before the handshake completes every request must pass, in this order:
     (DNS rebinding)                                              -> 421
   * the path is ``/`` (nothing else is served, no files)         -> 404
   * ``Origin`` is our Chrome extension or a ``moz-extension://`` -> 403
-  * the ``token`` query parameter is the paired token            -> 401
+  * the server is paired (``omamori serve --pair``)              -> 401
   * fewer than ``max_connections`` connections are open          -> 503
 
-The server binds to a loopback address only, reads messages of at most
-``max_message`` bytes (larger: closed with 1009), closes a connection idle for
-``idle_timeout`` seconds, and never logs the token (websockets' own logger is
-kept above DEBUG, where it would print request lines).
+Then, on the open WebSocket, both sides prove they hold the pairing key before
+anything else is said (``pairing.py``; docs/protocol.md, "Mutual
+authentication"); a client that cannot is closed with 1008, and every later
+frame carries a MAC. The token itself never crosses the socket, so a program
+that takes the port while the server is down learns nothing from the extension.
 
-Frames (docs/protocol.md, "WebSocket"): a text frame is one JSON message, as on
+The server binds to a loopback address only, reads messages of at most
+``max_message`` bytes (larger: closed with 1009), and closes a connection idle
+for ``idle_timeout`` seconds.
+
+Frames (docs/protocol.md, "WebSocket"), inside their MAC: a text frame is one JSON message, as on
 native messaging but never chunked. A binary frame is a 4-byte big-endian
 length N, N bytes of a UTF-8 JSON header, then raw bytes: in a request the
 header is the request without ``image`` and the bytes are the image; a reply
@@ -37,7 +42,7 @@ import re
 from dataclasses import dataclass
 from http import HTTPStatus
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import urlsplit
 
 from websockets.asyncio import server as ws_server
 from websockets.asyncio.server import ServerConnection
@@ -45,7 +50,8 @@ from websockets.exceptions import ConnectionClosed
 from websockets.http11 import Request as HttpRequest, Response as HttpResponse
 
 from ..errors import RequestError
-from ..pairing import Pairing, PairingFile
+from .. import pairing as pairing_proof
+from ..pairing import Channel, Pairing, PairingFile
 from ..protocol.codec import MAX_REQUEST_FRAME
 from ..protocol.envelope import Event, ProtocolFailure, Request, dumps, failure_reply, parse_request, progress_message
 from ..protocol.handlers import Host
@@ -53,9 +59,8 @@ from .line import RequestLine
 from .worker import WorkerHost
 
 log = logging.getLogger("omamori.server")
-# websockets logs request lines (with the token in the query) at DEBUG only.
 _ws_log = logging.getLogger("omamori.server.websockets")
-_ws_log.setLevel(logging.INFO)
+_ws_log.setLevel(logging.INFO)  # websockets' DEBUG lines would log every request line and frame
 
 DEFAULT_PORT = 8765
 BINARY_HEADER = 4
@@ -67,7 +72,7 @@ class Limits:
     max_message: int = MAX_REQUEST_FRAME    # bytes per incoming message (same as the native host)
     max_connections: int = 4                # open at once, after authentication
     idle_timeout: float = 600.0             # seconds without a message before we close
-    open_timeout: float = 10.0              # seconds to finish the handshake
+    open_timeout: float = 10.0              # seconds to finish the handshake, and again to authenticate
 
 
 def is_loopback(address: str) -> bool:
@@ -147,17 +152,15 @@ class CompanionServer:
         """``process_request``: a refusal response, or None to accept."""
         port = connection.local_address[1]
         peer = connection.remote_address[0] if connection.remote_address else "?"
-        url = urlsplit(request.path)
         checks: list[tuple[bool, HTTPStatus, str]] = [
             (_single(request, "Host") in allowed_hosts(port), HTTPStatus.MISDIRECTED_REQUEST, "host"),
-            (url.path == "/", HTTPStatus.NOT_FOUND, "path"),
+            (urlsplit(request.path).path == "/", HTTPStatus.NOT_FOUND, "path"),
             (origin_allowed(_single(request, "Origin"), self.chrome_extension_id), HTTPStatus.FORBIDDEN, "origin"),
-            (self.pairing.accepts(_token(url.query)), HTTPStatus.UNAUTHORIZED, "token"),
+            (self.pairing.key is not None, HTTPStatus.UNAUTHORIZED, "unpaired"),
             (len(self._open) < self.limits.max_connections, HTTPStatus.SERVICE_UNAVAILABLE, "busy"),
         ]
         for passed, status, reason in checks:
             if not passed:
-                # Never the path or query: the query carries the token.
                 log.info("refused a connection from %s: %s", peer, reason)
                 return connection.respond(status, f"{status.phrase}: {reason}\n")
         self._open.add(connection)
@@ -169,26 +172,58 @@ class CompanionServer:
         self._open.discard(connection)
 
     async def handler(self, connection: ServerConnection) -> None:
+        try:
+            channel = await asyncio.wait_for(self._authenticate(connection), self.limits.open_timeout)
+        except (asyncio.TimeoutError, ConnectionClosed):
+            channel = None
+        if channel is None:
+            peer = connection.remote_address[0] if connection.remote_address else "?"
+            log.info("refused a connection from %s: it did not prove the pairing", peer)
+            await connection.close(1008, "not paired")
+            return
         loop = asyncio.get_running_loop()
         try:
             while True:
                 try:
-                    message = await asyncio.wait_for(connection.recv(), self.limits.idle_timeout)
+                    frame = await asyncio.wait_for(connection.recv(), self.limits.idle_timeout)
                 except asyncio.TimeoutError:
                     await connection.close(1000, "idle")
                     return
                 except ConnectionClosed:
                     return
+                try:
+                    message = channel.open(frame)
+                except ValueError:
+                    log.info("closed a connection: a frame without a valid MAC")
+                    await connection.close(1008, "bad MAC")
+                    return
                 binary = isinstance(message, bytes)
                 event = decode_binary(message) if binary else decode_text(message)
                 if isinstance(event, ProtocolFailure):
-                    await _send_quietly(connection, encode_reply(failure_reply(event.id, event.type, event.error),
-                                                                 binary=binary))
+                    await _send_quietly(connection, channel, encode_reply(
+                        failure_reply(event.id, event.type, event.error), binary=binary))
                 else:
-                    self._line.submit(event, owner=connection, progress=_progress_sender(connection, loop, event.id),
-                                      done=_reply_sender(connection, loop, binary=binary))
+                    self._line.submit(event, owner=connection,
+                                      progress=_progress_sender(connection, channel, loop, event.id),
+                                      done=_reply_sender(connection, channel, loop, binary=binary))
         finally:
             self._line.cancel_all(connection)
+
+    async def _authenticate(self, connection: ServerConnection) -> Channel | None:
+        """The pairing handshake (pairing.py): the channel of a client that proved the key, else None."""
+        hello = _auth_message(await connection.recv(), "auth.hello")
+        client_nonce = pairing_proof.nonce_from(hello.get("nonce"))
+        key = self.pairing.key
+        if hello.get("auth") != pairing_proof.AUTH_VERSION or client_nonce is None or key is None:
+            return None
+        server_nonce = pairing_proof.new_nonce()
+        await connection.send(json.dumps({
+            "type": "auth.challenge", "auth": pairing_proof.AUTH_VERSION, "nonce": server_nonce.hex(),
+            "proof": pairing_proof.server_proof(key, client_nonce, server_nonce).hex()}))
+        proof = _auth_message(await connection.recv(), "auth.proof").get("proof")
+        if not pairing_proof.proof_matches(pairing_proof.client_proof(key, client_nonce, server_nonce), proof):
+            return None
+        return Channel(key, client_nonce, server_nonce, sends=pairing_proof.TO_CLIENT)
 
     def serve(self, address: str = "127.0.0.1", port: int = DEFAULT_PORT) -> ws_server.serve:
         """The websockets server, to await or use as an async context manager; loopback only."""
@@ -213,35 +248,45 @@ def _single(request: HttpRequest, name: str) -> str | None:
     return values[0] if len(values) == 1 else None
 
 
-def _token(query: str) -> str | None:
-    values = parse_qs(query).get("token")
-    return values[0] if values and len(values) == 1 else None
+def _auth_message(frame: str | bytes, expected_type: str) -> dict[str, Any]:
+    """A handshake message (JSON text) of the expected type; {} for anything else."""
+    if not isinstance(frame, str) or len(frame) > 1024:
+        return {}
+    try:
+        message = json.loads(frame)
+    except ValueError:
+        return {}
+    return message if isinstance(message, dict) and message.get("type") == expected_type else {}
 
 
-def _progress_sender(connection: ServerConnection, loop: asyncio.AbstractEventLoop, request_id: Any):
+def _progress_sender(connection: ServerConnection, channel: Channel, loop: asyncio.AbstractEventLoop,
+                     request_id: Any):
     """A progress callback for the request line's thread."""
     def progress(stage: str, fraction: float) -> None:
-        _send_from_thread(connection, loop, dumps(progress_message(request_id, stage, fraction)))
+        _send_from_thread(connection, channel, loop, dumps(progress_message(request_id, stage, fraction)))
     return progress
 
 
-def _reply_sender(connection: ServerConnection, loop: asyncio.AbstractEventLoop, *, binary: bool):
+def _reply_sender(connection: ServerConnection, channel: Channel, loop: asyncio.AbstractEventLoop, *, binary: bool):
     """The ``done`` callback of a request, for the request line's thread."""
     def done(reply: dict[str, Any]) -> None:
-        _send_from_thread(connection, loop, encode_reply(reply, binary=binary))
+        _send_from_thread(connection, channel, loop, encode_reply(reply, binary=binary))
     return done
 
 
-def _send_from_thread(connection: ServerConnection, loop: asyncio.AbstractEventLoop, message: str | bytes) -> None:
+def _send_from_thread(connection: ServerConnection, channel: Channel, loop: asyncio.AbstractEventLoop,
+                      message: str | bytes) -> None:
     """Queue ``message`` on the loop; messages queued one after another are sent in that order."""
     try:
-        asyncio.run_coroutine_threadsafe(_send_quietly(connection, message), loop)
+        asyncio.run_coroutine_threadsafe(_send_quietly(connection, channel, message), loop)
     except RuntimeError:        # the loop has closed (the server stopped): nobody to tell
         pass
 
 
-async def _send_quietly(connection: ServerConnection, message: str | bytes) -> None:
+async def _send_quietly(connection: ServerConnection, channel: Channel, message: str | bytes) -> None:
+    # Sealed (numbered) and written in one step on the loop: websockets writes an unfragmented message before its
+    # first await, so frames reach the wire in the order of their numbers.
     try:
-        await connection.send(message)
+        await connection.send(channel.seal(message))
     except ConnectionClosed:
         pass
