@@ -6,12 +6,12 @@ import asyncio
 import json
 
 import pytest
-import websockets
 
 from omamori import pairing
 from omamori.paths import default_paths
 from omamori.transports.websocket import CompanionServer
 from omamori.transports.worker import WorkerHost
+from test_server import client
 from test_reliability_faults import MARK_OFF, alive, hosts, ledger_state, slow_art, small_art, wait_until, workers  # noqa: F401
 
 SLOW = {"image": None, "name": "big.jpg", "options": {"signature.placement": "tiled"}}
@@ -106,9 +106,9 @@ def test_over_the_websocket_a_connection_cancels_its_own_requests_only(paths):
         server = CompanionServer(worker, pairing.load(pairing.pairing_file(paths.config)), chrome_extension_id=None)
         try:
             async with await server.serve("127.0.0.1", 0) as listening:
-                url = f"ws://127.0.0.1:{listening.sockets[0].getsockname()[1]}/?token={token}"
-                async with websockets.connect(url, origin=origin, max_size=None) as mine, \
-                        websockets.connect(url, origin=origin, max_size=None) as other:
+                port = listening.sockets[0].getsockname()[1]
+                async with client(port, token, origin=origin, max_size=None) as mine, \
+                        client(port, token, origin=origin, max_size=None) as other:
                     await mine.send(json.dumps(slow_protect("p")))
                     assert json.loads(await mine.recv())["type"] == "progress"
                     await other.send(json.dumps({"v": 1, "id": "c", "type": "cancel", "request": "p"}))
