@@ -904,7 +904,9 @@ button { font: inherit; border-radius: 999px; padding: 4px 14px; border: 1px sol
       if (this.#finished || !allows(attachment, event)) return;
       this.#attachments[index] = transition(attachment, event, data);
       const onFailure = event === "fail" ? this.#onFailure() : null;
-      if (onFailure === "original" && !ASK_A_PERSON_AFTER.includes(data.error?.code)) this.#attachments[index] = transition(this.#attachments[index], "useOriginal");
+      if (onFailure === "original" && !ASK_A_PERSON_AFTER.includes(data.error?.code)) {
+        this.#attachments[index] = transition(this.#attachments[index], "useOriginal");
+      }
       if (onFailure === "cancel") {
         this.#cancel();
         return;

@@ -240,7 +240,9 @@ class Batch {
     if (this.#finished || !allows(attachment, event)) return; // e.g. progress arriving after Cancel
     this.#attachments[index] = transition(attachment, event, data);
     const onFailure = event === "fail" ? this.#onFailure() : null;
-    if (onFailure === "original" && !ASK_A_PERSON_AFTER.includes(data.error?.code)) this.#attachments[index] = transition(this.#attachments[index], "useOriginal");
+    if (onFailure === "original" && !ASK_A_PERSON_AFTER.includes(data.error?.code)) {
+      this.#attachments[index] = transition(this.#attachments[index], "useOriginal");
+    }
     if (onFailure === "cancel") {
       this.#cancel();
       return;
