@@ -23,11 +23,10 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-import websockets
 
 from omamori import keys
 from test_install import world  # noqa: F401
-from test_server import token_and_port
+from test_server import client, token_and_port
 from test_host_process import encoded, illustration
 from test_reliability_faults import MARK_OFF, hosts, ledger_state, slow_art, small_art  # noqa: F401
 
@@ -113,8 +112,7 @@ def test_omamori_serve_started_in_a_folder_with_a_planted_module_does_not_run_it
         token, port = token_and_port(server.stdout)
 
         async def hello() -> dict:
-            async with websockets.connect(f"ws://127.0.0.1:{port}/?token={token}",
-                                          origin=f"chrome-extension://{'a' * 32}") as ws:
+            async with client(port, token, origin=f"chrome-extension://{'a' * 32}") as ws:
                 await ws.send(json.dumps({"v": 1, "id": "h", "type": "hello"}))
                 return json.loads(await ws.recv())
         assert asyncio.run(hello())["ok"]            # the worker ran the request
