@@ -92,19 +92,24 @@ def test_page_made_events_get_nothing_protected(launch_browser, fake_x, art, oma
 
     assert call(tab, HOSTILE_COMPOSER_JS, json.dumps(files_payload([art["illustration0.png"]])))
     time.sleep(2)
-    assert tab.evaluate(OVERLAY) is None, "omamori took up an image a page script attached"
+    # X itself takes the page's files (it accepts untrusted events), and the panel may say what omamori did about
+    # Grok's edits for them; but no image of the page's is at omamori.
+    overlay = tab.evaluate(OVERLAY)
+    assert overlay is None or overlay["items"] == [], f"omamori took up an image a page script attached: {overlay}"
 
-    # Then a person attaches an image. Protect requests run one at a time, so any image the script got in would be
-    # protected (and recorded in the ledger) before this one.
+    # Then a person attaches an image, in a tab of their own. Protect requests run one at a time, whatever the tab,
+    # so any image the script got in would be protected (and recorded in the ledger) before this one.
+    person = browser.new_tab("https://x.com/compose/post")
+    person.wait_for(EDITOR_READY)
     if isinstance(browser, Chromium):
-        tab.drop_files([art["illustration1.png"]])
+        person.drop_files([art["illustration1.png"]])
     else:
-        tab.choose_files([art["illustration1.png"]])
-    overlay = tab.wait_for(overlay_when("o.finished"), timeout=PROTECT_TIMEOUT)
+        person.choose_files([art["illustration1.png"]])
+    overlay = person.wait_for(overlay_when("o.finished && o.items.length"), timeout=PROTECT_TIMEOUT)
     assert overlay["items"] == ["protected"], overlay
     assert tab.evaluate("window.stolen") == [], "the page's own composer received files from omamori"
     assert ledger_total(omamori_env) == 1, "the ledger records more than the person's own image"
-    fake_x.wait_for_uploads(1, pump=tab.pump)
+    fake_x.wait_for_uploads(1, pump=person.pump)
 
 
 def test_page_cannot_press_attach_the_original(launch_browser, fake_x, art):
