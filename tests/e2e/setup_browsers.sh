@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs, as root, what the tests need from the system on Debian or Ubuntu; quick when everything is there.
-#   - python3-venv (the venv tests/run.sh makes), and node with npm (the extension's tests) when `node`/`npm` are
-#     not already on PATH;
+#   - python3-venv (the venv tests/run.sh makes) when it is missing (node comes from PyPI in tests/run.sh when the
+#     system has none new enough: Debian 12's is 18, the extension's tools need 20);
 #   - Chromium (Playwright drives it through executable_path; its own browser download cannot work without network)
 #     with chromium-l10n, without whose ja.pak Chromium runs in English whatever LANGUAGE says; firefox-esr (driven
 #     over WebDriver BiDi). Ubuntu has these only as Snap stubs, which cannot be driven: there this script says so
@@ -18,8 +18,6 @@ case "${ID:-}" in
   *) snap_only=0; packages+=(chromium chromium-l10n firefox-esr) ;;
 esac
 python3 -c 'import ensurepip, venv' 2>/dev/null || packages+=(python3-venv)
-command -v node >/dev/null 2>&1 || packages+=(nodejs)
-command -v npm >/dev/null 2>&1 || packages+=(npm)
 
 missing=()
 for package in "${packages[@]}"; do
