@@ -43,7 +43,7 @@ markers=()
 [ "$slow" = 1 ] || markers=("not slow")
 left_out=""
 if ! browsers=$(.venv/bin/python tests/e2e/executables.py); then
-  left_out="The end-to-end tests (real browsers) were NOT run: $(echo "$browsers" | grep MISSING | tr '\n' ' ')"
+  left_out="The end-to-end tests (real browsers) were NOT run. $(echo "$browsers" | grep MISSING | paste -sd ' ')"
   echo "tests/run.sh: $left_out" >&2
   markers+=("not e2e")
 fi
