@@ -6,6 +6,7 @@ import asyncio
 import collections
 import io
 import pickle
+import re
 import resource
 import zipfile
 import base64
@@ -23,12 +24,13 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from PIL import Image
 
 from omamori import keys
 from test_install import world  # noqa: F401
 from test_server import client, token_and_port
 from test_host_process import encoded, illustration
-from test_reliability_faults import MARK_OFF, hosts, ledger_state, slow_art, small_art  # noqa: F401
+from test_reliability_faults import MARK_OFF, hosts, ledger_state, slow_art, small_art, workers  # noqa: F401
 
 
 def mode(path) -> int:
@@ -431,3 +433,46 @@ def test_models_fetch_gives_up_on_a_server_that_trickles(tmp_path):
         server.server_close()
     assert caught.value.code == "model_download_failed" and "in time" in caught.value.details["reason"]
     assert elapsed < 10, f"gave up only after {elapsed:.1f} s"
+
+
+# -- legal files under the pixel cap that used to need gigabytes ------------------------------------------------------
+def two_colour_rgba_png(side: int) -> bytes:
+    """Half opaque red, half transparent: a few hundred kilobytes that decode to side x side RGBA."""
+    pixels = np.zeros((side, side, 4), np.uint8)
+    pixels[:, : side // 2] = (200, 30, 30, 255)
+    return encoded_with(Image.fromarray(pixels, "RGBA"), "PNG", optimize=True)
+
+
+def flat_gif(side: int) -> bytes:
+    picture = Image.new("P", (side, side), 0)
+    picture.putpalette([255, 255, 255, 0, 0, 0] + [0] * 762)
+    return encoded_with(picture, "GIF")
+
+
+def encoded_with(picture: "Image.Image", fmt: str, **params) -> bytes:
+    out = io.BytesIO()
+    picture.save(out, fmt, **params)
+    return out.getvalue()
+
+
+def test_palette_art_keeps_full_size_indices_but_a_scaled_full_colour_image():
+    from omamori import imageio
+
+    decoded = imageio.decode(two_colour_rgba_png(600), max_side=256)
+    assert decoded.palette.indices.shape == (600, 600)             # nearest-neighbour scaling comes later
+    assert decoded.image.shape == (256, 256, 3) and decoded.alpha.shape == (256, 256)
+    assert decoded.original_size == (600, 600)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("make, limit_mib", [(two_colour_rgba_png, 1100), (flat_gif, 1100)])
+def test_a_small_file_of_60_megapixels_is_protected_in_bounded_memory(tmp_path, hosts, make, limit_mib):
+    data = make(7740)                                # 59.9 MP, under the 60 MP cap; 250 kB and 46 kB
+    host = hosts(tmp_path)
+    assert host.request("h", "hello")["ok"]
+    (worker,) = workers(host.proc.pid)
+    reply = host.request("p", "protect", image=base64.b64encode(data).decode())
+    assert reply["ok"] and reply["result"]["format"] == "png", reply.get("error")
+    peak_kib = int(re.search(r"VmHWM:\s+(\d+) kB", Path(f"/proc/{worker}/status").read_text()).group(1))
+    assert peak_kib // 1024 < limit_mib, f"the worker peaked at {peak_kib // 1024} MiB for a {len(data)} B file"
+    assert host.close() == 0

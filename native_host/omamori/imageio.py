@@ -125,11 +125,11 @@ class Decoded:
 def decode(data: bytes, *, max_pixels: int = MAX_PIXELS, max_side: int | None = None) -> Decoded:
     """Decode an image file's bytes into an upright sRGB array (see ``Decoded``).
 
-    ``max_side`` (pixels): if given, a larger full-colour image is scaled down
-    (Lanczos; JPEGs first by DCT scaling while decoding) to fit inside
-    ``max_side`` x ``max_side`` before it becomes float32 -- a 48 MP canvas
-    never costs 48 MP of floats. Palette art is left at full size (it needs
-    nearest-neighbour scaling of its indices). Raises ``ImageError`` with code
+    ``max_side`` (pixels): if given, a larger image is scaled down (Lanczos;
+    JPEGs first by DCT scaling while decoding) to fit inside ``max_side`` x
+    ``max_side`` before it becomes float32 -- a 48 MP canvas never costs 48 MP
+    of floats. Palette art's indices are left at full size (they need
+    nearest-neighbour scaling); its ``image`` is scaled like any other. Raises ``ImageError`` with code
     ``not_an_image``, ``unsupported_format``, ``image_too_large`` (more than
     ``max_pixels`` pixels) or ``image_damaged``.
     """
@@ -166,7 +166,8 @@ def _decode(data: bytes, *, max_pixels: int, max_side: int | None) -> Decoded:
     source_mode = im.mode
     profile_name, transform = _icc_transform(icc, im.mode)
     palette = _palette_art(im, fmt=fmt, transform=transform)
-    if max_side and palette is None and max(im.size) > max_side:
+    if max_side and max(im.size) > max_side:
+        # also for palette art, whose indices stay full size: 60 MP as float32 RGB is 720 MB
         im = _scaled_down(im, _fitted(im.size, max_side))
     image, alpha = _to_rgb_float(im, transform=transform)
     colour = ColourSource(mode=source_mode, bits=bits, profile=profile_name, converted=transform is not None)
@@ -344,8 +345,12 @@ def _palette_art(im: Image.Image, *, fmt: str, transform) -> PaletteArt | None:
         codes = rgba.astype(np.uint32) @ np.array([1 << 24, 1 << 16, 1 << 8, 1], dtype=np.uint32)
         order = np.argsort(codes)
         rgba, codes = rgba[order], codes[order]
-        pixels = np.asarray(rgba_im, dtype=np.uint8).view(">u4")[..., 0]
-        indices = np.searchsorted(codes, pixels).astype(np.uint8)
+        # In bands of rows: a whole 60 MP image's pixel codes and int64 positions would take 720 MB.
+        indices = np.empty((rgba_im.height, rgba_im.width), dtype=np.uint8)
+        for top in range(0, rgba_im.height, _ROW_BLOCK):
+            band = rgba_im.crop((0, top, rgba_im.width, min(top + _ROW_BLOCK, rgba_im.height)))
+            pixels = np.asarray(band, dtype=np.uint8).view(">u4")[..., 0]
+            indices[top:top + _ROW_BLOCK] = np.searchsorted(codes, pixels)
     else:
         return None
     if transform is not None:

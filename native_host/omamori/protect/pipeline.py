@@ -314,8 +314,9 @@ def _protect_palette(decoded: Decoded, *, settings: Settings, font: fonts.FoundF
     art = decoded.palette
     colours = len(art.colours)
     report.append(_transparency_decision(kept=decoded.alpha is not None))
-    width, height = xoutput.fitted_size(decoded.width, decoded.height, max_side=_max_side(settings, site))
-    if (width, height) != (decoded.width, decoded.height):
+    full_height, full_width = art.indices.shape          # decoded.image may be scaled down already
+    width, height = xoutput.fitted_size(full_width, full_height, max_side=_max_side(settings, site))
+    if (width, height) != (full_width, full_height):
         art = xoutput.resize_palette(art, width=width, height=height)
     report.append(_downscale_decision(decoded.original_size, (height, width), settings, site, nearest=True))
     fingerprint = perceptual_hash(decoded.image)
