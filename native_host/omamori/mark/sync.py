@@ -46,10 +46,6 @@ def autocorrelation(whitened: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return peaks / spread, blurred / spread
 
 
-def _lags(shape: tuple[int, int]) -> tuple[np.ndarray, np.ndarray]:
-    return (np.fft.fftfreq(shape[0]) * shape[0])[:, None], (np.fft.fftfreq(shape[1]) * shape[1])[None, :]
-
-
 def _sample(ac: np.ndarray, lags: np.ndarray) -> np.ndarray:
     """``ac`` at fractional ``lags`` (..., 2: row, col), bilinear, circular."""
     rows, cols = ac.shape
@@ -74,7 +70,7 @@ def lattice_score(ac: np.ndarray, points: np.ndarray) -> np.ndarray:
     return (_sample(ac, points) * weights).sum(axis=-1) / np.sqrt((weights ** 2).sum(axis=-1) + 1e-12)
 
 
-def _multiples(vectors: np.ndarray, ac_shape: tuple[int, int]) -> np.ndarray:
+def _multiples(vectors: np.ndarray) -> np.ndarray:
     """vectors (n, 2) -> their first HARMONICS multiples (n, HARMONICS, 2)."""
     return vectors[:, None, :] * np.arange(1, HARMONICS + 1)[None, :, None]
 
@@ -82,7 +78,7 @@ def _multiples(vectors: np.ndarray, ac_shape: tuple[int, int]) -> np.ndarray:
 def _best_vectors(ac: np.ndarray, blurred: np.ndarray, candidates: np.ndarray, count: int) -> list[np.ndarray]:
     """The ``count`` period vectors among integer ``candidates`` (n, 2) whose multiples line up best, each then
     refined to a quarter sample (peaks of nearby vectors are one peak's shoulders and are skipped)."""
-    scores = lattice_score(blurred, _multiples(candidates, ac.shape))
+    scores = lattice_score(blurred, _multiples(candidates))
     chosen: list[np.ndarray] = []
     for index in np.argsort(scores)[::-1]:
         if len(chosen) == count:
@@ -94,7 +90,7 @@ def _best_vectors(ac: np.ndarray, blurred: np.ndarray, candidates: np.ndarray, c
     refined = []
     for vector in chosen:
         around = vector + steps
-        refined.append(around[np.argmax(lattice_score(ac, _multiples(around, ac.shape)))])
+        refined.append(around[np.argmax(lattice_score(ac, _multiples(around)))])
     return refined
 
 
