@@ -200,15 +200,15 @@ ATTACKS: dict[str, Attack] = {
     "X medium (1200)": _served("medium"),
     "X 900x900": _served("900x900"),
     "X small (680)": _served("small"),
-    "double X (large re-posted, medium)": _double_x,
+    "double X (large re-posted; medium)": _double_x,
     "X composer crop 1:1": _composer((1, 1)),
     "X composer crop 4:5": _composer((4, 5)),
     "X composer crop 16:9": _composer((16, 9)),
-    "rotate +1 deg, crop to fill": _then_jpeg(_rotate(1, fill=True)),
-    "rotate -3 deg, crop to fill": _then_jpeg(_rotate(-3, fill=True)),
-    "rotate +3 deg, crop to fill": _then_jpeg(_rotate(3, fill=True)),
-    "rotate +2 deg, expanded": _then_jpeg(_rotate(2, fill=False)),
-    "rotate -3 deg, expanded": _then_jpeg(_rotate(-3, fill=False)),
+    "rotate +1 deg (crop to fill)": _then_jpeg(_rotate(1, fill=True)),
+    "rotate -3 deg (crop to fill)": _then_jpeg(_rotate(-3, fill=True)),
+    "rotate +3 deg (crop to fill)": _then_jpeg(_rotate(3, fill=True)),
+    "rotate +2 deg (expanded)": _then_jpeg(_rotate(2, fill=False)),
+    "rotate -3 deg (expanded)": _then_jpeg(_rotate(-3, fill=False)),
     "mirror": _then_jpeg(ImageOps.mirror),
     "squash width 0.9x": _then_jpeg(_stretch(0.9, 1.0)),
     "squash height 0.9x": _then_jpeg(_stretch(1.0, 0.9)),
@@ -249,6 +249,7 @@ class System:
     embed: Callable[[np.ndarray, np.ndarray], np.ndarray]     # (uint8 RGB, payload bits) -> uint8 RGB
     decode: Callable[[np.ndarray], tuple[np.ndarray, bool]]   # uint8 RGB -> (decoded 0/1 bits, claims a mark)
     pipeline: bool = False    # omamori through the host's pipeline: its payload version, its self-check and retry
+    output: Callable[[np.ndarray], bytes] = host_output     # marked uint8 RGB -> the file handed to X
 
 
 def omamori_system(key: bytes, *, through_pipeline: bool = False) -> System:
@@ -262,6 +263,38 @@ def omamori_system(key: bytes, *, through_pipeline: bool = False) -> System:
         return found.message[:PAYLOAD_BITS], decide(found).marked
 
     return System("omamori", PAYLOAD_BITS, embed, read, through_pipeline)
+
+
+def as_palette(pixels: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(colours K x 3 uint8, indices HxW) of a picture's distinct colours."""
+    codes = pixels.astype(np.uint32) @ np.array([1 << 16, 1 << 8, 1], np.uint32)
+    used, indices = np.unique(codes, return_inverse=True)
+    colours = np.stack([used >> 16, (used >> 8) & 255, used & 255], axis=1).astype(np.uint8)
+    return colours, indices.reshape(pixels.shape[:2])
+
+
+def palette_png(pixels: np.ndarray) -> bytes:
+    """A PNG8 of a picture with at most 256 colours (what the host's palette route hands to X)."""
+    colours, indices = as_palette(pixels)
+    image = Image.fromarray(indices.astype(np.uint8), "P")
+    image.putpalette(colours.astype(np.uint8).tobytes())
+    buffer = io.BytesIO()
+    image.save(buffer, "PNG", optimize=True)
+    return buffer.getvalue()
+
+
+def omamori_palette_system(key: bytes) -> System:
+    """omamori's palette route: the mark in twin palette colours, the picture handed to X as a PNG8."""
+    from omamori.mark.palette import embed_palette
+
+    def embed(pixels: np.ndarray, bits: np.ndarray) -> np.ndarray:
+        colours, indices = as_palette(pixels)
+        rgba = np.concatenate([colours / 255, np.ones((len(colours), 1))], axis=1).astype(np.float32)
+        twin_indices, twin_colours, _ = embed_palette(indices.astype(np.uint8), rgba,
+                                                      key=key, payload=mark.Payload.unpack(code.int_from_bits(bits)))
+        return to_uint8(twin_colours[twin_indices][..., :3])
+
+    return dataclasses.replace(omamori_system(key), name="omamori (palette PNG)", embed=embed, output=palette_png)
 
 
 def pipeline_strength(pixels: np.ndarray, payload: mark.Payload, key: bytes) -> float:
@@ -334,7 +367,7 @@ def luma8(pixels: np.ndarray) -> np.ndarray:
 
 
 def random_payload_bits(system: System, rng: np.random.Generator, key: bytes) -> np.ndarray:
-    if system.name != "omamori":
+    if not system.name.startswith("omamori"):
         return rng.integers(0, 2, system.bits).astype(np.uint8)
     day = mark.payload.EPOCH + datetime.timedelta(days=int(rng.integers(0, 4000)))
     version = int(rng.integers(0, 16))
@@ -342,9 +375,11 @@ def random_payload_bits(system: System, rng: np.random.Generator, key: bytes) ->
     return code.bits_from_int(payload.pack(), PAYLOAD_BITS)
 
 
-def test_images(per_kind: int, seed: int, max_side: int = 4096):
+def test_images(per_kind: int, seed: int, max_side: int = 4096, kinds: tuple[str, ...] = tuple(mark_images.KINDS)):
     rng = np.random.default_rng(seed)
     for kind, generator in mark_images.KINDS.items():
+        if kind not in kinds:
+            continue
         for i in range(per_kind):
             height, width = SIZES[(i + len(kind)) % len(SIZES)]
             shrink = min(1.0, max_side / max(height, width))
@@ -352,11 +387,12 @@ def test_images(per_kind: int, seed: int, max_side: int = 4096):
             yield f"{kind} {width}x{height}", to_uint8(generator(height, width, rng))
 
 
-def run(systems: list[System], per_kind: int, seed: int, key: bytes, attacks: dict, max_side: int) -> dict:
+def run(systems: list[System], per_kind: int, seed: int, key: bytes, attacks: dict, max_side: int,
+        kinds: tuple[str, ...] = tuple(mark_images.KINDS)) -> dict:
     rng = np.random.default_rng(seed + 1)
     results = {s.name: {"exact": {a: [] for a in attacks}, "bitacc": {a: [] for a in attacks},
                         "psnr_y": [], "psnr_rgb": [], "embed_s": [], "detect_s": [], "failures": []} for s in systems}
-    for label, pixels in test_images(per_kind, seed, max_side):
+    for label, pixels in test_images(per_kind, seed, max_side, kinds):
         for system in systems:
             r = results[system.name]
             bits = random_payload_bits(system, rng, key)
@@ -365,7 +401,7 @@ def run(systems: list[System], per_kind: int, seed: int, key: bytes, attacks: di
             r["embed_s"].append(time.perf_counter() - start)
             r["psnr_y"].append(psnr(luma8(marked), luma8(pixels)))
             r["psnr_rgb"].append(psnr(marked, pixels))
-            uploaded = host_output(marked)
+            uploaded = system.output(marked)
             stored = x_store(uploaded)
             for name, attack in attacks.items():
                 attacked = attack(uploaded, stored)
@@ -455,9 +491,9 @@ def flip(key: bytes) -> None:
         print(f"| {name} {pixels.shape[1]}x{pixels.shape[0]} | {mean_flip(pixels, marked):.4f} | "
               f"{mean_flip(pixels, decode(jpeg_bytes(pixels, 85))):.4f} | {psnr(luma8(marked), luma8(pixels)):.1f} |")
     art = to_uint8(mark_images.pixel_art(1200, 1600, np.random.default_rng(3)))
-    colours, indices = np.unique(art.reshape(-1, 3), axis=0, return_inverse=True)
+    colours, indices = as_palette(art)
     rgba = np.concatenate([colours / 255, np.ones((len(colours), 1))], axis=1).astype(np.float32)
-    twin_indices, twin_colours, _ = embed_palette(indices.reshape(art.shape[:2]).astype(np.uint8), rgba,
+    twin_indices, twin_colours, _ = embed_palette(indices.astype(np.uint8), rgba,
                                                   key=key, payload=payload)
     twinned = to_uint8(twin_colours[twin_indices][..., :3])
     print(f"| pixel art as a palette PNG (twin colours) 1600x1200 | {mean_flip(art, twinned):.4f} | "
@@ -518,6 +554,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--pipeline", action="store_true",
                         help="omamori's strength as the host's pipeline chooses it (self-check at full size and at "
                              "X's small, one stronger retry); embed ms then include the whole pipeline")
+    parser.add_argument("--palette", action="store_true",
+                        help="omamori's palette route (twin colours, PNG8) on pixel art and grey screentone pages")
     parser.add_argument("--failures", action="store_true", help="list every image/attack that failed")
     parser.add_argument("--false-positives", type=int, default=0, metavar="N",
                         help="also detect on N unmarked images (with periodic wallpapers among them)")
@@ -528,9 +566,12 @@ def main(argv: list[str] | None = None) -> int:
     makers = {"omamori": lambda: omamori_system(key, through_pipeline=args.pipeline), "blind-watermark": blind_watermark_system,
               "invisible-watermark": invisible_watermark_system}
     systems = [makers[name]() for name in args.systems.split(",")]
+    kinds = tuple(mark_images.KINDS)
+    if args.palette:       # palette art as the host keeps it: pixel art and grey screentone pages as PNG8
+        systems, kinds = [omamori_palette_system(key)], ("pixel_art", "screentone")
     attacks = {a: ATTACKS[a] for a in args.attacks.split(",")} if args.attacks else ATTACKS
     if args.per_kind:
-        results = run(systems, args.per_kind, args.seed, key, attacks, args.max_side)
+        results = run(systems, args.per_kind, args.seed, key, attacks, args.max_side, kinds)
         print_table(results, attacks)
         if args.failures:
             for n, r in results.items():

@@ -212,6 +212,17 @@ def test_palette_art_under_the_minimum_size_is_not_marked_and_says_why():
     assert "256" in marked.message_en and "256" in marked.message_ja
 
 
+def test_a_full_palette_of_colours_is_not_marked_and_says_how_to_mark_it():
+    rng = np.random.default_rng(6)
+    full = Image.fromarray(np.kron(rng.permutation(256).astype(np.uint8).reshape(16, 16), np.ones((20, 20), np.uint8)), "P")
+    full.putpalette(rng.integers(0, 256, 256 * 3).tolist())                 # 256 colours, not greys: no room
+    protected = run(encode(full), settings(signature={"enabled": False}))
+    assert protected.format == "png" and protected.mark_id is None
+    marked = decision(protected, "mark")
+    assert not marked.applied and marked.details["reason"] == "palette_full"
+    assert "keep_png8" in marked.message_en and "keep_png8" in marked.message_ja
+
+
 def test_palette_art_can_be_marked_as_jpeg_instead():
     data, _ = palette_png(False)
     protected = run(data, settings(output={"keep_png8": False}))

@@ -37,14 +37,16 @@ def embed_palette(indices: np.ndarray, colours: np.ndarray, *, key: bytes, paylo
         if grey is not None:
             return grey
     lighter = luma(marked) > luma(picture)
-    twinned = [int(i) for i in np.argsort(used)[::-1][:PALETTE_SIZE - len(colours)] if used[i] > 0]
+    twinned = np.array([i for i in np.argsort(used)[::-1][:PALETTE_SIZE - len(colours)] if used[i] > 0], np.intp)
     new_colours = colours.copy()
-    new_indices = indices.copy()
-    for slot, index in enumerate(twinned):
-        low, high = _twins(rgb[index])
-        new_colours[index, :3] = low
-        new_colours = np.concatenate([new_colours, [[*high, colours[index, 3]]]]).astype(np.float32)
-        new_indices[(indices == index) & lighter] = len(colours) + slot
+    twins = np.array([_twins(rgb[index]) for index in twinned], np.float32).reshape(-1, 2, 3)
+    new_colours[twinned, :3] = twins[:, 0]
+    lighter_colours = np.concatenate([twins[:, 1], colours[twinned, 3:]], axis=1)
+    new_colours = np.concatenate([new_colours, lighter_colours]).astype(np.float32)
+    twin_of = np.full(len(colours), -1, np.intp)                   # palette index -> its lighter twin's index
+    twin_of[twinned] = len(colours) + np.arange(len(twinned))
+    lighter_index = twin_of[indices]
+    new_indices = np.where(lighter & (lighter_index >= 0), lighter_index, indices).astype(np.uint8)
     return new_indices, new_colours, float(used[twinned].sum() / max(1, opaque.sum()))
 
 

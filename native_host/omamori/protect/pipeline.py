@@ -361,6 +361,18 @@ def _protect_palette(decoded: Decoded, *, settings: Settings, font: fonts.FoundF
     else:
         marked_indices, marked_colours, covered = mark.embed_palette(
             art.indices, art.colours, key=key, payload=payload, strength=settings.mark.strength)
+    if payload is not None and covered == 0:           # 256 colours already, not all grey: no room for a twin
+        report.append(Decision(
+            "mark", False,
+            "The invisible mark was not added: the palette already has 256 colours, so there is no room for the "
+            "mark's twin colours. The visible signature protects it; to add the mark, turn off “keep palette "
+            "PNGs” (output.keep_png8; the image is then saved as JPEG).",
+            "見えない透かしは入れていません。パレットがすでに 256 色あり、透かし用の色を足す余地がないためです。"
+            "見える署名は入っています。透かしを入れるには「パレット PNG を保つ」(output.keep_png8)をオフにしてください"
+            "(JPEG で保存されます)。",
+            {"reason": "palette_full"}))
+        payload = None
+    elif payload is not None:
         art = imageio.PaletteArt(indices=marked_indices, colours=marked_colours)
         part_en = "" if covered > 0.999 else f" on {covered:.0%} of the picture (the palette had no room for the rest)"
         part_ja = "" if covered > 0.999 else f"(パレットに空きがなく、画像の {covered:.0%} の部分のみ)"
