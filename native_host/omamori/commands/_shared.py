@@ -10,7 +10,7 @@ from ..errors import MESSAGES, OmamoriError, StateError
 from ..i18n import language
 from ..paths import default_paths
 from ..protocol.envelope import Request
-from ..protocol.handlers import Host
+from ..protocol.handlers import Host, Progress
 from ..transports.worker import WorkerHost
 
 STATE_CODES = {code for code in MESSAGES if code.startswith(("key_", "storage_"))} | {"font_missing", "bad_setting"}
@@ -20,13 +20,14 @@ def lang() -> str:
     return language(os.environ)
 
 
-def call(host: Host | WorkerHost, request_type: str, **body: Any) -> dict[str, Any]:
+def call(host: Host | WorkerHost, request_type: str, *, progress: Progress | None = None,
+         **body: Any) -> dict[str, Any]:
     """Run one request through the same dispatch as the native host.
 
     Returns the result; raises the reply's error as an ``OmamoriError`` (a
     ``StateError`` for problems of the installation, which stop a batch).
     """
-    reply = host.handle(Request(id="cli", type=request_type, body=body))
+    reply = host.handle(Request(id="cli", type=request_type, body=body), progress)
     if reply["ok"]:
         return reply["result"]
     error = reply["error"]
@@ -42,8 +43,8 @@ def open_host(*, time_limit: float | None = None) -> WorkerHost:
 
 def add_time_limit(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--time-limit", type=float, metavar="SECONDS",
-                        help="longest time one image may take (default: as in the browser, 300 s to protect, "
-                             "60 s to verify)")
+                        help="longest time one image may take (default: as in the browser, 300 s to protect "
+                             "and to preview the cloak, 60 s to verify)")
 
 
 def message(msg: dict[str, str]) -> str:

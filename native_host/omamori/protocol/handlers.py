@@ -272,7 +272,10 @@ def handle_cloak_preview(host: Host, body: dict[str, Any], progress: Progress) -
     strength = settings.cloak.strength
     progress("decode", 0.0)
     image = pipeline.full_colour(data, settings=settings)
-    preview = what_ai_sees(image, strength=strength, rng=np.random.default_rng(), progress=progress)
+    seed = _field(body, "seed", int, None)
+    if seed is not None and not 0 <= seed < 2 ** 63:
+        raise RequestError("bad_request", field="seed", reason="an integer from 0 to 2**63 - 1")
+    preview = what_ai_sees(image, strength=strength, rng=np.random.default_rng(seed), progress=progress)
     png = imageio.encode_png(preview)
     progress("done", 1.0)
     return {
