@@ -14,6 +14,7 @@ import {
   PROTECT_BUDGET,
   PROTECT_PORT,
   RequestBudget,
+  SITES,
   X_SETTINGS,
   errorJson,
   isLoopbackWebSocketUrl,
@@ -38,6 +39,7 @@ const CHECK_TIMEOUT_MS = 25_000;
  */
 const Stored = Object.freeze({
   paused: "paused", // boolean: automatic protection switched off in the popup
+  sitesOff: "sitesOff", // site ids (lib/messages.js SITES) whose protection is switched off in the popup
   onFailure: "onFailure", // the host's settings.extension.on_failure, cached for content scripts
   connection: "connection", // {kind: "native"|"websocket", server_url}; the pairing key is in lib/keystore.js
   xSetting: (setting) => `xsetting.${setting}`, // {state, seenAt (epoch ms)}
@@ -124,7 +126,8 @@ const PORTS = {
     start: "protect.start",
     replies: "protect",
     budget: protectBudget,
-    request: ({ name, image }) => ["protect", { image, name }],
+    // The output suits the site the image was attached on: the sender's tier, never a field of the message.
+    request: ({ name, image }, tier) => ["protect", { image, name, profile: SITES[tier].profile }],
   },
   [PREVIEW_PORT]: {
     // "What an AI sees" for the options page: the host's model's view of the picked image, clean and cloaked.
@@ -160,7 +163,7 @@ ext.runtime.onConnect.addListener((port) => {
       port.disconnect();
       return;
     }
-    const [type, body] = spec.request(message);
+    const [type, body] = spec.request(message, tier);
     requestForPort(port, controller.signal, spec.replies, type, body);
   };
   port.onMessage.addListener(onFirstMessage);
@@ -270,7 +273,7 @@ const HANDLERS = {
   },
 
   async "status.get"() {
-    const keys = [Stored.paused, Stored.connection, Stored.blockGrokEdits, Stored.grokEditsPost, ...X_SETTINGS.map(Stored.xSetting)];
+    const keys = [Stored.paused, Stored.sitesOff, Stored.connection, Stored.blockGrokEdits, Stored.grokEditsPost, ...X_SETTINGS.map(Stored.xSetting)];
     const stored = await ext.storage.local.get(keys);
     let hostStatus;
     let protectedCount = null; // the host's ledger is the count (images protected by the CLI included)
@@ -285,6 +288,7 @@ const HANDLERS = {
       host: hostStatus,
       connection: /** @type {Connection|undefined} */ (stored[Stored.connection])?.kind ?? "native",
       paused: stored[Stored.paused] === true,
+      sites: await siteStates(/** @type {string[]|undefined} */ (stored[Stored.sitesOff])),
       protectedCount,
       xSettings: Object.fromEntries(X_SETTINGS.map((s) => [s, stored[Stored.xSetting(s)] ?? null])),
       grokEdits: { block: stored[Stored.blockGrokEdits] !== false, lastPost: stored[Stored.grokEditsPost] ?? null },
@@ -295,6 +299,14 @@ const HANDLERS = {
     await ext.storage.local.set({ [Stored.paused]: paused });
     await showPaused(paused);
     return { paused };
+  },
+
+  async "site.set"({ site, enabled }) {
+    const stored = await ext.storage.local.get(Stored.sitesOff);
+    const before = /** @type {string[]} */ (stored[Stored.sitesOff] ?? []);
+    const sitesOff = Object.keys(SITES).filter((id) => (id === site ? !enabled : before.includes(id)));
+    await ext.storage.local.set({ [Stored.sitesOff]: sitesOff });
+    return { sites: await siteStates(sitesOff) };
   },
 
   async "xsettings.check"() {
@@ -364,6 +376,21 @@ ext.runtime.onMessage.addListener((message, sender, sendResponse) => {
   );
   return true; // the answer comes asynchronously
 });
+
+/**
+ * Where omamori protects images: per site, switched on in the popup (`enabled`) and allowed by the browser to run
+ * there (`permitted`: Firefox lets a person withhold an add-on's access to a site).
+ * @param {string[]|undefined} sitesOff
+ */
+async function siteStates(sitesOff = []) {
+  return Promise.all(
+    Object.entries(SITES).map(async ([id, { origins }]) => ({
+      id,
+      enabled: !sitesOff.includes(id),
+      permitted: await ext.permissions.contains({ origins: [`${origins[0]}/*`] }), // the site's main address
+    })),
+  );
+}
 
 // ---- the toolbar badge ------------------------------------------------------
 

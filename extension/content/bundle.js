@@ -59,6 +59,10 @@
     "https://pro.x.com",
     "https://pro.twitter.com"
   ]);
+  var SITES = Object.freeze({
+    x: Object.freeze({ origins: X_ORIGINS, profile: "x" }),
+    bluesky: Object.freeze({ origins: Object.freeze(["https://bsky.app"]), profile: "bluesky" })
+  });
   var X_SETTINGS = Object.freeze(["grokTraining", "grokPersonalization", "grokHistory", "grokEdits", "protectPosts"]);
   var GROK_EDIT_OUTCOMES = Object.freeze(["blocked", "by_setting", "not_found"]);
   var X_SETTING_STATES = Object.freeze(["on", "off", "unavailable"]);
@@ -128,8 +132,10 @@
   var Tier = Object.freeze({
     PAGE: "page",
     // the extension's own popup/options pages
-    X: "x"
+    X: "x",
     // a content script in a tab of one of X_ORIGINS
+    BLUESKY: "bluesky"
+    // a content script in an https://bsky.app tab
   });
   var isString = (v) => typeof v === "string";
   var isBool = (v) => typeof v === "boolean";
@@ -144,7 +150,8 @@
     },
     "grokedits.seen": { from: [Tier.X], fields: { outcome: oneOf(GROK_EDIT_OUTCOMES) } },
     "protect.start": {
-      from: [Tier.X],
+      from: [Tier.X, Tier.BLUESKY],
+      // the background picks the output profile from the tier, never from the message
       fields: {
         name: (v) => isString(v) && v.length <= 255,
         mime: oneOf(PROTECTABLE_TYPES),
@@ -167,6 +174,7 @@
     },
     "status.get": { from: [Tier.PAGE], fields: {} },
     "pause.set": { from: [Tier.PAGE], fields: { paused: isBool } },
+    "site.set": { from: [Tier.PAGE], fields: { site: oneOf(Object.keys(SITES)), enabled: isBool } },
     "xsettings.check": { from: [Tier.PAGE], fields: {} },
     "grok.open": { from: [Tier.PAGE], fields: {} },
     "settings.get": { from: [Tier.PAGE], fields: {} },
@@ -352,6 +360,66 @@
   }
   function isComposerFileInput(element2) {
     return Boolean(element2?.matches?.(SELECTORS.fileInput)) && composerOf(element2) !== null;
+  }
+
+  // content/selectors-bluesky.js
+  var BLUESKY_ORIGIN = "https://bsky.app";
+  var BLUESKY_SELECTORS = Object.freeze({
+    /** The composer (Composer.tsx), in the composer dialog. */
+    composer: '[data-testid="composePostView"]',
+    /** The post editor: TipTap's ProseMirror element (text-input/TextInput.web.tsx). */
+    editor: '.ProseMirror[contenteditable="true"]',
+    /** "Add media to post" (SelectMediaButton.tsx, testID openMediaBtn; openGalleryBtn before 2025). */
+    mediaButton: '[data-testid="openMediaBtn"], [data-testid="openGalleryBtn"]',
+    /**
+     * The picker: expo-image-picker makes a new input for every pick, appends it to <body>, clicks it and removes it
+     * after its change event, so it is recognised by what it is, never by a fixed element.
+     */
+    picker: 'input[type="file"]',
+    /** Any dialog: a picker that sits in one other than the composer's (profile editor) is not the composer's. */
+    dialog: '[role="dialog"]'
+  });
+  function openComposer(document2) {
+    const all = document2.querySelectorAll(BLUESKY_SELECTORS.composer);
+    return all.length ? all[all.length - 1] : null;
+  }
+  function composerOfPicker(input) {
+    if (!input?.matches?.(BLUESKY_SELECTORS.picker) || !/image/.test(input.accept || "image/*")) return null;
+    const composer = openComposer(input.ownerDocument);
+    if (!composer) return null;
+    const dialog = input.closest(BLUESKY_SELECTORS.dialog);
+    return !dialog || dialog.contains(composer) ? composer : null;
+  }
+  function composerOfDrop(target) {
+    const document2 = target?.ownerDocument ?? target;
+    return document2?.querySelectorAll ? openComposer(document2) : null;
+  }
+  function composerOfPaste(target) {
+    const node = target?.nodeType === 1 ? target : target?.parentElement;
+    const editor = node?.closest?.(BLUESKY_SELECTORS.editor);
+    return editor?.closest(BLUESKY_SELECTORS.composer) ?? null;
+  }
+
+  // content/sites.js
+  var X = {
+    id: "x",
+    pickerComposer: (input) => isComposerFileInput(input) ? composerOf(input) : null,
+    dropComposer: composerOf,
+    pasteComposer: composerOf,
+    standingPicker: (composer) => composer.querySelector(SELECTORS.fileInput),
+    handsDropsToPicker: true
+  };
+  var BLUESKY = {
+    id: "bluesky",
+    pickerComposer: composerOfPicker,
+    dropComposer: composerOfDrop,
+    pasteComposer: composerOfPaste,
+    standingPicker: () => null,
+    handsDropsToPicker: false
+  };
+  var BY_ORIGIN = Object.fromEntries([...X_ORIGINS.map((origin) => [origin, X]), [BLUESKY_ORIGIN, BLUESKY]]);
+  function siteOf(origin) {
+    return Object.hasOwn(BY_ORIGIN, origin) ? BY_ORIGIN[origin] : null;
   }
 
   // content/attachment.js
@@ -560,17 +628,14 @@ button { font: inherit; border-radius: 999px; padding: 4px 14px; border: 1px sol
   };
   remember([
     ...Object.values(TITLES),
-    "overlay_title_done_original",
     "overlay_waiting",
     "overlay_protecting",
     "overlay_protected",
-    "overlay_passthrough",
     "overlay_original_attached",
     "overlay_not_attached",
     "overlay_attach_original",
     "overlay_cancel",
     "overlay_close",
-    "notice_left_out",
     "notice_passthrough",
     ...LOCAL_ERROR_CODES.map((code) => `error_${code}`)
   ]);
@@ -578,18 +643,31 @@ button { font: inherit; border-radius: 999px; padding: 4px 14px; border: 1px sol
   function noteInComposer(composer, note) {
     let panel = panels.get(composer);
     if (!panel?.isOpen) {
-      panel = new Overlay(composer, { onCancel: () => {
+      const handlers = { onCancel: () => {
       }, onAttachOriginal: () => {
-      }, onClose: () => panel.close() });
+      }, onClose: () => panel.close() };
+      panel = new Overlay(composer, handlers, t("site_short_x"));
       panel.render({ attachments: [], phase: BatchPhase.READY, notices: [], finished: {} });
     }
     panel.addNote(note);
     return panel;
   }
+  var SITE_TEXTS = [
+    "overlay_title_working",
+    "overlay_title_done",
+    "overlay_title_done_original",
+    "overlay_passthrough",
+    "notice_left_out"
+  ];
+  function rememberSite(siteId) {
+    const name = t(`site_short_${siteId}`);
+    for (const key of SITE_TEXTS) message(key, [name]);
+    return name;
+  }
   function stepLabel(step) {
     return message(`step_${step.step}`) || pickHostText(step.message, uiLanguage());
   }
-  function statusText(attachment) {
+  function statusText(attachment, siteName) {
     switch (attachment.state) {
       case State.QUEUED:
         return t("overlay_waiting");
@@ -602,7 +680,7 @@ button { font: inherit; border-radius: 999px; padding: 4px 14px; border: 1px sol
       case State.ORIGINAL:
         return `${errorText(attachment.error)} ${t("overlay_original_attached")}`;
       case State.PASSTHROUGH:
-        return t("overlay_passthrough");
+        return t("overlay_passthrough", [siteName]);
       case State.CANCELLED:
         return attachment.error ? `${errorText(attachment.error)} ${t("overlay_not_attached")}` : t("overlay_not_attached");
     }
@@ -616,13 +694,16 @@ button { font: inherit; border-radius: 999px; padding: 4px 14px; border: 1px sol
     #view = null;
     /** @type {{key: string, tone: string}[]} lines other features added (noteInComposer) */
     #notes = [];
+    #siteName;
     /**
      * @param {Element} anchor the composer the panel sits beside
      * @param {{onCancel: () => void, onAttachOriginal: () => void, onClose: () => void}} handlers
+     * @param {string} siteName as the panel's sentences name the site (rememberSite)
      */
-    constructor(anchor, handlers) {
+    constructor(anchor, handlers, siteName) {
       this.#anchor = anchor;
       this.#handlers = handlers;
+      this.#siteName = siteName;
       this.#host = document.createElement("div");
       this.#host.setAttribute("data-testid", "omamori-overlay");
       this.#root = this.#host.attachShadow({ mode: "closed" });
@@ -641,7 +722,7 @@ button { font: inherit; border-radius: 999px; padding: 4px 14px; border: 1px sol
     /**
      * @param {{attachments: import("./attachment.js").Attachment[], phase: string, notices: string[],
      *          finished: null|{error?: {code: string}}}} view
-     *   notices: _locales keys of one-line notes; finished: set once the files were handed to X
+     *   notices: _locales keys of one-line notes; finished: set once the files were handed to the site
      *   (or could not be): the buttons give way to Close.
      */
     render(view) {
@@ -651,7 +732,7 @@ button { font: inherit; border-radius: 999px; padding: 4px 14px; border: 1px sol
       this.#host.dataset.finished = String(Boolean(finished));
       const panel = element("div", { class: "panel", role: "status", "aria-live": "polite" });
       const originals = attachments.some((a) => a.state === State.ORIGINAL);
-      const title = finished?.error ? errorText(finished.error) : attachments.length === 0 ? t("overlay_title_post") : t(phase === BatchPhase.READY && originals ? "overlay_title_done_original" : TITLES[phase]);
+      const title = finished?.error ? errorText(finished.error) : attachments.length === 0 ? t("overlay_title_post") : t(phase === BatchPhase.READY && originals ? "overlay_title_done_original" : TITLES[phase], [this.#siteName]);
       panel.append(element("p", { class: "title", "data-testid": "omamori-overlay-title" }, title));
       const list = element("ul");
       for (const attachment of attachments) {
@@ -661,7 +742,7 @@ button { font: inherit; border-radius: 999px; padding: 4px 14px; border: 1px sol
           element(
             "span",
             { class: "status", "data-state": attachment.state, "data-testid": "omamori-item-status" },
-            statusText(attachment)
+            statusText(attachment, this.#siteName)
           )
         );
         if (attachment.state === State.PROTECTING || attachment.state === State.QUEUED) {
@@ -680,7 +761,9 @@ button { font: inherit; border-radius: 999px; padding: 4px 14px; border: 1px sol
         list.append(item);
       }
       panel.append(list);
-      for (const key of notices) panel.append(element("p", { class: "notice", "data-testid": "omamori-notice" }, t(key)));
+      for (const key of notices) {
+        panel.append(element("p", { class: "notice", "data-testid": "omamori-notice" }, t(key, [this.#siteName])));
+      }
       for (const { key, tone } of this.#notes) {
         panel.append(element("p", { class: "notice", "data-testid": "omamori-notice", "data-note": key, "data-tone": tone }, t(key)));
       }
@@ -733,58 +816,100 @@ button { font: inherit; border-radius: 999px; padding: 4px 14px; border: 1px sol
 
   // content/features/compose-protect.js
   var id = "compose-protect";
-  var runsOn = () => true;
+  var runsOn = (url) => siteOf(new URL(url).origin) !== null;
   var restartOnNavigation = false;
   var DONE_PANEL_MS = 8e3;
   var EXTENSION_CHECK_MS = 1e3;
-  function attachThroughPicker(composer, files, input) {
-    const picker = [input, composer.querySelector(SELECTORS.fileInput)].find((node) => node?.isConnected);
+  function attachThroughPicker(pickers, files) {
+    const picker = pickers.find((node) => node?.isConnected);
     if (!(picker instanceof HTMLInputElement)) throw new CodedError("composer_gone");
     const transfer = new DataTransfer();
     for (const file of files) transfer.items.add(file);
     picker.files = transfer.files;
     picker.dispatchEvent(new Event("change", { bubbles: true }));
   }
+  function pageTransfer(files) {
+    const page = (
+      /** @type {any} */
+      window.wrappedJSObject
+    );
+    const transfer = page ? new page.DataTransfer() : new DataTransfer();
+    for (const file of files) transfer.items.add(file);
+    return transfer;
+  }
+  function attachByEvent(kind, target, composer, files) {
+    if (!composer.isConnected) throw new CodedError("composer_gone");
+    const transfer = pageTransfer(files);
+    const page = (
+      /** @type {any} */
+      window.wrappedJSObject
+    );
+    const init4 = { bubbles: true, cancelable: true, composed: true };
+    const Kind = kind === "drop" ? page?.DragEvent ?? DragEvent : page?.ClipboardEvent ?? ClipboardEvent;
+    const fields = kind === "drop" ? { ...init4, dataTransfer: transfer } : { ...init4, clipboardData: transfer };
+    const options = page ? globalThis.cloneInto(fields, window, { wrapReflectors: true }) : fields;
+    const at = target.isConnected ? target : kind === "drop" ? document.body : composer;
+    at.dispatchEvent(new Kind(kind, options));
+  }
   function init(signal) {
-    const settings = { paused: false, onFailure: "ask" };
-    ext.storage.local.get(["paused", "onFailure"]).then((stored) => {
+    const site = siteOf(location.origin);
+    if (site === null) return;
+    const siteName = rememberSite(site.id);
+    const settings = { paused: false, siteOff: false, onFailure: "ask" };
+    const isOff = (sitesOff) => Array.isArray(sitesOff) && sitesOff.includes(site.id);
+    ext.storage.local.get(["paused", "sitesOff", "onFailure"]).then((stored) => {
       settings.paused = stored.paused === true;
+      settings.siteOff = isOff(stored.sitesOff);
       settings.onFailure = String(stored.onFailure ?? "ask");
     });
     const onStorage = (changes, area) => {
       if (area !== "local") return;
       if (changes.paused) settings.paused = changes.paused.newValue === true;
+      if (changes.sitesOff) settings.siteOff = isOff(changes.sitesOff.newValue);
       if (changes.onFailure) settings.onFailure = String(changes.onFailure.newValue ?? "ask");
     };
     ext.storage.onChanged.addListener(onStorage);
     signal.addEventListener("abort", () => ext.storage.onChanged.removeListener(onStorage));
-    const wants = (event, files) => event.isTrusted && !settings.paused && hasProtectable(files);
+    const wants = (event, files) => event.isTrusted && !settings.paused && !settings.siteOff && hasProtectable(files);
     window.addEventListener(
       "change",
       (event) => {
         const input = event.target;
-        if (!(input instanceof HTMLInputElement) || !isComposerFileInput(input)) return;
+        if (!(input instanceof HTMLInputElement)) return;
+        const composer = site.pickerComposer(input);
+        if (!composer) return;
         const files = [...input.files];
         if (!wants(event, files)) return;
         event.stopImmediatePropagation();
         input.value = "";
-        const composer = composerOf(input);
-        new Batch(files, composer, () => settings.onFailure, (final) => attachThroughPicker(composer, final, input)).start();
+        const deliver = (final) => attachThroughPicker([input, site.standingPicker(composer)], final);
+        new Batch(files, composer, () => settings.onFailure, deliver, siteName).start();
       },
       { capture: true, signal }
     );
-    const takeTransfer = (transferOf) => (event) => {
-      const composer = composerOf(event.target);
+    const takeTransfer = (kind, composerOf2, transferOf) => (event) => {
+      const composer = composerOf2(event.target);
       const transfer = transferOf(event);
       if (!composer || !transfer) return;
       const files = [...transfer.files];
       if (!wants(event, files)) return;
       event.preventDefault();
       event.stopImmediatePropagation();
-      new Batch(files, composer, () => settings.onFailure, (final) => attachThroughPicker(composer, final)).start();
+      const target = (
+        /** @type {Element} */
+        event.target
+      );
+      const deliver = site.handsDropsToPicker ? (final) => attachThroughPicker([site.standingPicker(composer)], final) : (final) => attachByEvent(kind, target, composer, final);
+      new Batch(files, composer, () => settings.onFailure, deliver, siteName).start();
     };
-    window.addEventListener("drop", takeTransfer((event) => event.dataTransfer), { capture: true, signal });
-    window.addEventListener("paste", takeTransfer((event) => event.clipboardData), { capture: true, signal });
+    window.addEventListener("drop", takeTransfer("drop", site.dropComposer, (event) => event.dataTransfer), {
+      capture: true,
+      signal
+    });
+    window.addEventListener("paste", takeTransfer("paste", site.pasteComposer, (event) => event.clipboardData), {
+      capture: true,
+      signal
+    });
   }
   var extensionGone = () => !ext.runtime?.id;
   var latestBatch = null;
@@ -801,9 +926,10 @@ button { font: inherit; border-radius: 999px; padding: 4px 14px; border: 1px sol
      * @param {Element} composer where the panel goes
      * @param {() => string} onFailure the host's settings.extension.on_failure (ask, original or cancel), read when
      *   an image fails: the background refreshes it on every hello, which may come after the batch started
-     * @param {(files: File[]) => void} deliver hands the final files to X; throws CodedError
+     * @param {(files: File[]) => void} deliver hands the final files to the site; throws CodedError
+     * @param {string} siteName the site as the panel names it
      */
-    constructor(files, composer, onFailure, deliver) {
+    constructor(files, composer, onFailure, deliver, siteName) {
       const { kept, leftOut } = selectFiles(files);
       this.#attachments = kept.map(createAttachment);
       if (leftOut.length) this.#notices.push("notice_left_out");
@@ -817,7 +943,7 @@ button { font: inherit; border-radius: 999px; padding: 4px 14px; border: 1px sol
         },
         onAttachOriginal: () => this.#each("useOriginal"),
         onClose: () => this.#overlay.close()
-      });
+      }, siteName);
     }
     start() {
       if (latestBatch && latestBatch.#finished) latestBatch.#overlay.close();

@@ -1,4 +1,4 @@
-// Runs the content features on X (every host of X_ORIGINS) and follows X's in-page navigation.
+// Runs the content features on X (every host of X_ORIGINS) and Bluesky, and follows their in-page navigation.
 //
 // Each feature (one file in features/, Refined GitHub style) exports `id`,
 // `runsOn(url)`, `restartOnNavigation` and `init(signal)`; every listener and

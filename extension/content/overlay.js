@@ -46,17 +46,14 @@ const TITLES = {
 // read, and the panel must still say so (error_extension_reloaded) and offer the choice.
 remember([
   ...Object.values(TITLES),
-  "overlay_title_done_original",
   "overlay_waiting",
   "overlay_protecting",
   "overlay_protected",
-  "overlay_passthrough",
   "overlay_original_attached",
   "overlay_not_attached",
   "overlay_attach_original",
   "overlay_cancel",
   "overlay_close",
-  "notice_left_out",
   "notice_passthrough",
   ...LOCAL_ERROR_CODES.map((code) => `error_${code}`),
 ]);
@@ -73,11 +70,32 @@ const panels = new WeakMap();
 export function noteInComposer(composer, note) {
   let panel = panels.get(composer);
   if (!panel?.isOpen) {
-    panel = new Overlay(composer, { onCancel: () => {}, onAttachOriginal: () => {}, onClose: () => panel.close() });
+    // Notes come from X's Grok-edit control, so this panel is on X.
+    const handlers = { onCancel: () => {}, onAttachOriginal: () => {}, onClose: () => panel.close() };
+    panel = new Overlay(composer, handlers, t("site_short_x"));
     panel.render({ attachments: [], phase: BatchPhase.READY, notices: [], finished: {} });
   }
   panel.addNote(note);
   return panel;
+}
+
+/** The texts that name the site ($SITE$): read with the site's name, when the composer feature starts. */
+const SITE_TEXTS = [
+  "overlay_title_working",
+  "overlay_title_done",
+  "overlay_title_done_original",
+  "overlay_passthrough",
+  "notice_left_out",
+];
+
+/**
+ * The site's short name (site_short_<id>), with the texts that name it read now (see remember above).
+ * @param {string} siteId lib/messages.js SITES
+ */
+export function rememberSite(siteId) {
+  const name = t(`site_short_${siteId}`);
+  for (const key of SITE_TEXTS) message(key, [name]);
+  return name;
 }
 
 /** A protect-report step as a person reads it: our short word, else the host's sentence. */
@@ -85,7 +103,7 @@ function stepLabel(step) {
   return message(`step_${step.step}`) || pickHostText(step.message, uiLanguage());
 }
 
-function statusText(attachment) {
+function statusText(attachment, siteName) {
   switch (attachment.state) {
     case State.QUEUED:
       return t("overlay_waiting");
@@ -100,7 +118,7 @@ function statusText(attachment) {
     case State.ORIGINAL: // after a failure: say which one, then what was done
       return `${errorText(attachment.error)} ${t("overlay_original_attached")}`;
     case State.PASSTHROUGH:
-      return t("overlay_passthrough");
+      return t("overlay_passthrough", [siteName]);
     case State.CANCELLED: // by Cancel, or by the on-failure setting: then say what failed
       return attachment.error ? `${errorText(attachment.error)} ${t("overlay_not_attached")}` : t("overlay_not_attached");
   }
@@ -115,14 +133,17 @@ export class Overlay {
   #view = null;
   /** @type {{key: string, tone: string}[]} lines other features added (noteInComposer) */
   #notes = [];
+  #siteName;
 
   /**
    * @param {Element} anchor the composer the panel sits beside
    * @param {{onCancel: () => void, onAttachOriginal: () => void, onClose: () => void}} handlers
+   * @param {string} siteName as the panel's sentences name the site (rememberSite)
    */
-  constructor(anchor, handlers) {
+  constructor(anchor, handlers, siteName) {
     this.#anchor = anchor;
     this.#handlers = handlers;
+    this.#siteName = siteName;
     this.#host = document.createElement("div");
     this.#host.setAttribute("data-testid", "omamori-overlay");
     // Closed, and its buttons act on a person's clicks only: a script in the page must not read the panel or press
@@ -146,7 +167,7 @@ export class Overlay {
   /**
    * @param {{attachments: import("./attachment.js").Attachment[], phase: string, notices: string[],
    *          finished: null|{error?: {code: string}}}} view
-   *   notices: _locales keys of one-line notes; finished: set once the files were handed to X
+   *   notices: _locales keys of one-line notes; finished: set once the files were handed to the site
    *   (or could not be): the buttons give way to Close.
    */
   render(view) {
@@ -160,7 +181,7 @@ export class Overlay {
       ? errorText(finished.error)
       : attachments.length === 0
         ? t("overlay_title_post")
-        : t(phase === BatchPhase.READY && originals ? "overlay_title_done_original" : TITLES[phase]);
+        : t(phase === BatchPhase.READY && originals ? "overlay_title_done_original" : TITLES[phase], [this.#siteName]);
     panel.append(element("p", { class: "title", "data-testid": "omamori-overlay-title" }, title));
 
     const list = element("ul");
@@ -171,7 +192,7 @@ export class Overlay {
         element(
           "span",
           { class: "status", "data-state": attachment.state, "data-testid": "omamori-item-status" },
-          statusText(attachment),
+          statusText(attachment, this.#siteName),
         ),
       );
       if (attachment.state === State.PROTECTING || attachment.state === State.QUEUED) {
@@ -191,7 +212,9 @@ export class Overlay {
       list.append(item);
     }
     panel.append(list);
-    for (const key of notices) panel.append(element("p", { class: "notice", "data-testid": "omamori-notice" }, t(key)));
+    for (const key of notices) {
+      panel.append(element("p", { class: "notice", "data-testid": "omamori-notice" }, t(key, [this.#siteName])));
+    }
     for (const { key, tone } of this.#notes) {
       panel.append(element("p", { class: "notice", "data-testid": "omamori-notice", "data-note": key, "data-tone": tone }, t(key)));
     }

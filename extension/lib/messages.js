@@ -21,7 +21,7 @@ export const PREVIEW_PORT = "omamori.preview";
  */
 export const MAX_IMAGE_BYTES = 32 * 1024 * 1024;
 
-/** X takes at most this many images in one post. */
+/** X and Bluesky take at most this many images in one post. */
 export const MAX_IMAGES_PER_POST = 4;
 
 /** MIME types the host protects; everything else (GIF, video) passes through. */
@@ -39,6 +39,16 @@ export const X_ORIGINS = Object.freeze([
   "https://pro.x.com",
   "https://pro.twitter.com",
 ]);
+
+/**
+ * The sites whose composers omamori protects: id (also its content script's Tier) -> the origins its content script
+ * runs on and the host's output profile for the images attached there (docs/protocol.md `profile`). The popup has a
+ * switch for each; the manifest's host permissions and content script matches are exactly these origins.
+ */
+export const SITES = Object.freeze({
+  x: Object.freeze({ origins: X_ORIGINS, profile: "x" }),
+  bluesky: Object.freeze({ origins: Object.freeze(["https://bsky.app"]), profile: "bluesky" }),
+});
 
 /**
  * X settings the content script reads and the background records. grokEdits is X's "Block modifications by Grok",
@@ -154,6 +164,7 @@ export class RequestBudget {
 export const Tier = Object.freeze({
   PAGE: "page", // the extension's own popup/options pages
   X: "x", // a content script in a tab of one of X_ORIGINS
+  BLUESKY: "bluesky", // a content script in an https://bsky.app tab
 });
 
 const isString = (v) => typeof v === "string";
@@ -175,7 +186,7 @@ export const MESSAGE_TYPES = Object.freeze({
   },
   "grokedits.seen": { from: [Tier.X], fields: { outcome: oneOf(GROK_EDIT_OUTCOMES) } },
   "protect.start": {
-    from: [Tier.X],
+    from: [Tier.X, Tier.BLUESKY], // the background picks the output profile from the tier, never from the message
     fields: {
       name: (v) => isString(v) && v.length <= 255,
       mime: oneOf(PROTECTABLE_TYPES),
@@ -198,6 +209,7 @@ export const MESSAGE_TYPES = Object.freeze({
   },
   "status.get": { from: [Tier.PAGE], fields: {} },
   "pause.set": { from: [Tier.PAGE], fields: { paused: isBool } },
+  "site.set": { from: [Tier.PAGE], fields: { site: oneOf(Object.keys(SITES)), enabled: isBool } },
   "xsettings.check": { from: [Tier.PAGE], fields: {} },
   "grok.open": { from: [Tier.PAGE], fields: {} },
   "settings.get": { from: [Tier.PAGE], fields: {} },
@@ -240,7 +252,10 @@ export function senderTier(sender, { extensionId, extensionOrigin }) {
   } catch {
     return null;
   }
-  if (sender.tab && X_ORIGINS.includes(url.origin)) return Tier.X;
+  if (!sender.tab) return null;
+  // A site's id is its content script's tier.
+  const site = Object.entries(SITES).find(([, { origins }]) => origins.includes(url.origin));
+  return site ? /** @type {string} */ (site[0]) : null;
   return null;
 }
 

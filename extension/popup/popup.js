@@ -53,6 +53,39 @@ function showPaused(paused) {
   $("auto-paused").hidden = !paused;
 }
 
+/** A site's line: on, off (its switch), paused (the switch above), or no_access (the browser withholds it). */
+const SITE_TEXT = { on: "popup_site_on", off: "popup_site_off", paused: "popup_site_paused", no_access: "popup_site_no_access" };
+
+/**
+ * One line per site (lib/messages.js SITES) with its own switch.
+ * @param {{id: string, enabled: boolean, permitted: boolean}[]} sites
+ * @param {boolean} paused
+ */
+function showSites(sites, paused) {
+  $("sites").replaceChildren(
+    ...sites.map(({ id, enabled, permitted }) => {
+      const state = !permitted ? "no_access" : !enabled ? "off" : paused ? "paused" : "on";
+      const item = document.createElement("li");
+      item.dataset.site = id;
+      item.dataset.state = state;
+      item.dataset.testid = `popup-site-${id}`;
+      const box = Object.assign(document.createElement("input"), { type: "checkbox", checked: enabled });
+      box.dataset.testid = `popup-site-${id}-switch`;
+      box.addEventListener("change", async () => {
+        const { sites: now } = await ask({ type: "site.set", site: id, enabled: box.checked });
+        showSites(now, !$("auto-protect").checked);
+      });
+      const label = document.createElement("label");
+      label.append(box, " ", t(`site_name_${id}`));
+      const status = document.createElement("p");
+      status.dataset.testid = `popup-site-${id}-state`;
+      status.textContent = t(SITE_TEXT[state]);
+      item.append(label, status);
+      return item;
+    }),
+  );
+}
+
 async function refresh() {
   const status = await ask({ type: "status.get" });
   showSetting($("grok"), $("grok-state"), $("grok-seen"), status.xSettings.grokTraining, GROK_TEXT, "popup_grok_unknown");
@@ -67,6 +100,7 @@ async function refresh() {
   showGrokEdits(status);
   showHost(status.host);
   showPaused(status.paused);
+  showSites(status.sites, status.paused);
   $("protected-count").hidden = status.protectedCount === null;
   $("protected-count").textContent = t("popup_count", [String(status.protectedCount)]);
   await showChecklist($("checklist-items"), status);

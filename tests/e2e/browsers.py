@@ -35,6 +35,7 @@ CLIPBOARD_WRITE_JS = """async ([data, type]) => {
   await navigator.clipboard.write([new ClipboardItem({[type]: new Blob([bytes], {type})})]);
 }"""
 MEDIA_BUTTON = '[data-testid="toolBar"] [role="button"]:has(input[data-testid="fileInput"])'
+X_EDITOR = '[data-testid="tweetTextarea_0"]'
 
 
 def require_executable(browser: str) -> str:
@@ -211,9 +212,9 @@ class ChromiumTab:
             self.page.click(MEDIA_BUTTON)
         chooser.value.set_files([str(path) for path in paths])
 
-    def drop_files(self, paths: list[Path]) -> None:
-        """A trusted drag and drop of real files onto the editor, through Chromium's input pipeline."""
-        box = self.page.locator('[data-testid="tweetTextarea_0"]').bounding_box()
+    def drop_files(self, paths: list[Path], *, target: str = X_EDITOR) -> None:
+        """A trusted drag and drop of real files onto the editor (`target`), through Chromium's input pipeline."""
+        box = self.page.locator(target).bounding_box()
         x, y = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
         session = self.page.context.new_cdp_session(self.page)
         data = {"items": [], "files": [str(path) for path in paths], "dragOperationsMask": 1}
@@ -221,12 +222,12 @@ class ChromiumTab:
             session.send("Input.dispatchDragEvent", {"type": kind, "x": x, "y": y, "data": data})
         session.detach()
 
-    def paste_image(self, path: Path) -> None:
+    def paste_image(self, path: Path, *, target: str = X_EDITOR, origin: str = "https://x.com") -> None:
         """A trusted Ctrl+V into the editor with a PNG image on the clipboard: Chromium hands the page a File
         ("image.png", re-encoded by the clipboard), as when a person pastes a copied picture. Headless Firefox's
         clipboard keeps no images, so paste is Chromium-only."""
-        self.page.context.grant_permissions(["clipboard-read", "clipboard-write"], origin="https://x.com")
-        self.page.click('[data-testid="tweetTextarea_0"]')
+        self.page.context.grant_permissions(["clipboard-read", "clipboard-write"], origin=origin)
+        self.page.click(target)
         self.page.evaluate(CLIPBOARD_WRITE_JS, [base64.b64encode(path.read_bytes()).decode(), "image/png"])
         self.page.keyboard.press("Control+V")
 

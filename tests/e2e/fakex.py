@@ -17,10 +17,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import parse_qsl, urlsplit
 
+from fakebsky import BLUESKY_HOSTS, FakeBluesky
+
 FIXTURES = Path(__file__).parent / "fixtures"
 # X's pages (x.com and the hosts a person still lands on, X Pro), its upload host and its script host.
 PAGE_HOSTS = ("x.com", "twitter.com", "mobile.x.com", "pro.x.com", "pro.twitter.com")
-HOSTS = (*PAGE_HOSTS, "upload.x.com", "abs.twimg.com")
+X_HOSTS = (*PAGE_HOSTS, "upload.x.com", "abs.twimg.com")
+HOSTS = (*X_HOSTS, *BLUESKY_HOSTS)   # every host the browsers' routing answers (Bluesky's by fakebsky.FakeBluesky)
 APP_SCRIPT = "/responsive-web/client-web/main.omamori-fixture.js"
 APP_STYLE = "/responsive-web/client-web/main.omamori-fixture.css"
 CT0 = "0f3c5e8d2b1a4c6e9f7d8b0a1c2e3f4a"  # X's CSRF cookie; the page echoes it in x-csrf-token
@@ -115,6 +118,7 @@ class FakeX:
         self._media_ids = itertools.count(1867000000000000001)
         self._lock = threading.Lock()
         self._shell = (FIXTURES / "x_shell.html").read_text(encoding="utf-8")
+        self.bluesky = FakeBluesky(language=language)   # the same browser may go to bsky.app too
 
     # ---- what the tests look at ----
     def finalized_uploads(self) -> list[Upload]:
@@ -148,6 +152,8 @@ class FakeX:
     def handle(self, request: Request) -> Response:
         parts = urlsplit(request.url)
         query = dict(parse_qsl(parts.query))
+        if parts.hostname in BLUESKY_HOSTS:
+            return self.bluesky.handle(request)
         if request.method == "OPTIONS":
             return Response(204, _cors(request))
         with self._lock:

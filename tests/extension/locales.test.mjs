@@ -4,7 +4,7 @@ import { readFileSync, readdirSync } from "node:fs";
 import { join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
 
-import { LOCAL_ERROR_CODES, X_SETTINGS, X_SETTING_STATES } from "../../extension/lib/messages.js";
+import { LOCAL_ERROR_CODES, X_SETTINGS, X_SETTING_STATES, SITES } from "../../extension/lib/messages.js";
 
 const EXTENSION = fileURLToPath(new URL("../../extension/", import.meta.url));
 const load = (language) => JSON.parse(readFileSync(join(EXTENSION, "_locales", language, "messages.json"), "utf8"));
@@ -26,6 +26,7 @@ const dynamicKeys = [
   ...LOCAL_ERROR_CODES.map((code) => `error_${code}`),
   ...X_SETTINGS.flatMap((setting) => X_SETTING_STATES.map((state) => `banner_${setting}_${state}`)),
   ...PROTOCOL_STAGES.map((stage) => `stage_${stage}`),
+  ...Object.keys(SITES).flatMap((site) => [`site_name_${site}`, `site_short_${site}`]),
 ];
 const DYNAMIC_FAMILIES = /^(error|banner|stage|step)_/;
 

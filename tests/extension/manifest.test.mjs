@@ -5,7 +5,7 @@ import { existsSync, readFileSync, readdirSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 
-import { NATIVE_HOST_NAME, X_ORIGINS } from "../../extension/lib/messages.js";
+import { NATIVE_HOST_NAME, SITES, X_ORIGINS } from "../../extension/lib/messages.js";
 
 const EXTENSION = fileURLToPath(new URL("../../extension/", import.meta.url));
 const manifest = JSON.parse(readFileSync(join(EXTENSION, "manifest.json"), "utf8"));
@@ -28,15 +28,17 @@ test("one manifest for both families: service worker for Chromium, module event 
   assert.ok(manifest.permissions.includes("nativeMessaging"));
 });
 
-test("X's hosts and nothing else: x.com, twitter.com, mobile.x.com, X Pro (pro.x.com, pro.twitter.com)", () => {
-  const patterns = X_ORIGINS.map((origin) => `${origin}/*`);
-  assert.deepEqual(patterns, [
+test("the sites' hosts and nothing else: X's (x.com, twitter.com, mobile.x.com, X Pro) and Bluesky's (bsky.app)", () => {
+  const xPatterns = X_ORIGINS.map((origin) => `${origin}/*`);
+  assert.deepEqual(xPatterns, [
     "https://x.com/*",
     "https://twitter.com/*",
     "https://mobile.x.com/*",
     "https://pro.x.com/*",
     "https://pro.twitter.com/*",
   ]);
+  const patterns = Object.values(SITES).flatMap(({ origins }) => origins.map((origin) => `${origin}/*`));
+  assert.deepEqual(patterns, [...xPatterns, "https://bsky.app/*"]);
   assert.deepEqual(manifest.host_permissions, patterns);
   assert.deepEqual(manifest.content_scripts.flatMap((c) => c.matches), patterns);
 });

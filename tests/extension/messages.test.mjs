@@ -7,6 +7,7 @@ import {
   MESSAGE_TYPES,
   PROTECT_BUDGET,
   RequestBudget,
+  SITES,
   Tier,
   errorJson,
   isLoopbackWebSocketUrl,
@@ -114,4 +115,27 @@ test("request budget: each tab its own count, refused over the limit, counted ag
   // a person attaching four images a few times in a minute stays well inside the real budget
   const real = new RequestBudget(PROTECT_BUDGET);
   for (let i = 0; i < 12; i++) assert.equal(real.take(1, i * 4000), true);
+});
+
+test("Bluesky's content script is its own tier: it may protect images and do nothing else", () => {
+  const bluesky = { id: SELF.extensionId, url: "https://bsky.app/profile/me", tab: { id: 9 }, frameId: 0 };
+  assert.equal(senderTier(bluesky, SELF), Tier.BLUESKY);
+  assert.equal(senderTier({ ...bluesky, url: "https://bsky.app.evil.example/" }, SELF), null);
+  assert.equal(senderTier({ ...bluesky, url: "https://staging.bsky.app/" }, SELF), null);
+  const image = { type: "protect.start", name: "a.png", mime: "image/png", image: "iVBORw0KGgo=" };
+  assert.equal(refusal(image, Tier.BLUESKY), null);
+  // The output profile is the background's choice (from the tier): a message cannot ask for another.
+  assert.match(refusal({ ...image, profile: "web" }, Tier.BLUESKY), /unexpected field profile/);
+  assert.match(refusal({ type: "xsetting.seen", setting: "grokTraining", state: "on" }, Tier.BLUESKY), /not accepted/);
+  assert.match(refusal({ type: "site.set", site: "bluesky", enabled: false }, Tier.BLUESKY), /not accepted/);
+  for (const [id, { origins, profile }] of Object.entries(SITES)) {
+    for (const origin of origins) assert.equal(senderTier({ ...bluesky, url: `${origin}/` }, SELF), id, "a site's id is its tier");
+    assert.ok(["x", "bluesky"].includes(profile));
+  }
+});
+
+test("a site is switched on or off from our pages only, and only a known one", () => {
+  assert.equal(refusal({ type: "site.set", site: "bluesky", enabled: false }, Tier.PAGE), null);
+  assert.match(refusal({ type: "site.set", site: "mastodon", enabled: false }, Tier.PAGE), /bad field site/);
+  assert.match(refusal({ type: "site.set", site: "x", enabled: "no" }, Tier.PAGE), /bad field enabled/);
 });

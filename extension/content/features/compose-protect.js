@@ -1,17 +1,21 @@
-// Automatic protection in X's composer: images attached by the picker, by
-// drag and drop or by paste are caught before X's own handlers (capture
-// phase at the window, ahead of React's root listeners), protected by the
-// host through the background, and handed to X as the protected files
-// through the composer's own picker.
-// Nothing reaches X silently when protection fails: the overlay asks.
+// Automatic protection in the composers of X and Bluesky (content/sites.js):
+// images attached by the picker, by drag and drop or by paste are caught
+// before the site's own handlers (capture phase at the window, ahead of
+// React's root listeners and of the listeners on Bluesky's temporary picker),
+// protected by the host through the background (which chooses the output for
+// the sender's site), and handed back as the protected files: on X through the
+// composer's own picker, on Bluesky through the picker the person used or as
+// the same drop or paste.
+// Nothing reaches the site silently when protection fails: the overlay asks.
 // Only a person's own pick, drop or paste counts (event.isTrusted): a script
 // in the page can build a composer and dispatch these events too, and must
-// get nothing protected with the person's key.
+// get nothing protected with the person's key. omamori's own hand-over events
+// are untrusted too, and so go to the site untouched.
 
 import { ext } from "../../lib/browser.js";
 import { base64ToBytes, blobToBase64 } from "../../lib/base64.js";
 import { ASK_A_PERSON_AFTER, CodedError, MAX_IMAGE_BYTES, PROTECT_PORT } from "../../lib/messages.js";
-import { SELECTORS, composerOf, isComposerFileInput } from "../selectors.js";
+import { siteOf } from "../sites.js";
 import {
   BatchPhase,
   State,
@@ -23,11 +27,11 @@ import {
   selectFiles,
   transition,
 } from "../attachment.js";
-import { Overlay } from "../overlay.js";
+import { Overlay, rememberSite } from "../overlay.js";
 
 export const id = "compose-protect";
-/** X's composer can open on any page (the Post dialog, replies). */
-export const runsOn = () => true;
+/** The composers open on any page of their site (X's Post dialog, replies; Bluesky's composer dialog). */
+export const runsOn = (url) => siteOf(new URL(url).origin) !== null;
 export const restartOnNavigation = false;
 
 /** How long the panel stays after the files were handed over, in ms. */
@@ -36,18 +40,19 @@ const DONE_PANEL_MS = 8000;
 const EXTENSION_CHECK_MS = 1000;
 
 /**
- * Give X the final files the way its media button does: on the composer's
- * picker, with a bubbling change event (X accepts untrusted ones). Drops and
- * pastes are handed over this way too: Firefox hides files that an extension
- * put in a DataTransfer from the page, so a re-dispatched drop or paste would
- * arrive empty there, while a picker's FileList is the page's to read.
- * @param {Element} composer
+ * Give the site the final files the way its media button does: on a picker,
+ * with a bubbling change event (X and Bluesky accept untrusted ones). On X
+ * drops and pastes are handed over this way too: Firefox hides files that an
+ * extension put in a DataTransfer from the page, so a re-dispatched drop or
+ * paste would arrive empty there, while a picker's FileList is the page's to
+ * read.
+ * @param {(HTMLInputElement|null)[]} pickers the picker the person used (if still in the page), then the
+ *   composer's standing one
  * @param {File[]} files
- * @param {HTMLInputElement} [input] the picker the person used, if still in the page
  * @throws {CodedError} composer_gone when the composer was closed meanwhile
  */
-function attachThroughPicker(composer, files, input) {
-  const picker = [input, composer.querySelector(SELECTORS.fileInput)].find((node) => node?.isConnected);
+function attachThroughPicker(pickers, files) {
+  const picker = pickers.find((node) => node?.isConnected);
   if (!(picker instanceof HTMLInputElement)) throw new CodedError("composer_gone");
   const transfer = new DataTransfer();
   for (const file of files) transfer.items.add(file);
@@ -55,54 +60,105 @@ function attachThroughPicker(composer, files, input) {
   picker.dispatchEvent(new Event("change", { bubbles: true }));
 }
 
+/**
+ * A DataTransfer holding `files` that the page may read: in Firefox made with the page's own constructor
+ * (`wrappedJSObject`), since one made in the content script hides its files from the page.
+ * @param {File[]} files
+ */
+function pageTransfer(files) {
+  const page = /** @type {any} */ (window).wrappedJSObject;
+  const transfer = page ? new page.DataTransfer() : new DataTransfer();
+  for (const file of files) transfer.items.add(file);
+  return transfer;
+}
+
+/**
+ * Give Bluesky the final files of a drop or a paste as the same kind of event, where it reads them (a drop on
+ * the page's body, a paste on the editor): it has no picker that stays in the page.
+ * @param {"drop"|"paste"} kind
+ * @param {Element} target where the person dropped or pasted
+ * @param {Element} composer
+ * @param {File[]} files
+ * @throws {CodedError} composer_gone when the composer was closed meanwhile
+ */
+function attachByEvent(kind, target, composer, files) {
+  if (!composer.isConnected) throw new CodedError("composer_gone");
+  const transfer = pageTransfer(files);
+  const page = /** @type {any} */ (window).wrappedJSObject;
+  const init = { bubbles: true, cancelable: true, composed: true };
+  const Kind = kind === "drop" ? (page?.DragEvent ?? DragEvent) : (page?.ClipboardEvent ?? ClipboardEvent);
+  const fields = kind === "drop" ? { ...init, dataTransfer: transfer } : { ...init, clipboardData: transfer };
+  // In Firefox the event's fields must be the page's too (cloneInto keeps the DataTransfer itself).
+  const options = page ? globalThis.cloneInto(fields, window, { wrapReflectors: true }) : fields;
+  const at = target.isConnected ? target : kind === "drop" ? document.body : composer;
+  at.dispatchEvent(new Kind(kind, options));
+}
+
 export function init(signal) {
+  const site = siteOf(location.origin);
+  if (site === null) return;
+  const siteName = rememberSite(site.id);
   /** What the background keeps in storage for content scripts (background.js `Stored`). */
-  const settings = { paused: false, onFailure: "ask" };
-  ext.storage.local.get(["paused", "onFailure"]).then((stored) => {
+  const settings = { paused: false, siteOff: false, onFailure: "ask" };
+  const isOff = (sitesOff) => Array.isArray(sitesOff) && sitesOff.includes(site.id);
+  ext.storage.local.get(["paused", "sitesOff", "onFailure"]).then((stored) => {
     settings.paused = stored.paused === true;
+    settings.siteOff = isOff(stored.sitesOff);
     settings.onFailure = String(stored.onFailure ?? "ask");
   });
   const onStorage = (changes, area) => {
     if (area !== "local") return;
     if (changes.paused) settings.paused = changes.paused.newValue === true;
+    if (changes.sitesOff) settings.siteOff = isOff(changes.sitesOff.newValue);
     if (changes.onFailure) settings.onFailure = String(changes.onFailure.newValue ?? "ask");
   };
   ext.storage.onChanged.addListener(onStorage);
   signal.addEventListener("abort", () => ext.storage.onChanged.removeListener(onStorage));
 
-  // Our own change events are untrusted too, and go to X untouched like any other page-made event.
-  const wants = (event, files) => event.isTrusted && !settings.paused && hasProtectable(files);
+  const wants = (event, files) => event.isTrusted && !settings.paused && !settings.siteOff && hasProtectable(files);
 
   window.addEventListener(
     "change",
     (event) => {
       const input = event.target;
-      if (!(input instanceof HTMLInputElement) || !isComposerFileInput(input)) return;
+      if (!(input instanceof HTMLInputElement)) return;
+      const composer = site.pickerComposer(input);
+      if (!composer) return;
       const files = [...input.files];
       if (!wants(event, files)) return;
       event.stopImmediatePropagation();
-      input.value = ""; // X must not find the originals on the input later
-      const composer = composerOf(input);
-      new Batch(files, composer, () => settings.onFailure, (final) => attachThroughPicker(composer, final, input)).start();
+      input.value = ""; // the site must not find the originals on the input later
+      const deliver = (final) => attachThroughPicker([input, site.standingPicker(composer)], final);
+      new Batch(files, composer, () => settings.onFailure, deliver, siteName).start();
     },
     { capture: true, signal },
   );
 
   /** Drops and pastes: the files come in the event's DataTransfer, readable only while it is dispatched. */
-  const takeTransfer = (transferOf) => (event) => {
+  const takeTransfer = (kind, composerOf, transferOf) => (event) => {
     const composer = composerOf(event.target);
     const transfer = transferOf(event);
     if (!composer || !transfer) return;
     const files = [...transfer.files];
     if (!wants(event, files)) return;
-    // Neither X nor the browser (which would open a dropped file) may take the originals; the
+    // Neither the site nor the browser (which would open a dropped file) may take the originals; the
     // text that comes with a pasted image is dropped, as X itself does when files are pasted.
     event.preventDefault();
     event.stopImmediatePropagation();
-    new Batch(files, composer, () => settings.onFailure, (final) => attachThroughPicker(composer, final)).start();
+    const target = /** @type {Element} */ (event.target);
+    const deliver = site.handsDropsToPicker
+      ? (final) => attachThroughPicker([site.standingPicker(composer)], final)
+      : (final) => attachByEvent(kind, target, composer, final);
+    new Batch(files, composer, () => settings.onFailure, deliver, siteName).start();
   };
-  window.addEventListener("drop", takeTransfer((event) => event.dataTransfer), { capture: true, signal });
-  window.addEventListener("paste", takeTransfer((event) => event.clipboardData), { capture: true, signal });
+  window.addEventListener("drop", takeTransfer("drop", site.dropComposer, (event) => event.dataTransfer), {
+    capture: true,
+    signal,
+  });
+  window.addEventListener("paste", takeTransfer("paste", site.pasteComposer, (event) => event.clipboardData), {
+    capture: true,
+    signal,
+  });
 }
 
 /**
@@ -129,9 +185,10 @@ class Batch {
    * @param {Element} composer where the panel goes
    * @param {() => string} onFailure the host's settings.extension.on_failure (ask, original or cancel), read when
    *   an image fails: the background refreshes it on every hello, which may come after the batch started
-   * @param {(files: File[]) => void} deliver hands the final files to X; throws CodedError
+   * @param {(files: File[]) => void} deliver hands the final files to the site; throws CodedError
+   * @param {string} siteName the site as the panel names it
    */
-  constructor(files, composer, onFailure, deliver) {
+  constructor(files, composer, onFailure, deliver, siteName) {
     const { kept, leftOut } = selectFiles(files);
     this.#attachments = kept.map(createAttachment);
     if (leftOut.length) this.#notices.push("notice_left_out");
@@ -145,7 +202,7 @@ class Batch {
       },
       onAttachOriginal: () => this.#each("useOriginal"),
       onClose: () => this.#overlay.close(),
-    });
+    }, siteName);
   }
 
   start() {
