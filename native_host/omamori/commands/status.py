@@ -64,10 +64,11 @@ NOTES = {
 }
 # For your own website and other platforms: the tools, since their state is not on this computer.
 TOOLS = (
-    ("omamori site DIR", "robots.txt, ai.txt and tdmrep.json for your own website",
-     "自分のサイト用の robots.txt・ai.txt・tdmrep.json"),
-    ("omamori protect --for web --creator NAME IN", "images with rights metadata for portfolio sites",
-     "ポートフォリオサイト向けに権利情報を入れた画像"),
+    ("omamori site DIR", "robots.txt (AI crawlers, Content-Signal), ai.txt and tdmrep.json for your own website",
+     "自分のサイト用の robots.txt(AI クローラー、Content-Signal)・ai.txt・tdmrep.json"),
+    ("omamori protect --for web --creator NAME IN",
+     "images with rights metadata and a signed C2PA 'no AI training' for portfolio sites",
+     "ポートフォリオサイト向けに権利情報と署名付き C2PA(AI 学習不可)を入れた画像"),
     ("omamori terms --name NAME", "a profile line for X and terms of use (ja/en)",
      "X のプロフィール用の一文と利用規約(日英)"),
 )
