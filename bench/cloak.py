@@ -4,9 +4,10 @@ For each made-up image (tests/mark_images.py; the "tune" set, seeds 1-2, is the 
 the "holdout" set, seeds 101-102, is never tuned on; neither is seen by bench/cloak_family.py, seeds 1000+),
 the clean image, the cloaked image (omamori's cloak at the given strength) and three noisy images at the
 cloak's own visible PSNR each get omamori's invisible mark (as the pipeline does), go through the host's
-JPEG q85 4:2:0 encode, X's web client, upload and the size X serves (omamori.platforms.x), optionally a purification a
-scraper may apply, and a resize to a training size; taef2 then encodes and decodes them. That reconstruction
-is what a fine-tune would learn from. The three noises, from the weakest baseline to the hardest:
+JPEG q85 4:2:0 encode, X's web client, upload and the size X serves (omamori.platforms.x), optionally a
+purification a scraper may apply, and a resize to a training size; taef2 then encodes and decodes them.
+That reconstruction is what a fine-tune would learn from. The three noises, from the weakest baseline to the
+hardest:
 
   white    i.i.d. Gaussian at full resolution (the downscale to the training size averages most of it away)
   shaped   the cloak's own per-pixel budget at its working size with random signs, upsampled like the cloak:
