@@ -82,7 +82,7 @@ class Search:
     """The detector's best guess before deciding: how strong the pilot was and the message bits it decodes to."""
 
     pilot_z: float            # pilot correlation of the best hypothesis, in standard deviations
-    hypotheses: int           # how many (scale, phase, tile variant, shift) hypotheses the search could pick from
+    hypotheses: int           # how many (fold, orientation, tile variant, shift) hypotheses the search could pick from
     message: np.ndarray       # decoded 0/1 message bits (payload, then CRC)
     tile_z: float             # correlation with the whole tile the message re-encodes to, in standard deviations
     lattice: np.ndarray | None  # the tile's period vectors (columns, rows then columns) in half cells of the
