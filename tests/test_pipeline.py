@@ -319,3 +319,29 @@ def test_fingerprint_separates_different_images_and_survives_resizing():
     assert hamming(perceptual_hash(a), perceptual_hash(small)) <= 4
     assert hamming(perceptual_hash(a), perceptual_hash(b)) >= 16
     assert 0 <= perceptual_hash(a) < 2 ** 64
+
+
+def test_a_detailed_image_is_read_back_from_what_x_client_uploads():
+    """A photograph's q85 JPEG has fewer than 6 pixels per byte: X's web client encodes it once more. The output is
+    what costs the picture least, the report says which, and the mark was read back from what reaches X."""
+    rng = np.random.default_rng(11)
+    picture = mark_images.photo_texture(600, 800, rng)
+    picture = np.clip(picture + rng.normal(0, 0.01, picture.shape), 0, 1)
+    protected = run(encode(Image.fromarray(imageio.to_uint8(picture))))
+    encoded = decision(protected, "encode")
+    assert protected.mark_verified is True
+    # Too dense even at quality 75 (measured: 2.6 pixels per byte at 85): X's client re-encodes the q85 file.
+    assert encoded.details["client_reencodes"] and encoded.details["lower_quality"] is None, encoded.details
+    assert x.client_reencode_reason(protected.data) == x.REASON_PIXELS_PER_BYTE
+    assert "once more" in encoded.message_en and "keeps without re-encoding" not in encoded.message_en
+    assert "もう一度圧縮" in encoded.message_ja
+    received = imageio.decode(x.client_upload(protected.data)).image
+    detection = mark.detect(received, key=KEY)
+    assert detection.marked and detection.payload.id == protected.mark_id
+
+
+def test_the_corner_signature_box_is_reported_for_crops_made_later():
+    protected = run(SAMPLE.read_bytes())
+    box = decision(protected, "signature").details["box"]
+    left, top, right, bottom = box
+    assert 0.5 < left < right <= 1 and 0.5 < top < bottom <= 1, box   # the default corner: bottom right

@@ -100,3 +100,66 @@ def test_palette_art_over_the_limit_is_output_too_large():
     with pytest.raises(ImageError) as caught:
         xoutput.encode_palette_for_x(pixel_art(), max_bytes=100)
     assert caught.value.code == "output_too_large"
+
+
+# ---- X's web client: a JPEG with fewer than 6 pixels per byte is encoded once more (x.client_reencode_reason) ----
+
+def textured(height: int, width: int, *, grain: float, seed: int = 5) -> np.ndarray:
+    """The illustration under fine grain (standard deviation ``grain``): more grain, more bytes per pixel."""
+    rng = np.random.default_rng(seed)
+    return np.clip(illustration(height, width) + rng.normal(0, grain, (height, width, 3)), 0, 1).astype(np.float32)
+
+
+def psnr(image: np.ndarray, data: bytes) -> float:
+    return float(10 * np.log10(1 / np.mean(np.square(imageio.decode(data).image - image, dtype=np.float64))))
+
+
+def test_without_the_client_rule_the_output_is_the_baseline_q85():
+    image = textured(400, 600, grain=0.08)
+    out = xoutput.encode_jpeg_for_x(image)
+    assert out.client is None and not out.progressive and out.quality == 85
+    assert x.client_reencode_reason(out.data) == x.REASON_PIXELS_PER_BYTE, "the test image is dense enough"
+
+
+def test_a_file_the_client_keeps_is_left_alone():
+    image = illustration(600, 900)
+    out = xoutput.encode_jpeg_for_x(image, min_pixels_per_byte=x.CLIENT_MIN_JPEG_PIXELS_PER_BYTE)
+    assert out.client is None and not out.progressive
+    assert out.data == xoutput.encode_jpeg_for_x(image).data
+
+
+def test_progressive_when_that_alone_keeps_the_client_from_re_encoding():
+    # Grain chosen so that the baseline q85 is just too dense and the progressive file (same pixels) is not.
+    for grain in np.linspace(0.004, 0.03, 27):
+        image = textured(300, 400, grain=float(grain))
+        baseline = xoutput.encode_jpeg_for_x(image)
+        progressive = imageio.encode_jpeg(image, quality=85, progressive=True)
+        if x.client_reencode_reason(baseline.data) and not x.client_reencode_reason(progressive):
+            break
+    else:
+        pytest.fail("no grain puts the baseline just over the rule")
+    out = xoutput.encode_jpeg_for_x(image, min_pixels_per_byte=x.CLIENT_MIN_JPEG_PIXELS_PER_BYTE)
+    assert out.progressive and out.quality == 85 and out.client is None
+    assert x.client_reencode_reason(out.data) is None and x.client_upload(out.data) == out.data
+    assert np.array_equal(imageio.decode(out.data).image, imageio.decode(baseline.data).image), "the pixels changed"
+
+
+@pytest.mark.parametrize("grain", [0.03, 0.08])
+def test_a_dense_image_gets_what_costs_it_least(grain):
+    image = textured(300, 400, grain=grain)
+    before = image.copy()
+    out = xoutput.encode_jpeg_for_x(image, min_pixels_per_byte=x.CLIENT_MIN_JPEG_PIXELS_PER_BYTE)
+    assert np.array_equal(image, before)
+    choice = out.client
+    assert choice is not None
+    baseline = xoutput.encode_jpeg_for_x(image)
+    reencoded = x.client_upload(baseline.data)
+    assert choice.reencode_psnr_db == pytest.approx(psnr(image, reencoded), abs=1e-6)
+    if choice.reencoded:      # X's second encode loses less than any quality it would keep
+        assert out.data == baseline.data and choice.uploaded == reencoded
+        assert choice.lower_quality is None or choice.lower_psnr_db < choice.reencode_psnr_db
+    else:                     # a lower quality the client keeps loses less than X's second encode
+        assert xoutput.MIN_CLIENT_QUALITY <= out.quality < 85 and out.progressive
+        assert x.client_upload(out.data) == out.data == choice.uploaded
+        assert choice.lower_psnr_db >= choice.reencode_psnr_db
+        assert x.client_reencode_reason(imageio.encode_jpeg(image, quality=out.quality + 1, progressive=True))

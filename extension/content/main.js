@@ -6,10 +6,11 @@
 // started for is left.
 
 import * as composeProtect from "./features/compose-protect.js";
+import * as cropCheck from "./features/crop-check.js";
 import * as grokEdits from "./features/grok-edits.js";
 import * as grokSetting from "./features/grok-setting.js";
 
-const FEATURES = [composeProtect, grokEdits, grokSetting];
+const FEATURES = [composeProtect, cropCheck, grokEdits, grokSetting];
 
 export function start() {
   /** @type {Map<string, AbortController>} */

@@ -4,15 +4,20 @@ back from what reaches upload.x.com (issue 16, "X's own re-encode and crop")."""
 from __future__ import annotations
 
 import json
+import time
 
 import numpy as np
 import pytest
 
-from checks import EDITOR_READY, SCREENSHOTS, overlay_when, verify
+from checks import EDITOR_READY, SCREENSHOTS, locale_message, overlay_when, verify
+from omamori.settings import Settings
 import pictures
 
 pytestmark = pytest.mark.e2e
 
+# X's crops of the 960 x 640 test illustration, in its pixels (left, top, right, bottom): the free crop keeps the
+# top-left 80 % (the box's handles dragged in from the right and the bottom); the ratios are centred.
+CROPS = {"free": (0, 0, 768, 512), "16:9": (0, 50, 960, 590), "1:1": (160, 0, 800, 640)}
 PROTECT_TIMEOUT = 150  # s: the host starts, makes the user's key on first use, protects on a shared 2-core machine
 ATTACHMENT = "document.querySelector('[data-testid=\"attachments\"] [role=\"group\"]')"
 REENCODE = f"{ATTACHMENT}?.querySelector('img')?.dataset.clientReencode"
@@ -72,7 +77,28 @@ def test_composer_crop_goes_through_the_browser(launch_browser, fake_x, art, oma
     assert tab.evaluate(REENCODE) == "cropped"
     received = pictures.decode(second.data)
     assert second.media_type == "image/jpeg" and received.format == "JPEG"
-    assert received.size == {"free": (768, 512), "16:9": (960, 540), "1:1": (640, 640)}[crop], received.size
+    left, top, right, bottom = CROPS[crop]
+    assert received.size == (right - left, bottom - top), received.size
+
+    # How much of the signature does the crop keep? Its pixels are those of the protected picture (the first upload)
+    # that differ strongly from the original in the signature's corner band (checks.assert_signature's measure);
+    # omamori's panel must warn exactly when less than three quarters of them stay inside the crop.
+    signature = Settings().signature
+    protected = pictures.decode(first.data)
+    changed = np.abs(pictures.as_float(protected) - pictures.as_float(pictures.decode(original.read_bytes()))).max(axis=-1) > 0.3
+    rows, cols = pictures.corner_box(signature.corner, *protected.size, size=signature.size)
+    text = np.zeros_like(changed)
+    text[rows, cols] = changed[rows, cols]
+    kept = text[top:bottom, left:right].sum() / text.sum()
+    shows_signature = kept >= 0.75
+    print(f"{crop} crop keeps {kept:.0%} of the signature")
+    warned = tab.wait_for(overlay_when("o.notes.crop_cut_signature"), timeout=15) if not shows_signature else None
+    if shows_signature:
+        time.sleep(3)  # the check runs within a fraction of a second of the new preview
+        assert "crop_cut_signature" not in (tab.evaluate(overlay_when("true")) or {"notes": {}})["notes"], \
+            "the panel says the signature was cut off, but the crop shows it"
+    else:
+        assert warned["notes"]["crop_cut_signature"] == locale_message("en", "crop_cut_signature")
     tab.screenshot(SCREENSHOTS / f"composer-crop-{crop.replace(':', 'x')}-{type(browser).__name__.lower()}.png")
 
     saved = tmp_path / f"cropped-{crop.replace(':', 'x')}.jpg"

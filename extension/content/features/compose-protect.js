@@ -28,6 +28,7 @@ import {
   transition,
 } from "../attachment.js";
 import { Overlay, rememberSite } from "../overlay.js";
+import { rememberHandedOver } from "../handed-over.js";
 
 export const id = "compose-protect";
 /** The composers open on any page of their site (X's Post dialog, replies; Bluesky's composer dialog). */
@@ -330,6 +331,9 @@ class Batch {
       try {
         this.#deliver(files);
         this.#finished = {};
+        for (const { state, result } of this.#attachments) {
+          if (state === State.PROTECTED) rememberHandedOver(result.file, result.report).catch(() => {}); // unreadable: nothing to check later
+        }
       } catch (error) {
         this.#finished = { error: { code: error.code ?? "composer_gone" } };
       }

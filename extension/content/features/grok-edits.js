@@ -7,6 +7,7 @@
 
 import { ask } from "../../lib/ask.js";
 import { ext } from "../../lib/browser.js";
+import { X_ORIGINS } from "../../lib/messages.js";
 import { noteInComposer } from "../overlay.js";
 import {
   SELECTORS,
@@ -18,8 +19,8 @@ import {
 } from "../selectors.js";
 
 export const id = "grok-edits";
-/** Composers open on any page of every X host (the Post dialog, replies, X Pro's composer column). */
-export const runsOn = () => true;
+/** X's composers open on any page of every X host (the Post dialog, replies, X Pro's composer column). */
+export const runsOn = (url) => X_ORIGINS.includes(new URL(url).origin);
 export const restartOnNavigation = false;
 
 /** Quiet time after the attached media changed before looking for X's control, in ms; and the longest wait. */

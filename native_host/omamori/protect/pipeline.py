@@ -106,7 +106,8 @@ def protect(data: bytes, *, settings: Settings, key: bytes, today: datetime.date
     """
     tell = progress or (lambda step, fraction: None)
     encode = webmeta.encode_png_lossless if web and web.lossless else \
-        partial(xoutput.encode_jpeg_for_x, max_bytes=site.max_bytes)
+        partial(xoutput.encode_jpeg_for_x, max_bytes=site.max_bytes,
+                min_pixels_per_byte=site.client_min_pixels_per_byte)
     tell("decode", _PROGRESS_AT["decode"])
     # Big full-colour images are scaled down while decoding (far less memory); the report still says so.
     decoded = imageio.decode(data, max_side=_max_side(settings, site))
@@ -133,7 +134,7 @@ def protect(data: bytes, *, settings: Settings, key: bytes, today: datetime.date
             layer = _signature_layer(image.shape, settings=settings, font=font, rng=rng)
             # In place: this array belongs to the pipeline (decoded here), and a copy would cost 200 MB at 16 MP.
             image = visible.apply_layer(image, layer, opacity=settings.signature.opacity, out=image)
-            report.append(_signature_decision(settings, font, layer))
+            report.append(_signature_decision(settings, font, layer, image.shape))
             del layer                            # a tiled layer is 64 MB at 16 MP
         else:
             report.append(_signature_not_drawn(font_problem))
@@ -242,7 +243,8 @@ def _mark_encode_verify(handed_over: list[np.ndarray], *, settings: Settings, ke
         output = encode(marked)
         del marked
         tell("verify", _PROGRESS_AT["verify"])
-        saved = imageio.decode(output.data).image
+        # What reaches the site: the file itself, or the site's web client's re-encode of it (xoutput.ClientChoice).
+        saved = imageio.decode(output.client.uploaded if output.client else output.data).image
         detection = mark.detect(saved, key=key)
         small = mark.detect(_served_small(saved, site), key=key) if _reads(detection, payload) else None
         del saved
@@ -325,7 +327,7 @@ def _protect_palette(decoded: Decoded, *, settings: Settings, font: fonts.FoundF
     if font is not None:
         layer = _signature_layer((height, width), settings=settings, font=font, rng=rng)
         art = visible.apply_layer_to_palette(art, layer, opacity=settings.signature.opacity)
-        decision = _signature_decision(settings, font, layer)
+        decision = _signature_decision(settings, font, layer, (height, width))
         report.append(Decision(
             decision.step, True,
             decision.message_en + " Drawn with the image's own palette colours, so the palette is kept.",
@@ -596,8 +598,15 @@ def _downscale_decision(source_size: tuple[int, int], shape, settings: Settings,
                     {**before, "reason": "max_side" if user else f"{site.id}_limit", "nearest": nearest})
 
 
-def _signature_decision(settings: Settings, font: fonts.FoundFont, layer: visible.SignatureLayer) -> Decision:
+def _signature_decision(settings: Settings, font: fonts.FoundFont, layer: visible.SignatureLayer,
+                        shape: tuple[int, ...]) -> Decision:
+    """``shape``: the image's (height, width, ...); the details carry where the text is drawn (``box``: left, top,
+    right, bottom as fractions of the width and height), so that a crop made later (X's composer) can be checked."""
     sig = settings.signature
+    height, width = shape[:2]
+    rows, cols = layer.rgba.shape[:2]
+    box = [round(max(0, layer.left) / width, 4), round(max(0, layer.top) / height, 4),
+           round(min(width, layer.left + cols) / width, 4), round(min(height, layer.top + rows) / height, 4)]
     if sig.placement == "corner":
         where_en, where_ja = f"in the {sig.corner} corner", f"{_CORNERS_JA[sig.corner]}に"
     else:
@@ -611,7 +620,7 @@ def _signature_decision(settings: Settings, font: fonts.FoundFont, layer: visibl
         f"署名「{sig.text}」を{where_ja}不透明度 {sig.opacity:.0%} で描きました({font.family}、{layer.font_px} px)。"
         f"{fitted_ja}",
         {"text": sig.text, "placement": sig.placement, "corner": sig.corner, "opacity": sig.opacity,
-         "font": font.path, "font_px": layer.font_px, "fitted": layer.fitted})
+         "font": font.path, "font_px": layer.font_px, "fitted": layer.fitted, "box": box})
 
 
 def _signature_font(settings: Settings) -> tuple[fonts.FoundFont | None, StateError | None]:
@@ -661,7 +670,11 @@ def _encode_decision(output: xoutput.Output, site: Site = sites.X) -> Decision:
                         f"{len(output.data):,} バイト)。X では変換されるので、X には JPEG を使ってください。",
                         {"format": "png", "lossless": True, "bytes": len(output.data)})
     size_en = f"{output.width}×{output.height}, {len(output.data):,} bytes"
-    if site.keeps_png8:
+    if site.keeps_png8 and output.client and output.client.reencoded:     # said by _client_sentences
+        en = f"Saved as JPEG quality {output.quality} with 4:2:0 colour ({size_en}); no metadata."
+        ja = (f"JPEG(品質 {output.quality}、4:2:0)で保存しました({output.width}×{output.height}、"
+              f"{len(output.data):,} バイト)。メタデータは含みません。")
+    elif site.keeps_png8:
         en = (f"Saved as JPEG quality {output.quality} with 4:2:0 colour ({size_en}), which {site.name} keeps "
               f"without re-encoding; no metadata.")
         ja = (f"JPEG(品質 {output.quality}、4:2:0)で保存しました({output.width}×{output.height}、"
@@ -675,10 +688,53 @@ def _encode_decision(output: xoutput.Output, site: Site = sites.X) -> Decision:
               f"{site.name} のアプリはどの画像も再圧縮しますが、この画像は同じサイズ・同等以上の品質のままで縮小しません。"
               f"メタデータは含みません。")
     details = {"format": "jpeg", "quality": output.quality, "subsampling": "4:2:0", "bytes": len(output.data),
-               "shrunk_from": list(output.shrunk_from) if output.shrunk_from else None}
+               "shrunk_from": list(output.shrunk_from) if output.shrunk_from else None,
+               "progressive": output.progressive, "client_reencodes": bool(output.client and output.client.reencoded)}
+    client_en, client_ja = _client_sentences(output, site)
+    en += client_en
+    ja += client_ja
+    if output.client:
+        details.update(reencode_psnr_db=round(output.client.reencode_psnr_db, 2),
+                       lower_quality=output.client.lower_quality,
+                       lower_psnr_db=None if output.client.lower_psnr_db is None else round(output.client.lower_psnr_db, 2))
     if output.shrunk_from:
         en += (f" It was scaled down from {output.shrunk_from[0]}×{output.shrunk_from[1]} to stay under "
                f"{site.name}'s {site.limit_en} limit.")
         ja += (f"{site.name} の上限 {site.limit_ja} に収めるため、{output.shrunk_from[0]}×{output.shrunk_from[1]} "
                f"から縮小しました。")
     return Decision("encode", True, en, ja, details)
+
+
+def _client_sentences(output: xoutput.Output, site: Site) -> tuple[str, str]:
+    """What the site's web client does with the file when it re-encodes dense JPEGs (X: under 6 pixels per byte)."""
+    if site.client_min_pixels_per_byte is None:
+        return "", ""
+    rule_en = f"fewer than {site.client_min_pixels_per_byte:g} pixels per byte"
+    rule_ja = f"1 バイトあたり {site.client_min_pixels_per_byte:g} ピクセル未満"
+    choice = output.client
+    if choice is None and output.progressive:
+        return (f" Progressive, so that {site.name}'s web client uploads it as it is (the same pixels in a "
+                f"baseline file would have {rule_en}, which it encodes once more).",
+                f"プログレッシブ形式なので、{site.name} の Web 版はそのままアップロードします(同じ画素のベースライン形式だと"
+                f"{rule_ja}になり、もう一度圧縮されます)。")
+    if choice is None:
+        return "", ""
+    if not choice.reencoded:
+        return (f" Quality {output.quality}, so that {site.name}'s web client uploads it as it is: at 85 it would "
+                f"have {rule_en} and the client would encode it once more, which loses more "
+                f"({choice.lower_psnr_db:.1f} dB here against {choice.reencode_psnr_db:.1f} dB).",
+                f"品質を {output.quality} にしたので、{site.name} の Web 版はそのままアップロードします。品質 85 だと"
+                f"{rule_ja}になり、もう一度圧縮されて画質がより落ちます({choice.lower_psnr_db:.1f} dB に対し "
+                f"{choice.reencode_psnr_db:.1f} dB)。")
+    if choice.lower_quality:
+        why_en = (f"that costs the picture less than quality {choice.lower_quality}, the highest it would keep "
+                  f"({choice.reencode_psnr_db:.1f} dB against {choice.lower_psnr_db:.1f} dB)")
+        why_ja = (f"そのほうが、Web 版がそのまま送る最高の品質 {choice.lower_quality} より画質の損失が小さくなります"
+                  f"({choice.lower_psnr_db:.1f} dB に対し {choice.reencode_psnr_db:.1f} dB)")
+    else:
+        why_en = f"no quality from {xoutput.MIN_CLIENT_QUALITY} up is small enough for it to keep the file as it is"
+        why_ja = f"品質 {xoutput.MIN_CLIENT_QUALITY} 以上ではどれも、そのまま送られる大きさに収まりません"
+    return (f" {site.name}'s web client will encode this detailed image once more before uploading it (JPEG 0.85: "
+            f"{rule_en}): {why_en}. The mark was read back from that second encode.",
+            f"細部の多いこの画像は、{site.name} の Web 版がアップロード前にもう一度圧縮します(JPEG 0.85、{rule_ja})。"
+            f"{why_ja}。透かしはその再圧縮後の画像から読み取れることを確認しています。")

@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ..errors import RequestError
+from ..platforms import x
 
 
 @dataclass(frozen=True)
@@ -30,10 +31,12 @@ class Site:
     check_quality: int      # ...at this quality
     limit_en: str           # the byte limit as people read it
     limit_ja: str
+    client_min_pixels_per_byte: float | None = None   # the site's web client re-encodes a JPEG denser than this
 
 
 X = Site(id="x", name="X", max_side=4096, max_bytes=5_000_000, keeps_png8=True, check_side=680,
-         check_enlarges=False, check_format="jpeg", check_quality=85, limit_en="5 MB", limit_ja="5 MB")
+         check_enlarges=False, check_format="jpeg", check_quality=85, limit_en="5 MB", limit_ja="5 MB",
+         client_min_pixels_per_byte=x.CLIENT_MIN_JPEG_PIXELS_PER_BYTE)
 # Bluesky's limit is 1,000,000 bytes (the app.bsky.embed.images lexicon's maxSize); one byte under it, so that
 # the file is "under 1,000,000 bytes" whichever way the site counts. Its CDN's smaller preset (feed_fullsize)
 # fits the image inside 1000 px, enlarging smaller ones, as JPEG q100 or WebP q80: the WebP is the harsher.
