@@ -310,7 +310,7 @@
     if (own && matchSetting(own)) return { text: own, container: control };
     const labelledBy = control.getAttribute("aria-labelledby");
     if (labelledBy) {
-      const text = labelledBy.split(/\s+/).map((id4) => document2.getElementById(id4)?.textContent ?? "").join(" ");
+      const text = labelledBy.split(/\s+/).map((id5) => document2.getElementById(id5)?.textContent ?? "").join(" ");
       if (text.trim()) return { text, container: control.closest("label") ?? control.parentElement };
     }
     if (control.id) {
@@ -549,15 +549,15 @@
   var read = /* @__PURE__ */ new Map();
   var language = null;
   function message(key, substitutions) {
-    const id4 = JSON.stringify([key, substitutions ?? null]);
-    if (read.has(id4)) return read.get(id4);
+    const id5 = JSON.stringify([key, substitutions ?? null]);
+    if (read.has(id5)) return read.get(id5);
     let text;
     try {
       text = ext.i18n.getMessage(key, substitutions);
     } catch {
       return "";
     }
-    read.set(id4, text);
+    read.set(id5, text);
     return text;
   }
   function remember(keys) {
@@ -814,6 +814,18 @@ button { font: inherit; border-radius: 999px; padding: 4px 14px; border: 1px sol
     return node;
   }
 
+  // content/handed-over.js
+  var KEPT = 12;
+  var pictures = [];
+  async function rememberHandedOver(file, report) {
+    const signature = report.find((step) => step.step === "signature" && step.applied);
+    const signatureBox = signature?.details?.placement === "corner" ? signature.details.box ?? null : null;
+    const bitmap = await createImageBitmap(file);
+    pictures.unshift({ width: bitmap.width, height: bitmap.height, bitmap, signatureBox });
+    for (const dropped of pictures.splice(KEPT)) dropped.bitmap.close();
+  }
+  var handedOver = () => pictures;
+
   // content/features/compose-protect.js
   var id = "compose-protect";
   var runsOn = (url) => siteOf(new URL(url).origin) !== null;
@@ -844,9 +856,9 @@ button { font: inherit; border-radius: 999px; padding: 4px 14px; border: 1px sol
       /** @type {any} */
       window.wrappedJSObject
     );
-    const init4 = { bubbles: true, cancelable: true, composed: true };
+    const init5 = { bubbles: true, cancelable: true, composed: true };
     const Kind = kind === "drop" ? page?.DragEvent ?? DragEvent : page?.ClipboardEvent ?? ClipboardEvent;
-    const fields = kind === "drop" ? { ...init4, dataTransfer: transfer } : { ...init4, clipboardData: transfer };
+    const fields = kind === "drop" ? { ...init5, dataTransfer: transfer } : { ...init5, clipboardData: transfer };
     const options = page ? globalThis.cloneInto(fields, window, { wrapReflectors: true }) : fields;
     const at = target.isConnected ? target : kind === "drop" ? document.body : composer;
     at.dispatchEvent(new Kind(kind, options));
@@ -1058,6 +1070,10 @@ button { font: inherit; border-radius: 999px; padding: 4px 14px; border: 1px sol
         try {
           this.#deliver(files);
           this.#finished = {};
+          for (const { state, result } of this.#attachments) {
+            if (state === State.PROTECTED) rememberHandedOver(result.file, result.report).catch(() => {
+            });
+          }
         } catch (error) {
           this.#finished = { error: { code: error.code ?? "composer_gone" } };
         }
@@ -1078,13 +1094,106 @@ button { font: inherit; border-radius: 999px; padding: 4px 14px; border: 1px sol
     }
   };
 
-  // content/features/grok-edits.js
-  var grok_edits_exports = {};
-  __export(grok_edits_exports, {
+  // content/features/crop-check.js
+  var crop_check_exports = {};
+  __export(crop_check_exports, {
     id: () => id2,
     init: () => init2,
     restartOnNavigation: () => restartOnNavigation2,
     runsOn: () => runsOn2
+  });
+  var id2 = "crop-check";
+  var runsOn2 = (url) => X_ORIGINS.includes(new URL(url).origin);
+  var restartOnNavigation2 = false;
+  var COMPARE_WIDTH = 160;
+  var MATCH_DIFFERENCE = 0.06;
+  var SIGNATURE_KEPT = 0.75;
+  var SETTLE_MS = 200;
+  var NOTE = Object.freeze({ key: "crop_cut_signature", tone: "warning" });
+  function init2(signal) {
+    const seen = /* @__PURE__ */ new WeakMap();
+    let timer = 0;
+    const look = () => {
+      timer = 0;
+      for (const img of document.querySelectorAll(`${SELECTORS.attachments} img`)) {
+        if (seen.get(img) === img.src) continue;
+        seen.set(img, img.src);
+        const composer = composerOf(img);
+        if (composer && handedOver().length) check(img, composer).catch(() => {
+        });
+      }
+    };
+    const observer = new MutationObserver(() => {
+      timer ||= setTimeout(look, SETTLE_MS);
+    });
+    observer.observe(document.documentElement, { childList: true, subtree: true, attributes: true, attributeFilter: ["src"] });
+    signal.addEventListener("abort", () => {
+      observer.disconnect();
+      clearTimeout(timer);
+    });
+  }
+  async function check(img, composer) {
+    await img.decode();
+    const width = img.naturalWidth;
+    const height = img.naturalHeight;
+    const pictures2 = handedOver();
+    if (pictures2.some((picture) => picture.width === width && picture.height === height)) return;
+    for (const picture of pictures2) {
+      if (!picture.signatureBox || width > picture.width || height > picture.height) continue;
+      const at = await locate(picture, img);
+      if (!at) continue;
+      const crop = [at.left / picture.width, at.top / picture.height, (at.left + width) / picture.width, (at.top + height) / picture.height];
+      if (keptShare(picture.signatureBox, crop) < SIGNATURE_KEPT) noteInComposer(composer, NOTE);
+      return;
+    }
+  }
+  function keptShare(box, crop) {
+    const area = ([left, top, right, bottom]) => Math.max(0, right - left) * Math.max(0, bottom - top);
+    const inside = [Math.max(box[0], crop[0]), Math.max(box[1], crop[1]), Math.min(box[2], crop[2]), Math.min(box[3], crop[3])];
+    return area(box) > 0 ? area(inside) / area(box) : 1;
+  }
+  async function locate(picture, img) {
+    const scale = Math.max(1, picture.width / COMPARE_WIDTH);
+    const big = grey(picture.bitmap, Math.round(picture.width / scale), Math.round(picture.height / scale));
+    const small = grey(img, Math.round(img.naturalWidth / scale), Math.round(img.naturalHeight / scale));
+    let best = { difference: Infinity, left: 0, top: 0 };
+    for (let top = 0; top + small.height <= big.height; top += 1) {
+      for (let left = 0; left + small.width <= big.width; left += 1) {
+        let sum = 0;
+        for (let y = 0; y < small.height; y += 2) {
+          const bigRow = (top + y) * big.width + left;
+          const smallRow = y * small.width;
+          for (let x = 0; x < small.width; x += 2) sum += Math.abs(big.values[bigRow + x] - small.values[smallRow + x]);
+        }
+        const difference = sum / (Math.ceil(small.height / 2) * Math.ceil(small.width / 2));
+        if (difference < best.difference) best = { difference, left, top };
+      }
+    }
+    if (best.difference > MATCH_DIFFERENCE) return null;
+    return { left: Math.round(best.left * scale), top: Math.round(best.top * scale) };
+  }
+  function grey(source, width, height) {
+    const canvas = document.createElement("canvas");
+    canvas.width = width;
+    canvas.height = height;
+    const context = canvas.getContext("2d", { willReadFrequently: true });
+    context.imageSmoothingQuality = "high";
+    context.drawImage(source, 0, 0, width, height);
+    const { data } = context.getImageData(0, 0, width, height);
+    const values = new Float32Array(width * height);
+    for (let i = 0; i < values.length; i += 1) {
+      values[i] = (0.299 * data[4 * i] + 0.587 * data[4 * i + 1] + 0.114 * data[4 * i + 2]) / 255;
+    }
+    return { width, height, values };
+  }
+
+  // content/features/grok-edits.js
+  var grok_edits_exports = {};
+  __export(grok_edits_exports, {
+    id: () => id3,
+    init: () => init3,
+    restartOnNavigation: () => restartOnNavigation3,
+    runsOn: () => runsOn3
   });
 
   // lib/ask.js
@@ -1096,10 +1205,10 @@ button { font: inherit; border-radius: 999px; padding: 4px 14px; border: 1px sol
   }
 
   // content/features/grok-edits.js
-  var id2 = "grok-edits";
-  var runsOn2 = () => true;
-  var restartOnNavigation2 = false;
-  var SETTLE_MS = 300;
+  var id3 = "grok-edits";
+  var runsOn3 = (url) => X_ORIGINS.includes(new URL(url).origin);
+  var restartOnNavigation3 = false;
+  var SETTLE_MS2 = 300;
   var SETTLE_MAX_MS = 3e3;
   var LAYER_WAIT_MS = 1500;
   var POLL_MS = 50;
@@ -1108,7 +1217,7 @@ button { font: inherit; border-radius: 999px; padding: 4px 14px; border: 1px sol
     by_setting: { key: "grok_edits_by_setting", tone: "ok" },
     not_found: { key: "grok_edits_not_found", tone: "warning" }
   });
-  function init2(signal) {
+  function init3(signal) {
     const settings = { block: true, paused: false };
     ext.storage.local.get(["blockGrokEdits", "paused"]).then((stored) => {
       settings.block = stored.blockGrokEdits !== false;
@@ -1162,10 +1271,10 @@ button { font: inherit; border-radius: 999px; padding: 4px 14px; border: 1px sol
       };
       const observer = new MutationObserver(() => {
         clearTimeout(timer);
-        timer = setTimeout(done, SETTLE_MS);
+        timer = setTimeout(done, SETTLE_MS2);
       });
       observer.observe(composer, { childList: true, subtree: true, attributes: true });
-      timer = setTimeout(done, SETTLE_MS);
+      timer = setTimeout(done, SETTLE_MS2);
       const limit = setTimeout(done, SETTLE_MAX_MS);
       signal.addEventListener("abort", done, { once: true });
     });
@@ -1228,14 +1337,14 @@ button { font: inherit; border-radius: 999px; padding: 4px 14px; border: 1px sol
   // content/features/grok-setting.js
   var grok_setting_exports = {};
   __export(grok_setting_exports, {
-    id: () => id3,
-    init: () => init3,
-    restartOnNavigation: () => restartOnNavigation3,
-    runsOn: () => runsOn3
+    id: () => id4,
+    init: () => init4,
+    restartOnNavigation: () => restartOnNavigation4,
+    runsOn: () => runsOn4
   });
-  var id3 = "grok-setting";
-  var runsOn3 = (url) => settingsPageOf(url) !== null;
-  var restartOnNavigation3 = true;
+  var id4 = "grok-setting";
+  var runsOn4 = (url) => settingsPageOf(url) !== null;
+  var restartOnNavigation4 = true;
   var TONES = Object.freeze({
     grokTraining: { on: "alert", off: "ok", unavailable: "unknown" },
     grokPersonalization: { on: "caution", off: "ok", unavailable: "unknown" },
@@ -1256,11 +1365,11 @@ button { font: inherit; border-radius: 999px; padding: 4px 14px; border: 1px sol
 [data-testid="omamori-banner"][data-tone="caution"] { background: #fffaeb; color: #93370d; border-left: 4px solid #dc6803; }
 [data-testid="omamori-banner"][data-tone="unknown"] { background: #f2f4f7; color: #344054; border-left: 4px dashed #667085; }
 `;
-  var SETTLE_MS2 = 150;
-  function init3(signal) {
+  var SETTLE_MS3 = 150;
+  function init4(signal) {
     const page = settingsPageOf(location.href);
     const style = document.createElement("style");
-    style.dataset.omamori = id3;
+    style.dataset.omamori = id4;
     style.textContent = STYLE2;
     (document.head ?? document.documentElement).append(style);
     const shown = /* @__PURE__ */ new Map();
@@ -1291,7 +1400,7 @@ button { font: inherit; border-radius: 999px; padding: 4px 14px; border: 1px sol
       }
     };
     const soon = () => {
-      timer ||= setTimeout(read2, SETTLE_MS2);
+      timer ||= setTimeout(read2, SETTLE_MS3);
     };
     const observer = new MutationObserver(soon);
     observer.observe(document.documentElement, {
@@ -1315,7 +1424,7 @@ button { font: inherit; border-radius: 999px; padding: 4px 14px; border: 1px sol
   }
 
   // content/main.js
-  var FEATURES = [compose_protect_exports, grok_edits_exports, grok_setting_exports];
+  var FEATURES = [compose_protect_exports, crop_check_exports, grok_edits_exports, grok_setting_exports];
   function start() {
     const running = /* @__PURE__ */ new Map();
     let url = null;
