@@ -78,6 +78,7 @@ class Upload:
     media_type: str
     media_category: str
     total_bytes: int
+    client_reencode: str = ""  # the web client's rule that re-encoded the file before upload (fixtures/README.md)
     segments: dict[int, bytes] = field(default_factory=dict)
     finalized: bool = False
 
@@ -236,7 +237,7 @@ class FakeX:
         if command == "INIT":
             media_id = str(next(self._media_ids))
             self._uploads[media_id] = Upload(media_id, fields["media_type"], fields.get("media_category", "tweet_image"),
-                                             int(fields["total_bytes"]))
+                                             int(fields["total_bytes"]), fields.get("omamori_fixture_client_reencode", ""))
             return _json(202, {"media_id": int(media_id), "media_id_string": media_id, "expires_after_secs": 86399,
                                "media_key": f"3_{media_id}"}, **cors)
         upload = self._uploads.get(fields.get("media_id", ""))
