@@ -10,6 +10,7 @@ import time
 from pathlib import Path
 from typing import Callable
 
+import numpy as np
 import pytest
 
 from browsers import InOverlay
@@ -84,6 +85,19 @@ def assert_marked(upload: Upload, *, env: dict[str, str], folder: Path) -> None:
         assert report["ledger_match"], f"X's client re-encode of the protected file is not in the ledger: {report}"
     else:
         assert report["ledger_match"] and report["ledger_match"]["exact"] is True, f"not in the ledger as sent: {report}"
+
+
+def assert_original_uploaded(upload: Upload, original: Path) -> None:
+    """X received the person's original file: its very bytes, or -- when X's web client encodes it once more (a JPEG
+    under 6 pixels per byte, as a quality-95 photo is; fixtures/README.md) -- the same picture."""
+    if not upload.client_reencode:
+        assert upload.data == original.read_bytes(), "X did not receive the original file"
+        return
+    assert upload.client_reencode == "jpeg_under_6_pixels_per_byte", upload.client_reencode
+    sent, kept = pictures.decode(original.read_bytes()), pictures.decode(upload.data)
+    assert sent.size == kept.size
+    mse = float(np.mean(np.square(pictures.as_float(sent) - pictures.as_float(kept))))
+    assert 10 * np.log10(1 / mse) > 30, "X's client re-encode is not the original picture"
 
 
 def assert_signature(original, received) -> None:

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from checks import (EDITOR_READY, assert_protected, click_overlay_button, locale_message, overlay_when, run_omamori,
+from checks import (EDITOR_READY, assert_original_uploaded, assert_protected, click_overlay_button, locale_message, overlay_when, run_omamori,
                     wait_until)
 
 pytestmark = pytest.mark.e2e
@@ -119,7 +119,7 @@ def test_lost_reply_asks_then_attaches_what_the_person_chose(launch_chromium, fa
 
     click_overlay_button(tab, "omamori-attach-original")
     [upload] = fake_x.wait_for_uploads(1, pump=tab.pump, timeout=20)
-    assert upload.data == original.read_bytes()
+    assert_original_uploaded(upload, original)
 
 
 def test_lost_reply_with_on_failure_cancel_attaches_nothing(launch_chromium, fake_x, art, omamori_env, tmp_path):
@@ -201,7 +201,7 @@ def test_extension_reloaded_mid_protection_says_reload_the_page_and_sends_nothin
 
     click_overlay_button(tab, "omamori-attach-original")
     [upload] = fake_x.wait_for_uploads(1, pump=tab.pump, timeout=20)
-    assert upload.data == original.read_bytes()
+    assert_original_uploaded(upload, original)
 
 
 def test_extension_reloaded_before_the_pick_says_reload_the_page(launch_chromium, fake_x, art, tmp_path):
@@ -265,4 +265,4 @@ def test_an_image_given_up_on_is_cancelled_at_the_host_and_waits_for_the_person(
 
     click_overlay_button(tab, "omamori-attach-original")
     [upload] = fake_x.wait_for_uploads(1, pump=tab.pump, timeout=20)
-    assert upload.data == original.read_bytes()
+    assert_original_uploaded(upload, original)

@@ -6,7 +6,7 @@ import time
 import pytest
 
 from browsers import Chromium
-from checks import (CRASHING_HOST, EDITOR_READY, SCREENSHOTS, SILENT_HOST, click_overlay_button, locale_message,
+from checks import (CRASHING_HOST, EDITOR_READY, SCREENSHOTS, SILENT_HOST, assert_original_uploaded, click_overlay_button, locale_message,
                     overlay_when)
 
 pytestmark = pytest.mark.e2e
@@ -36,7 +36,7 @@ def attach_after_failure(browser, fake_x, original, *, how: str, code: str, lang
 
     click_overlay_button(tab, "omamori-attach-original")
     [upload] = fake_x.wait_for_uploads(1, pump=tab.pump, timeout=20)
-    assert upload.data == original.read_bytes(), "\"attach the original\" did not upload the original"
+    assert_original_uploaded(upload, original)
     assert tab.wait_for(overlay_when("o.finished"))["items"] == ["original"]
 
 
