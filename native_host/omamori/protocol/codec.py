@@ -34,7 +34,6 @@ class NativeCodec:
 
     max_request_frame: int = MAX_REQUEST_FRAME
     max_reply_frame: int = MAX_REPLY_FRAME
-    byteorder: str = sys.byteorder
     _inbox: bytearray = field(default_factory=bytearray, repr=False)
     _outbox: bytearray = field(default_factory=bytearray, repr=False)
     _events: list = field(default_factory=list, repr=False)
@@ -57,7 +56,7 @@ class NativeCodec:
 
     def _parse_frames(self) -> None:
         while len(self._inbox) >= _HEADER and not self._broken:
-            length = int.from_bytes(self._inbox[:_HEADER], self.byteorder)
+            length = int.from_bytes(self._inbox[:_HEADER], sys.byteorder)
             if length > self.max_request_frame:
                 self._fail(FrameError("frame_too_large", declared=length, limit=self.max_request_frame))
                 self._inbox.clear()
@@ -129,7 +128,7 @@ class NativeCodec:
         ]
 
     def _frame(self, payload: bytes) -> None:
-        self._outbox += len(payload).to_bytes(_HEADER, self.byteorder) + payload
+        self._outbox += len(payload).to_bytes(_HEADER, sys.byteorder) + payload
 
     def data_to_send(self) -> bytes:
         """Framed bytes to write to the peer, and forget them."""
