@@ -67,7 +67,8 @@ def test_settings_changes_are_checked_and_dotted_keys_work():
     changed = store.apply_changes(store.Settings(), {"signature.text": "@me", "mark": {"strength": 2}})
     assert changed.signature.text == "@me" and changed.mark.strength == 2.0
     for bad in ({"signature.opacity": 3}, {"nope": 1}, {"mark": {"enabled": "yes"}},
-                {"signature": {"placement": "middle"}}, {"extension.server_url": "ws://evil.example:1"}):
+                {"signature": {"placement": "middle"}}, {"extension.on_failure": "upload"},
+                {"extension.server_url": "ws://127.0.0.1:8765"}):
         with pytest.raises(OmamoriError) as caught:
             store.apply_changes(store.Settings(), bad)
         assert caught.value.code == "bad_setting"
@@ -82,3 +83,13 @@ def test_settings_round_trip_through_the_file_and_a_typo_is_noticed(tmp_path):
     path.write_text(json.dumps({"signatur": {}}))
     with pytest.raises(OmamoriError):
         store.load(path)
+
+
+def test_a_file_saved_with_the_retired_connection_settings_still_loads_and_drops_them(tmp_path):
+    path = tmp_path / "settings.json"
+    saved_before = store.Settings().to_dict()
+    saved_before["extension"].update(on_failure="cancel", connection="websocket", server_url="ws://127.0.0.1:8765")
+    path.write_text(json.dumps(saved_before))
+    assert store.load(path).extension == store.ExtensionSettings(on_failure="cancel")
+    store.change(path, {"mark.strength": 2})
+    assert "connection" not in json.loads(path.read_text())["extension"]

@@ -86,7 +86,7 @@ class Choices:
             return [self.json_value(depth + 1) for _ in range(self.number(4))]
         if kind == 7:
             return {self.pick(FIELDS + ("signature", "mark", "signature.enabled", "mark.strength", "output.max_side",
-                                        "cloak.enabled", "extension.server_url", "text")): self.json_value(depth + 1)
+                                        "cloak.enabled", "extension.on_failure", "text")): self.json_value(depth + 1)
                     for _ in range(self.number(4))}
         return self.image_field()
 

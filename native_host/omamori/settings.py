@@ -21,7 +21,6 @@ from .fonts import check_signature_text
 Placement = Literal["corner", "tiled"]
 Corner = Literal["bottom-right", "bottom-left", "top-right", "top-left"]
 OnFailure = Literal["ask", "original", "cancel"]
-Connection = Literal["native", "websocket"]
 
 
 @dataclass(frozen=True)
@@ -86,12 +85,9 @@ class ExtensionSettings:
 
     on_failure: OnFailure = "ask"   # what to attach when protection fails
     block_grok_edits: bool = True   # turn on X's "Block modifications by Grok" for each post with images
-    connection: Connection = "native"
-    server_url: str = "ws://127.0.0.1:8765"
 
     def check(self) -> None:
-        if not self.server_url.startswith(("ws://127.0.0.1:", "ws://localhost:", "ws://[::1]:")):
-            raise OmamoriError("bad_setting", field="extension.server_url", reason="must be a loopback ws:// address")
+        pass
 
 
 @dataclass(frozen=True)
@@ -119,6 +115,11 @@ class Settings:
     def check(self) -> None:
         for group in dataclasses.fields(self):
             getattr(self, group.name).check()
+
+
+# Settings omamori no longer has. Every file saved before carries them (a save writes every field), so a load
+# drops them rather than calling the file damaged. (The extension keeps its connection in its own storage.)
+RETIRED = {"extension": ("connection", "server_url")}
 
 
 def _in_range(name: str, value: float, low: float, high: float) -> None:
@@ -201,6 +202,10 @@ def load(path: Path) -> Settings:
         stored = json.loads(text)
     except json.JSONDecodeError as exc:
         raise OmamoriError("bad_setting", field="settings.json", reason=f"not JSON: {exc.msg}") from exc
+    for group, names in RETIRED.items():
+        if isinstance(stored, dict) and isinstance(stored.get(group), dict):
+            for name in names:
+                stored[group].pop(name, None)
     return apply_changes(Settings(), stored)
 
 
