@@ -111,6 +111,7 @@ def test_over_the_websocket_a_connection_cancels_its_own_requests_only(paths):
                         client(port, token, origin=origin, max_size=None) as other:
                     await mine.send(json.dumps(slow_protect("p")))
                     assert json.loads(await mine.recv())["type"] == "progress"
+                    working = worker.pid
                     await other.send(json.dumps({"v": 1, "id": "c", "type": "cancel", "request": "p"}))
                     assert json.loads(await other.recv())["result"] == {"cancelled": False}, "another connection's"
                     await mine.send(json.dumps({"v": 1, "id": "c", "type": "cancel", "request": "p"}))
@@ -123,8 +124,9 @@ def test_over_the_websocket_a_connection_cancels_its_own_requests_only(paths):
                     assert got["p"]["error"]["code"] == "cancelled"
                     await other.send(json.dumps({"v": 1, "id": "h", "type": "hello"}))
                     assert json.loads(await asyncio.wait_for(other.recv(), 30))["ok"]
+                    assert not alive(working), "the cancelled request's worker still runs"
+                    assert worker.pid not in (None, working), "no fresh worker was started"
         finally:
             server.close()
-        assert worker.restarts == 1
 
     asyncio.run(scenario())

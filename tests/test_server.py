@@ -437,11 +437,15 @@ def test_a_request_past_its_time_limit_is_answered_timeout_and_the_connection_go
                 async with client(port, token) as ws:
                     first = await ask(ws, {"v": 1, "id": 1, "type": "hello"})
                     assert first["error"]["code"] == "timeout" and first["id"] == 1
+                    replacement = worker.pid
                     second = await ask(ws, {"v": 1, "id": 2, "type": "hello"})
                     assert second["id"] == 2 and second["error"]["code"] == "timeout"
+                    # each timed-out worker is killed (and reaped) and another started in its place
+                    assert worker.pid not in (None, replacement)
+                    with pytest.raises(ProcessLookupError):
+                        os.kill(replacement, 0)
         finally:
             server.close()
-        assert worker.restarts >= 2
     asyncio.run(scenario())
 
 

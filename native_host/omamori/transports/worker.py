@@ -62,7 +62,6 @@ class WorkerHost:
         self._process: multiprocessing.process.BaseProcess | None = None
         self._pipe: multiprocessing.connection.Connection | None = None
         self._ready = False
-        self.restarts = 0
         # cancel() comes from the transport's reading thread while handle() waits on the pipe
         self._lock = threading.Lock()
         self._running: Request | None = None
@@ -153,7 +152,6 @@ class WorkerHost:
             self._process.kill()
             self._process.join()
             self._pipe.close()
-            self.restarts += 1
         self._process, self._pipe, self._ready = None, None, False
         self.start()
 
