@@ -30,7 +30,8 @@ import sys
 import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 
-from omamori.errors import MESSAGES
+from omamori.catalog import entries
+from omamori.errors import CODES
 from omamori.paths import default_paths
 from omamori.protocol.codec import MAX_REPLY_FRAME, NativeCodec
 from omamori.protocol.envelope import HOST_MESSAGE_TYPES, ProtocolFailure, Request, failure_reply, progress_message
@@ -183,8 +184,9 @@ def check_output(data: bytes, expected_ids: list, reply_limit: int) -> None:
         assert isinstance(reply["ok"], bool)
         if not reply["ok"]:
             code = reply["error"]["code"]
-            assert code in MESSAGES and code != "internal_error", reply
-            assert reply["error"]["message"] == {"en": MESSAGES[code][0], "ja": MESSAGES[code][1]}
+            assert code in CODES and code != "internal_error", reply
+            sentence = entries()[f"error.{code}"]
+            assert reply["error"]["message"] == {"en": sentence["en"], "ja": sentence["ja"]}
 
 
 def feed_stream(data: bytes, host: Host) -> None:
@@ -245,7 +247,7 @@ def test_fuzzed_websocket_messages_get_one_well_formed_reply(fuzz_host, data, as
                         parse_constant=_not_json)
     assert header["v"] == 1 and header["id"] == event.id and header["type"] not in HOST_MESSAGE_TYPES
     if not header["ok"]:
-        assert header["error"]["code"] in MESSAGES and header["error"]["code"] != "internal_error", header
+        assert header["error"]["code"] in CODES and header["error"]["code"] != "internal_error", header
 
 
 def test_a_request_nested_deeper_than_the_worker_can_take_is_refused(fuzz_host):

@@ -15,7 +15,7 @@ import pytest
 from PIL import Image
 
 from hostile_images import PROTECTED, HostileCase, corpus
-from omamori.errors import MESSAGES
+from omamori.catalog import entries
 from test_host_process import CHROME_ORIGIN, HostProcess
 
 CASES = corpus()
@@ -30,7 +30,8 @@ def check_outcome(host: HostProcess, case: HostileCase, options: dict) -> None:
         assert not reply["ok"], f"{case.name}: protected, expected {case.expect}"
         error = reply["error"]
         assert error["code"] == case.expect, f"{case.name}: {error}"
-        assert error["message"] == {"en": MESSAGES[case.expect][0], "ja": MESSAGES[case.expect][1]}
+        sentence = entries()[f"error.{case.expect}"]
+        assert error["message"] == {"en": sentence["en"], "ja": sentence["ja"]}
         return
     assert reply["ok"], f"{case.name}: {reply['error']}"
     result = reply["result"]

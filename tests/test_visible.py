@@ -75,7 +75,7 @@ def test_a_signature_text_no_font_can_draw_is_refused_naming_the_characters(text
         fonts.check_signature_text(text)
     error = caught.value
     assert error.code == "signature_unprintable" and error.details["chars"] == chars
-    assert f"“{chars}”" in error.message_en and f"「{chars}」" in error.message_ja
+    assert f"“{chars}”" in error.message.text("en") and f"「{chars}」" in error.message.text("ja")
 
 
 @pytest.mark.parametrize("corner", ["bottom-right", "bottom-left", "top-right", "top-left"])

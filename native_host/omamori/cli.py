@@ -15,7 +15,7 @@ import sys
 
 from . import __version__
 from .errors import OmamoriError
-from .i18n import language
+from .catalog import language
 
 COMMANDS = (
     "protect",
@@ -39,7 +39,7 @@ EXIT_OK, EXIT_PARTIAL, EXIT_USAGE, EXIT_BROKEN = 0, 1, 2, 3
 
 def error_text(error: OmamoriError) -> str:
     """The error's message in the user's language (LANG/LC_ALL)."""
-    return error.message_ja if language(os.environ) == "ja" else error.message_en
+    return error.message.text(language(os.environ))
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -6,17 +6,17 @@ import os
 import sys
 from typing import Any
 
-from ..errors import MESSAGES, OmamoriError, StateError
-from ..i18n import language
+from ..catalog import Lang, language
+from ..errors import CODES, OmamoriError, StateError
 from ..paths import default_paths
 from ..protocol.envelope import Request
 from ..protocol.handlers import Host, Progress
 from ..transports.worker import WorkerHost
 
-STATE_CODES = {code for code in MESSAGES if code.startswith(("key_", "storage_"))} | {"font_missing", "bad_setting"}
+STATE_CODES = {code for code in CODES if code.startswith(("key_", "storage_"))} | {"font_missing", "bad_setting"}
 
 
-def lang() -> str:
+def lang() -> Lang:
     return language(os.environ)
 
 

@@ -8,8 +8,7 @@ from ..cli import EXIT_BROKEN, EXIT_OK
 from ..install.browsers import Machine
 from ..install.changes import Registry
 from ..install.doctor import Finding, run_checks
-from ..i18n import language
-from ..install.text import TEXT, say
+from ..catalog import entries, language, say
 from ..paths import default_paths
 from .install import system_registry
 
@@ -41,8 +40,9 @@ def run_on(*, machine: Machine, registry: Registry | None, env) -> int:
 
 def format_finding(finding: Finding, lang) -> str:
     # Browsers are named as they call themselves; the other subjects are words to translate.
-    subject = say(f"subject.{finding.subject}", lang) if f"subject.{finding.subject}" in TEXT else finding.subject
-    line = f"[{say('status.' + finding.status, lang)}] {subject}: {say(finding.what, lang, **finding.fields)}"
+    subject = say(f"doctor.subject.{finding.subject}", lang) if f"doctor.subject.{finding.subject}" in entries() \
+        else finding.subject
+    line = f"[{say('doctor.status.' + finding.status, lang)}] {subject}: {say(finding.what, lang, **finding.fields)}"
     if finding.fix and finding.status != "ok":
-        line += f"\n      {say('fix', lang)}: {finding.fix}"
+        line += f"\n      {say('doctor.fix', lang)}: {finding.fix}"
     return line

@@ -12,8 +12,7 @@ from ..install.browsers import BROWSER_NAMES, ExtensionIds, Machine, browser_nam
 from ..install.changes import Change, DamagedReceipt, Registry, WindowsRegistry
 from .. import settings as settings_store
 from ..errors import OmamoriError
-from ..i18n import Lang, language
-from ..install.text import say
+from ..catalog import Lang, language, say
 from ..paths import default_paths
 
 
@@ -54,7 +53,7 @@ def run_on(args: argparse.Namespace, *, machine: Machine, registry: Registry | N
     try:
         return _install(args, machine=machine, registry=registry, env=env, lang=lang)
     except DamagedReceipt as damaged:
-        print(say("receipt_damaged", lang, path=damaged.path), file=sys.stderr)
+        print(say("install.receipt_damaged", lang, path=damaged.path), file=sys.stderr)
         return EXIT_BROKEN
 
 
@@ -62,20 +61,20 @@ def _install(args: argparse.Namespace, *, machine: Machine, registry: Registry |
     paths = default_paths()
     unknown = [name for name in args.browser if name not in BROWSER_NAMES]
     if unknown:
-        print(say("unknown_browser", lang, name=unknown[0], names=", ".join(BROWSER_NAMES)), file=sys.stderr)
+        print(say("install.unknown_browser", lang, name=unknown[0], names=", ".join(BROWSER_NAMES)), file=sys.stderr)
         return EXIT_USAGE
     if args.uninstall:
         chosen = [browser_named(name) for name in args.browser]
         if args.user_data_dir is not None:
             chosen.append(profile_browser(args.user_data_dir.resolve()))
         if not installer.receipt_path(paths).exists():
-            print(say("nothing_installed", lang))
+            print(say("install.nothing_installed", lang))
             return EXIT_OK
         outcome = installer.uninstall(machine, paths, browsers=chosen or None, registry=registry,
                                       dry_run=args.dry_run)
         print_changes(outcome.changes, lang, dry_run=args.dry_run)
         if not args.dry_run:
-            print(say("uninstalled", lang))
+            print(say("install.uninstalled", lang))
         return EXIT_OK
 
     extension_dir = installer.extension_dir(args.extension, paths)
@@ -83,53 +82,53 @@ def _install(args: argparse.Namespace, *, machine: Machine, registry: Registry |
         ids = ExtensionIds.load(extension_dir)
     except (OSError, ValueError, KeyError) as exc:
         where = extension_dir / "ids.json" if extension_dir else "omamori/data/extension_ids.json"
-        print(say("bad_ids", lang, path=where, reason=exc), file=sys.stderr)
+        print(say("install.bad_ids", lang, path=where, reason=exc), file=sys.stderr)
         return EXIT_USAGE
     browsers, sandboxed = installer.choose(machine, args.browser, args.user_data_dir)
     for found in sandboxed:
         for sandbox in found.sandboxes:
             if sandbox == "snap" and snap_can_host(found.browser):
-                print(say("snap_firefox", lang, label=found.browser.label))
+                print(say("install.snap_firefox", lang, label=found.browser.label))
                 continue
             if sandbox == "snap":
-                print(say("snap_chromium", lang, label=found.browser.label))
+                print(say("install.snap_chromium", lang, label=found.browser.label))
             else:
-                print(say("flatpak", lang, label=found.browser.label, app_id=sandbox.removeprefix("flatpak:")))
-            print(say("use_server", lang))
+                print(say("install.flatpak", lang, label=found.browser.label, app_id=sandbox.removeprefix("flatpak:")))
+            print(say("install.use_server", lang))
     link = installer.command_link(machine) if args.link_command else None
     if link and link.path.exists() and not link.path.is_symlink():
-        print(say("command_not_linked", lang, path=link.path, target=link.target), file=sys.stderr)
+        print(say("install.command_not_linked", lang, path=link.path, target=link.target), file=sys.stderr)
         link = None                      # someone else's file: left alone
     if not browsers:
         # Not a broken installation: omamori works from the command line, and a browser can be registered later.
-        print(say("no_browser", lang), file=sys.stderr)
+        print(say("install.no_browser", lang), file=sys.stderr)
     if browsers or link:
         outcome = installer.install(machine, paths, ids=ids, browsers=browsers, registry=registry,
                                     dry_run=args.dry_run, env=env, extension_dir=extension_dir, link=link)
         print_changes(outcome.changes, lang, dry_run=args.dry_run)
     if link:
-        print(say("command_linked", lang, path=link.path, target=link.target))
+        print(say("install.command_linked", lang, path=link.path, target=link.target))
         folder = str(link.path.parent)
         if folder not in env.get("PATH", "").split(os.pathsep):
             shell_rc = "~/.zshrc" if env.get("SHELL", "").endswith("zsh") else "~/.bashrc"
-            print(say("command_not_on_path", lang, folder=folder, rc=shell_rc, path=link.path))
+            print(say("install.command_not_on_path", lang, folder=folder, rc=shell_rc, path=link.path))
     if args.ask_name and not args.dry_run and sys.stdin.isatty():
         ask_signature_name(paths.settings_file, lang)
     if not browsers:
         return EXIT_OK
-    print(say("registered", lang, browsers=", ".join(t.browser.label for t in outcome.registered)))
+    print(say("install.registered", lang, browsers=", ".join(t.browser.label for t in outcome.registered)))
     print()
-    print(say("next_steps", lang))
+    print(say("install.next_steps", lang))
     by_page: dict[str, list] = {}
     for target in outcome.registered:
         by_page.setdefault(target.browser.extensions_page, []).append(target.browser)
     for page, browsers_here in by_page.items():
-        key = "next_firefox" if browsers_here[0].family == "firefox" else "next_chromium"
+        key = "install.next_firefox" if browsers_here[0].family == "firefox" else "install.next_chromium"
         label = ", ".join(b.label for b in browsers_here)
         if extension_dir is None:
-            key = "next_no_folder"
+            key = "install.next_no_folder"
         print(f"  - {say(key, lang, label=label, page=page, folder=extension_dir)}")
-    print(f"  - {say('next_check', lang)}")
+    print(f"  - {say('install.next_check', lang)}")
     return EXIT_OK
 
 
@@ -141,23 +140,23 @@ def ask_signature_name(settings_file: Path, lang: Lang, *, ask=input) -> None:
         return
     print()
     try:
-        name = ask(say("ask_name", lang, text=default) + " ").strip()
+        name = ask(say("install.ask_name", lang, text=default) + " ").strip()
     except EOFError:
         name = ""
     if not name:
-        print(say("name_kept", lang, text=default))
+        print(say("install.name_kept", lang, text=default))
         return
     try:
         saved = settings_store.change(settings_file, {"signature.text": f"{name} · {default}"})
     except OmamoriError as error:
-        print(error.message_ja if lang == "ja" else error.message_en, file=sys.stderr)
-        print(say("name_kept", lang, text=default))
+        print(error.message.text(lang), file=sys.stderr)
+        print(say("install.name_kept", lang, text=default))
         return
-    print(say("name_saved", lang, text=saved.signature.text))
+    print(say("install.name_saved", lang, text=saved.signature.text))
 
 
 def print_changes(changes: list[Change], lang: Lang, *, dry_run: bool) -> None:
     if dry_run:
-        print(say("dry_run", lang))
+        print(say("install.dry_run", lang))
     for change in changes:
-        print(f"  {say('verb.' + change.verb, lang)}: {change.target}")
+        print(f"  {say('install.verb.' + change.verb, lang)}: {change.target}")

@@ -16,8 +16,7 @@ from ..install import autostart, installer
 from ..install.browsers import ExtensionIds, Machine
 from ..install.changes import DamagedReceipt, Receipt, Registry, apply, undo
 from ..install.registration import receipt_path
-from ..i18n import Lang, language
-from ..install.text import say
+from ..catalog import Lang, language, say
 from ..paths import Paths, default_paths
 from ..transports.websocket import DEFAULT_PORT, CompanionServer, is_loopback
 from ..transports.worker import WorkerHost
@@ -54,23 +53,23 @@ def run_on(args: argparse.Namespace, *, machine: Machine, registry: Registry | N
     token_file = pairing.pairing_file(paths.config)
     if args.unpair:
         pairing.unpair(token_file)
-        print(say("serve.unpaired", lang))
+        print(say("server.unpaired", lang))
         return EXIT_OK
     if args.install_autostart or args.uninstall_autostart:
         try:
             return _autostart(args, machine, paths, lang, registry=registry, env=env)
         except DamagedReceipt as damaged:
-            print(say("receipt_damaged", lang, path=damaged.path), file=sys.stderr)
+            print(say("install.receipt_damaged", lang, path=damaged.path), file=sys.stderr)
             return EXIT_BROKEN
     if not is_loopback(args.address):
-        print(say("serve.not_loopback", lang, address=args.address), file=sys.stderr)
+        print(say("server.not_loopback", lang, address=args.address), file=sys.stderr)
         return EXIT_USAGE
     if args.pair or pairing.load(token_file).state is pairing.PairingState.UNPAIRED:
         if not args.pair and not sys.stdout.isatty():
             # Never write a token where it could end up in a log (a service's journal).
-            print(say("serve.unpaired_no_tty", lang), file=sys.stderr)
+            print(say("server.unpaired_no_tty", lang), file=sys.stderr)
             return EXIT_BROKEN
-        print(say("serve.token", lang, token=pairing.pair(token_file)), flush=True)
+        print(say("server.token", lang, token=pairing.pair(token_file)), flush=True)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     # The same killable worker and time limits as the native host; its log goes to our stderr.
     host = WorkerHost(paths, transport="websocket")
@@ -89,12 +88,12 @@ async def _serve_forever(server: CompanionServer, address: str, port: int, lang:
     try:
         listening = await server.serve(address, port)
     except OSError:
-        print(say("serve.port_busy", lang, port=port), file=sys.stderr)
+        print(say("server.port_busy", lang, port=port), file=sys.stderr)
         return EXIT_BROKEN
     async with listening:
         bound = listening.sockets[0].getsockname()[1]
         host = f"[{address}]" if ":" in address else address
-        print(say("serve.listening", lang, url=f"ws://{host}:{bound}"), flush=True)
+        print(say("server.listening", lang, url=f"ws://{host}:{bound}"), flush=True)
         await listening.serve_forever()
     return EXIT_OK
 
@@ -103,7 +102,7 @@ def _chrome_id(extension: Path | None, paths: Paths, lang: Lang) -> str | None:
     try:
         return ExtensionIds.load(installer.extension_dir(extension, paths)).chrome_extension_id
     except (OSError, ValueError, KeyError) as exc:     # DamagedReceipt is a ValueError
-        print(say("serve.no_chrome_id", lang, reason=exc), file=sys.stderr)
+        print(say("server.no_chrome_id", lang, reason=exc), file=sys.stderr)
         return None
 
 
@@ -115,7 +114,7 @@ def _autostart(args: argparse.Namespace, machine: Machine, paths: Paths, lang: L
                            ours=installer.places_of_omamori(machine, paths)), lang,
                       dry_run=args.dry_run)
         if not args.dry_run:
-            print(say("serve.autostart_off", lang))
+            print(say("server.autostart_off", lang))
         return EXIT_OK
     items = autostart.autostart_items(machine, paths, python=sys.executable, env=env)
     print_changes(apply(items, receipt=receipt, registry=registry, dry_run=args.dry_run), lang, dry_run=args.dry_run)
@@ -123,6 +122,6 @@ def _autostart(args: argparse.Namespace, machine: Machine, paths: Paths, lang: L
         return EXIT_OK
     token_file = pairing.pairing_file(paths.config)
     if pairing.load(token_file).state is pairing.PairingState.UNPAIRED:
-        print(say("serve.token", lang, token=pairing.pair(token_file)))
-    print(say("serve.autostart_on", lang, hint=autostart.start_now_hint(machine)))
+        print(say("server.token", lang, token=pairing.pair(token_file)))
+    print(say("server.autostart_on", lang, hint=autostart.start_now_hint(machine)))
     return EXIT_OK

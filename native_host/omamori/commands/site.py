@@ -12,60 +12,9 @@ from pathlib import Path
 
 from .. import site
 from ..atomic import write_atomic
+from ..catalog import Message, say
 from ..cli import EXIT_OK, EXIT_PARTIAL, EXIT_USAGE
 from ._shared import lang
-
-# key -> (English, Japanese)
-TEXT = {
-    "requests": ("These files are requests: well-behaved crawlers honour them; a scraper that ignores them is not "
-                 "stopped by them.",
-                 "これらのファイルは「お願い」です。行儀のよいクローラーは従いますが、無視するスクレイパーは止められません。"),
-    "written": ("written", "作成"),
-    "updated": ("updated", "更新"),
-    "unchanged": ("already up to date", "変更なし"),
-    "would": ("(dry run: nothing written) ", "(ドライラン: 書き込んでいません) "),
-    "kept": ("yours, left as it is", "あなたのファイルなのでそのまま"),
-    "added": ("asks {n} AI crawlers to stay away (the list of {list})",
-              "{n} 個の AI クローラーに立ち入らないよう求めます(リスト: {list})"),
-    "preferences_own": ("your 'User-agent: *' group on line {line} carries omamori's lines saying: search yes, AI "
-                        "training no (Content-Signal, and Content-Usage, an IETF draft)",
-                        "{line} 行目のあなたの 'User-agent: *' グループに、「検索は可、AI 学習は不可」を伝える omamori の行があります"
-                        "(Content-Signal と、IETF の草案 Content-Usage)"),
-    "preferences_block": ("tells every other crawler: search yes, AI training no (Content-Signal, and "
-                          "Content-Usage, an IETF draft)",
-                          "ほかのすべてのクローラーに「検索は可、AI 学習は不可」と伝えます(Content-Signal と、IETF の草案 "
-                          "Content-Usage)"),
-    "blocked": ("{token}: your own group on line {line} already blocks it", "{token}: {line} 行目のあなたのグループで既にブロック済み"),
-    "own": ("{token}: your own group on line {line} has other rules; left as you wrote it (check it says "
-            "'Disallow: /')",
-            "{token}: {line} 行目のあなたのグループに別のルールがあるため、そのままにしました('Disallow: /' か確認してください)"),
-    "tdm_kept": ("it does not reserve the whole site: add {rule}", "サイト全体を留保していません。次を追加してください: {rule}"),
-    "headers": ("Add these HTTP response headers in your server or host settings (e.g. Apache .htaccess "
-                "`Header set NAME \"VALUE\"`, Netlify/Cloudflare Pages `_headers`):",
-                "サーバーまたはホスティングの設定で、次の HTTP レスポンスヘッダーを追加してください(例: Apache の .htaccess "
-                "`Header set 名前 \"値\"`、Netlify / Cloudflare Pages の `_headers`):"),
-    "meta": ("Add these tags inside <head> of every page:", "すべてのページの <head> 内に次のタグを追加してください:"),
-    "bad_url": ("omamori: --policy-url needs a full address starting with https:// (got {url!r}).",
-                "omamori: --policy-url には https:// から始まる完全なアドレスを指定してください({url!r})。"),
-    "refused": ("refused", "拒否"),
-    "link": ("it is a link (or lies behind one): omamori never follows links and left it alone. Put a regular file "
-             "there (or remove the link) and run again.",
-             "リンク(またはリンクの先)です。omamori はリンクをたどらないため、そのままにしました。通常のファイルを置く"
-             "(またはリンクを消す)してから、もう一度実行してください。"),
-    "not_file": ("it is not a regular file (a folder, a pipe or a device): omamori left it alone. Put a regular file "
-                 "there (or remove it) and run again.",
-                 "通常のファイルではありません(フォルダー・パイプ・デバイス)。omamori はそのままにしました。通常のファイルを"
-                 "置く(または消す)してから、もう一度実行してください。"),
-    "no_dir": ("omamori: {path} is not a folder. Give the folder your website is published from (where robots.txt "
-               "goes).",
-               "omamori: {path} はフォルダーではありません。サイトを公開しているフォルダー(robots.txt を置く場所)を指定してください。"),
-}
-
-
-def say(key: str, **values: str) -> str:
-    en, ja = TEXT[key]
-    return (ja if lang() == "ja" else en).format(**values)
-
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
@@ -97,7 +46,7 @@ class FileChange:
 
 
 class Refused(Exception):
-    """A path omamori will not read or write: ``str(self)`` is the ``TEXT`` key saying why."""
+    """A path omamori will not read or write: ``str(self)`` is the catalog key saying why."""
 
 
 @dataclass(frozen=True)
@@ -120,7 +69,7 @@ def _planned(folder: Path, name: str, decide) -> FileChange:
     try:
         before = _read(folder, name)
     except Refused as why:
-        return FileChange(path, "refused", "", (say(str(why)),))
+        return FileChange(path, "refused", "", (say(str(why), lang()),))
     change = decide(path, before.text if before else None)
     return replace(change, mode=before.mode) if before else change
 
@@ -128,11 +77,11 @@ def _planned(folder: Path, name: str, decide) -> FileChange:
 def _robots_change(path: Path, before: str | None) -> FileChange:
     crawler_list = site.load_crawlers()
     merged = site.merge_robots(before, crawler_list)
-    notes = [say("added", n=str(len(merged.added)), list=crawler_list.label)] if merged.added else []
-    notes.append(say("preferences_own", line=str(merged.preferences_in)) if merged.preferences_in
-                 else say("preferences_block"))
-    notes += [say("blocked", token=t, line=str(n)) for t, n in merged.already_blocked]
-    notes += [say("own", token=t, line=str(n)) for t, n in merged.own_rules]
+    notes = [say("site.added", lang(), n=str(len(merged.added)), list=crawler_list.label)] if merged.added else []
+    notes.append(say("site.preferences_own", lang(), line=str(merged.preferences_in)) if merged.preferences_in
+                 else say("site.preferences_block", lang()))
+    notes += [say("site.blocked", lang(), token=t, line=str(n)) for t, n in merged.already_blocked]
+    notes += [say("site.own", lang(), token=t, line=str(n)) for t, n in merged.own_rules]
     return FileChange(path, _action(before, merged.text), merged.text, tuple(notes))
 
 
@@ -149,7 +98,7 @@ def _tdmrep_change(path: Path, before: str | None, *, policy_url: str | None) ->
     if before == wanted or site.tdmrep_reserves_all(before):
         return FileChange(path, "unchanged", before)
     rule = json.dumps(json.loads(wanted)[0])
-    return FileChange(path, "kept", before, (say("tdm_kept", rule=rule),))
+    return FileChange(path, "kept", before, (say("site.tdm_kept", lang(), rule=rule),))
 
 
 def _read(folder: Path, name: str) -> Existing | None:
@@ -163,21 +112,21 @@ def _read(folder: Path, name: str) -> Existing | None:
     for part in Path(name).parts[:-1]:
         path = path / part
         if path.is_symlink():
-            raise Refused("link")
+            raise Refused("site.link")
         if path.exists() and not path.is_dir():
-            raise Refused("not_file")
+            raise Refused("site.not_file")
     try:
         fd = os.open(path / Path(name).name, os.O_RDONLY | _NO_FOLLOW | _NO_BLOCK)
     except FileNotFoundError:
         return None
     except OSError as error:
         if error.errno == errno.ELOOP or (path / Path(name).name).is_symlink():
-            raise Refused("link") from error
+            raise Refused("site.link") from error
         raise
     with os.fdopen(fd, "rb") as handle:
         status = os.fstat(handle.fileno())
         if not stat.S_ISREG(status.st_mode):
-            raise Refused("not_file")
+            raise Refused("site.not_file")
         # surrogateescape: bytes that are not UTF-8 are written back exactly as they were.
         return Existing(handle.read().decode("utf-8", errors="surrogateescape"), stat.S_IMODE(status.st_mode))
 
@@ -194,10 +143,10 @@ def _action(before: str | None, after: str) -> str:
 
 def run(args: argparse.Namespace) -> int:
     if not args.folder.is_dir():
-        print(say("no_dir", path=str(args.folder)), file=sys.stderr)
+        print(say("site.no_dir", lang(), path=str(args.folder)), file=sys.stderr)
         return EXIT_USAGE
     if args.policy_url and not args.policy_url.startswith(("https://", "http://")):
-        print(say("bad_url", url=args.policy_url), file=sys.stderr)
+        print(say("site.bad_url", lang(), url=args.policy_url), file=sys.stderr)
         return EXIT_USAGE
     changes = plan(args.folder, policy_url=args.policy_url)
     if not args.dry_run:
@@ -214,21 +163,21 @@ def run(args: argparse.Namespace) -> int:
             "files": [{"path": str(c.path), "action": c.action, "notes": list(c.notes)} for c in changes],
             "headers": [{"name": name, "value": value} for name, value in headers],
             "meta": list(tags),
-            "note": {"en": TEXT["requests"][0], "ja": TEXT["requests"][1]},
+            "note": Message("site.requests").both(),
         }, ensure_ascii=False))
         return status
-    prefix = say("would") if args.dry_run else ""
+    prefix = say("site.would", lang()) if args.dry_run else ""
     for change in changes:
-        print(f"{prefix}{change.path}: {say(change.action)}")
+        print(f"{prefix}{change.path}: {say('site.action.' + change.action, lang())}")
         for note in change.notes:
             print(f"    {note}")
     print()
-    print(say("headers"))
+    print(say("site.headers", lang()))
     for name, value in headers:
         print(f"    {name}: {value}")
-    print(say("meta"))
+    print(say("site.meta", lang()))
     for tag in tags:
         print(f"    {tag}")
     print()
-    print(say("requests"))
+    print(say("site.requests", lang()))
     return status

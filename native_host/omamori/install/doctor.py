@@ -36,7 +36,7 @@ Status = Literal["ok", "problem", "note"]
 
 @dataclass(frozen=True)
 class Finding:
-    """One check's result. ``what`` is a key of ``text.TEXT`` formatted with ``fields``."""
+    """One check's result. ``what`` is a catalog key (``doctor.…``) formatted with ``fields``."""
 
     subject: str
     status: Status

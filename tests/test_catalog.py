@@ -1,0 +1,90 @@
+"""The catalog of host sentences: both languages for every key, the same fields in each, every key the code
+names exists and every key is named somewhere (the host's counterpart of tests/extension/locales.test.mjs)."""
+from __future__ import annotations
+
+import ast
+import re
+import string
+from pathlib import Path
+
+import pytest
+
+from omamori import catalog, errors
+
+PACKAGE = Path(catalog.__file__).parent
+KEY = re.compile(r"^[a-z0-9_]+(\.[a-z0-9_-]+)+$")
+ENTRIES = catalog.entries()
+NAMESPACES = {key.split(".")[0] for key in ENTRIES}
+
+
+def _fields(sentence: str) -> set[str]:
+    return {name for _, name, _, _ in string.Formatter().parse(sentence) if name is not None}
+
+
+def _named_in_code() -> tuple[set[str], set[str]]:
+    """(keys written out in the package's code, prefixes of keys the code builds at run time: the constant
+    start of an f-string or of a ``"prefix." + name`` sum)."""
+    literals: set[str] = set()
+    prefixes: set[str] = set()
+    for path in PACKAGE.rglob("*.py"):
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        in_fstrings = {id(part) for node in ast.walk(tree) if isinstance(node, ast.JoinedStr) for part in node.values}
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Constant) and isinstance(node.value, str) and id(node) not in in_fstrings:
+                literals.add(node.value)
+            elif isinstance(node, ast.JoinedStr) and node.values and isinstance(node.values[0], ast.Constant):
+                prefixes.add(node.values[0].value)
+            elif isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add) \
+                    and isinstance(node.left, ast.Constant) and isinstance(node.left.value, str):
+                prefixes.add(node.left.value)
+    keys = {text for text in literals if KEY.match(text) and text.split(".")[0] in NAMESPACES}
+    return keys, {p for p in prefixes if "." in p and p.split(".")[0] in NAMESPACES}
+
+
+def test_every_key_has_both_languages_and_nothing_else():
+    for key, entry in ENTRIES.items():
+        assert KEY.match(key), key
+        assert set(entry) - {"note"} == {"en", "ja"}, key
+        assert entry["en"].strip() and entry["ja"].strip(), key
+
+
+@pytest.mark.parametrize("key", sorted(ENTRIES))
+def test_both_languages_have_the_same_fields(key):
+    entry = ENTRIES[key]
+    assert _fields(entry["en"]) == _fields(entry["ja"]), key
+    # Every field can be filled: a sentence renders with a value for each field it names.
+    values = {name: 1 for name in _fields(entry["en"])}
+    for lang in catalog.LANGUAGES:
+        assert "{" not in catalog.say(key, lang, **values).replace("{1", "")
+
+
+def test_every_error_code_has_a_sentence_and_every_error_sentence_a_code():
+    assert {key.removeprefix("error.") for key in ENTRIES if key.startswith("error.")} == set(errors.CODES)
+
+
+def test_every_key_the_code_names_exists():
+    keys, prefixes = _named_in_code()
+    assert keys - set(ENTRIES) == set()
+    for prefix in prefixes:
+        assert any(key.startswith(prefix) for key in ENTRIES), f"no key starts with {prefix!r}"
+
+
+def test_every_key_is_named_in_the_code():
+    keys, prefixes = _named_in_code()
+    unused = {key for key in ENTRIES if key not in keys and not key.startswith(tuple(prefixes))}
+    assert unused == set()
+
+
+def test_a_message_renders_its_fields_and_following_sentences_in_one_language():
+    error = errors.ImageError("signature_unprintable", chars="🌸")
+    message = catalog.Message("doctor.fix", then=(error.message,))
+    both = message.both()
+    assert both["en"].startswith("fix No font") and "“🌸”" in both["en"]
+    assert both["ja"].startswith("直し方署名の「🌸」")
+
+
+def test_language_follows_the_locale_variables_as_gettext_reads_them():
+    assert catalog.language({"LANG": "ja_JP.UTF-8"}) == "ja"
+    assert catalog.language({"LC_ALL": "C", "LANG": "ja_JP.UTF-8"}) == "en"
+    assert catalog.language({"LC_MESSAGES": "ja_JP", "LANG": "en_US"}) == "ja"
+    assert catalog.language({}) == "en"
