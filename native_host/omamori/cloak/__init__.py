@@ -3,7 +3,7 @@
 Its measured effect is small: against noise as visible and placed where it puts
 its change, 1-7 dB more damage to the surrogate's reconstruction, under 1 dB at
 some training sizes; other training sizes and published clean-ups (noisy
-upscaling, diffusion purification) remove it (``LIMITS``; docs/cloak.md).
+upscaling, diffusion purification) remove it (``cloak.limits`` in the catalog; docs/cloak.md).
 
     available(models_dir=None) -> bool
     apply(image, *, strength=1.0, rng, progress=None, models_dir=None, vae=None, then=None) -> np.ndarray
@@ -20,20 +20,6 @@ import numpy as np
 from .attack import AttackParams, cloak_image
 from .family import Family, load_family, starting_point
 from .models import DEFAULT_MODEL, TinyVAE, is_installed, load, spec_named
-
-# What it buys, as measured against noise of the same visibility placed where the cloak puts it (the shaped
-# baseline), and what removes it: one sentence each, shown wherever the cloak is offered (docs/cloak.md).
-LIMITS = ("Measured against noise just as visible and placed where the cloak puts it, the cloak makes a small "
-          "open AI model's copy of your picture only 1-7 dB worse, and under 1 dB worse at some common training "
-          "sizes: a small extra effect. "
-          "Training at a size it was not computed for removes most of it, and published clean-ups (noisy "
-          "upscaling, diffusion purification) remove it; a JPEG re-save, a blur or a half-size round trip "
-          "leave most of it.")
-LIMITS_JA = ("同じくらい目立つノイズを同じ場所に置いた場合と比べて、クロークで小さな公開 AI モデルによる絵の写しが"
-             "悪くなる差は 1〜7 dB ほどで、よく使われる学習サイズによっては 1 dB 未満です(効果は小さめです)。"
-             "計算していないサイズで学習されるとほとんど失われ、論文で示された除去処理(ノイズを加えてからの拡大、"
-             "拡散モデルによる浄化)でも取り除かれます。"
-             "JPEG の保存し直し、ぼかし、半分に縮めて戻す処理では大半が残ります。")
 
 
 def available(*, models_dir: Path | None = None) -> bool:

@@ -4,6 +4,7 @@ from __future__ import annotations
 import argparse
 import json
 
+from ..catalog import say
 from ..cli import EXIT_OK
 from ._shared import call, lang, open_host
 
@@ -25,7 +26,7 @@ def run(args: argparse.Namespace) -> int:
         print(json.dumps(result, ensure_ascii=False))
         return EXIT_OK
     if not result["items"]:
-        print("まだ保護した画像はありません。" if lang() == "ja" else "Nothing protected yet.")
+        print(say("history.empty", lang()))
     for item in result["items"]:
         print(f"{item['time']}  {item['name']:<32} {item['width']}×{item['height']} {item['format']:<4} "
               f"mark {item['mark_id'] or '-'}  sha256 {item['sha256_output'][:12]}")

@@ -8,6 +8,7 @@ from pathlib import Path
 from ..cli import EXIT_OK, EXIT_USAGE
 from .. import keys, mark
 from ..atomic import write_atomic
+from ..catalog import say
 from ..errors import OmamoriError
 from ..paths import default_paths
 from ..protocol.handlers import Host
@@ -35,10 +36,6 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     new.set_defaults(run=new_key)
 
 
-def _say(en: str, ja: str) -> None:
-    print(ja if lang() == "ja" else en)
-
-
 def _current_key() -> tuple[bytes, Path]:
     """The user's key (created on first use) and its file."""
     host = Host(default_paths(), transport="cli")
@@ -51,16 +48,14 @@ def _current_key() -> tuple[bytes, Path]:
 def show(args: argparse.Namespace) -> int:
     key, path = _current_key()
     mode = stat.S_IMODE(path.stat().st_mode)
-    _say(f"key file: {path} (permissions {mode:o})\ncreator id: {mark.creator_id(key):x}",
-         f"鍵ファイル: {path}(権限 {mode:o})\nクリエイター ID: {mark.creator_id(key):x}")
+    print(say("key.show", lang(), path=path, mode=mode, creator=mark.creator_id(key)))
     return EXIT_OK
 
 
 def export_key(args: argparse.Namespace) -> int:
     key, _ = _current_key()
     write_atomic(args.file, keys.format_key(key).encode("ascii"), mode=0o600)
-    _say(f"Saved a copy of your key to {args.file}. Keep it somewhere safe and private.",
-         f"鍵のコピーを {args.file} に保存しました。安全で人に見られない場所に保管してください。")
+    print(say("key.exported", lang(), path=args.file))
     return EXIT_OK
 
 
@@ -71,18 +66,14 @@ def import_key(args: argparse.Namespace) -> int:
     except OSError as error:
         raise OmamoriError("file_unreadable", path=str(args.file), reason=error.strerror or str(error)) from error
     key = keys.import_key(path, text, replace=args.replace)
-    _say(f"Key installed; creator id {mark.creator_id(key):x}.", f"鍵を取り込みました。クリエイター ID {mark.creator_id(key):x}。")
+    print(say("key.imported", lang(), creator=mark.creator_id(key)))
     return EXIT_OK
 
 
 def new_key(args: argparse.Namespace) -> int:
     if not args.yes:
-        _say("A new key means images marked before will no longer be recognised as yours. "
-             "Export the old key first, then run: omamori key new --yes",
-             "新しい鍵にすると、以前に透かしを入れた画像はあなたのものと判定されなくなります。"
-             "先に古い鍵を書き出してから実行してください: omamori key new --yes")
+        print(say("key.new_confirm", lang()))
         return EXIT_USAGE
     key = keys.create(open_host().paths.key_file)
-    _say(f"New key created; creator id {mark.creator_id(key):x}. The old key file, if any, was kept as a .bak file.",
-         f"新しい鍵を作りました。クリエイター ID {mark.creator_id(key):x}。古い鍵ファイルは .bak として残しています。")
+    print(say("key.created", lang(), creator=mark.creator_id(key)))
     return EXIT_OK

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import argparse
 
-from ..cloak import LIMITS, LIMITS_JA
+from ..catalog import Message, say
 from ..cloak import models
 from ._shared import lang
 
@@ -13,7 +13,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "models", help="the model files the optional cloak needs",
         description="The cloak attacks a tiny open copy of an AI model's image encoder; its weights (about 5 MB) "
                     "are fetched once from their public upstream and checked against a pinned SHA-256. "
-                    + LIMITS,
+                    + say("cloak.limits", "en"),
     )
     actions = parser.add_subparsers(dest="action", required=True)
     listing = actions.add_parser("list", help="which models are known and which are installed")
@@ -26,21 +26,17 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run_list(args: argparse.Namespace) -> int:
-    ja = lang() == "ja"
-    folder = models.resolve_dir()
-    print(("モデルのフォルダー: " if ja else "Models folder: ") + str(folder))
+    language = lang()
+    print(say("models.folder", language, path=models.resolve_dir()))
     for spec in models.REGISTRY:
-        state = ("インストール済み" if ja else "installed") if models.is_installed(spec) else \
-            ("未インストール(`omamori models fetch`)" if ja else "not installed (`omamori models fetch`)")
+        state = say("models.installed" if models.is_installed(spec) else "models.not_installed", language)
         print(f"  {spec.name:8s} {spec.latent_space:8s} {spec.licence:26s} {state}")
     return 0
 
 
 def run_fetch(args: argparse.Namespace) -> int:
-    ja = lang() == "ja"
     spec = models.spec_named(args.model)
     paths = models.fetch(spec, source=args.source, report=print)
-    print((f"{spec.name} を用意しました(SHA-256 確認済み): " if ja else f"{spec.name} is ready (SHA-256 checked): ")
-          + ", ".join(str(p) for p in paths))
-    print(("クロークを使えるようになりました。" if ja else "The cloak can now be used. ") + (LIMITS_JA if ja else LIMITS))
+    print(say("models.ready", lang(), name=spec.name, paths=", ".join(str(p) for p in paths)))
+    print(Message("models.usable", then=(Message("cloak.limits"),)).text(lang()))
     return 0

@@ -9,8 +9,8 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from .. import cloak
 from ..atomic import write_atomic
+from ..catalog import say
 from ._shared import add_time_limit, call, lang, open_host
 from .protect import read_input
 
@@ -19,7 +19,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
         "preview-ai", help="write what an AI model sees of an image, clean and cloaked, side by side",
         description="Cloaks IN, then writes the tiny model's reconstruction of the clean image (left) and of the "
-                    "cloaked image (right) as a PNG. " + cloak.LIMITS,
+                    "cloaked image (right) as a PNG. " + say("cloak.limits", "en"),
     )
     parser.add_argument("input", type=Path, metavar="IN")
     parser.add_argument("--out", type=Path, help="output PNG (default: IN.ai-preview.png beside it)")
@@ -30,11 +30,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    ja = lang() == "ja"
+    language = lang()
 
     def progress(step: str, fraction: float) -> None:
         if step == "cloak":
-            print(f"\r{'クローク' if ja else 'cloak'} {fraction:4.0%}", end="", flush=True)
+            print("\r" + say("preview_ai.progress", language, fraction=fraction), end="", flush=True)
 
     host = open_host(time_limit=args.time_limit)
     try:
@@ -46,7 +46,6 @@ def run(args: argparse.Namespace) -> int:
     print()
     target = args.out or args.input.with_name(args.input.stem + ".ai-preview.png")
     write_atomic(target, result["image"], mode=0o644)
-    print((f"AI から見た姿(左: そのまま、右: クローク後)を書き出しました: {target}" if ja else
-           f"Wrote what an AI model sees (left: as is, right: cloaked): {target}"))
-    print(cloak.LIMITS_JA if ja else cloak.LIMITS)
+    print(say("preview_ai.written", language, path=target))
+    print(say("cloak.limits", language))
     return 0

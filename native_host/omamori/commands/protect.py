@@ -8,8 +8,8 @@ import sys
 from pathlib import Path
 
 from ..cli import EXIT_OK, EXIT_PARTIAL, EXIT_USAGE
-from .. import cloak
 from ..atomic import write_atomic
+from ..catalog import say
 from ..errors import OmamoriError, StateError
 from ._shared import ProgressLine, add_time_limit, call, message, open_host, print_report
 
@@ -36,7 +36,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--max-side", type=int, metavar="N", help="shrink so the longer side is at most N pixels")
     parser.add_argument("--cloak", action="store_true",
                         help="add the cloak against style mimicry (40-55 s per 2048 px image on 2 cores; "
-                             "needs `omamori models fetch`). " + cloak.LIMITS)
+                             "needs `omamori models fetch`). " + say("cloak.limits", "en"))
     parser.add_argument("--cloak-strength", type=float, metavar="S", help="cloak strength (0.25-2, default 1)")
     web = parser.add_argument_group("for your website or a portfolio site (--for web)")
     web.add_argument("--for", dest="profile", choices=("x", "bluesky", "web"), default="x",

@@ -7,6 +7,7 @@ from pathlib import Path
 
 from ..cli import EXIT_OK, EXIT_PARTIAL
 from ..atomic import write_atomic
+from ..catalog import say
 from ._shared import call, lang, open_host, print_report
 
 
@@ -22,7 +23,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    ja = lang() == "ja"
+    language = lang()
     host = open_host()
     try:
         original = resources.files("omamori").joinpath("data/sample.png").read_bytes()
@@ -32,13 +33,11 @@ def run(args: argparse.Namespace) -> int:
         verdict = call(host, "verify", image=result["image"])
     finally:
         host.close()
-    print(f"{'サンプルを保護しました' if ja else 'Protected the sample picture'}: {target}")
+    print(say("sample.protected", language, path=target))
     print_report(result["report"], indent="  ")
     if verdict["marked"] and verdict["mark"]["own"]:
-        print(("透かしを読み取れました: あなたの透かし " if ja else "Read the mark back: your mark ")
-              + f"{verdict['mark']['id']} ({verdict['mark']['date']}).")
-        print("開いて見てください: " + str(target) if ja else f"Open it and have a look: {target}")
+        print(say("sample.read_back", language, id=verdict["mark"]["id"], date=verdict["mark"]["date"]))
+        print(say("sample.look", language, path=target))
         return EXIT_OK
-    print("透かしを読み取れませんでした。`omamori doctor` を実行してください。" if ja
-          else "The mark could not be read back. Run `omamori doctor`.")
+    print(say("sample.unread", language))
     return EXIT_PARTIAL

@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from ..catalog import Lang, Message, say
 from ..cli import EXIT_OK, EXIT_PARTIAL
 from ..download import download, is_web_address, largest_size
 from ..errors import OmamoriError, StateError
@@ -95,65 +96,53 @@ def write_sheet(path: Path, html: str) -> None:
 
 def fetched_line(fetched) -> str:
     """What was downloaded, on stderr: the address, the size and type, the time."""
-    if lang() == "ja":
-        return (f"取得: {fetched.final_url}({len(fetched.data):,} バイト、{fetched.content_type or '種類不明'}、"
-                f"{fetched.fetched_at} UTC)")
-    return f"fetched {fetched.final_url} ({len(fetched.data):,} bytes, {fetched.content_type or 'no type given'}, " \
-           f"at {fetched.fetched_at} UTC)"
+    return say("verify.fetched", lang(), url=fetched.final_url, bytes=len(fetched.data),
+               type=fetched.content_type or Message("verify.no_type"), time=fetched.fetched_at)
 
 
 def describe(record: dict) -> str:
-    ja = lang() == "ja"
+    language = lang()
     if "error" in record:
         return f"✗ {record['file']}: {message(record['error']['message'])}"
     symbol = {"yours": "✓", "looks_like_yours": "≈", "someone_else": "!"}.get(record["verdict"], "–")
-    lines = [f"{symbol} {record['file']}: {verdict_sentence(record, 'ja' if ja else 'en')}"]
+    lines = [f"{symbol} {record['file']}: {verdict_sentence(record, language)}"]
     mark = record["mark"]
     if mark:
-        owner = ("あなたの透かし" if ja else "your mark") if mark["own"] else ("他の人の透かし" if ja else "someone else's mark")
-        flag = (" · AI学習禁止" if ja else " · no AI training") if mark["no_ai_training"] else ""
-        lines.append(f"    {owner} {mark['id']} ({mark['date']}{flag}); "
-                     + (f"確からしさ {record['confidence']:.3f}、誤検出の確率 ≤ {record['false_positive_probability']:.1e}"
-                        if ja else f"confidence {record['confidence']:.3f}, false-positive probability ≤ "
-                                   f"{record['false_positive_probability']:.1e}"))
+        lines.append("    " + say("verify.mark_line", language,
+                                  owner=Message("verify.mark_own" if mark["own"] else "verify.mark_other"),
+                                  id=mark["id"], date=mark["date"],
+                                  flag=Message("verify.mark_no_ai_training") if mark["no_ai_training"] else "",
+                                  confidence=record["confidence"], probability=record["false_positive_probability"]))
     rights = record.get("rights")
     if rights:
-        lines.append("    " + rights_line(rights, ja=ja))
+        lines.append("    " + rights_line(rights, language))
     if record.get("c2pa"):
-        lines.append("    " + c2pa_line(record["c2pa"], ja=ja))
+        lines.append("    " + c2pa_line(record["c2pa"], language))
     match = record.get("ledger_match")
     if match:
-        when = match["time"][:10]
-        if match["exact"]:
-            lines.append(f"    {'台帳: あなたが' if ja else 'ledger: the very file you protected on'} {when}"
-                         + (" に保護したファイルそのものです" if ja else f" ({match['name']})"))
-        else:
-            lines.append(f"    {'台帳: ' + when + ' に保護した画像に似ています' if ja else 'ledger: looks like your image from ' + when}"
-                         f" ({match['name']}, {match['distance']}/64)")
+        lines.append("    " + say("verify.ledger_exact" if match["exact"] else "verify.ledger_similar", language,
+                                  date=match["time"][:10], name=match["name"], distance=match["distance"]))
     if "report" in record:
-        lines.append(f"    {'証拠シート:' if ja else 'evidence sheet:'} {record['report']}")
+        lines.append("    " + say("verify.evidence_sheet", language, path=record["report"]))
     return "\n".join(lines)
 
 
-def rights_line(rights: dict, *, ja: bool) -> str:
+def rights_line(rights: dict, language: Lang) -> str:
     """One line on the rights metadata (IPTC/XMP) the file carries."""
     parts = []
     if rights["creator"]:
-        parts.append(("作者 " if ja else "creator ") + ", ".join(rights["creator"]))
+        parts.append(say("verify.rights_creator", language, names=", ".join(rights["creator"])))
     if rights["copyright"]:
         parts.append(rights["copyright"])
     if rights["ai_training_prohibited"]:
-        parts.append("AI学習: 禁止(IPTC)" if ja else "AI training: prohibited (IPTC)")
-    return ("権利情報: " if ja else "rights metadata: ") + " · ".join(parts)
+        parts.append(say("verify.rights_ai_training", language))
+    return say("verify.rights", language, parts=" · ".join(parts))
 
 
-def c2pa_line(manifest: dict, *, ja: bool) -> str:
+def c2pa_line(manifest: dict, language: Lang) -> str:
     """One line on the C2PA manifest (Content Credentials) the file carries."""
     if not manifest["valid"]:
-        return ("C2PA: 署名の後でファイルが変更されています(" if ja else "C2PA: the file was changed after it was signed (") \
-            + ", ".join(manifest["failures"]) + ")"
-    who = ("あなたの証明書" if ja else "your certificate") if manifest["yours"] else f"“{manifest['signer']}”"
-    parts = [("署名: " if ja else "signed by ") + who]
-    if manifest["ai_training_prohibited"]:
-        parts.append("AI学習: 不許可(CAWG)" if ja else "AI training: not allowed (CAWG)")
-    return "C2PA: " + " · ".join(parts)
+        return say("verify.c2pa_changed", language, failures=", ".join(manifest["failures"]))
+    return say("verify.c2pa_signed", language,
+               who=Message("verify.c2pa_yours") if manifest["yours"] else f"“{manifest['signer']}”",
+               flag=Message("verify.c2pa_no_ai_training") if manifest["ai_training_prohibited"] else "")

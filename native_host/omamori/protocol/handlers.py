@@ -22,6 +22,7 @@ from typing import Any, Callable
 import numpy as np
 
 from .. import __version__, cloak, evidence, fonts, imageio, keys, mark, settings as settings_store, webmeta
+from ..catalog import LANGUAGES, Message
 from ..cloak.preview import what_ai_sees
 from ..errors import OmamoriError, RequestError, internal_error
 from ..ledger import Entry, Ledger, now_utc
@@ -247,7 +248,7 @@ def handle_verify(host: Host, body: dict[str, Any], progress: Progress) -> dict[
         "c2pa": _read_c2pa(host, data),
     }
     result["verdict"] = evidence.verdict(result)
-    result["summary"] = {language: evidence.verdict_sentence(result, language) for language in ("en", "ja")}
+    result["summary"] = {language: evidence.verdict_sentence(result, language) for language in LANGUAGES}
     if want_report:
         html = evidence.sheet(result, found_thumbnail=pipeline.thumbnail(data, max_side=FOUND_PICTURE_SIDE),
                               source=source, version=__version__, made_at=now_utc())
@@ -286,7 +287,7 @@ def handle_cloak_preview(host: Host, body: dict[str, Any], progress: Progress) -
         "height": preview.shape[0],
         "strength": strength,
         "elapsed_ms": round((time.perf_counter() - started) * 1000),
-        "limits": {"en": cloak.LIMITS, "ja": cloak.LIMITS_JA},
+        "limits": Message("cloak.limits").both(),
     }
 
 
