@@ -61,9 +61,9 @@ import mark_images  # noqa: E402
 from omamori import cloak, mark  # noqa: E402
 from omamori.cloak import models  # noqa: E402
 from omamori.cloak import family as families  # noqa: E402
-from omamori.cloak.attack import AttackParams, jpeg_round_trip, pixel_budget, resize, working_size  # noqa: E402
+from omamori.cloak.attack import AttackParams, pixel_budget, working_size  # noqa: E402
 from omamori.cloak.tinyvae import Conv  # noqa: E402
-from omamori.imageio import encode_jpeg  # noqa: E402
+from omamori.imageio import encode_jpeg, jpeg_round_trip, resize  # noqa: E402
 from omamori.platforms import x  # noqa: E402
 
 
@@ -79,16 +79,13 @@ def stored_by_x(image: np.ndarray, served: str = "orig") -> np.ndarray:
     return np.asarray(Image.open(io.BytesIO(stored)).convert("RGB"), np.float32) / 255
 
 
-FILTERS = {"lanczos": Image.Resampling.LANCZOS, "bicubic": Image.Resampling.BICUBIC}
-
-
 def training_view(pixels: np.ndarray, side: int, *, mode: str, filter_name: str, window: int) -> np.ndarray:
     """``pixels`` with its ``mode`` ("short" or "long") side resized to ``side`` (the other in proportion, both
     multiples of 8), then its centre ``window`` x ``window`` crop (0: all of it)."""
     height, width = pixels.shape[:2]
     scale = side / (min(height, width) if mode == "short" else max(height, width))
     h, w = max(8, round(height * scale / 8) * 8), max(8, round(width * scale / 8) * 8)
-    view = np.clip(resize(pixels, h, w, resample=FILTERS[filter_name]), 0, 1)
+    view = np.clip(resize(pixels, width=w, height=h, resample=filter_name), 0, 1)
     if window and (h > window or w > window):
         top, left = max(0, (h - window) // 2), max(0, (w - window) // 2)
         view = view[top:top + window, left:left + window]
@@ -103,15 +100,14 @@ def purified(pixels: np.ndarray, how: str, *, seed: int) -> np.ndarray:
     if how == "jpeg75":
         return jpeg_round_trip(pixels, quality=75)
     if how == "half":
-        small = resize(pixels, height // 2, width // 2, resample=Image.Resampling.BICUBIC)
-        return np.clip(resize(small, height, width, resample=Image.Resampling.BICUBIC), 0, 1)
+        small = resize(pixels, width=width // 2, height=height // 2, resample="bicubic")
+        return np.clip(resize(small, width=width, height=height, resample="bicubic"), 0, 1)
     if how == "blur1":
         uint8 = Image.fromarray(np.clip(np.rint(pixels * 255), 0, 255).astype(np.uint8))
         return np.asarray(uint8.filter(ImageFilter.GaussianBlur(1.0)), np.float32) / 255
     if how == "noisyup":
         noise = np.random.default_rng(seed).normal(0, 8 / 255, pixels.shape).astype(np.float32)
-        return np.clip(resize(np.clip(pixels + noise, 0, 1), 2 * height, 2 * width,
-                              resample=Image.Resampling.LANCZOS), 0, 1)
+        return np.clip(resize(np.clip(pixels + noise, 0, 1), width=2 * width, height=2 * height), 0, 1)
     raise ValueError(f"unknown purification {how!r}")
 
 
@@ -133,11 +129,11 @@ def white_noise(image: np.ndarray, rng: np.random.Generator) -> np.ndarray:
 
 def shaped_noise(image: np.ndarray, rng: np.random.Generator, params: AttackParams) -> np.ndarray:
     """Random signs times the cloak's per-pixel budget at its working size, upsampled as the cloak is."""
-    small = np.clip(resize(image, *working_size(*image.shape[:2], params.sides[0]),
-                           resample=Image.Resampling.LANCZOS), 0, 1)
+    small_height, small_width = working_size(*image.shape[:2], params.sides[0])
+    small = np.clip(resize(image, width=small_width, height=small_height), 0, 1)
     signs = rng.choice(np.array([-1, 1], np.float32), small.shape)
-    return resize(pixel_budget(small, strength=1.0, params=params) * signs, *image.shape[:2],
-                  resample=Image.Resampling.BILINEAR)
+    return resize(pixel_budget(small, strength=1.0, params=params) * signs, width=image.shape[1],
+                  height=image.shape[0], resample="bilinear")
 
 
 def random_phase(change: np.ndarray, rng: np.random.Generator) -> np.ndarray:
@@ -192,7 +188,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--height", type=int, help="height of the test images, pixels (default: 3/4 of --size)")
     parser.add_argument("--train-sides", default="512,768,1024", help="sides of the training resize, pixels")
     parser.add_argument("--modes", default="long,short", help="which side the training resize sets")
-    parser.add_argument("--filters", default="lanczos,bicubic", help=f"training resize filters of {sorted(FILTERS)}")
+    parser.add_argument("--filters", default="lanczos,bicubic",
+                        help="training resize filters (lanczos, bicubic, bilinear, box)")
     parser.add_argument("--served", default="orig",
                         help=f"comma list of the sizes X serves that a scraper downloads ({sorted(x.SERVED)})")
     parser.add_argument("--purify", default="",

@@ -8,7 +8,8 @@ import numpy as np
 import pytest
 
 from omamori.cloak import family, models
-from omamori.cloak.attack import AttackParams, jpeg_round_trip, pixel_budget
+from omamori.cloak.attack import AttackParams, pixel_budget
+from omamori.imageio import jpeg_round_trip
 from cloak_model import MODELS, needs_model
 
 TAEF2 = models.spec_named("taef2")

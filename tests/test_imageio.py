@@ -321,3 +321,49 @@ def test_pixel_cap_is_applied():
     data = encode(Image.new("RGB", (100, 100)))
     assert error_code(data, max_pixels=9_999) == "image_too_large"
     assert imageio.decode(data, max_pixels=10_000).width == 100
+
+
+@pytest.mark.parametrize("fitted, expected", [
+    ((1000, 800, 4096), (1000, 800)),
+    ((8000, 4000, 4096), (4096, 2048)),
+    ((3000, 6000, 4096), (2048, 4096)),
+    ((1000, 800, 500), (500, 400)),
+])
+def test_fitted_size(fitted, expected):
+    width, height, max_side = fitted
+    assert imageio.fitted_size(width, height, max_side=max_side) == expected
+
+
+def test_resize_8bit_keeps_dtype_range_and_input():
+    image = imageio.to_float(quadrants(500, 400))
+    before = image.copy()
+    small = imageio.resize_8bit(image, width=250, height=200)
+    assert small.shape == (200, 250, 3) and small.dtype == np.float32
+    assert np.array_equal(image, before)
+    flat = imageio.resize_8bit(np.full((300, 300, 3), 0.4, np.float32), width=100, height=100)
+    assert np.abs(flat - 0.4).max() <= 0.5 / 255 + 1e-6
+
+
+@pytest.mark.parametrize("resample", ["lanczos", "bicubic", "bilinear", "box"])
+def test_resize_in_float_keeps_signed_values_and_the_mean(resample):
+    """Perturbations and gradients are signed and finer than 1/255: they are resampled in float."""
+    rng = np.random.default_rng(0)
+    delta = (rng.standard_normal((60, 80, 3)) * 1e-3).astype(np.float32)
+    delta[:, :40] -= 0.5
+    before = delta.copy()
+    small = imageio.resize(delta, width=40, height=30, resample=resample)
+    assert small.shape == (30, 40, 3) and small.dtype == np.float32 and np.array_equal(delta, before)
+    assert small.min() < -0.4 and abs(float(small.mean()) - float(delta.mean())) < 1e-3
+    assert len(np.unique(small)) > 1000          # not rounded to 256 levels
+    grey = imageio.resize(delta[..., 0], width=40, height=30, resample=resample)
+    np.testing.assert_array_equal(grey, small[..., 0])            # one channel: the same as that channel
+    same = imageio.resize(delta, width=80, height=60)
+    assert same is not delta and np.array_equal(same, delta)
+
+
+def test_jpeg_round_trip_is_what_a_decoder_reads():
+    image = imageio.to_float(quadrants(64, 48))
+    trip = imageio.jpeg_round_trip(image, quality=85)
+    assert trip.shape == image.shape and trip.dtype == np.float32
+    np.testing.assert_array_equal(trip, imageio.decode(imageio.encode_jpeg(image, quality=85)).image)
+    assert 0 < float(np.abs(trip - image).mean()) < 0.02          # lossy, and close (4:2:0 blurs colour edges)

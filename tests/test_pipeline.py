@@ -15,7 +15,8 @@ from omamori import imageio, mark
 from omamori.errors import ImageError, StateError
 from omamori.platforms import x
 from omamori.protect import pipeline
-from omamori.protect.fingerprint import hamming, perceptual_hash
+from omamori.arrays import hamming
+from omamori.protect.fingerprint import perceptual_hash
 from omamori.settings import Settings
 
 import mark_images  # noqa: E402  (tests/, on the path as in test_mark)

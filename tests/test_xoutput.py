@@ -23,17 +23,6 @@ def illustration(height: int, width: int) -> np.ndarray:
     return image
 
 
-@pytest.mark.parametrize("fitted, expected", [
-    ((1000, 800, 4096), (1000, 800)),
-    ((8000, 4000, 4096), (4096, 2048)),
-    ((3000, 6000, 4096), (2048, 4096)),
-    ((1000, 800, 500), (500, 400)),
-])
-def test_fitted_size(fitted, expected):
-    width, height, max_side = fitted
-    assert xoutput.fitted_size(width, height, max_side=max_side) == expected
-
-
 def test_jpeg_passes_through_x_unchanged():
     image = illustration(600, 900)
     before = image.copy()
@@ -60,16 +49,6 @@ def test_impossible_byte_limit_is_output_too_large():
     with pytest.raises(ImageError) as caught:
         xoutput.encode_jpeg_for_x(illustration(600, 600), max_bytes=500)
     assert caught.value.code == "output_too_large"
-
-
-def test_resize_keeps_dtype_range_and_input():
-    image = illustration(400, 500)
-    before = image.copy()
-    small = xoutput.resize(image, width=250, height=200)
-    assert small.shape == (200, 250, 3) and small.dtype == np.float32
-    assert np.array_equal(image, before)
-    flat = xoutput.resize(np.full((300, 300, 3), 0.4, np.float32), width=100, height=100)
-    assert np.abs(flat - 0.4).max() <= 0.5 / 255 + 1e-6
 
 
 def test_palette_resize_keeps_the_palette_and_hard_edges():

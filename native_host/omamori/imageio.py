@@ -25,6 +25,7 @@ import io
 import re
 import warnings
 from dataclasses import dataclass
+from typing import Literal
 
 import numpy as np
 from PIL import ExifTags, Image, ImageCms, UnidentifiedImageError
@@ -148,7 +149,7 @@ def _decode(data: bytes, *, max_pixels: int, max_side: int | None) -> Decoded:
         _check_jpeg_scans(data)
         upright = _upright_size(im.size, _orientation(_exif(im)))
     if max_side and fmt == "jpeg" and max(im.size) > max_side:
-        wanted = _fitted(upright, max_side)
+        wanted = fitted_size(*upright, max_side=max_side)
         im.draft(im.mode, wanted if upright == im.size else wanted[::-1])   # stays >= wanted
     try:
         im.load()           # before reading metadata: a PNG may keep its EXIF after the pixels
@@ -168,7 +169,7 @@ def _decode(data: bytes, *, max_pixels: int, max_side: int | None) -> Decoded:
     palette = _palette_art(im, fmt=fmt, transform=transform)
     if max_side and max(im.size) > max_side:
         # also for palette art, whose indices stay full size: 60 MP as float32 RGB is 720 MB
-        im = _scaled_down(im, _fitted(im.size, max_side))
+        im = _scaled_down(im, fitted_size(*im.size, max_side=max_side))
     image, alpha = _to_rgb_float(im, transform=transform)
     colour = ColourSource(mode=source_mode, bits=bits, profile=profile_name, converted=transform is not None)
     return Decoded(image=image, alpha=alpha, palette=palette, format=fmt, orientation=orientation,
@@ -179,9 +180,10 @@ def _upright_size(size: tuple[int, int], orientation: int) -> tuple[int, int]:
     return size[::-1] if orientation >= 5 else size
 
 
-def _fitted(size: tuple[int, int], max_side: int) -> tuple[int, int]:
-    scale = min(1.0, max_side / max(size))
-    return max(1, round(size[0] * scale)), max(1, round(size[1] * scale))
+def fitted_size(width: int, height: int, *, max_side: int) -> tuple[int, int]:
+    """(width, height) in pixels scaled down to fit inside ``max_side`` x ``max_side``, aspect kept (never up)."""
+    scale = min(1.0, max_side / max(width, height))
+    return max(1, round(width * scale)), max(1, round(height * scale))
 
 
 def _scaled_down(im: Image.Image, size: tuple[int, int]) -> Image.Image:
@@ -408,6 +410,39 @@ def to_uint8(image: np.ndarray) -> np.ndarray:
         np.clip(block, 0, 255, out=block)
         out[start:start + _ROW_BLOCK] = block
     return out
+
+
+_RESAMPLING = {"lanczos": Image.Resampling.LANCZOS, "bicubic": Image.Resampling.BICUBIC,
+               "bilinear": Image.Resampling.BILINEAR, "box": Image.Resampling.BOX}
+
+
+def resize(image: np.ndarray, *, width: int, height: int,
+           resample: Literal["lanczos", "bicubic", "bilinear", "box"] = "lanczos") -> np.ndarray:
+    """float32 ``image`` (HxW or HxWxC, any values: pictures, signed perturbations, gradients) resampled to
+    ``height`` x ``width`` pixels in float, channel by channel (antialiased when shrinking); a new array.
+
+    Exact to float32; ``resize_8bit`` is faster for a picture about to be encoded.
+    """
+    if image.shape[:2] == (height, width):
+        return image.astype(np.float32, copy=True)
+    planes = image if image.ndim == 3 else image[..., None]
+    channels = [np.asarray(Image.fromarray(np.ascontiguousarray(planes[..., c], np.float32), mode="F")
+                           .resize((width, height), _RESAMPLING[resample])) for c in range(planes.shape[2])]
+    resized = np.stack(channels, axis=-1).astype(np.float32)
+    return resized if image.ndim == 3 else resized[..., 0]
+
+
+def resize_8bit(image: np.ndarray, *, width: int, height: int) -> np.ndarray:
+    """float32 HxWx3 picture in [0, 1] resampled (Lanczos) to ``height`` x ``width`` pixels through 8-bit
+    pixels: several times faster than ``resize`` and rounded to 1/255, as the encoded output is anyway."""
+    small = Image.fromarray(to_uint8(image), "RGB").resize((width, height), Image.Resampling.LANCZOS,
+                                                           reducing_gap=3.0)
+    return to_float(np.asarray(small))
+
+
+def jpeg_round_trip(image: np.ndarray, *, quality: int, subsampling: str = "4:2:0") -> np.ndarray:
+    """float32 HxWx3 in [0, 1]: ``image`` (the same) after a JPEG encode at ``quality`` and a decode."""
+    return decode(encode_jpeg(image, quality=quality, subsampling=subsampling)).image
 
 
 def encode_jpeg(image: np.ndarray, *, quality: int = 85, subsampling: str = "4:2:0",

@@ -17,6 +17,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
+from .arrays import hamming
 from .atomic import owner_only, private_folder
 from .errors import StateError
 
@@ -139,7 +140,7 @@ class Ledger:
         bits; the oldest of equally near ones (the earliest protection is the stronger evidence)."""
         best: tuple[int, int] | None = None      # (row id, distance)
         for row_id, stored in self._db.execute("SELECT id, fingerprint FROM protections ORDER BY id"):
-            distance = (int(stored, 16) ^ fingerprint).bit_count()
+            distance = hamming(int(stored, 16), fingerprint)
             if distance <= max_distance and (best is None or distance < best[1]):
                 best = (row_id, distance)
         if best is None:

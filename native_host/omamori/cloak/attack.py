@@ -33,13 +33,13 @@ is passed straight through (BPDA, Athalye et al. 2018).
 """
 from __future__ import annotations
 
-import io
 from dataclasses import dataclass
 from typing import Callable
 
 import numpy as np
-from PIL import Image
 
+from ..arrays import box_mean, luma
+from ..imageio import jpeg_round_trip, resize
 from .heap import arrays_kept_in_heap
 from .models import TinyVAE
 
@@ -63,28 +63,10 @@ class AttackParams:
                                   # 0.2-0.8 dB more than 0.625 or 0.4 at 512 and 768 px, the same +-0.4 at 1024)
 
 
-def resize(image: np.ndarray, height: int, width: int, *, resample: Image.Resampling) -> np.ndarray:
-    """HxWxC float32 resampled to height x width pixels, channel by channel (antialiased when shrinking)."""
-    if image.shape[:2] == (height, width):
-        return image.astype(np.float32, copy=True)
-    channels = [np.asarray(Image.fromarray(np.ascontiguousarray(image[..., c], np.float32), mode="F")
-                           .resize((width, height), resample)) for c in range(image.shape[2])]
-    return np.stack(channels, axis=-1).astype(np.float32)
-
-
 def working_size(height: int, width: int, side: int) -> tuple[int, int]:
     """The image's size with its long side at most ``side``, both multiples of 8 (pixels)."""
     scale = min(1.0, side / max(height, width))
     return max(8, round(height * scale / 8) * 8), max(8, round(width * scale / 8) * 8)
-
-
-def _box_mean(a: np.ndarray, radius: int) -> np.ndarray:
-    """Mean over a (2 radius + 1)^2 window, edges replicated (2-D array)."""
-    k = 2 * radius + 1
-    padded = np.pad(a, radius, mode="edge").astype(np.float64)
-    c = padded.cumsum(0).cumsum(1)
-    c = np.pad(c, ((1, 0), (1, 0)))
-    return ((c[k:, k:] - c[:-k, k:] - c[k:, :-k] + c[:-k, :-k]) / (k * k)).astype(np.float32)
 
 
 def texture_mask(image: np.ndarray, *, flat_share: float, radius: int = 2) -> np.ndarray:
@@ -93,20 +75,12 @@ def texture_mask(image: np.ndarray, *, flat_share: float, radius: int = 2) -> np
     Local standard deviation of luminance over a (2 radius + 1)^2 window; a
     deviation of 0.03 (about 8/255) or more counts as full texture.
     """
-    luma = image @ np.array([0.299, 0.587, 0.114], np.float32)
-    mean = _box_mean(luma, radius)
-    std = np.sqrt(np.maximum(_box_mean(luma * luma, radius) - mean * mean, 0))
+    grey = luma(image)
+    mean = box_mean(grey, radius)
+    std = np.sqrt(np.maximum(box_mean(grey * grey, radius) - mean * mean, 0))
     texture = np.clip(std / 0.03, 0, 1)
-    texture = np.maximum(texture, _box_mean(texture, radius))   # reach a little past edges
+    texture = np.maximum(texture, box_mean(texture, radius))   # reach a little past edges
     return (flat_share + (1 - flat_share) * texture)[..., None].astype(np.float32)
-
-
-def jpeg_round_trip(image: np.ndarray, *, quality: int) -> np.ndarray:
-    """The image after a JPEG encode/decode at ``quality`` with 4:2:0 chroma (as X stores it)."""
-    pixels = np.clip(np.rint(image * 255), 0, 255).astype(np.uint8)
-    buffer = io.BytesIO()
-    Image.fromarray(pixels).save(buffer, "JPEG", quality=quality, subsampling="4:2:0")
-    return np.asarray(Image.open(buffer).convert("RGB"), np.float32) / 255
 
 
 def pixel_budget(small: np.ndarray, *, strength: float, params: AttackParams) -> np.ndarray:
@@ -139,7 +113,7 @@ def reconstruction_push(vae: TinyVAE, image: np.ndarray, delta: np.ndarray, *, b
     sizes = list(dict.fromkeys(working_size(height, width, side) for side in params.sides))
 
     def views_of(picture: np.ndarray) -> dict[tuple[int, int], np.ndarray]:
-        return {size: np.clip(resize(picture, *size, resample=Image.Resampling.LANCZOS), 0, 1) for size in sizes}
+        return {(h, w): np.clip(resize(picture, width=w, height=h), 0, 1) for h, w in sizes}
 
     views = views_of(image)
     inputs = views if seen is None else views_of(seen)
@@ -156,7 +130,7 @@ def reconstruction_push(vae: TinyVAE, image: np.ndarray, delta: np.ndarray, *, b
     for _ in range(params.steps):
         direction = np.zeros_like(delta)
         for size in sizes:
-            perturbed = np.clip(inputs[size] + resize(delta, *size, resample=Image.Resampling.BILINEAR), 0, 1)
+            perturbed = np.clip(inputs[size] + resize(delta, width=size[1], height=size[0], resample="bilinear"), 0, 1)
             if params.jpeg_quality:
                 perturbed = jpeg_round_trip(perturbed, quality=params.jpeg_quality)
             encoder_tape: list = []
@@ -164,7 +138,7 @@ def reconstruction_push(vae: TinyVAE, image: np.ndarray, delta: np.ndarray, *, b
             recon = vae.decoder.forward(vae.encoder.forward(perturbed, encoder_tape), decoder_tape)
             # gradient of half the squared distance between reconstructions, back to the pixels
             grad = vae.encoder.backward(vae.decoder.backward(recon - references[size], decoder_tape), encoder_tape)
-            grad = resize(grad, *base.shape[:2], resample=Image.Resampling.BILINEAR)
+            grad = resize(grad, width=base.shape[1], height=base.shape[0], resample="bilinear")
             direction += grad / (float(np.mean(np.abs(grad))) + 1e-12)
             done += 2 * size[0] * size[1]
             if progress is not None:
@@ -192,15 +166,15 @@ def cloak_image(image: np.ndarray, vae: TinyVAE, *, strength: float, params: Att
     seed, docs/cloak.md).
     """
     height, width = image.shape[:2]
-    small = np.clip(resize(image, *working_size(height, width, params.sides[0]),
-                           resample=Image.Resampling.LANCZOS), 0, 1)
+    small_height, small_width = working_size(height, width, params.sides[0])
+    small = np.clip(resize(image, width=small_width, height=small_height), 0, 1)
     budget = pixel_budget(small, strength=strength, params=params)
     delta = (rng.uniform(-0.5, 0.5, small.shape).astype(np.float32) * budget if start is None
              else np.clip(start(small, budget), -budget, budget))
     with arrays_kept_in_heap():
         delta = reconstruction_push(vae, image, delta, budget=budget, params=params, progress=progress,
                                     seen=None if then is None else then(image))
-    full = resize(delta, height, width, resample=Image.Resampling.BILINEAR)
+    full = resize(delta, width=width, height=height, resample="bilinear")
     rms = float(np.sqrt(np.mean(np.square(full, dtype=np.float64))))
     if rms > strength * params.rms:   # little or no upsampling (small images): keep the promised visibility
         full *= np.float32(strength * params.rms / rms)

@@ -23,10 +23,10 @@ from pathlib import Path
 from typing import Callable, Sequence
 
 import numpy as np
-from PIL import Image
 
 from ..atomic import write_atomic
-from .attack import AttackParams, jpeg_round_trip, pixel_budget, resize, working_size
+from ..imageio import jpeg_round_trip, resize
+from .attack import AttackParams, pixel_budget, working_size
 from .models import ModelSpec, TinyVAE
 
 FAMILY_FORMAT = 1
@@ -127,9 +127,11 @@ def train(vae: TinyVAE, images: Sequence[np.ndarray], *, iterations: int, rng: n
     [-1, 1]. ``start`` continues an earlier pattern. ``progress(iteration,
     distance)`` gets the mean squared distance of each iteration.
     """
-    budgets = [pixel_budget(np.clip(resize(image, *working_size(*image.shape[:2], params.sides[0]),
-                                           resample=Image.Resampling.LANCZOS), 0, 1),
-                            strength=1.0, params=params) for image in images]
+    budgets = []
+    for image in images:
+        small_height, small_width = working_size(*image.shape[:2], params.sides[0])
+        small = np.clip(resize(image, width=small_width, height=small_height), 0, 1)
+        budgets.append(pixel_budget(small, strength=1.0, params=params))
     pattern = (rng.choice([-0.5, 0.5], (period, period, 3)).astype(np.float32) if start is None
                else np.array(start, np.float32))
     moment, second = np.zeros_like(pattern), np.zeros_like(pattern)
@@ -138,9 +140,9 @@ def train(vae: TinyVAE, images: Sequence[np.ndarray], *, iterations: int, rng: n
         image, budget = images[which], budgets[which]
         offset = (int(rng.integers(period)), int(rng.integers(period)))
         height, width = working_size(*image.shape[:2], int(rng.integers(training_sides[0], training_sides[1] + 1)))
-        view = np.clip(resize(image, height, width, resample=Image.Resampling.LANCZOS), 0, 1)
-        delta = resize(budget * tile(pattern, *budget.shape[:2], offset=offset), height, width,
-                       resample=Image.Resampling.BILINEAR)
+        view = np.clip(resize(image, width=width, height=height), 0, 1)
+        delta = resize(budget * tile(pattern, *budget.shape[:2], offset=offset), width=width, height=height,
+                       resample="bilinear")
         top, left = int(rng.integers(max(1, height - crop + 1))), int(rng.integers(max(1, width - crop + 1)))
         window = (slice(top, top + crop), slice(left, left + crop))
         seen = np.clip(view[window] + delta[window], 0, 1)
@@ -151,7 +153,7 @@ def train(vae: TinyVAE, images: Sequence[np.ndarray], *, iterations: int, rng: n
         difference = vae.decoder.forward(vae.encoder.forward(seen, encoder_tape), decoder_tape) - view[window]
         grad = np.zeros((height, width, 3), np.float32)
         grad[window] = vae.encoder.backward(vae.decoder.backward(difference, decoder_tape), encoder_tape)
-        grad = fold(resize(grad, *budget.shape[:2], resample=Image.Resampling.BILINEAR) * budget, period,
+        grad = fold(resize(grad, width=budget.shape[1], height=budget.shape[0], resample="bilinear") * budget, period,
                     offset=offset)
         grad /= float(np.sqrt(np.mean(grad * grad))) + 1e-12
         moment = 0.9 * moment + 0.1 * grad

@@ -11,10 +11,10 @@ from pathlib import Path
 from typing import Callable
 
 import numpy as np
-from PIL import Image
 
+from ..imageio import resize
 from . import apply
-from .attack import resize, working_size
+from .attack import working_size
 from .models import DEFAULT_MODEL, TinyVAE, load, spec_named
 
 PREVIEW_SIDE = 512   # pixels: long side of each half (about the resolution models train at)
@@ -29,7 +29,7 @@ def side_by_side(image: np.ndarray, cloaked: np.ndarray, vae: TinyVAE) -> np.nda
     h, w = working_size(*image.shape[:2], PREVIEW_SIDE)
     halves = []
     for picture in (image, cloaked):
-        small = np.clip(resize(picture, h, w, resample=Image.Resampling.LANCZOS), 0, 1)
+        small = np.clip(resize(picture, width=w, height=h), 0, 1)
         halves.append(np.clip(vae.decoder(vae.encoder(small)), 0, 1))
     gap = np.ones((h, max(4, w // 64), 3), np.float32)
     return np.concatenate([halves[0], gap, halves[1]], axis=1)

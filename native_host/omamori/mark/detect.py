@@ -6,8 +6,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..arrays import box_mean, luma
 from . import code, sync
-from .domain import CODED_BITS, MESSAGE_BITS, NONCES, TILE, Tile, cell_size, luma, make_tile, tile_pattern, to_grid
+from .domain import CODED_BITS, MESSAGE_BITS, NONCES, TILE, Tile, cell_size, make_tile, tile_pattern, to_grid
 from .payload import PAYLOAD_BITS, Payload
 
 # Pilot correlation (standard deviations) that makes a decoded payload count, or whole-tile correlation that does
@@ -42,15 +43,6 @@ class Detection:
     false_positive_probability: float
 
 
-def _box(a: np.ndarray, radius: int) -> np.ndarray:
-    """Mean over a (2 radius + 1)-square window, edges reflected."""
-    size = 2 * radius + 1
-    padded = np.pad(a, radius, mode="reflect")
-    sums = np.cumsum(np.cumsum(np.pad(padded, ((1, 0), (1, 0))), axis=0, dtype=np.float64), axis=1)
-    box = (sums[size:, size:] - sums[:-size, size:] - sums[size:, :-size] + sums[:-size, :-size]) / size**2
-    return box.astype(np.float32)
-
-
 def whiten(grid: np.ndarray, *, spacing: int = 1) -> np.ndarray:
     """High-pass ``grid`` (differences from the 4 neighbours ``spacing`` samples away), divide by the local
     magnitude and clip, then weigh down busy cells: strong picture detail (edges, screentone) is noise to the
@@ -60,7 +52,7 @@ def whiten(grid: np.ndarray, *, spacing: int = 1) -> np.ndarray:
     neighbours = (padded[: -2 * spacing, inner] + padded[2 * spacing:, inner]
                   + padded[inner, : -2 * spacing] + padded[inner, 2 * spacing:]) / 4.0
     residual = grid - neighbours
-    magnitude = np.maximum(_box(np.abs(residual), WHITEN_RADIUS * spacing), 0.0) + WHITEN_FLOOR
+    magnitude = np.maximum(box_mean(np.abs(residual), WHITEN_RADIUS * spacing, edges="reflect"), 0.0) + WHITEN_FLOOR
     reliability = (WHITEN_FLOOR / magnitude) ** 0.75      # busy cells hide the mark: they count less
     return np.clip(residual / magnitude, -WHITEN_CLIP, WHITEN_CLIP) * reliability
 

@@ -22,12 +22,6 @@ NONCES = 16               # tile variants per key; each image uses one (detectio
 PILOT_FRACTION = 0.15     # share of tile cells carrying the payload-independent pilot (enough to find the shift)
 MESSAGE_BITS = PAYLOAD_BITS + code.CRC_BITS
 CODED_BITS = code.coded_length(MESSAGE_BITS)
-_LUMA = np.array([0.299, 0.587, 0.114], dtype=np.float32)
-
-
-def luma(image: np.ndarray) -> np.ndarray:
-    """BT.601 luma (HxW float32, 0-1) of an HxWx3 RGB image in [0, 1]."""
-    return image.astype(np.float32, copy=False) @ _LUMA
 
 
 def cell_size(height: int, width: int) -> float:

@@ -5,9 +5,10 @@ import hashlib
 
 import numpy as np
 
+from ..arrays import box_mean, luma
 from ..errors import ImageError
 from . import code
-from .domain import NONCES, TILE, cell_size, from_grid, luma, make_tile, tile_pattern, to_grid
+from .domain import NONCES, TILE, cell_size, from_grid, make_tile, tile_pattern, to_grid
 from .payload import PAYLOAD_BITS, Payload
 
 MIN_SIDE = 256
@@ -18,15 +19,9 @@ PSNR_FLOOR = 45.0              # dB: at strength 1 the mark is scaled down if ne
 STRIP_ROWS = 128               # pixel rows marked at a time (keeps the work in cache on big images)
 
 
-def _box3(a: np.ndarray) -> np.ndarray:
-    padded = np.pad(a, 1, mode="edge")
-    rows = padded[:-2] + padded[1:-1] + padded[2:]
-    return (rows[:, :-2] + rows[:, 1:-1] + rows[:, 2:]) / 9.0
-
-
 def perceptual_amplitude(work_luma: np.ndarray) -> np.ndarray:
     """Mark amplitude per cell (0-1 units): FLAT_AMPLITUDE on flat colour, up to BUSY_AMPLITUDE in texture."""
-    activity = _box3(np.abs(work_luma - _box3(work_luma)))
+    activity = box_mean(np.abs(work_luma - box_mean(work_luma, 1)), 1)
     busy = np.clip(activity / ACTIVITY_REF, 0.0, 1.0)
     return FLAT_AMPLITUDE + (BUSY_AMPLITUDE - FLAT_AMPLITUDE) * busy
 

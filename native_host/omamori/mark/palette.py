@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .domain import luma
+from ..arrays import luma
 from .embed import embed
 from .payload import Payload
 

@@ -10,11 +10,12 @@ ones in about 32.
 from __future__ import annotations
 
 import numpy as np
-from PIL import Image
+
+from .. import imageio
+from ..arrays import luma
 
 _REDUCED = 32                     # pixels per side of the grey thumbnail
 _KEPT = 8                         # DCT coefficients per side that make the 64 bits
-_LUMA = np.array([0.299, 0.587, 0.114], dtype=np.float32)
 
 
 def _dct_matrix(n: int) -> np.ndarray:
@@ -30,15 +31,9 @@ def perceptual_hash(image: np.ndarray) -> int:
     """64-bit pHash of a float32 HxWx3 image in [0, 1] (an int in [0, 2**64))."""
     # Every step-th pixel is plenty for a 32 x 32 box average (and 16x less work on a 16 MP image).
     step = max(1, min(image.shape[:2]) // (8 * _REDUCED))
-    grey = np.ascontiguousarray(image[::step, ::step]) @ _LUMA     # float32
-    thumb = np.asarray(Image.fromarray(grey, "F").resize((_REDUCED, _REDUCED), Image.Resampling.BOX),
-                       dtype=np.float64)
+    grey = luma(np.ascontiguousarray(image[::step, ::step]))
+    thumb = imageio.resize(grey, width=_REDUCED, height=_REDUCED, resample="box").astype(np.float64)
     dct = _dct_matrix(_REDUCED)
     low = (dct @ thumb @ dct.T)[:_KEPT, :_KEPT].ravel()
     bits = low > np.median(low[1:])
     return int(np.packbits(bits).view(">u8")[0])
-
-
-def hamming(a: int, b: int) -> int:
-    """Number of differing bits between two hashes."""
-    return (a ^ b).bit_count()

@@ -22,9 +22,9 @@ from typing import Any
 import numpy as np
 
 from .. import fonts, imageio, mark, webmeta
+from ..arrays import luma
 from ..errors import ImageError, StateError
 from ..imageio import Decoded
-from ..mark.domain import luma
 from ..settings import Settings
 from . import sites, visible, xoutput
 from .fingerprint import perceptual_hash
@@ -212,10 +212,10 @@ def thumbnail(data: bytes, *, max_side: int) -> bytes:
 def downscale(image: np.ndarray, *, max_side: int) -> np.ndarray:
     """float32 HxWx3 image fitted inside ``max_side`` x ``max_side`` pixels (never enlarged)."""
     height, width = image.shape[:2]
-    new_w, new_h = xoutput.fitted_size(width, height, max_side=max_side)
+    new_w, new_h = imageio.fitted_size(width, height, max_side=max_side)
     if (new_w, new_h) == (width, height):
         return image
-    return xoutput.resize(image, width=new_w, height=new_h)
+    return imageio.resize_8bit(image, width=new_w, height=new_h)
 
 
 # -- routes ----------------------------------------------------------------------------------------------------
@@ -292,12 +292,12 @@ def _served_small(image: np.ndarray, site: Site) -> np.ndarray:
     height, width = image.shape[:2]
     if site.check_enlarges and max(height, width) < site.check_side:
         scale = site.check_side / max(height, width)
-        small = xoutput.resize(image, width=max(1, round(width * scale)), height=max(1, round(height * scale)))
+        small = imageio.resize_8bit(image, width=max(1, round(width * scale)), height=max(1, round(height * scale)))
     else:
         small = downscale(image, max_side=site.check_side)
     if site.check_format == "webp":
         return imageio.decode(imageio.encode_webp(small, quality=site.check_quality)).image
-    return imageio.decode(imageio.encode_jpeg(small, quality=site.check_quality, subsampling="4:2:0")).image
+    return imageio.jpeg_round_trip(small, quality=site.check_quality)
 
 
 def _luma_psnr(marked: np.ndarray, unmarked: np.ndarray) -> float:
@@ -317,7 +317,7 @@ def _protect_palette(decoded: Decoded, *, settings: Settings, font: fonts.FoundF
     colours = len(art.colours)
     report.append(_transparency_decision(kept=decoded.alpha is not None))
     full_height, full_width = art.indices.shape          # decoded.image may be scaled down already
-    width, height = xoutput.fitted_size(full_width, full_height, max_side=_max_side(settings, site))
+    width, height = imageio.fitted_size(full_width, full_height, max_side=_max_side(settings, site))
     if (width, height) != (full_width, full_height):
         art = xoutput.resize_palette(art, width=width, height=height)
     report.append(_downscale_decision(decoded.original_size, (height, width), settings, site, nearest=True))

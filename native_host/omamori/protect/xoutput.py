@@ -28,7 +28,6 @@ import math
 from dataclasses import dataclass, replace
 
 import numpy as np
-from PIL import Image
 
 from .. import imageio
 from ..errors import ImageError
@@ -81,23 +80,6 @@ class Output:
         return "image/jpeg" if self.format == "jpeg" else "image/png"
 
 
-def fitted_size(width: int, height: int, *, max_side: int) -> tuple[int, int]:
-    """(width, height) scaled down to fit inside ``max_side`` x ``max_side`` (never up)."""
-    scale = min(1.0, max_side / max(width, height))
-    return max(1, round(width * scale)), max(1, round(height * scale))
-
-
-def resize(image: np.ndarray, *, width: int, height: int) -> np.ndarray:
-    """float32 HxWx3 image resampled (Lanczos) to ``height`` x ``width`` pixels.
-
-    Pillow resamples the 8-bit image (several times faster than per-channel
-    float, and the output is 8-bit anyway).
-    """
-    small = Image.fromarray(imageio.to_uint8(image), "RGB").resize(
-        (width, height), Image.Resampling.LANCZOS, reducing_gap=3.0)
-    return imageio.to_float(np.asarray(small))
-
-
 def resize_palette(art: PaletteArt, *, width: int, height: int) -> PaletteArt:
     """Palette art resampled by nearest neighbour (keeps hard pixel edges and the palette)."""
     rows = ((np.arange(height) + 0.5) * art.indices.shape[0] / height).astype(np.intp)
@@ -123,7 +105,7 @@ def encode_jpeg_for_x(image: np.ndarray, *, max_bytes: int = X_MAX_BYTES,
         new_w, new_h = round(current.shape[1] * scale), round(current.shape[0] * scale)
         if min(new_w, new_h) < SMALLEST_SIDE:
             raise ImageError("output_too_large", bytes=len(data), max_bytes=max_bytes)
-        current = resize(image, width=new_w, height=new_h)
+        current = imageio.resize_8bit(image, width=new_w, height=new_h)
         data = imageio.encode_jpeg(current, quality=X_JPEG_QUALITY, subsampling="4:2:0")
     shrunk = (width, height) if current is not image else None
     output = Output(data=data, format="jpeg", width=current.shape[1], height=current.shape[0],

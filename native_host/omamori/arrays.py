@@ -1,0 +1,36 @@
+"""Small numeric helpers the engine shares, in the scikit-image manner.
+
+Pure functions over numpy arrays (the input is never changed, a new array comes out), each docstring giving
+shapes, dtype and range. Nothing here reads or writes files; resampling and encoding live in ``imageio``.
+"""
+from __future__ import annotations
+
+from typing import Literal
+
+import numpy as np
+
+LUMA_WEIGHTS = np.array([0.299, 0.587, 0.114], dtype=np.float32)    # ITU-R BT.601, R G B
+
+
+def luma(image: np.ndarray) -> np.ndarray:
+    """BT.601 luma of ``image`` (...x3 RGB, any float or integer dtype; 0-1 in, 0-1 out): float32 of shape ``...``."""
+    return image.astype(np.float32, copy=False) @ LUMA_WEIGHTS
+
+
+def box_mean(a: np.ndarray, radius: int, *, edges: Literal["edge", "reflect"] = "edge") -> np.ndarray:
+    """Mean of the 2-D array ``a`` over the (2 radius + 1)-square window around each element: float32, same shape.
+
+    Past the border the window sees ``edges``: "edge" repeats the border value, "reflect" mirrors the array
+    without repeating it (``np.pad`` modes). Summed in float64 (summed-area table), so a large radius costs the
+    same as a small one.
+    """
+    size = 2 * radius + 1
+    padded = np.pad(a, radius, mode=edges)
+    sums = np.cumsum(np.cumsum(np.pad(padded, ((1, 0), (1, 0))), axis=0, dtype=np.float64), axis=1)
+    box = (sums[size:, size:] - sums[:-size, size:] - sums[size:, :-size] + sums[:-size, :-size]) / size**2
+    return box.astype(np.float32)
+
+
+def hamming(a: int, b: int) -> int:
+    """Number of bits that differ between two non-negative integers (64-bit perceptual hashes)."""
+    return (a ^ b).bit_count()
