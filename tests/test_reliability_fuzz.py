@@ -34,9 +34,10 @@ from omamori.catalog import entries
 from omamori.errors import CODES
 from omamori.paths import default_paths
 from omamori.protocol.codec import MAX_REPLY_FRAME, NativeCodec
-from omamori.protocol.envelope import HOST_MESSAGE_TYPES, ProtocolFailure, Request, failure_reply, progress_message
+from omamori.protocol.envelope import (HOST_MESSAGE_TYPES, ProtocolFailure, Request, decode_request, failure_reply,
+                                       progress_message)
 from omamori.protocol.handlers import HANDLERS, Host
-from omamori.transports.websocket import decode_binary, decode_text, encode_reply
+from omamori.transports.websocket import decode_binary, encode_reply
 from omamori.transports.worker import WorkerHost
 
 NATIVE = "=I"
@@ -235,7 +236,7 @@ def test_fuzzed_websocket_messages_get_one_well_formed_reply(fuzz_host, data, as
     choices = Choices(data)
     payload = choices.payload()
     if as_text:
-        event = decode_text(payload.decode("utf-8", "replace"))
+        event = decode_request(payload.decode("utf-8", "replace"))
     else:
         header = payload[:choices.number(len(payload) + 1)] if choices.number(2) else payload
         event = decode_binary(struct.pack(">I", choices.pick((len(header), len(header) + 1, 2 ** 32 - 1)))
@@ -274,7 +275,7 @@ def test_an_integer_too_long_for_python_is_bad_json_not_a_crash():
     codec.receive_data(struct.pack(NATIVE, len(payload)) + payload)
     (event,) = codec.events()
     assert isinstance(event, ProtocolFailure) and event.error.code == "bad_json"
-    assert decode_text(payload.decode()).error.code == "bad_json"
+    assert decode_request(payload.decode()).error.code == "bad_json"
 
 
 def rss_bytes(pid: int | str = "self") -> int:

@@ -13,13 +13,12 @@ extension joins them and parses the result (docs/protocol.md).
 """
 from __future__ import annotations
 
-import json
 import sys
 from dataclasses import dataclass, field
 from typing import Any, Iterator
 
 from ..errors import FrameError, RequestError
-from .envelope import PROTOCOL_VERSION, Event, ProtocolFailure, dumps, failure_reply, parse_request
+from .envelope import PROTOCOL_VERSION, Event, ProtocolFailure, decode_request, dumps, failure_reply
 
 MAX_REPLY_FRAME = 1024 * 1024          # bytes: what Chrome and Firefox accept from a host
 MAX_REQUEST_FRAME = 96 * 1024 * 1024   # bytes: a 50 MB image in base64, with room for the envelope
@@ -65,15 +64,7 @@ class NativeCodec:
                 return
             payload = bytes(self._inbox[_HEADER:_HEADER + length])
             del self._inbox[:_HEADER + length]
-            self._events.append(self._decode(payload))
-
-    @staticmethod
-    def _decode(payload: bytes) -> Event:
-        try:
-            obj = json.loads(payload.decode("utf-8"))
-        except (ValueError, RecursionError) as exc:   # also an integer of more than 4300 digits
-            return ProtocolFailure(RequestError("bad_json", reason=type(exc).__name__))
-        return parse_request(obj)
+            self._events.append(decode_request(payload))
 
     def _fail(self, error: FrameError) -> None:
         self._broken = True

@@ -102,6 +102,15 @@ def parse_request(obj: Any) -> Event:
     return Request(id=request_id, type=request_type, body=body)
 
 
+def decode_request(text: str | bytes) -> Event:
+    """A ``Request`` from one message's JSON text (a str, or UTF-8 bytes), or the failure to report."""
+    try:
+        obj = json.loads(text.decode("utf-8") if isinstance(text, (bytes, bytearray)) else text)
+    except (ValueError, RecursionError) as exc:   # also an integer of more than 4300 digits
+        return ProtocolFailure(RequestError("bad_json", reason=type(exc).__name__))
+    return parse_request(obj)
+
+
 def ok_reply(request: Request, result: dict[str, Any]) -> dict[str, Any]:
     return {"v": PROTOCOL_VERSION, "id": request.id, "type": request.type, "ok": True, "result": result}
 

@@ -53,7 +53,7 @@ from ..errors import RequestError
 from .. import pairing as pairing_proof
 from ..pairing import Channel, Pairing, PairingFile
 from ..protocol.codec import MAX_REQUEST_FRAME
-from ..protocol.envelope import Event, ProtocolFailure, Request, dumps, failure_reply, parse_request, progress_message
+from ..protocol.envelope import Event, ProtocolFailure, Request, decode_request, dumps, failure_reply, progress_message
 from ..protocol.handlers import Host
 from .line import RequestLine
 from .worker import WorkerHost
@@ -103,17 +103,10 @@ def decode_binary(data: bytes) -> Event:
     length = int.from_bytes(data[:BINARY_HEADER], "big")
     if length > len(data) - BINARY_HEADER:
         return ProtocolFailure(RequestError("bad_request", reason="binary header length beyond the frame"))
-    event = decode_text(data[BINARY_HEADER:BINARY_HEADER + length])
+    event = decode_request(data[BINARY_HEADER:BINARY_HEADER + length])
     if isinstance(event, Request):
         return Request(event.id, event.type, {**event.body, "image": bytes(data[BINARY_HEADER + length:])})
     return event
-
-
-def decode_text(data: str | bytes) -> Event:
-    try:
-        return parse_request(json.loads(data))
-    except (ValueError, RecursionError) as exc:   # also an integer of more than 4300 digits
-        return ProtocolFailure(RequestError("bad_json", reason=type(exc).__name__))
 
 
 def encode_reply(reply: dict[str, Any], *, binary: bool) -> str | bytes:
@@ -198,7 +191,7 @@ class CompanionServer:
                     await connection.close(1008, "bad MAC")
                     return
                 binary = isinstance(message, bytes)
-                event = decode_binary(message) if binary else decode_text(message)
+                event = decode_binary(message) if binary else decode_request(message)
                 if isinstance(event, ProtocolFailure):
                     await _send_quietly(connection, channel, encode_reply(
                         failure_reply(event.id, event.type, event.error), binary=binary))
