@@ -10,6 +10,8 @@ from pathlib import Path
 
 import pytest
 
+from omamori.settings import Settings
+
 SAMPLE = Path(__file__).resolve().parents[1] / "native_host" / "omamori" / "data" / "sample.png"
 
 
@@ -76,6 +78,9 @@ def test_key_export_and_import_round_trip(tmp_path, sample):
     assert omamori(other, "key", "show").stdout.splitlines()[-1] == shown.splitlines()[-1]
     refused = omamori(home, "key", "new")
     assert refused.returncode == 2 and "--yes" in refused.stdout
+    assert omamori(home, "key", "new", "--yes").returncode == 0
+    assert omamori(home, "key", "show").stdout.splitlines()[-1] != shown.splitlines()[-1]
+    assert list((home / "config").glob("key*.bak")), "the old key was not kept"
 
 
 def test_a_missing_key_after_use_stops_with_exit_3_and_the_fix(tmp_path, sample):
@@ -95,3 +100,13 @@ def test_settings_set_and_show(tmp_path):
     refused = omamori(home, "settings", "set", "signature.text=ゆき🌸")
     assert refused.returncode == 3 and "“🌸”" in refused.stderr
     assert json.loads(omamori(home, "settings", "show", "--json").stdout)["signature"]["text"] != "ゆき🌸"
+
+
+def test_settings_reset_brings_back_the_defaults_even_over_a_damaged_file(tmp_path):
+    home = tmp_path / "home"
+    assert omamori(home, "settings", "set", "signature.placement=tiled").returncode == 0
+    (home / "config" / "settings.json").write_text("{not json")
+    assert omamori(home, "settings", "show").returncode == 3
+    reset = omamori(home, "settings", "reset")
+    assert reset.returncode == 0 and 'signature.placement = "corner"' in reset.stdout
+    assert json.loads(omamori(home, "settings", "show", "--json").stdout) == Settings().to_dict()

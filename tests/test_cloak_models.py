@@ -12,6 +12,7 @@ import pytest
 from omamori import cli
 from omamori.cloak import models
 from omamori.errors import StateError
+from omamori.exit_codes import EXIT_BROKEN
 from cloak_model import MODELS, needs_model
 
 pytestmark = needs_model
@@ -89,5 +90,5 @@ def test_cli_fetch_and_list(tmp_path, monkeypatch, capsys):
     assert (tmp_path / "data" / "models" / "taef2_encoder.pth").is_file()
     assert cli.main(["models", "fetch", "--from", str(tmp_path / "empty")]) == 0   # installed files are kept
     monkeypatch.setenv("OMAMORI_HOME", str(tmp_path / "other"))
-    assert cli.main(["models", "fetch", "--from", str(tmp_path / "empty")]) == cli.EXIT_BROKEN
+    assert cli.main(["models", "fetch", "--from", str(tmp_path / "empty")]) == EXIT_BROKEN
     assert "omamori models fetch" in capsys.readouterr().err

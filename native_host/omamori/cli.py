@@ -1,11 +1,4 @@
-"""``omamori``: the command line, one subcommand per module in ``commands/``.
-
-Exit status that scripts can rely on (docs in README.md):
-  0  everything asked for was done (verify: every file carries your mark)
-  1  some input failed or (verify) was not marked; the rest was done
-  2  the command line was wrong
-  3  the installation has a problem (key, settings, disk); nothing was done
-"""
+"""``omamori``: the command line, one subcommand per module in ``commands/``; the exit status in ``exit_codes``."""
 from __future__ import annotations
 
 import argparse
@@ -16,6 +9,7 @@ import sys
 from . import __version__
 from .errors import OmamoriError
 from .catalog import language
+from .exit_codes import EXIT_BROKEN
 
 COMMANDS = (
     "protect",
@@ -33,8 +27,6 @@ COMMANDS = (
     "models",
     "preview_ai",
 )
-
-EXIT_OK, EXIT_PARTIAL, EXIT_USAGE, EXIT_BROKEN = 0, 1, 2, 3
 
 
 def error_text(error: OmamoriError) -> str:

@@ -225,6 +225,13 @@ def change(path: Path, changes: dict[str, Any]) -> Settings:
     return updated
 
 
+def reset(path: Path) -> Settings:
+    """Save the defaults at ``path``, whatever is there (a damaged file included); the defaults."""
+    defaults = Settings()
+    save(defaults, path)
+    return defaults
+
+
 def save(settings: Settings, path: Path) -> None:
     """Write atomically (temp file + rename) so a crash never leaves half a file."""
     settings.check()

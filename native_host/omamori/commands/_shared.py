@@ -1,13 +1,16 @@
-"""What the file-handling commands share: the host, the user's language, a progress line."""
+"""What the commands share: the host and its requests, the user's language, input files, a progress line, the
+changes an installation made."""
 from __future__ import annotations
 
 import argparse
 import os
 import sys
+from pathlib import Path
 from typing import Any
 
-from ..catalog import Lang, language
+from ..catalog import Lang, language, say
 from ..errors import CODES, OmamoriError, StateError
+from ..install.changes import Change
 from ..paths import default_paths
 from ..protocol.envelope import Request
 from ..protocol.handlers import Host, Progress
@@ -33,6 +36,14 @@ def call(host: Host | WorkerHost, request_type: str, *, progress: Progress | Non
     error = reply["error"]
     kind = StateError if error["code"] in STATE_CODES else OmamoriError
     raise kind(error["code"], **error["details"])
+
+
+def read_input(source: Path) -> bytes:
+    """The bytes of an input file; ``file_unreadable`` when it cannot be read."""
+    try:
+        return source.read_bytes()
+    except OSError as error:
+        raise OmamoriError("file_unreadable", path=str(source), reason=error.strerror or str(error)) from error
 
 
 def open_host(*, time_limit: float | None = None) -> WorkerHost:
@@ -78,3 +89,11 @@ class ProgressLine:
         if self.enabled:
             sys.stderr.write("\r" + " " * 80 + "\r")
             sys.stderr.flush()
+
+
+def print_changes(changes: list[Change], lang: Lang, *, dry_run: bool) -> None:
+    """What ``install`` or ``serve --install-autostart`` did (or would do), one change a line."""
+    if dry_run:
+        print(say("install.dry_run", lang))
+    for change in changes:
+        print(f"  {say('install.verb.' + change.verb, lang)}: {change.target}")

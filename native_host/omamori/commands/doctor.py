@@ -4,13 +4,13 @@ from __future__ import annotations
 import argparse
 import os
 
-from ..cli import EXIT_BROKEN, EXIT_OK
+from ..exit_codes import EXIT_BROKEN, EXIT_OK
 from ..install.browsers import Machine
 from ..install.changes import Registry
 from ..install.doctor import Finding, run_checks
+from ..install.installer import system_registry
 from ..catalog import entries, language, say
 from ..paths import default_paths
-from .install import system_registry
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:

@@ -5,7 +5,7 @@ import argparse
 import json
 
 from ..catalog import say
-from ..cli import EXIT_OK
+from ..exit_codes import EXIT_OK
 from ._shared import call, lang, open_host
 
 

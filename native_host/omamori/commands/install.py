@@ -6,14 +6,15 @@ import os
 import sys
 from pathlib import Path
 
-from ..cli import EXIT_BROKEN, EXIT_OK, EXIT_USAGE
+from ..exit_codes import EXIT_BROKEN, EXIT_OK, EXIT_USAGE
 from ..install import installer
 from ..install.browsers import BROWSER_NAMES, ExtensionIds, Machine, browser_named, profile_browser, snap_can_host
-from ..install.changes import Change, DamagedReceipt, Registry, WindowsRegistry
+from ..install.changes import DamagedReceipt, Registry
 from .. import settings as settings_store
 from ..errors import OmamoriError
 from ..catalog import Lang, language, say
 from ..paths import default_paths
+from ._shared import print_changes
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -38,13 +39,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.set_defaults(run=run)
 
 
-def system_registry(machine: Machine) -> Registry | None:
-    return WindowsRegistry() if machine.os == "windows" else None
-
-
 def run(args: argparse.Namespace) -> int:
     machine = Machine.current()
-    return run_on(args, machine=machine, registry=system_registry(machine), env=os.environ)
+    return run_on(args, machine=machine, registry=installer.system_registry(machine), env=os.environ)
 
 
 def run_on(args: argparse.Namespace, *, machine: Machine, registry: Registry | None, env) -> int:
@@ -154,9 +151,3 @@ def ask_signature_name(settings_file: Path, lang: Lang, *, ask=input) -> None:
         return
     print(say("install.name_saved", lang, text=saved.signature.text))
 
-
-def print_changes(changes: list[Change], lang: Lang, *, dry_run: bool) -> None:
-    if dry_run:
-        print(say("install.dry_run", lang))
-    for change in changes:
-        print(f"  {say('install.verb.' + change.verb, lang)}: {change.target}")

@@ -5,7 +5,7 @@ import argparse
 import stat
 from pathlib import Path
 
-from ..cli import EXIT_OK, EXIT_USAGE
+from ..exit_codes import EXIT_OK, EXIT_USAGE
 from .. import keys, mark
 from ..atomic import write_atomic
 from ..catalog import say
@@ -74,6 +74,6 @@ def new_key(args: argparse.Namespace) -> int:
     if not args.yes:
         print(say("key.new_confirm", lang()))
         return EXIT_USAGE
-    key = keys.create(open_host().paths.key_file)
+    key = keys.create(default_paths().key_file)
     print(say("key.created", lang(), creator=mark.creator_id(key)))
     return EXIT_OK

@@ -11,8 +11,7 @@ from pathlib import Path
 
 from ..atomic import write_atomic
 from ..catalog import say
-from ._shared import add_time_limit, call, lang, open_host
-from .protect import read_input
+from ._shared import add_time_limit, call, lang, open_host, read_input
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:

@@ -7,11 +7,11 @@ import os
 import sys
 from pathlib import Path
 
-from ..cli import EXIT_OK, EXIT_PARTIAL, EXIT_USAGE
+from ..exit_codes import EXIT_OK, EXIT_PARTIAL, EXIT_USAGE
 from ..atomic import write_atomic
 from ..catalog import say
 from ..errors import OmamoriError, StateError
-from ._shared import ProgressLine, add_time_limit, call, message, open_host, print_report
+from ._shared import ProgressLine, add_time_limit, call, message, open_host, print_report, read_input
 
 SUFFIX = ".omamori"
 
@@ -143,13 +143,6 @@ def run(args: argparse.Namespace) -> int:
     finally:
         host.close()
     return EXIT_PARTIAL if failures else EXIT_OK
-
-
-def read_input(source: Path) -> bytes:
-    try:
-        return source.read_bytes()
-    except OSError as error:
-        raise OmamoriError("file_unreadable", path=str(source), reason=error.strerror or str(error)) from error
 
 
 def protect_one(host, source: Path, fields: dict, args: argparse.Namespace, *, written: set[Path]) -> dict:

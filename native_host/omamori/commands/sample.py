@@ -5,7 +5,7 @@ import argparse
 from importlib import resources
 from pathlib import Path
 
-from ..cli import EXIT_OK, EXIT_PARTIAL
+from ..exit_codes import EXIT_OK, EXIT_PARTIAL
 from ..atomic import write_atomic
 from ..catalog import say
 from ._shared import call, lang, open_host, print_report

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Mapping
 
 from .. import pairing
-from ..cli import EXIT_BROKEN, EXIT_OK, EXIT_USAGE
+from ..exit_codes import EXIT_BROKEN, EXIT_OK, EXIT_USAGE
 from ..install import autostart, installer
 from ..install.browsers import ExtensionIds, Machine
 from ..install.changes import DamagedReceipt, Receipt, Registry, apply, undo
@@ -20,7 +20,7 @@ from ..catalog import Lang, language, say
 from ..paths import Paths, default_paths
 from ..transports.websocket import DEFAULT_PORT, CompanionServer, is_loopback
 from ..transports.worker import WorkerHost
-from .install import print_changes, system_registry
+from ._shared import print_changes
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -43,7 +43,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     machine = Machine.current()
-    return run_on(args, machine=machine, registry=system_registry(machine), env=os.environ)
+    return run_on(args, machine=machine, registry=installer.system_registry(machine), env=os.environ)
 
 
 def run_on(args: argparse.Namespace, *, machine: Machine, registry: Registry | None, env: Mapping[str, str]) -> int:

@@ -4,9 +4,10 @@ from __future__ import annotations
 import argparse
 import json
 
-from ..cli import EXIT_OK
+from ..exit_codes import EXIT_OK
 from .. import settings as store
 from ..errors import OmamoriError
+from ..paths import default_paths
 from ._shared import call, open_host
 
 
@@ -66,6 +67,6 @@ def set_settings(args: argparse.Namespace) -> int:
 
 
 def reset_settings(args: argparse.Namespace) -> int:
-    store.save(store.Settings(), open_host().paths.settings_file)
-    _print(_run("settings.get"), as_json=False)
+    # not a request: settings.set would read the file first, and a damaged file is one reason to reset
+    _print(store.reset(default_paths().settings_file).to_dict(), as_json=False)
     return EXIT_OK

@@ -13,7 +13,7 @@ from pathlib import Path
 from .. import site
 from ..atomic import write_atomic
 from ..catalog import Message, say
-from ..cli import EXIT_OK, EXIT_PARTIAL, EXIT_USAGE
+from ..exit_codes import EXIT_OK, EXIT_PARTIAL, EXIT_USAGE
 from ._shared import lang
 
 def register(subparsers: argparse._SubParsersAction) -> None:

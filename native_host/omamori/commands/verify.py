@@ -8,12 +8,11 @@ from pathlib import Path
 from typing import Any
 
 from ..catalog import Lang, Message, say
-from ..cli import EXIT_OK, EXIT_PARTIAL
+from ..exit_codes import EXIT_OK, EXIT_PARTIAL
 from ..download import download, is_web_address, largest_size
 from ..errors import OmamoriError, StateError
 from ..evidence import verdict_sentence
-from ._shared import ProgressLine, add_time_limit, call, lang, message, open_host
-from .protect import read_input
+from ._shared import ProgressLine, add_time_limit, call, lang, message, open_host, read_input
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:

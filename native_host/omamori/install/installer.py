@@ -15,7 +15,7 @@ from typing import Callable, Mapping
 from ..paths import Paths
 from .browsers import (BROWSERS, Browser, ExtensionIds, Found, Machine, browser_named, detect, profile_browser,
                        snap_can_host)
-from .changes import Change, LinkItem, Receipt, Registry, apply, undo
+from .changes import Change, LinkItem, Receipt, Registry, WindowsRegistry, apply, undo
 from .autostart import autostart_items
 from .registration import MANIFEST_FILE, Target, host_items, launcher_path, receipt_path, target_for
 
@@ -26,6 +26,11 @@ HOST_GROUPS = frozenset(b.name for b in BROWSERS) | {"launcher"}
 class Outcome:
     changes: list[Change] = field(default_factory=list)
     registered: list[Target] = field(default_factory=list)
+
+
+def system_registry(machine: Machine) -> Registry | None:
+    """Where registrations go besides files: the Windows registry, on Windows."""
+    return WindowsRegistry() if machine.os == "windows" else None
 
 
 def default_extension_dir() -> Path:
