@@ -1,4 +1,4 @@
-"""``omamori status`` (the checklist) and ``omamori terms`` (the texts to copy)."""
+"""The checklist: computed by the host (``status`` request), printed by ``omamori status``; and ``omamori terms``."""
 from __future__ import annotations
 
 import json
@@ -8,9 +8,14 @@ import sys
 
 import pytest
 
-from omamori import templates
-from omamori.commands.status import DONE, IN_BROWSER, OPTIONAL, TODO, checklist
-from omamori.settings import Settings
+from omamori import checklist
+from omamori.commands.status import note
+from omamori.paths import default_paths
+from omamori.protocol.envelope import Request
+from omamori.protocol.handlers import Host
+from omamori.settings import Settings, apply_changes
+
+BROWSER_ITEMS = ["grok_training", "grok_edits", "protect_posts", "auto_protect"]
 
 
 def omamori(home, *args: str, lang: str = "en_US.UTF-8") -> subprocess.CompletedProcess:
@@ -19,62 +24,115 @@ def omamori(home, *args: str, lang: str = "en_US.UTF-8") -> subprocess.Completed
                           timeout=120)
 
 
-def hello(*, signature=True, mark=True, cloak=False, cloak_installed=False, key=True) -> dict:
-    settings = Settings().to_dict()
-    settings["signature"]["enabled"], settings["mark"]["enabled"], settings["cloak"]["enabled"] = signature, mark, cloak
-    return {"settings": settings, "key": {"present": key}, "cloak": {"available": cloak_installed}}
+def items(changes: dict | None = None, *, font_problem=None, key_problem=None, cloak_installed=False) -> dict:
+    """id -> (state, reason) of the checklist for settings with ``changes``."""
+    settings = apply_changes(Settings(), changes or {})
+    found = checklist.checklist(settings, font_problem=font_problem, key_problem=key_problem,
+                                cloak_installed=cloak_installed)
+    return {item.id: (item.state, item.reason) for item in found}
 
 
-def states(result) -> dict:
-    return {item.id: item.state for item in result}
-
-
-def test_defaults_signature_and_mark_done_cloak_optional_browser_lines_not_guessed():
-    assert states(checklist(hello())) == {
-        "grok_training": IN_BROWSER, "protect_posts": IN_BROWSER, "auto_protect": IN_BROWSER,
-        "signature": DONE, "mark": DONE, "cloak": OPTIONAL,
+def test_defaults_signature_and_mark_done_cloak_optional_browser_items_not_guessed():
+    assert items() == {
+        **{name: ("in_browser", None) for name in BROWSER_ITEMS},
+        "signature": ("done", None), "mark": ("done", None), "cloak": ("optional", "off"),
     }
 
 
-@pytest.mark.parametrize("changes, item, state, says", [
-    ({"signature": False}, "signature", TODO, "signature.enabled=true"),
-    ({"mark": False}, "mark", TODO, "mark.enabled=true"),
-    ({"key": False}, "mark", TODO, "omamori doctor"),
-    ({"cloak": True}, "cloak", TODO, "omamori models fetch"),
-    ({"cloak": True, "cloak_installed": True}, "cloak", DONE, "on"),
+@pytest.mark.parametrize("changes, problems, item, expected", [
+    ({"signature.enabled": False}, {}, "signature", ("todo", "off")),
+    ({}, {"font_problem": "font_missing"}, "signature", ("todo", "font_missing")),
+    ({"signature.enabled": False}, {"font_problem": "font_missing"}, "signature", ("todo", "off")),
+    ({"mark.enabled": False}, {}, "mark", ("todo", "off")),
+    ({}, {"key_problem": "key_unreadable"}, "mark", ("todo", "key_unreadable")),
+    ({"mark.enabled": False}, {"key_problem": "key_unreadable"}, "mark", ("todo", "off")),
+    ({"cloak.enabled": True}, {}, "cloak", ("todo", "model_missing")),
+    ({"cloak.enabled": True}, {"cloak_installed": True}, "cloak", ("done", None)),
+    ({}, {"cloak_installed": True}, "cloak", ("optional", "off")),
 ])
-def test_each_measure_that_is_not_in_place_says_why_and_what_to_do(changes, item, state, says):
-    found = next(entry for entry in checklist(hello(**changes)) if entry.id == item)
-    assert found.state == state and says in found.note["en"] and found.note["ja"]
+def test_a_measure_that_cannot_work_is_not_done_and_says_why(changes, problems, item, expected):
+    assert items(changes, **problems)[item] == expected
 
 
-def test_browser_lines_send_the_user_to_the_popup_in_both_languages():
-    for item in checklist(hello()):
-        if item.state == IN_BROWSER:
-            assert "popup" in item.note["en"] and "ポップアップ" in item.note["ja"]
-    posts = next(entry for entry in checklist(hello()) if entry.id == "protect_posts")
-    assert "optional" in posts.name["en"] and "followers" in posts.note["en"]
+def host_status(home) -> dict:
+    host = Host(default_paths())
+    try:
+        reply = host.handle(Request(id="s", type="status", body={}))
+        assert "status" in host.handle(Request(id="h", type="hello", body={}))["result"]["capabilities"]
+    finally:
+        host.close()
+    assert reply["ok"], reply
+    return {item["id"]: (item["state"], item["reason"]) for item in reply["result"]["items"]}
 
 
-def test_status_command_reads_the_real_settings(tmp_path):
+@pytest.fixture
+def home(tmp_path, monkeypatch):
+    monkeypatch.setenv("OMAMORI_HOME", str(tmp_path))
+    monkeypatch.setenv("OMAMORI_MODELS", str(tmp_path / "no-models"))
+    return tmp_path
+
+
+def test_the_host_reads_the_key_the_font_and_the_model_on_this_computer(home):
+    assert list(host_status(home)) == BROWSER_ITEMS + ["signature", "mark", "cloak"]
+    paths = default_paths()
+    paths.key_file.write_text("not a key")
+    paths.settings_file.write_text(json.dumps({"signature": {"text": "🌸"}, "cloak": {"enabled": True}}))
+    found = host_status(home)
+    assert found["mark"] == ("todo", "key_unreadable"), "a mark that cannot be made counted as done"
+    assert found["signature"] == ("todo", "font_missing"), "a signature no font draws counted as done"
+    assert found["cloak"] == ("todo", "model_missing")
+
+
+def every_item() -> list[dict]:
+    """Every (id, state, reason) the host can answer, as the ``status`` result carries it."""
+    seen = {}
+    for changes in ({}, {"signature.enabled": False, "mark.enabled": False}, {"cloak.enabled": True}):
+        for problems in ({}, {"font_problem": "font_missing", "key_problem": "key_unreadable"},
+                         {"key_problem": "key_missing", "cloak_installed": True}):
+            for name, (state, reason) in items(changes, **problems).items():
+                seen[name, state, reason] = {"id": name, "state": state, "reason": reason}
+    return list(seen.values())
+
+
+@pytest.mark.parametrize("item", every_item(), ids=lambda item: f"{item['id']}-{item['state']}-{item['reason']}")
+def test_every_line_says_what_to_do_next_in_both_languages(item):
+    said = note(item).both()
+    assert said["en"] != said["ja"] and all(said.values())
+    fix = {"off": f"omamori settings set {item['id']}.enabled=true", "font_missing": "omamori doctor",
+           "key_unreadable": "omamori doctor", "key_missing": "omamori doctor",
+           "model_missing": "omamori models fetch"}.get(item["reason"])
+    if item["state"] == "in_browser":
+        assert "popup" in said["en"] and "ポップアップ" in said["ja"]
+    elif item["state"] != "done" and fix:
+        assert fix in said["en"] and fix in said["ja"]
+
+
+def test_status_command_reads_the_real_settings_and_key(tmp_path):
     assert omamori(tmp_path, "settings", "set", "signature.enabled=false").returncode == 0
     run = omamori(tmp_path, "status", "--json")
     assert run.returncode == 0, run.stderr
     report = json.loads(run.stdout)
-    assert {item["id"]: item["state"] for item in report["items"]}["signature"] == TODO
+    assert {item["id"]: item["state"] for item in report["items"]}["signature"] == "todo"
     assert [tool["command"].split()[1] for tool in report["tools"]] == ["site", "protect", "terms"]
+    (tmp_path / "config" / "key").write_text("not a key")
     text = omamori(tmp_path, "status", lang="ja_JP.UTF-8").stdout
     assert "✗ 見える署名" in text and "omamori site DIR" in text
+    mark_line = next(line for line in text.splitlines() if "透かし" in line)
+    assert mark_line.lstrip().startswith("✗") and "omamori doctor" in mark_line
 
 
 def test_terms_texts_in_both_languages_with_the_name_filled_in(tmp_path):
-    assert templates.profile_line() == "無断AI学習・無断転載禁止 / No AI training, no reposts"
-    assert len(templates.profile_line()) <= 160                  # fits an X bio
-    ja = templates.terms("ja", name="山田花子", contact="hanako@example.com")
-    en = templates.terms("en")
-    assert "山田花子" in ja.paragraph and "hanako@example.com" in ja.paragraph
-    assert "[your name]" in en.paragraph and "{" not in en.paragraph
-    assert "第30条の4" in ja.legal_note and "Article 30-4" in en.legal_note
-    assert "法的助言ではありません" in ja.legal_note and "not legal advice" in en.legal_note
+    profile = {lang: omamori(tmp_path, "terms", "--only", "profile", "--lang", lang).stdout.strip()
+               for lang in ("en", "ja", "both")}
+    for lang, line in profile.items():
+        assert line and "\n" not in line and len(line) <= 160, f"the {lang} profile line does not fit an X bio"
+    assert profile["en"].isascii() and not profile["ja"].isascii()
+    assert not profile["both"].isascii() and any(word in profile["both"] for word in ("AI training", "reposts"))
+    ja = omamori(tmp_path, "terms", "--only", "terms", "--lang", "ja", "--name", "山田花子",
+                 "--contact", "hanako@example.com").stdout
+    assert "山田花子" in ja and "hanako@example.com" in ja
+    assert "第30条の4" in ja and "法的助言ではありません" in ja
     run = omamori(tmp_path, "terms", "--name", "Hanako", "--lang", "en")
     assert run.returncode == 0 and "© Hanako" in run.stdout and "利用規約" not in run.stdout
+    assert "Article 30-4" in run.stdout and "not legal advice" in run.stdout
+    assert "[your name]" in omamori(tmp_path, "terms", "--lang", "en").stdout

@@ -15,13 +15,13 @@ import datetime
 import hashlib
 import logging
 import time
-from dataclasses import replace
+from dataclasses import asdict, replace
 from pathlib import PurePath
 from typing import Any, Callable
 
 import numpy as np
 
-from .. import __version__, cloak, evidence, fonts, imageio, keys, mark, settings as settings_store, webmeta
+from .. import __version__, checklist, cloak, evidence, fonts, imageio, keys, mark, settings as settings_store, webmeta
 from ..catalog import LANGUAGES, Message
 from ..cloak.preview import what_ai_sees
 from ..errors import OmamoriError, RequestError, internal_error
@@ -127,28 +127,46 @@ def output_name(name: str, fmt: str) -> str:
 
 
 # -- handlers ------------------------------------------------------------------
-def handle_hello(host: Host, body: dict[str, Any], progress: Progress) -> dict[str, Any]:
-    current = host.settings()
+def _key_state(host: Host) -> dict[str, Any]:
+    """``hello``'s ``key``: the creator id, or the problem that stops the key from being read (or made)."""
     try:
-        key_state: dict[str, Any] = {"present": True, "creator_id": f"{mark.creator_id(host.key()):x}"}
+        return {"present": True, "creator_id": f"{mark.creator_id(host.key()):x}"}
     except OmamoriError as error:
-        key_state = {"present": False, "problem": error.to_dict()}
+        return {"present": False, "problem": error.to_dict()}
+
+
+def _font_state(current: settings_store.Settings) -> dict[str, Any]:
+    """``hello``'s ``font``: the font that draws the signature text, or the problem."""
     try:
         found = fonts.find_font(current.signature.text, font_path=current.signature.font_path)
-        font: dict[str, Any] = {"found": True, "path": found.path, "family": found.family}
     except OmamoriError as error:
-        font = {"found": False, "problem": error.to_dict()}
+        return {"found": False, "problem": error.to_dict()}
+    return {"found": True, "path": found.path, "family": found.family}
+
+
+def handle_hello(host: Host, body: dict[str, Any], progress: Progress) -> dict[str, Any]:
+    current = host.settings()
     return {
         "version": __version__,
         "protocol": PROTOCOL_VERSION,
         "transport": host.transport,
         "capabilities": sorted(HANDLERS),
         "settings": current.to_dict(),
-        "key": key_state,
-        "font": font,
+        "key": _key_state(host),
+        "font": _font_state(current),
         "cloak": {"available": cloak.available()},
         "protected_count": host.ledger().count(),
     }
+
+
+def handle_status(host: Host, body: dict[str, Any], progress: Progress) -> dict[str, Any]:
+    """The checklist of measures (``checklist.checklist``), from the same findings as ``hello``."""
+    current = host.settings()
+    key, font = _key_state(host), _font_state(current)
+    items = checklist.checklist(
+        current, font_problem=None if font["found"] else font["problem"]["code"],
+        key_problem=None if key["present"] else key["problem"]["code"], cloak_installed=cloak.available())
+    return {"items": [asdict(item) for item in items]}
 
 
 def handle_protect(host: Host, body: dict[str, Any], progress: Progress) -> dict[str, Any]:
@@ -331,5 +349,6 @@ HANDLERS: dict[str, Callable[[Host, dict[str, Any], Progress], dict[str, Any]]] 
     "settings.get": handle_settings_get,
     "settings.set": handle_settings_set,
     "history": handle_history,
+    "status": handle_status,
     "cancel": handle_cancel,
 }
