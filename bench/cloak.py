@@ -62,8 +62,9 @@ from omamori import cloak, mark  # noqa: E402
 from omamori.cloak import models  # noqa: E402
 from omamori.cloak import family as families  # noqa: E402
 from omamori.cloak.attack import AttackParams, pixel_budget, working_size  # noqa: E402
-from omamori.cloak.tinyvae import Conv  # noqa: E402
+from omamori.cloak.tinyvae import Bands, Conv  # noqa: E402
 from omamori.imageio import encode_jpeg, jpeg_round_trip, resize  # noqa: E402
+from omamori.paths import default_paths  # noqa: E402
 from omamori.platforms import x  # noqa: E402
 
 
@@ -146,7 +147,7 @@ def random_phase(change: np.ndarray, rng: np.random.Generator) -> np.ndarray:
 
 def conv_speed() -> None:
     rng = np.random.default_rng(0)
-    conv = Conv(rng.standard_normal((64, 64, 3, 3), dtype=np.float32), None)
+    conv = Conv(rng.standard_normal((64, 64, 3, 3), dtype=np.float32), None, bands=Bands())
     for height, width in ((256, 256), (576, 768), (768, 1024)):
         x = rng.standard_normal((height, width, 64), dtype=np.float32)
         flops = 2 * height * width * 9 * 64 * 64
@@ -214,8 +215,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.conv_speed:
         conv_speed()
         return 0
-    spec = models.spec_named(models.DEFAULT_MODEL)
-    vae = models.load(spec, models_dir=args.models)
+    spec = models.CLOAK_MODEL
+    vae = models.load(spec, models_dir=args.models or default_paths().models)
     family = None if args.no_family else families.load_family(spec)
     params = AttackParams()
     if args.steps is not None:

@@ -52,7 +52,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--models", type=Path, default=SHARED_MODELS)
     parser.add_argument("--out", type=Path, help="default: the package's data/cloak/<model>-family.npz")
     args = parser.parse_args(argv)
-    spec = models.spec_named(models.DEFAULT_MODEL)
+    spec = models.CLOAK_MODEL
     vae = models.load(spec, models_dir=args.models)
     params = AttackParams()
     patterns = []

@@ -27,23 +27,27 @@ def _psnr(a: np.ndarray, b: np.ndarray) -> float:
 
 
 def test_available_only_with_a_model(tmp_path):
-    assert not cloak.available(models_dir=tmp_path)
+    assert not cloak.available(tmp_path)
     (tmp_path / "taef2_encoder.pth").write_bytes(b"x")
-    assert not cloak.available(models_dir=tmp_path)
+    assert not cloak.available(tmp_path)
 
 
 @needs_model
-def test_available_reads_the_environment(monkeypatch, tmp_path):
+def test_the_models_folder_is_read_from_the_environment_once_at_the_edge(monkeypatch, tmp_path):
+    """OMAMORI_MODELS (the tests' shared copy) is read by default_paths only; the cloak takes the folder."""
+    from omamori.paths import default_paths
+
     monkeypatch.setenv("OMAMORI_HOME", str(tmp_path))
     monkeypatch.delenv("OMAMORI_MODELS", raising=False)
-    assert not cloak.available()
+    assert default_paths().models == tmp_path / "data" / "models"
+    assert not cloak.available(default_paths().models)
     monkeypatch.setenv("OMAMORI_MODELS", str(MODELS))
-    assert cloak.available()
+    assert default_paths().models == MODELS and cloak.available(default_paths().models)
 
 
-def test_apply_without_a_model_says_so(tmp_path):
+def test_loading_without_a_model_says_so(tmp_path):
     with pytest.raises(StateError) as caught:
-        cloak.apply(_picture(32, 32), rng=np.random.default_rng(0), models_dir=tmp_path)
+        cloak.load_model(tmp_path)
     assert caught.value.code == "model_missing"
 
 
@@ -63,7 +67,7 @@ def test_apply_returns_a_new_image_reports_progress_and_stays_faint():
     image = _picture(40, 48)
     before = image.copy()
     seen = []
-    out = cloak.apply(image, rng=np.random.default_rng(0), models_dir=MODELS,
+    out = cloak.apply(image, cloak.load_model(MODELS), rng=np.random.default_rng(0),
                       progress=lambda step, fraction: seen.append((step, fraction)))
     assert out.shape == image.shape and out.dtype == np.float32 and out is not image
     np.testing.assert_array_equal(image, before)
@@ -75,7 +79,7 @@ def test_apply_returns_a_new_image_reports_progress_and_stays_faint():
 
 @needs_model
 def test_cloak_moves_the_reconstruction_more_than_noise_of_equal_psnr():
-    vae = models.load(models.spec_named("taef2"), models_dir=MODELS)
+    vae = models.load(models.CLOAK_MODEL, models_dir=MODELS)
     image = _picture(48, 64)
     rng = np.random.default_rng(1)
     cloaked = cloak_image(image, vae, strength=1.0, params=AttackParams(steps=4), rng=rng)
@@ -94,7 +98,7 @@ def test_cloak_moves_the_reconstruction_more_than_noise_of_equal_psnr():
 @needs_model
 def test_the_cloak_works_against_what_the_caller_adds_afterwards():
     """``then`` (the pipeline's mark) is applied by the caller, not by the cloak; the steps see its effect."""
-    vae = models.load(models.spec_named("taef2"), models_dir=MODELS)
+    vae = models.load(models.CLOAK_MODEL, models_dir=MODELS)
     image = _picture(48, 64)
     stripes = np.zeros_like(image)
     stripes[::4] = 0.08                       # something the model sees: every fourth row brighter

@@ -12,7 +12,7 @@ from omamori.cloak.attack import AttackParams, pixel_budget
 from omamori.imageio import jpeg_round_trip
 from cloak_model import MODELS, needs_model
 
-TAEF2 = models.spec_named("taef2")
+TAEF2 = models.CLOAK_MODEL
 
 
 def _picture(height: int, width: int, seed: int) -> np.ndarray:

@@ -16,7 +16,7 @@ from omamori.exit_codes import EXIT_BROKEN
 from cloak_model import MODELS, needs_model
 
 pytestmark = needs_model
-TAEF2 = models.spec_named("taef2")
+TAEF2 = models.CLOAK_MODEL
 
 
 @pytest.fixture

@@ -59,7 +59,7 @@ def test_bad_image_is_refused_before_any_model_work(host):
 
 @needs_model
 def test_preview_is_a_png_of_both_reconstructions_with_progress(host):
-    models.fetch(models.spec_named("taef2"), models_dir=host.paths.models, source=MODELS)
+    models.fetch(models.CLOAK_MODEL, models_dir=host.paths.models, source=MODELS)
     source = _png(40, 48)
     seen: list[tuple[str, float]] = []
     started = time.perf_counter()
@@ -85,7 +85,7 @@ def test_preview_is_a_png_of_both_reconstructions_with_progress(host):
 
 @needs_model
 def test_preview_strength_comes_from_the_request_or_the_settings(host):
-    models.fetch(models.spec_named("taef2"), models_dir=host.paths.models, source=MODELS)
+    models.fetch(models.CLOAK_MODEL, models_dir=host.paths.models, source=MODELS)
     reply = host.handle(Request(id="p", type="cloak.preview",
                                 body={"image": base64.b64encode(_png(32, 32)).decode(), "options": {"cloak": {"strength": 3}}}))
     assert reply["error"]["code"] == "bad_setting"
@@ -96,7 +96,7 @@ def test_preview_strength_comes_from_the_request_or_the_settings(host):
 @needs_model
 def test_preview_sees_the_image_the_protection_would_cloak(host):
     """Transparency flattened onto white and the settings' max side applied, as ``protect`` does."""
-    models.fetch(models.spec_named("taef2"), models_dir=host.paths.models, source=MODELS)
+    models.fetch(models.CLOAK_MODEL, models_dir=host.paths.models, source=MODELS)
     rgba = np.zeros((260, 300, 4), np.uint8)          # left half transparent (black under alpha 0)
     rgba[:, 150:] = [40, 90, 200, 255]
     data = io.BytesIO()

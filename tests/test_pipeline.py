@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 from PIL import ExifTags, Image
 
-from omamori import imageio, mark
+from omamori import cloak, imageio, mark
 from omamori.errors import ImageError, StateError
 from omamori.platforms import x
 from omamori.protect import pipeline
@@ -272,20 +272,22 @@ def test_too_small_to_mark_unless_the_mark_is_off():
     assert protected.mark_id is None and not decision(protected, "mark").applied
 
 
-def test_cloak_that_is_not_installed_is_reported_not_fatal():
-    protected = run(SAMPLE.read_bytes(), settings(cloak={"enabled": True}))
-    cloak = decision(protected, "cloak")
-    assert not cloak.applied and cloak.details["reason"] == "unavailable" and "omamori models fetch" in cloak.message_en
+@pytest.mark.parametrize("installed", ["no model given", "model_missing"])
+def test_cloak_that_is_not_installed_is_reported_not_fatal(tmp_path, installed):
+    model = None if installed == "no model given" else (lambda: cloak.load_model(tmp_path / "no-models"))
+    protected = run(SAMPLE.read_bytes(), settings(cloak={"enabled": True}), cloak_model=model)
+    step = decision(protected, "cloak")
+    assert not step.applied and step.details["reason"] == "unavailable" and "omamori models fetch" in step.message_en
     assert protected.mark_verified
 
 
 @pytest.mark.slow
 @needs_model
-def test_cloak_is_applied_before_the_mark_when_installed(monkeypatch):
-    monkeypatch.setenv("OMAMORI_MODELS", str(MODELS))
+def test_cloak_is_applied_before_the_mark_when_installed():
     progress = []
     protected = run(encode(Image.fromarray(photo_like(256, 256))), settings(cloak={"enabled": True}),
-                    progress=lambda step, fraction: progress.append((step, fraction)))
+                    progress=lambda step, fraction: progress.append((step, fraction)),
+                    cloak_model=lambda: cloak.load_model(MODELS))
     assert decision(protected, "cloak").applied and protected.mark_verified
     assert [f for _, f in progress] == sorted(f for _, f in progress)
     assert any(step == "cloak" and 0.35 < f < 0.8 for step, f in progress)

@@ -109,13 +109,11 @@ def _directional_check(layer, x: np.ndarray, rng: np.random.Generator, *, steps=
 @pytest.mark.parametrize("stride", [1, 2])
 def test_conv_is_the_same_in_any_bands_and_chunks(monkeypatch, bands, chunk, stride):
     """Row bands (a thread each) and pixel chunks (a row at a time when a row is wider) change nothing."""
-    monkeypatch.setattr(tinyvae, "BANDS", bands)
     monkeypatch.setattr(tinyvae, "CHUNK_PIXELS", chunk)
-    monkeypatch.setattr(tinyvae, "_band_pool", None)
     rng = np.random.default_rng(2)
     x = rng.standard_normal((11, 13, 4)).astype(np.float32)
     weight = rng.standard_normal((5, 4, 3, 3)).astype(np.float32)
-    conv = tinyvae.Conv(weight, None, stride=stride)
+    conv = tinyvae.Conv(weight, None, stride=stride, bands=tinyvae.Bands(bands))
     np.testing.assert_allclose(conv.forward(x, None), _naive_conv(x, weight, stride), rtol=1e-4, atol=1e-4)
     _directional_check(conv, x, rng, steps=(1e-1,), tolerance=1e-3)
 
@@ -151,8 +149,8 @@ def test_block_with_global_branch_backward_is_the_gradient():
 
 @needs_model
 def test_encoder_and_decoder_shapes_and_reconstruction():
-    encoder = tinyvae.build_encoder(tinyvae.load_state_dict(MODELS / "taef2_encoder.pth"))
-    decoder = tinyvae.build_decoder(tinyvae.load_state_dict(MODELS / "taef2_decoder.pth"))
+    encoder = tinyvae.build_encoder(tinyvae.load_state_dict(MODELS / "taef2_encoder.pth"), bands=tinyvae.Bands())
+    decoder = tinyvae.build_decoder(tinyvae.load_state_dict(MODELS / "taef2_decoder.pth"), bands=tinyvae.Bands())
     y, x = np.mgrid[0:48, 0:64].astype(np.float32)
     image = np.stack([0.5 + 0.3 * np.sin(x / 9), 0.5 + 0.3 * np.cos(y / 7), np.full_like(x, 0.4)], axis=-1)
     latent = encoder(image)
@@ -166,8 +164,8 @@ def test_encoder_and_decoder_shapes_and_reconstruction():
 @needs_model
 def test_encoder_and_decoder_backward_are_the_gradient():
     rng = np.random.default_rng(3)
-    encoder = tinyvae.build_encoder(tinyvae.load_state_dict(MODELS / "taef2_encoder.pth"))
-    decoder = tinyvae.build_decoder(tinyvae.load_state_dict(MODELS / "taef2_decoder.pth"))
+    encoder = tinyvae.build_encoder(tinyvae.load_state_dict(MODELS / "taef2_encoder.pth"), bands=tinyvae.Bands())
+    decoder = tinyvae.build_decoder(tinyvae.load_state_dict(MODELS / "taef2_decoder.pth"), bands=tinyvae.Bands())
     image = rng.uniform(0.2, 0.8, (16, 24, 3)).astype(np.float32)
     _directional_check(encoder, image, rng, steps=(1e-3, 3e-4, 1e-4), tolerance=0.03)
     _directional_check(decoder, encoder(image), rng, steps=(1e-3, 3e-4, 1e-4), tolerance=0.03)

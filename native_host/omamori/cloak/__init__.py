@@ -5,9 +5,12 @@ its change, 1-7 dB more damage to the surrogate's reconstruction, under 1 dB at
 some training sizes; other training sizes and published clean-ups (noisy
 upscaling, diffusion purification) remove it (``cloak.limits`` in the catalog; docs/cloak.md).
 
-    available(models_dir=None) -> bool
-    apply(image, *, strength=1.0, rng, progress=None, models_dir=None, vae=None, then=None) -> np.ndarray
+    available(models_dir) -> bool
+    load_model(models_dir) -> TinyVAE
+    apply(image, vae, *, strength=1.0, rng, progress=None, then=None) -> np.ndarray
     cloak_with(image, vae, *, family, strength, params, rng, then=None, progress=None) -> np.ndarray
+
+The models folder and the loaded model come from the caller (the host keeps both, ``protocol.handlers.Host``).
 """
 from __future__ import annotations
 
@@ -19,39 +22,37 @@ import numpy as np
 
 from .attack import AttackParams, cloak_image
 from .family import Family, load_family, starting_point
-from .models import DEFAULT_MODEL, TinyVAE, is_installed, load, spec_named
+from .models import CLOAK_MODEL, TinyVAE, is_installed, load
 
 
-def available(*, models_dir: Path | None = None) -> bool:
-    """True when the default model's weights are present (``omamori models fetch`` puts them there).
-
-    ``models_dir`` defaults to $OMAMORI_MODELS, else the data folder's ``models``.
-    """
-    return is_installed(spec_named(DEFAULT_MODEL), models_dir)
+def available(models_dir: Path) -> bool:
+    """True when the cloak's model files are in ``models_dir`` (``omamori models fetch`` puts them there)."""
+    return is_installed(CLOAK_MODEL, models_dir)
 
 
-def apply(image: np.ndarray, *, strength: float = 1.0, rng: np.random.Generator,
-          progress: Callable[[str, float], None] | None = None, models_dir: Path | None = None,
-          vae: TinyVAE | None = None, then: Callable[[np.ndarray], np.ndarray] | None = None) -> np.ndarray:
+def load_model(models_dir: Path) -> TinyVAE:
+    """The cloak's model from ``models_dir``, its files' SHA-256 checked. Raises ``StateError("model_missing")``
+    when a file is absent, ``StateError("model_damaged")`` when one fails its check."""
+    return load(CLOAK_MODEL, models_dir=models_dir)
+
+
+def apply(image: np.ndarray, vae: TinyVAE, *, strength: float = 1.0, rng: np.random.Generator,
+          progress: Callable[[str, float], None] | None = None,
+          then: Callable[[np.ndarray], np.ndarray] | None = None) -> np.ndarray:
     """A new cloaked copy of ``image`` (float32 HxWx3 in [0, 1]); the input is not changed.
 
-    ``strength`` (0.25-2) scales the per-pixel budget; the visible PSNR is
+    ``vae``: the model (``load_model``). ``strength`` (0.25-2) scales the per-pixel budget; the visible PSNR is
     at least 36 - 20 log10(strength) dB (36 dB at 1.0). ``progress("cloak", fraction)`` is called as
-    the work advances (fraction 0-1). ``vae`` is the default model when the
-    caller has loaded it already; ``then`` what the caller does to the cloaked
+    the work advances (fraction 0-1). ``then`` is what the caller does to the cloaked
     image afterwards (the invisible mark), which the cloak takes into account
-    (``attack.cloak_image``). Raises ``StateError("model_missing")``
-    when no model is present, ``StateError("model_damaged")`` when its file
-    fails its SHA-256 check.
+    (``attack.cloak_image``).
     """
     if image.ndim != 3 or image.shape[2] != 3:
         raise ValueError(f"expected an HxWx3 image, got shape {image.shape}")
     report = (lambda fraction: progress("cloak", fraction)) if progress is not None else None
     if report is not None:
         report(0.0)
-    spec = spec_named(DEFAULT_MODEL)
-    vae = load(spec, models_dir=models_dir) if vae is None else vae
-    return cloak_with(np.asarray(image, np.float32), vae, family=load_family(spec), strength=strength,
+    return cloak_with(np.asarray(image, np.float32), vae, family=load_family(vae.spec), strength=strength,
                       params=AttackParams(), rng=rng, then=then, progress=report)
 
 

@@ -2,9 +2,9 @@
 
 A model is data: a ``ModelSpec`` names its two checkpoint files with their
 size and SHA-256, the commit of the public repository they come from, and the
-latent space they stand for. Another TAESD-layout encoder (SD1/2 ``taesd``,
-SDXL ``taesdxl``, FLUX.1 ``taef1``) is added by appending one entry to
-``REGISTRY`` with the hashes of its upstream files; nothing else changes.
+latent space they stand for. ``REGISTRY`` is the table of them (``omamori
+models list``); the cloak uses ``CLOAK_MODEL``. The folder the files live in
+is the caller's (the host's ``Paths.models``), never looked up here.
 
 Weights are never trusted by name: every file is checked against its pinned
 SHA-256 when it is fetched and again when it is loaded.
@@ -22,11 +22,9 @@ from pathlib import Path
 from typing import Callable
 
 from ..atomic import write_atomic
-from ..errors import OmamoriError, StateError
-from ..paths import default_paths
-from .tinyvae import Network, build_decoder, build_encoder, load_state_dict
+from ..errors import StateError
+from .tinyvae import Bands, Network, build_decoder, build_encoder, load_state_dict
 
-MODELS_ENV = "OMAMORI_MODELS"
 DOWNLOAD_TIMEOUT = 30.0   # seconds per network read
 # seconds for a whole fetch: 5.4 MB at 0.5 Mbit/s. Without it a server sending a byte every few seconds would
 # hold the fetch for weeks, each read well within DOWNLOAD_TIMEOUT.
@@ -67,7 +65,7 @@ REGISTRY: tuple[ModelSpec, ...] = (
         licence="MIT (madebyollin/taesd)",
     ),
 )
-DEFAULT_MODEL = REGISTRY[0].name
+CLOAK_MODEL = REGISTRY[0]     # the model the cloak attacks and ``omamori models fetch`` installs
 
 
 @dataclass(frozen=True)
@@ -77,25 +75,10 @@ class TinyVAE:
     decoder: Network   # latent -> image (clip to [0, 1] to view)
 
 
-def spec_named(name: str) -> ModelSpec:
-    for spec in REGISTRY:
-        if spec.name == name:
-            return spec
-    raise OmamoriError("bad_setting", field="model", reason=f"one of {[s.name for s in REGISTRY]}")
-
-
-def resolve_dir(models_dir: Path | None = None) -> Path:
-    """The folder holding model files: the argument, else $OMAMORI_MODELS, else the data folder's models/."""
-    if models_dir is not None:
-        return Path(models_dir)
-    env = os.environ.get(MODELS_ENV)
-    return Path(env) if env else default_paths().models
-
-
-def is_installed(spec: ModelSpec, models_dir: Path | None = None) -> bool:
-    """Both files are present with their expected sizes (hashes are checked on load)."""
-    folder = resolve_dir(models_dir)
-    return all((folder / f.name).is_file() and (folder / f.name).stat().st_size == f.size for f in spec.files)
+def is_installed(spec: ModelSpec, models_dir: Path) -> bool:
+    """Both files are in ``models_dir`` with their expected sizes (hashes are checked on load)."""
+    return all((models_dir / f.name).is_file() and (models_dir / f.name).stat().st_size == f.size
+               for f in spec.files)
 
 
 def _checked(data: bytes, wanted: WeightFile, origin: str) -> bytes:
@@ -142,9 +125,9 @@ def _read_local(path: Path, wanted: WeightFile) -> bytes:
         return handle.read(wanted.size + 1)
 
 
-def fetch(spec: ModelSpec, *, models_dir: Path | None = None, source: str | Path | None = None,
+def fetch(spec: ModelSpec, *, models_dir: Path, source: str | Path | None = None,
           report: Callable[[str], None] | None = None, deadline: float = FETCH_DEADLINE) -> list[Path]:
-    """Put ``spec``'s files into the models folder, each checked against its pinned SHA-256.
+    """Put ``spec``'s files into ``models_dir``, each checked against its pinned SHA-256.
 
     ``source`` is None (the public upstream), an ``http(s)://`` URL prefix, or a
     local folder holding the files (regular files only). Each file is written
@@ -152,7 +135,7 @@ def fetch(spec: ModelSpec, *, models_dir: Path | None = None, source: str | Path
     leaves nothing behind. Files already present with the right hash are kept.
     A download must end within ``deadline`` seconds, all files together.
     """
-    folder = resolve_dir(models_dir)
+    folder = Path(models_dir)
     ends = time.monotonic() + deadline
     written = []
     for wanted in spec.files:
@@ -178,14 +161,15 @@ def fetch(spec: ModelSpec, *, models_dir: Path | None = None, source: str | Path
     return written
 
 
-def load(spec: ModelSpec, *, models_dir: Path | None = None) -> TinyVAE:
-    """The model's encoder and decoder, after checking both files' hashes.
+def load(spec: ModelSpec, *, models_dir: Path, bands: Bands | None = None) -> TinyVAE:
+    """The model's encoder and decoder from ``models_dir``, after checking both files' hashes; their layers run
+    in ``bands`` (default: a thread per core, the model's own).
 
     Raises ``StateError("model_missing")`` when a file is absent (fetch it with
     ``omamori models fetch``) and ``StateError("model_damaged")`` when its hash
     or content is wrong.
     """
-    folder = resolve_dir(models_dir)
+    folder = Path(models_dir)
     states = []
     for wanted in spec.files:
         path = folder / wanted.name
@@ -196,4 +180,5 @@ def load(spec: ModelSpec, *, models_dir: Path | None = None) -> TinyVAE:
         except OSError as exc:
             raise StateError("model_damaged", path=str(path), reason=exc.strerror or str(exc)) from exc
         states.append(load_state_dict(_checked(data, wanted, str(path))))
-    return TinyVAE(spec, build_encoder(states[0]), build_decoder(states[1]))
+    bands = Bands() if bands is None else bands
+    return TinyVAE(spec, build_encoder(states[0], bands=bands), build_decoder(states[1], bands=bands))

@@ -7,7 +7,6 @@ cloaked one. A fine-tune learns from such reconstructions. Shared by
 """
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Callable
 
 import numpy as np
@@ -15,7 +14,7 @@ import numpy as np
 from ..imageio import resize
 from . import apply
 from .attack import working_size
-from .models import DEFAULT_MODEL, TinyVAE, load, spec_named
+from .models import TinyVAE
 
 PREVIEW_SIDE = 512   # pixels: long side of each half (about the resolution models train at)
 
@@ -35,16 +34,13 @@ def side_by_side(image: np.ndarray, cloaked: np.ndarray, vae: TinyVAE) -> np.nda
     return np.concatenate([halves[0], gap, halves[1]], axis=1)
 
 
-def what_ai_sees(image: np.ndarray, *, strength: float = 1.0, rng: np.random.Generator,
-                 progress: Callable[[str, float], None] | None = None,
-                 models_dir: Path | None = None) -> np.ndarray:
+def what_ai_sees(image: np.ndarray, vae: TinyVAE, *, strength: float = 1.0, rng: np.random.Generator,
+                 progress: Callable[[str, float], None] | None = None) -> np.ndarray:
     """Cloak ``image`` (float32 HxWx3 in [0, 1], not changed) and return ``side_by_side`` of it and its cloaked copy.
 
-    ``strength``, ``rng``, ``progress`` and ``models_dir`` as in ``cloak.apply``
+    ``vae``, ``strength``, ``rng`` and ``progress`` as in ``cloak.apply``
     (progress stage "cloak", fraction 0-1; the reconstructions after it take
-    well under a second at PREVIEW_SIDE). Raises ``StateError("model_missing")``
-    / ``StateError("model_damaged")`` as ``cloak.apply`` does.
+    well under a second at PREVIEW_SIDE).
     """
-    vae = load(spec_named(DEFAULT_MODEL), models_dir=models_dir)
-    cloaked = apply(image, strength=strength, rng=rng, progress=progress, vae=vae)
+    cloaked = apply(image, vae, strength=strength, rng=rng, progress=progress)
     return side_by_side(image, cloaked, vae)

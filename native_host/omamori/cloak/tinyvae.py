@@ -46,7 +46,7 @@ import zipfile
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 import numpy as np
 from threadpoolctl import threadpool_limits
@@ -55,11 +55,8 @@ from ..errors import StateError
 
 GROUPNORM_EPS = 1e-5
 _STORAGE_DTYPES = {"HalfStorage": np.float16, "FloatStorage": np.float32}
-BANDS = max(1, min(8, os.cpu_count() or 1))   # row bands of a convolution, one thread each
 CHUNK_PIXELS = 512   # pixels per matrix product within a band (whole grid rows, at least one): its product and
-                     # running sum stay in the core's L2 cache, which made a 3x3 conv 1.4-1.6x faster than
-                     # products over whole bands
-_band_pool: ThreadPoolExecutor | None = None
+                     # running sum stay in the core's L2 cache (docs/cloak.md, "Speed")
 
 
 # --- reading a checkpoint without torch -------------------------------------------------------
@@ -161,10 +158,35 @@ def load_state_dict(source: Path | bytes) -> dict[str, np.ndarray]:
 
 # --- layers: forward, and backward to the input ---------------------------------------------
 
+class Bands:
+    """Runs work over consecutive bands of rows, one thread each: ``count`` bands (default: one per core, at
+    most 8). The threads start on first use and end when the ``Bands`` is dropped; one ``Bands`` belongs to the
+    networks of one model, so nothing of it is the module's."""
+
+    def __init__(self, count: int | None = None) -> None:
+        self.count = max(1, min(8, os.cpu_count() or 1)) if count is None else count
+        self._pool: ThreadPoolExecutor | None = None
+
+    def run(self, rows: int, work: Callable[[int, int], None]) -> None:
+        """Calls ``work(first, stop)`` for each band of ``rows`` rows, in parallel when there are several."""
+        bounds = np.linspace(0, rows, min(self.count, rows) + 1).astype(int)
+        if len(bounds) == 2:
+            work(0, rows)
+            return
+        if self._pool is None:
+            self._pool = ThreadPoolExecutor(self.count, thread_name_prefix="omamori-conv")
+        for done in [self._pool.submit(work, a, b) for a, b in zip(bounds[:-1], bounds[1:])]:
+            done.result()
+
+
+ONE_BAND = Bands(1)   # no threads: for a layer made on its own (tests); the builders pass the model's bands
+
+
 class Conv:
     """A k x k convolution (k = 1 or 3, zero padding k // 2), channels last."""
 
-    def __init__(self, weight: np.ndarray, bias: np.ndarray | None, *, stride: int = 1) -> None:
+    def __init__(self, weight: np.ndarray, bias: np.ndarray | None, *, stride: int = 1,
+                 bands: Bands = ONE_BAND) -> None:
         cout, cin, k, k2 = weight.shape
         if k != k2 or k not in (1, 3) or stride not in (1, 2):
             raise ValueError(f"unsupported conv {weight.shape} stride {stride}")
@@ -172,14 +194,14 @@ class Conv:
         self.taps = np.ascontiguousarray(weight.transpose(2, 3, 1, 0).reshape(k * k, cin, cout))
         self.taps_t = np.ascontiguousarray(self.taps.transpose(0, 2, 1))
         self.bias = bias
-        self.k, self.stride = k, stride
+        self.k, self.stride, self.bands = k, stride, bands
 
     def forward(self, x: np.ndarray, tape: list | None) -> np.ndarray:
         h, w, cin = x.shape
         if tape is not None:
             tape.append((h, w))
         if self.k == 3:
-            return (_conv3x3 if self.stride == 1 else _conv3x3_stride2)(x, self.taps, self.bias)
+            return (_conv3x3 if self.stride == 1 else _conv3x3_stride2)(x, self.taps, self.bias, self.bands)
         y = (x.reshape(-1, cin) @ self.taps[0]).reshape(h, w, -1)
         if self.bias is not None:
             y = y + self.bias
@@ -191,24 +213,11 @@ class Conv:
         if self.k == 1:
             return (g.reshape(-1, cout) @ self.taps_t[0]).reshape(h, w, -1)
         if self.stride == 1:
-            return _conv3x3(g, self.taps_t[::-1], None)
-        return _conv3x3_stride2_backward(g, self.taps_t, h, w)
+            return _conv3x3(g, self.taps_t[::-1], None, self.bands)
+        return _conv3x3_stride2_backward(g, self.taps_t, h, w, self.bands)
 
 
-def _in_bands(rows: int, work) -> None:
-    """Calls ``work(first, stop)`` for consecutive bands of ``rows``, in parallel when there are several cores."""
-    global _band_pool
-    bounds = np.linspace(0, rows, min(BANDS, rows) + 1).astype(int)
-    if len(bounds) == 2:
-        work(0, rows)
-        return
-    if _band_pool is None:
-        _band_pool = ThreadPoolExecutor(BANDS, thread_name_prefix="omamori-conv")
-    for done in [_band_pool.submit(work, a, b) for a, b in zip(bounds[:-1], bounds[1:])]:
-        done.result()
-
-
-def _zero_padded(x: np.ndarray, rows: int, cols: int) -> np.ndarray:
+def _zero_padded(x: np.ndarray, rows: int, cols: int, bands: Bands) -> np.ndarray:
     """rows x cols x C float32 with ``x`` at [1:h+1, 1:w+1] and zeros around it (filled in row bands)."""
     h, w, c = x.shape
     padded = np.empty((rows, cols, c), np.float32)
@@ -219,12 +228,12 @@ def _zero_padded(x: np.ndarray, rows: int, cols: int) -> np.ndarray:
         band[:, 0] = band[:, w + 1:] = 0
         band[:, 1:w + 1] = x[first:stop]
 
-    _in_bands(h, fill)
+    bands.run(h, fill)
     return padded
 
 
 def _shifted_products(terms: list[tuple[np.ndarray, int, np.ndarray]], *, rows: int, width: int, keep: int,
-                      bias: np.ndarray | None = None) -> np.ndarray:
+                      bands: Bands, bias: np.ndarray | None = None) -> np.ndarray:
     """rows x keep x Cout float32: for each pixel p = r * width + c of a rows x width grid (c < keep), the sum
     over ``terms`` (source, start, matrix) of source[start + p] @ matrix, where each source is an image
     flattened to pixel rows (N x Cin) long enough for every term.
@@ -252,19 +261,19 @@ def _shifted_products(terms: list[tuple[np.ndarray, int, np.ndarray]], *, rows: 
             else:
                 np.add(kept, bias, out=result[row:end])
 
-    _in_bands(rows, band)
+    bands.run(rows, band)
     return result
 
 
-def _conv3x3(x: np.ndarray, taps: np.ndarray, bias: np.ndarray | None) -> np.ndarray:
+def _conv3x3(x: np.ndarray, taps: np.ndarray, bias: np.ndarray | None, bands: Bands) -> np.ndarray:
     """3x3 convolution with zero padding 1 of HxWxCin by taps (9, Cin, Cout): HxWxCout float32."""
     h, w, cin = x.shape
-    flat = _zero_padded(x, h + 3, w + 2).reshape(-1, cin)   # one spare row: the last taps read past the end
+    flat = _zero_padded(x, h + 3, w + 2, bands).reshape(-1, cin)   # one spare row: the last taps read past the end
     return _shifted_products([(flat, (t // 3) * (w + 2) + t % 3, taps[t]) for t in range(9)],
-                             rows=h, width=w + 2, keep=w, bias=bias)
+                             rows=h, width=w + 2, keep=w, bands=bands, bias=bias)
 
 
-def _phases(padded: np.ndarray) -> list[np.ndarray]:
+def _phases(padded: np.ndarray, bands: Bands) -> list[np.ndarray]:
     """The four 2x2 phases of an even-sized padded image, [(0, 0), (0, 1), (1, 0), (1, 1)], each flattened to
     pixel rows with one zero row below (what the shifted slices of a stride-2 convolution read)."""
     rows, cols, c = padded.shape[0] // 2, padded.shape[1] // 2, padded.shape[2]
@@ -277,11 +286,11 @@ def _phases(padded: np.ndarray) -> list[np.ndarray]:
             py, px = divmod(index, 2)
             phase[first:stop] = padded[2 * first + py:2 * stop + py:2, px::2]
 
-    _in_bands(rows, copy)
+    bands.run(rows, copy)
     return [phase.reshape(-1, c) for phase in phases]
 
 
-def _conv3x3_stride2(x: np.ndarray, taps: np.ndarray, bias: np.ndarray | None) -> np.ndarray:
+def _conv3x3_stride2(x: np.ndarray, taps: np.ndarray, bias: np.ndarray | None, bands: Bands) -> np.ndarray:
     """3x3 convolution with stride 2 and zero padding 1 of HxWxCin: ceil(H/2) x ceil(W/2) x Cout float32.
 
     Kernel position (dy, dx) reads phase (dy % 2, dx % 2) of the padded image shifted by (dy // 2, dx // 2),
@@ -289,31 +298,34 @@ def _conv3x3_stride2(x: np.ndarray, taps: np.ndarray, bias: np.ndarray | None) -
     """
     h, w, _ = x.shape
     ho, wo = (h + 1) // 2, (w + 1) // 2
-    phases = _phases(_zero_padded(x, 2 * ho + 2, 2 * wo + 2))
+    phases = _phases(_zero_padded(x, 2 * ho + 2, 2 * wo + 2, bands), bands)
     terms = [(phases[2 * (dy % 2) + dx % 2], (dy // 2) * (wo + 1) + dx // 2, taps[3 * dy + dx])
              for dy in range(3) for dx in range(3)]
-    return _shifted_products(terms, rows=ho, width=wo + 1, keep=wo, bias=bias)
+    return _shifted_products(terms, rows=ho, width=wo + 1, keep=wo, bands=bands, bias=bias)
 
 
-def _conv3x3_stride2_backward(g: np.ndarray, taps_t: np.ndarray, h: int, w: int) -> np.ndarray:
+def _conv3x3_stride2_backward(g: np.ndarray, taps_t: np.ndarray, h: int, w: int, bands: Bands) -> np.ndarray:
     """HxWxCin gradient of ``_conv3x3_stride2``'s input from ``g`` (ho x wo x Cout) and the transposed taps.
 
     Each phase (py, px) of the padded input's gradient gathers the kernel positions of that parity:
     g shifted back by (dy // 2, dx // 2), times the transposed tap.
     """
     ho, wo, cout = g.shape
-    flat = _zero_padded(g, ho + 3, wo + 2).reshape(-1, cout)
+    flat = _zero_padded(g, ho + 3, wo + 2, bands).reshape(-1, cout)
     grad = np.empty((2 * ho + 2, 2 * wo + 2, taps_t.shape[2]), np.float32)
     for py in (0, 1):
         for px in (0, 1):
             terms = [(flat, (1 - dy // 2) * (wo + 2) + 1 - dx // 2, taps_t[3 * dy + dx])
                      for dy in range(py, 3, 2) for dx in range(px, 3, 2)]
-            grad[py::2, px::2] = _shifted_products(terms, rows=ho + 1, width=wo + 2, keep=wo + 1)
+            grad[py::2, px::2] = _shifted_products(terms, rows=ho + 1, width=wo + 2, keep=wo + 1, bands=bands)
     return np.ascontiguousarray(grad[1:h + 1, 1:w + 1])
 
 
 class ReLU:
     """max(x, 0), in row bands like the convolutions (at full size it is memory-bound work worth two cores)."""
+
+    def __init__(self, *, bands: Bands = ONE_BAND) -> None:
+        self.bands = bands
 
     def forward(self, x: np.ndarray, tape: list | None) -> np.ndarray:
         y = np.empty_like(x)
@@ -324,7 +336,7 @@ class ReLU:
             if positive is not None:
                 np.greater(x[first:stop], 0, out=positive[first:stop])
 
-        _in_bands(x.shape[0], work)
+        self.bands.run(x.shape[0], work)
         if tape is not None:
             tape.append(positive)
         return y
@@ -335,7 +347,7 @@ class ReLU:
         def work(first: int, stop: int) -> None:
             np.multiply(g[first:stop], positive[first:stop], out=grad[first:stop])
 
-        _in_bands(g.shape[0], work)
+        self.bands.run(g.shape[0], work)
         return grad
 
 
@@ -383,8 +395,8 @@ class Sequence:
 class Block:
     """relu(convs(x') + x') where x' = x + branch(x) if the block has a global branch."""
 
-    def __init__(self, convs: Sequence, branch: Sequence | None) -> None:
-        self.convs, self.branch, self.fuse = convs, branch, ReLU()
+    def __init__(self, convs: Sequence, branch: Sequence | None, *, bands: Bands = ONE_BAND) -> None:
+        self.convs, self.branch, self.fuse = convs, branch, ReLU(bands=bands)
 
     def forward(self, x: np.ndarray, tape: list | None) -> np.ndarray:
         if self.branch is not None:
@@ -444,43 +456,44 @@ class Network(Sequence):
 
 # --- building the TAESD layout from a state dict --------------------------------------------
 
-def _conv(state: dict, key: str, *, stride: int = 1) -> Conv:
-    return Conv(state[f"{key}.weight"], state.get(f"{key}.bias"), stride=stride)
+def _conv(state: dict, key: str, bands: Bands, *, stride: int = 1) -> Conv:
+    return Conv(state[f"{key}.weight"], state.get(f"{key}.bias"), stride=stride, bands=bands)
 
 
-def _block(state: dict, index: int) -> Block:
-    convs = Sequence([_conv(state, f"{index}.conv.0"), ReLU(), _conv(state, f"{index}.conv.2"), ReLU(),
-                      _conv(state, f"{index}.conv.4")])
+def _block(state: dict, index: int, bands: Bands) -> Block:
+    convs = Sequence([_conv(state, f"{index}.conv.0", bands), ReLU(bands=bands), _conv(state, f"{index}.conv.2", bands),
+                      ReLU(bands=bands), _conv(state, f"{index}.conv.4", bands)])
     if f"{index}.skip.weight" in state:
         raise ValueError("blocks with a projection skip are not of this layout")
     branch = None
     if f"{index}.pool.0.weight" in state:
-        branch = Sequence([_conv(state, f"{index}.pool.0"),
+        branch = Sequence([_conv(state, f"{index}.pool.0", bands),
                            GroupNorm(state[f"{index}.pool.1.weight"], state[f"{index}.pool.1.bias"], groups=4),
-                           ReLU(), _conv(state, f"{index}.pool.3")])
-    return Block(convs, branch)
+                           ReLU(bands=bands), _conv(state, f"{index}.pool.3", bands)])
+    return Block(convs, branch, bands=bands)
 
 
-def build_encoder(state: dict[str, np.ndarray]) -> Network:
-    """The TAESD encoder (8x downsampling) from its state dict."""
+def build_encoder(state: dict[str, np.ndarray], *, bands: Bands) -> Network:
+    """The TAESD encoder (8x downsampling) from its state dict, its layers computed in ``bands``."""
     try:
-        layers: list = [_conv(state, "0"), _block(state, 1)]
+        layers: list = [_conv(state, "0", bands), _block(state, 1, bands)]
         for first in (2, 6, 10):
-            layers += [_conv(state, str(first), stride=2)] + [_block(state, first + i) for i in (1, 2, 3)]
-        layers.append(_conv(state, "14"))
+            layers += [_conv(state, str(first), bands, stride=2)] + [_block(state, first + i, bands) for i in (1, 2, 3)]
+        layers.append(_conv(state, "14", bands))
     except (KeyError, ValueError) as exc:
         raise StateError("model_damaged", reason=f"encoder layout: {exc}") from exc
     return Network(layers)
 
 
-def build_decoder(state: dict[str, np.ndarray]) -> Network:
-    """The TAESD decoder (8x nearest upsampling) from its state dict."""
+def build_decoder(state: dict[str, np.ndarray], *, bands: Bands) -> Network:
+    """The TAESD decoder (8x nearest upsampling) from its state dict, its layers computed in ``bands``."""
     try:
-        layers: list = [SoftClamp(), _conv(state, "1"), ReLU()] + [_block(state, i) for i in (3, 4, 5)]
+        layers: list = [SoftClamp(), _conv(state, "1", bands), ReLU(bands=bands)] + [_block(state, i, bands)
+                                                                                    for i in (3, 4, 5)]
         for up in (6, 11, 16):
-            layers += [Upsample(), _conv(state, str(up + 1))]
-            layers += [_block(state, i) for i in ((up + 2, up + 3, up + 4) if up < 16 else (up + 2,))]
-        layers.append(_conv(state, "19"))
+            layers += [Upsample(), _conv(state, str(up + 1), bands)]
+            layers += [_block(state, i, bands) for i in ((up + 2, up + 3, up + 4) if up < 16 else (up + 2,))]
+        layers.append(_conv(state, "19", bands))
     except (KeyError, ValueError) as exc:
         raise StateError("model_damaged", reason=f"decoder layout: {exc}") from exc
     return Network(layers)

@@ -5,6 +5,7 @@ import argparse
 
 from ..catalog import Message, say
 from ..cloak import models
+from ..paths import default_paths
 from ._shared import lang
 
 
@@ -18,25 +19,25 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     actions = parser.add_subparsers(dest="action", required=True)
     listing = actions.add_parser("list", help="which models are known and which are installed")
     listing.set_defaults(run=run_list)
-    fetch = actions.add_parser("fetch", help="download (or copy) a model's files and check their SHA-256")
+    fetch = actions.add_parser("fetch", help="download (or copy) the cloak's model files and check their SHA-256")
     fetch.add_argument("--from", dest="source", metavar="DIR_OR_URL",
                        help="a folder holding the .pth files, or an http(s) URL prefix (default: the public upstream)")
-    fetch.add_argument("--model", default=models.DEFAULT_MODEL, choices=[s.name for s in models.REGISTRY])
     fetch.set_defaults(run=run_fetch)
 
 
 def run_list(args: argparse.Namespace) -> int:
     language = lang()
-    print(say("models.folder", language, path=models.resolve_dir()))
+    folder = default_paths().models
+    print(say("models.folder", language, path=folder))
     for spec in models.REGISTRY:
-        state = say("models.installed" if models.is_installed(spec) else "models.not_installed", language)
+        state = say("models.installed" if models.is_installed(spec, folder) else "models.not_installed", language)
         print(f"  {spec.name:8s} {spec.latent_space:8s} {spec.licence:26s} {state}")
     return 0
 
 
 def run_fetch(args: argparse.Namespace) -> int:
-    spec = models.spec_named(args.model)
-    paths = models.fetch(spec, source=args.source, report=print)
+    spec = models.CLOAK_MODEL
+    paths = models.fetch(spec, models_dir=default_paths().models, source=args.source, report=print)
     print(say("models.ready", lang(), name=spec.name, paths=", ".join(str(p) for p in paths)))
     print(Message("models.usable", then=(Message("cloak.limits"),)).text(lang()))
     return 0

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import datetime
 import hashlib
-import importlib
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from functools import partial
@@ -21,8 +20,9 @@ from typing import Any
 
 import numpy as np
 
-from .. import fonts, imageio, mark, webmeta
+from .. import cloak, fonts, imageio, mark, webmeta
 from ..arrays import luma
+from ..catalog import say
 from ..errors import ImageError, StateError
 from ..imageio import Decoded
 from ..settings import Settings
@@ -89,7 +89,8 @@ class Examined:
 
 def protect(data: bytes, *, settings: Settings, key: bytes, today: datetime.date,
             rng: np.random.Generator, progress: Progress | None = None,
-            web: webmeta.WebProfile | None = None, title: str = "", site: Site = sites.X) -> Protected:
+            web: webmeta.WebProfile | None = None, title: str = "", site: Site = sites.X,
+            cloak_model: Callable[[], cloak.TinyVAE] | None = None) -> Protected:
     """Protect an image file's bytes as ``settings`` say; see the module docstring.
 
     ``key``: the user's secret mark key; ``today``: the day carried in the mark;
@@ -102,7 +103,8 @@ def protect(data: bytes, *, settings: Settings, key: bytes, today: datetime.date
     ``web``: the web output profile (rights metadata, optionally a lossless
     PNG, a C2PA manifest signed by ``web.signer``, naming ``title``); None is the X profile, whose output
     carries no metadata at all. ``site``: where the image is posted; its limits shape the output
-    (protect/sites.py).
+    (protect/sites.py). ``cloak_model()``: the cloak's model, called only when the cloak is on (the host's
+    ``Host.cloak_model``); None, or a ``model_missing`` from it: the cloak is not installed.
     """
     tell = progress or (lambda step, fraction: None)
     encode = webmeta.encode_png_lossless if web and web.lossless else \
@@ -142,7 +144,8 @@ def protect(data: bytes, *, settings: Settings, key: bytes, today: datetime.date
         # The cloak sees the mark embedded after it (at the first attempt's strength; a retry is stronger).
         then = partial(mark.embed, key=key, payload=_payload(settings, key, today),
                        strength=settings.mark.strength) if settings.mark.enabled else None
-        image = _cloak_step(image, settings=settings, rng=rng, tell=tell, report=report, then=then)
+        image = _cloak_step(image, settings=settings, cloak_model=cloak_model, rng=rng, tell=tell, report=report,
+                            then=then)
         tell("mark", _PROGRESS_AT["mark"])
         if settings.mark.enabled:
             handed_over = [image]    # so that _mark_encode_verify holds the only reference and can free it
@@ -456,20 +459,24 @@ def _payload(settings: Settings, key: bytes, today: datetime.date) -> mark.Paylo
     return mark.Payload(creator_id=mark.creator_id(key), day=today, no_ai_training=settings.mark.no_ai_training)
 
 
-def _cloak_step(image: np.ndarray, *, settings: Settings, rng: np.random.Generator, tell: Progress,
-                report: list[Decision], then: Callable[[np.ndarray], np.ndarray] | None) -> np.ndarray:
+def _cloak_step(image: np.ndarray, *, settings: Settings, cloak_model: Callable[[], cloak.TinyVAE] | None,
+                rng: np.random.Generator, tell: Progress, report: list[Decision],
+                then: Callable[[np.ndarray], np.ndarray] | None) -> np.ndarray:
     """The cloak, when on and installed; ``then``: what the pipeline does to its result (the mark), which the
     cloak takes into account."""
     if not settings.cloak.enabled:
         report.append(_cloak_off())
         return image
     try:
-        cloak = importlib.import_module("omamori.cloak")
-    except ModuleNotFoundError as exc:
-        if exc.name != "omamori.cloak":
-            raise
-        cloak = None
-    if cloak is None or not cloak.available():
+        vae = cloak_model() if cloak_model is not None else None
+    except StateError as error:          # its model damaged: protect without the cloak
+        if error.code != "model_missing":
+            report.append(Decision("cloak", False, f"The cloak was not applied. {error.message_en}",
+                                   f"クロークはかけていません。{error.message_ja}",
+                                   {"reason": error.code, **error.details}))
+            return image
+        vae = None
+    if vae is None:
         report.append(Decision(
             "cloak", False,
             "The cloak is on but not installed on this computer, so it was not applied. Run `omamori models "
@@ -479,18 +486,12 @@ def _cloak_step(image: np.ndarray, *, settings: Settings, rng: np.random.Generat
             {"reason": "unavailable"}))
         return image
     start, end = _PROGRESS_AT["cloak"], _PROGRESS_AT["mark"]
-    try:
-        cloaked = cloak.apply(image, strength=settings.cloak.strength, rng=rng, then=then,
-                              progress=lambda step, fraction: tell("cloak", start + (end - start) * fraction))
-    except StateError as error:          # its model missing or damaged: protect without the cloak
-        report.append(Decision("cloak", False, f"The cloak was not applied. {error.message_en}",
-                               f"クロークはかけていません。{error.message_ja}",
-                               {"reason": error.code, **error.details}))
-        return image
+    cloaked = cloak.apply(image, vae, strength=settings.cloak.strength, rng=rng, then=then,
+                          progress=lambda step, fraction: tell("cloak", start + (end - start) * fraction))
     report.append(Decision(
         "cloak", True,
-        f"Applied the cloak (strength {settings.cloak.strength:g}). {cloak.LIMITS}",
-        f"クロークをかけました(強さ {settings.cloak.strength:g})。{cloak.LIMITS_JA}",
+        f"Applied the cloak (strength {settings.cloak.strength:g}). {say('cloak.limits', 'en')}",
+        f"クロークをかけました(強さ {settings.cloak.strength:g})。{say('cloak.limits', 'ja')}",
         {"strength": settings.cloak.strength}))
     return cloaked
 

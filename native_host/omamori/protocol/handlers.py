@@ -23,6 +23,7 @@ import numpy as np
 
 from .. import __version__, checklist, cloak, evidence, fonts, imageio, keys, mark, settings as settings_store, webmeta
 from ..catalog import LANGUAGES, Message
+from ..cloak.models import TinyVAE
 from ..cloak.preview import what_ai_sees
 from ..errors import OmamoriError, RequestError, internal_error
 from ..ledger import Entry, Ledger, now_utc
@@ -41,13 +42,14 @@ MAX_SOURCE_TEXT = 4096      # characters of an address or time describing where 
 
 
 class Host:
-    """The state one host process keeps: paths, and lazily the ledger and key."""
+    """The state one host process keeps: paths, and lazily the ledger, key and the cloak's model."""
 
     def __init__(self, paths: Paths, *, transport: str = "native") -> None:
         self.paths = paths
         self.transport = transport
         self._ledger: Ledger | None = None
         self._key: bytes | None = None
+        self._cloak_model: TinyVAE | None = None
 
     def ledger(self) -> Ledger:
         if self._ledger is None:
@@ -58,6 +60,13 @@ class Host:
         if self._key is None:
             self._key = keys.load_or_create(self.paths.key_file, used_before=self.ledger().count() > 0)
         return self._key
+
+    def cloak_model(self) -> TinyVAE:
+        """The cloak's model from ``paths.models``, loaded on first use (its threads live as long as the host).
+        Raises ``StateError("model_missing")`` or ``("model_damaged")``, and tries again on the next call."""
+        if self._cloak_model is None:
+            self._cloak_model = cloak.load_model(self.paths.models)
+        return self._cloak_model
 
     def c2pa_identity(self, *, name: str):
         """The user's C2PA signing identity, made on first use (``name``: the signer's common name then)."""
@@ -154,7 +163,7 @@ def handle_hello(host: Host, body: dict[str, Any], progress: Progress) -> dict[s
         "settings": current.to_dict(),
         "key": _key_state(host),
         "font": _font_state(current),
-        "cloak": {"available": cloak.available()},
+        "cloak": {"available": cloak.available(host.paths.models)},
         "protected_count": host.ledger().count(),
     }
 
@@ -165,7 +174,8 @@ def handle_status(host: Host, body: dict[str, Any], progress: Progress) -> dict[
     key, font = _key_state(host), _font_state(current)
     items = checklist.checklist(
         current, font_problem=None if font["found"] else font["problem"]["code"],
-        key_problem=None if key["present"] else key["problem"]["code"], cloak_installed=cloak.available())
+        key_problem=None if key["present"] else key["problem"]["code"],
+        cloak_installed=cloak.available(host.paths.models))
     return {"items": [asdict(item) for item in items]}
 
 
@@ -181,6 +191,7 @@ def handle_protect(host: Host, body: dict[str, Any], progress: Progress) -> dict
     protected = pipeline.protect(
         data, settings=chosen, key=host.key(), today=datetime.date.today(),
         rng=np.random.default_rng(), progress=progress, web=web, title=name, site=sites.site_of(body),
+        cloak_model=host.cloak_model,
     )
     out_name = output_name(name, protected.format)
     picture = pipeline.thumbnail(protected.data, max_side=THUMBNAIL_SIDE) if chosen.ledger.thumbnails else None
@@ -294,7 +305,8 @@ def handle_cloak_preview(host: Host, body: dict[str, Any], progress: Progress) -
     seed = _field(body, "seed", int, None)
     if seed is not None and not 0 <= seed < 2 ** 63:
         raise RequestError("bad_request", field="seed", reason="an integer from 0 to 2**63 - 1")
-    preview = what_ai_sees(image, strength=strength, rng=np.random.default_rng(seed), progress=progress)
+    preview = what_ai_sees(image, host.cloak_model(), strength=strength, rng=np.random.default_rng(seed),
+                           progress=progress)
     png = imageio.encode_png(preview)
     progress("done", 1.0)
     return {
