@@ -124,6 +124,23 @@ def test_omamori_serve_started_in_a_folder_with_a_planted_module_does_not_run_it
     assert not ran.exists(), f"planted code ran: {ran.read_text()}"
 
 
+def test_the_worker_gets_its_environment_and_the_transport_keeps_its_own(tmp_path, monkeypatch):
+    from omamori.paths import Paths
+    from omamori.protocol.envelope import Request
+    from omamori.transports.worker import WorkerHost
+
+    monkeypatch.delenv("PYTHONSAFEPATH", raising=False)
+    worker = WorkerHost(Paths(config=tmp_path / "config", data=tmp_path / "data", log=tmp_path / "log"),
+                        transport="cli")
+    try:
+        assert worker.handle(Request(id=1, type="settings.get", body={}))["ok"]
+        with open(f"/proc/{worker.pid}/environ", "rb") as environ:
+            assert b"PYTHONSAFEPATH=1" in environ.read().split(b"\0")
+        assert "PYTHONSAFEPATH" not in os.environ
+    finally:
+        worker.close()
+
+
 # -- the CLI --------------------------------------------------------------------------------------------------------
 def omamori_cli(home: Path, *args: str, cwd: Path | None = None) -> subprocess.CompletedProcess:
     env = dict(os.environ, OMAMORI_HOME=str(home), LANG="en_US.UTF-8", LC_ALL="")

@@ -26,8 +26,9 @@ import os
 import multiprocessing.connection
 import threading
 import time
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any, Iterator, Mapping
 
 from ..errors import OmamoriError, internal_error
 from ..paths import Paths
@@ -36,12 +37,39 @@ from ..protocol.handlers import Host, Progress
 
 log = logging.getLogger(__name__)
 
-# seconds, per request type; the default covers the quick ones (hello searches fonts once). A cloaked 2048x2048
-# image takes about 60 s on this 2-core machine: five minutes leave room for a slower computer.
+# seconds, per request type; the default covers the quick ones (hello searches fonts once). protect and
+# cloak.preview leave a slower computer room for a cloaked 2048 px image (its time: docs/cloak.md).
 TIME_LIMITS: Mapping[str, float] = {"protect": 300.0, "verify": 60.0, "cloak.preview": 300.0}
 DEFAULT_TIME_LIMIT = 30.0
+# multiprocessing starts the worker as `python -c ...`, which puts the current folder first on sys.path: a
+# multiprocessing.py planted where `omamori serve` was started would run before our code. PYTHONSAFEPATH
+# (Python 3.11+) leaves that folder out; nothing of omamori's is imported from it.
+WORKER_ENVIRONMENT: Mapping[str, str] = {"PYTHONSAFEPATH": "1"}
 STARTUP_LIMIT = 120.0    # seconds a new worker may take to import the engine (not counted in a request's limit)
 _STOP_GRACE = 5.0        # seconds a worker gets to close the ledger after its pipe is closed
+
+
+_environment_lock = threading.Lock()     # os.environ is the process's: one spawn changes it at a time
+
+
+@contextmanager
+def _environment_for_child(variables: Mapping[str, str]) -> Iterator[None]:
+    """``variables`` in the environment while a child process is started, the parent's own values back after.
+
+    multiprocessing takes no environment for its child, which copies the parent's as it starts: so the variables
+    are there for that moment only, not for the rest of the transport's life.
+    """
+    with _environment_lock:
+        saved = {name: os.environ.get(name) for name in variables}
+        os.environ.update(variables)
+        try:
+            yield
+        finally:
+            for name, value in saved.items():
+                if value is None:
+                    os.environ.pop(name, None)
+                else:
+                    os.environ[name] = value
 
 
 class WorkerHost:
@@ -79,15 +107,12 @@ class WorkerHost:
         """Start the worker now (it imports the engine while the peer is still connecting)."""
         if self._process is not None:
             return
-        # multiprocessing starts the worker as `python -c ...`, which puts the current folder first on sys.path:
-        # a multiprocessing.py planted where `omamori serve` was started would run before our code.
-        # PYTHONSAFEPATH (Python 3.11+) leaves that folder out; nothing of omamori's is imported from it.
-        os.environ["PYTHONSAFEPATH"] = "1"
         parent_end, child_end = self._context.Pipe()
         process = self._context.Process(
             target=_serve_requests, args=(child_end, self.paths, self.transport, self.log_file),
             name="omamori-worker", daemon=True)
-        process.start()
+        with _environment_for_child(WORKER_ENVIRONMENT):
+            process.start()
         child_end.close()
         with self._lock:    # cancel() may kill it from now on
             self._process, self._pipe = process, parent_end
