@@ -36,7 +36,7 @@ from .errors import ImageError
 
 MAX_PIXELS = 60_000_000          # largest image decoded (width x height), see the image_too_large message
 # Scans in one JPEG: libjpeg's progressive files have 10, mozjpeg's a few more; 256 is the limit image decoders
-# adopted after libjpeg-turbo's audit (each scan of a 49 MP image costs ~50 ms here: 256 scans stay under 15 s).
+# adopted after libjpeg-turbo's audit. Each scan passes over the whole image (its cost: docs/reliability.md).
 MAX_JPEG_SCANS = 256
 _JPEG_MARKER_AFTER_SCAN = re.compile(rb"\xff[^\x00\xd0-\xd7]")    # not a stuffed 0xFF byte, not a restart marker
 _OPENABLE = ("JPEG", "PNG", "WEBP", "GIF")   # the JPEG plugin also opens MPO: camera JPEGs with a second image

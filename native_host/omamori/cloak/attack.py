@@ -8,18 +8,15 @@ applies brings it back. It starts from the model's trained perturbation family
 (``family``: a pattern that misleads the model somewhat on textured pictures,
 at no cost per image) and takes ``steps`` gradient steps on the image itself.
 Each step sums the gradients at every side in ``sides`` (512, 768 and 1024
-px, the sizes fine-tuning scripts use): on flat-colour art a step's gain held
-only at the training sizes it was computed at -- one size alone gained about
-7 dB there and next to nothing at the others, alternating sizes left the gain
-at whichever came last, and with 512 + 1024 px the 768 px view gained 1 dB --
-while summed, one step held at each (docs/cloak.md).
+px, the sizes fine-tuning scripts use), because on flat-colour art a step's
+gain holds only at the sizes it was computed at; summed, one step holds at
+each (docs/cloak.md).
 
 The loss is what the model "sees": the squared distance between the tiny
 decoder's reconstruction of the perturbed image's latent and that of the clean
-image (the gradient flows back through decoder and encoder). Measured at
-equal visibility, this moved the reconstruction far more than pushing the raw
-latent away (untargeted) or toward a texture's latent (Mist-style), whose
-reconstructions barely changed on flat-colour art (docs/cloak.md).
+image (the gradient flows back through decoder and encoder); at equal
+visibility it moved the reconstruction more than pushing the latent itself
+(docs/cloak.md, "Why these choices").
 
 Steps follow the sign of the gradient (L-infinity PGD) under a per-pixel
 budget shaped by a texture mask -- full budget in texture and on edges,
@@ -49,18 +46,16 @@ class AttackParams:
     sides: tuple[int, ...] = (512, 768, 1024)  # pixels: long sides every step works at; the first holds the
                                                # perturbation (multiples of 8, never above the image)
     steps: int = 1                # gradient steps after the family's start (each: encoder + decoder, forward
-                                  # + backward at every side; with the clean references, one step costs about
-                                  # 30 s per million pixels of views on 2 cores: 43 s for a 2048x1536 image)
+                                  # + backward at every side: the cloak's time, docs/cloak.md)
     rms: float = 10 ** (-36 / 20) # at most this root mean square change of the full image at strength 1
                                   # (0-1 units: 36 dB PSNR); more only where clipping at 0 and 1 removes it
-    upsampling_loss: float = 1.4  # the working-size budget is this much larger: bilinear upsampling of a
-                                  # pixel-wise pattern loses about 3 dB of its RMS (measured, bench/cloak.py)
+    upsampling_loss: float = 1.4  # the working-size budget is this much larger, for the RMS that bilinear
+                                  # upsampling to the full image takes away (docs/cloak.md)
     max_epsilon: float = 16 / 255 # per-pixel cap of the budget
     flat_share: float = 0.35      # fraction of the budget allowed on flat colour
     jpeg_quality: int = 85        # quality of the round trip seen by each step; 0: none
     step_size: float = 1.0        # sign step, as a fraction of the largest per-pixel budget (1: with one step,
-                                  # each pixel goes to its bound on the gradient's side; flat colour, one seed:
-                                  # 0.2-0.8 dB more than 0.625 or 0.4 at 512 and 768 px, the same +-0.4 at 1024)
+                                  # each pixel goes to its bound on the gradient's side; docs/cloak.md)
 
 
 def working_size(height: int, width: int, side: int) -> tuple[int, int]:
@@ -161,9 +156,8 @@ def cloak_image(image: np.ndarray, vae: TinyVAE, *, strength: float, params: Att
     trained pattern); without it they begin from uniform noise of half the budget.
     ``then(image)`` is what the caller will do to the cloaked image before it is
     stored (the invisible mark, a new image out): the steps see what it does to
-    the clean image, a stand-in for what it will do to the cloaked one (with
-    the mark seen, its smallest gap rose from 5.5 to 6.0 dB; one image, one
-    seed, docs/cloak.md).
+    the clean image, a stand-in for what it will do to the cloaked one
+    (docs/cloak.md, "Per-image step").
     """
     height, width = image.shape[:2]
     small_height, small_width = working_size(height, width, params.sides[0])

@@ -3,9 +3,8 @@
 glibc hands every block over 32 MB back to the system as soon as it is freed,
 and the next such block is faulted in again page by page. A pass through the
 tiny VAE at 1024 px frees and allocates hundreds of arrays of 50-270 MB, so on
-Linux the page faults cost about a sixth of the cloak's time: a 2048x2048
-image took 57.7 s (17 s of it system time), and 49.6 s (6 s) with the blocks
-kept in the heap. ``arrays_kept_in_heap`` keeps them for a stretch of work,
+Linux those page faults were about a sixth of the cloak's time (docs/cloak.md,
+"Time and memory"). ``arrays_kept_in_heap`` keeps them for a stretch of work,
 then gives the free memory back. Elsewhere (macOS, Windows, musl) it does
 nothing.
 

@@ -25,15 +25,11 @@ zero-padded image flattened to rows, where each shift is a contiguous slice
 dropped. A stride-2 conv is the same over the four 2x2 phases of the padded
 image. The gradient with respect to the input is the same convolution with
 the kernel turned 180 degrees and transposed (per phase for stride 2). The
-rows are split into bands computed by a thread per core, each with a
-single-threaded BLAS (with BLAS's own threads the additions between the nine
-products ran on one core: 1.3x on two cores, bands 1.75x), and each band works
-a few hundred pixels at a time so that the running sum stays in the core's
-cache (1.4-1.6x more). Measured on this 2-core machine: a 768x576
-encoder+decoder forward and backward 11.3 s -> 9.6-10.2 s, the cloak of a
-2048x1536 image at 512 and 768 px 28.4 s -> 20.8 s; the convolution alone
-runs at 125-145 GFLOP/s at 576x768 and 768x1024 (bench/cloak.py
---conv-speed; BLAS's own 4096^2 sgemm: 194 GFLOP/s).
+rows are split into bands computed by a thread per core (``Bands``), each
+with a single-threaded BLAS, because with BLAS's own threads the additions
+between the nine products ran on one core; each band works a few hundred
+pixels at a time so that the running sum stays in the core's cache. The
+figures are in docs/cloak.md ("Time and memory") with the commands.
 """
 from __future__ import annotations
 
@@ -56,7 +52,7 @@ from ..errors import StateError
 GROUPNORM_EPS = 1e-5
 _STORAGE_DTYPES = {"HalfStorage": np.float16, "FloatStorage": np.float32}
 CHUNK_PIXELS = 512   # pixels per matrix product within a band (whole grid rows, at least one): its product and
-                     # running sum stay in the core's L2 cache (docs/cloak.md, "Speed")
+                     # running sum stay in the core's L2 cache (docs/cloak.md, "Time and memory")
 
 
 # --- reading a checkpoint without torch -------------------------------------------------------
