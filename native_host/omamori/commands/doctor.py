@@ -17,7 +17,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
         "doctor", help="check that browsers, host, font, key and ledger work",
         description="Check every browser registration (and that the host answers), the signature font, "
-                    "the key and the ledger. Exit status 1 when something is broken.",
+                    f"the key and the ledger. Exit status {EXIT_BROKEN} when something is broken.",
     )
     parser.set_defaults(run=run)
 
