@@ -1,6 +1,7 @@
 """The native messaging codec on bytes alone, in both directions."""
 from __future__ import annotations
 
+import base64
 import json
 import struct
 import sys
@@ -8,7 +9,7 @@ import sys
 from hypothesis import given, settings, strategies as st
 
 from omamori.errors import OmamoriError
-from omamori.protocol.codec import MAX_REPLY_FRAME, NativeCodec
+from omamori.protocol.codec import MAX_REPLY_FRAME, MAX_REQUEST_FRAME, NativeCodec, image_limit
 from omamori.protocol.envelope import ProtocolFailure, Request
 
 NATIVE = "=I"
@@ -95,6 +96,22 @@ def test_a_huge_declared_length_is_refused_at_once_and_closes():
     (event,) = codec.events()
     assert event.error.code == "frame_too_large" and event.fatal
     assert codec.closed
+
+
+def test_the_refusal_states_the_image_size_that_fits():
+    """The message's figure comes from the codec's own limit, and an image under it does fit in base64."""
+    limit = 4 << 20
+    fits = json.dumps({"v": 1, "id": 1, "type": "protect",
+                       "image": base64.b64encode(bytes(image_limit(limit) - 1024)).decode()}).encode()
+    codec = NativeCodec(max_request_frame=limit)
+    codec.receive_data(struct.pack(NATIVE, len(fits)) + fits)
+    (event,) = codec.events()
+    assert event.type == "protect" and len(fits) <= limit
+    codec.receive_data(struct.pack(NATIVE, limit + 1))
+    (event,) = codec.events()
+    assert event.error.code == "frame_too_large"
+    assert "under 3 MiB" in event.error.to_dict()["message"]["en"] and "3 MiB" in event.error.to_dict()["message"]["ja"]
+    assert image_limit(MAX_REQUEST_FRAME) == 72 << 20
 
 
 def test_a_frame_cut_short_by_eof_is_reported():

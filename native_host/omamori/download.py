@@ -15,8 +15,9 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 from . import __version__
 from .errors import OmamoriError
 from .ledger import now_utc
+from .protocol.codec import MAX_REQUEST_IMAGE
 
-MAX_BYTES = 50 * 1024 * 1024   # the largest image the host accepts (protocol: 50 MB)
+MAX_BYTES = MAX_REQUEST_IMAGE  # a file larger than a request can carry is not an image omamori would check
 TIME_LIMIT = 30.0              # seconds for the whole download, connection included
 _READ_SIZE = 64 * 1024
 X_IMAGE_HOST = "pbs.twimg.com"
@@ -59,12 +60,14 @@ def download(url: str, *, max_bytes: int = MAX_BYTES, time_limit: float = TIME_L
         with urllib.request.urlopen(request, timeout=time_limit) as response:
             declared = response.headers.get("Content-Length")
             if declared and declared.isdigit() and int(declared) > max_bytes:
-                raise OmamoriError("download_too_large", url=url, bytes=int(declared), limit=max_bytes)
+                raise OmamoriError("download_too_large", url=url, bytes=int(declared), limit=max_bytes,
+                                   limit_mib=max_bytes // (1024 * 1024))
             chunks, total = [], 0
             while chunk := response.read(_READ_SIZE):
                 total += len(chunk)
                 if total > max_bytes:
-                    raise OmamoriError("download_too_large", url=url, limit=max_bytes)
+                    raise OmamoriError("download_too_large", url=url, limit=max_bytes,
+                                       limit_mib=max_bytes // (1024 * 1024))
                 if time.monotonic() > deadline:
                     raise OmamoriError("download_timeout", url=url, limit_seconds=time_limit)
                 chunks.append(chunk)

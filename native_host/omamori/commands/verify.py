@@ -9,7 +9,7 @@ from typing import Any
 
 from ..catalog import Lang, Message, say
 from ..exit_codes import EXIT_OK, EXIT_PARTIAL
-from ..download import download, is_web_address, largest_size
+from ..download import MAX_BYTES, TIME_LIMIT, download, is_web_address, largest_size
 from ..errors import OmamoriError, StateError
 from ..evidence import verdict_sentence
 from ._shared import ProgressLine, add_time_limit, call, lang, message, open_host, read_input
@@ -19,8 +19,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
         "verify", help="look for your invisible mark in images (files or web addresses)",
         description="Read the invisible mark with your key and compare with your ledger of protected images. "
-                    "An http(s) address is downloaded first (at most 50 MB, within 30 s; for X's pbs.twimg.com "
-                    "the original size). Exit status 0 when every image carries your mark, 1 otherwise.",
+                    f"An http(s) address is downloaded first (at most {MAX_BYTES >> 20} MiB, within "
+                    f"{TIME_LIMIT:g} s; for X's pbs.twimg.com the original size). Exit status 0 when every image carries your mark, 1 otherwise.",
     )
     parser.add_argument("images", nargs="+", metavar="FILE|URL",
                         help="image files, or web addresses of images (https://…)")

@@ -21,8 +21,17 @@ from ..errors import FrameError, RequestError
 from .envelope import PROTOCOL_VERSION, Event, ProtocolFailure, decode_request, dumps, failure_reply
 
 MAX_REPLY_FRAME = 1024 * 1024          # bytes: what Chrome and Firefox accept from a host
-MAX_REQUEST_FRAME = 96 * 1024 * 1024   # bytes: a 50 MB image in base64, with room for the envelope
+MAX_REQUEST_FRAME = 96 * 1024 * 1024   # bytes of one request's JSON (the WebSocket server's per message too)
 _HEADER = 4
+_MIB = 1024 * 1024
+
+
+def image_limit(max_request_frame: int) -> int:
+    """Bytes: an image under this fits a request of ``max_request_frame`` bytes as base64 (4/3 larger)."""
+    return max_request_frame // 4 * 3
+
+
+MAX_REQUEST_IMAGE = image_limit(MAX_REQUEST_FRAME)   # 72 MiB: the largest image the host is sent or fetches
 
 
 
@@ -57,7 +66,8 @@ class NativeCodec:
         while len(self._inbox) >= _HEADER and not self._broken:
             length = int.from_bytes(self._inbox[:_HEADER], sys.byteorder)
             if length > self.max_request_frame:
-                self._fail(FrameError("frame_too_large", declared=length, limit=self.max_request_frame))
+                self._fail(FrameError("frame_too_large", declared=length, limit=self.max_request_frame,
+                                      image_limit_mib=image_limit(self.max_request_frame) // _MIB))
                 self._inbox.clear()
                 return
             if len(self._inbox) < _HEADER + length:
