@@ -17,7 +17,7 @@ export const PREVIEW_PORT = "omamori.preview";
 /**
  * Largest original image sent to the host, in bytes. It travels as base64
  * (4/3 larger) inside one runtime message; Chromium caps those at 64 MiB and
- * the host refuses requests over 50 MB (`frame_too_large`).
+ * the host takes images under 72 MiB (MAX_REQUEST_IMAGE, native_host/omamori/protocol/codec.py).
  */
 export const MAX_IMAGE_BYTES = 32 * 1024 * 1024;
 
