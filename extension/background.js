@@ -335,6 +335,11 @@ const HANDLERS = {
     return { settings };
   },
 
+  async "checklist.get"() {
+    await hello();
+    return (await host()).request("status", {});
+  },
+
   async "settings.set"({ changes }) {
     await hello();
     const { settings } = await (await host()).request("settings.set", { changes });
