@@ -1,50 +1,61 @@
-// The popup's checklist of measures: each with its state where the extension
-// can know it (X settings as last seen on X's pages, the pause switch, the
-// host's settings), green where done, one line on why it matters where not.
-// `checklistItems` is pure (tests/extension/checklist.test.mjs); `showChecklist`
-// fills the list in the popup.
+// The popup's checklist of measures: the host computes the list and the state of what it knows (its `status`
+// request: the signature, the mark and the cloak, from its settings, key, fonts and model); the popup fills in
+// what only the browser knows (X's settings as last seen on X's pages, the pause switch, the connection), green
+// where done, one line on why it matters where not. `checklistItems` is pure (tests/extension/checklist.test.mjs);
+// `showChecklist` asks the host and fills the list in the popup.
 
 import { ask } from "../lib/ask.js";
 import { t } from "../lib/i18n.js";
 
 /** @typedef {"done"|"todo"|"optional"|"unknown"} ItemState */
 /** @typedef {{id: string, state: ItemState, name: string, note: string|null}} ChecklistItem name/note: _locales keys */
+/** @typedef {{id: string, state: string, reason: string|null}} HostItem an item of the host's `status` result */
 
 const SETTINGS_UNKNOWN = "checklist_settings_unknown";
 
-/** _locales keys per item: its name, and the line shown in each state that is not done. */
+/**
+ * _locales keys per item (the host's ids, in the order shown while the host cannot be asked): its name, and the
+ * line shown for each reason the host gives, else for each state that is not done.
+ */
 const TEXT = Object.freeze({
-  grokTraining: {
+  grok_training: {
     name: "checklist_grokTraining",
     todo: "checklist_grokTraining_todo",
     unknown: "checklist_grokTraining_unknown",
   },
-  grokEdits: {
+  grok_edits: {
     name: "checklist_grokEdits",
     todo: "checklist_grokEdits_todo",
     unknown: "checklist_grokEdits_unknown",
   },
-  protectPosts: {
+  protect_posts: {
     name: "checklist_protectPosts",
     optional: "checklist_protectPosts_optional",
     unknown: "checklist_protectPosts_unknown",
   },
-  autoProtect: { name: "checklist_autoProtect", todo: "checklist_autoProtect_todo" },
-  signature: { name: "checklist_signature", todo: "checklist_signature_todo", unknown: SETTINGS_UNKNOWN },
-  mark: { name: "checklist_mark", todo: "checklist_mark_todo", unknown: SETTINGS_UNKNOWN },
+  auto_protect: { name: "checklist_autoProtect", todo: "checklist_autoProtect_todo", nohost: "checklist_autoProtect_nohost" },
+  signature: {
+    name: "checklist_signature",
+    off: "checklist_signature_todo",
+    font_missing: "checklist_signature_nofont",
+    unknown: SETTINGS_UNKNOWN,
+  },
+  mark: {
+    name: "checklist_mark",
+    off: "checklist_mark_todo",
+    todo: "checklist_mark_nokey", // key_unreadable, key_missing, storage_unwritable: `omamori doctor` says which
+    unknown: SETTINGS_UNKNOWN,
+  },
   cloak: {
     name: "checklist_cloak",
-    todo: "checklist_cloak_todo",
-    optional: "checklist_cloak_optional",
+    off: "checklist_cloak_optional",
+    model_missing: "checklist_cloak_todo",
     unknown: SETTINGS_UNKNOWN,
   },
 });
 
 /** The _locales keys the checklist uses (for the locale tests). */
-export const CHECKLIST_KEYS = Object.freeze([
-  ...new Set(Object.values(TEXT).flatMap((keys) => Object.values(keys))),
-  "checklist_autoProtect_nohost",
-]);
+export const CHECKLIST_KEYS = Object.freeze([...new Set(Object.values(TEXT).flatMap((keys) => Object.values(keys)))]);
 
 /**
  * Where blocking Grok's edits stands: opted_out (the popup's switch is off), blocked_setting (X's settings page
@@ -75,42 +86,50 @@ const GROK_EDITS_ITEM = Object.freeze({
 const item = (id, state, note = TEXT[id][state] ?? null) => ({ id, state, name: TEXT[id].name, note });
 
 /**
- * The checklist from what the popup knows.
- * @param {{xSettings: Record<string, {state: string}|null>, paused: boolean,
- *          host: {connected: boolean, cloak?: boolean},
+ * The items only the browser knows, by the host's id.
+ * @param {{xSettings: Record<string, {state: string}|null>, paused: boolean, host: {connected: boolean},
  *          grokEdits: {block: boolean, lastPost: {outcome: string}|null}}} status the background's status.get result
- * @param {{signature: {enabled: boolean}, mark: {enabled: boolean}, cloak: {enabled: boolean}}|null} settings
- *        the host's settings, or null when the host could not be asked
- * @returns {ChecklistItem[]}
+ * @returns {Record<string, ChecklistItem>}
  */
-export function checklistItems(status, settings) {
+function browserItems(status) {
   const grok = status.xSettings.grokTraining?.state;
   const posts = status.xSettings.protectPosts?.state;
-  const fromSettings = (id, enabled) => item(id, settings ? (enabled ? "done" : "todo") : "unknown");
-  let cloak = item("cloak", "unknown");
-  if (settings) {
-    cloak = item("cloak", !settings.cloak.enabled ? "optional" : status.host.cloak ? "done" : "todo");
-  }
-  return [
-    item("grokTraining", grok === "off" ? "done" : grok === "on" ? "todo" : "unknown"),
-    item("grokEdits", GROK_EDITS_ITEM[grokEditsState(status)]),
-    item("protectPosts", posts === "on" ? "done" : posts === "off" ? "optional" : "unknown"),
-    status.paused
-      ? item("autoProtect", "todo")
-      : status.host.connected
-        ? item("autoProtect", "done")
-        : item("autoProtect", "todo", "checklist_autoProtect_nohost"),
-    fromSettings("signature", settings?.signature.enabled),
-    fromSettings("mark", settings?.mark.enabled),
-    cloak,
-  ];
+  let autoProtect = item("auto_protect", "done");
+  if (status.paused) autoProtect = item("auto_protect", "todo");
+  else if (!status.host.connected) autoProtect = item("auto_protect", "todo", TEXT.auto_protect.nohost);
+  return {
+    grok_training: item("grok_training", grok === "off" ? "done" : grok === "on" ? "todo" : "unknown"),
+    grok_edits: item("grok_edits", GROK_EDITS_ITEM[grokEditsState(status)]),
+    protect_posts: item("protect_posts", posts === "on" ? "done" : posts === "off" ? "optional" : "unknown"),
+    auto_protect: autoProtect,
+  };
 }
 
-/** The host's settings, or null when it is not connected or does not answer. */
-async function hostSettings(status) {
+/**
+ * The checklist: the host's items in the host's order, those it marks `in_browser` filled in from what the
+ * popup knows; an id the popup has no words for is left out. Without the host's list (not connected, or no
+ * answer), every item the browser cannot know is unknown.
+ * @param {Parameters<typeof browserItems>[0]} status the background's status.get result
+ * @param {HostItem[]|null} hostItems the host's `status` items, or null when the host could not be asked
+ * @returns {ChecklistItem[]}
+ */
+export function checklistItems(status, hostItems) {
+  const browser = browserItems(status);
+  if (!hostItems) return Object.keys(TEXT).map((id) => browser[id] ?? item(id, "unknown"));
+  return hostItems
+    .filter(({ id }) => Object.hasOwn(TEXT, id))
+    .map(({ id, state, reason }) => {
+      if (state === "in_browser") return browser[id] ?? item(id, "unknown");
+      const said = (/** @type {string|null} */ key) => (key && Object.hasOwn(TEXT[id], key) ? TEXT[id][key] : null);
+      return item(id, /** @type {ItemState} */ (state), said(reason) ?? said(state));
+    });
+}
+
+/** The host's checklist items, or null when it is not connected or does not answer. */
+async function hostChecklist(status) {
   if (!status.host.connected) return null;
   try {
-    return (await ask({ type: "settings.get" })).settings;
+    return (await ask({ type: "checklist.get" })).items;
   } catch {
     return null;
   }
@@ -122,7 +141,7 @@ async function hostSettings(status) {
  * @param {Parameters<typeof checklistItems>[0]} status
  */
 export async function showChecklist(list, status) {
-  const items = checklistItems(status, await hostSettings(status));
+  const items = checklistItems(status, await hostChecklist(status));
   list.replaceChildren(
     ...items.map((entry) => {
       const li = list.ownerDocument.createElement("li");
