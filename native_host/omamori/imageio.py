@@ -169,7 +169,7 @@ def _decode(data: bytes, *, max_pixels: int, max_side: int | None) -> Decoded:
     palette = _palette_art(im, fmt=fmt, transform=transform)
     if max_side and max(im.size) > max_side:
         # also for palette art, whose indices stay full size: 60 MP as float32 RGB is 720 MB
-        im = _scaled_down(im, fitted_size(*im.size, max_side=max_side))
+        im = _resized(im, fitted_size(*im.size, max_side=max_side))
     image, alpha = _to_rgb_float(im, transform=transform)
     colour = ColourSource(mode=source_mode, bits=bits, profile=profile_name, converted=transform is not None)
     return Decoded(image=image, alpha=alpha, palette=palette, format=fmt, orientation=orientation,
@@ -186,8 +186,8 @@ def fitted_size(width: int, height: int, *, max_side: int) -> tuple[int, int]:
     return max(1, round(width * scale)), max(1, round(height * scale))
 
 
-def _scaled_down(im: Image.Image, size: tuple[int, int]) -> Image.Image:
-    """Lanczos resize in a mode Pillow resamples (it premultiplies alpha itself)."""
+def _resized(im: Image.Image, size: tuple[int, int]) -> Image.Image:
+    """Lanczos resize to ``size`` (width, height) in a mode Pillow resamples (it premultiplies alpha itself)."""
     if im.mode in ("1", "P", "PA"):
         im = im.convert("RGBA" if im.mode == "PA" or "transparency" in im.info else "RGB")
     elif im.mode.startswith("I;16"):
@@ -435,9 +435,7 @@ def resize(image: np.ndarray, *, width: int, height: int,
 def resize_8bit(image: np.ndarray, *, width: int, height: int) -> np.ndarray:
     """float32 HxWx3 picture in [0, 1] resampled (Lanczos) to ``height`` x ``width`` pixels through 8-bit
     pixels: several times faster than ``resize`` and rounded to 1/255, as the encoded output is anyway."""
-    small = Image.fromarray(to_uint8(image), "RGB").resize((width, height), Image.Resampling.LANCZOS,
-                                                           reducing_gap=3.0)
-    return to_float(np.asarray(small))
+    return to_float(np.asarray(_resized(Image.fromarray(to_uint8(image), "RGB"), (width, height))))
 
 
 def jpeg_round_trip(image: np.ndarray, *, quality: int, subsampling: str = "4:2:0") -> np.ndarray:
