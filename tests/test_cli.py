@@ -110,3 +110,13 @@ def test_settings_reset_brings_back_the_defaults_even_over_a_damaged_file(tmp_pa
     reset = omamori(home, "settings", "reset")
     assert reset.returncode == 0 and 'signature.placement = "corner"' in reset.stdout
     assert json.loads(omamori(home, "settings", "show", "--json").stdout) == Settings().to_dict()
+
+
+def test_preview_ai_takes_the_cloak_strength_the_request_allows(tmp_path, sample):
+    home = tmp_path / "home"
+    out = ("--out", str(tmp_path / "p.png"))
+    # no model here: a strength in range gets as far as the model; one out of range is refused before
+    assert "omamori models fetch" in omamori(home, "preview-ai", str(sample), "--strength", "2", *out).stderr
+    refused = omamori(home, "preview-ai", str(sample), "--strength", "5", *out)
+    assert refused.returncode == 3 and refused.stderr and "models fetch" not in refused.stderr
+    assert not (tmp_path / "p.png").exists()

@@ -22,7 +22,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     parser.add_argument("input", type=Path, metavar="IN")
     parser.add_argument("--out", type=Path, help="output PNG (default: IN.ai-preview.png beside it)")
-    parser.add_argument("--strength", type=float, default=1.0, help="cloak strength, 0.25-2 (default 1)")
+    parser.add_argument("--strength", type=float, help="cloak strength, 0.25-2 (default: your cloak.strength setting)")
     parser.add_argument("--seed", type=int, help="random seed, for a repeatable result")
     add_time_limit(parser)
     parser.set_defaults(run=run)
@@ -38,8 +38,12 @@ def run(args: argparse.Namespace) -> int:
     host = open_host(time_limit=args.time_limit)
     try:
         # the cloak.preview request, in the host's killable worker under its time limit
-        result = call(host, "cloak.preview", progress=progress, image=read_input(args.input),
-                      options={"cloak.strength": args.strength}, **({"seed": args.seed} if args.seed is not None else {}))
+        fields: dict = {}
+        if args.strength is not None:
+            fields["options"] = {"cloak.strength": args.strength}     # checked by the request, as the extension's
+        if args.seed is not None:
+            fields["seed"] = args.seed
+        result = call(host, "cloak.preview", progress=progress, image=read_input(args.input), **fields)
     finally:
         host.close()
     print()
