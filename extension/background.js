@@ -7,6 +7,9 @@ import { ext } from "./lib/browser.js";
 import { HostClient, nativeTransport, webSocketTransport } from "./lib/host.js";
 import { loadPairingKey, savePairingKey } from "./lib/keystore.js";
 import { pairingKey } from "./lib/pairing.js";
+import { portAnswers } from "./lib/port-request.js";
+import { Stored, StoredForSession } from "./lib/storage.js";
+import { AUDIENCE_SETTINGS_URL, GROK_SETTINGS_URL, isLoginUrl } from "./lib/x-pages.js";
 import {
   CodedError,
   NATIVE_HOST_NAME,
@@ -21,7 +24,6 @@ import {
   refusal,
   senderTier,
 } from "./lib/messages.js";
-import { AUDIENCE_SETTINGS_URL, GROK_SETTINGS_URL, isLoginUrl } from "./content/selectors.js";
 import { startIsThisMine } from "./background/is-this-mine.js";
 
 const SELF = { extensionId: ext.runtime.id, extensionOrigin: ext.runtime.getURL("") };
@@ -32,22 +34,6 @@ const PROTECT_SILENCE_MS = 120_000;
 const VERIFY_SILENCE_MS = 90_000;
 /** How long "Check now" waits for each settings page to show its checkbox, in ms. */
 const CHECK_TIMEOUT_MS = 25_000;
-
-/**
- * extension storage (storage.local) keys. Content scripts read `paused` and
- * `onFailure` (and the Grok-edit feature `blockGrokEdits`) directly; everything else goes through messages.
- */
-const Stored = Object.freeze({
-  paused: "paused", // boolean: automatic protection switched off in the popup
-  sitesOff: "sitesOff", // site ids (lib/messages.js SITES) whose protection is switched off in the popup
-  onFailure: "onFailure", // the host's settings.extension.on_failure, cached for content scripts
-  connection: "connection", // {kind: "native"|"websocket", server_url}; the pairing key is in lib/keystore.js
-  xSetting: (setting) => `xsetting.${setting}`, // {state, seenAt (epoch ms)}
-  blockGrokEdits: "blockGrokEdits", // the host's settings.extension.block_grok_edits, cached for content scripts
-  grokEditsPost: "grokedits.post", // {outcome (blocked, by_setting, not_found), seenAt}: the last post with images
-});
-/** storage.session (this browser session only): "not found" was said once already. */
-const GROK_EDITS_NOT_FOUND_TOLD = "grokedits.notFoundTold";
 
 // ---- the host connection -------------------------------------------------
 
@@ -89,9 +75,12 @@ async function resetHost() {
   (await previous)?.close();
 }
 
-/** Connect and say hello; keeps the host's on_failure choice where content scripts read it. */
-async function hello() {
-  const result = await (await host()).hello();
+/**
+ * Connect and say hello; keeps the host's on_failure choice where content scripts read it.
+ * @param {{fresh?: boolean}} [options] fresh: ask again even on a connection that said hello already
+ */
+async function hello(options) {
+  const result = await (await host()).hello(options);
   await rememberSettings(result.settings);
   return result;
 }
@@ -118,13 +107,12 @@ function inProtectLane(job) {
 const protectBudget = new RequestBudget(PROTECT_BUDGET);
 
 /**
- * The ports: name -> the one message that starts its work (MESSAGE_TYPES says who may send it), the prefix of the
- * port messages it answers with, and the host request that does the work.
+ * The ports: name -> the one message that starts its work (MESSAGE_TYPES says who may send it) and the host request
+ * that does the work; lib/port-request.js names the answers.
  */
 const PORTS = {
   [PROTECT_PORT]: {
     start: "protect.start",
-    replies: "protect",
     budget: protectBudget,
     // The output suits the site the image was attached on: the sender's tier, never a field of the message.
     request: ({ name, image }, tier) => ["protect", { image, name, profile: SITES[tier].profile }],
@@ -132,7 +120,6 @@ const PORTS = {
   [PREVIEW_PORT]: {
     // "What an AI sees" for the options page: the host's model's view of the picked image, clean and cloaked.
     start: "cloak.preview.start",
-    replies: "preview",
     request: ({ image, strength }) => ["cloak.preview", { image, options: { "cloak.strength": strength } }],
   },
 };
@@ -146,6 +133,7 @@ ext.runtime.onConnect.addListener((port) => {
   }
   const controller = new AbortController();
   port.onDisconnect.addListener(() => controller.abort(new CodedError("cancelled")));
+  const answer = portAnswers(port, controller.signal);
   const onFirstMessage = (message) => {
     port.onMessage.removeListener(onFirstMessage);
     // refusal() checks the sender against who may send spec.start (MESSAGE_TYPES), so the port's sender too
@@ -153,45 +141,40 @@ ext.runtime.onConnect.addListener((port) => {
     if (why) {
       console.warn(`omamori: refused on the ${port.name} port:`, why);
       // An answer, not a silent close: a close alone reads as a stopped worker, and the sender would try again.
-      const error = new CodedError("request_refused", null, { reason: why });
-      port.postMessage({ type: `${spec.replies}.failed`, error: error.toJSON() });
+      answer.failed(new CodedError("request_refused", null, { reason: why }).toJSON());
       port.disconnect();
       return;
     }
     if (spec.budget && !spec.budget.take(port.sender.tab.id, Date.now())) {
-      port.postMessage({ type: `${spec.replies}.failed`, error: new CodedError("too_many_images").toJSON() });
+      answer.failed(new CodedError("too_many_images").toJSON());
       port.disconnect();
       return;
     }
     const [type, body] = spec.request(message, tier);
-    requestForPort(port, controller.signal, spec.replies, type, body);
+    requestForPort(answer, controller.signal, type, body);
   };
   port.onMessage.addListener(onFirstMessage);
 });
 
 /**
- * One host request for a port: progress goes back as `<prefix>.progress`, the
- * answer as `<prefix>.done {result}` or `<prefix>.failed {error}`. Requests run
- * in the protect lane (a preview is as heavy as protecting an image).
+ * One host request for a port: its progress and its answer go back through `answer`. Requests run in the protect
+ * lane (a preview is as heavy as protecting an image).
+ * @param {ReturnType<typeof portAnswers>} answer
+ * @param {AbortSignal} signal aborted when the port closes
+ * @param {string} type
+ * @param {object} body
  */
-async function requestForPort(port, signal, prefix, type, body) {
-  const post = (message) => {
-    if (!signal.aborted) port.postMessage(message);
-  };
+async function requestForPort(answer, signal, type, body) {
   try {
     const result = await inProtectLane(async () => {
       signal.throwIfAborted();
       await hello();
       const client = await host();
-      return client.request(type, body, {
-        timeoutMs: PROTECT_SILENCE_MS,
-        signal,
-        onProgress: ({ stage, fraction }) => post({ type: `${prefix}.progress`, stage, fraction }),
-      });
+      return client.request(type, body, { timeoutMs: PROTECT_SILENCE_MS, signal, onProgress: answer.progress });
     });
-    post({ type: `${prefix}.done`, result });
+    answer.done(result);
   } catch (error) {
-    post({ type: `${prefix}.failed`, error: errorJson(error) });
+    answer.failed(errorJson(error));
   }
 }
 
@@ -262,9 +245,9 @@ const HANDLERS = {
     const recorded = outcome === "not_found" && record?.state === "on" ? "by_setting" : outcome;
     await ext.storage.local.set({ [Stored.grokEditsPost]: { outcome: recorded, seenAt: Date.now() } });
     if (recorded !== "not_found") return { note: recorded };
-    const { [GROK_EDITS_NOT_FOUND_TOLD]: told } = await ext.storage.session.get(GROK_EDITS_NOT_FOUND_TOLD);
+    const { [StoredForSession.grokEditsNotFoundTold]: told } = await ext.storage.session.get(StoredForSession.grokEditsNotFoundTold);
     if (told) return { note: null };
-    await ext.storage.session.set({ [GROK_EDITS_NOT_FOUND_TOLD]: true });
+    await ext.storage.session.set({ [StoredForSession.grokEditsNotFoundTold]: true });
     return { note: "not_found" };
   },
 
@@ -278,11 +261,11 @@ const HANDLERS = {
     let hostStatus;
     let protectedCount = null; // the host's ledger is the count (images protected by the CLI included)
     try {
-      const result = await hello();
+      const result = await hello({ fresh: true }); // the popup shows the count as it is now
       hostStatus = { connected: true, version: result.version, cloak: Boolean(result.cloak?.available) };
-      protectedCount = (await (await host()).request("history", { limit: 1 })).total;
+      protectedCount = result.protected_count;
     } catch (error) {
-      hostStatus ??= { connected: false, error: errorJson(error) };
+      hostStatus = { connected: false, error: errorJson(error) };
     }
     return {
       host: hostStatus,

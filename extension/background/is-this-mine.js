@@ -12,7 +12,7 @@ import { errorText, t } from "../lib/i18n.js";
 import { CodedError, MAX_IMAGE_BYTES, errorJson } from "../lib/messages.js";
 import { MINE_MENU_ID, isCovered, isWebAddress, largestImageUrl, mineLabels, mineView, sitePattern } from "../lib/mine.js";
 import { installMineView } from "../lib/mine-view.js";
-import { installMinePanel } from "../content/mine-panel.js";
+import { installMinePanel } from "./mine-panel.js";
 
 /**
  * Site access held now (permissions.getAll().origins), kept in step with the browser, so that a click can tell

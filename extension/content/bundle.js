@@ -6,7 +6,7 @@
       __defProp(target, name, { get: all[name], enumerable: true });
   };
 
-  // content/features/compose-protect.js
+  // content/features/compose-protect/index.js
   var compose_protect_exports = {};
   __export(compose_protect_exports, {
     id: () => id,
@@ -18,37 +18,52 @@
   // lib/browser.js
   var ext = globalThis.browser ?? globalThis.chrome;
 
-  // lib/base64.js
-  var BLOCK = 32768;
-  function bytesToBase64(bytes) {
-    const native = (
-      /** @type {any} */
-      bytes.toBase64
-    );
-    if (typeof native === "function") return native.call(bytes);
-    let binary = "";
-    for (let start2 = 0; start2 < bytes.length; start2 += BLOCK) {
-      binary += String.fromCharCode.apply(null, bytes.subarray(start2, start2 + BLOCK));
-    }
-    return btoa(binary);
-  }
-  function base64ToBytes(text) {
-    const native = (
-      /** @type {any} */
-      Uint8Array.fromBase64
-    );
-    if (typeof native === "function") return native.call(Uint8Array, text);
-    const binary = atob(text);
-    const bytes = new Uint8Array(binary.length);
-    for (let i = 0; i < binary.length; i += 1) bytes[i] = binary.charCodeAt(i);
-    return bytes;
-  }
-  async function blobToBase64(blob) {
-    return bytesToBase64(new Uint8Array(await blob.arrayBuffer()));
+  // lib/storage.js
+  var Stored = Object.freeze({
+    paused: "paused",
+    // boolean: automatic protection switched off in the popup (read by content scripts)
+    sitesOff: "sitesOff",
+    // site ids (lib/messages.js SITES) switched off in the popup (read by content scripts)
+    onFailure: "onFailure",
+    // the host's settings.extension.on_failure, cached for content scripts
+    blockGrokEdits: "blockGrokEdits",
+    // the host's settings.extension.block_grok_edits, cached for content scripts
+    connection: "connection",
+    // {kind: "native"|"websocket", server_url}; the pairing key is in lib/keystore.js
+    /** @type {(setting: string) => string} */
+    xSetting: (setting) => `xsetting.${setting}`,
+    // {state, seenAt (epoch ms)}
+    grokEditsPost: "grokedits.post"
+    // {outcome (blocked, by_setting, not_found), seenAt}: the last post with images
+  });
+  var StoredForSession = Object.freeze({
+    grokEditsNotFoundTold: "grokedits.notFoundTold"
+    // "not found" was said once already
+  });
+  function followStored(keys, apply, signal) {
+    let current = Object.fromEntries(keys.map((key) => [key, void 0]));
+    const early = {};
+    let read2 = false;
+    ext.storage.local.get(keys).then((stored) => {
+      read2 = true;
+      if (signal.aborted) return;
+      current = { ...current, ...stored, ...early };
+      apply(current);
+    });
+    const onChanged = (changes, area) => {
+      if (area !== "local" || !keys.some((key) => Object.hasOwn(changes, key))) return;
+      const changed = Object.fromEntries(keys.filter((key) => Object.hasOwn(changes, key)).map((key) => [key, changes[key].newValue]));
+      if (!read2) Object.assign(early, changed);
+      current = { ...current, ...changed };
+      apply(current);
+    };
+    ext.storage.onChanged.addListener(onChanged);
+    signal.addEventListener("abort", () => ext.storage.onChanged.removeListener(onChanged));
   }
 
   // lib/messages.js
   var PROTECT_PORT = "omamori.protect";
+  var PREVIEW_PORT = "omamori.preview";
   var MAX_IMAGE_BYTES = 32 * 1024 * 1024;
   var MAX_IMAGES_PER_POST = 4;
   var PROTECTABLE_TYPES = Object.freeze(["image/jpeg", "image/png", "image/webp"]);
@@ -193,237 +208,6 @@
     }
   });
 
-  // content/selectors.js
-  var X_ORIGIN = "https://x.com";
-  var X_PRO_ORIGINS = Object.freeze(["https://pro.x.com", "https://pro.twitter.com"]);
-  var SETTINGS_ORIGINS = Object.freeze(X_ORIGINS.filter((origin) => !X_PRO_ORIGINS.includes(origin)));
-  var SELECTORS = Object.freeze({
-    /** The hidden picker behind "Add photos or video" (also used by the profile editor). */
-    fileInput: 'input[type="file"][data-testid="fileInput"]',
-    /** The post text editor: tweetTextarea_0 ... _n (one per post of a thread). */
-    editor: '[data-testid^="tweetTextarea_"][role="textbox"], [data-testid^="tweetTextarea_"] [role="textbox"]',
-    /** The composer's row of buttons (media, GIF, poll, emoji, post). */
-    toolBar: '[data-testid="toolBar"]',
-    /** Preview of the attached media, present once something is attached. */
-    attachments: '[data-testid="attachments"]',
-    /** Any text field: the search for a composer stops at the first one it meets. */
-    textbox: '[role="textbox"], [contenteditable="true"], textarea, input[type="text"]',
-    /** Where the search for a composer stops: a dialog, the main column, the layers root. */
-    composerBoundary: '[role="dialog"], main, [role="main"], #layers, body',
-    /**
-     * Checkboxes on settings pages and in the composer: native inputs (x-web.md §8), ARIA checkboxes and switches
-     * (`aria-checked`), and the checkable items of X's menus.
-     */
-    settingControl: 'input[type="checkbox"], [role="checkbox"], [role="switch"], [role="menuitemcheckbox"]',
-    /** What a button opens: X's menus and dialogs are drawn in #layers above the page. */
-    layer: '[role="menu"], [role="dialog"], [role="alertdialog"], [role="listbox"]',
-    /** Buttons, for the ones that may open the menu holding the Grok-edit control. */
-    button: 'button, [role="button"]'
-  });
-  var SETTINGS_PAGES = Object.freeze({
-    // grokEdits: X may put "Block modifications by Grok" on either page (x-web.md §10: Privacy and safety, unconfirmed).
-    grok: { path: "/settings/grok_settings", settings: ["grokTraining", "grokPersonalization", "grokHistory", "grokEdits"] },
-    audience: { path: "/settings/audience_and_tagging", settings: ["protectPosts", "grokEdits"] }
-  });
-  var GROK_SETTINGS_URL = X_ORIGIN + SETTINGS_PAGES.grok.path;
-  var AUDIENCE_SETTINGS_URL = X_ORIGIN + SETTINGS_PAGES.audience.path;
-  var SETTING_LABELS = Object.freeze([
-    // §6: X's en string bundle (abs.twimg.com …/i18n/en.*.js, 2025-), help.x.com
-    ["grokTraining", "en", "Allow your public data as well as your interactions, inputs, and results with Grok and xAI to be used for training and fine-tuning", "X en bundle 2025- (§6)"],
-    // §6: trustedreviews.com 2024-07-26
-    ["grokTraining", "en", "Allow your posts as well as your interactions, inputs, and results with Grok to be used for training and fine-tuning", "trustedreviews.com 2024 (§6)"],
-    // §6: news.mynavi.jp 2025-10-24, ASCII 2025-11-25
-    ["grokTraining", "ja", "公開データに加えて、GrokおよびxAIでのやり取り、インプット、結果をトレーニングと調整に利用することを許可します", "news.mynavi.jp 2025 (§6)"],
-    // §6: engrmemo.jp, sbapp.net (2024)
-    ["grokTraining", "ja", "ポストに加えて、Grokでのやり取り、インプット、結果をトレーニングと調整に利用することを許可する", "engrmemo.jp 2024 (§6)"],
-    // §6: X's en string bundle, help.x.com
-    ["grokPersonalization", "en", "Allow X to personalize your experience with Grok", "X en bundle 2024- (§6)"],
-    // §10: X's ja string bundle, 2025-07 build (DzikStar/X-SCRAPER i18n/ja.js): current builds end in 〜します
-    ["grokPersonalization", "ja", "XによるGrokの動作のカスタマイズを許可します", "X ja bundle 2025-07 (§10)"],
-    // §6: sbapp.net 2025-01 (older builds, 〜する)
-    ["grokPersonalization", "ja", "XによるGrokの動作のカスタマイズを許可する", "sbapp.net 2025-01 (§6)"],
-    // §6: X's en string bundle (2025-)
-    ["grokHistory", "en", "Allow Grok to remember your conversation history", "X en bundle 2025- (§6)"],
-    // §10: X's ja string bundle, 2025-07 build (DzikStar/X-SCRAPER i18n/ja.js)
-    ["grokHistory", "ja", "会話履歴をGrokに保存する", "X ja bundle 2025-07 (§10)"],
-    // §7: lifewire.com, lockdown-systems/cyd
-    ["protectPosts", "en", "Protect your posts", "lifewire.com, cyd 2023- (§7)"],
-    ["protectPosts", "en", "Protect your Tweets", "lifewire.com, before 2023 (§7)"],
-    // §7: zinsoku.com/twitter-protect
-    ["protectPosts", "ja", "ポストを非公開にする", "zinsoku.com 2023- (§7)"],
-    ["protectPosts", "ja", "ツイートを非公開にする", "zinsoku.com, before 2023 (§7)"],
-    // X's "block modifications by Grok" (per post, since about 2026-03): §10, strings in X's en bundle quoted by
-    // sciencehub.live, quincynews.org, webpronews. Where the web shows it (composer, menu or settings) is unconfirmed.
-    ["grokEdits", "en", "Block modifications by Grok", "X en bundle 2026-03 (§10)"],
-    ["grokEdits", "en", "Prevent Grok from modifying this content", "X en bundle 2026-03 (§10)"],
-    // ja: no capture of X's ja strings for it yet. Unconfirmed guesses in X's usual wording (変更 for "modify", as in
-    // 「プロフィールを変更」; ブロック as in 「@さんをブロック」): replace them with X's own once seen.
-    ["grokEdits", "ja", "Grokによる変更をブロック", "unconfirmed guess (§10)"],
-    ["grokEdits", "ja", "Grokによる編集をブロック", "unconfirmed guess (§10)"],
-    ["grokEdits", "ja", "Grokがこのコンテンツを変更できないようにする", "unconfirmed guess (§10)"]
-  ]);
-  var GROK_EDIT_OPENERS = Object.freeze([
-    // the attached image's own editor, where X keeps per-image choices such as the content warning (§1, unconfirmed)
-    ["en", "Edit media", "unconfirmed guess (§10)"],
-    ["ja", "メディアを編集", "unconfirmed guess (§10)"],
-    // a per-post settings menu beside the Post button, as on iOS's upload screen (sciencehub.live, §10, unconfirmed)
-    ["en", "Post settings", "unconfirmed guess (§10)"],
-    ["ja", "ポストの設定", "unconfirmed guess (§10)"]
-  ]);
-  var DIALOG_SAVE_BUTTONS = Object.freeze([
-    // X's media editor and settings dialogs (x-web.md §1, unconfirmed for the Grok control's dialog)
-    ["en", "Save", "X's media editor (§1)"],
-    ["en", "Done", "X's dialogs (§1)"],
-    ["ja", "保存", "X's media editor (§1)"],
-    ["ja", "完了", "X's dialogs (§1)"]
-  ]);
-  var NORMALIZED_OPENERS = GROK_EDIT_OPENERS.map(([, name]) => normalizeLabel(name));
-  var NORMALIZED_SAVES = DIALOG_SAVE_BUTTONS.map(([, name]) => normalizeLabel(name));
-  function buttonsNamed(root, names) {
-    const named = [...root.querySelectorAll(SELECTORS.button)].map((button2) => ({
-      button: button2,
-      name: normalizeLabel(button2.getAttribute("aria-label") || button2.textContent)
-    }));
-    return names.flatMap((wanted) => named.filter(({ name }) => name === wanted).map(({ button: button2 }) => button2));
-  }
-  var grokEditOpeners = (root) => buttonsNamed(root, NORMALIZED_OPENERS);
-  var dialogSaveButton = (dialog) => buttonsNamed(dialog, NORMALIZED_SAVES)[0] ?? null;
-  function normalizeLabel(text) {
-    return String(text).normalize("NFKC").replace(/[\u2018\u2019]/g, "'").replace(/\s+/g, " ").trim().replace(/[。.]$/u, "").toLowerCase();
-  }
-  var NORMALIZED_LABELS = SETTING_LABELS.map(([setting, , text]) => [setting, normalizeLabel(text)]);
-  function matchSetting(text) {
-    const normalized = normalizeLabel(text);
-    for (const [setting, label] of NORMALIZED_LABELS) {
-      if (normalized.includes(label)) return setting;
-    }
-    return null;
-  }
-  function settingsPageOf(url) {
-    const { origin, pathname } = new URL(url);
-    if (!SETTINGS_ORIGINS.includes(origin)) return null;
-    const path = pathname.replace(/\/+$/, "");
-    return Object.values(SETTINGS_PAGES).find((page) => page.path === path) ?? null;
-  }
-  var LABEL_SEARCH_DEPTH = 8;
-  function labelOf(control) {
-    const document2 = control.ownerDocument;
-    const own = control.getAttribute("aria-label") || (control.tagName === "INPUT" ? "" : control.textContent);
-    if (own && matchSetting(own)) return { text: own, container: control };
-    const labelledBy = control.getAttribute("aria-labelledby");
-    if (labelledBy) {
-      const text = labelledBy.split(/\s+/).map((id5) => document2.getElementById(id5)?.textContent ?? "").join(" ");
-      if (text.trim()) return { text, container: control.closest("label") ?? control.parentElement };
-    }
-    if (control.id) {
-      const label = document2.querySelector(`label[for="${control.id.replace(/["\\]/g, "\\$&")}"]`);
-      if (label) return { text: label.textContent, container: label };
-    }
-    let element2 = control.parentElement;
-    for (let depth = 0; element2 && depth < LABEL_SEARCH_DEPTH; depth += 1, element2 = element2.parentElement) {
-      if (element2.querySelectorAll(SELECTORS.settingControl).length > 1) return null;
-      if (matchSetting(element2.textContent)) return { text: element2.textContent, container: element2 };
-    }
-    return null;
-  }
-  function findSettingControls(root, settings) {
-    const found = [];
-    for (const control of root.querySelectorAll(SELECTORS.settingControl)) {
-      const label = labelOf(control);
-      const setting = label && matchSetting(label.text);
-      if (setting && settings.includes(setting) && !found.some((f) => f.setting === setting)) {
-        found.push({ setting, control, container: label.container });
-      }
-    }
-    return found;
-  }
-  function controlState(control) {
-    const aria = (name) => control.getAttribute(name) === "true";
-    if (control.disabled || aria("aria-disabled")) return "unavailable";
-    if (control.tagName === "INPUT") return control.checked ? "on" : "off";
-    return aria("aria-checked") ? "on" : "off";
-  }
-  function isPostEditor(textbox) {
-    return textbox.matches(SELECTORS.editor) || textbox.closest('[data-testid^="tweetTextarea_"]') !== null;
-  }
-  function composerOf(element2) {
-    let node = element2?.nodeType === 1 ? element2 : element2?.parentElement;
-    let editorSeen = false;
-    for (; node; node = node.parentElement) {
-      if (!editorSeen) {
-        const textboxes = node.matches(SELECTORS.textbox) ? [node] : [...node.querySelectorAll(SELECTORS.textbox)];
-        if (textboxes.length && !textboxes.some(isPostEditor)) return null;
-        editorSeen = textboxes.length > 0;
-      }
-      if (editorSeen && node.querySelector(SELECTORS.fileInput)) return node;
-      if (node.matches(SELECTORS.composerBoundary)) return null;
-    }
-    return null;
-  }
-  function isComposerFileInput(element2) {
-    return Boolean(element2?.matches?.(SELECTORS.fileInput)) && composerOf(element2) !== null;
-  }
-
-  // content/selectors-bluesky.js
-  var BLUESKY_ORIGIN = "https://bsky.app";
-  var BLUESKY_SELECTORS = Object.freeze({
-    /** The composer (Composer.tsx), in the composer dialog. */
-    composer: '[data-testid="composePostView"]',
-    /** The post editor: TipTap's ProseMirror element (text-input/TextInput.web.tsx). */
-    editor: '.ProseMirror[contenteditable="true"]',
-    /** "Add media to post" (SelectMediaButton.tsx, testID openMediaBtn; openGalleryBtn before 2025). */
-    mediaButton: '[data-testid="openMediaBtn"], [data-testid="openGalleryBtn"]',
-    /**
-     * The picker: expo-image-picker makes a new input for every pick, appends it to <body>, clicks it and removes it
-     * after its change event, so it is recognised by what it is, never by a fixed element.
-     */
-    picker: 'input[type="file"]',
-    /** Any dialog: a picker that sits in one other than the composer's (profile editor) is not the composer's. */
-    dialog: '[role="dialog"]'
-  });
-  function openComposer(document2) {
-    const all = document2.querySelectorAll(BLUESKY_SELECTORS.composer);
-    return all.length ? all[all.length - 1] : null;
-  }
-  function composerOfPicker(input) {
-    if (!input?.matches?.(BLUESKY_SELECTORS.picker) || !/image/.test(input.accept || "image/*")) return null;
-    const composer = openComposer(input.ownerDocument);
-    if (!composer) return null;
-    const dialog = input.closest(BLUESKY_SELECTORS.dialog);
-    return !dialog || dialog.contains(composer) ? composer : null;
-  }
-  function composerOfDrop(target) {
-    const document2 = target?.ownerDocument ?? target;
-    return document2?.querySelectorAll ? openComposer(document2) : null;
-  }
-  function composerOfPaste(target) {
-    const node = target?.nodeType === 1 ? target : target?.parentElement;
-    const editor = node?.closest?.(BLUESKY_SELECTORS.editor);
-    return editor?.closest(BLUESKY_SELECTORS.composer) ?? null;
-  }
-
-  // content/sites.js
-  var X = {
-    id: "x",
-    pickerComposer: (input) => isComposerFileInput(input) ? composerOf(input) : null,
-    dropComposer: composerOf,
-    pasteComposer: composerOf,
-    standingPicker: (composer) => composer.querySelector(SELECTORS.fileInput),
-    handsDropsToPicker: true
-  };
-  var BLUESKY = {
-    id: "bluesky",
-    pickerComposer: composerOfPicker,
-    dropComposer: composerOfDrop,
-    pasteComposer: composerOfPaste,
-    standingPicker: () => null,
-    handsDropsToPicker: false
-  };
-  var BY_ORIGIN = Object.fromEntries([...X_ORIGINS.map((origin) => [origin, X]), [BLUESKY_ORIGIN, BLUESKY]]);
-  function siteOf(origin) {
-    return Object.hasOwn(BY_ORIGIN, origin) ? BY_ORIGIN[origin] : null;
-  }
-
   // content/attachment.js
   var State = Object.freeze({
     QUEUED: "queued",
@@ -551,15 +335,15 @@
   var read = /* @__PURE__ */ new Map();
   var language = null;
   function message(key, substitutions) {
-    const id5 = JSON.stringify([key, substitutions ?? null]);
-    if (read.has(id5)) return read.get(id5);
+    const id6 = JSON.stringify([key, substitutions ?? null]);
+    if (read.has(id6)) return read.get(id6);
     let text;
     try {
       text = ext.i18n.getMessage(key, substitutions);
     } catch {
       return "";
     }
-    read.set(id5, text);
+    read.set(id6, text);
     return text;
   }
   function remember(keys) {
@@ -816,6 +600,308 @@ button { font: inherit; border-radius: 999px; padding: 4px 14px; border: 1px sol
     return node;
   }
 
+  // content/selectors.js
+  var SELECTORS = Object.freeze({
+    /** The hidden picker behind "Add photos or video" (also used by the profile editor). */
+    fileInput: 'input[type="file"][data-testid="fileInput"]',
+    /** The post text editor: tweetTextarea_0 ... _n (one per post of a thread). */
+    editor: '[data-testid^="tweetTextarea_"][role="textbox"], [data-testid^="tweetTextarea_"] [role="textbox"]',
+    /** The composer's row of buttons (media, GIF, poll, emoji, post). */
+    toolBar: '[data-testid="toolBar"]',
+    /** Preview of the attached media, present once something is attached. */
+    attachments: '[data-testid="attachments"]',
+    /** Any text field: the search for a composer stops at the first one it meets. */
+    textbox: '[role="textbox"], [contenteditable="true"], textarea, input[type="text"]',
+    /** Where the search for a composer stops: a dialog, the main column, the layers root. */
+    composerBoundary: '[role="dialog"], main, [role="main"], #layers, body',
+    /**
+     * Checkboxes on settings pages and in the composer: native inputs (x-web.md §8), ARIA checkboxes and switches
+     * (`aria-checked`), and the checkable items of X's menus.
+     */
+    settingControl: 'input[type="checkbox"], [role="checkbox"], [role="switch"], [role="menuitemcheckbox"]',
+    /** What a button opens: X's menus and dialogs are drawn in #layers above the page. */
+    layer: '[role="menu"], [role="dialog"], [role="alertdialog"], [role="listbox"]',
+    /** Buttons, for the ones that may open the menu holding the Grok-edit control. */
+    button: 'button, [role="button"]'
+  });
+  var SETTING_LABELS = Object.freeze([
+    // §6: X's en string bundle (abs.twimg.com …/i18n/en.*.js, 2025-), help.x.com
+    ["grokTraining", "en", "Allow your public data as well as your interactions, inputs, and results with Grok and xAI to be used for training and fine-tuning", "X en bundle 2025- (§6)"],
+    // §6: trustedreviews.com 2024-07-26
+    ["grokTraining", "en", "Allow your posts as well as your interactions, inputs, and results with Grok to be used for training and fine-tuning", "trustedreviews.com 2024 (§6)"],
+    // §6: news.mynavi.jp 2025-10-24, ASCII 2025-11-25
+    ["grokTraining", "ja", "公開データに加えて、GrokおよびxAIでのやり取り、インプット、結果をトレーニングと調整に利用することを許可します", "news.mynavi.jp 2025 (§6)"],
+    // §6: engrmemo.jp, sbapp.net (2024)
+    ["grokTraining", "ja", "ポストに加えて、Grokでのやり取り、インプット、結果をトレーニングと調整に利用することを許可する", "engrmemo.jp 2024 (§6)"],
+    // §6: X's en string bundle, help.x.com
+    ["grokPersonalization", "en", "Allow X to personalize your experience with Grok", "X en bundle 2024- (§6)"],
+    // §10: X's ja string bundle, 2025-07 build (DzikStar/X-SCRAPER i18n/ja.js): current builds end in 〜します
+    ["grokPersonalization", "ja", "XによるGrokの動作のカスタマイズを許可します", "X ja bundle 2025-07 (§10)"],
+    // §6: sbapp.net 2025-01 (older builds, 〜する)
+    ["grokPersonalization", "ja", "XによるGrokの動作のカスタマイズを許可する", "sbapp.net 2025-01 (§6)"],
+    // §6: X's en string bundle (2025-)
+    ["grokHistory", "en", "Allow Grok to remember your conversation history", "X en bundle 2025- (§6)"],
+    // §10: X's ja string bundle, 2025-07 build (DzikStar/X-SCRAPER i18n/ja.js)
+    ["grokHistory", "ja", "会話履歴をGrokに保存する", "X ja bundle 2025-07 (§10)"],
+    // §7: lifewire.com, lockdown-systems/cyd
+    ["protectPosts", "en", "Protect your posts", "lifewire.com, cyd 2023- (§7)"],
+    ["protectPosts", "en", "Protect your Tweets", "lifewire.com, before 2023 (§7)"],
+    // §7: zinsoku.com/twitter-protect
+    ["protectPosts", "ja", "ポストを非公開にする", "zinsoku.com 2023- (§7)"],
+    ["protectPosts", "ja", "ツイートを非公開にする", "zinsoku.com, before 2023 (§7)"],
+    // X's "block modifications by Grok" (per post, since about 2026-03): §10, strings in X's en bundle quoted by
+    // sciencehub.live, quincynews.org, webpronews. Where the web shows it (composer, menu or settings) is unconfirmed.
+    ["grokEdits", "en", "Block modifications by Grok", "X en bundle 2026-03 (§10)"],
+    ["grokEdits", "en", "Prevent Grok from modifying this content", "X en bundle 2026-03 (§10)"],
+    // ja: no capture of X's ja strings for it yet. Unconfirmed guesses in X's usual wording (変更 for "modify", as in
+    // 「プロフィールを変更」; ブロック as in 「@さんをブロック」): replace them with X's own once seen.
+    ["grokEdits", "ja", "Grokによる変更をブロック", "unconfirmed guess (§10)"],
+    ["grokEdits", "ja", "Grokによる編集をブロック", "unconfirmed guess (§10)"],
+    ["grokEdits", "ja", "Grokがこのコンテンツを変更できないようにする", "unconfirmed guess (§10)"]
+  ]);
+  var GROK_EDIT_OPENERS = Object.freeze([
+    // the attached image's own editor, where X keeps per-image choices such as the content warning (§1, unconfirmed)
+    ["en", "Edit media", "unconfirmed guess (§10)"],
+    ["ja", "メディアを編集", "unconfirmed guess (§10)"],
+    // a per-post settings menu beside the Post button, as on iOS's upload screen (sciencehub.live, §10, unconfirmed)
+    ["en", "Post settings", "unconfirmed guess (§10)"],
+    ["ja", "ポストの設定", "unconfirmed guess (§10)"]
+  ]);
+  var DIALOG_SAVE_BUTTONS = Object.freeze([
+    // X's media editor and settings dialogs (x-web.md §1, unconfirmed for the Grok control's dialog)
+    ["en", "Save", "X's media editor (§1)"],
+    ["en", "Done", "X's dialogs (§1)"],
+    ["ja", "保存", "X's media editor (§1)"],
+    ["ja", "完了", "X's dialogs (§1)"]
+  ]);
+  var NORMALIZED_OPENERS = GROK_EDIT_OPENERS.map(([, name]) => normalizeLabel(name));
+  var NORMALIZED_SAVES = DIALOG_SAVE_BUTTONS.map(([, name]) => normalizeLabel(name));
+  function buttonsNamed(root, names) {
+    const named = [...root.querySelectorAll(SELECTORS.button)].map((button2) => ({
+      button: button2,
+      name: normalizeLabel(button2.getAttribute("aria-label") || button2.textContent)
+    }));
+    return names.flatMap((wanted) => named.filter(({ name }) => name === wanted).map(({ button: button2 }) => button2));
+  }
+  var grokEditOpeners = (root) => buttonsNamed(root, NORMALIZED_OPENERS);
+  var dialogSaveButton = (dialog) => buttonsNamed(dialog, NORMALIZED_SAVES)[0] ?? null;
+  function normalizeLabel(text) {
+    return String(text).normalize("NFKC").replace(/[\u2018\u2019]/g, "'").replace(/\s+/g, " ").trim().replace(/[。.]$/u, "").toLowerCase();
+  }
+  var NORMALIZED_LABELS = SETTING_LABELS.map(([setting, , text]) => [setting, normalizeLabel(text)]);
+  function matchSetting(text) {
+    const normalized = normalizeLabel(text);
+    for (const [setting, label] of NORMALIZED_LABELS) {
+      if (normalized.includes(label)) return setting;
+    }
+    return null;
+  }
+  var LABEL_SEARCH_DEPTH = 8;
+  function labelOf(control) {
+    const document2 = control.ownerDocument;
+    const own = control.getAttribute("aria-label") || (control.tagName === "INPUT" ? "" : control.textContent);
+    if (own && matchSetting(own)) return { text: own, container: control };
+    const labelledBy = control.getAttribute("aria-labelledby");
+    if (labelledBy) {
+      const text = labelledBy.split(/\s+/).map((id6) => document2.getElementById(id6)?.textContent ?? "").join(" ");
+      if (text.trim()) return { text, container: control.closest("label") ?? control.parentElement };
+    }
+    if (control.id) {
+      const label = document2.querySelector(`label[for="${control.id.replace(/["\\]/g, "\\$&")}"]`);
+      if (label) return { text: label.textContent, container: label };
+    }
+    let element2 = control.parentElement;
+    for (let depth = 0; element2 && depth < LABEL_SEARCH_DEPTH; depth += 1, element2 = element2.parentElement) {
+      if (element2.querySelectorAll(SELECTORS.settingControl).length > 1) return null;
+      if (matchSetting(element2.textContent)) return { text: element2.textContent, container: element2 };
+    }
+    return null;
+  }
+  function findSettingControls(root, settings) {
+    const found = [];
+    for (const control of root.querySelectorAll(SELECTORS.settingControl)) {
+      const label = labelOf(control);
+      const setting = label && matchSetting(label.text);
+      if (setting && settings.includes(setting) && !found.some((f) => f.setting === setting)) {
+        found.push({ setting, control, container: label.container });
+      }
+    }
+    return found;
+  }
+  function controlState(control) {
+    const aria = (name) => control.getAttribute(name) === "true";
+    if (control.disabled || aria("aria-disabled")) return "unavailable";
+    if (control.tagName === "INPUT") return control.checked ? "on" : "off";
+    return aria("aria-checked") ? "on" : "off";
+  }
+  function isPostEditor(textbox) {
+    return textbox.matches(SELECTORS.editor) || textbox.closest('[data-testid^="tweetTextarea_"]') !== null;
+  }
+  function composerOf(element2) {
+    let node = element2?.nodeType === 1 ? element2 : element2?.parentElement;
+    let editorSeen = false;
+    for (; node; node = node.parentElement) {
+      if (!editorSeen) {
+        const textboxes = node.matches(SELECTORS.textbox) ? [node] : [...node.querySelectorAll(SELECTORS.textbox)];
+        if (textboxes.length && !textboxes.some(isPostEditor)) return null;
+        editorSeen = textboxes.length > 0;
+      }
+      if (editorSeen && node.querySelector(SELECTORS.fileInput)) return node;
+      if (node.matches(SELECTORS.composerBoundary)) return null;
+    }
+    return null;
+  }
+  function isComposerFileInput(element2) {
+    return Boolean(element2?.matches?.(SELECTORS.fileInput)) && composerOf(element2) !== null;
+  }
+
+  // content/selectors-bluesky.js
+  var BLUESKY_ORIGIN = "https://bsky.app";
+  var BLUESKY_SELECTORS = Object.freeze({
+    /** The composer (Composer.tsx), in the composer dialog. */
+    composer: '[data-testid="composePostView"]',
+    /** The post editor: TipTap's ProseMirror element (text-input/TextInput.web.tsx). */
+    editor: '.ProseMirror[contenteditable="true"]',
+    /** "Add media to post" (SelectMediaButton.tsx, testID openMediaBtn; openGalleryBtn before 2025). */
+    mediaButton: '[data-testid="openMediaBtn"], [data-testid="openGalleryBtn"]',
+    /**
+     * The picker: expo-image-picker makes a new input for every pick, appends it to <body>, clicks it and removes it
+     * after its change event, so it is recognised by what it is, never by a fixed element.
+     */
+    picker: 'input[type="file"]',
+    /** Any dialog: a picker that sits in one other than the composer's (profile editor) is not the composer's. */
+    dialog: '[role="dialog"]'
+  });
+  function openComposer(document2) {
+    const all = document2.querySelectorAll(BLUESKY_SELECTORS.composer);
+    return all.length ? all[all.length - 1] : null;
+  }
+  function composerOfPicker(input) {
+    if (!input?.matches?.(BLUESKY_SELECTORS.picker) || !/image/.test(input.accept || "image/*")) return null;
+    const composer = openComposer(input.ownerDocument);
+    if (!composer) return null;
+    const dialog = input.closest(BLUESKY_SELECTORS.dialog);
+    return !dialog || dialog.contains(composer) ? composer : null;
+  }
+  function composerOfDrop(target) {
+    const document2 = target?.ownerDocument ?? target;
+    return document2?.querySelectorAll ? openComposer(document2) : null;
+  }
+  function composerOfPaste(target) {
+    const node = target?.nodeType === 1 ? target : target?.parentElement;
+    const editor = node?.closest?.(BLUESKY_SELECTORS.editor);
+    return editor?.closest(BLUESKY_SELECTORS.composer) ?? null;
+  }
+
+  // content/sites.js
+  var X = {
+    id: "x",
+    pickerComposer: (input) => isComposerFileInput(input) ? composerOf(input) : null,
+    dropComposer: composerOf,
+    pasteComposer: composerOf,
+    standingPicker: (composer) => composer.querySelector(SELECTORS.fileInput),
+    handsDropsToPicker: true
+  };
+  var BLUESKY = {
+    id: "bluesky",
+    pickerComposer: composerOfPicker,
+    dropComposer: composerOfDrop,
+    pasteComposer: composerOfPaste,
+    standingPicker: () => null,
+    handsDropsToPicker: false
+  };
+  var BY_ORIGIN = Object.fromEntries([...X_ORIGINS.map((origin) => [origin, X]), [BLUESKY_ORIGIN, BLUESKY]]);
+  function siteOf(origin) {
+    return Object.hasOwn(BY_ORIGIN, origin) ? BY_ORIGIN[origin] : null;
+  }
+
+  // lib/base64.js
+  var BLOCK = 32768;
+  function bytesToBase64(bytes) {
+    const native = (
+      /** @type {any} */
+      bytes.toBase64
+    );
+    if (typeof native === "function") return native.call(bytes);
+    let binary = "";
+    for (let start2 = 0; start2 < bytes.length; start2 += BLOCK) {
+      binary += String.fromCharCode.apply(null, bytes.subarray(start2, start2 + BLOCK));
+    }
+    return btoa(binary);
+  }
+  function base64ToBytes(text) {
+    const native = (
+      /** @type {any} */
+      Uint8Array.fromBase64
+    );
+    if (typeof native === "function") return native.call(Uint8Array, text);
+    const binary = atob(text);
+    const bytes = new Uint8Array(binary.length);
+    for (let i = 0; i < binary.length; i += 1) bytes[i] = binary.charCodeAt(i);
+    return bytes;
+  }
+  async function blobToBase64(blob) {
+    return bytesToBase64(new Uint8Array(await blob.arrayBuffer()));
+  }
+
+  // lib/port-request.js
+  var REPLIES = Object.freeze({ [PROTECT_PORT]: "protect", [PREVIEW_PORT]: "preview" });
+  var EXTENSION_CHECK_MS = 1e3;
+  var extensionGone = () => !ext.runtime?.id;
+  var PortClosed = class extends CodedError {
+    /** @param {boolean} gone */
+    constructor(gone) {
+      super(gone ? "extension_reloaded" : "host_disconnected");
+      this.extensionGone = gone;
+    }
+  };
+  function requestOverPort(name, start2, { onProgress, signal } = {}) {
+    const prefix = REPLIES[
+      /** @type {keyof typeof REPLIES} */
+      name
+    ];
+    return new Promise((resolve, reject) => {
+      if (signal?.aborted) {
+        reject(signal.reason);
+        return;
+      }
+      let port;
+      try {
+        port = ext.runtime.connect({ name });
+      } catch {
+        reject(new PortClosed(true));
+        return;
+      }
+      const finish = (close2, settle) => {
+        clearInterval(watch);
+        signal?.removeEventListener("abort", onAbort);
+        port.onMessage.removeListener(onMessage);
+        port.onDisconnect.removeListener(onLost);
+        if (close2) port.disconnect();
+        settle();
+      };
+      const onMessage = (message2) => {
+        if (message2.type === `${prefix}.progress`) {
+          onProgress?.({ stage: String(message2.stage ?? ""), fraction: Number(message2.fraction) || 0 });
+        } else if (message2.type === `${prefix}.done`) {
+          finish(true, () => resolve(message2.result));
+        } else if (message2.type === `${prefix}.failed`) {
+          const { code = "internal_error", message: hostMessage = null, details = {} } = message2.error ?? {};
+          finish(true, () => reject(new CodedError(code, hostMessage, details)));
+        }
+      };
+      const onLost = () => finish(false, () => reject(new PortClosed(extensionGone())));
+      const onAbort = () => finish(true, () => reject(signal?.reason));
+      const watch = setInterval(() => {
+        if (extensionGone()) onLost();
+      }, EXTENSION_CHECK_MS);
+      port.onMessage.addListener(onMessage);
+      port.onDisconnect.addListener(onLost);
+      signal?.addEventListener("abort", onAbort);
+      port.postMessage(start2);
+    });
+  }
+
   // content/handed-over.js
   var KEPT = 12;
   var pictures = [];
@@ -828,145 +914,66 @@ button { font: inherit; border-radius: 999px; padding: 4px 14px; border: 1px sol
   }
   var handedOver = () => pictures;
 
-  // content/features/compose-protect.js
-  var id = "compose-protect";
-  var runsOn = (url) => siteOf(new URL(url).origin) !== null;
-  var restartOnNavigation = false;
+  // content/features/compose-protect/batch.js
   var DONE_PANEL_MS = 8e3;
-  var EXTENSION_CHECK_MS = 1e3;
-  function attachThroughPicker(pickers, files) {
-    const picker = pickers.find((node) => node?.isConnected);
-    if (!(picker instanceof HTMLInputElement)) throw new CodedError("composer_gone");
-    const transfer = new DataTransfer();
-    for (const file of files) transfer.items.add(file);
-    picker.files = transfer.files;
-    picker.dispatchEvent(new Event("change", { bubbles: true }));
-  }
-  function pageTransfer(files) {
-    const page = (
-      /** @type {any} */
-      window.wrappedJSObject
-    );
-    const transfer = page ? new page.DataTransfer() : new DataTransfer();
-    for (const file of files) transfer.items.add(file);
-    return transfer;
-  }
-  function attachByEvent(kind, target, composer, files) {
-    if (!composer.isConnected) throw new CodedError("composer_gone");
-    const transfer = pageTransfer(files);
-    const page = (
-      /** @type {any} */
-      window.wrappedJSObject
-    );
-    const init5 = { bubbles: true, cancelable: true, composed: true };
-    const Kind = kind === "drop" ? page?.DragEvent ?? DragEvent : page?.ClipboardEvent ?? ClipboardEvent;
-    const fields = kind === "drop" ? { ...init5, dataTransfer: transfer } : { ...init5, clipboardData: transfer };
-    const options = page ? globalThis.cloneInto(fields, window, { wrapReflectors: true }) : fields;
-    const at = target.isConnected ? target : kind === "drop" ? document.body : composer;
-    at.dispatchEvent(new Kind(kind, options));
-  }
-  function init(signal) {
-    const site = siteOf(location.origin);
-    if (site === null) return;
-    const siteName = rememberSite(site.id);
-    const settings = { paused: false, siteOff: false, onFailure: "ask" };
-    const isOff = (sitesOff) => Array.isArray(sitesOff) && sitesOff.includes(site.id);
-    ext.storage.local.get(["paused", "sitesOff", "onFailure"]).then((stored) => {
-      settings.paused = stored.paused === true;
-      settings.siteOff = isOff(stored.sitesOff);
-      settings.onFailure = String(stored.onFailure ?? "ask");
-    });
-    const onStorage = (changes, area) => {
-      if (area !== "local") return;
-      if (changes.paused) settings.paused = changes.paused.newValue === true;
-      if (changes.sitesOff) settings.siteOff = isOff(changes.sitesOff.newValue);
-      if (changes.onFailure) settings.onFailure = String(changes.onFailure.newValue ?? "ask");
-    };
-    ext.storage.onChanged.addListener(onStorage);
-    signal.addEventListener("abort", () => ext.storage.onChanged.removeListener(onStorage));
-    const wants = (event, files) => event.isTrusted && !settings.paused && !settings.siteOff && hasProtectable(files);
-    window.addEventListener(
-      "change",
-      (event) => {
-        const input = event.target;
-        if (!(input instanceof HTMLInputElement)) return;
-        const composer = site.pickerComposer(input);
-        if (!composer) return;
-        const files = [...input.files];
-        if (!wants(event, files)) return;
-        event.stopImmediatePropagation();
-        input.value = "";
-        const deliver = (final) => attachThroughPicker([input, site.standingPicker(composer)], final);
-        new Batch(files, composer, () => settings.onFailure, deliver, siteName).start();
-      },
-      { capture: true, signal }
-    );
-    const takeTransfer = (kind, composerOf2, transferOf) => (event) => {
-      const composer = composerOf2(event.target);
-      const transfer = transferOf(event);
-      if (!composer || !transfer) return;
-      const files = [...transfer.files];
-      if (!wants(event, files)) return;
-      event.preventDefault();
-      event.stopImmediatePropagation();
-      const target = (
-        /** @type {Element} */
-        event.target
-      );
-      const deliver = site.handsDropsToPicker ? (final) => attachThroughPicker([site.standingPicker(composer)], final) : (final) => attachByEvent(kind, target, composer, final);
-      new Batch(files, composer, () => settings.onFailure, deliver, siteName).start();
-    };
-    window.addEventListener("drop", takeTransfer("drop", site.dropComposer, (event) => event.dataTransfer), {
-      capture: true,
-      signal
-    });
-    window.addEventListener("paste", takeTransfer("paste", site.pasteComposer, (event) => event.clipboardData), {
-      capture: true,
-      signal
-    });
-  }
-  var extensionGone = () => !ext.runtime?.id;
-  var latestBatch = null;
   var Batch = class {
+    /** @type {import("../../attachment.js").Attachment[]} */
     #attachments;
+    /** @type {string[]} */
     #notices = [];
-    #ports = /* @__PURE__ */ new Map();
+    /** @type {Map<number, AbortController>} index -> the request at the background for that image */
+    #requests = /* @__PURE__ */ new Map();
     #onFailure;
     #deliver;
     #overlay;
+    #signal;
+    /** @type {null|{error?: {code: string}}} set once the files were handed over (or could not be) */
     #finished = null;
+    #expiry = 0;
     /**
      * @param {File[]} files as the person attached them
      * @param {Element} composer where the panel goes
-     * @param {() => string} onFailure the host's settings.extension.on_failure (ask, original or cancel), read when
-     *   an image fails: the background refreshes it on every hello, which may come after the batch started
-     * @param {(files: File[]) => void} deliver hands the final files to the site; throws CodedError
-     * @param {string} siteName the site as the panel names it
+     * @param {BatchOptions} options
      */
-    constructor(files, composer, onFailure, deliver, siteName) {
+    constructor(files, composer, { onFailure, deliver, siteName, signal }) {
       const { kept, leftOut } = selectFiles(files);
       this.#attachments = kept.map(createAttachment);
       if (leftOut.length) this.#notices.push("notice_left_out");
       if (this.#attachments.some((a) => a.state === State.PASSTHROUGH)) this.#notices.push("notice_passthrough");
       this.#onFailure = onFailure;
       this.#deliver = deliver;
-      this.#overlay = new Overlay(composer, {
-        onCancel: () => {
-          this.#cancel();
-          this.#overlay.close();
+      this.#signal = signal;
+      this.#overlay = new Overlay(
+        composer,
+        {
+          onCancel: () => {
+            this.#cancel();
+            this.#overlay.close();
+          },
+          onAttachOriginal: () => this.#each("useOriginal"),
+          onClose: () => this.#overlay.close()
         },
-        onAttachOriginal: () => this.#each("useOriginal"),
-        onClose: () => this.#overlay.close()
-      }, siteName);
+        siteName
+      );
+      signal.addEventListener("abort", this.#stop, { once: true });
     }
     start() {
-      if (latestBatch && latestBatch.#finished) latestBatch.#overlay.close();
-      latestBatch = this;
       this.#render();
       for (const attachment of this.#attachments) {
         if (attachment.state === State.QUEUED) this.#protect(attachment);
       }
     }
+    /** Close the panel if the batch is finished: the next batch's panel takes its place. */
+    giveWay() {
+      if (this.#finished) this.#overlay.close();
+    }
+    /** The feature stops (its signal aborted): stop waiting for the background, hand nothing over, close the panel. */
+    #stop = () => {
+      if (!this.#finished) this.#cancel();
+      clearTimeout(this.#expiry);
+      this.#overlay.close();
+    };
+    /** @param {import("../../attachment.js").Attachment} attachment */
     async #protect({ index, file }) {
       if (file.size > MAX_IMAGE_BYTES) {
         this.#apply(index, "fail", { error: { code: "file_too_large", details: { bytes: file.size } } });
@@ -984,61 +991,51 @@ button { font: inherit; border-radius: 999px; padding: 4px 14px; border: 1px sol
       this.#send(index, file, image);
     }
     /**
-     * One try at the background for one image, on a port of its own. Every
-     * failure the background knows of comes back as an answer and is never
-     * retried. A port that closes without one is never waited on: when the
-     * browser stopped the service worker the image is sent once more to a fresh
-     * worker (afterLostPort); when the extension itself is gone, the person is
-     * told to reload the page.
+     * One try at the background for one image. Every failure the background knows of comes back as an answer and is
+     * never retried. A port that closes without one is never waited on: when the browser stopped the service worker
+     * the image is sent once more to a fresh worker (afterLostPort); when the extension itself is gone, the person
+     * is told to reload the page.
+     * @param {number} index
+     * @param {File} file
+     * @param {string} image the file in base64
      */
-    #send(index, file, image) {
-      let port;
+    async #send(index, file, image) {
+      const request = new AbortController();
+      this.#requests.set(index, request);
+      let outcome;
       try {
-        port = ext.runtime.connect({ name: PROTECT_PORT });
-      } catch {
-        this.#apply(index, "fail", { error: { code: "extension_reloaded" } });
-        return;
-      }
-      this.#ports.set(index, port);
-      const release = () => {
-        this.#ports.delete(index);
-        port.disconnect();
-      };
-      port.onMessage.addListener((message2) => {
-        if (this.#ports.get(index) !== port) return;
-        if (message2.type === "protect.progress") {
-          this.#apply(index, "progress", { stage: message2.stage, fraction: message2.fraction });
-        } else if (message2.type === "protect.done") {
-          release();
-          const { image: protectedImage, name, mime, report = [], mark = null } = message2.result;
-          const protectedFile = new File([base64ToBytes(protectedImage)], name, { type: mime, lastModified: Date.now() });
-          this.#apply(index, "succeed", { result: { file: protectedFile, report, mark } });
-        } else if (message2.type === "protect.failed") {
-          release();
-          this.#apply(index, "fail", { error: message2.error });
-        }
-      });
-      const lost = () => {
-        clearInterval(watch);
-        if (this.#ports.get(index) !== port) return;
-        this.#ports.delete(index);
-        if (this.#finished) return;
-        const next = afterLostPort(this.#attachments[index], { extensionGone: extensionGone() });
-        if (next.event === "retry") {
-          this.#apply(index, "retry");
-          this.#send(index, file, image);
+        const result = await requestOverPort(
+          PROTECT_PORT,
+          { type: "protect.start", name: file.name, mime: file.type, image },
+          { onProgress: (progress) => this.#apply(index, "progress", progress), signal: request.signal }
+        );
+        const { image: protectedImage, name, mime, report = [], mark = null } = result;
+        const protectedFile = new File([base64ToBytes(protectedImage)], name, { type: mime, lastModified: Date.now() });
+        outcome = { event: "succeed", data: { result: { file: protectedFile, report, mark } } };
+      } catch (error) {
+        if (error instanceof PortClosed) {
+          const next = afterLostPort(this.#attachments[index], { extensionGone: error.extensionGone });
+          outcome = next.event === "retry" ? next : { event: "fail", data: { error: next.error } };
         } else {
-          this.#apply(index, "fail", { error: next.error });
+          outcome = { event: "fail", data: { error: error instanceof CodedError ? error.toJSON() : { code: "internal_error" } } };
         }
-      };
-      const watch = setInterval(() => {
-        if (this.#ports.get(index) !== port) clearInterval(watch);
-        else if (extensionGone()) lost();
-      }, EXTENSION_CHECK_MS);
-      port.onDisconnect.addListener(lost);
-      port.postMessage({ type: "protect.start", name: file.name, mime: file.type, image });
+      }
+      if (this.#requests.get(index) !== request) return;
+      this.#requests.delete(index);
+      if (outcome.event === "retry") {
+        if (this.#finished) return;
+        this.#apply(index, "retry");
+        this.#send(index, file, image);
+      } else {
+        this.#apply(index, outcome.event, outcome.data);
+      }
     }
-    /** One event for one attachment; with #each, the only places the batch's attachments change. */
+    /**
+     * One event for one attachment; with #each, the only places the batch's attachments change.
+     * @param {number} index
+     * @param {"start"|"progress"|"retry"|"succeed"|"fail"} event
+     * @param {any} [data]
+     */
     #apply(index, event, data) {
       const attachment = this.#attachments[index];
       if (this.#finished || !allows(attachment, event)) return;
@@ -1053,6 +1050,7 @@ button { font: inherit; border-radius: 999px; padding: 4px 14px; border: 1px sol
       }
       this.#settle();
     }
+    /** @param {"useOriginal"|"cancel"} event */
     #each(event) {
       for (const attachment of this.#attachments) {
         if (allows(attachment, event)) this.#attachments[attachment.index] = transition(attachment, event);
@@ -1060,8 +1058,8 @@ button { font: inherit; border-radius: 999px; padding: 4px 14px; border: 1px sol
       this.#settle();
     }
     #cancel() {
-      for (const port of this.#ports.values()) port.disconnect();
-      this.#ports.clear();
+      for (const request of this.#requests.values()) request.abort(new CodedError("cancelled"));
+      this.#requests.clear();
       this.#each("cancel");
     }
     /** Hand the files over once nothing is pending, then show the outcome. */
@@ -1077,14 +1075,17 @@ button { font: inherit; border-radius: 999px; padding: 4px 14px; border: 1px sol
             });
           }
         } catch (error) {
-          this.#finished = { error: { code: error.code ?? "composer_gone" } };
+          this.#finished = { error: { code: error instanceof CodedError ? error.code : "composer_gone" } };
         }
       } else if (phase === BatchPhase.CANCELLED) {
         this.#finished = {};
       }
       this.#render();
+      if (this.#finished) this.#signal.removeEventListener("abort", this.#stop);
       const clean = this.#attachments.every((a) => a.state === State.PROTECTED || a.state === State.PASSTHROUGH);
-      if (this.#finished && !this.#finished.error && clean) setTimeout(() => this.#overlay.expire(), DONE_PANEL_MS);
+      if (this.#finished && !this.#finished.error && clean) {
+        this.#expiry = setTimeout(() => this.#overlay.expire(), DONE_PANEL_MS);
+      }
     }
     #render() {
       this.#overlay.render({
@@ -1095,6 +1096,107 @@ button { font: inherit; border-radius: 999px; padding: 4px 14px; border: 1px sol
       });
     }
   };
+
+  // content/features/compose-protect/hand-over.js
+  function attachThroughPicker(pickers, files) {
+    const picker = pickers.find((node) => node?.isConnected);
+    if (!(picker instanceof HTMLInputElement)) throw new CodedError("composer_gone");
+    const transfer = new DataTransfer();
+    for (const file of files) transfer.items.add(file);
+    picker.files = transfer.files;
+    picker.dispatchEvent(new Event("change", { bubbles: true }));
+  }
+  var pageWindow = () => (
+    /** @type {any} */
+    window.wrappedJSObject
+  );
+  function pageTransfer(files) {
+    const page = pageWindow();
+    const transfer = page ? new page.DataTransfer() : new DataTransfer();
+    for (const file of files) transfer.items.add(file);
+    return transfer;
+  }
+  function attachByEvent(kind, target, composer, files) {
+    if (!composer.isConnected) throw new CodedError("composer_gone");
+    const transfer = pageTransfer(files);
+    const page = pageWindow();
+    const init6 = { bubbles: true, cancelable: true, composed: true };
+    const Kind = kind === "drop" ? page?.DragEvent ?? DragEvent : page?.ClipboardEvent ?? ClipboardEvent;
+    const fields = kind === "drop" ? { ...init6, dataTransfer: transfer } : { ...init6, clipboardData: transfer };
+    const options = page ? (
+      /** @type {any} */
+      globalThis.cloneInto(fields, window, { wrapReflectors: true })
+    ) : fields;
+    const at = target.isConnected ? target : kind === "drop" ? document.body : composer;
+    at.dispatchEvent(new Kind(kind, options));
+  }
+
+  // content/features/compose-protect/index.js
+  var id = "compose-protect";
+  var runsOn = (url) => siteOf(new URL(url).origin) !== null;
+  var restartOnNavigation = false;
+  function init(signal) {
+    const site = siteOf(location.origin);
+    if (site === null) return;
+    const siteName = rememberSite(site.id);
+    const settings = { paused: false, siteOff: false, onFailure: "ask" };
+    followStored(
+      [Stored.paused, Stored.sitesOff, Stored.onFailure],
+      (stored) => {
+        const sitesOff = stored[Stored.sitesOff];
+        settings.paused = stored[Stored.paused] === true;
+        settings.siteOff = Array.isArray(sitesOff) && sitesOff.includes(site.id);
+        settings.onFailure = String(stored[Stored.onFailure] ?? "ask");
+      },
+      signal
+    );
+    let latest = null;
+    const protect = (files, composer, deliver) => {
+      latest?.giveWay();
+      latest = new Batch(files, composer, { onFailure: () => settings.onFailure, deliver, siteName, signal });
+      latest.start();
+    };
+    const wants = (event, files) => event.isTrusted && !settings.paused && !settings.siteOff && hasProtectable(files);
+    window.addEventListener(
+      "change",
+      (event) => {
+        const input = event.target;
+        if (!(input instanceof HTMLInputElement)) return;
+        const composer = site.pickerComposer(input);
+        if (!composer) return;
+        const files = [...input.files];
+        if (!wants(event, files)) return;
+        event.stopImmediatePropagation();
+        input.value = "";
+        const deliver = (final) => attachThroughPicker([input, site.standingPicker(composer)], final);
+        protect(files, composer, deliver);
+      },
+      { capture: true, signal }
+    );
+    const takeTransfer = (kind, composerOf2, transferOf) => (event) => {
+      const composer = composerOf2(event.target);
+      const transfer = transferOf(event);
+      if (!composer || !transfer) return;
+      const files = [...transfer.files];
+      if (!wants(event, files)) return;
+      event.preventDefault();
+      event.stopImmediatePropagation();
+      const target = (
+        /** @type {Element} */
+        event.target
+      );
+      const deliver = site.handsDropsToPicker ? (final) => attachThroughPicker([site.standingPicker(composer)], final) : (final) => attachByEvent(kind, target, composer, final);
+      protect(files, composer, deliver);
+    };
+    window.addEventListener("drop", takeTransfer("drop", site.dropComposer, (event) => event.dataTransfer), {
+      capture: true,
+      signal
+    });
+    window.addEventListener("paste", takeTransfer("paste", site.pasteComposer, (event) => event.clipboardData), {
+      capture: true,
+      signal
+    });
+  }
 
   // content/features/crop-check.js
   var crop_check_exports = {};
@@ -1221,16 +1323,14 @@ button { font: inherit; border-radius: 999px; padding: 4px 14px; border: 1px sol
   });
   function init3(signal) {
     const settings = { block: true, paused: false };
-    ext.storage.local.get(["blockGrokEdits", "paused"]).then((stored) => {
-      settings.block = stored.blockGrokEdits !== false;
-      settings.paused = stored.paused === true;
-    });
-    const onStorage = (changes, area) => {
-      if (area !== "local") return;
-      if (changes.blockGrokEdits) settings.block = changes.blockGrokEdits.newValue !== false;
-      if (changes.paused) settings.paused = changes.paused.newValue === true;
-    };
-    ext.storage.onChanged.addListener(onStorage);
+    followStored(
+      [Stored.blockGrokEdits, Stored.paused],
+      (stored) => {
+        settings.block = stored[Stored.blockGrokEdits] !== false;
+        settings.paused = stored[Stored.paused] === true;
+      },
+      signal
+    );
     const hadImages = /* @__PURE__ */ new WeakMap();
     const look = () => {
       for (const box of document.querySelectorAll(SELECTORS.attachments)) {
@@ -1243,10 +1343,7 @@ button { font: inherit; border-radius: 999px; padding: 4px 14px; border: 1px sol
     };
     const observer = new MutationObserver(look);
     observer.observe(document.documentElement, { childList: true, subtree: true });
-    signal.addEventListener("abort", () => {
-      observer.disconnect();
-      ext.storage.onChanged.removeListener(onStorage);
-    });
+    signal.addEventListener("abort", () => observer.disconnect());
   }
   async function protectPost(composer, signal) {
     await settled(composer, signal);
@@ -1336,17 +1433,34 @@ button { font: inherit; border-radius: 999px; padding: 4px 14px; border: 1px sol
     await waitFor(gone, LAYER_WAIT_MS, signal);
   }
 
-  // content/features/grok-setting.js
-  var grok_setting_exports = {};
-  __export(grok_setting_exports, {
+  // content/features/outline-grok-settings.js
+  var outline_grok_settings_exports = {};
+  __export(outline_grok_settings_exports, {
     id: () => id4,
     init: () => init4,
     restartOnNavigation: () => restartOnNavigation4,
     runsOn: () => runsOn4
   });
-  var id4 = "grok-setting";
-  var runsOn4 = (url) => settingsPageOf(url) !== null;
-  var restartOnNavigation4 = true;
+
+  // lib/x-pages.js
+  var X_ORIGIN = "https://x.com";
+  var X_PRO_ORIGINS = Object.freeze(["https://pro.x.com", "https://pro.twitter.com"]);
+  var SETTINGS_ORIGINS = Object.freeze(X_ORIGINS.filter((origin) => !X_PRO_ORIGINS.includes(origin)));
+  var SETTINGS_PAGES = Object.freeze({
+    // grokEdits: X may put "Block modifications by Grok" on either page (x-web.md §10: Privacy and safety, unconfirmed).
+    grok: { path: "/settings/grok_settings", settings: ["grokTraining", "grokPersonalization", "grokHistory", "grokEdits"] },
+    audience: { path: "/settings/audience_and_tagging", settings: ["protectPosts", "grokEdits"] }
+  });
+  var GROK_SETTINGS_URL = X_ORIGIN + SETTINGS_PAGES.grok.path;
+  var AUDIENCE_SETTINGS_URL = X_ORIGIN + SETTINGS_PAGES.audience.path;
+  function settingsPageOf(url) {
+    const { origin, pathname } = new URL(url);
+    if (!SETTINGS_ORIGINS.includes(origin)) return null;
+    const path = pathname.replace(/\/+$/, "");
+    return Object.values(SETTINGS_PAGES).find((page) => page.path === path) ?? null;
+  }
+
+  // content/setting-outline.js
   var TONES = Object.freeze({
     grokTraining: { on: "alert", off: "ok", unavailable: "unknown" },
     grokPersonalization: { on: "caution", off: "ok", unavailable: "unknown" },
@@ -1368,10 +1482,9 @@ button { font: inherit; border-radius: 999px; padding: 4px 14px; border: 1px sol
 [data-testid="omamori-banner"][data-tone="unknown"] { background: #f2f4f7; color: #344054; border-left: 4px dashed #667085; }
 `;
   var SETTLE_MS3 = 150;
-  function init4(signal) {
-    const page = settingsPageOf(location.href);
+  function outlineSettings(settings, featureId, signal) {
     const style = document.createElement("style");
-    style.dataset.omamori = id4;
+    style.dataset.omamori = featureId;
     style.textContent = STYLE2;
     (document.head ?? document.documentElement).append(style);
     const shown = /* @__PURE__ */ new Map();
@@ -1381,7 +1494,7 @@ button { font: inherit; border-radius: 999px; padding: 4px 14px; border: 1px sol
       for (const { setting, container } of shown.values()) {
         if (!container.isConnected) shown.delete(setting);
       }
-      for (const { setting, control, container } of findSettingControls(document, page.settings)) {
+      for (const { setting, control, container } of findSettingControls(document, settings)) {
         const state = controlState(control);
         const previous = shown.get(setting);
         if (previous?.container === container && previous.state === state && previous.banner.isConnected) continue;
@@ -1425,8 +1538,31 @@ button { font: inherit; border-radius: 999px; padding: 4px 14px; border: 1px sol
     });
   }
 
+  // content/features/outline-grok-settings.js
+  var id4 = "outline-grok-settings";
+  var runsOn4 = (url) => settingsPageOf(url) === SETTINGS_PAGES.grok;
+  var restartOnNavigation4 = true;
+  function init4(signal) {
+    outlineSettings(SETTINGS_PAGES.grok.settings, id4, signal);
+  }
+
+  // content/features/outline-protect-posts.js
+  var outline_protect_posts_exports = {};
+  __export(outline_protect_posts_exports, {
+    id: () => id5,
+    init: () => init5,
+    restartOnNavigation: () => restartOnNavigation5,
+    runsOn: () => runsOn5
+  });
+  var id5 = "outline-protect-posts";
+  var runsOn5 = (url) => settingsPageOf(url) === SETTINGS_PAGES.audience;
+  var restartOnNavigation5 = true;
+  function init5(signal) {
+    outlineSettings(SETTINGS_PAGES.audience.settings, id5, signal);
+  }
+
   // content/main.js
-  var FEATURES = [compose_protect_exports, crop_check_exports, grok_edits_exports, grok_setting_exports];
+  var FEATURES = [compose_protect_exports, crop_check_exports, grok_edits_exports, outline_grok_settings_exports, outline_protect_posts_exports];
   function start() {
     const running = /* @__PURE__ */ new Map();
     let url = null;

@@ -1,16 +1,17 @@
 // Runs the content features on X (every host of X_ORIGINS) and Bluesky, and follows their in-page navigation.
 //
-// Each feature (one file in features/, Refined GitHub style) exports `id`,
+// Each feature (a file in features/, or a folder when it is more than one thing; Refined GitHub style) exports `id`,
 // `runsOn(url)`, `restartOnNavigation` and `init(signal)`; every listener and
 // observer it makes hangs on `signal`, which is aborted when the page it was
 // started for is left.
 
-import * as composeProtect from "./features/compose-protect.js";
+import * as composeProtect from "./features/compose-protect/index.js";
 import * as cropCheck from "./features/crop-check.js";
 import * as grokEdits from "./features/grok-edits.js";
-import * as grokSetting from "./features/grok-setting.js";
+import * as outlineGrokSettings from "./features/outline-grok-settings.js";
+import * as outlineProtectPosts from "./features/outline-protect-posts.js";
 
-const FEATURES = [composeProtect, cropCheck, grokEdits, grokSetting];
+const FEATURES = [composeProtect, cropCheck, grokEdits, outlineGrokSettings, outlineProtectPosts];
 
 export function start() {
   /** @type {Map<string, AbortController>} */

@@ -1,16 +1,9 @@
-// Every x.com selector, path and label text omamori relies on, in one place.
+// Every x.com selector and label text omamori relies on, in one place (the addresses of X's pages are in
+// lib/x-pages.js, which the background shares).
 // When X changes its markup or wording, one line here changes, and
 // tests/extension/selectors.test.mjs checks the table against the committed
 // fixtures in tests/extension/fixtures/ (modelled on X's pages; see the README
 // there). Sources: shared/research/x-web.md.
-
-import { X_ORIGINS } from "../lib/messages.js";
-
-export const X_ORIGIN = "https://x.com";
-/** X Pro (formerly TweetDeck): a deck of columns, one of them a composer; its settings are x.com's (x-web.md §10). */
-const X_PRO_ORIGINS = Object.freeze(["https://pro.x.com", "https://pro.twitter.com"]);
-/** The hosts that serve X's own settings pages: every X origin but X Pro's. */
-const SETTINGS_ORIGINS = Object.freeze(X_ORIGINS.filter((origin) => !X_PRO_ORIGINS.includes(origin)));
 
 /** CSS selectors for X's composer (x-web.md §1). */
 export const SELECTORS = Object.freeze({
@@ -36,19 +29,6 @@ export const SELECTORS = Object.freeze({
   /** Buttons, for the ones that may open the menu holding the Grok-edit control. */
   button: 'button, [role="button"]',
 });
-
-/** Settings pages omamori reads, and the settings each carries (x-web.md §6, §7). */
-export const SETTINGS_PAGES = Object.freeze({
-  // grokEdits: X may put "Block modifications by Grok" on either page (x-web.md §10: Privacy and safety, unconfirmed).
-  grok: { path: "/settings/grok_settings", settings: ["grokTraining", "grokPersonalization", "grokHistory", "grokEdits"] },
-  audience: { path: "/settings/audience_and_tagging", settings: ["protectPosts", "grokEdits"] },
-});
-
-export const GROK_SETTINGS_URL = X_ORIGIN + SETTINGS_PAGES.grok.path;
-export const AUDIENCE_SETTINGS_URL = X_ORIGIN + SETTINGS_PAGES.audience.path;
-
-/** Where X sends a visitor who is not logged in. */
-const LOGIN_PATHS = ["/login", "/i/flow/login", "/i/flow/signup"];
 
 /**
  * Label texts of the settings, one row per wording: [setting, language, the
@@ -164,19 +144,6 @@ export function matchSetting(text) {
     if (normalized.includes(label)) return setting;
   }
   return null;
-}
-
-/** The SETTINGS_PAGES entry for a URL, or null. */
-export function settingsPageOf(url) {
-  const { origin, pathname } = new URL(url);
-  if (!SETTINGS_ORIGINS.includes(origin)) return null;
-  const path = pathname.replace(/\/+$/, "");
-  return Object.values(SETTINGS_PAGES).find((page) => page.path === path) ?? null;
-}
-
-export function isLoginUrl(url) {
-  const { origin, pathname } = new URL(url);
-  return X_ORIGINS.includes(origin) && LOGIN_PATHS.some((path) => pathname === path || pathname.startsWith(path + "/"));
 }
 
 /** How far up from a checkbox its label may sit (X nests a label about 4 levels up). */

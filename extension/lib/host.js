@@ -192,12 +192,14 @@ export class HostClient {
 
   /**
    * Connect if needed and say hello once per connection; resolves with the
-   * hello result (version, settings, capabilities). A failed hello is not
-   * kept: the next call tries again (the host may have been installed since).
+   * hello result (version, settings, capabilities, the ledger's count). A failed hello is not
+   * kept: the next call tries again (the host may have been installed since). `fresh` says it again now and keeps
+   * that answer: the count, the settings and the cloak's model change while a connection lasts.
+   * @param {{timeoutMs?: number, fresh?: boolean}} [options]
    * @returns {Promise<any>}
    */
-  hello({ timeoutMs = 10_000 } = {}) {
-    if (!this.#hello) {
+  hello({ timeoutMs = 10_000, fresh = false } = {}) {
+    if (!this.#hello || fresh) {
       const hello = this.request("hello", {}, { timeoutMs }).then((result) => {
         if (result.protocol !== PROTOCOL_VERSION) {
           throw new CodedError("host_bad_reply", null, { reason: "protocol", host: result.protocol });

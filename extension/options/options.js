@@ -5,10 +5,10 @@
 
 import { ask } from "../lib/ask.js";
 import { base64ToBytes, blobToBase64 } from "../lib/base64.js";
-import { ext } from "../lib/browser.js";
 import { FETCH_COMMAND, cloakState, previewCanStart, previewPercent } from "../lib/cloak.js";
 import { t, errorText, localizePage, stageName } from "../lib/i18n.js";
-import { MAX_IMAGE_BYTES, PREVIEW_PORT } from "../lib/messages.js";
+import { CodedError, MAX_IMAGE_BYTES, PREVIEW_PORT } from "../lib/messages.js";
+import { requestOverPort } from "../lib/port-request.js";
 import { startMineDrop } from "../lib/mine-drop.js";
 
 /** An element of this page by id (the markup is ours, so it exists). @type {(id: string) => any} */
@@ -128,23 +128,6 @@ function previewProgress(stage, fraction) {
   ]);
 }
 
-/** Run one preview over its own port (progress comes back on it); settles when the host answers. */
-function runPreview(image, strength) {
-  return new Promise((resolve, reject) => {
-    const port = ext.runtime.connect({ name: PREVIEW_PORT });
-    port.onMessage.addListener((message) => {
-      if (message.type === "preview.progress") previewProgress(message.stage, message.fraction);
-      else {
-        port.disconnect();
-        if (message.type === "preview.done") resolve(message.result);
-        else reject(message.error);
-      }
-    });
-    port.onDisconnect.addListener(() => reject({ code: "host_disconnected" }));
-    port.postMessage({ type: "cloak.preview.start", image, strength });
-  });
-}
-
 previewForm.addEventListener("submit", async (event) => {
   event.preventDefault();
   const file = $("preview-file").files[0];
@@ -163,11 +146,14 @@ previewForm.addEventListener("submit", async (event) => {
   previewProgress("decode", 0);
   try {
     const image = await blobToBase64(file);
-    showPreview(await runPreview(image, Math.min(2, Math.max(0.25, strength))));
+    const start = { type: "cloak.preview.start", image, strength: Math.min(2, Math.max(0.25, strength)) };
+    const onProgress = (/** @type {{stage: string, fraction: number}} */ { stage, fraction }) => previewProgress(stage, fraction);
+    showPreview(await requestOverPort(PREVIEW_PORT, start, { onProgress }));
     previewForm.dataset.state = "done";
   } catch (error) {
     previewForm.dataset.state = "failed";
-    $("preview-status").textContent = errorText(error?.code ? error : { code: "file_unreadable" });
+    // A failure that is not the background's answer is the file: it could not be read.
+    $("preview-status").textContent = errorText(error instanceof CodedError ? error.toJSON() : { code: "file_unreadable" });
   } finally {
     $("preview-progress").hidden = true;
     showPreviewRun();

@@ -44,6 +44,10 @@ test("against the real host: hello, a chunked protect reply, and error codes wit
   assert.ok(result.image.length > BROWSER_MAX_FRAME, "the reply was larger than one frame");
   assert.ok(Math.max(...host.frames) <= BROWSER_MAX_FRAME, "and no frame was over the browser's limit");
   for (const p of progress) assert.ok(p.fraction >= 0 && p.fraction <= 1 && typeof p.stage === "string");
+  assert.equal(await client.hello(), hello, "the kept hello is not asked again");
+  const fresh = await client.hello({ fresh: true });
+  assert.equal(fresh.protected_count, hello.protected_count + 1, "a fresh hello counts the image just protected");
+  assert.equal(await client.hello(), fresh, "and is the one kept");
 
   await assert.rejects(
     client.request("protect", { image: bytesToBase64(new TextEncoder().encode("not a picture")), name: "a.png" }),

@@ -5,19 +5,17 @@ import {
   SETTING_LABELS,
   matchSetting,
   normalizeLabel,
-  settingsPageOf,
-  isLoginUrl,
   findSettingControls,
   controlState,
   composerOf,
   isComposerFileInput,
-  SETTINGS_PAGES,
   SELECTORS,
   GROK_EDIT_OPENERS,
   grokEditOpeners,
   dialogSaveButton,
 } from "../../extension/content/selectors.js";
 import { X_SETTINGS } from "../../extension/lib/messages.js";
+import { SETTINGS_PAGES, isLoginUrl, settingsPageOf } from "../../extension/lib/x-pages.js";
 import { loadFixture } from "./dom.mjs";
 
 const states = (found) => Object.fromEntries(found.map((f) => [f.setting, controlState(f.control)]));

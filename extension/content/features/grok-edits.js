@@ -6,8 +6,8 @@
 // page, `omamori settings set`; cached by the background as blockGrokEdits) turns this off.
 
 import { ask } from "../../lib/ask.js";
-import { ext } from "../../lib/browser.js";
 import { X_ORIGINS } from "../../lib/messages.js";
+import { Stored, followStored } from "../../lib/storage.js";
 import { noteInComposer } from "../overlay.js";
 import {
   SELECTORS,
@@ -38,18 +38,16 @@ const NOTES = Object.freeze({
 });
 
 export function init(signal) {
-  /** What the background keeps in storage for content scripts (background.js `Stored`). */
+  /** What the background keeps in storage for content scripts (lib/storage.js). */
   const settings = { block: true, paused: false };
-  ext.storage.local.get(["blockGrokEdits", "paused"]).then((stored) => {
-    settings.block = stored.blockGrokEdits !== false;
-    settings.paused = stored.paused === true;
-  });
-  const onStorage = (changes, area) => {
-    if (area !== "local") return;
-    if (changes.blockGrokEdits) settings.block = changes.blockGrokEdits.newValue !== false;
-    if (changes.paused) settings.paused = changes.paused.newValue === true;
-  };
-  ext.storage.onChanged.addListener(onStorage);
+  followStored(
+    [Stored.blockGrokEdits, Stored.paused],
+    (stored) => {
+      settings.block = stored[Stored.blockGrokEdits] !== false;
+      settings.paused = stored[Stored.paused] === true;
+    },
+    signal,
+  );
 
   /** Attachment boxes X has shown, and whether they held images when last looked at. */
   const hadImages = new WeakMap();
@@ -64,10 +62,7 @@ export function init(signal) {
   };
   const observer = new MutationObserver(look);
   observer.observe(document.documentElement, { childList: true, subtree: true });
-  signal.addEventListener("abort", () => {
-    observer.disconnect();
-    ext.storage.onChanged.removeListener(onStorage);
-  });
+  signal.addEventListener("abort", () => observer.disconnect());
 }
 
 /** Turn the control on for the post being written in `composer`, then say what happened. */

@@ -1,17 +1,10 @@
-// On X's Grok settings page (and "Protect your posts" on the audience page; "Block modifications by Grok" on
-// either, wherever X puts it):
-// find each checkbox by its label, outline it by what it means for the
-// person's art, explain it in a short banner, and record what it shows with
-// the time it was seen. It never changes a setting: showing is the job.
+// What the settings-page features share (features/outline-grok-settings.js, features/outline-protect-posts.js):
+// find each checkbox of a page by its label, outline it by what it means for the person's art, explain it in a
+// short banner, and record what it shows with the time it was seen. It never changes a setting: showing is the job.
 
-import { ext } from "../../lib/browser.js";
-import { t } from "../../lib/i18n.js";
-import { controlState, findSettingControls, settingsPageOf } from "../selectors.js";
-
-export const id = "grok-setting";
-export const runsOn = (url) => settingsPageOf(url) !== null;
-/** Each settings page gets a fresh start: X swaps the whole column when navigating. */
-export const restartOnNavigation = true;
+import { ext } from "../lib/browser.js";
+import { t } from "../lib/i18n.js";
+import { controlState, findSettingControls } from "./selectors.js";
 
 /** setting -> state -> tone of the outline: alert (red), ok (green), caution (amber), unknown (grey). */
 const TONES = Object.freeze({
@@ -39,10 +32,15 @@ const STYLE = `
 /** Wait after a burst of DOM changes before reading the page again, in ms. */
 const SETTLE_MS = 150;
 
-export function init(signal) {
-  const page = settingsPageOf(location.href);
+/**
+ * Outline `settings` wherever they show on this page, until `signal` aborts; then every outline and banner goes.
+ * @param {string[]} settings X_SETTINGS (lib/messages.js) that the page carries
+ * @param {string} featureId marks the style element the feature adds
+ * @param {AbortSignal} signal
+ */
+export function outlineSettings(settings, featureId, signal) {
   const style = document.createElement("style");
-  style.dataset.omamori = id;
+  style.dataset.omamori = featureId;
   style.textContent = STYLE;
   (document.head ?? document.documentElement).append(style);
 
@@ -55,7 +53,7 @@ export function init(signal) {
     for (const { setting, container } of shown.values()) {
       if (!container.isConnected) shown.delete(setting);
     }
-    for (const { setting, control, container } of findSettingControls(document, page.settings)) {
+    for (const { setting, control, container } of findSettingControls(document, settings)) {
       const state = controlState(control);
       const previous = shown.get(setting);
       if (previous?.container === container && previous.state === state && previous.banner.isConnected) continue;
