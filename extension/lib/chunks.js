@@ -68,11 +68,6 @@ export class ChunkAssembler {
     this.#pending.delete(id);
   }
 
-  /** Ids with a partial reply (for tests and diagnostics). */
-  get pendingIds() {
-    return [...this.#pending.keys()];
-  }
-
   /** @returns {never} */
   #fail(id, reason) {
     this.#pending.delete(id);
