@@ -1,7 +1,7 @@
 // The small panel beside X's composer that shows what omamori does with the
 // images of one pick/drop/paste. It only renders a snapshot it is given
-// (attachments + phase); the decisions live in compose-protect.js and
-// attachment.js. Elements carry data-testid attributes (extension/README.md).
+// (attachments + phase); the decisions live in features/compose-protect/batch.js
+// and attachment.js. Elements carry data-testid attributes (extension/README.md).
 
 import { t, errorText, message, pickHostText, remember, stageName, uiLanguage } from "../lib/i18n.js";
 import { LOCAL_ERROR_CODES } from "../lib/messages.js";

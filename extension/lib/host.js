@@ -1,8 +1,8 @@
 // The connection to the omamori host: requests out, replies (possibly chunked)
 // and progress in. Used only by the background.
 //
-// The transport is a small swappable part: `openNativeTransport` (native
-// messaging, the default) or `openWebSocketTransport` (the companion server of
+// The transport is a small swappable part: `nativeTransport` (native
+// messaging, the default) or `webSocketTransport` (the companion server of
 // `omamori serve`). Both carry the same JSON messages (docs/protocol.md).
 
 import { ChunkAssembler, ChunkError } from "./chunks.js";

@@ -256,8 +256,7 @@ export function senderTier(sender, { extensionId, extensionOrigin }) {
   if (!sender.tab) return null;
   // A site's id is its content script's tier.
   const site = Object.entries(SITES).find(([, { origins }]) => origins.includes(url.origin));
-  return site ? /** @type {string} */ (site[0]) : null;
-  return null;
+  return site ? site[0] : null;
 }
 
 /**
