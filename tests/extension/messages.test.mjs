@@ -1,5 +1,8 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
+import { readFileSync, readdirSync } from "node:fs";
+import { join, relative } from "node:path";
+import { fileURLToPath } from "node:url";
 
 import {
   CodedError,
@@ -51,9 +54,37 @@ test("each type is accepted only from its tier", () => {
   assert.match(refusal({ type: "settings.set", changes: {} }, Tier.X), /not accepted/);
   assert.match(refusal({ type: "xsetting.seen", setting: "grokTraining", state: "on" }, Tier.PAGE), /not accepted/);
   assert.match(refusal({ type: "status.get" }, null), /unknown sender/);
-  for (const [type, spec] of Object.entries(MESSAGE_TYPES)) {
-    assert.ok(spec.from.length > 0, type);
+});
+
+const EXTENSION = fileURLToPath(new URL("../../extension/", import.meta.url));
+const read = (path) => readFileSync(join(EXTENSION, path), "utf8");
+const sources = (dir = EXTENSION) =>
+  readdirSync(dir, { withFileTypes: true }).flatMap((entry) =>
+    entry.isDirectory() ? sources(join(dir, entry.name)) : entry.name.endsWith(".js") ? [relative(EXTENSION, join(dir, entry.name))] : [],
+  );
+
+test("the vocabulary is what the code speaks: each type is answered by the background and sent by a sender it accepts", () => {
+  // The background answers a type with a one-shot handler (HANDLERS) or as the start of a port's work (PORTS).
+  const background = read("background.js");
+  const handlers = background.slice(background.indexOf("const HANDLERS = {"), background.indexOf("\n};\n", background.indexOf("const HANDLERS = {")));
+  const answered = [
+    ...[...handlers.matchAll(/^ {2}async "([^"]+)"\(/gm)].map(([, type]) => type),
+    ...[...background.matchAll(/^ {4}start: "([^"]+)",$/gm)].map(([, type]) => type),
+  ];
+  assert.deepEqual(answered.toSorted(), Object.keys(MESSAGE_TYPES).toSorted(), "answered by the background = declared");
+
+  // Everything else sends them: content scripts from a site's tier, the popup and the options page as pages.
+  const sent = new Set();
+  for (const path of sources()) {
+    if (["background.js", "content/bundle.js", "lib/pairing.js"].includes(path)) continue; // pairing speaks to the server
+    for (const [, type] of read(path).matchAll(/\btype: "([a-z]+(?:\.[a-z]+)+)"/g)) {
+      sent.add(type);
+      assert.ok(Object.hasOwn(MESSAGE_TYPES, type), `${path} sends ${type}, which the vocabulary does not declare`);
+      const tiers = path.startsWith("content/") ? [Tier.X, Tier.BLUESKY] : [Tier.PAGE];
+      assert.ok(tiers.some((tier) => MESSAGE_TYPES[type].from.includes(tier)), `${path} sends ${type}, refused from its tier`);
+    }
   }
+  assert.deepEqual([...sent].toSorted(), Object.keys(MESSAGE_TYPES).toSorted(), "sent by some part = declared");
 });
 
 test("fields are checked: types, enumerations, sizes, and nothing extra", () => {
@@ -128,9 +159,8 @@ test("Bluesky's content script is its own tier: it may protect images and do not
   assert.match(refusal({ ...image, profile: "web" }, Tier.BLUESKY), /unexpected field profile/);
   assert.match(refusal({ type: "xsetting.seen", setting: "grokTraining", state: "on" }, Tier.BLUESKY), /not accepted/);
   assert.match(refusal({ type: "site.set", site: "bluesky", enabled: false }, Tier.BLUESKY), /not accepted/);
-  for (const [id, { origins, profile }] of Object.entries(SITES)) {
+  for (const [id, { origins }] of Object.entries(SITES)) {
     for (const origin of origins) assert.equal(senderTier({ ...bluesky, url: `${origin}/` }, SELF), id, "a site's id is its tier");
-    assert.ok(["x", "bluesky"].includes(profile));
   }
 });
 
