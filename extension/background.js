@@ -48,7 +48,8 @@ let hostPromise = null;
  * the keystore, and the token is forgotten.
  */
 async function moveTokenToKeystore() {
-  const connection = /** @type {any} */ ((await ext.storage.local.get(Stored.connection))[Stored.connection]);
+  const stored = (await ext.storage.local.get(Stored.connection))[Stored.connection];
+  const connection = /** @type {(Connection & {token?: unknown})|undefined} */ (stored);
   if (typeof connection?.token !== "string") return;
   if (connection.token) await savePairingKey(await pairingKey(connection.token));
   const { token, ...kept } = connection;
@@ -85,6 +86,7 @@ async function hello(options) {
   return result;
 }
 
+/** @param {{extension?: {on_failure?: string, block_grok_edits?: boolean}}|undefined} settings the host's */
 async function rememberSettings(settings) {
   const onFailure = settings?.extension?.on_failure;
   if (onFailure) await ext.storage.local.set({ [Stored.onFailure]: onFailure });
@@ -92,9 +94,17 @@ async function rememberSettings(settings) {
   if (typeof blockGrokEdits === "boolean") await ext.storage.local.set({ [Stored.blockGrokEdits]: blockGrokEdits });
 }
 
-/** Protect requests run one at a time: the host works on one image at a time anyway. */
+/**
+ * Protect requests run one at a time: the host works on one image at a time anyway.
+ * @type {Promise<unknown>}
+ */
 let protectLane = Promise.resolve();
 
+/**
+ * @template T
+ * @param {() => Promise<T>} job
+ * @returns {Promise<T>}
+ */
 function inProtectLane(job) {
   const run = protectLane.then(job);
   protectLane = run.catch(() => {});
@@ -109,13 +119,15 @@ const protectBudget = new RequestBudget(PROTECT_BUDGET);
 /**
  * The ports: name -> the one message that starts its work (MESSAGE_TYPES says who may send it) and the host request
  * that does the work; lib/port-request.js names the answers.
+ * @type {Record<string, {start: string, budget?: RequestBudget,
+ *   request: (message: any, tier: string) => [type: string, body: object]}>} message: checked by refusal()
  */
 const PORTS = {
   [PROTECT_PORT]: {
     start: "protect.start",
     budget: protectBudget,
     // The output suits the site the image was attached on: the sender's tier, never a field of the message.
-    request: ({ name, image }, tier) => ["protect", { image, name, profile: SITES[tier].profile }],
+    request: ({ name, image }, tier) => ["protect", { image, name, profile: SITES[/** @type {keyof typeof SITES} */ (tier)].profile }],
   },
   [PREVIEW_PORT]: {
     // "What an AI sees" for the options page: the host's model's view of the picked image, clean and cloaked.
@@ -126,7 +138,7 @@ const PORTS = {
 
 ext.runtime.onConnect.addListener((port) => {
   const spec = Object.hasOwn(PORTS, port.name) ? PORTS[port.name] : null;
-  const tier = senderTier(port.sender, SELF);
+  const tier = port.sender ? senderTier(port.sender, SELF) : null;
   if (!spec || tier === null) {
     port.disconnect(); // not a port of ours, or not a sender of ours: nothing to tell it
     return;
@@ -134,7 +146,7 @@ ext.runtime.onConnect.addListener((port) => {
   const controller = new AbortController();
   port.onDisconnect.addListener(() => controller.abort(new CodedError("cancelled")));
   const answer = portAnswers(port, controller.signal);
-  const onFirstMessage = (message) => {
+  const onFirstMessage = (/** @type {any} */ message) => {
     port.onMessage.removeListener(onFirstMessage);
     // refusal() checks the sender against who may send spec.start (MESSAGE_TYPES), so the port's sender too
     const why = refusal(message, tier) ?? (message.type !== spec.start ? `${message.type} on the ${port.name} port` : null);
@@ -145,7 +157,7 @@ ext.runtime.onConnect.addListener((port) => {
       port.disconnect();
       return;
     }
-    if (spec.budget && !spec.budget.take(port.sender.tab.id, Date.now())) {
+    if (spec.budget && !spec.budget.take(port.sender?.tab?.id, Date.now())) {
       answer.failed(new CodedError("too_many_images").toJSON());
       port.disconnect();
       return;
@@ -180,7 +192,10 @@ async function requestForPort(answer, signal, type, body) {
 
 // ---- "is this mine?" ---------------------------------------------------------
 
-/** One verify request (docs/protocol.md), for the context-menu check and for images dropped on our pages. */
+/**
+ * One verify request (docs/protocol.md), for the context-menu check and for images dropped on our pages.
+ * @param {object} body
+ */
 async function verifyImage(body) {
   await hello();
   return (await host()).request("verify", body, { timeoutMs: VERIFY_SILENCE_MS });
@@ -190,7 +205,10 @@ startIsThisMine({ verify: verifyImage });
 
 // ---- the message vocabulary ------------------------------------------------
 
-/** Tabs opened by "Check now", waiting for their page to report a setting. */
+/**
+ * Tabs opened by "Check now", waiting for their page to report a setting.
+ * @type {Map<number, (setting: string, state: string) => void>}
+ */
 const checkWaiters = new Map();
 
 /** What "Check now" reads, in this order, in one background tab; `missing` is the error when it never shows. */
@@ -204,10 +222,14 @@ const CHECKED_PAGES = Object.freeze([
  * script records it on the way, through xsetting.seen); with `load`, the tab
  * is sent to `page.url` first. Every other setting the page reports on the way
  * goes into `seen` (X's Grok-edit box may sit on either page).
+ * @param {number} tabId
+ * @param {(typeof CHECKED_PAGES)[number]} page
+ * @param {{load: boolean, seen: Record<string, string>}} options
  * @returns {Promise<string>} on, off or unavailable
  */
 function reportFromTab(tabId, page, { load, seen }) {
   return new Promise((resolve, reject) => {
+    /** @template T @param {(value: T) => void} settle @param {T} value */
     const finish = (settle, value) => {
       clearTimeout(timer);
       checkWaiters.delete(tabId);
@@ -215,6 +237,7 @@ function reportFromTab(tabId, page, { load, seen }) {
       settle(value);
     };
     const timer = setTimeout(() => finish(reject, new CodedError(page.missing)), CHECK_TIMEOUT_MS);
+    /** @param {number} id @param {chrome.tabs.OnUpdatedInfo} change */
     const onUpdated = (id, change) => {
       if (id === tabId && change.url && isLoginUrl(change.url)) finish(reject, new CodedError("x_login_needed"));
     };
@@ -227,10 +250,15 @@ function reportFromTab(tabId, page, { load, seen }) {
   });
 }
 
+/**
+ * The one-shot messages: type -> handler. refusal() has checked the sender and every field against MESSAGE_TYPES
+ * before a handler runs, so a handler takes the fields as that table describes them.
+ * @type {Record<string, (message: {[field: string]: any}, sender: chrome.runtime.MessageSender) => Promise<object>>}
+ */
 const HANDLERS = {
   async "xsetting.seen"({ setting, state }, sender) {
     await ext.storage.local.set({ [Stored.xSetting(setting)]: { state, seenAt: Date.now() } });
-    checkWaiters.get(sender.tab.id)?.(setting, state);
+    if (sender.tab?.id !== undefined) checkWaiters.get(sender.tab.id)?.(setting, state);
     return {};
   },
 
@@ -241,7 +269,7 @@ const HANDLERS = {
    */
   async "grokedits.seen"({ outcome }) {
     const setting = Stored.xSetting("grokEdits");
-    const { [setting]: record } = await ext.storage.local.get(setting);
+    const record = /** @type {import("./lib/messages.js").SeenSetting|undefined} */ ((await ext.storage.local.get(setting))[setting]);
     const recorded = outcome === "not_found" && record?.state === "on" ? "by_setting" : outcome;
     await ext.storage.local.set({ [Stored.grokEditsPost]: { outcome: recorded, seenAt: Date.now() } });
     if (recorded !== "not_found") return { note: recorded };
@@ -294,15 +322,17 @@ const HANDLERS = {
 
   async "xsettings.check"() {
     const tab = await ext.tabs.create({ url: CHECKED_PAGES[0].url, active: false });
+    const tabId = /** @type {number} */ (tab.id); // a tab made by tabs.create has an id
     try {
+      /** @type {Record<string, string>} */
       const seen = {};
       for (const [index, page] of CHECKED_PAGES.entries()) {
         // The first page is loading already; the next ones load in the same tab, one after the other.
-        await reportFromTab(tab.id, page, { load: index > 0, seen });
+        await reportFromTab(tabId, page, { load: index > 0, seen });
       }
       return seen;
     } finally {
-      await ext.tabs.remove(tab.id).catch(() => {});
+      await ext.tabs.remove(tabId).catch(() => {});
     }
   },
 
@@ -382,6 +412,7 @@ async function siteStates(sitesOff = []) {
 
 // ---- the toolbar badge ------------------------------------------------------
 
+/** @param {boolean} paused */
 async function showPaused(paused) {
   await ext.action.setBadgeBackgroundColor({ color: "#6b7280" });
   await ext.action.setBadgeText({ text: paused ? ext.i18n.getMessage("badge_paused") : "" });

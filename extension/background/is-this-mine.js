@@ -41,7 +41,11 @@ export function startIsThisMine({ verify }) {
   ext.permissions.onAdded.addListener(refreshGranted);
   ext.permissions.onRemoved.addListener(refreshGranted);
 
-  /** contextMenus.onClicked: runs while the browser still counts the click as the person's gesture. */
+  /**
+   * contextMenus.onClicked: runs while the browser still counts the click as the person's gesture.
+   * @param {chrome.contextMenus.OnClickData} info
+   * @param {chrome.tabs.Tab} [tab]
+   */
   function onMenuClicked(info, tab) {
     if (info.menuItemId !== MINE_MENU_ID || !info.srcUrl || tab?.id === undefined) return;
     const src = largestImageUrl(info.srcUrl);
@@ -52,7 +56,7 @@ export function startIsThisMine({ verify }) {
     // Asked now, before any await: permissions.request is only accepted during the gesture. Already granted: no
     // question at all (the browser would not ask again either).
     const access = missing.length ? ext.permissions.request({ origins: missing }) : null;
-    checkOnPage({ info, tab, src, pageUrl, access, verify }).catch((error) => {
+    checkOnPage({ info, tabId: tab.id, src, pageUrl, access, verify }).catch((error) => {
       console.warn("omamori: is this mine? failed:", error);
     });
   }
@@ -60,12 +64,19 @@ export function startIsThisMine({ verify }) {
   ext.contextMenus.onClicked.addListener(onMenuClicked);
   // The same listener on the worker's global, for the end-to-end test: headless Chromium shows no context menu,
   // so the test calls it with the OnClickData Chromium passes (no page can reach an extension's worker).
-  globalThis.omamoriMenuClicked = onMenuClicked;
+  /** @type {typeof globalThis & {omamoriMenuClicked?: typeof onMenuClicked}} */ (globalThis).omamoriMenuClicked = onMenuClicked;
 }
 
-/** The panel in the tab's top frame: `show(view)` draws a view of lib/mine.js there. */
+/** @typedef {Omit<import("../lib/mine-view.js").MineView, "labels">} PanelView */
+
+/**
+ * The panel in the tab's top frame: `show(view)` draws a view of lib/mine.js there.
+ * @param {number} tabId
+ * @returns {(view: PanelView) => Promise<void>}
+ */
 function panelIn(tabId) {
   const labels = mineLabels(t);
+  /** @type {Promise<void>|null} */
   let injected = null;
   return async (view) => {
     injected ??= (async () => {
@@ -75,15 +86,24 @@ function panelIn(tabId) {
     await injected;
     await ext.scripting.executeScript({
       target: { tabId },
-      func: (shown) => globalThis.omamoriMinePanel.show(shown),
+      func: (shown) => /** @type {Required<import("./mine-panel.js").PanelScope>} */ (globalThis).omamoriMinePanel.show(shown),
       args: [{ ...view, labels }],
     });
   };
 }
 
-async function checkOnPage({ info, tab, src, pageUrl, access, verify }) {
-  const show = panelIn(tab.id);
-  const found = { src: info.srcUrl };
+/**
+ * @param {object} check
+ * @param {chrome.contextMenus.OnClickData} check.info
+ * @param {number} check.tabId
+ * @param {string} check.src the address to read the image from (largestImageUrl)
+ * @param {string} check.pageUrl
+ * @param {Promise<boolean>|null} check.access the browser's answer when site access was asked for
+ * @param {(body: object) => Promise<any>} check.verify
+ */
+async function checkOnPage({ info, tabId, src, pageUrl, access, verify }) {
+  const show = panelIn(tabId);
+  const found = { src: info.srcUrl ?? src };
   if (access) {
     const site = new URL(src).hostname;
     // activeTab lets the panel speak while the browser asks; if it cannot, the browser's question says enough.
@@ -95,7 +115,7 @@ async function checkOnPage({ info, tab, src, pageUrl, access, verify }) {
   }
   await show({ state: "checking", sentence: t("mine_checking"), found });
   try {
-    const bytes = await readImage(src, tab.id, info.frameId ?? 0);
+    const bytes = await readImage(src, tabId, info.frameId ?? 0);
     const result = await verify({ image: bytesToBase64(bytes), report: true, source: sourceOf(src, pageUrl) });
     await show({ ...mineView(result, t), found });
   } catch (error) {
@@ -109,15 +129,20 @@ const MAX_SOURCE_TEXT = 4096;
 /**
  * Where the image was found, for the evidence sheet: its web address (a data: or blob: address names nothing a
  * platform could look at, and can be megabytes long), the page's, and now.
+ * @param {string} src
+ * @param {string} pageUrl
  */
 function sourceOf(src, pageUrl) {
-  const shown = (url) => (isWebAddress(url) && url.length <= MAX_SOURCE_TEXT ? url : undefined);
+  const shown = (/** @type {string} */ url) => (isWebAddress(url) && url.length <= MAX_SOURCE_TEXT ? url : undefined);
   return { url: shown(src), page_url: shown(pageUrl), seen_at: new Date().toISOString() };
 }
 
 /**
  * The image's bytes as the page shows it: web addresses (and data:) read here, with the site's cookies, as the
  * page loaded them; blob: and other addresses only the page can read, read in the image's frame.
+ * @param {string} src
+ * @param {number} tabId
+ * @param {number} frameId
  * @returns {Promise<Uint8Array>}
  */
 async function readImage(src, tabId, frameId) {
@@ -127,7 +152,7 @@ async function readImage(src, tabId, frameId) {
     try {
       response = await fetch(src, { credentials: "include" });
     } catch (error) {
-      throw new CodedError("image_unreachable", null, { reason: String(error?.message ?? error) });
+      throw new CodedError("image_unreachable", null, { reason: error instanceof Error ? error.message : String(error) });
     }
     if (!response.ok) throw new CodedError("image_unreachable", null, { status: response.status });
     if (Number(response.headers.get("content-length")) > MAX_IMAGE_BYTES) throw new CodedError("check_too_large");
@@ -146,7 +171,12 @@ async function readImage(src, tabId, frameId) {
   return bytes;
 }
 
-/** Runs in the page: the image at `src` as base64, "too large", or null when the page cannot read it either. */
+/**
+ * Runs in the page: the image at `src` as base64, "too large", or null when the page cannot read it either.
+ * @param {string} src
+ * @param {number} maxBytes
+ * @returns {Promise<string|null>}
+ */
 async function readInPage(src, maxBytes) {
   try {
     const blob = await (await fetch(src)).blob();

@@ -3,11 +3,19 @@
 // omamoriMinePanel.show(view) as the check goes on. The panel lives in a closed shadow root, so the page's scripts
 // and styles cannot read or restyle the verdict or the person's own picture.
 
+/**
+ * @typedef {{show: (view: import("../lib/mine-view.js").MineView) => void, readonly root: ShadowRoot|null}} MinePanel
+ * @typedef {typeof globalThis & {omamoriMinePanel?: MinePanel, omamoriMineView?: import("../lib/mine-view.js").MineViewer}} PanelScope
+ */
+
 /** Define `globalThis.omamoriMinePanel` in the page's isolated world. Self-contained, as installMineView. */
 export function installMinePanel() {
-  if (globalThis.omamoriMinePanel) return; // injected again for a second check on the same page
+  const scope = /** @type {PanelScope} */ (globalThis);
+  if (scope.omamoriMinePanel) return; // injected again for a second check on the same page
 
+  /** @type {HTMLElement|null} */
   let host = null;
+  /** @type {ShadowRoot|null} */
   let root = null;
 
   function close() {
@@ -16,9 +24,12 @@ export function installMinePanel() {
     root = null;
   }
 
-  /** Show `view` (see lib/mine-view.js) in the panel, opening it when it is not on the page. */
+  /**
+   * Show `view` (see lib/mine-view.js) in the panel, opening it when it is not on the page.
+   * @param {import("../lib/mine-view.js").MineView} view
+   */
   function show(view) {
-    if (!host?.isConnected) {
+    if (!host?.isConnected || !root) {
       host = document.createElement("omamori-mine-panel");
       // Inline style on our own element: above the page, top right, out of the page's layout.
       host.style.cssText =
@@ -28,10 +39,10 @@ export function installMinePanel() {
       root = host.attachShadow({ mode: "closed" });
       document.documentElement.append(host);
     }
-    globalThis.omamoriMineView.render(root, view, { onClose: close });
+    /** @type {import("../lib/mine-view.js").MineViewer} */ (scope.omamoriMineView).render(root, view, { onClose: close });
   }
 
-  globalThis.omamoriMinePanel = Object.freeze({
+  scope.omamoriMinePanel = Object.freeze({
     show,
     /** The panel's shadow root (closed to the page; the extension's own scripts may read it). */
     get root() {

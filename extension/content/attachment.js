@@ -17,7 +17,10 @@ export const State = Object.freeze({
   CANCELLED: "cancelled", // will not be attached
 });
 
-/** state -> event -> next state. Anything not listed is a bug in the caller. */
+/**
+ * state -> event -> next state. Anything not listed is a bug in the caller.
+ * @type {Readonly<Record<string, Readonly<Record<string, string>>>>}
+ */
 const TRANSITIONS = Object.freeze({
   [State.QUEUED]: { start: State.PROTECTING, fail: State.FAILED, cancel: State.CANCELLED },
   [State.PROTECTING]: {
@@ -43,6 +46,7 @@ const TRANSITIONS = Object.freeze({
 export const MAX_ATTEMPTS = 2;
 
 export class TransitionError extends Error {
+  /** @param {string} state @param {string} event */
   constructor(state, event) {
     super(`attachment: no transition from ${state} on ${event}`);
     this.name = "TransitionError";
@@ -50,12 +54,18 @@ export class TransitionError extends Error {
 }
 
 /**
- * @typedef {Readonly<{index: number, file: File, name: string, state: string, stage: string|null,
- *   fraction: number, attempt: number, result: any, error: any}>} Attachment
+ * @typedef {{step: string, applied: boolean, message?: import("../lib/i18n.js").HostText,
+ *   details?: {warning?: unknown, placement?: string, box?: number[]}}} ReportStep one step of the host's protect report
+ * @typedef {{file: File, report: ReportStep[], mark: object|null}} Protected the host's protect result, image as a File
+ * @typedef {{code: string, message?: import("../lib/i18n.js").HostText|null, details?: object}} AttachmentError
+ * @typedef {{index: number, file: File, name: string, state: string, stage: string|null, fraction: number,
+ *   attempt: number, result: Protected|null, error: AttachmentError|null}} AttachmentFields
+ * @typedef {Readonly<AttachmentFields>} Attachment
  */
 
 /**
  * A new attachment for `file` ({name, type, size} at least: a File in the page).
+ * @param {File} file
  * @param {number} index position in the batch (kept for the overlay's order)
  * @returns {Attachment}
  */
@@ -78,7 +88,7 @@ export function createAttachment(file, index) {
  * The attachment after `event`.
  * @param {Attachment} attachment
  * @param {"start"|"progress"|"retry"|"succeed"|"fail"|"useOriginal"|"cancel"} event
- * @param {{stage?: string, fraction?: number, result?: any, error?: any}} [data]
+ * @param {{stage?: string, fraction?: number, result?: Protected, error?: AttachmentError}} [data]
  *   progress: {stage, fraction}; succeed: {result}; fail: {error}
  * @returns {Attachment}
  * @throws {TransitionError} when `event` is not allowed in the current state
@@ -86,14 +96,15 @@ export function createAttachment(file, index) {
 export function transition(attachment, event, data = {}) {
   const next = TRANSITIONS[attachment.state]?.[event];
   if (!next) throw new TransitionError(attachment.state, event);
+  /** @type {Partial<AttachmentFields>} */
   const changes = { state: next };
   if (event === "start" || event === "retry") {
     changes.attempt = attachment.attempt + 1;
     changes.stage = null;
     changes.fraction = 0;
   } else if (event === "progress") {
-    changes.stage = data.stage;
-    changes.fraction = Math.min(1, Math.max(attachment.fraction, data.fraction));
+    changes.stage = data.stage ?? null;
+    changes.fraction = Math.min(1, Math.max(attachment.fraction, data.fraction ?? 0));
   } else if (event === "succeed") {
     changes.result = data.result;
     changes.fraction = 1;
@@ -158,6 +169,7 @@ export function batchPhase(attachments) {
  * Split the files of one user action: the images X will take (at most
  * MAX_IMAGES_PER_POST protectable images; GIF and video pass along) and the
  * images left out because X would refuse a fifth one.
+ * @param {File[]} files
  */
 export function selectFiles(files) {
   const kept = [];
@@ -175,7 +187,10 @@ export function selectFiles(files) {
   return { kept, leftOut };
 }
 
-/** Does this batch contain anything omamori protects? */
+/**
+ * Does this batch contain anything omamori protects?
+ * @param {File[]} files
+ */
 export function hasProtectable(files) {
   return files.some((file) => PROTECTABLE_TYPES.includes(file.type));
 }

@@ -139,6 +139,7 @@
       this.hostMessage = hostMessage;
       this.details = details;
     }
+    /** @returns {ErrorJson} */
     toJSON() {
       return { code: this.code, message: this.hostMessage, details: this.details };
     }
@@ -202,7 +203,7 @@
       fields: {
         kind: oneOf(["native", "websocket"]),
         server_url: (v) => isString(v) && v.length <= 200,
-        // checked by the handler, which can say what is wrong
+        // the handler says what is wrong
         token: (v) => isString(v) && v.length <= 256
       }
     }
@@ -243,6 +244,7 @@
   });
   var MAX_ATTEMPTS = 2;
   var TransitionError = class extends Error {
+    /** @param {string} state @param {string} event */
     constructor(state, event) {
       super(`attachment: no transition from ${state} on ${event}`);
       this.name = "TransitionError";
@@ -276,8 +278,8 @@
       changes.stage = null;
       changes.fraction = 0;
     } else if (event === "progress") {
-      changes.stage = data.stage;
-      changes.fraction = Math.min(1, Math.max(attachment.fraction, data.fraction));
+      changes.stage = data.stage ?? null;
+      changes.fraction = Math.min(1, Math.max(attachment.fraction, data.fraction ?? 0));
     } else if (event === "succeed") {
       changes.result = data.result;
       changes.fraction = 1;
@@ -431,9 +433,10 @@ button { font: inherit; border-radius: 999px; padding: 4px 14px; border: 1px sol
     if (!panel?.isOpen) {
       const handlers = { onCancel: () => {
       }, onAttachOriginal: () => {
-      }, onClose: () => panel.close() };
-      panel = new Overlay(composer, handlers, t("site_short_x"));
-      panel.render({ attachments: [], phase: BatchPhase.READY, notices: [], finished: {} });
+      }, onClose: () => opened.close() };
+      const opened = new Overlay(composer, handlers, t("site_short_x"));
+      opened.render({ attachments: [], phase: BatchPhase.READY, notices: [], finished: {} });
+      panel = opened;
     }
     panel.addNote(note);
     return panel;
@@ -454,6 +457,7 @@ button { font: inherit; border-radius: 999px; padding: 4px 14px; border: 1px sol
     return message(`step_${step.step}`) || pickHostText(step.message, uiLanguage());
   }
   function statusText(attachment, siteName) {
+    const error = attachment.error ?? { code: "internal_error" };
     switch (attachment.state) {
       case State.QUEUED:
         return t("overlay_waiting");
@@ -462,9 +466,9 @@ button { font: inherit; border-radius: 999px; padding: 4px 14px; border: 1px sol
       case State.PROTECTED:
         return t("overlay_protected");
       case State.FAILED:
-        return errorText(attachment.error);
+        return errorText(error);
       case State.ORIGINAL:
-        return `${errorText(attachment.error)} ${t("overlay_original_attached")}`;
+        return `${errorText(error)} ${t("overlay_original_attached")}`;
       case State.PASSTHROUGH:
         return t("overlay_passthrough", [siteName]);
       case State.CANCELLED:
@@ -477,8 +481,9 @@ button { font: inherit; border-radius: 999px; padding: 4px 14px; border: 1px sol
     #root;
     #anchor;
     #handlers;
+    /** @type {View|null} */
     #view = null;
-    /** @type {{key: string, tone: string}[]} lines other features added (noteInComposer) */
+    /** @type {Note[]} lines other features added (noteInComposer) */
     #notes = [];
     #siteName;
     /**
@@ -499,17 +504,18 @@ button { font: inherit; border-radius: 999px; padding: 4px 14px; border: 1px sol
     get isOpen() {
       return this.#host.isConnected;
     }
-    /** One more line about the post (once per key), shown with the current view. */
+    /**
+     * One more line about the post (once per key), shown with the current view.
+     * @param {Note} note
+     */
     addNote(note) {
       if (this.#notes.some((shown) => shown.key === note.key)) return;
       this.#notes.push(note);
       if (this.#view) this.render(this.#view);
     }
     /**
-     * @param {{attachments: import("./attachment.js").Attachment[], phase: string, notices: string[],
-     *          finished: null|{error?: {code: string}}}} view
-     *   notices: _locales keys of one-line notes; finished: set once the files were handed to the site
-     *   (or could not be): the buttons give way to Close.
+     * @param {View} view notices: _locales keys of one-line notes; finished: set once the files were handed to the
+     *   site (or could not be): the buttons give way to Close.
      */
     render(view) {
       const { attachments, phase, notices, finished } = view;
@@ -534,12 +540,13 @@ button { font: inherit; border-radius: 999px; padding: 4px 14px; border: 1px sol
         if (attachment.state === State.PROTECTING || attachment.state === State.QUEUED) {
           item.append(element("progress", { max: "1", value: String(attachment.fraction) }));
         }
-        if (attachment.state === State.PROTECTED) {
-          const applied = attachment.result.report.filter((step) => step.applied).map(stepLabel);
+        const { result } = attachment;
+        if (attachment.state === State.PROTECTED && result) {
+          const applied = result.report.filter((step) => step.applied).map(stepLabel);
           item.append(
             element("span", { class: "applied", "data-testid": "omamori-applied" }, "✓ " + applied.join(" · "))
           );
-          for (const step of attachment.result.report.filter((step2) => step2.details?.warning)) {
+          for (const step of result.report.filter((step2) => step2.details?.warning)) {
             const text = "⚠ " + pickHostText(step.message, uiLanguage());
             item.append(element("span", { class: "warning", "data-testid": "omamori-warning" }, text));
           }
@@ -574,7 +581,10 @@ button { font: inherit; border-radius: 999px; padding: 4px 14px; border: 1px sol
     expire() {
       if (!this.#notes.some((note) => note.tone === "warning")) this.close();
     }
-    /** Just below the composer, kept inside the window. */
+    /**
+     * Just below the composer, kept inside the window.
+     * @param {HTMLElement} panel
+     */
     #place(panel) {
       const rect = this.#anchor.isConnected ? this.#anchor.getBoundingClientRect() : null;
       const margin = 8;
@@ -677,7 +687,11 @@ button { font: inherit; border-radius: 999px; padding: 4px 14px; border: 1px sol
   var NORMALIZED_OPENERS = GROK_EDIT_OPENERS.map(([, name]) => normalizeLabel(name));
   var NORMALIZED_SAVES = DIALOG_SAVE_BUTTONS.map(([, name]) => normalizeLabel(name));
   function buttonsNamed(root, names) {
-    const named = [...root.querySelectorAll(SELECTORS.button)].map((button2) => ({
+    const buttons = (
+      /** @type {HTMLElement[]} */
+      [...root.querySelectorAll(SELECTORS.button)]
+    );
+    const named = buttons.map((button2) => ({
       button: button2,
       name: normalizeLabel(button2.getAttribute("aria-label") || button2.textContent)
     }));
@@ -704,7 +718,7 @@ button { font: inherit; border-radius: 999px; padding: 4px 14px; border: 1px sol
     const labelledBy = control.getAttribute("aria-labelledby");
     if (labelledBy) {
       const text = labelledBy.split(/\s+/).map((id6) => document2.getElementById(id6)?.textContent ?? "").join(" ");
-      if (text.trim()) return { text, container: control.closest("label") ?? control.parentElement };
+      if (text.trim()) return { text, container: control.closest("label") ?? control.parentElement ?? control };
     }
     if (control.id) {
       const label = document2.querySelector(`label[for="${control.id.replace(/["\\]/g, "\\$&")}"]`);
@@ -723,22 +737,36 @@ button { font: inherit; border-radius: 999px; padding: 4px 14px; border: 1px sol
       const label = labelOf(control);
       const setting = label && matchSetting(label.text);
       if (setting && settings.includes(setting) && !found.some((f) => f.setting === setting)) {
-        found.push({ setting, control, container: label.container });
+        found.push({ setting, control: (
+          /** @type {HTMLElement} */
+          control
+        ), container: label.container });
       }
     }
     return found;
   }
   function controlState(control) {
     const aria = (name) => control.getAttribute(name) === "true";
-    if (control.disabled || aria("aria-disabled")) return "unavailable";
-    if (control.tagName === "INPUT") return control.checked ? "on" : "off";
+    const input = (
+      /** @type {HTMLInputElement} */
+      control
+    );
+    if (input.disabled || aria("aria-disabled")) return "unavailable";
+    if (control.tagName === "INPUT") return input.checked ? "on" : "off";
     return aria("aria-checked") ? "on" : "off";
   }
   function isPostEditor(textbox) {
     return textbox.matches(SELECTORS.editor) || textbox.closest('[data-testid^="tweetTextarea_"]') !== null;
   }
   function composerOf(element2) {
-    let node = element2?.nodeType === 1 ? element2 : element2?.parentElement;
+    const target = (
+      /** @type {Node|null} */
+      element2
+    );
+    let node = target?.nodeType === 1 ? (
+      /** @type {Element} */
+      target
+    ) : target?.parentElement;
     let editorSeen = false;
     for (; node; node = node.parentElement) {
       if (!editorSeen) {
@@ -784,12 +812,26 @@ button { font: inherit; border-radius: 999px; padding: 4px 14px; border: 1px sol
     return !dialog || dialog.contains(composer) ? composer : null;
   }
   function composerOfDrop(target) {
-    const document2 = target?.ownerDocument ?? target;
+    const node = (
+      /** @type {Node|null} */
+      target
+    );
+    const document2 = (
+      /** @type {Document|null} */
+      node?.ownerDocument ?? node
+    );
     return document2?.querySelectorAll ? openComposer(document2) : null;
   }
   function composerOfPaste(target) {
-    const node = target?.nodeType === 1 ? target : target?.parentElement;
-    const editor = node?.closest?.(BLUESKY_SELECTORS.editor);
+    const node = (
+      /** @type {Node|null} */
+      target
+    );
+    const element2 = node?.nodeType === 1 ? (
+      /** @type {Element} */
+      node
+    ) : node?.parentElement;
+    const editor = element2?.closest?.(BLUESKY_SELECTORS.editor);
     return editor?.closest(BLUESKY_SELECTORS.composer) ?? null;
   }
 
@@ -825,7 +867,7 @@ button { font: inherit; border-radius: 999px; padding: 4px 14px; border: 1px sol
     if (typeof native === "function") return native.call(bytes);
     let binary = "";
     for (let start2 = 0; start2 < bytes.length; start2 += BLOCK) {
-      binary += String.fromCharCode.apply(null, bytes.subarray(start2, start2 + BLOCK));
+      binary += String.fromCharCode(...bytes.subarray(start2, start2 + BLOCK));
     }
     return btoa(binary);
   }
@@ -1066,12 +1108,12 @@ button { font: inherit; border-radius: 999px; padding: 4px 14px; border: 1px sol
     #settle() {
       const phase = batchPhase(this.#attachments);
       if (phase === BatchPhase.READY) {
-        const files = this.#attachments.filter((a) => a.state !== State.CANCELLED).map((a) => a.state === State.PROTECTED ? a.result.file : a.file);
+        const files = this.#attachments.filter((a) => a.state !== State.CANCELLED).map((a) => a.state === State.PROTECTED && a.result ? a.result.file : a.file);
         try {
           this.#deliver(files);
           this.#finished = {};
-          for (const { state, result } of this.#attachments) {
-            if (state === State.PROTECTED) rememberHandedOver(result.file, result.report).catch(() => {
+          for (const { result } of this.#attachments) {
+            if (result) rememberHandedOver(result.file, result.report).catch(() => {
             });
           }
         } catch (error) {
@@ -1164,7 +1206,7 @@ button { font: inherit; border-radius: 999px; padding: 4px 14px; border: 1px sol
         if (!(input instanceof HTMLInputElement)) return;
         const composer = site.pickerComposer(input);
         if (!composer) return;
-        const files = [...input.files];
+        const files = [...input.files ?? []];
         if (!wants(event, files)) return;
         event.stopImmediatePropagation();
         input.value = "";
@@ -1220,6 +1262,7 @@ button { font: inherit; border-radius: 999px; padding: 4px 14px; border: 1px sol
     const look = () => {
       timer = 0;
       for (const img of document.querySelectorAll(`${SELECTORS.attachments} img`)) {
+        if (!(img instanceof HTMLImageElement)) continue;
         if (seen.get(img) === img.src) continue;
         seen.set(img, img.src);
         const composer = composerOf(img);
@@ -1280,7 +1323,10 @@ button { font: inherit; border-radius: 999px; padding: 4px 14px; border: 1px sol
     const canvas = document.createElement("canvas");
     canvas.width = width;
     canvas.height = height;
-    const context = canvas.getContext("2d", { willReadFrequently: true });
+    const context = (
+      /** @type {CanvasRenderingContext2D} */
+      canvas.getContext("2d", { willReadFrequently: true })
+    );
     context.imageSmoothingQuality = "high";
     context.drawImage(source, 0, 0, width, height);
     const { data } = context.getImageData(0, 0, width, height);

@@ -10,8 +10,8 @@ const pictures = [];
 /**
  * Remember a protected file as it was handed over.
  * @param {File} file the protected picture
- * @param {{step: string, applied: boolean, details?: {box?: number[]}}[]} report the host's protect report: the
- *   signature step's details.box is where the text is (left, top, right, bottom, fractions)
+ * @param {import("./attachment.js").ReportStep[]} report the host's protect report: the signature step's
+ *   details.box is where the text is (left, top, right, bottom, fractions)
  */
 export async function rememberHandedOver(file, report) {
   const signature = report.find((step) => step.step === "signature" && step.applied);

@@ -16,6 +16,7 @@ const FEATURES = [composeProtect, cropCheck, grokEdits, outlineGrokSettings, out
 export function start() {
   /** @type {Map<string, AbortController>} */
   const running = new Map();
+  /** @type {string|null} the address the features were last started for */
   let url = null;
 
   const follow = () => {

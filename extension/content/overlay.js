@@ -34,7 +34,10 @@ button { font: inherit; border-radius: 999px; padding: 4px 14px; border: 1px sol
   .notice[data-tone="warning"] { color: #fdb022; }
 }`;
 
-/** What the panel says about the batch as a whole. */
+/**
+ * What the panel says about the batch as a whole.
+ * @type {Record<string, string>}
+ */
 const TITLES = {
   [BatchPhase.WORKING]: "overlay_title_working",
   [BatchPhase.ASKING]: "overlay_title_failed",
@@ -58,22 +61,33 @@ remember([
   ...LOCAL_ERROR_CODES.map((code) => `error_${code}`),
 ]);
 
-/** The open panel of each composer, so that other features can add a line to it (see noteInComposer). */
+/**
+ * @typedef {{key: string, tone: "ok"|"warning"}} Note a line about the post: key in _locales; a warning keeps the
+ *   panel until it is closed
+ * @typedef {{attachments: import("./attachment.js").Attachment[], phase: string, notices: string[],
+ *   finished: null|{error?: {code: string}}}} View what the panel shows
+ */
+
+/**
+ * The open panel of each composer, so that other features can add a line to it (see noteInComposer).
+ * @type {WeakMap<Element, Overlay>}
+ */
 const panels = new WeakMap();
 
 /**
  * Add a one-line note about the post to the composer's panel, opening a panel of its own when none is open.
  * @param {Element} composer
- * @param {{key: string, tone: "ok"|"warning"}} note key: _locales; a warning keeps the panel until it is closed
+ * @param {Note} note
  * @returns {Overlay} the panel it went to
  */
 export function noteInComposer(composer, note) {
   let panel = panels.get(composer);
   if (!panel?.isOpen) {
     // Notes come from X's Grok-edit control, so this panel is on X.
-    const handlers = { onCancel: () => {}, onAttachOriginal: () => {}, onClose: () => panel.close() };
-    panel = new Overlay(composer, handlers, t("site_short_x"));
-    panel.render({ attachments: [], phase: BatchPhase.READY, notices: [], finished: {} });
+    const handlers = { onCancel: () => {}, onAttachOriginal: () => {}, onClose: () => opened.close() };
+    const opened = new Overlay(composer, handlers, t("site_short_x"));
+    opened.render({ attachments: [], phase: BatchPhase.READY, notices: [], finished: {} });
+    panel = opened;
   }
   panel.addNote(note);
   return panel;
@@ -98,12 +112,20 @@ export function rememberSite(siteId) {
   return name;
 }
 
-/** A protect-report step as a person reads it: our short word, else the host's sentence. */
+/**
+ * A protect-report step as a person reads it: our short word, else the host's sentence.
+ * @param {import("./attachment.js").ReportStep} step
+ */
 function stepLabel(step) {
   return message(`step_${step.step}`) || pickHostText(step.message, uiLanguage());
 }
 
+/**
+ * @param {import("./attachment.js").Attachment} attachment
+ * @param {string} siteName
+ */
 function statusText(attachment, siteName) {
+  const error = attachment.error ?? { code: "internal_error" }; // failed, original and cancelled have theirs
   switch (attachment.state) {
     case State.QUEUED:
       return t("overlay_waiting");
@@ -114,9 +136,9 @@ function statusText(attachment, siteName) {
     case State.PROTECTED:
       return t("overlay_protected");
     case State.FAILED:
-      return errorText(attachment.error);
+      return errorText(error);
     case State.ORIGINAL: // after a failure: say which one, then what was done
-      return `${errorText(attachment.error)} ${t("overlay_original_attached")}`;
+      return `${errorText(error)} ${t("overlay_original_attached")}`;
     case State.PASSTHROUGH:
       return t("overlay_passthrough", [siteName]);
     case State.CANCELLED: // by Cancel, or by the on-failure setting: then say what failed
@@ -130,8 +152,9 @@ export class Overlay {
   #root;
   #anchor;
   #handlers;
+  /** @type {View|null} */
   #view = null;
-  /** @type {{key: string, tone: string}[]} lines other features added (noteInComposer) */
+  /** @type {Note[]} lines other features added (noteInComposer) */
   #notes = [];
   #siteName;
 
@@ -157,7 +180,10 @@ export class Overlay {
     return this.#host.isConnected;
   }
 
-  /** One more line about the post (once per key), shown with the current view. */
+  /**
+   * One more line about the post (once per key), shown with the current view.
+   * @param {Note} note
+   */
   addNote(note) {
     if (this.#notes.some((shown) => shown.key === note.key)) return;
     this.#notes.push(note);
@@ -165,10 +191,8 @@ export class Overlay {
   }
 
   /**
-   * @param {{attachments: import("./attachment.js").Attachment[], phase: string, notices: string[],
-   *          finished: null|{error?: {code: string}}}} view
-   *   notices: _locales keys of one-line notes; finished: set once the files were handed to the site
-   *   (or could not be): the buttons give way to Close.
+   * @param {View} view notices: _locales keys of one-line notes; finished: set once the files were handed to the
+   *   site (or could not be): the buttons give way to Close.
    */
   render(view) {
     const { attachments, phase, notices, finished } = view;
@@ -198,13 +222,14 @@ export class Overlay {
       if (attachment.state === State.PROTECTING || attachment.state === State.QUEUED) {
         item.append(element("progress", { max: "1", value: String(attachment.fraction) }));
       }
-      if (attachment.state === State.PROTECTED) {
-        const applied = attachment.result.report.filter((step) => step.applied).map(stepLabel);
+      const { result } = attachment;
+      if (attachment.state === State.PROTECTED && result) {
+        const applied = result.report.filter((step) => step.applied).map(stepLabel);
         item.append(
           element("span", { class: "applied", "data-testid": "omamori-applied" }, "✓ " + applied.join(" · ")),
         );
         // A step the host flags (the signature no font could draw): its own sentence says what to do.
-        for (const step of attachment.result.report.filter((step) => step.details?.warning)) {
+        for (const step of result.report.filter((step) => step.details?.warning)) {
           const text = "⚠ " + pickHostText(step.message, uiLanguage());
           item.append(element("span", { class: "warning", "data-testid": "omamori-warning" }, text));
         }
@@ -244,7 +269,10 @@ export class Overlay {
     if (!this.#notes.some((note) => note.tone === "warning")) this.close();
   }
 
-  /** Just below the composer, kept inside the window. */
+  /**
+   * Just below the composer, kept inside the window.
+   * @param {HTMLElement} panel
+   */
   #place(panel) {
     const rect = this.#anchor.isConnected ? this.#anchor.getBoundingClientRect() : null;
     const margin = 8;
@@ -256,6 +284,11 @@ export class Overlay {
   }
 }
 
+/**
+ * @param {string} tag
+ * @param {Record<string, string>} [attributes]
+ * @param {string} [text]
+ */
 function element(tag, attributes = {}, text) {
   const node = document.createElement(tag);
   for (const [name, value] of Object.entries(attributes)) node.setAttribute(name, value);
@@ -263,6 +296,11 @@ function element(tag, attributes = {}, text) {
   return node;
 }
 
+/**
+ * @param {string} labelKey
+ * @param {string} testId
+ * @param {() => void} onClick
+ */
 function button(labelKey, testId, onClick) {
   const node = element("button", { type: "button", "data-testid": testId }, t(labelKey));
   node.addEventListener("click", (event) => {

@@ -22,7 +22,11 @@ export const BLUESKY_SELECTORS = Object.freeze({
   dialog: '[role="dialog"]',
 });
 
-/** The open composer, or null. Several can be open (a reply over a quote): the last one is on top. */
+/**
+ * The open composer, or null. Several can be open (a reply over a quote): the last one is on top.
+ * @param {Document} document
+ * @returns {Element|null}
+ */
 export function openComposer(document) {
   const all = document.querySelectorAll(BLUESKY_SELECTORS.composer);
   return all.length ? all[all.length - 1] : null;
@@ -31,6 +35,7 @@ export function openComposer(document) {
 /**
  * The composer a file input belongs to: Bluesky's temporary picker accepts images and sits outside every other
  * dialog while a composer is open.
+ * @param {HTMLInputElement} input
  * @returns {Element|null}
  */
 export function composerOfPicker(input) {
@@ -42,14 +47,18 @@ export function composerOfPicker(input) {
 }
 
 /** Bluesky takes a drop of files anywhere on the page while a composer is open (TextInput.web.tsx: body listener). */
+/** @param {EventTarget|null} target */
 export function composerOfDrop(target) {
-  const document = target?.ownerDocument ?? target;
+  const node = /** @type {Node|null} */ (target);
+  const document = /** @type {Document|null} */ (node?.ownerDocument ?? node);
   return document?.querySelectorAll ? openComposer(document) : null;
 }
 
 /** A paste counts when it lands in a composer's editor. */
+/** @param {EventTarget|null} target */
 export function composerOfPaste(target) {
-  const node = target?.nodeType === 1 ? target : target?.parentElement;
-  const editor = node?.closest?.(BLUESKY_SELECTORS.editor);
+  const node = /** @type {Node|null} */ (target);
+  const element = node?.nodeType === 1 ? /** @type {Element} */ (node) : node?.parentElement;
+  const editor = element?.closest?.(BLUESKY_SELECTORS.editor);
   return editor?.closest(BLUESKY_SELECTORS.composer) ?? null;
 }

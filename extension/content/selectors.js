@@ -105,25 +105,38 @@ export const DIALOG_SAVE_BUTTONS = Object.freeze([
 const NORMALIZED_OPENERS = GROK_EDIT_OPENERS.map(([, name]) => normalizeLabel(name));
 const NORMALIZED_SAVES = DIALOG_SAVE_BUTTONS.map(([, name]) => normalizeLabel(name));
 
-/** The buttons in `root` whose accessible name is one of `names` (normalized), in the order of `names`. */
+/**
+ * The buttons in `root` whose accessible name is one of `names` (normalized), in the order of `names`.
+ * @param {ParentNode} root
+ * @param {string[]} names
+ * @returns {HTMLElement[]}
+ */
 function buttonsNamed(root, names) {
-  const named = [...root.querySelectorAll(SELECTORS.button)].map((button) => ({
+  const buttons = /** @type {HTMLElement[]} */ ([...root.querySelectorAll(SELECTORS.button)]);
+  const named = buttons.map((button) => ({
     button,
     name: normalizeLabel(button.getAttribute("aria-label") || button.textContent),
   }));
   return names.flatMap((wanted) => named.filter(({ name }) => name === wanted).map(({ button }) => button));
 }
 
-/** The buttons in `root` that may open the Grok-edit control's menu or dialog, in the order of GROK_EDIT_OPENERS. */
+/**
+ * The buttons in `root` that may open the Grok-edit control's menu or dialog, in the order of GROK_EDIT_OPENERS.
+ * @param {ParentNode} root
+ */
 export const grokEditOpeners = (root) => buttonsNamed(root, NORMALIZED_OPENERS);
 
-/** The button that keeps a dialog's changes, or null. */
+/**
+ * The button that keeps a dialog's changes, or null.
+ * @param {ParentNode} dialog
+ */
 export const dialogSaveButton = (dialog) => buttonsNamed(dialog, NORMALIZED_SAVES)[0] ?? null;
 
 /**
  * Text as compared with SETTING_LABELS: Unicode NFKC (full-width Latin to
  * ASCII), curly apostrophes straightened, runs of white space collapsed, a
  * final 。 or . dropped, lower case.
+ * @param {unknown} text
  */
 export function normalizeLabel(text) {
   return String(text)
@@ -137,7 +150,10 @@ export function normalizeLabel(text) {
 
 const NORMALIZED_LABELS = SETTING_LABELS.map(([setting, , text]) => [setting, normalizeLabel(text)]);
 
-/** The setting whose label `text` contains, or null. */
+/**
+ * The setting whose label `text` contains, or null.
+ * @param {unknown} text
+ */
 export function matchSetting(text) {
   const normalized = normalizeLabel(text);
   for (const [setting, label] of NORMALIZED_LABELS) {
@@ -153,6 +169,7 @@ const LABEL_SEARCH_DEPTH = 8;
  * Text that labels a settings control: its own name (aria-label, or a menu
  * item's text), then aria-labelledby, then <label for>, then the smallest
  * ancestor that holds no other control.
+ * @param {Element} control
  * @returns {{text: string, container: Element}|null} container: what to outline.
  */
 function labelOf(control) {
@@ -166,7 +183,7 @@ function labelOf(control) {
       .split(/\s+/)
       .map((id) => document.getElementById(id)?.textContent ?? "")
       .join(" ");
-    if (text.trim()) return { text, container: control.closest("label") ?? control.parentElement };
+    if (text.trim()) return { text, container: control.closest("label") ?? control.parentElement ?? control };
   }
   if (control.id) {
     const label = document.querySelector(`label[for="${control.id.replace(/["\\]/g, "\\$&")}"]`);
@@ -184,15 +201,16 @@ function labelOf(control) {
  * The settings controls on a page, found by their label text.
  * @param {ParentNode} root usually the document
  * @param {string[]} settings which settings to look for
- * @returns {{setting: string, control: Element, container: Element}[]}
+ * @returns {{setting: string, control: HTMLElement, container: Element}[]}
  */
 export function findSettingControls(root, settings) {
+  /** @type {{setting: string, control: HTMLElement, container: Element}[]} */
   const found = [];
   for (const control of root.querySelectorAll(SELECTORS.settingControl)) {
     const label = labelOf(control);
     const setting = label && matchSetting(label.text);
     if (setting && settings.includes(setting) && !found.some((f) => f.setting === setting)) {
-      found.push({ setting, control, container: label.container });
+      found.push({ setting, control: /** @type {HTMLElement} */ (control), container: label.container });
     }
   }
   return found;
@@ -201,15 +219,21 @@ export function findSettingControls(root, settings) {
 /**
  * What a control shows: "unavailable" when greyed out (X does this to the
  * Grok boxes of accounts without a birth date), else "on" or "off".
+ * @param {Element} control a native checkbox or an ARIA one
+ * @returns {"on"|"off"|"unavailable"}
  */
 export function controlState(control) {
-  const aria = (name) => control.getAttribute(name) === "true";
-  if (control.disabled || aria("aria-disabled")) return "unavailable";
-  if (control.tagName === "INPUT") return control.checked ? "on" : "off";
+  const aria = (/** @type {string} */ name) => control.getAttribute(name) === "true";
+  const input = /** @type {HTMLInputElement} */ (control); // disabled and checked are undefined on ARIA controls
+  if (input.disabled || aria("aria-disabled")) return "unavailable";
+  if (control.tagName === "INPUT") return input.checked ? "on" : "off";
   return aria("aria-checked") ? "on" : "off";
 }
 
-/** A post editor, or a text box inside one (X has used Draft.js and Lexical). */
+/**
+ * A post editor, or a text box inside one (X has used Draft.js and Lexical).
+ * @param {Element} textbox
+ */
 function isPostEditor(textbox) {
   return textbox.matches(SELECTORS.editor) || textbox.closest('[data-testid^="tweetTextarea_"]') !== null;
 }
@@ -221,10 +245,12 @@ function isPostEditor(textbox) {
  * their own text fields first and stay untouched. The search stops at a
  * dialog or the main column so that a picker in a dialog is never paired
  * with the home timeline's composer behind it.
+ * @param {EventTarget|null} element a node, usually an element
  * @returns {Element|null}
  */
 export function composerOf(element) {
-  let node = element?.nodeType === 1 ? element : element?.parentElement;
+  const target = /** @type {Node|null} */ (element);
+  let node = target?.nodeType === 1 ? /** @type {Element} */ (target) : target?.parentElement;
   let editorSeen = false;
   for (; node; node = node.parentElement) {
     if (!editorSeen) {
@@ -238,7 +264,10 @@ export function composerOf(element) {
   return null;
 }
 
-/** Is `element` X's media picker inside a post composer? */
+/**
+ * Is `element` X's media picker inside a post composer?
+ * @param {Element|null} element
+ */
 export function isComposerFileInput(element) {
   return Boolean(element?.matches?.(SELECTORS.fileInput)) && composerOf(element) !== null;
 }

@@ -6,7 +6,10 @@ import { ext } from "../lib/browser.js";
 import { t } from "../lib/i18n.js";
 import { controlState, findSettingControls } from "./selectors.js";
 
-/** setting -> state -> tone of the outline: alert (red), ok (green), caution (amber), unknown (grey). */
+/**
+ * setting -> state -> tone of the outline: alert (red), ok (green), caution (amber), unknown (grey).
+ * @type {Readonly<Record<string, Record<"on"|"off"|"unavailable", string>>>}
+ */
 const TONES = Object.freeze({
   grokTraining: { on: "alert", off: "ok", unavailable: "unknown" },
   grokPersonalization: { on: "caution", off: "ok", unavailable: "unknown" },

@@ -10,8 +10,8 @@ import { BLUESKY_ORIGIN, composerOfDrop, composerOfPaste, composerOfPicker } fro
  * @typedef {object} Site
  * @property {string} id "x" | "bluesky"
  * @property {(input: HTMLInputElement) => Element|null} pickerComposer the composer a picked file is for
- * @property {(target: EventTarget) => Element|null} dropComposer
- * @property {(target: EventTarget) => Element|null} pasteComposer
+ * @property {(target: EventTarget|null) => Element|null} dropComposer
+ * @property {(target: EventTarget|null) => Element|null} pasteComposer
  * @property {(composer: Element) => HTMLInputElement|null} standingPicker a picker that stays in the composer, or
  *   null when the site has none (Bluesky makes one per pick)
  * @property {boolean} handsDropsToPicker drops and pastes go back through the standing picker (X) instead of as
@@ -41,7 +41,10 @@ const BLUESKY = {
 /** @type {Record<string, Site>} origin -> site (X on each of its hosts, X Pro included) */
 const BY_ORIGIN = Object.fromEntries([...X_ORIGINS.map((origin) => [origin, X]), [BLUESKY_ORIGIN, BLUESKY]]);
 
-/** The site of a page's origin, or null where omamori protects no composer. */
+/**
+ * The site of a page's origin, or null where omamori protects no composer.
+ * @param {string} origin
+ */
 export function siteOf(origin) {
   return Object.hasOwn(BY_ORIGIN, origin) ? BY_ORIGIN[origin] : null;
 }

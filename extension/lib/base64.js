@@ -12,7 +12,7 @@ export function bytesToBase64(bytes) {
   if (typeof native === "function") return native.call(bytes);
   let binary = "";
   for (let start = 0; start < bytes.length; start += BLOCK) {
-    binary += String.fromCharCode.apply(null, bytes.subarray(start, start + BLOCK));
+    binary += String.fromCharCode(...bytes.subarray(start, start + BLOCK));
   }
   return btoa(binary);
 }

@@ -6,7 +6,10 @@
 // text (docs/protocol.md). Chunks of different requests may interleave, so
 // each id is assembled on its own.
 
+/** @typedef {{id: string, index: number, count: number, data: string}} Chunk a chunk message's fields */
+
 export class ChunkError extends Error {
+  /** @param {string} id @param {string} reason */
   constructor(id, reason) {
     super(`chunked reply ${id}: ${reason}`);
     this.name = "ChunkError";
@@ -31,6 +34,7 @@ export class ChunkAssembler {
 
   /**
    * Take one chunk message.
+   * @param {Chunk} chunk as the host sent it (checked here)
    * @returns {object|null} the parsed reply once its last chunk arrived, else null.
    * @throws {ChunkError} when the chunk contradicts the earlier ones; that
    *   request's partial reply is dropped.
@@ -63,12 +67,15 @@ export class ChunkAssembler {
     }
   }
 
-  /** Forget a partial reply (its request was cancelled or timed out). */
+  /**
+   * Forget a partial reply (its request was cancelled or timed out).
+   * @param {string} id
+   */
   drop(id) {
     this.#pending.delete(id);
   }
 
-  /** @returns {never} */
+  /** @param {string} id @param {string} reason @returns {never} */
   #fail(id, reason) {
     this.#pending.delete(id);
     throw new ChunkError(id, reason);

@@ -13,6 +13,15 @@ import { answerChallenge, clientHello } from "./pairing.js";
 export const PROTOCOL_VERSION = 1;
 
 /**
+ * @typedef {{[field: string]: any}} HostMessage a message from the host as it arrives (a reply, progress or a
+ *   chunk: docs/protocol.md); every field is checked before it is used
+ * @typedef {{send: (message: {[field: string]: unknown}) => void, close: () => void}} Transport
+ * @typedef {{onMessage: (message: HostMessage) => void, onClose: (code: string) => void}} TransportHandlers
+ * @typedef {(handlers: TransportHandlers) => Transport} OpenTransport
+ * @typedef {{stage: string, fraction: number}} Progress
+ */
+
+/**
  * Map the browser's reason for a closed native port to an error code. The
  * browsers give only English text here (no codes), so this is the one place
  * that reads it.
@@ -29,15 +38,15 @@ export function nativeDisconnectCode(reason) {
 
 /**
  * Native messaging transport.
- * @param {any} runtime the extension's runtime API (ext.runtime)
+ * @param {typeof chrome.runtime} runtime the extension's runtime API (ext.runtime)
  * @param {string} hostName
- * @returns {(handlers: {onMessage: (m: object) => void, onClose: (code: string) => void}) => Transport}
+ * @returns {OpenTransport}
  */
 export function nativeTransport(runtime, hostName) {
   return ({ onMessage, onClose }) => {
     const port = runtime.connectNative(hostName);
     port.onMessage.addListener(onMessage);
-    port.onDisconnect.addListener((p) => {
+    port.onDisconnect.addListener((/** @type {chrome.runtime.Port & {error?: Error}} */ p) => {
       const reason = p?.error?.message ?? runtime.lastError?.message;
       onClose(nativeDisconnectCode(reason));
     });
@@ -102,16 +111,20 @@ export function decodeBinaryFrame(buffer) {
  * @param {typeof WebSocket} WebSocketImpl
  * @param {string} serverUrl
  * @param {CryptoKey|null} key the pairing key (lib/keystore.js); null when never paired
+ * @returns {OpenTransport}
  */
 export function webSocketTransport(WebSocketImpl, serverUrl, key) {
   return ({ onMessage, onClose }) => {
     const socket = new WebSocketImpl(serverUrl);
     socket.binaryType = "arraybuffer";
+    /** @type {(string|Uint8Array)[]} frames waiting for the server to prove itself */
     const waiting = [];
     let opened = false;
+    /** @type {ReturnType<typeof clientHello>|null} */
     let hello = null;
     /** @type {import("./pairing.js").Channel|null} */
     let channel = null;
+    /** @type {string|null} */
     let failure = null;
     // MACs take a promise each; these chains keep frames numbered and handled in wire order.
     let incoming = Promise.resolve();
@@ -120,8 +133,10 @@ export function webSocketTransport(WebSocketImpl, serverUrl, key) {
       failure = "server_unverified";
       socket.close();
     };
+    /** @param {string|Uint8Array} frame */
     const sendSealed = (frame) => {
-      outgoing = outgoing.then(async () => socket.send(/** @type {any} */ (await channel.seal(frame)))).catch(() => {});
+      const sealing = /** @type {import("./pairing.js").Channel} */ (channel);
+      outgoing = outgoing.then(async () => socket.send(/** @type {string|Uint8Array<ArrayBuffer>} */ (await sealing.seal(frame)))).catch(() => {});
     };
     socket.addEventListener("open", () => {
       opened = true;
@@ -132,7 +147,7 @@ export function webSocketTransport(WebSocketImpl, serverUrl, key) {
       incoming = incoming.then(async () => {
         if (failure) return;
         if (!channel) {
-          const answer = await answerChallenge(key, hello.nonce, event.data);
+          const answer = await answerChallenge(key, /** @type {{nonce: Uint8Array}} */ (hello).nonce, event.data);
           if (!answer) return giveUp();
           socket.send(answer.proof);
           channel = answer.channel;
@@ -164,7 +179,8 @@ export function webSocketTransport(WebSocketImpl, serverUrl, key) {
     );
     return {
       send: (message) => {
-        const frame = typeof message.image === "string" ? encodeBinaryFrame(message) : JSON.stringify(message);
+        const { image } = message;
+        const frame = typeof image === "string" ? encodeBinaryFrame({ ...message, image }) : JSON.stringify(message);
         if (channel) sendSealed(frame);
         else waiting.push(frame);
       },
@@ -173,19 +189,21 @@ export function webSocketTransport(WebSocketImpl, serverUrl, key) {
   };
 }
 
-/** @typedef {{send: (message: object) => void, close: () => void}} Transport */
-
 export class HostClient {
   #openTransport;
+  /** @type {Transport|null} */
   #transport = null;
   #chunks = new ChunkAssembler();
-  /** @type {Map<string, {resolve: Function, reject: Function, onProgress?: Function, touch: () => void, type: string}>} */
+  /**
+   * @type {Map<string, {resolve: (result: any) => void, reject: (error: CodedError) => void,
+   *   onProgress?: (progress: Progress) => void, touch: () => void, type: string}>}
+   */
   #pending = new Map();
   #nextId = 1;
   /** @type {Promise<any>|null} the hello of the current connection */
   #hello = null;
 
-  /** @param {(handlers: object) => Transport} openTransport */
+  /** @param {OpenTransport} openTransport */
   constructor(openTransport) {
     this.#openTransport = openTransport;
   }
@@ -218,7 +236,7 @@ export class HostClient {
    * Send one request and wait for its reply.
    * @param {string} type
    * @param {object} body the request's fields besides v/id/type
-   * @param {{timeoutMs?: number, onProgress?: (p: {stage: string, fraction: number}) => void,
+   * @param {{timeoutMs?: number, onProgress?: (p: Progress) => void,
    *          signal?: AbortSignal}} [options] timeoutMs: longest silence from the host
    *          about this request (progress and chunks count as news), in milliseconds.
    *          A request given up on (its silence limit, or `signal`) is cancelled at the host, which then
@@ -230,7 +248,9 @@ export class HostClient {
     const transport = this.#connect();
     const id = `r${this.#nextId++}`;
     return new Promise((resolve, reject) => {
+      /** @type {ReturnType<typeof setTimeout>|undefined} */
       let timer;
+      /** @template T @param {(value: T) => void} fn @param {T} value */
       const settle = (fn, value) => {
         clearTimeout(timer);
         signal?.removeEventListener("abort", onAbort);
@@ -238,6 +258,7 @@ export class HostClient {
         this.#chunks.drop(id);
         fn(value);
       };
+      /** @param {unknown} error */
       const giveUp = (error) => {
         settle(reject, error);
         this.#cancelAtHost(transport, id);
@@ -246,7 +267,7 @@ export class HostClient {
         clearTimeout(timer);
         timer = setTimeout(() => giveUp(new CodedError("host_timeout")), timeoutMs);
       };
-      const onAbort = () => giveUp(signal.reason);
+      const onAbort = () => giveUp(signal?.reason);
       signal?.addEventListener("abort", onAbort);
       this.#pending.set(id, {
         type,
@@ -267,6 +288,8 @@ export class HostClient {
   /**
    * Ask the host to stop request `id` (docs/protocol.md, `cancel`), if the connection it went out on is still the
    * current one. Its answer, and the request's own late reply, find no one waiting and are dropped.
+   * @param {Transport} transport
+   * @param {string} id
    */
   #cancelAtHost(transport, id) {
     if (this.#transport !== transport) return;
@@ -298,6 +321,7 @@ export class HostClient {
     return transport;
   }
 
+  /** @param {string} code */
   #dropConnection(code) {
     this.#transport = null;
     this.#hello = null;
@@ -305,6 +329,7 @@ export class HostClient {
     for (const entry of [...this.#pending.values()]) entry.reject(new CodedError(code));
   }
 
+  /** @param {HostMessage} message */
   #receive(message) {
     if (message === null || typeof message !== "object") return;
     if (message.id === null && message.ok === false) {
@@ -332,7 +357,7 @@ export class HostClient {
     if (message.type === "chunk") {
       let reply;
       try {
-        reply = this.#chunks.add(message);
+        reply = this.#chunks.add(/** @type {import("./chunks.js").Chunk} */ (message));
       } catch (error) {
         if (error instanceof ChunkError) entry.reject(new CodedError("host_bad_reply", null, { reason: error.reason }));
         else throw error;
@@ -344,12 +369,19 @@ export class HostClient {
     this.#settle(entry, message);
   }
 
-  /** Did this client send a request with this id (`r1` up to the last one)? */
+  /**
+   * Did this client send a request with this id (`r1` up to the last one)?
+   * @param {unknown} id
+   */
   #issued(id) {
     const match = /^r([1-9][0-9]*)$/.exec(String(id));
     return match !== null && Number(match[1]) < this.#nextId;
   }
 
+  /**
+   * @param {{resolve: (result: any) => void, reject: (error: CodedError) => void}} entry
+   * @param {HostMessage} reply
+   */
   #settle(entry, reply) {
     if (reply.ok === true && reply.result && typeof reply.result === "object") {
       entry.resolve(reply.result);

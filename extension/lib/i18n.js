@@ -12,6 +12,7 @@ import { ext } from "./browser.js";
  * @type {Map<string, string>}
  */
 const read = new Map();
+/** @typedef {{en?: string, ja?: string}} HostText a sentence of the host in both languages */
 /** @type {"en"|"ja"|null} */
 let language = null;
 
@@ -33,20 +34,30 @@ export function message(key, substitutions) {
   return text;
 }
 
-/** Read these messages (and the UI language) now, while the extension is there to answer. */
+/**
+ * Read these messages (and the UI language) now, while the extension is there to answer.
+ * @param {string[]} keys
+ */
 export function remember(keys) {
   for (const key of keys) message(key);
   uiLanguage();
 }
 
-/** The message `key` from _locales, with $1..$9 substitutions. */
+/**
+ * The message `key` from _locales, with $1..$9 substitutions.
+ * @param {string} key
+ * @param {string|string[]} [substitutions]
+ */
 export function t(key, substitutions) {
   // An empty string means the key is missing: show the key so the gap is seen
   // (tests/extension/locales.test.mjs keeps this from shipping).
   return message(key, substitutions) || key;
 }
 
-/** A progress stage of the host (decode, cloak, mark, ...) as a person reads it; the raw name when we have no word. */
+/**
+ * A progress stage of the host (decode, cloak, mark, ...) as a person reads it; the raw name when we have no word.
+ * @param {string} stage
+ */
 export function stageName(stage) {
   return message(`stage_${stage}`) || stage;
 }
@@ -63,11 +74,19 @@ export function uiLanguage() {
   return language;
 }
 
+/**
+ * @param {string} browserLanguage as i18n.getUILanguage gives it ("ja", "en-US")
+ * @returns {"en"|"ja"}
+ */
 export function languageOf(browserLanguage) {
   return String(browserLanguage).toLowerCase().startsWith("ja") ? "ja" : "en";
 }
 
-/** One sentence of the host ({en, ja}) in the given language, or "" when absent. */
+/**
+ * One sentence of the host ({en, ja}) in the given language, or "" when absent.
+ * @param {HostText|null|undefined} message
+ * @param {"en"|"ja"} language
+ */
 export function pickHostText(message, language) {
   if (!message || typeof message !== "object") return "";
   return message[language] || message.en || "";
@@ -85,7 +104,10 @@ export function errorText(error) {
   return pickHostText(error.message, uiLanguage()) || t("error_unknown", [String(error.code)]);
 }
 
-/** A time as the person's locale writes it ("2026/11/21 10:42"). */
+/**
+ * A time as the person's locale writes it ("2026/11/21 10:42").
+ * @param {number} epochMs
+ */
 export function formatTime(epochMs) {
   return new Intl.DateTimeFormat(ext.i18n.getUILanguage(), { dateStyle: "medium", timeStyle: "short" }).format(
     new Date(epochMs),
@@ -102,10 +124,11 @@ const LOCALIZED_ATTRIBUTES = [
  * Fill an extension page from its markup: data-i18n sets textContent,
  * data-i18n-title / -placeholder / -aria-label set those attributes.
  */
+/** @param {Document} root */
 export function localizePage(root) {
-  for (const el of root.querySelectorAll("[data-i18n]")) el.textContent = t(el.dataset.i18n);
+  for (const el of root.querySelectorAll("[data-i18n]")) el.textContent = t(/** @type {HTMLElement} */ (el).dataset.i18n ?? "");
   for (const [attribute, marker] of LOCALIZED_ATTRIBUTES) {
-    for (const el of root.querySelectorAll(`[${marker}]`)) el.setAttribute(attribute, t(el.getAttribute(marker)));
+    for (const el of root.querySelectorAll(`[${marker}]`)) el.setAttribute(attribute, t(el.getAttribute(marker) ?? ""));
   }
   root.documentElement.lang = uiLanguage();
 }

@@ -16,7 +16,13 @@ function openDatabase() {
   });
 }
 
-/** One request in one transaction; its result once the transaction has committed. */
+/**
+ * One request in one transaction; its result once the transaction has committed.
+ * @template T
+ * @param {IDBTransactionMode} mode
+ * @param {(store: IDBObjectStore) => IDBRequest<T>} makeRequest
+ * @returns {Promise<T>}
+ */
 async function inStore(mode, makeRequest) {
   const database = await openDatabase();
   try {

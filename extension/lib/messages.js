@@ -119,15 +119,23 @@ export class CodedError extends Error {
     this.details = details;
   }
 
+  /** @returns {ErrorJson} */
   toJSON() {
     return { code: this.code, message: this.hostMessage, details: this.details };
   }
 }
 
-/** Any thrown value as the {code, message, details} a message carries. */
+/** @typedef {{code: string, message: {en?: string, ja?: string}|null, details: object}} ErrorJson */
+
+/**
+ * Any thrown value as the {code, message, details} a message carries.
+ * @param {unknown} error
+ * @returns {ErrorJson}
+ */
 export function errorJson(error) {
   if (error instanceof CodedError) return error.toJSON();
-  return { code: "internal_error", message: null, details: { reason: String(error?.message ?? error) } };
+  const reason = error instanceof Error ? error.message : String(error);
+  return { code: "internal_error", message: null, details: { reason } };
 }
 
 /**
@@ -149,7 +157,11 @@ export class RequestBudget {
     this.#windowMs = windowMs;
   }
 
-  /** Count one request for `key` at `now` (ms); false, and not counted, when the key has used its budget. */
+  /**
+   * Count one request for `key` at `now` (ms); false, and not counted, when the key has used its budget.
+   * @param {unknown} key
+   * @param {number} now
+   */
   take(key, now) {
     const recent = (this.#times.get(key) ?? []).filter((time) => now - time < this.#windowMs);
     const allowed = recent.length < this.#limit;
@@ -167,16 +179,26 @@ export const Tier = Object.freeze({
   BLUESKY: "bluesky", // a content script in an https://bsky.app tab
 });
 
+/** @typedef {(value: unknown) => boolean} FieldCheck */
+
+/** @type {(v: unknown) => v is string} */
 const isString = (v) => typeof v === "string";
+/** @type {FieldCheck} */
 const isBool = (v) => typeof v === "boolean";
+/** @type {FieldCheck} */
 const isPlainObject = (v) => v !== null && typeof v === "object" && !Array.isArray(v);
+/** @type {(values: readonly unknown[]) => FieldCheck} */
 const oneOf = (values) => (v) => values.includes(v);
-/** An image in base64, at most MAX_IMAGE_BYTES once decoded. */
+/**
+ * An image in base64, at most MAX_IMAGE_BYTES once decoded.
+ * @type {FieldCheck}
+ */
 const isImageBase64 = (v) => isString(v) && v.length > 0 && v.length <= Math.ceil(MAX_IMAGE_BYTES / 3) * 4;
 
 /**
  * type -> {from: tiers allowed to send it, fields: name -> check}.
  * Requests over the protect port use the same checks (`protect.start`).
+ * @type {Readonly<Record<string, {from: string[], fields: Record<string, FieldCheck>}>>}
  */
 export const MESSAGE_TYPES = Object.freeze({
   // content script (X_ORIGINS) -> background
@@ -188,7 +210,7 @@ export const MESSAGE_TYPES = Object.freeze({
   "protect.start": {
     from: [Tier.X, Tier.BLUESKY], // the background picks the output profile from the tier, never from the message
     fields: {
-      name: (v) => isString(v) && v.length <= 255,
+      name: (/** @type {unknown} */ v) => isString(v) && v.length <= 255,
       mime: oneOf(PROTECTABLE_TYPES),
       image: isImageBase64,
     },
@@ -199,7 +221,7 @@ export const MESSAGE_TYPES = Object.freeze({
     from: [Tier.PAGE],
     fields: {
       image: isImageBase64,
-      strength: (v) => typeof v === "number" && v >= 0.25 && v <= 2,
+      strength: (/** @type {unknown} */ v) => typeof v === "number" && v >= 0.25 && v <= 2,
     },
   },
   "mine.check": {
@@ -220,13 +242,29 @@ export const MESSAGE_TYPES = Object.freeze({
     from: [Tier.PAGE],
     fields: {
       kind: oneOf(["native", "websocket"]),
-      server_url: (v) => isString(v) && v.length <= 200, // checked by the handler, which can say what is wrong
-      token: (v) => isString(v) && v.length <= 256,
+      server_url: (/** @type {unknown} */ v) => isString(v) && v.length <= 200, // the handler says what is wrong
+      token: (/** @type {unknown} */ v) => isString(v) && v.length <= 256,
     },
   },
 });
 
-/** The companion server only ever listens on loopback (see the host's settings). */
+/**
+ * @typedef {{state: string, seenAt: number}} SeenSetting an X setting as a settings page last showed it (epoch ms)
+ * @typedef {{connected: true, version: string, cloak: boolean} | {connected: false, error: ErrorJson}} HostStatus
+ * @typedef {object} Status what status.get answers
+ * @property {HostStatus} host
+ * @property {string} connection native or websocket
+ * @property {boolean} paused
+ * @property {{id: string, enabled: boolean, permitted: boolean}[]} sites
+ * @property {number|null} protectedCount the host ledger's count, null without a host
+ * @property {Record<string, SeenSetting|null>} xSettings by X_SETTINGS
+ * @property {{block: boolean, lastPost: {outcome: string, seenAt: number}|null}} grokEdits
+ */
+
+/**
+ * The companion server only ever listens on loopback (see the host's settings).
+ * @param {unknown} value
+ */
 export function isLoopbackWebSocketUrl(value) {
   if (!isString(value)) return false;
   let url;
@@ -261,13 +299,15 @@ export function senderTier(sender, { extensionId, extensionOrigin }) {
 
 /**
  * Check a message against the vocabulary and its sender's tier.
+ * @param {any} message what a sender sent: anything at all
+ * @param {string|null} tier senderTier's answer
  * @returns {string|null} why it is refused, or null when it is acceptable.
  */
 export function refusal(message, tier) {
   if (!isPlainObject(message) || !isString(message.type)) return "not a message";
-  const spec = MESSAGE_TYPES[message.type];
+  const spec = Object.hasOwn(MESSAGE_TYPES, message.type) ? MESSAGE_TYPES[message.type] : null;
   if (!spec) return `unknown type ${message.type}`;
-  if (!spec.from.includes(tier)) return `${message.type} not accepted from ${tier ?? "an unknown sender"}`;
+  if (tier === null || !spec.from.includes(tier)) return `${message.type} not accepted from ${tier ?? "an unknown sender"}`;
   for (const [name, check] of Object.entries(spec.fields)) {
     if (!check(message[name])) return `${message.type}: bad field ${name}`;
   }

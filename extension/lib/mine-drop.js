@@ -20,11 +20,13 @@ export function startMineDrop({ zone, input, answer }) {
   /** @type {string|null} the object URL of the picture shown, revoked when the next one comes */
   let shown = null;
 
+  /** @param {File} file */
   async function check(file) {
     if (shown) URL.revokeObjectURL(shown);
     shown = URL.createObjectURL(file);
     const found = { src: shown };
-    const draw = (view) => render(answer, { ...view, found, labels });
+    const draw = (/** @type {Omit<import("./mine-view.js").MineView, "labels"|"found">} */ view) =>
+      render(answer, { ...view, found, labels });
     if (file.size > MAX_IMAGE_BYTES) {
       draw({ state: "failed", sentence: errorText({ code: "check_too_large" }) });
       return;

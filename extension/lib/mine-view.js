@@ -3,13 +3,28 @@
 // lib/mine.js.
 
 /**
+ * @typedef {{heading: string, found: string, save: string, saveHint: string, close: string}} MineLabels
+ * @typedef {{html: string, name: string}} EvidenceSheet the host's evidence sheet (verify with report: true)
+ * @typedef {object} MineView what the panel shows
+ * @property {string} state asking, denied, checking, done or failed
+ * @property {string} [verdict] once done: yours, looks_like_yours, someone_else or not_found
+ * @property {string} sentence
+ * @property {{src: string}|null} [found] the picture checked
+ * @property {{src: string|null, caption: string, missing: string}|null} [ledger] the ledger's picture of it
+ * @property {EvidenceSheet|null} [sheet]
+ * @property {MineLabels} labels
+ * @typedef {{render: (root: Element|ShadowRoot, view: MineView, options?: {onClose?: () => void}) => void}} MineViewer
+ */
+
+/**
  * Define `globalThis.omamoriMineView` ({render}) where this runs, and return it. Self-contained (it uses nothing
  * from outside its body), because the background injects it into pages as it is (scripting.executeScript's
  * `func`): a file injected into any site could not import, and modules would have to be web-accessible to every
  * site.
  */
 export function installMineView() {
-  if (globalThis.omamoriMineView) return globalThis.omamoriMineView;
+  const scope = /** @type {typeof globalThis & {omamoriMineView?: MineViewer}} */ (globalThis);
+  if (scope.omamoriMineView) return scope.omamoriMineView;
   const STYLE = `
     .mine { font: 14px/1.45 system-ui, "Hiragino Sans", "Noto Sans CJK JP", sans-serif; color: inherit; }
     .mine h2 { font-size: 14px; margin: 0 0 6px; }
@@ -26,7 +41,12 @@ export function installMineView() {
       background: transparent; color: inherit; cursor: pointer; }
     .mine button.primary { background: #1d9bf0; color: #fff; border-color: #1d9bf0; }`;
 
-  /** An element with attributes and children (strings become text, never HTML). */
+  /**
+   * An element with attributes and children (strings become text, never HTML).
+   * @param {string} tag
+   * @param {Record<string, string|null|undefined>|null} attributes
+   * @param {(Node|string|null|undefined)[]} children
+   */
   function el(tag, attributes, ...children) {
     const node = document.createElement(tag);
     for (const [name, value] of Object.entries(attributes ?? {})) {
@@ -36,12 +56,14 @@ export function installMineView() {
     return node;
   }
 
+  /** @param {string|null} src @param {string} caption @param {string} missing @param {string} testId */
   function figure(src, caption, missing, testId) {
     const picture = src ? el("img", { src, alt: "", "data-testid": testId }) : el("p", { class: "hint" }, missing);
     return el("figure", null, picture, el("figcaption", null, caption));
   }
 
   /** Save the evidence sheet as a file, through a download link (a click of the person's: no permission needed). */
+  /** @param {EvidenceSheet} sheet */
   function save(sheet) {
     const url = URL.createObjectURL(new Blob([sheet.html], { type: "text/html;charset=utf-8" }));
     const link = el("a", { href: url, download: sheet.name });
@@ -55,10 +77,7 @@ export function installMineView() {
   /**
    * Draw `view` into `root` (an element or a shadow root), replacing what was there.
    * @param {Element|ShadowRoot} root
-   * @param {{state: string, verdict?: string, sentence: string, found?: {src: string}|null,
-   *          ledger?: {src: string|null, caption: string, missing: string}|null,
-   *          sheet?: {html: string, name: string}|null,
-   *          labels: {heading: string, found: string, save: string, saveHint: string, close: string}}} view
+   * @param {MineView} view
    * @param {{onClose?: () => void}} [options] onClose: show a Close button that calls it
    */
   function render(root, view, { onClose } = {}) {
@@ -67,9 +86,10 @@ export function installMineView() {
     if (view.found?.src) pictures.push(figure(view.found.src, labels.found, "", "omamori-mine-found"));
     if (view.ledger) pictures.push(figure(view.ledger.src, view.ledger.caption, view.ledger.missing, "omamori-mine-ledger"));
     const buttons = [];
-    if (view.sheet) {
+    const { sheet } = view;
+    if (sheet) {
       const button = el("button", { type: "button", class: "primary", "data-testid": "omamori-mine-save" }, labels.save);
-      button.addEventListener("click", () => save(view.sheet));
+      button.addEventListener("click", () => save(sheet));
       buttons.push(button);
     }
     if (onClose) {
@@ -97,6 +117,6 @@ export function installMineView() {
     }
   }
 
-  globalThis.omamoriMineView = Object.freeze({ render });
-  return globalThis.omamoriMineView;
+  scope.omamoriMineView = Object.freeze({ render });
+  return scope.omamoriMineView;
 }

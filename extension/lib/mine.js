@@ -1,6 +1,15 @@
 // "Is this mine?": what the background, the popup and the options page share about checking an image found on
 // the web — which address to read, which site access to ask for, and the host's verify answer as a person reads it.
 
+/**
+ * @typedef {object} VerifyResult the host's verify result (docs/protocol.md), as far as it is read here
+ * @property {string} verdict yours, looks_like_yours, someone_else or not_found
+ * @property {string} [certainty] very_high, high or moderate
+ * @property {{own: boolean, date: string}|null} [mark]
+ * @property {{time: string, thumbnail?: string|null}|null} [ledger_match]
+ * @property {import("./mine-view.js").EvidenceSheet|null} [report]
+ */
+
 /** The context-menu entry's id (one entry, on images). */
 export const MINE_MENU_ID = "omamori-is-this-mine";
 
@@ -24,7 +33,10 @@ export function largestImageUrl(src) {
   return url.href;
 }
 
-/** Is `src` read from the web (and so needs site access), rather than from the page itself (data:, blob:)? */
+/**
+ * Is `src` read from the web (and so needs site access), rather than from the page itself (data:, blob:)?
+ * @param {string} src
+ */
 export function isWebAddress(src) {
   return /^https?:\/\//i.test(src);
 }
@@ -42,6 +54,10 @@ export function sitePattern(src) {
  * Does one of the `granted` match patterns (permissions.getAll().origins) cover `pattern` (a sitePattern)?
  * Covers: the same pattern, `<all_urls>`, a `*` scheme, a `*` host or a `*.domain` host.
  */
+/**
+ * @param {string} pattern
+ * @param {string[]} granted
+ */
 export function isCovered(pattern, granted) {
   const [, scheme, host] = /^([a-z*]+):\/\/([^/]+)\//.exec(pattern) ?? [];
   return granted.some((grant) => {
@@ -54,7 +70,10 @@ export function isCovered(pattern, granted) {
   });
 }
 
-/** _locales keys of the certainty words, by the host's `certainty` (docs/protocol.md, verify). */
+/**
+ * _locales keys of the certainty words, by the host's `certainty` (docs/protocol.md, verify).
+ * @type {Readonly<Record<string, string>>}
+ */
 const CERTAINTY_KEYS = Object.freeze({
   very_high: "mine_certainty_very_high",
   high: "mine_certainty_high",
@@ -64,15 +83,16 @@ const CERTAINTY_KEYS = Object.freeze({
 /**
  * The host's verify result as the panel shows it: the verdict, its sentence, the date to say, the ledger's
  * thumbnail (a data: URL or null) and the evidence sheet. `t(key, substitutions)` reads _locales.
- * @param {any} result verify's result (docs/protocol.md), asked with report: true
+ * @param {VerifyResult} result verify's result (docs/protocol.md), asked with report: true
  * @param {(key: string, substitutions?: string[]) => string} t
+ * @returns {Omit<import("./mine-view.js").MineView, "labels"|"found">}
  */
 export function mineView(result, t) {
   const match = result.ledger_match;
   const ledgerDate = match ? String(match.time).slice(0, 10) : "";
   let sentence;
   if (result.verdict === "yours" && result.mark?.own) {
-    sentence = t("mine_yours", [result.mark.date, t(CERTAINTY_KEYS[result.certainty] ?? "mine_certainty_moderate")]);
+    sentence = t("mine_yours", [result.mark.date, t(CERTAINTY_KEYS[String(result.certainty)] ?? "mine_certainty_moderate")]);
   } else if (result.verdict === "yours") {
     sentence = t("mine_yours_exact", [ledgerDate]);
   } else if (result.verdict === "looks_like_yours") {
@@ -97,7 +117,11 @@ export function mineView(result, t) {
   };
 }
 
-/** The fixed words of the panel (buttons, captions), read once by whoever renders it. */
+/**
+ * The fixed words of the panel (buttons, captions), read once by whoever renders it.
+ * @param {(key: string) => string} t
+ * @returns {import("./mine-view.js").MineLabels}
+ */
 export function mineLabels(t) {
   return {
     heading: t("mine_heading"),

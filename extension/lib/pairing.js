@@ -18,16 +18,23 @@ const TO_SERVER = "to-server";
 const TO_CLIENT = "to-client";
 
 const HMAC = { name: "HMAC", hash: "SHA-256" };
+/** @param {string} text */
 const utf8 = (text) => new TextEncoder().encode(text);
 
+/** @param {Uint8Array} bytes */
 export const toHex = (bytes) => Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
 
-/** Bytes from hex digits, or null when `text` is not `length` bytes of them. */
+/**
+ * Bytes from hex digits, or null when `text` is not `length` bytes of them.
+ * @param {unknown} text
+ * @param {number} length
+ */
 export function fromHex(text, length) {
   if (typeof text !== "string" || text.length !== 2 * length || !/^[0-9a-f]*$/.test(text)) return null;
   return Uint8Array.from({ length }, (_, i) => parseInt(text.slice(2 * i, 2 * i + 2), 16));
 }
 
+/** @param {Uint8Array[]} parts */
 function concat(...parts) {
   const out = new Uint8Array(parts.reduce((sum, part) => sum + part.length, 0));
   let at = 0;
@@ -38,6 +45,7 @@ function concat(...parts) {
   return out;
 }
 
+/** @type {(key: CryptoKey, data: Uint8Array<ArrayBuffer>) => Promise<Uint8Array<ArrayBuffer>>} */
 const sign = async (key, data) => new Uint8Array(await crypto.subtle.sign(HMAC, key, data));
 
 /**
@@ -85,7 +93,11 @@ export async function answerChallenge(key, clientNonce, frame) {
   return { proof: JSON.stringify({ type: "auth.proof", proof: toHex(proof) }), channel };
 }
 
-/** Equal bytes, compared in full whatever differs first. */
+/**
+ * Equal bytes, compared in full whatever differs first.
+ * @param {Uint8Array} a
+ * @param {Uint8Array} b
+ */
 function sameBytes(a, b) {
   let diff = a.length ^ b.length;
   for (let i = 0; i < Math.min(a.length, b.length); i++) diff |= a[i] ^ b[i];
@@ -141,6 +153,11 @@ export class Channel {
     return typeof payload === "string" ? payload : payload.buffer;
   }
 
+  /**
+   * @param {string} direction TO_SERVER or TO_CLIENT
+   * @param {number} number the frame's number in that direction
+   * @param {string|Uint8Array} payload
+   */
   #mac(direction, number, payload) {
     const counter = new Uint8Array(8);
     new DataView(counter.buffer).setBigUint64(0, BigInt(number), false);

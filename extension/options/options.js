@@ -7,7 +7,7 @@ import { ask } from "../lib/ask.js";
 import { base64ToBytes, blobToBase64 } from "../lib/base64.js";
 import { FETCH_COMMAND, cloakState, previewCanStart, previewPercent } from "../lib/cloak.js";
 import { t, errorText, localizePage, stageName } from "../lib/i18n.js";
-import { CodedError, MAX_IMAGE_BYTES, PREVIEW_PORT } from "../lib/messages.js";
+import { CodedError, MAX_IMAGE_BYTES, PREVIEW_PORT, errorJson } from "../lib/messages.js";
 import { requestOverPort } from "../lib/port-request.js";
 import { startMineDrop } from "../lib/mine-drop.js";
 
@@ -17,32 +17,49 @@ const settingsForm = $("settings");
 const connectionForm = $("connection");
 const previewForm = $("preview");
 
-/** Form controls named by dotted settings paths ("signature.text"). */
+/**
+ * Form controls named by dotted settings paths ("signature.text"): inputs and selects.
+ * @returns {HTMLInputElement[]}
+ */
 const fields = () => [...settingsForm.elements].filter((el) => el.name && el.name.includes("."));
 
-const lookup = (settings, path) => path.split(".").reduce((node, key) => node?.[key], settings);
+/** @typedef {{[key: string]: unknown}} Settings the host's settings (docs/protocol.md, settings.get), nested */
 
-/** A control's value as the host's settings type it (bool, number, string); data-scale shows 0-1 as percent. */
+/**
+ * The value at a dotted path ("signature.text") of the host's settings.
+ * @param {Settings} settings
+ * @param {string} path
+ * @returns {unknown}
+ */
+const lookup = (settings, path) =>
+  path.split(".").reduce((/** @type {any} */ node, key) => node?.[key], settings);
+
+/**
+ * A control's value as the host's settings type it (bool, number, string); data-scale shows 0-1 as percent.
+ * @param {HTMLInputElement} control
+ */
 function valueOf(control) {
   if (control.type === "checkbox") return control.checked;
   if (control.type === "number") return Number(control.value) / Number(control.dataset.scale ?? 1);
   return control.value;
 }
 
+/** @param {Settings} settings */
 function fill(settings) {
   for (const control of fields()) {
     const value = lookup(settings, control.name);
     if (control.type === "checkbox") control.checked = value === true;
     else if (control.type === "radio") control.checked = control.value === value;
-    else if (control.type === "number") control.value = String(Math.round(value * Number(control.dataset.scale ?? 1)));
-    else control.value = value ?? "";
+    else if (control.type === "number") control.value = String(Math.round(Number(value) * Number(control.dataset.scale ?? 1)));
+    else control.value = String(value ?? "");
   }
 }
 
+/** @param {unknown} error what a request to the background threw, or null once one succeeded */
 function showProblem(error) {
   const problem = $("host-problem");
   problem.hidden = !error;
-  problem.textContent = error ? errorText(error.toJSON()) : "";
+  problem.textContent = error ? errorText(errorJson(error)) : "";
 }
 
 async function loadSettings() {
@@ -57,8 +74,9 @@ async function loadSettings() {
   }
 }
 
-settingsForm.addEventListener("submit", async (event) => {
+settingsForm.addEventListener("submit", async (/** @type {SubmitEvent} */ event) => {
   event.preventDefault();
+  /** @type {Record<string, unknown>} dotted path -> value */
   const changes = {};
   for (const control of fields()) {
     if (control.type === "radio" && !control.checked) continue;
@@ -107,6 +125,7 @@ function showPreviewRun() {
   $("preview-run").disabled = !previewCanStart($("cloak").dataset.state, previewForm.dataset.state);
 }
 
+/** @param {{image: string, mime: string, strength: number, elapsed_ms: number}} result cloak.preview's */
 function showPreview(result) {
   URL.revokeObjectURL(previewUrl);
   previewUrl = URL.createObjectURL(new Blob([base64ToBytes(result.image)], { type: result.mime }));
@@ -119,6 +138,7 @@ function showPreview(result) {
   ]);
 }
 
+/** @param {string} stage @param {number} fraction */
 function previewProgress(stage, fraction) {
   const percent = previewPercent(stage, fraction);
   $("preview-progress").value = percent;
@@ -128,7 +148,7 @@ function previewProgress(stage, fraction) {
   ]);
 }
 
-previewForm.addEventListener("submit", async (event) => {
+previewForm.addEventListener("submit", async (/** @type {SubmitEvent} */ event) => {
   event.preventDefault();
   const file = $("preview-file").files[0];
   if (!file) {
@@ -139,7 +159,7 @@ previewForm.addEventListener("submit", async (event) => {
     $("preview-status").textContent = errorText({ code: "file_too_large" });
     return;
   }
-  const strength = valueOf($("cloak-strength")) || 1;
+  const strength = Number(valueOf($("cloak-strength"))) || 1;
   previewForm.dataset.state = "working";
   showPreviewRun();
   $("preview-progress").hidden = false;
@@ -170,7 +190,7 @@ async function loadConnection() {
   $("token").placeholder = connection.paired ? t("options_token_kept") : "";
 }
 
-connectionForm.addEventListener("submit", async (event) => {
+connectionForm.addEventListener("submit", async (/** @type {SubmitEvent} */ event) => {
   event.preventDefault();
   $("connection-saved").textContent = "";
   try {

@@ -5,4 +5,4 @@ import { localizePage } from "../lib/i18n.js";
 
 localizePage(document);
 const response = await fetch("../PRIVACY.md");
-document.getElementById("policy").textContent = await response.text();
+/** @type {HTMLElement} */ (document.getElementById("policy")).textContent = await response.text();

@@ -16,6 +16,7 @@ const SETTINGS_UNKNOWN = "checklist_settings_unknown";
 /**
  * _locales keys per item (the host's ids, in the order shown while the host cannot be asked): its name, and the
  * line shown for each reason the host gives, else for each state that is not done.
+ * @type {Readonly<Record<string, Record<string, string>>>}
  */
 const TEXT = Object.freeze({
   grok_training: {
@@ -125,7 +126,11 @@ export function checklistItems(status, hostItems) {
     });
 }
 
-/** The host's checklist items, or null when it is not connected or does not answer. */
+/**
+ * The host's checklist items, or null when it is not connected or does not answer.
+ * @param {{host: {connected: boolean}}} status
+ * @returns {Promise<HostItem[]|null>}
+ */
 async function hostChecklist(status) {
   if (!status.host.connected) return null;
   try {

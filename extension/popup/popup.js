@@ -5,13 +5,22 @@ import { ask } from "../lib/ask.js";
 import { t, errorText, formatTime, localizePage } from "../lib/i18n.js";
 import { grokEditsState, showChecklist } from "./checklist.js";
 import { startMineDrop } from "../lib/mine-drop.js";
+import { errorJson } from "../lib/messages.js";
 
 /** An element of this page by id (the markup is ours, so it exists). @type {(id: string) => any} */
 const $ = (id) => document.getElementById(id);
 
-/** popup text for a recorded X setting: state -> _locales key */
+/** @typedef {import("../lib/messages.js").Status} Status */
+
+/**
+ * popup text for a recorded X setting: state -> _locales key
+ * @type {Record<string, string>}
+ */
 const GROK_TEXT = { on: "popup_grok_on", off: "popup_grok_off", unavailable: "popup_grok_unavailable" };
-/** popup text for blocking Grok's edits: grokEditsState -> _locales key */
+/**
+ * popup text for blocking Grok's edits: grokEditsState -> _locales key
+ * @type {Record<string, string>}
+ */
 const GROK_EDITS_TEXT = {
   opted_out: "popup_grok_edits_opted_out",
   blocked_setting: "popup_grok_edits_blocked_setting",
@@ -19,15 +28,28 @@ const GROK_EDITS_TEXT = {
   not_blocked: "popup_grok_edits_not_blocked",
   unknown: "popup_grok_edits_unknown",
 };
+/** @type {Record<string, string>} */
 const PROTECT_TEXT = { on: "popup_protect_on", off: "popup_protect_off", unavailable: "popup_protect_unavailable" };
 
+/**
+ * @param {HTMLElement} section
+ * @param {HTMLElement} stateEl
+ * @param {HTMLElement} seenEl
+ * @param {import("../lib/messages.js").SeenSetting|null} record
+ * @param {Record<string, string>} texts state -> _locales key
+ * @param {string} unknownKey
+ */
 function showSetting(section, stateEl, seenEl, record, texts, unknownKey) {
   section.dataset.state = record?.state ?? "unknown";
   stateEl.textContent = t(record ? texts[record.state] : unknownKey);
   seenEl.textContent = record ? t("popup_seen", [formatTime(record.seenAt)]) : "";
 }
 
-/** Blocking Grok's edits, beside the training state: where it stands and when it was last seen (the switch is in the options). */
+/**
+ * Blocking Grok's edits, beside the training state: where it stands and when it was last seen (the switch is in
+ * the options).
+ * @param {Status} status
+ */
 function showGrokEdits(status) {
   const state = grokEditsState(status);
   $("grok-edits").dataset.state = state;
@@ -36,6 +58,7 @@ function showGrokEdits(status) {
   $("grok-edits-seen").textContent = seenAt && state !== "opted_out" ? t("popup_seen", [formatTime(seenAt)]) : "";
 }
 
+/** @param {Status["host"]} host */
 function showHost(host) {
   const section = $("host");
   const missing = !host.connected && host.error.code === "host_not_installed";
@@ -48,6 +71,7 @@ function showHost(host) {
   $("install-command").hidden = !missing;
 }
 
+/** @param {boolean} paused */
 function showPaused(paused) {
   $("auto-protect").checked = !paused;
   $("auto-paused").hidden = !paused;
@@ -108,8 +132,8 @@ async function refresh() {
 
 localizePage(document);
 
-$("auto-protect").addEventListener("change", async (event) => {
-  const { paused } = await ask({ type: "pause.set", paused: !event.target.checked });
+$("auto-protect").addEventListener("change", async () => {
+  const { paused } = await ask({ type: "pause.set", paused: !$("auto-protect").checked });
   showPaused(paused);
   await refresh(); // the checklist's automatic-protection line follows the switch
 });
@@ -126,7 +150,7 @@ $("check-now").addEventListener("click", async () => {
     result.hidden = true;
   } catch (error) {
     result.className = "problem";
-    result.textContent = errorText(error.toJSON());
+    result.textContent = errorText(errorJson(error));
   } finally {
     button.disabled = false;
     await refresh();
@@ -138,7 +162,7 @@ $("open-setting").addEventListener("click", async () => {
   window.close();
 });
 
-$("open-options").addEventListener("click", (event) => {
+$("open-options").addEventListener("click", (/** @type {MouseEvent} */ event) => {
   event.preventDefault();
   ext.runtime.openOptionsPage();
   window.close();

@@ -10,7 +10,7 @@ import { SELECTORS, composerOf } from "../selectors.js";
 import { handedOver } from "../handed-over.js";
 
 export const id = "crop-check";
-export const runsOn = (url) => X_ORIGINS.includes(new URL(url).origin);
+export const runsOn = (/** @type {string} */ url) => X_ORIGINS.includes(new URL(url).origin);
 export const restartOnNavigation = false;
 
 /** Width of the small grey copies compared, in px. */
@@ -23,13 +23,15 @@ const SETTLE_MS = 200;
 
 const NOTE = Object.freeze({ key: "crop_cut_signature", tone: "warning" });
 
+/** @param {AbortSignal} signal */
 export function init(signal) {
-  /** Preview images already looked at, with the address they had then (X swaps it after a crop). */
+  /** @type {WeakMap<HTMLImageElement, string>} preview images looked at, with their address then (X swaps it after a crop) */
   const seen = new WeakMap();
   let timer = 0;
   const look = () => {
     timer = 0;
     for (const img of document.querySelectorAll(`${SELECTORS.attachments} img`)) {
+      if (!(img instanceof HTMLImageElement)) continue;
       if (seen.get(img) === img.src) continue;
       seen.set(img, img.src);
       const composer = composerOf(img);
@@ -46,7 +48,11 @@ export function init(signal) {
   });
 }
 
-/** Is the picture `img` shows a crop of a protected picture that lost its signature? Then say so. */
+/**
+ * Is the picture `img` shows a crop of a protected picture that lost its signature? Then say so.
+ * @param {HTMLImageElement} img
+ * @param {Element} composer
+ */
 async function check(img, composer) {
   await img.decode();
   const width = img.naturalWidth;
@@ -63,9 +69,13 @@ async function check(img, composer) {
   }
 }
 
-/** Share of `box` (left, top, right, bottom, fractions) inside `crop`. */
+/**
+ * Share of `box` (left, top, right, bottom, fractions) inside `crop`.
+ * @param {number[]} box
+ * @param {number[]} crop
+ */
 function keptShare(box, crop) {
-  const area = ([left, top, right, bottom]) => Math.max(0, right - left) * Math.max(0, bottom - top);
+  const area = (/** @type {number[]} */ [left, top, right, bottom]) => Math.max(0, right - left) * Math.max(0, bottom - top);
   const inside = [Math.max(box[0], crop[0]), Math.max(box[1], crop[1]), Math.min(box[2], crop[2]), Math.min(box[3], crop[3])];
   return area(box) > 0 ? area(inside) / area(box) : 1;
 }
@@ -73,6 +83,7 @@ function keptShare(box, crop) {
 /**
  * Where the picture `img` shows sits inside the protected `picture` (pixels of the picture), or null.
  * @param {{width: number, height: number, bitmap: ImageBitmap}} picture
+ * @param {HTMLImageElement} img
  */
 async function locate(picture, img) {
   const scale = Math.max(1, picture.width / COMPARE_WIDTH);
@@ -95,12 +106,17 @@ async function locate(picture, img) {
   return { left: Math.round(best.left * scale), top: Math.round(best.top * scale) };
 }
 
-/** A grey copy (0-1) of an image source at width x height. */
+/**
+ * A grey copy (0-1) of an image source at width x height.
+ * @param {CanvasImageSource} source
+ * @param {number} width
+ * @param {number} height
+ */
 function grey(source, width, height) {
   const canvas = document.createElement("canvas");
   canvas.width = width;
   canvas.height = height;
-  const context = canvas.getContext("2d", { willReadFrequently: true });
+  const context = /** @type {CanvasRenderingContext2D} */ (canvas.getContext("2d", { willReadFrequently: true }));
   context.imageSmoothingQuality = "high";
   context.drawImage(source, 0, 0, width, height);
   const { data } = context.getImageData(0, 0, width, height);

@@ -20,7 +20,7 @@ import {
 
 export const id = "grok-edits";
 /** X's composers open on any page of every X host (the Post dialog, replies, X Pro's composer column). */
-export const runsOn = (url) => X_ORIGINS.includes(new URL(url).origin);
+export const runsOn = (/** @type {string} */ url) => X_ORIGINS.includes(new URL(url).origin);
 export const restartOnNavigation = false;
 
 /** Quiet time after the attached media changed before looking for X's control, in ms; and the longest wait. */
@@ -30,13 +30,17 @@ const SETTLE_MAX_MS = 3000;
 const LAYER_WAIT_MS = 1500;
 const POLL_MS = 50;
 
-/** What the panel says, by what the background made of the outcome (grokedits.seen). */
+/**
+ * What the panel says, by what the background made of the outcome (grokedits.seen).
+ * @type {Readonly<Record<string, {key: string, tone: "ok"|"warning"}>>}
+ */
 const NOTES = Object.freeze({
   blocked: { key: "grok_edits_blocked", tone: "ok" },
   by_setting: { key: "grok_edits_by_setting", tone: "ok" },
   not_found: { key: "grok_edits_not_found", tone: "warning" },
 });
 
+/** @param {AbortSignal} signal */
 export function init(signal) {
   /** What the background keeps in storage for content scripts (lib/storage.js). */
   const settings = { block: true, paused: false };
@@ -65,7 +69,11 @@ export function init(signal) {
   signal.addEventListener("abort", () => observer.disconnect());
 }
 
-/** Turn the control on for the post being written in `composer`, then say what happened. */
+/**
+ * Turn the control on for the post being written in `composer`, then say what happened.
+ * @param {Element} composer
+ * @param {AbortSignal} signal
+ */
 async function protectPost(composer, signal) {
   await settled(composer, signal);
   if (signal.aborted || !composer.isConnected) return;
@@ -82,7 +90,13 @@ async function protectPost(composer, signal) {
   if (note) noteInComposer(composer, NOTES[note]);
 }
 
-/** Resolves once the composer has not changed for SETTLE_MS (X renders the media and its controls), at most SETTLE_MAX_MS. */
+/**
+ * Resolves once the composer has not changed for SETTLE_MS (X renders the media and its controls), at most
+ * SETTLE_MAX_MS.
+ * @param {Element} composer
+ * @param {AbortSignal} signal
+ * @returns {Promise<void>}
+ */
 function settled(composer, signal) {
   return new Promise((resolve) => {
     let timer = 0;
@@ -103,7 +117,14 @@ function settled(composer, signal) {
   });
 }
 
-/** The first truthy value of `probe()` within `ms`, else null. */
+/**
+ * The first truthy value of `probe()` within `ms`, else null.
+ * @template T
+ * @param {() => T} probe
+ * @param {number} ms
+ * @param {AbortSignal} signal
+ * @returns {Promise<T|null>}
+ */
 async function waitFor(probe, ms, signal) {
   const deadline = Date.now() + ms;
   for (;;) {
@@ -115,6 +136,8 @@ async function waitFor(probe, ms, signal) {
 
 /**
  * Find X's control in the composer, else behind the buttons that may open it, and turn it on.
+ * @param {Element} composer
+ * @param {AbortSignal} signal
  * @returns {Promise<boolean>} whether it is on now
  */
 async function turnOnIn(composer, signal) {
@@ -137,6 +160,8 @@ async function turnOnIn(composer, signal) {
 
 /**
  * Open what `opener` opens, turn the control on if it is there, and close it again.
+ * @param {HTMLElement} opener
+ * @param {AbortSignal} signal
  * @returns {Promise<boolean|null>} whether the control is on; null when it was not there
  */
 async function turnOnBehind(opener, signal) {
@@ -157,6 +182,8 @@ async function turnOnBehind(opener, signal) {
 /**
  * Click a checkbox, switch or menu item that is off, and see it on. A menu may close as its item is chosen; the
  * click then stands for the choice (X's menus close on a choice).
+ * @param {HTMLElement} control
+ * @param {AbortSignal} signal
  */
 async function switchOn(control, signal) {
   const state = controlState(control);
@@ -165,7 +192,13 @@ async function switchOn(control, signal) {
   return Boolean(await waitFor(() => !control.isConnected || controlState(control) === "on", LAYER_WAIT_MS, signal));
 }
 
-/** Close a menu or dialog as a person would: a dialog's Save when something was chosen, else Escape, else the opener again. */
+/**
+ * Close a menu or dialog as a person would: a dialog's Save when something was chosen, else Escape, else the
+ * opener again.
+ * @param {Element} layer
+ * @param {HTMLElement} opener
+ * @param {{save: boolean, signal: AbortSignal}} options
+ */
 async function close(layer, opener, { save, signal }) {
   const gone = () => !layer.isConnected;
   if (gone()) return;

@@ -195,12 +195,12 @@ export class Batch {
     if (phase === BatchPhase.READY) {
       const files = this.#attachments
         .filter((a) => a.state !== State.CANCELLED)
-        .map((a) => (a.state === State.PROTECTED ? a.result.file : a.file));
+        .map((a) => (a.state === State.PROTECTED && a.result ? a.result.file : a.file));
       try {
         this.#deliver(files);
         this.#finished = {};
-        for (const { state, result } of this.#attachments) {
-          if (state === State.PROTECTED) rememberHandedOver(result.file, result.report).catch(() => {}); // unreadable: nothing to check later
+        for (const { result } of this.#attachments) {
+          if (result) rememberHandedOver(result.file, result.report).catch(() => {}); // unreadable: nothing to check later
         }
       } catch (error) {
         this.#finished = { error: { code: error instanceof CodedError ? error.code : "composer_gone" } };

@@ -25,6 +25,9 @@ export const id = "compose-protect";
 export const runsOn = (/** @type {string} */ url) => siteOf(new URL(url).origin) !== null;
 export const restartOnNavigation = false;
 
+/** @typedef {(files: File[]) => void} Deliver hands the final files to the site; throws CodedError */
+
+/** @param {AbortSignal} signal */
 export function init(signal) {
   const site = siteOf(location.origin);
   if (site === null) return;
@@ -65,17 +68,25 @@ export function init(signal) {
       if (!(input instanceof HTMLInputElement)) return;
       const composer = site.pickerComposer(input);
       if (!composer) return;
-      const files = [...input.files];
+      const files = [...(input.files ?? [])];
       if (!wants(event, files)) return;
       event.stopImmediatePropagation();
       input.value = ""; // the site must not find the originals on the input later
+      /** @type {Deliver} */
       const deliver = (final) => attachThroughPicker([input, site.standingPicker(composer)], final);
       protect(files, composer, deliver);
     },
     { capture: true, signal },
   );
 
-  /** Drops and pastes: the files come in the event's DataTransfer, readable only while it is dispatched. */
+  /**
+   * Drops and pastes: the files come in the event's DataTransfer, readable only while it is dispatched.
+   * @template {DragEvent|ClipboardEvent} E
+   * @param {"drop"|"paste"} kind
+   * @param {(target: EventTarget|null) => Element|null} composerOf
+   * @param {(event: E) => DataTransfer|null} transferOf
+   * @returns {(event: E) => void}
+   */
   const takeTransfer = (kind, composerOf, transferOf) => (event) => {
     const composer = composerOf(event.target);
     const transfer = transferOf(event);
@@ -87,6 +98,7 @@ export function init(signal) {
     event.preventDefault();
     event.stopImmediatePropagation();
     const target = /** @type {Element} */ (event.target);
+    /** @type {Deliver} */
     const deliver = site.handsDropsToPicker
       ? (final) => attachThroughPicker([site.standingPicker(composer)], final)
       : (final) => attachByEvent(kind, target, composer, final);
