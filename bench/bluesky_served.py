@@ -23,10 +23,11 @@ import mark_images  # noqa: E402  (tests/, for the made-up pictures)
 
 from omamori import imageio, mark  # noqa: E402
 from omamori.platforms import bluesky, x  # noqa: E402
-from omamori.protect import pipeline, sites  # noqa: E402
+from omamori.protect import pipeline, sites, visible  # noqa: E402
 from omamori.settings import Settings  # noqa: E402
 
 KEY = bytes(range(32))
+FONT = visible.signature_font(Settings().signature)      # resolved once, as the host does
 PICTURES = [("photo", 2600, 2000), ("flat_anime", 900, 1200), ("flat_anime", 2000, 1500), ("screentone", 1600, 1200),
             ("sketch", 700, 520), ("gradient", 3000, 3000), ("pixel_art", 800, 800)]
 
@@ -34,7 +35,8 @@ PICTURES = [("photo", 2600, 2000), ("flat_anime", 900, 1200), ("flat_anime", 200
 def row(kind: str, height: int, width: int, seed: int) -> str:
     picture = mark_images.KINDS[kind](height, width, np.random.default_rng(seed))
     protected = pipeline.protect(imageio.encode_jpeg(picture, quality=95), settings=Settings(), key=KEY,
-                                 today=datetime.date(2026, 12, 2), rng=np.random.default_rng(seed), site=sites.BLUESKY)
+                                 today=datetime.date(2026, 12, 2), rng=np.random.default_rng(seed), site=sites.BLUESKY,
+                                 font=FONT)
     uploaded = bluesky.client_upload(protected.data)
     stored = bluesky.store(uploaded)
     cells = []

@@ -302,7 +302,7 @@ def pipeline_strength(pixels: np.ndarray, payload: mark.Payload, key: bytes) -> 
     retry's when the self-check (the saved file and X's ``small`` size of it) did not read the mark back (palette
     pictures, such as a grey screentone page, are marked as JPEG as the other pictures here are). The
     pipeline's own output is that marked image encoded as ``host_output`` does (JPEG q85 4:2:0 within 4096 px)."""
-    from omamori.protect import pipeline
+    from omamori.protect import pipeline, visible
     from omamori.settings import Settings
 
     base = Settings()
@@ -313,7 +313,7 @@ def pipeline_strength(pixels: np.ndarray, payload: mark.Payload, key: bytes) -> 
     buffer = io.BytesIO()
     Image.fromarray(pixels).save(buffer, "PNG", compress_level=1)
     protected = pipeline.protect(buffer.getvalue(), settings=settings, key=key, today=payload.day,
-                                 rng=np.random.default_rng(0))
+                                 rng=np.random.default_rng(0), font=visible.signature_font(settings.signature))
     assert protected.mark_id == payload.id, "the bench's payload must be the one the pipeline makes"
     strength = next(d for d in protected.report if d.step == "mark").details["strength"]
     if strength != 1.0:

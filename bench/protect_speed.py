@@ -37,7 +37,7 @@ def child(path: str, repeat: int, placement: str) -> dict:
 
     import numpy as np
 
-    from omamori.protect import pipeline
+    from omamori.protect import pipeline, visible
     from omamori.settings import Settings
 
     key = bytes(range(32))
@@ -45,8 +45,10 @@ def child(path: str, repeat: int, placement: str) -> dict:
     chosen = dataclasses.replace(base, signature=dataclasses.replace(base.signature, placement=placement))
     today = datetime.date(2026, 11, 21)
 
+    font = visible.signature_font(chosen.signature)       # once, as the host does
+
     def protect(data: bytes) -> pipeline.Protected:
-        return pipeline.protect(data, settings=chosen, key=key, today=today, rng=np.random.default_rng(0))
+        return pipeline.protect(data, settings=chosen, key=key, today=today, rng=np.random.default_rng(0), font=font)
 
     sys.path.insert(0, str(Path(__file__).resolve().parent))
     from make_sample import draw_illustration

@@ -40,12 +40,13 @@ def _encoded(picture: Image.Image, fmt: str, **params) -> bytes:
 def protect_and_measure() -> None:
     """In the child: protect stdin's bytes, print seconds and peak RSS in MiB."""
     from omamori import settings
-    from omamori.protect import pipeline
+    from omamori.protect import pipeline, visible
 
     data = sys.stdin.buffer.read()
     started = time.perf_counter()
-    pipeline.protect(data, settings=settings.Settings(), key=bytes(32), today=datetime.date.today(),
-                     rng=np.random.default_rng(0))
+    chosen = settings.Settings()
+    pipeline.protect(data, settings=chosen, key=bytes(32), today=datetime.date.today(),
+                     rng=np.random.default_rng(0), font=visible.signature_font(chosen.signature))
     print(f"{time.perf_counter() - started:.1f} {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024}")
 
 

@@ -29,7 +29,7 @@ import mark_images  # noqa: E402
 
 from omamori import imageio  # noqa: E402
 from omamori.platforms import x  # noqa: E402
-from omamori.protect import pipeline, sites  # noqa: E402
+from omamori.protect import pipeline, sites, visible  # noqa: E402
 from omamori.settings import Settings  # noqa: E402
 
 SIZES = [(1200, 1600), (1536, 2048), (2048, 2048), (2480, 3508), (1920, 1080), (2894, 4093)]   # (width, height)
@@ -77,7 +77,7 @@ KINDS = {"flat": mark_images.flat_anime, "painterly": painterly, "screentone": m
 
 def protect(png: bytes, site: sites.Site):
     return pipeline.protect(png, settings=Settings(), key=KEY, today=datetime.date(2026, 12, 2),
-                            rng=np.random.default_rng(0), site=site)
+                            rng=np.random.default_rng(0), site=site, font=visible.signature_font(Settings().signature))
 
 
 def encode_details(protected) -> dict:

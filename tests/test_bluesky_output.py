@@ -16,7 +16,7 @@ from omamori import imageio, mark
 from omamori.platforms import bluesky, x
 from omamori.protect import sites
 from omamori.protocol.envelope import Request
-from omamori.protocol.handlers import Host
+from omamori.protocol.handlers import Host, output_profile
 from omamori.paths import Paths
 
 import mark_images  # noqa: E402  (tests/, on the path as in test_mark)
@@ -99,7 +99,7 @@ def test_x_keeps_its_own_limits_and_bad_profiles_are_refused(host):
     for bad in ({"profile": "mastodon"}, {"profile": "bluesky", "rights": {"creator": "A"}}):
         reply = host.handle(Request(id="b", type="protect", body={"image": data, **bad}))
         assert not reply["ok"] and reply["error"]["code"] == "bad_request"
-    assert sites.site_of({}) is sites.X and sites.site_of({"profile": "bluesky"}) is sites.BLUESKY
+    assert output_profile({}) == (sites.X, None) and output_profile({"profile": "bluesky"}) == (sites.BLUESKY, None)
 
 
 def test_the_command_line_writes_a_bluesky_version_beside_the_input(tmp_path):

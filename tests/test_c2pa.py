@@ -17,6 +17,7 @@ import pytest
 from PIL import Image
 
 from omamori import c2pa_manifest, imageio, webmeta
+from omamori.protect import xoutput
 from omamori.paths import default_paths
 from omamori.protocol.envelope import Request
 from omamori.protocol.handlers import Host
@@ -92,7 +93,7 @@ def test_signing_changes_no_pixel_and_no_other_metadata():
     identity = c2pa_manifest.create_identity(name="A", now=NOW)
     rights = webmeta.Rights(creator="A")
     for encoded, format in ((imageio.encode_jpeg(picture()), "jpeg"),
-                            (webmeta.encode_png_lossless(picture()).data, "png")):
+                            (xoutput.encode_png_lossless(picture()).data, "png")):
         with_rights = webmeta.write(encoded, rights, today=NOW.date())
         signed = c2pa_manifest.sign(with_rights, format=format, identity=identity, title="a")
         assert np.array_equal(np.asarray(Image.open(io.BytesIO(signed))), np.asarray(Image.open(io.BytesIO(encoded))))

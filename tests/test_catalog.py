@@ -3,6 +3,7 @@ names exists and every key is named somewhere (the host's counterpart of tests/e
 from __future__ import annotations
 
 import ast
+import json
 import re
 import string
 from pathlib import Path
@@ -97,3 +98,10 @@ def test_language_follows_the_locale_variables_as_gettext_reads_them():
     assert catalog.language({"LC_ALL": "C", "LANG": "ja_JP.UTF-8"}) == "en"
     assert catalog.language({"LC_MESSAGES": "ja_JP", "LANG": "en_US"}) == "ja"
     assert catalog.language({}) == "en"
+
+
+def test_the_extension_shows_the_cloak_headline_word_for_word():
+    extension = PACKAGE.parents[1] / "extension" / "_locales"
+    for lang in catalog.LANGUAGES:
+        locale = json.loads((extension / lang / "messages.json").read_text(encoding="utf-8"))
+        assert locale["options_cloak_limits"]["message"] == catalog.say("cloak.limits", lang)

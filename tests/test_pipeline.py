@@ -14,7 +14,7 @@ from PIL import ExifTags, Image
 from omamori import cloak, imageio, mark
 from omamori.errors import ImageError, StateError
 from omamori.platforms import x
-from omamori.protect import pipeline
+from omamori.protect import marking, pipeline, visible
 from omamori.arrays import hamming
 from omamori.protect.fingerprint import perceptual_hash
 from omamori.settings import Settings
@@ -43,8 +43,9 @@ def settings(**groups) -> Settings:
 
 
 def run(data: bytes, chosen: Settings | None = None, **kwargs) -> pipeline.Protected:
-    return pipeline.protect(data, settings=chosen or Settings(), key=KEY, today=TODAY,
-                            rng=np.random.default_rng(0), **kwargs)
+    chosen = chosen or Settings()
+    return pipeline.protect(data, settings=chosen, key=KEY, today=TODAY, rng=np.random.default_rng(0),
+                            font=visible.signature_font(chosen.signature), **kwargs)
 
 
 def encode(im: Image.Image, fmt: str = "PNG", **params) -> bytes:
@@ -75,7 +76,7 @@ def test_sample_is_protected_marked_and_kept_by_x(placement):
     progress = []
     protected = run(data, settings(signature={"placement": placement}), progress=lambda s, f: progress.append(f))
     assert tuple(d.step for d in protected.report) == STEPS
-    assert all(d.message_en and d.message_ja for d in protected.report)
+    assert all(d.message.text("en") and d.message.text("ja") for d in protected.report)
     assert protected.format == "jpeg" and protected.mime == "image/jpeg"
     assert (protected.width, protected.height) == (1200, 900)
     assert x.store(protected.data) == protected.data
@@ -210,7 +211,7 @@ def test_palette_art_under_the_minimum_size_is_not_marked_and_says_why():
     assert protected.format == "png" and protected.mark_id is None
     marked = decision(protected, "mark")
     assert not marked.applied and marked.details["reason"] == "image_too_small"
-    assert "256" in marked.message_en and "256" in marked.message_ja
+    assert "256" in marked.message.text("en") and "256" in marked.message.text("ja")
 
 
 def test_a_full_palette_of_colours_is_not_marked_and_says_how_to_mark_it():
@@ -221,7 +222,7 @@ def test_a_full_palette_of_colours_is_not_marked_and_says_how_to_mark_it():
     assert protected.format == "png" and protected.mark_id is None
     marked = decision(protected, "mark")
     assert not marked.applied and marked.details["reason"] == "palette_full"
-    assert "keep_png8" in marked.message_en and "keep_png8" in marked.message_ja
+    assert "keep_png8" in marked.message.text("en") and "keep_png8" in marked.message.text("ja")
 
 
 def test_palette_art_can_be_marked_as_jpeg_instead():
@@ -239,7 +240,7 @@ def test_mark_is_checked_at_x_small_and_raised_within_42_db(seed, reads_at_small
     page = imageio.to_uint8(mark_images.screentone(700, 600, np.random.default_rng(seed)))
     protected = run(encode(Image.fromarray(page)), settings(signature={"enabled": False}, output={"keep_png8": False}))
     marked, verify = decision(protected, "mark"), decision(protected, "verify")
-    assert marked.details["retried"] and 1.0 < marked.details["strength"] <= pipeline.MARK_RETRY_FACTOR
+    assert marked.details["retried"] and 1.0 < marked.details["strength"] <= marking.RETRY_FACTOR
     assert marked.details["psnr_db"] >= 42.0 and len(verify.details["attempt_confidences"]) == 2
     assert protected.mark_verified and verify.applied and verify.details["reads_at_small"] is reads_at_small
     payload = mark.Payload(creator_id=mark.creator_id(KEY), day=TODAY, no_ai_training=True)
@@ -249,7 +250,7 @@ def test_mark_is_checked_at_x_small_and_raised_within_42_db(seed, reads_at_small
     assert psnr(imageio.to_float(remarked) @ luma, imageio.to_float(page) @ luma) >= 42.0
     small = pipeline.examine(x.serve(x.store(protected.data), "small"), key=KEY)
     assert (small.detection.marked and small.detection.payload.id == protected.mark_id) is reads_at_small
-    assert ("X's smallest size" in verify.message_en) and ("最小サイズ" in verify.message_ja)
+    assert ("X's smallest size" in verify.message.text("en")) and ("最小サイズ" in verify.message.text("ja"))
 
 
 def test_downscale_to_the_users_maximum_and_to_x_limit():
@@ -277,7 +278,7 @@ def test_cloak_that_is_not_installed_is_reported_not_fatal(tmp_path, installed):
     model = None if installed == "no model given" else (lambda: cloak.load_model(tmp_path / "no-models"))
     protected = run(SAMPLE.read_bytes(), settings(cloak={"enabled": True}), cloak_model=model)
     step = decision(protected, "cloak")
-    assert not step.applied and step.details["reason"] == "unavailable" and "omamori models fetch" in step.message_en
+    assert not step.applied and step.details["reason"] == "unavailable" and "omamori models fetch" in step.message.text("en")
     assert protected.mark_verified
 
 
@@ -301,8 +302,8 @@ def test_a_signature_no_font_can_draw_never_blocks_the_mark(tmp_path):
         step = decision(protected, "signature")
         assert protected.mark_verified and not step.applied
         assert step.details["warning"] and step.details["reason"] == "font_missing"
-        assert "NOT DRAWN" in step.message_en and "署名は描かれていません" in step.message_ja
-    assert step.details["missing"] == "🌸" and "🌸" in step.message_en and "🌸" in step.message_ja
+        assert "NOT DRAWN" in step.message.text("en") and "署名は描かれていません" in step.message.text("ja")
+    assert step.details["missing"] == "🌸" and "🌸" in step.message.text("en") and "🌸" in step.message.text("ja")
     quiet = decision(run(SAMPLE.read_bytes(), settings(signature={"font_path": str(not_a_font), "enabled": False})),
                      "signature")
     assert not quiet.applied and "warning" not in quiet.details
@@ -336,8 +337,8 @@ def test_a_detailed_image_is_read_back_from_what_x_client_uploads():
     # Too dense even at quality 75 (measured: 2.6 pixels per byte at 85): X's client re-encodes the q85 file.
     assert encoded.details["client_reencodes"] and encoded.details["lower_quality"] is None, encoded.details
     assert x.client_reencode_reason(protected.data) == x.REASON_PIXELS_PER_BYTE
-    assert "once more" in encoded.message_en and "keeps without re-encoding" not in encoded.message_en
-    assert "もう一度圧縮" in encoded.message_ja
+    assert "once more" in encoded.message.text("en") and "keeps without re-encoding" not in encoded.message.text("en")
+    assert "もう一度圧縮" in encoded.message.text("ja")
     received = imageio.decode(x.client_upload(protected.data)).image
     detection = mark.detect(received, key=KEY)
     assert detection.marked and detection.payload.id == protected.mark_id
@@ -348,3 +349,25 @@ def test_the_corner_signature_box_is_reported_for_crops_made_later():
     box = decision(protected, "signature").details["box"]
     left, top, right, bottom = box
     assert 0.5 < left < right <= 1 and 0.5 < top < bottom <= 1, box   # the default corner: bottom right
+
+
+def test_the_host_finds_the_signature_font_once_not_for_every_image(tmp_path, monkeypatch):
+    from omamori import fonts
+    from omamori.paths import Paths
+    from omamori.protocol.envelope import Request
+    from omamori.protocol.handlers import Host
+
+    searched = []
+    real = fonts.find_font
+    monkeypatch.setattr(fonts, "find_font", lambda text, **kw: searched.append(text) or real(text, **kw))
+    host = Host(Paths(config=tmp_path / "config", data=tmp_path / "data", log=tmp_path / "log"), transport="cli")
+    try:
+        small = encode(Image.fromarray(photo_like(300, 300)))
+        for text in ("ゆき", "ゆき", "🌸", "🌸"):
+            reply = host.handle(Request(id="p", type="protect", body={"image": small,
+                                                                      "options": {"signature.text": text}}))
+            assert reply["ok"], reply
+    finally:
+        host.close()
+    # found once and remembered; a text no font draws is searched for again (a font installed meanwhile counts)
+    assert searched == ["ゆき", "🌸", "🌸"]

@@ -18,10 +18,11 @@ from hypothesis import given, settings, strategies as st
 from PIL import ExifTags, Image, IptcImagePlugin
 
 from omamori import imageio, webmeta
+from omamori.protect import xoutput
 from omamori.errors import RequestError
 from omamori.paths import default_paths
 from omamori.protocol.envelope import Request
-from omamori.protocol.handlers import Host
+from omamori.protocol.handlers import Host, output_profile
 
 TODAY = datetime.date(2026, 11, 21)
 RIGHTS = webmeta.Rights(creator="山田 花子 (Hanako Yamada)", web_statement="https://example.com/terms?a=1&b=<2>")
@@ -53,7 +54,7 @@ def exiftool(data: bytes, tmp_path, suffix: str) -> dict:
 
 
 def encoded(kind: str) -> bytes:
-    return (imageio.encode_jpeg(picture()) if kind == "jpeg" else webmeta.encode_png_lossless(picture()).data)
+    return (imageio.encode_jpeg(picture()) if kind == "jpeg" else xoutput.encode_png_lossless(picture()).data)
 
 
 @pytest.mark.parametrize("kind", ["jpeg", "png"])
@@ -221,7 +222,7 @@ def test_x_profile_output_carries_no_metadata_at_all(host, tmp_path):
 ])
 def test_bad_profile_fields_are_bad_request(fields, field):
     with pytest.raises(RequestError) as raised:
-        webmeta.profile_from_request(fields)
+        output_profile(fields)
     assert raised.value.code == "bad_request" and raised.value.details["field"] == field
 
 

@@ -32,6 +32,7 @@ from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 from . import __version__
 from .atomic import write_atomic
+from .catalog import Message
 from .errors import StateError
 
 TRAINING_MINING = "cawg.training-mining"
@@ -134,19 +135,10 @@ def create_identity(*, name: str, now: datetime.datetime) -> Identity:
     )
 
 
-def describe(identity: Identity) -> tuple[str, str, dict]:
-    """What ``sign`` adds, for the protect report: (English, Japanese, details)."""
-    return (
-        f"Then signed a C2PA manifest (Content Credentials) into the file saying AI training, generative AI "
-        f"training, AI inference and data mining are not allowed (CAWG), with your own certificate "
-        f"“{identity.name}” made on this computer. Your own website and sites that keep Content Credentials keep "
-        f"it; X, Instagram, Threads and Bluesky remove it.",
-        f"続けて、AI 学習・生成 AI の学習・AI の推論・データマイニングを許可しないと記した C2PA マニフェスト"
-        f"(コンテンツクレデンシャル、CAWG)を、このコンピューターで作ったあなたの証明書「{identity.name}」で署名して"
-        f"ファイルに入れました。自分のサイトやコンテンツクレデンシャルを残すサイトでは残りますが、X・Instagram・Threads・"
-        f"Bluesky では削除されます。",
-        {"assertion": TRAINING_MINING, "uses": {use: NOT_ALLOWED for use in USES}, "signer": identity.name},
-    )
+def describe(identity: Identity) -> tuple[Message, dict]:
+    """What ``sign`` adds, for the protect report: (the sentence, details)."""
+    return (Message("report.c2pa.signed", {"signer": identity.name}),
+            {"assertion": TRAINING_MINING, "uses": {use: NOT_ALLOWED for use in USES}, "signer": identity.name})
 
 
 def manifest_definition(*, title: str) -> dict:

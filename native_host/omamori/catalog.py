@@ -22,6 +22,7 @@ Lang = Literal["en", "ja"]
 LANGUAGES: tuple[Lang, ...] = ("en", "ja")
 # What separates two sentences: English puts a space after a full stop, Japanese (after 。) does not.
 _SENTENCE_GAP: dict[Lang, str] = {"en": " ", "ja": ""}
+_LIST_SEPARATOR: dict[Lang, str] = {"en": ", ", "ja": "、"}
 
 
 @cache
@@ -32,9 +33,17 @@ def entries() -> dict[str, dict[str, str]]:
 
 def say(key: str, lang: Lang, /, **fields: Any) -> str:
     """The sentence ``key`` in ``lang`` with ``fields`` filled in. A field that is a ``Message`` is rendered in
-    the same language first. Raises KeyError for a key or field the catalog does not have."""
-    rendered = {name: value.text(lang) if isinstance(value, Message) else value for name, value in fields.items()}
-    return entries()[key][lang].format_map(rendered)
+    the same language first; a tuple of them becomes a list ("a, b" / "a、b"). Raises KeyError for a key or
+    field the catalog does not have."""
+    return entries()[key][lang].format_map({name: _rendered(value, lang) for name, value in fields.items()})
+
+
+def _rendered(value: Any, lang: Lang) -> Any:
+    if isinstance(value, Message):
+        return value.text(lang)
+    if isinstance(value, tuple) and value and all(isinstance(item, Message) for item in value):
+        return _LIST_SEPARATOR[lang].join(item.text(lang) for item in value)
+    return value
 
 
 @dataclass(frozen=True)

@@ -463,10 +463,11 @@ def encode_webp(image: np.ndarray, *, quality: int = 80) -> bytes:
     return buf.getvalue()
 
 
-def encode_png(image: np.ndarray) -> bytes:
-    """Lossless 8-bit RGB PNG bytes of a float32 HxWx3 sRGB image, with no metadata."""
+def encode_png(image: np.ndarray, *, compress_level: int = 6) -> bytes:
+    """Lossless 8-bit RGB PNG bytes of a float32 HxWx3 sRGB image, with no metadata; ``compress_level`` 0-9
+    (zlib: 9 is the smallest file and the slowest)."""
     buf = io.BytesIO()
-    Image.fromarray(to_uint8(image), "RGB").save(buf, "PNG")
+    Image.fromarray(to_uint8(image), "RGB").save(buf, "PNG", compress_level=compress_level)
     return buf.getvalue()
 
 

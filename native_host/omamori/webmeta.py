@@ -19,7 +19,6 @@ the invisible mark in them) are exactly those of the encode that was verified.
 from __future__ import annotations
 
 import datetime
-import io
 import re
 import struct
 import zlib
@@ -28,12 +27,7 @@ from typing import TYPE_CHECKING
 from xml.etree import ElementTree
 from xml.sax.saxutils import escape, quoteattr
 
-import numpy as np
-from PIL import Image
-
-from . import imageio
-from .errors import RequestError
-from .protect import xoutput
+from .catalog import Message
 
 if TYPE_CHECKING:
     from .c2pa_manifest import Identity
@@ -90,53 +84,14 @@ class WebProfile:
     signer: Identity | None = None
 
 
-def profile_from_request(body: dict) -> WebProfile | None:
-    """The protect request's ``profile`` ("x", the default, "bluesky" or "web"), ``lossless``, ``c2pa``
-    (default true) and ``rights`` ({creator, copyright, web_statement}) fields; None for the sites' profiles
-    (protect/sites.py). Raises ``bad_request``."""
-    profile = body.get("profile", "x")
-    if profile not in ("x", "bluesky", "web"):
-        raise RequestError("bad_request", field="profile", reason='"x", "bluesky" or "web"')
-    lossless = body.get("lossless", False)
-    c2pa = body.get("c2pa", True)
-    rights = body.get("rights", {})
-    for name, value in (("lossless", lossless), ("c2pa", c2pa)):
-        if not isinstance(value, bool):
-            raise RequestError("bad_request", field=name, reason="expected bool")
-    if not isinstance(rights, dict) or set(rights) - {"creator", "copyright", "web_statement"} or not all(
-            isinstance(value, str) and len(value) <= 500 for value in rights.values()):
-        raise RequestError("bad_request", field="rights",
-                           reason="{creator, copyright, web_statement}: strings of at most 500 characters")
-    if profile != "web":       # the sites' own profiles: no metadata at all
-        if lossless or rights or "c2pa" in body:
-            raise RequestError("bad_request", field="profile", reason='lossless, rights and c2pa need profile "web"')
-        return None
-    return WebProfile(rights=Rights(**{k: v.strip() for k, v in rights.items()}), lossless=lossless, c2pa=c2pa)
-
-
-def encode_png_lossless(image: np.ndarray) -> xoutput.Output:
-    """Lossless RGB PNG of a float32 HxWx3 sRGB image in [0, 1], with no metadata."""
-    buf = io.BytesIO()
-    Image.fromarray(imageio.to_uint8(image), "RGB").save(buf, "PNG", compress_level=9)
-    return xoutput.Output(data=buf.getvalue(), format="png", width=int(image.shape[1]),
-                          height=int(image.shape[0]), quality=None, shrunk_from=None)
-
-
-def describe(rights: Rights, *, today: datetime.date) -> tuple[str, str, dict]:
-    """What ``write`` adds, for the protect report: (English, Japanese, details)."""
+def describe(rights: Rights, *, today: datetime.date) -> tuple[Message, dict]:
+    """What ``write`` adds, for the protect report: (the sentence, details)."""
     notice = rights.notice(year=today.year)
-    who_en = f"creator “{rights.creator}”, " if rights.creator else ""
-    who_ja = f"作者「{rights.creator}」、" if rights.creator else ""
-    tip_en = "" if rights.creator else " Add your name with --creator."
-    tip_ja = "" if rights.creator else " --creator で名前を入れられます。"
-    return (
-        f"Then added rights metadata for the web (IPTC/XMP) to the saved file: {who_en}copyright “{notice}”, "
-        f"and IPTC Data Mining “prohibited for AI/ML training”. Location and camera data stay removed.{tip_en}",
-        f"続けて、保存したファイルに Web 用の権利情報(IPTC/XMP)を書き込みました: {who_ja}著作権表示「{notice}」、"
-        f"IPTC データマイニング「AI/機械学習への利用禁止」。位置情報と撮影情報は削除したままです。{tip_ja}",
-        {"creator": rights.creator or None, "copyright": notice, "web_statement": rights.web_statement or None,
-         "data_mining": DATA_MINING_PROHIBITED},
-    )
+    creator = Message("report.rights.creator", {"creator": rights.creator}) if rights.creator else ""
+    written = Message("report.rights.written", {"creator": creator, "notice": notice},
+                      then=() if rights.creator else (Message("report.rights.add_creator"),))
+    return written, {"creator": rights.creator or None, "copyright": notice,
+                     "web_statement": rights.web_statement or None, "data_mining": DATA_MINING_PROHIBITED}
 
 
 def write(data: bytes, rights: Rights, *, today: datetime.date) -> bytes:

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ..errors import RequestError
 from ..platforms import x
 
 
@@ -28,30 +27,16 @@ class Site:
                             # the site serves that shows the whole picture)...
     check_enlarges: bool    # ...enlarged to it when smaller (Bluesky's CDN does)...
     check_format: str       # ..."jpeg" (4:2:0) or "webp"...
-    check_quality: int      # ...at this quality
-    limit_en: str           # the byte limit as people read it
-    limit_ja: str
+    check_quality: int      # ...at this quality (its byte limit as people read it: ``report.limit.<id>``)
     client_min_pixels_per_byte: float | None = None   # the site's web client re-encodes a JPEG denser than this
 
 
 X = Site(id="x", name="X", max_side=4096, max_bytes=5_000_000, keeps_png8=True, check_side=680,
-         check_enlarges=False, check_format="jpeg", check_quality=85, limit_en="5 MB", limit_ja="5 MB",
+         check_enlarges=False, check_format="jpeg", check_quality=85,
          client_min_pixels_per_byte=x.CLIENT_MIN_JPEG_PIXELS_PER_BYTE)
 # Bluesky's limit is 1,000,000 bytes (the app.bsky.embed.images lexicon's maxSize); one byte under it, so that
 # the file is "under 1,000,000 bytes" whichever way the site counts. Its CDN's smaller preset (feed_fullsize)
 # fits the image inside 1000 px, enlarging smaller ones, as JPEG q100 or WebP q80: the WebP is the harsher.
 BLUESKY = Site(id="bluesky", name="Bluesky", max_side=2000, max_bytes=999_999, keeps_png8=False, check_side=1000,
-               check_enlarges=True, check_format="webp", check_quality=80, limit_en="1,000,000 bytes",
-               limit_ja="1,000,000 バイト")
+               check_enlarges=True, check_format="webp", check_quality=80)
 SITES = {site.id: site for site in (X, BLUESKY)}
-
-
-def site_of(body: dict) -> Site:
-    """The site a protect request's ``profile`` names ("x", the default; "bluesky"); X for "web", whose file
-    keeps X's limits. Raises ``bad_request`` for anything else."""
-    profile = body.get("profile", "x")
-    if profile == "web":
-        return X
-    if profile not in SITES:
-        raise RequestError("bad_request", field="profile", reason='"x", "bluesky" or "web"')
-    return SITES[profile]

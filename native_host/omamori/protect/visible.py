@@ -14,18 +14,44 @@ back to the image's own palette so the palette survives.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
 from PIL import Image, ImageDraw
 
-from ..fonts import FoundFont
+from ..errors import StateError
+from ..fonts import FoundFont, find_font
 from ..imageio import PaletteArt
+from ..settings import SignatureSettings
 
 TEXT_COLOUR = (255, 255, 255)
 OUTLINE_COLOUR = (24, 24, 24)
 TILE_ANGLE = 30.0                 # degrees, counter-clockwise
 _ROW_BLOCK = 64                   # rows blended at a time: temporaries stay small and in cache
+
+
+@dataclass(frozen=True)
+class SignatureFont:
+    """The font the signature is drawn with (``found``), or None: the signature is off (``problem`` None), or no
+    font can draw its text (``problem``: that ``font_missing`` error, which the report says loudly)."""
+
+    found: FoundFont | None
+    problem: StateError | None = None
+
+
+def signature_font(signature: SignatureSettings, *,
+                   find: Callable[..., FoundFont] = find_font) -> SignatureFont:
+    """The font for ``signature``'s text and font file, looked up with ``find`` (``fonts.find_font``, or the host's
+    copy that remembers what it found: a search may run ``fc-list``)."""
+    if not signature.enabled:
+        return SignatureFont(None)
+    try:
+        return SignatureFont(find(signature.text, font_path=signature.font_path))
+    except StateError as problem:
+        if problem.code != "font_missing":
+            raise
+        return SignatureFont(None, problem)
 
 
 @dataclass(frozen=True)
@@ -42,6 +68,13 @@ class SignatureLayer:
     left: int
     font_px: int
     fitted: bool
+
+
+def signature_layer(height: int, width: int, *, signature: SignatureSettings, font: FoundFont,
+                    rng: np.random.Generator) -> SignatureLayer:
+    """``render_signature`` with the text, placement, corner and size of the ``signature`` settings."""
+    return render_signature(height, width, text=signature.text, font=font, placement=signature.placement,
+                            corner=signature.corner, size=signature.size, rng=rng)
 
 
 def render_signature(height: int, width: int, *, text: str, font: FoundFont, placement: str = "corner",

@@ -169,3 +169,11 @@ def encode_palette_for_x(art: PaletteArt, *, max_bytes: int = X_MAX_BYTES) -> Ou
         raise ImageError("output_too_large", bytes=len(data), max_bytes=max_bytes)
     height, width = art.indices.shape
     return Output(data=data, format="png", width=width, height=height, quality=None, shrunk_from=None)
+
+
+def encode_png_lossless(image: np.ndarray) -> Output:
+    """Lossless RGB PNG of a float32 HxWx3 sRGB image in [0, 1], with no metadata: the web profile's output
+    when asked for (``lossless``), for sites that keep a PNG as it is (X would convert it)."""
+    data = imageio.encode_png(image, compress_level=9)
+    return Output(data=data, format="png", width=int(image.shape[1]), height=int(image.shape[0]), quality=None,
+                  shrunk_from=None)

@@ -28,7 +28,7 @@ from ..cloak.preview import what_ai_sees
 from ..errors import OmamoriError, RequestError, internal_error
 from ..ledger import Entry, Ledger, now_utc
 from ..paths import Paths
-from ..protect import pipeline, sites
+from ..protect import pipeline, sites, visible
 from .envelope import PROTOCOL_VERSION, Request, failure_reply, ok_reply, valid_id
 
 log = logging.getLogger(__name__)
@@ -42,7 +42,8 @@ MAX_SOURCE_TEXT = 4096      # characters of an address or time describing where 
 
 
 class Host:
-    """The state one host process keeps: paths, and lazily the ledger, key and the cloak's model."""
+    """The state one host process keeps: paths, and lazily the ledger, key, the cloak's model and the fonts
+    found so far."""
 
     def __init__(self, paths: Paths, *, transport: str = "native") -> None:
         self.paths = paths
@@ -50,6 +51,7 @@ class Host:
         self._ledger: Ledger | None = None
         self._key: bytes | None = None
         self._cloak_model: TinyVAE | None = None
+        self._fonts: dict[tuple[str, str], fonts.FoundFont] = {}
 
     def ledger(self) -> Ledger:
         if self._ledger is None:
@@ -81,6 +83,17 @@ class Host:
 
     def settings(self) -> settings_store.Settings:
         return settings_store.load(self.paths.settings_file)
+
+    def find_font(self, text: str, *, font_path: str = "") -> fonts.FoundFont:
+        """``fonts.find_font``, searched once per text and font file (a search may run ``fc-list``). A font not
+        found is searched for again next time, so that one installed meanwhile is used."""
+        if (text, font_path) not in self._fonts:
+            self._fonts[(text, font_path)] = fonts.find_font(text, font_path=font_path)
+        return self._fonts[(text, font_path)]
+
+    def signature_font(self, signature: settings_store.SignatureSettings) -> visible.SignatureFont:
+        """The font the pipeline draws ``signature`` with, resolved here once rather than for every image."""
+        return visible.signature_font(signature, find=self.find_font)
 
     def cancel(self, request: Request) -> bool:
         """Whether ``request``, running, was stopped: never here (a thread cannot be stopped; ``WorkerHost`` can)."""
@@ -129,6 +142,32 @@ def image_bytes(body: dict[str, Any]) -> bytes:
         raise RequestError("bad_base64", field="image") from exc
 
 
+def output_profile(body: dict[str, Any]) -> tuple[sites.Site, webmeta.WebProfile | None]:
+    """The protect request's ``profile`` ("x", the default, "bluesky" or "web"), ``lossless``, ``c2pa`` (default
+    true) and ``rights`` ({creator, copyright, web_statement}) fields: the site whose limits the output keeps (X
+    for "web") and the web profile (None for the sites' own, whose output carries no metadata at all). Raises
+    ``bad_request``."""
+    profile = body.get("profile", "x")
+    if profile not in (*sites.SITES, "web"):
+        raise RequestError("bad_request", field="profile", reason='"x", "bluesky" or "web"')
+    lossless = body.get("lossless", False)
+    c2pa = body.get("c2pa", True)
+    rights = body.get("rights", {})
+    for name, value in (("lossless", lossless), ("c2pa", c2pa)):
+        if not isinstance(value, bool):
+            raise RequestError("bad_request", field=name, reason="expected bool")
+    if not isinstance(rights, dict) or set(rights) - {"creator", "copyright", "web_statement"} or not all(
+            isinstance(value, str) and len(value) <= 500 for value in rights.values()):
+        raise RequestError("bad_request", field="rights",
+                           reason="{creator, copyright, web_statement}: strings of at most 500 characters")
+    if profile != "web":
+        if lossless or rights or "c2pa" in body:
+            raise RequestError("bad_request", field="profile", reason='lossless, rights and c2pa need profile "web"')
+        return sites.SITES[profile], None
+    return sites.X, webmeta.WebProfile(rights=webmeta.Rights(**{k: v.strip() for k, v in rights.items()}),
+                                       lossless=lossless, c2pa=c2pa)
+
+
 def output_name(name: str, fmt: str) -> str:
     """``art.png`` -> ``art.jpg``: the stem of the user's name, our format."""
     stem = PurePath(name.replace("\\", "/")).stem[:100] or "image"
@@ -144,10 +183,10 @@ def _key_state(host: Host) -> dict[str, Any]:
         return {"present": False, "problem": error.to_dict()}
 
 
-def _font_state(current: settings_store.Settings) -> dict[str, Any]:
+def _font_state(host: Host, current: settings_store.Settings) -> dict[str, Any]:
     """``hello``'s ``font``: the font that draws the signature text, or the problem."""
     try:
-        found = fonts.find_font(current.signature.text, font_path=current.signature.font_path)
+        found = host.find_font(current.signature.text, font_path=current.signature.font_path)
     except OmamoriError as error:
         return {"found": False, "problem": error.to_dict()}
     return {"found": True, "path": found.path, "family": found.family}
@@ -162,7 +201,7 @@ def handle_hello(host: Host, body: dict[str, Any], progress: Progress) -> dict[s
         "capabilities": sorted(HANDLERS),
         "settings": current.to_dict(),
         "key": _key_state(host),
-        "font": _font_state(current),
+        "font": _font_state(host, current),
         "cloak": {"available": cloak.available(host.paths.models)},
         "protected_count": host.ledger().count(),
     }
@@ -171,7 +210,7 @@ def handle_hello(host: Host, body: dict[str, Any], progress: Progress) -> dict[s
 def handle_status(host: Host, body: dict[str, Any], progress: Progress) -> dict[str, Any]:
     """The checklist of measures (``checklist.checklist``), from the same findings as ``hello``."""
     current = host.settings()
-    key, font = _key_state(host), _font_state(current)
+    key, font = _key_state(host), _font_state(host, current)
     items = checklist.checklist(
         current, font_problem=None if font["found"] else font["problem"]["code"],
         key_problem=None if key["present"] else key["problem"]["code"],
@@ -185,12 +224,12 @@ def handle_protect(host: Host, body: dict[str, Any], progress: Progress) -> dict
     name = _field(body, "name", str, "image")
     options = _field(body, "options", dict, {})
     chosen = settings_store.apply_changes(host.settings(), options)
-    web = webmeta.profile_from_request(body)
+    site, web = output_profile(body)
     if web is not None and web.c2pa:
         web = replace(web, signer=host.c2pa_identity(name=web.rights.creator or "omamori user"))
     protected = pipeline.protect(
-        data, settings=chosen, key=host.key(), today=datetime.date.today(),
-        rng=np.random.default_rng(), progress=progress, web=web, title=name, site=sites.site_of(body),
+        data, settings=chosen, key=host.key(), today=datetime.date.today(), rng=np.random.default_rng(),
+        font=host.signature_font(chosen.signature), progress=progress, web=web, title=name, site=site,
         cloak_model=host.cloak_model,
     )
     out_name = output_name(name, protected.format)
@@ -213,8 +252,7 @@ def handle_protect(host: Host, body: dict[str, Any], progress: Progress) -> dict
         "elapsed_ms": round((time.perf_counter() - started) * 1000),
         "mark": {"id": protected.mark_id, "verified": protected.mark_verified} if protected.mark_id else None,
         "report": [
-            {"step": d.step, "applied": d.applied, "message": {"en": d.message_en, "ja": d.message_ja},
-             "details": d.details}
+            {"step": d.step, "applied": d.applied, "message": d.message.both(), "details": d.details}
             for d in protected.report
         ],
     }
