@@ -22,9 +22,18 @@ def _fields(sentence: str) -> set[str]:
     return {name for _, name, _, _ in string.Formatter().parse(sentence) if name is not None}
 
 
-# Calls whose arguments name catalog keys (a key may also sit in a variable first; the run-time lookup catches
-# a wrong one there).
-KEY_TAKERS = {"say", "Message", "Refused", "Finding"}
+# Calls that take a catalog key, and at which position (a key may also sit in a variable first; the run-time
+# lookup catches a wrong one there).
+KEY_TAKERS = {"say": 0, "Message": 0, "Refused": 0, "Finding": 2}
+
+
+def _constant_keys(node: ast.expr) -> set[str]:
+    """The strings an argument can be: a constant, or either branch of ``a if c else b``."""
+    if isinstance(node, ast.Constant) and isinstance(node.value, str):
+        return {node.value}
+    if isinstance(node, ast.IfExp):
+        return _constant_keys(node.body) | _constant_keys(node.orelse)
+    return set()
 
 
 def _named_in_code() -> tuple[set[str], set[str], set[str]]:
@@ -45,9 +54,9 @@ def _named_in_code() -> tuple[set[str], set[str], set[str]]:
                     and isinstance(node.left, ast.Constant) and isinstance(node.left.value, str):
                 prefixes.add(node.left.value)
             elif isinstance(node, ast.Call) and getattr(node.func, "id", getattr(node.func, "attr", None)) in KEY_TAKERS:
-                given |= {part.value for arg in node.args for part in ast.walk(arg)
-                          if isinstance(part, ast.Constant) and isinstance(part.value, str) and KEY.match(part.value)
-                          and id(part) not in in_fstrings}
+                position = KEY_TAKERS[getattr(node.func, "id", getattr(node.func, "attr", None))]
+                if len(node.args) > position:
+                    given |= _constant_keys(node.args[position])
     return literals, given, {p for p in prefixes if p.endswith((".", "_")) and p.split(".")[0] in NAMESPACES}
 
 

@@ -116,7 +116,8 @@ def test_nothing_registered(world):
 def test_no_browser_at_all_says_to_install_one(world):
     [finding] = [f for f in run_checks(linux(world), default_paths(), registry=None) if f.subject == "browsers"]
     assert (finding.status, finding.what) == ("problem", "doctor.no_browser")
-    assert "sudo apt install chromium" in finding.fix and finding.fix.endswith("omamori install")
+    fix = finding.fix.text("en")
+    assert "sudo apt install chromium" in fix and fix.endswith("omamori install")
 
 
 def test_browser_left_out_on_purpose_is_a_note(world):

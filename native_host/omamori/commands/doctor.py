@@ -9,7 +9,7 @@ from ..install.browsers import Machine
 from ..install.changes import Registry
 from ..install.doctor import Finding, run_checks
 from ..install.installer import system_registry
-from ..catalog import entries, language, say
+from ..catalog import Message, entries, language, say
 from ..paths import default_paths
 
 
@@ -44,5 +44,6 @@ def format_finding(finding: Finding, lang) -> str:
         else finding.subject
     line = f"[{say('doctor.status.' + finding.status, lang)}] {subject}: {say(finding.what, lang, **finding.fields)}"
     if finding.fix and finding.status != "ok":
-        line += f"\n      {say('doctor.fix', lang)}: {finding.fix}"
+        fix = finding.fix.text(lang) if isinstance(finding.fix, Message) else finding.fix
+        line += f"\n      {say('doctor.fix', lang)}: {fix}"
     return line

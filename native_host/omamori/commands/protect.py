@@ -11,7 +11,7 @@ from ..exit_codes import EXIT_OK, EXIT_PARTIAL, EXIT_USAGE
 from ..atomic import write_atomic
 from ..catalog import say
 from ..errors import OmamoriError, StateError
-from ._shared import ProgressLine, add_time_limit, call, message, open_host, print_report, read_input
+from ._shared import ProgressLine, add_time_limit, call, lang, message, open_host, print_report, read_input
 
 SUFFIX = ".omamori"
 
@@ -117,11 +117,10 @@ def _same_file(a: Path, b: Path) -> bool:
 
 def run(args: argparse.Namespace) -> int:
     if args.output and len(args.inputs) > 1:
-        print("omamori: -o takes one input; use --out-dir for several.", file=sys.stderr)
+        print(say("protect.one_output", lang()), file=sys.stderr)
         return EXIT_USAGE
     if args.profile != "web" and (args.lossless or args.creator or args.copyright or args.terms_url or args.no_c2pa):
-        print("omamori: --lossless, --creator, --copyright, --terms-url and --no-c2pa go with --for web.",
-              file=sys.stderr)
+        print(say("protect.web_only", lang()), file=sys.stderr)
         return EXIT_USAGE
     host = open_host(time_limit=args.time_limit)
     fields = {"options": options_from(args), **profile_from(args)}

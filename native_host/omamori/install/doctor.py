@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from .. import keys, settings as settings_store
+from ..catalog import Message
 from ..errors import OmamoriError
 from ..paths import Paths
 from .browsers import HOST_NAME, ExtensionIds, Machine, detect, snap_can_host
@@ -42,7 +43,7 @@ class Finding:
     status: Status
     what: str
     fields: dict[str, Any] = field(default_factory=dict)
-    fix: str | None = None          # the command that fixes it
+    fix: str | Message | None = None          # the command that fixes it (a Message when it needs words)
 
 
 def run_checks(machine: Machine, paths: Paths, *, registry: Registry | None) -> list[Finding]:
@@ -56,7 +57,7 @@ def check_browsers(machine: Machine, paths: Paths, *, registry: Registry | None)
         extension_dir = recorded_extension_dir(paths)
         targets = registered_targets(machine, paths)
     except DamagedReceipt as damaged:
-        return [Finding("browsers", "problem", "receipt_damaged", {"path": damaged.path}, fix="omamori install")]
+        return [Finding("browsers", "problem", "install.receipt_damaged", {"path": damaged.path}, fix="omamori install")]
     try:
         ids = ExtensionIds.load(extension_dir)
     except (OSError, ValueError, KeyError):
@@ -193,9 +194,9 @@ def check_font(paths: Paths) -> Finding:
     return Finding("font", "ok", "doctor.font_ok", {"path": found.path})
 
 
-NO_BROWSER_FIX = "install Chrome, Chromium, Edge, Brave, Vivaldi or Firefox (Debian: sudo apt install chromium), then: omamori install"
+NO_BROWSER_FIX = Message("doctor.fix_no_browser")
 # omamori ships a Japanese font, so what no font draws is a character of the text (an emoji): change the text.
-FONT_FIX = "omamori settings set \"signature.text=@you · AI学習禁止\"   (or signature.font_path=PATH/TO/FONT.ttf)"
+FONT_FIX = Message("doctor.fix_font")
 
 
 def check_key(paths: Paths) -> Finding:
