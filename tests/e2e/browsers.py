@@ -85,7 +85,7 @@ class Tab(Protocol):
     def evaluate(self, expression: str): ...
     def wait_for(self, expression: str, *, timeout: float = 30.0): ...
     def choose_files(self, paths: list[Path]) -> None: ...
-    def drop_files(self, paths: list[Path]) -> None: ...  # Chromium only: WebDriver cannot drag files into Firefox
+    def drop_files(self, paths: list[Path], *, target: str = X_EDITOR) -> None: ...
     def pump(self) -> None: ...
     def screenshot(self, path: Path) -> None: ...
 
@@ -275,6 +275,49 @@ class Chromium:
 
 # ---------------------------------------------------------------- Firefox
 
+# WebDriver BiDi cannot drag files, and a drop a page makes is not a person's (omamori ignores it). Firefox's own
+# tests (EventUtils.synthesizeDrop) make a trusted drop with privileged code in the page's process, dispatched
+# through its PresShell; this frame script does the same. It runs there with system rights: the DataTransfer and
+# the Files are made with the page's own constructors, since Firefox hides from the page files that privileged
+# code put in a DataTransfer.
+DROP_FRAME_SCRIPT = """
+addMessageListener("omamori-test:drop", function drop({ data: { selector, files } }) {
+  removeMessageListener("omamori-test:drop", drop);
+  try {
+    const page = content.wrappedJSObject;
+    const transfer = new page.DataTransfer();
+    for (const { name, type, bytes } of files) {
+      transfer.items.add(new page.File(Cu.cloneInto([bytes], page), name, Cu.cloneInto({ type }, page)));
+    }
+    const target = content.document.querySelector(selector);
+    const box = target.getBoundingClientRect();
+    const at = { clientX: box.x + box.width / 2, clientY: box.y + box.height / 2 };
+    for (const type of ["dragenter", "dragover", "drop"]) {
+      const event = new content.DragEvent(type, { bubbles: true, cancelable: true, composed: true,
+                                                  dataTransfer: transfer, ...at });
+      content.windowUtils.dispatchDOMEventViaPresShellForTesting(target, event);
+    }
+    sendAsyncMessage("omamori-test:dropped", { error: null });
+  } catch (error) {
+    sendAsyncMessage("omamori-test:dropped", { error: String(error) });
+  }
+});
+"""
+# Run in the browser window's chrome context (BiDi `moz:scope`, Firefox started with --remote-allow-system-access):
+# the files are read in the parent process (the page's process may not read the disk) and handed to the frame
+# script of the selected tab.
+DROP_FROM_CHROME = """async (script, selector, files) => {
+  const manager = gBrowser.selectedBrowser.messageManager;
+  const read = await Promise.all(JSON.parse(files).map(async ({ path, name, type }) => ({ name, type, bytes: await IOUtils.read(path) })));
+  const dropped = new Promise((resolve) => manager.addMessageListener("omamori-test:dropped", function done({ data }) {
+    manager.removeMessageListener("omamori-test:dropped", done);
+    resolve(data.error);
+  }));
+  manager.loadFrameScript(`data:,${encodeURIComponent(script)}`, false);
+  manager.sendAsyncMessage("omamori-test:drop", { selector, files: read });
+  return dropped;
+}"""
+
 
 def free_port() -> int:
     with socket.socket() as probe:
@@ -346,6 +389,22 @@ class FirefoxTab:
         self.firefox.bidi.command("input.setFiles", {
             "context": self.context, "element": {"sharedId": node["sharedId"]}, "files": [str(p) for p in paths]})
 
+    def drop_files(self, paths: list[Path], *, target: str = X_EDITOR) -> None:
+        """A trusted drop of real files on `target` (a CSS selector), as Firefox's own tests make one: see
+        DROP_FRAME_SCRIPT. The tab is brought to the front first (the drop goes to the window's selected tab)."""
+        self.firefox.bidi.command("browsingContext.activate", {"context": self.context})
+        files = [{"path": str(path), "name": path.name, "type": mimetypes.guess_type(path.name)[0] or ""}
+                 for path in paths]
+        answer = self.firefox.bidi.command("script.callFunction", {
+            "functionDeclaration": DROP_FROM_CHROME, "awaitPromise": True, "resultOwnership": "none",
+            "target": {"context": self.firefox.chrome_context},
+            "arguments": [{"type": "string", "value": DROP_FRAME_SCRIPT}, {"type": "string", "value": target},
+                          {"type": "string", "value": json.dumps(files)}]})
+        if answer["type"] == "exception":
+            raise RuntimeError(f"the drop failed in Firefox's chrome: {answer['exceptionDetails']['text']}")
+        if answer["result"]["type"] != "null":
+            raise RuntimeError(f"the drop failed in the page's process: {answer['result'].get('value')}")
+
     def pump(self) -> None:
         time.sleep(0.05)
 
@@ -366,7 +425,8 @@ class Firefox:
         port = free_port()
         self.log = (home / "firefox.log").open("wb")
         self.process = subprocess.Popen(
-            [executable, "--headless", "--no-remote", "--profile", str(profile), "--remote-debugging-port", str(port)],
+            [executable, "--headless", "--no-remote", "--profile", str(profile), "--remote-debugging-port", str(port),
+             "--remote-allow-system-access"],   # the browser window's chrome context, for trusted drops (drop_files)
             env={**env, "HOME": str(home)}, stdout=self.log, stderr=subprocess.STDOUT)
         self.fake_x = fake_x
         self.bidi = self._connect(port)
@@ -407,6 +467,12 @@ class Firefox:
             "request": request["request"], "statusCode": response.status,
             "headers": [{"name": name, "value": {"type": "string", "value": value}} for name, value in response.headers.items()],
             "body": {"type": "base64", "value": base64.b64encode(response.body).decode()}})
+
+    @property
+    def chrome_context(self) -> str:
+        """The BiDi context of the browser window's own document (browser.xhtml), where privileged code runs."""
+        [window] = self.bidi.command("browsingContext.getTree", {"moz:scope": "chrome", "maxDepth": 0})["contexts"]
+        return window["context"]
 
     def new_tab(self, url: str | None = None) -> FirefoxTab:
         context = self.bidi.command("browsingContext.create", {"type": "tab"})["context"]

@@ -21,9 +21,10 @@ def attach(tab, how: str, paths) -> None:
         raise ValueError(how)
 
 
-# A drop only in Chromium: WebDriver cannot drag files into Firefox, and a drop made by a page script is exactly what
-# omamori must ignore (test_e2e_hostile_page.py).
-@pytest.mark.parametrize("browser_name,how", [("chromium", "picker"), ("chromium", "drop"), ("firefox", "picker")])
+# A drop is a trusted one in both browsers (browsers.py: Chromium's input pipeline, privileged code in Firefox): a
+# drop made by a page script is exactly what omamori must ignore (test_e2e_hostile_page.py).
+@pytest.mark.parametrize("browser_name,how", [("chromium", "picker"), ("chromium", "drop"), ("firefox", "picker"),
+                                              ("firefox", "drop")])
 def test_attached_image_reaches_x_protected(request, browser_name, fake_x, art, how, omamori_env, tmp_path):
     browser = request.getfixturevalue(f"launch_{browser_name}")()
     tab = browser.new_tab("https://x.com/compose/post")

@@ -1,7 +1,6 @@
 """Images attached in Bluesky's composer reach its PDS protected (issue 21): picked, dropped and pasted in Chromium,
-picked in Firefox (WebDriver cannot make a person's drop there); what the app uploads (its own canvas re-encode of
-omamori's file) is under 1,000,000 bytes and carries the user's mark, which still reads after Bluesky's served sizes
-(omamori.platforms.bluesky)."""
+picked and dropped in Firefox; what the app uploads (its own canvas re-encode of omamori's file) is under 1,000,000
+bytes and carries the user's mark, which still reads after Bluesky's served sizes (omamori.platforms.bluesky)."""
 from __future__ import annotations
 
 import base64
@@ -22,8 +21,8 @@ EDITOR = '[data-testid="composePostView"] .ProseMirror'
 
 def attach(browser_name: str, tab, how: str, paths) -> None:
     """As a person does it: Bluesky's media button (its picker is made on the click), a drop, a paste."""
-    if how == "drop":    # Chromium only: a trusted drag through its input pipeline (WebDriver cannot drag files into
-        # Firefox, and a drop the page makes is not a person's: omamori leaves it alone)
+    if how == "drop":    # a trusted drop: Chromium's input pipeline, privileged code in Firefox (a drop the page
+        # makes is not a person's: omamori leaves it alone)
         tab.drop_files(paths, target=EDITOR)
         return
     if how == "paste":   # Chromium only: headless Firefox's clipboard keeps no images
@@ -63,7 +62,7 @@ def served_marks(data: bytes) -> dict[str, bool]:
 
 
 @pytest.mark.parametrize("browser_name, how", [("chromium", "picker"), ("chromium", "drop"), ("chromium", "paste"),
-                                               ("firefox", "picker")])
+                                               ("firefox", "picker"), ("firefox", "drop")])
 def test_image_reaches_bluesky_protected(request, browser_name, how, fake_x, art, omamori_env, tmp_path, monkeypatch):
     monkeypatch.setenv("OMAMORI_HOME", omamori_env["OMAMORI_HOME"])
     browser = request.getfixturevalue(f"launch_{browser_name}")()
