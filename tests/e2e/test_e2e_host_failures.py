@@ -52,7 +52,7 @@ def test_reason_in_japanese(launch_chromium, fake_x, art):
 
 
 def test_attach_the_original_after_a_drop_or_in_firefox(launch_browser, fake_x, art):
-    # WebDriver cannot drag files into Firefox (and a page-made drop is ignored): there the picker.
+    # A drop in Chromium, the picker in Firefox (its trusted drop is in test_e2e_attach and test_e2e_bluesky).
     browser = launch_browser(host="absent")
     how = "drop" if isinstance(browser, Chromium) else "picker"
     attach_after_failure(browser, fake_x, art["photo.jpg"], how=how, code="host_not_installed")
