@@ -22,7 +22,7 @@ import logging.handlers
 import os
 import sys
 import threading
-from typing import BinaryIO
+from typing import BinaryIO, Callable
 
 from ..paths import default_paths
 from ..protocol.codec import NativeCodec
@@ -121,14 +121,15 @@ def _setup_logging() -> None:
     logging.basicConfig(level=logging.INFO, handlers=[handler], force=True)
 
 
-def main(argv: list[str] | None = None) -> int:
+def main(argv: list[str] | None = None, *, host_factory: Callable[..., Host] = Host) -> int:
+    """The host's entry point; ``host_factory`` makes the worker's dispatcher (``WorkerHost``)."""
     argv = sys.argv[1:] if argv is None else argv
     protocol_out = os.fdopen(os.dup(sys.stdout.fileno()), "wb", buffering=0)
     os.dup2(sys.stderr.fileno(), sys.stdout.fileno())
     _setup_logging()
     log.info("host started by %s", describe_caller(argv))
     paths = default_paths()
-    host = WorkerHost(paths, time_limit=time_limit(argv), log_file=paths.host_log_file)
+    host = WorkerHost(paths, time_limit=time_limit(argv), log_file=paths.host_log_file, host_factory=host_factory)
     host.start()
     try:
         return serve(sys.stdin.buffer, protocol_out, host)     # closes the host

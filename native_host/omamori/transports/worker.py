@@ -28,7 +28,7 @@ import threading
 import time
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Iterator, Mapping
+from typing import Any, Callable, Iterator, Mapping
 
 from ..errors import OmamoriError, internal_error
 from ..paths import Paths
@@ -77,14 +77,17 @@ class WorkerHost:
 
     ``time_limit`` (seconds), when given, replaces every per-type limit.
     ``log_file``: where the worker logs (None: inherited stderr).
+    ``host_factory``: what the worker calls with the paths and ``transport=`` to make its dispatcher, ``Host``; it
+    goes to the worker by pickle, so a test can give a subclass that holds a request as long as the test likes.
     """
 
     def __init__(self, paths: Paths, *, transport: str = "native", time_limit: float | None = None,
-                 log_file: Path | None = None) -> None:
+                 log_file: Path | None = None, host_factory: Callable[..., Host] = Host) -> None:
         self.paths = paths
         self.transport = transport
         self.time_limit = time_limit
         self.log_file = log_file
+        self.host_factory = host_factory
         # spawn, not fork: the same on every OS, and no copy of a transport's threads or sockets.
         self._context = multiprocessing.get_context("spawn")
         self._process: multiprocessing.process.BaseProcess | None = None
@@ -109,7 +112,7 @@ class WorkerHost:
             return
         parent_end, child_end = self._context.Pipe()
         process = self._context.Process(
-            target=_serve_requests, args=(child_end, self.paths, self.transport, self.log_file),
+            target=_serve_requests, args=(child_end, self.host_factory, self.paths, self.transport, self.log_file),
             name="omamori-worker", daemon=True)
         with _environment_for_child(WORKER_ENVIRONMENT):
             process.start()
@@ -192,8 +195,8 @@ class WorkerHost:
         self._process, self._pipe, self._ready = None, None, False
 
 
-def _serve_requests(pipe: multiprocessing.connection.Connection, paths: Paths, transport: str,
-                    log_file: Path | None) -> None:
+def _serve_requests(pipe: multiprocessing.connection.Connection, host_factory: Callable[..., Host], paths: Paths,
+                    transport: str, log_file: Path | None) -> None:
     """The worker's loop: requests in, progress and replies out, until the pipe closes."""
     try:
         handler: logging.Handler = logging.FileHandler(log_file, encoding="utf-8") if log_file else logging.StreamHandler()
@@ -201,7 +204,7 @@ def _serve_requests(pipe: multiprocessing.connection.Connection, paths: Paths, t
         handler = logging.StreamHandler()
     handler.setFormatter(logging.Formatter("%(asctime)s %(process)d %(levelname)s %(name)s: %(message)s"))
     logging.basicConfig(level=logging.INFO, handlers=[handler], force=True)
-    host = Host(paths, transport=transport)
+    host = host_factory(paths, transport=transport)
 
     def progress(stage: str, fraction: float) -> None:
         pipe.send(("progress", stage, fraction))
