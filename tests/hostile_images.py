@@ -15,7 +15,9 @@ import zlib
 from dataclasses import dataclass, field
 
 import numpy as np
-from PIL import Image, ImageCms
+from PIL import Image
+
+from images import encode, srgb_with_primaries
 
 PROTECTED = "protected"
 SIDE = 320          # pixels: above the mark's minimum side, small enough to be quick
@@ -39,12 +41,6 @@ def artwork(width: int = SIDE, height: int = SIDE, *, seed: int = 3) -> np.ndarr
     image[(x - width / 3) ** 2 + (y - height / 2) ** 2 < (min(width, height) / 5) ** 2] = (240, 200, 80)
     image += rng.normal(0, 12, image.shape)
     return np.clip(image, 0, 255).astype(np.uint8)
-
-
-def encode(im: Image.Image, fmt: str, **params) -> bytes:
-    out = io.BytesIO()
-    im.save(out, fmt, **params)
-    return out.getvalue()
 
 
 def png_chunk(kind: bytes, body: bytes) -> bytes:
@@ -79,21 +75,6 @@ def exif_orientation(value: int) -> bytes:
     exif = Image.Exif()
     exif[0x0112] = value
     return exif.tobytes()
-
-
-def rotated_primaries_profile() -> bytes:
-    """An RGB ICC profile that is not sRGB: sRGB with its primaries rotated R->G->B->R."""
-    profile = bytearray(ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes())
-    count = struct.unpack(">I", profile[128:132])[0]
-    tags = {bytes(profile[132 + 12 * i:136 + 12 * i]): struct.unpack(">II", profile[136 + 12 * i:144 + 12 * i])
-            for i in range(count)}
-    red, green, blue = (bytes(profile[o:o + n]) for o, n in (tags[b"rXYZ"], tags[b"gXYZ"], tags[b"bXYZ"]))
-    for tag, value in ((b"gXYZ", red), (b"bXYZ", green), (b"rXYZ", blue)):
-        offset, size = tags[tag]
-        profile[offset:offset + size] = value
-    at = profile.find("sRGB".encode("utf-16-be"))
-    profile[at:at + 8] = "rotP".encode("utf-16-be")
-    return bytes(profile)
 
 
 def many_scans(jpeg: bytes, scans: int) -> bytes:
@@ -157,7 +138,7 @@ def corpus() -> list[HostileCase]:
                     (SIDE, SIDE)),
         HostileCase("greyscale jpeg", encode(art.convert("L"), "JPEG"), "grey.jpg", PROTECTED, (SIDE, SIDE)),
         HostileCase("bilevel png", encode(art.convert("1"), "PNG"), "bw.png", PROTECTED, (SIDE, SIDE)),
-        HostileCase("icc profile (rotated primaries)", encode(art, "PNG", icc_profile=rotated_primaries_profile()),
+        HostileCase("icc profile (rotated primaries)", encode(art, "PNG", icc_profile=srgb_with_primaries("brg")),
                     "icc.png", PROTECTED, (SIDE, SIDE), {"colour": "converted"}),
         HostileCase("garbage icc profile", encode(art, "JPEG", icc_profile=b"\x00garbage" * 40), "badicc.jpg",
                     PROTECTED, (SIDE, SIDE)),

@@ -4,9 +4,6 @@ from __future__ import annotations
 
 import io
 import json
-import os
-import subprocess
-import sys
 
 import numpy as np
 import pytest
@@ -19,7 +16,8 @@ from omamori.protocol.envelope import Request
 from omamori.protocol.handlers import Host, output_profile
 from omamori.paths import Paths
 
-import mark_images  # noqa: E402  (tests/, on the path as in test_mark)
+import mark_images
+from processes import run_cli
 
 
 @pytest.fixture(autouse=True)
@@ -105,9 +103,7 @@ def test_x_keeps_its_own_limits_and_bad_profiles_are_refused(host):
 def test_the_command_line_writes_a_bluesky_version_beside_the_input(tmp_path):
     art = tmp_path / "art.png"
     art.write_bytes(PICTURES["flat_anime"]())
-    env = dict(os.environ, OMAMORI_HOME=str(tmp_path / "cli-home"), LANG="en_US.UTF-8", LC_ALL="")
-    run = subprocess.run([sys.executable, "-m", "omamori.cli", "protect", str(art), "--for", "bluesky", "--json"],
-                         capture_output=True, text=True, env=env, timeout=120)
+    run = run_cli(tmp_path / "cli-home", "protect", str(art), "--for", "bluesky", "--json")
     assert run.returncode == 0, run.stderr
     record = json.loads(run.stdout)
     assert record["output"] == str(tmp_path / "art.omamori-bluesky.jpg") and record["bytes"] < 1_000_000

@@ -3,13 +3,12 @@ c2pa-python's own Reader (the C2PA project's SDK, independent of omamori's readi
 from __future__ import annotations
 
 import datetime
+import functools
 import io
 import json
-import os
 import shutil
 import stat
 import subprocess
-import sys
 
 import c2pa
 import numpy as np
@@ -21,6 +20,7 @@ from omamori.protect import xoutput
 from omamori.paths import default_paths
 from omamori.protocol.envelope import Request
 from omamori.protocol.handlers import Host
+from processes import run_cli
 
 NOW = datetime.datetime(2026, 12, 2, 10, 0, tzinfo=datetime.timezone.utc)
 
@@ -153,11 +153,7 @@ def test_no_manifest_when_asked_and_never_in_the_x_profile(host):
 def test_the_command_line_signs_by_default_and_verify_says_so(tmp_path):
     art = tmp_path / "art.png"
     Image.fromarray(imageio.to_uint8(picture())).save(art)
-    env = dict(os.environ, OMAMORI_HOME=str(tmp_path / "home"), LANG="en_US.UTF-8", LC_ALL="")
-
-    def omamori(*args: str) -> subprocess.CompletedProcess:
-        return subprocess.run([sys.executable, "-m", "omamori.cli", *args], capture_output=True, text=True,
-                              env=env, timeout=120)
+    omamori = functools.partial(run_cli, tmp_path / "home")
 
     assert omamori("protect", str(art), "--no-c2pa").returncode == 2       # --no-c2pa goes with --for web
     made = omamori("protect", str(art), "--for", "web", "--no-visible", "--json")

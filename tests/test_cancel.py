@@ -3,22 +3,22 @@ stops at once (its worker killed, nothing recorded) and the next request is serv
 from __future__ import annotations
 
 import asyncio
+import functools
 import json
 
 import pytest
 
 from omamori import pairing
-from omamori.paths import default_paths
 from omamori.transports.websocket import CompanionServer
 from omamori.transports.worker import WorkerHost
-from test_server import client
-from test_reliability_faults import MARK_OFF, alive, hosts, ledger_state, slow_art, small_art, wait_until, workers  # noqa: F401
+from companion import client
+from gated_host import GatedHost
+from images import small_art
+from processes import MARK_OFF, alive, ledger_state, wait_until
 
-SLOW = {"image": None, "name": "big.jpg", "options": {"signature.placement": "tiled"}}
 
-
-def slow_protect(request_id: str) -> dict:
-    return {"v": 1, "id": request_id, "type": "protect", **SLOW, "image": slow_art()}
+def protect(request_id: str) -> dict:
+    return {"v": 1, "id": request_id, "type": "protect", "image": small_art(), "name": "art.png"}
 
 
 def replies_until(host, wanted: set) -> tuple[dict, list]:
@@ -39,13 +39,13 @@ def replies_until(host, wanted: set) -> tuple[dict, list]:
     return got, order
 
 
-def test_cancel_stops_the_running_request_and_the_next_is_served_at_once(tmp_path, hosts):
-    host = hosts(tmp_path)
-    assert host.request("h", "hello")["ok"]
-    assert "cancel" in host.request("h2", "hello")["result"]["capabilities"]
-    (worker,) = workers(host.proc.pid)
-    host.send(slow_protect("p"))
-    assert host.read_message()["type"] == "progress"          # it is working on it
+def test_cancel_stops_the_running_request_and_the_next_is_served_at_once(tmp_path, hosts, gate):
+    host = hosts(tmp_path, gate=gate)
+    assert "cancel" in host.request("h", "hello")["result"]["capabilities"]
+    worker = host.worker()
+    gate.hold("p")
+    host.send(protect("p"))
+    gate.wait_entered("p")                                    # it is working on it, for as long as it is held
     host.send({"v": 1, "id": "c", "type": "cancel", "request": "p"})
     got, _ = replies_until(host, {"p", "c"})
     assert got["c"]["ok"] and got["c"]["result"] == {"cancelled": True}
@@ -57,17 +57,20 @@ def test_cancel_stops_the_running_request_and_the_next_is_served_at_once(tmp_pat
     assert "cancelled: worker killed" in (tmp_path / "log" / "host.log").read_text()
 
 
-def test_a_waiting_request_is_cancelled_without_running_and_the_running_one_finishes(tmp_path, hosts):
-    host = hosts(tmp_path)
+def test_a_waiting_request_is_cancelled_without_running_and_the_running_one_finishes(tmp_path, hosts, gate):
+    host = hosts(tmp_path, gate=gate)
     assert host.request("h", "hello")["ok"]
-    host.send(slow_protect("first"))
+    gate.hold("first")
+    host.send(protect("first"))
+    gate.wait_entered("first")
     host.send({"v": 1, "id": "second", "type": "protect", "image": small_art(), "options": MARK_OFF})
     host.send({"v": 1, "id": "c", "type": "cancel", "request": "second"})
-    got, order = replies_until(host, {"first", "second", "c"})
+    got, _ = replies_until(host, {"second", "c"})             # while the first is still held
     assert got["second"]["error"]["code"] == "cancelled"
     assert got["c"]["result"] == {"cancelled": True}
+    gate.release("first")
+    got, _ = replies_until(host, {"first"})
     assert got["first"]["ok"], got["first"]
-    assert order[-1] == "first", "the waiting request was answered only after the running one"
     assert host.close() == 0
     assert ledger_state(tmp_path) == ("ok", 1)
 
@@ -79,38 +82,31 @@ def test_a_waiting_request_is_cancelled_without_running_and_the_running_one_fini
     ({"request": True}, {"ok": False, "code": "bad_request"}),
     ({"request": "x" * 65}, {"ok": False, "code": "bad_request"}),
 ])
-def test_a_cancel_naming_nothing_in_flight_says_so(tmp_path, hosts, body, expected):
-    host = hosts(tmp_path)
-    reply = host.request("c", "cancel", **body)
+def test_a_cancel_naming_nothing_in_flight_says_so(serving_host, body, expected):
+    reply = serving_host.request("c", "cancel", **body)
     assert reply["ok"] == expected["ok"]
     if reply["ok"]:
         assert reply["result"] == expected["result"]
     else:
         assert reply["error"]["code"] == expected["code"] and reply["error"]["details"]["field"] == "request"
-    assert host.request("h", "hello")["ok"]
-    assert host.close() == 0
+    assert serving_host.request("h", "hello")["ok"]
+    assert serving_host.worker() == serving_host.first_worker, "a cancel of nothing stopped the worker"
 
 
-@pytest.fixture
-def paths(tmp_path, monkeypatch):
-    monkeypatch.setenv("OMAMORI_HOME", str(tmp_path))
-    return default_paths()
-
-
-def test_over_the_websocket_a_connection_cancels_its_own_requests_only(paths):
-    token = pairing.pair(pairing.pairing_file(paths.config))
+def test_over_the_websocket_a_connection_cancels_its_own_requests_only(paths, token, gate):
     origin = "moz-extension://12345678-1234-1234-1234-123456789abc"
 
     async def scenario():
-        worker = WorkerHost(paths, transport="websocket")
+        worker = WorkerHost(paths, transport="websocket", host_factory=functools.partial(GatedHost, gate=gate.folder))
         server = CompanionServer(worker, pairing.load(pairing.pairing_file(paths.config)), chrome_extension_id=None)
         try:
             async with await server.serve("127.0.0.1", 0) as listening:
                 port = listening.sockets[0].getsockname()[1]
                 async with client(port, token, origin=origin, max_size=None) as mine, \
                         client(port, token, origin=origin, max_size=None) as other:
-                    await mine.send(json.dumps(slow_protect("p")))
-                    assert json.loads(await mine.recv())["type"] == "progress"
+                    gate.hold("p")
+                    await mine.send(json.dumps(protect("p")))
+                    await asyncio.to_thread(gate.wait_entered, "p")
                     working = worker.pid
                     await other.send(json.dumps({"v": 1, "id": "c", "type": "cancel", "request": "p"}))
                     assert json.loads(await other.recv())["result"] == {"cancelled": False}, "another connection's"

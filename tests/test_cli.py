@@ -3,47 +3,28 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
-import pytest
-
 from omamori.settings import Settings
-
-SAMPLE = Path(__file__).resolve().parents[1] / "native_host" / "omamori" / "data" / "sample.png"
-
-
-def omamori(home: Path, *args: str, lang: str = "en_US.UTF-8") -> subprocess.CompletedProcess:
-    env = dict(os.environ, OMAMORI_HOME=str(home), LANG=lang, LC_ALL="")
-    return subprocess.run([sys.executable, "-m", "omamori.cli", *args], capture_output=True, text=True, env=env,
-                          timeout=120)
-
-
-@pytest.fixture
-def sample(tmp_path) -> Path:
-    copy = tmp_path / "art.png"
-    copy.write_bytes(SAMPLE.read_bytes())
-    return copy
+from processes import run_cli
 
 
 def test_protect_json_then_verify_json(tmp_path, sample):
     before = hashlib.sha256(sample.read_bytes()).hexdigest()
-    run = omamori(tmp_path / "home", "protect", str(sample), "--json")
+    run = run_cli(tmp_path / "home", "protect", str(sample), "--json")
     assert run.returncode == 0, run.stderr
     record = json.loads(run.stdout)
     assert {"output", "width", "height", "format", "bytes", "elapsed_ms", "mark"} <= set(record)
     assert record["output"] == str(tmp_path / "art.omamori.jpg") and record["format"] == "jpeg"
     assert hashlib.sha256(sample.read_bytes()).hexdigest() == before, "the input was modified"
-    check = omamori(tmp_path / "home", "verify", record["output"], "--json")
+    check = run_cli(tmp_path / "home", "verify", record["output"], "--json")
     assert check.returncode == 0
     verdict = json.loads(check.stdout)
     assert verdict["marked"] and verdict["mark"]["id"] == record["mark"]["id"]
 
 
 def test_verify_exits_1_on_an_unmarked_image_and_says_so_in_japanese(tmp_path, sample):
-    check = omamori(tmp_path / "home", "verify", str(sample), lang="ja_JP.UTF-8")
+    check = run_cli(tmp_path / "home", "verify", str(sample), lang="ja_JP.UTF-8")
     assert check.returncode == 1 and "あなたの透かしは見つから" in check.stdout
 
 
@@ -51,7 +32,7 @@ def test_a_batch_with_a_bad_file_goes_on_and_exits_1(tmp_path, sample):
     broken = tmp_path / "broken.png"
     broken.write_bytes(b"not an image")
     out = tmp_path / "out"
-    run = omamori(tmp_path / "home", "protect", str(broken), str(sample), "--out-dir", str(out), "--no-visible",
+    run = run_cli(tmp_path / "home", "protect", str(broken), str(sample), "--out-dir", str(out), "--no-visible",
                   "--json")
     assert run.returncode == 1
     first, second = (json.loads(line) for line in run.stdout.splitlines())
@@ -61,62 +42,62 @@ def test_a_batch_with_a_bad_file_goes_on_and_exits_1(tmp_path, sample):
 
 def test_the_input_is_never_overwritten(tmp_path, sample):
     jpeg = tmp_path / "photo.jpg"
-    protected = omamori(tmp_path / "home", "protect", str(sample), "-o", str(jpeg))
+    protected = run_cli(tmp_path / "home", "protect", str(sample), "-o", str(jpeg))
     assert protected.returncode == 0
     before = jpeg.read_bytes()
-    again = omamori(tmp_path / "home", "protect", str(jpeg), "-o", str(jpeg), "--json")
+    again = run_cli(tmp_path / "home", "protect", str(jpeg), "-o", str(jpeg), "--json")
     assert again.returncode == 1 and json.loads(again.stdout)["error"]["code"] == "bad_request"
     assert jpeg.read_bytes() == before
 
 
 def test_key_export_and_import_round_trip(tmp_path, sample):
     home, backup = tmp_path / "home", tmp_path / "backup.key"
-    assert omamori(home, "key", "export", str(backup)).returncode == 0
-    shown = omamori(home, "key", "show").stdout
+    assert run_cli(home, "key", "export", str(backup)).returncode == 0
+    shown = run_cli(home, "key", "show").stdout
     other = tmp_path / "other"
-    assert omamori(other, "key", "import", str(backup)).returncode == 0
-    assert omamori(other, "key", "show").stdout.splitlines()[-1] == shown.splitlines()[-1]
-    refused = omamori(home, "key", "new")
+    assert run_cli(other, "key", "import", str(backup)).returncode == 0
+    assert run_cli(other, "key", "show").stdout.splitlines()[-1] == shown.splitlines()[-1]
+    refused = run_cli(home, "key", "new")
     assert refused.returncode == 2 and "--yes" in refused.stdout
-    assert omamori(home, "key", "new", "--yes").returncode == 0
-    assert omamori(home, "key", "show").stdout.splitlines()[-1] != shown.splitlines()[-1]
+    assert run_cli(home, "key", "new", "--yes").returncode == 0
+    assert run_cli(home, "key", "show").stdout.splitlines()[-1] != shown.splitlines()[-1]
     assert list((home / "config").glob("key*.bak")), "the old key was not kept"
 
 
 def test_a_missing_key_after_use_stops_with_exit_3_and_the_fix(tmp_path, sample):
     home = tmp_path / "home"
-    assert omamori(home, "protect", str(sample), "--out-dir", str(tmp_path / "o")).returncode == 0
+    assert run_cli(home, "protect", str(sample), "--out-dir", str(tmp_path / "o")).returncode == 0
     (home / "config" / "key").unlink()
-    run = omamori(home, "protect", str(sample), "--out-dir", str(tmp_path / "o2"))
+    run = run_cli(home, "protect", str(sample), "--out-dir", str(tmp_path / "o2"))
     assert run.returncode == 3 and "omamori key import" in run.stderr
 
 
 def test_settings_set_and_show(tmp_path):
     home = tmp_path / "home"
-    assert omamori(home, "settings", "set", "signature.placement=tiled", "output.max_side=2048").returncode == 0
-    shown = json.loads(omamori(home, "settings", "show", "--json").stdout)
+    assert run_cli(home, "settings", "set", "signature.placement=tiled", "output.max_side=2048").returncode == 0
+    shown = json.loads(run_cli(home, "settings", "show", "--json").stdout)
     assert shown["signature"]["placement"] == "tiled" and shown["output"]["max_side"] == 2048
-    assert omamori(home, "settings", "set", "output.max_side=12").returncode == 3
-    refused = omamori(home, "settings", "set", "signature.text=ゆき🌸")
+    assert run_cli(home, "settings", "set", "output.max_side=12").returncode == 3
+    refused = run_cli(home, "settings", "set", "signature.text=ゆき🌸")
     assert refused.returncode == 3 and "“🌸”" in refused.stderr
-    assert json.loads(omamori(home, "settings", "show", "--json").stdout)["signature"]["text"] != "ゆき🌸"
+    assert json.loads(run_cli(home, "settings", "show", "--json").stdout)["signature"]["text"] != "ゆき🌸"
 
 
 def test_settings_reset_brings_back_the_defaults_even_over_a_damaged_file(tmp_path):
     home = tmp_path / "home"
-    assert omamori(home, "settings", "set", "signature.placement=tiled").returncode == 0
+    assert run_cli(home, "settings", "set", "signature.placement=tiled").returncode == 0
     (home / "config" / "settings.json").write_text("{not json")
-    assert omamori(home, "settings", "show").returncode == 3
-    reset = omamori(home, "settings", "reset")
+    assert run_cli(home, "settings", "show").returncode == 3
+    reset = run_cli(home, "settings", "reset")
     assert reset.returncode == 0 and 'signature.placement = "corner"' in reset.stdout
-    assert json.loads(omamori(home, "settings", "show", "--json").stdout) == Settings().to_dict()
+    assert json.loads(run_cli(home, "settings", "show", "--json").stdout) == Settings().to_dict()
 
 
 def test_preview_ai_takes_the_cloak_strength_the_request_allows(tmp_path, sample):
     home = tmp_path / "home"
     out = ("--out", str(tmp_path / "p.png"))
     # no model here: a strength in range gets as far as the model; one out of range is refused before
-    assert "omamori models fetch" in omamori(home, "preview-ai", str(sample), "--strength", "2", *out).stderr
-    refused = omamori(home, "preview-ai", str(sample), "--strength", "5", *out)
+    assert "omamori models fetch" in run_cli(home, "preview-ai", str(sample), "--strength", "2", *out).stderr
+    refused = run_cli(home, "preview-ai", str(sample), "--strength", "5", *out)
     assert refused.returncode == 3 and refused.stderr and "models fetch" not in refused.stderr
     assert not (tmp_path / "p.png").exists()

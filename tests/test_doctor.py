@@ -13,7 +13,7 @@ from omamori.commands import doctor as doctor_command
 from omamori.install.doctor import Finding, check_key, check_ledger, manifest_problem, run_checks
 from omamori.install.browsers import ExtensionIds
 from omamori.paths import default_paths
-from test_install import CHROME_ID, GECKO_ID, MemoryRegistry, linux, run, windows, world  # noqa: F401 (fixture)
+from install_world import CHROME_ID, GECKO_ID, MemoryRegistry, linux, run, windows
 
 IDS = ExtensionIds(chrome_extension_id=CHROME_ID, gecko_id=GECKO_ID)
 

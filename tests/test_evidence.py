@@ -10,7 +10,6 @@ import io
 import json
 import sqlite3
 import threading
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -25,7 +24,8 @@ from omamori.paths import Paths
 from omamori.protocol.envelope import Request
 from omamori.protocol.handlers import Host
 
-from test_cli import SAMPLE, omamori
+from images import SAMPLE
+from processes import run_cli
 
 OLD_SCHEMA = """
 CREATE TABLE protections (id INTEGER PRIMARY KEY, time TEXT NOT NULL, name TEXT NOT NULL,
@@ -239,10 +239,10 @@ def site():
 def test_verify_of_an_address_downloads_says_what_it_fetched_and_writes_the_sheet(tmp_path, site):
     home = tmp_path / "home"
     mine = tmp_path / "mine.jpg"
-    assert omamori(home, "protect", str(SAMPLE), "-o", str(mine)).returncode == 0
+    assert run_cli(home, "protect", str(SAMPLE), "-o", str(mine)).returncode == 0
     web = site({"/art.jpg": (200, "image/jpeg", mine.read_bytes(), 0)})
     sheet = tmp_path / "sheet.html"
-    run = omamori(home, "verify", f"{web.base}/art.jpg", "--json", "--report", str(sheet))
+    run = run_cli(home, "verify", f"{web.base}/art.jpg", "--json", "--report", str(sheet))
     assert run.returncode == 0, run.stderr
     record = json.loads(run.stdout)
     assert record["verdict"] == "yours" and record["source"]["bytes"] == mine.stat().st_size
@@ -290,8 +290,8 @@ def test_another_persons_omamori_does_not_call_your_picture_theirs(tmp_path, pro
 def test_sheets_of_several_images_go_into_a_folder_named_after_each(tmp_path):
     home = tmp_path / "home"
     mine = tmp_path / "mine.jpg"
-    assert omamori(home, "protect", str(SAMPLE), "-o", str(mine)).returncode == 0
-    run = omamori(home, "verify", str(mine), str(SAMPLE), "--report", str(tmp_path / "sheets"), lang="ja_JP.UTF-8")
+    assert run_cli(home, "protect", str(SAMPLE), "-o", str(mine)).returncode == 0
+    run = run_cli(home, "verify", str(mine), str(SAMPLE), "--report", str(tmp_path / "sheets"), lang="ja_JP.UTF-8")
     assert run.returncode == 1     # the sample itself carries no mark
     assert sorted(path.name for path in (tmp_path / "sheets").iterdir()) == ["mine.evidence.html",
                                                                             "sample.evidence.html"]

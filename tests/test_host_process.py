@@ -3,76 +3,15 @@ from __future__ import annotations
 
 import base64
 import io
-import json
-import os
 import struct
-import subprocess
-import sys
 import zlib
 
-import numpy as np
 import pytest
 from PIL import Image
 
 from omamori.protocol.codec import MAX_REPLY_FRAME
-
-NATIVE = "=I"
-CHROME_ORIGIN = "chrome-extension://abcdefghijklmnopabcdefghijklmnop/"
-
-
-class HostProcess:
-    """The host started the way a browser starts it, read frame by frame."""
-
-    def __init__(self, home, *args: str) -> None:
-        env = dict(os.environ, OMAMORI_HOME=str(home))
-        self.proc = subprocess.Popen(
-            [sys.executable, "-m", "omamori.transports.stdio", *args],
-            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env,
-        )
-
-    def send_raw(self, data: bytes) -> None:
-        self.proc.stdin.write(data)
-        self.proc.stdin.flush()
-
-    def send(self, message: dict) -> None:
-        payload = json.dumps(message).encode()
-        self.send_raw(struct.pack(NATIVE, len(payload)) + payload)
-
-    def read_message(self) -> dict:
-        header = self.proc.stdout.read(4)
-        assert len(header) == 4, f"host closed stdout; stderr: {self.proc.stderr.read().decode()[-2000:]}"
-        (length,) = struct.unpack(NATIVE, header)
-        assert length + 4 <= MAX_REPLY_FRAME
-        body = self.proc.stdout.read(length)
-        assert len(body) == length
-        return json.loads(body)
-
-    def reply(self, request_id) -> tuple[dict, list[dict]]:
-        """The reply to ``request_id`` (chunks joined) and the progress messages before it."""
-        progress, chunks = [], []
-        while True:
-            message = self.read_message()
-            assert message["id"] == request_id
-            if message["type"] == "progress":
-                progress.append(message)
-            elif message["type"] == "chunk":
-                chunks.append(message)
-                if len(chunks) == message["count"]:
-                    assert [c["index"] for c in chunks] == list(range(len(chunks)))
-                    return json.loads("".join(c["data"] for c in chunks)), progress
-            else:
-                return message, progress
-
-    def request(self, request_id, request_type: str, **body) -> dict:
-        self.send({"v": 1, "id": request_id, "type": request_type, **body})
-        return self.reply(request_id)[0]
-
-    def close(self) -> int:
-        self.proc.stdin.close()
-        rest = self.proc.stdout.read()
-        code = self.proc.wait(timeout=20)
-        assert rest == b"", "bytes after the last frame on stdout"
-        return code
+from images import b64, encode, illustration
+from processes import CHROME_ORIGIN, NATIVE, HostProcess
 
 
 @pytest.fixture
@@ -81,26 +20,6 @@ def host(tmp_path):
     yield process
     if process.proc.poll() is None:
         process.proc.kill()
-
-
-def illustration(width: int, height: int, *, seed: int = 1, noisy: bool = False) -> np.ndarray:
-    rng = np.random.default_rng(seed)
-    y, x = np.mgrid[0:height, 0:width]
-    image = np.stack([(x / width) * 200 + 30, (y / height) * 180 + 40, np.full_like(x, 150.0)], axis=-1)
-    image[(x - width / 2) ** 2 + (y - height / 2) ** 2 < (min(width, height) / 4) ** 2] = (250, 220, 90)
-    if noisy:
-        image += rng.normal(0, 40, image.shape)
-    return np.clip(image, 0, 255).astype(np.uint8)
-
-
-def encoded(pixels: np.ndarray, fmt: str = "PNG", **options) -> bytes:
-    buffer = io.BytesIO()
-    Image.fromarray(pixels).save(buffer, fmt, **options)
-    return buffer.getvalue()
-
-
-def b64(data: bytes) -> str:
-    return base64.b64encode(data).decode()
 
 
 def test_hello_reports_version_capabilities_and_settings(host):
@@ -122,7 +41,7 @@ def test_firefox_arguments_are_accepted(tmp_path):
 
 
 def test_protect_then_verify_round_trip_with_chunked_reply_and_progress(host, tmp_path):
-    original = encoded(illustration(2400, 1800, noisy=True))
+    original = encode(illustration(2400, 1800, noisy=True))
     host.send({"v": 1, "id": "p", "type": "protect", "image": b64(original), "name": "art.png"})
     reply, progress = host.reply("p")
     assert reply["ok"], reply
@@ -180,19 +99,20 @@ def animated_gif() -> bytes:
     ({"type": "protect", "image": b64(b"hello, I am text")}, "not_an_image"),
     ({"type": "protect", "image": b64(bomb_png())}, "image_too_large"),
     ({"type": "protect", "image": b64(animated_gif())}, "unsupported_format"),
-    ({"type": "protect", "image": b64(encoded(illustration(120, 90)))}, "image_too_small"),
-    ({"type": "protect", "image": b64(encoded(illustration(800, 600))[:3000])}, "image_damaged"),
-    ({"type": "protect", "image": b64(encoded(illustration(800, 600))), "options": {"mark": {"strength": "x"}}},
+    ({"type": "protect", "image": b64(encode(illustration(120, 90)))}, "image_too_small"),
+    ({"type": "protect", "image": b64(encode(illustration(800, 600))[:3000])}, "image_damaged"),
+    ({"type": "protect", "image": b64(encode(illustration(800, 600))), "options": {"mark": {"strength": "x"}}},
      "bad_setting"),
     ({"type": "history", "limit": 0}, "bad_request"),
 ])
-def test_every_bad_request_gets_its_code_and_the_host_keeps_serving(host, body, code):
-    reply = host.request("bad", body.pop("type"), **body)
+def test_every_bad_request_gets_its_code_and_the_host_keeps_serving(serving_host, body, code):
+    body = dict(body)
+    reply = serving_host.request("bad", body.pop("type"), **body)
     assert reply["ok"] is False and reply["id"] == "bad"
     assert reply["error"]["code"] == code
     assert reply["error"]["message"]["en"] and reply["error"]["message"]["ja"]
-    assert host.request("after", "hello")["ok"]
-    assert host.close() == 0
+    assert serving_host.request("after", "history", limit=1)["result"]["total"] == 0, "a bad request was recorded"
+    assert serving_host.worker() == serving_host.first_worker, "a bad request cost the host its worker"
 
 
 def test_invalid_json_and_missing_id_are_answered_and_the_stream_goes_on(host):

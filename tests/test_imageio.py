@@ -12,13 +12,8 @@ from PIL import ExifTags, Image, ImageCms, JpegImagePlugin
 from omamori import imageio
 from omamori.errors import ImageError
 from omamori.platforms import x
+from images import encode, srgb_with_primaries
 
-
-
-def encode(im: Image.Image, fmt: str = "PNG", **params) -> bytes:
-    buf = io.BytesIO()
-    im.save(buf, fmt, **params)
-    return buf.getvalue()
 
 
 def quadrants(width: int = 40, height: int = 30) -> np.ndarray:
@@ -135,22 +130,10 @@ def test_png_text_chunks_are_reported():
     assert "text" in decoded.removed_metadata
 
 
-def swapped_red_green_profile() -> bytes:
-    """An RGB ICC profile (not sRGB) whose red primary is sRGB's green and vice versa."""
-    profile = bytearray(ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes())
-    count = struct.unpack(">I", profile[128:132])[0]
-    entry = {bytes(profile[132 + 12 * i:136 + 12 * i]): 132 + 12 * i for i in range(count)}
-    red, green = entry[b"rXYZ"], entry[b"gXYZ"]
-    profile[red + 4:red + 12], profile[green + 4:green + 12] = profile[green + 4:green + 12], profile[red + 4:red + 12]
-    at = profile.find("sRGB".encode("utf-16-be"))
-    profile[at:at + 8] = "swRG".encode("utf-16-be")
-    return bytes(profile)
-
-
 def test_icc_profile_is_converted_to_srgb():
-    data = encode(Image.new("RGB", (16, 16), (255, 0, 0)), icc_profile=swapped_red_green_profile())
+    data = encode(Image.new("RGB", (16, 16), (255, 0, 0)), icc_profile=srgb_with_primaries("grb"))
     decoded = imageio.decode(data)
-    assert decoded.colour.converted and decoded.colour.profile.startswith("swRG")
+    assert decoded.colour.converted and decoded.colour.profile.startswith("grbP")
     assert "icc" in decoded.removed_metadata
     assert np.allclose(decoded.image[0, 0], [0, 1, 0], atol=0.02)     # the file's "red" is sRGB green
 

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from test_install import snapshot
+from install_world import snapshot
 
 REPO = Path(__file__).resolve().parents[1]
 SCRIPT = REPO / "installer" / "install.sh"

@@ -5,24 +5,23 @@ import dataclasses
 import datetime
 import io
 import json
-from pathlib import Path
 
 import numpy as np
 import pytest
 from PIL import ExifTags, Image
 
 from omamori import cloak, imageio, mark
-from omamori.errors import ImageError, StateError
+from omamori.errors import ImageError
 from omamori.platforms import x
 from omamori.protect import marking, pipeline, visible
 from omamori.arrays import hamming
 from omamori.protect.fingerprint import perceptual_hash
 from omamori.settings import Settings
 
-import mark_images  # noqa: E402  (tests/, on the path as in test_mark)
+import mark_images
 from cloak_model import MODELS, needs_model
+from images import SAMPLE, encode, srgb_with_primaries
 
-SAMPLE = Path(__file__).resolve().parents[1] / "native_host" / "omamori" / "data" / "sample.png"
 KEY = bytes(range(32))
 TODAY = datetime.date(2026, 11, 21)
 STEPS = ("orientation", "metadata", "colour", "transparency", "downscale", "signature", "cloak", "mark", "encode",
@@ -46,12 +45,6 @@ def run(data: bytes, chosen: Settings | None = None, **kwargs) -> pipeline.Prote
     chosen = chosen or Settings()
     return pipeline.protect(data, settings=chosen, key=KEY, today=TODAY, rng=np.random.default_rng(0),
                             font=visible.signature_font(chosen.signature), **kwargs)
-
-
-def encode(im: Image.Image, fmt: str = "PNG", **params) -> bytes:
-    buf = io.BytesIO()
-    im.save(buf, fmt, **params)
-    return buf.getvalue()
 
 
 def decision(protected: pipeline.Protected, step: str) -> pipeline.Decision:
@@ -140,9 +133,8 @@ def test_orientation_is_applied_before_everything():
 
 
 def test_icc_colours_are_converted():
-    from test_imageio import swapped_red_green_profile
     data = encode(Image.fromarray(np.full((300, 300, 3), (255, 0, 0), np.uint8)),
-                  icc_profile=swapped_red_green_profile())
+                  icc_profile=srgb_with_primaries("grb"))
     protected = run(data, settings(signature={"enabled": False}, output={"keep_png8": False}))
     assert decision(protected, "colour").applied
     centre = imageio.decode(protected.data).image[150, 150]

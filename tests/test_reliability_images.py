@@ -16,7 +16,7 @@ from PIL import Image
 
 from hostile_images import PROTECTED, HostileCase, corpus
 from omamori.catalog import entries
-from test_host_process import CHROME_ORIGIN, HostProcess
+from processes import CHROME_ORIGIN, HostProcess
 
 CASES = corpus()
 FAILING = [c for c in CASES if c.expect != PROTECTED]

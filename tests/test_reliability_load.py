@@ -15,8 +15,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from test_host_process import CHROME_ORIGIN, HostProcess, encoded, illustration
-from test_reliability_faults import MARK_OFF, workers
+from images import encode, illustration
+from processes import CHROME_ORIGIN, MARK_OFF, HostProcess, workers
 
 pytestmark = pytest.mark.slow
 
@@ -29,7 +29,7 @@ def resources(pid: int) -> tuple[int, int, int]:
 
 
 def test_a_thousand_protect_requests_keep_memory_and_file_handles_flat(tmp_path):
-    images = [base64.b64encode(encoded(illustration(400, 300, seed=s, noisy=True))).decode() for s in range(8)]
+    images = [base64.b64encode(encode(illustration(400, 300, seed=s, noisy=True))).decode() for s in range(8)]
     host = HostProcess(tmp_path, CHROME_ORIGIN)
     try:
         assert host.request("h", "hello")["ok"]

@@ -1,6 +1,6 @@
 """The companion server as an attack surface and under load, on a real socket (127.0.0.1, port 0).
 
-Extends tests/test_server.py (whose helpers and fixtures it uses) with what an
+Extends tests/test_server.py (with the same helpers, tests/companion.py) with what an
 attacker on the same machine or a web page can do at the byte level: exact
 Host headers, a frame declaring 2**63 bytes, half-sent handshakes, a thousand
 connection attempts, tokens from an earlier pairing -- while a paired client
@@ -25,8 +25,8 @@ from omamori import pairing
 from omamori.protocol.handlers import Host
 from omamori.transports.websocket import CompanionServer, Limits
 from omamori.transports.worker import WorkerHost
-from test_server import (CHROME_ID, CHROME_ORIGIN, ServerUnproven, _png, ask, client, paths, refused_status,  # noqa: F401
-                         running, token)
+from companion import CHROME_ID, CHROME_ORIGIN, ServerUnproven, ask, client, refused_status, running
+from images import encode, noise
 
 
 async def raw_http(port: int, request: bytes, *, timeout: float = 5) -> bytes:
@@ -225,7 +225,7 @@ def test_four_clients_at_once_are_all_answered(paths, token):
         async with client(port, token, max_size=None) as ws:
             started = time.monotonic()
             reply = await ask(ws, {"v": 1, "id": n, "type": "protect", "name": f"{n}.png",
-                                   "image": base64.b64encode(_png(seed=n)).decode()})
+                                   "image": base64.b64encode(encode(noise(320, 320, seed=n))).decode()})
             return reply["ok"], time.monotonic() - started
 
     async def scenario():

@@ -27,10 +27,10 @@ import pytest
 from PIL import Image
 
 from omamori import keys
-from test_install import world  # noqa: F401
-from test_server import client, token_and_port
-from test_host_process import encoded, illustration
-from test_reliability_faults import MARK_OFF, hosts, ledger_state, slow_art, small_art, workers  # noqa: F401
+from companion import client, token_and_port
+from images import encode, illustration, small_art
+from install_world import MemoryRegistry, linux, run, windows
+from processes import MARK_OFF, run_cli
 
 
 def mode(path) -> int:
@@ -43,15 +43,15 @@ def mode(path) -> int:
     {"options": {"signature.text": "\udc00"}},                    # a lone low one, nested
     {"options": {"\ud83d": False}},                               # in a key
 ])
-def test_a_lone_surrogate_is_refused_in_the_envelope_before_any_work(tmp_path, hosts, body):
-    host = hosts(tmp_path)
-    reply = host.request("s", "protect", image=small_art(), **body)       # json.dumps writes it as \\udXXX
+def test_a_lone_surrogate_is_refused_in_the_envelope_before_any_work(serving_host, body):
+    recorded = serving_host.request("n", "history", limit=1)["result"]["total"]
+    reply = serving_host.request("s", "protect", image=small_art(), **body)       # json.dumps writes it as \\udXXX
     assert reply["error"]["code"] == "bad_request", reply
     assert "surrogate" in reply["error"]["details"]["reason"]
-    assert host.request("pair", "protect", image=small_art(), name="\U0001F338.png", options=MARK_OFF)["ok"], \
+    assert serving_host.request("pair", "protect", image=small_art(), name="\U0001F338.png", options=MARK_OFF)["ok"], \
         "a real pair (an emoji) must still pass"
-    assert host.close() == 0
-    assert ledger_state(tmp_path) == ("ok", 1)
+    assert serving_host.request("n", "history", limit=1)["result"]["total"] == recorded + 1, "not the pair alone"
+    assert serving_host.worker() == serving_host.first_worker
 
 
 # -- the key and the ledger -------------------------------------------------------------------------------------------
@@ -142,17 +142,17 @@ def test_the_worker_gets_its_environment_and_the_transport_keeps_its_own(tmp_pat
 
 
 # -- the CLI --------------------------------------------------------------------------------------------------------
-def omamori_cli(home: Path, *args: str, cwd: Path | None = None) -> subprocess.CompletedProcess:
-    env = dict(os.environ, OMAMORI_HOME=str(home), LANG="en_US.UTF-8", LC_ALL="")
-    return subprocess.run([sys.executable, "-m", "omamori.cli", *args], capture_output=True, text=True, env=env,
-                          cwd=cwd, timeout=300)
+def slow_art() -> bytes:
+    """A JPEG that takes the CLI seconds even on an idle machine (noisy, 5000 x 5000: decode, shrink to 4096, sign
+    tiled, encode, read back; about 2.8 s idle, 2 cores)."""
+    return encode(illustration(5000, 5000, noisy=True), "JPEG", quality=92)
 
 
 def test_cli_outputs_of_art_jpg_and_art_png_in_one_run_do_not_overwrite_each_other(tmp_path):
     art = illustration(400, 300, seed=1, noisy=True)
-    (tmp_path / "art.jpg").write_bytes(encoded(art, "JPEG"))
-    (tmp_path / "art.png").write_bytes(encoded(illustration(400, 300, seed=2, noisy=True), "PNG"))
-    run = omamori_cli(tmp_path / "home", "protect", "--no-mark", "--json", "art.jpg", "art.png", cwd=tmp_path)
+    (tmp_path / "art.jpg").write_bytes(encode(art, "JPEG"))
+    (tmp_path / "art.png").write_bytes(encode(illustration(400, 300, seed=2, noisy=True), "PNG"))
+    run = run_cli(tmp_path / "home", "protect", "--no-mark", "--json", "art.jpg", "art.png", cwd=tmp_path)
     assert run.returncode == 0, run.stderr
     outputs = [json.loads(line)["output"] for line in run.stdout.splitlines()]
     assert outputs == ["art.omamori.jpg", "art.omamori-2.jpg"]
@@ -161,9 +161,9 @@ def test_cli_outputs_of_art_jpg_and_art_png_in_one_run_do_not_overwrite_each_oth
 
 
 def test_the_cli_has_the_hosts_time_limits(tmp_path):
-    (tmp_path / "big.jpg").write_bytes(base64.b64decode(slow_art()))
-    (tmp_path / "small.png").write_bytes(encoded(illustration(400, 300, seed=1, noisy=True), "PNG"))
-    run = omamori_cli(tmp_path / "home", "protect", "--time-limit", "1", "--json", "--placement", "tiled", "--no-mark",
+    (tmp_path / "big.jpg").write_bytes(slow_art())
+    (tmp_path / "small.png").write_bytes(encode(illustration(400, 300, seed=1, noisy=True), "PNG"))
+    run = run_cli(tmp_path / "home", "protect", "--time-limit", "1", "--json", "--placement", "tiled", "--no-mark",
                       "big.jpg", "small.png", cwd=tmp_path)
     assert run.returncode == 1, run.stderr
     big, small = (json.loads(line) for line in run.stdout.splitlines())
@@ -174,7 +174,7 @@ def test_the_cli_has_the_hosts_time_limits(tmp_path):
 
 # -- omamori site in a folder someone else made ---------------------------------------------------------------------
 def site_cli(folder: Path, home: Path) -> subprocess.CompletedProcess:
-    return omamori_cli(home, "site", str(folder), "--json")
+    return run_cli(home, "site", str(folder), "--json")
 
 
 def files_under(folder: Path) -> dict[str, bytes]:
@@ -238,7 +238,6 @@ def test_a_lost_end_line_never_takes_the_sites_own_rules_with_it(tmp_path):
 def test_uninstall_with_a_tampered_receipt_removes_only_what_omamori_writes(world, capsys):
     from omamori.install.registration import receipt_path
     from omamori.paths import default_paths
-    from test_install import MemoryRegistry, linux, run, windows
 
     home = world / "home"
     (home / ".mozilla/firefox").mkdir(parents=True)
@@ -457,19 +456,13 @@ def two_colour_rgba_png(side: int) -> bytes:
     """Half opaque red, half transparent: a few hundred kilobytes that decode to side x side RGBA."""
     pixels = np.zeros((side, side, 4), np.uint8)
     pixels[:, : side // 2] = (200, 30, 30, 255)
-    return encoded_with(Image.fromarray(pixels, "RGBA"), "PNG", optimize=True)
+    return encode(Image.fromarray(pixels, "RGBA"), "PNG", optimize=True)
 
 
 def flat_gif(side: int) -> bytes:
     picture = Image.new("P", (side, side), 0)
     picture.putpalette([255, 255, 255, 0, 0, 0] + [0] * 762)
-    return encoded_with(picture, "GIF")
-
-
-def encoded_with(picture: "Image.Image", fmt: str, **params) -> bytes:
-    out = io.BytesIO()
-    picture.save(out, fmt, **params)
-    return out.getvalue()
+    return encode(picture, "GIF")
 
 
 def test_palette_art_keeps_full_size_indices_but_a_scaled_full_colour_image():
@@ -487,7 +480,7 @@ def test_a_small_file_of_60_megapixels_is_protected_in_bounded_memory(tmp_path, 
     data = make(7740)                                # 59.9 MP, under the 60 MP cap; 250 kB and 46 kB
     host = hosts(tmp_path)
     assert host.request("h", "hello")["ok"]
-    (worker,) = workers(host.proc.pid)
+    worker = host.worker()
     reply = host.request("p", "protect", image=base64.b64encode(data).decode())
     assert reply["ok"] and reply["result"]["format"] == "png", reply.get("error")
     peak_kib = int(re.search(r"VmHWM:\s+(\d+) kB", Path(f"/proc/{worker}/status").read_text()).group(1))

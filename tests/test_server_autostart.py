@@ -12,7 +12,7 @@ import pytest
 from omamori import pairing
 from omamori.commands import serve as serve_command
 from omamori.paths import default_paths
-from test_install import MemoryRegistry, darwin, linux, run, snapshot, windows, world  # noqa: F401 (fixture)
+from install_world import MemoryRegistry, darwin, linux, run, snapshot, windows
 
 
 def serve(machine, *argv, registry=None, env=None) -> int:

@@ -5,10 +5,8 @@ from __future__ import annotations
 import datetime
 import io
 import json
-import os
 import shutil
 import subprocess
-import sys
 import tracemalloc
 import zlib
 
@@ -23,6 +21,7 @@ from omamori.errors import RequestError
 from omamori.paths import default_paths
 from omamori.protocol.envelope import Request
 from omamori.protocol.handlers import Host, output_profile
+from processes import run_cli
 
 TODAY = datetime.date(2026, 11, 21)
 RIGHTS = webmeta.Rights(creator="山田 花子 (Hanako Yamada)", web_statement="https://example.com/terms?a=1&b=<2>")
@@ -227,22 +226,15 @@ def test_bad_profile_fields_are_bad_request(fields, field):
 
 
 # -- the command line --------------------------------------------------------------------------------------------
-def omamori(home, *args: str) -> subprocess.CompletedProcess:
-    env = dict(os.environ, OMAMORI_HOME=str(home), OMAMORI_MODELS=str(home / "no-models"), LANG="en_US.UTF-8",
-               LC_ALL="")
-    return subprocess.run([sys.executable, "-m", "omamori.cli", *args], capture_output=True, text=True, env=env,
-                          timeout=120)
-
-
 def test_protect_for_web_writes_beside_the_x_version_and_verify_shows_the_rights(tmp_path):
     art = tmp_path / "art.jpg"
     art.write_bytes(camera_jpeg())
-    assert omamori(tmp_path / "home", "protect", str(art), "--lossless").returncode == 2
-    for_x = omamori(tmp_path / "home", "protect", str(art), "--json")
-    for_web = omamori(tmp_path / "home", "protect", str(art), "--for", "web", "--creator", "Hanako", "--json")
+    assert run_cli(tmp_path / "home", "protect", str(art), "--lossless").returncode == 2
+    for_x = run_cli(tmp_path / "home", "protect", str(art), "--json")
+    for_web = run_cli(tmp_path / "home", "protect", str(art), "--for", "web", "--creator", "Hanako", "--json")
     assert for_x.returncode == 0 and for_web.returncode == 0, for_web.stderr
     assert json.loads(for_x.stdout)["output"] == str(tmp_path / "art.omamori.jpg")
     assert json.loads(for_web.stdout)["output"] == str(tmp_path / "art.omamori-web.jpg")
-    check = omamori(tmp_path / "home", "verify", str(tmp_path / "art.omamori-web.jpg"))
+    check = run_cli(tmp_path / "home", "verify", str(tmp_path / "art.omamori-web.jpg"))
     assert check.returncode == 0 and "rights metadata: creator Hanako" in check.stdout
-    assert "rights metadata" not in omamori(tmp_path / "home", "verify", str(tmp_path / "art.omamori.jpg")).stdout
+    assert "rights metadata" not in run_cli(tmp_path / "home", "verify", str(tmp_path / "art.omamori.jpg")).stdout
