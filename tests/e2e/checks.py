@@ -1,6 +1,7 @@
 """What the tests check on the outcome: the omamori CLI's word on an image, the overlay's state, files untouched."""
 from __future__ import annotations
 
+import base64
 import hashlib
 import json
 import shutil
@@ -137,6 +138,40 @@ def overlay_when(condition: str) -> InOverlay:
 def click_overlay_button(tab, test_id: str) -> None:
     """A person's click on the overlay's button (the overlay ignores clicks a script makes)."""
     tab.click_in_overlay(test_id)
+
+
+# The name of every file X's page was given, in order: fixtures/x_app.js records each as its handlers take it, so
+# at any moment this is exactly what reached X (its uploads follow).
+HANDED_TO_X = "window.omamoriFixtureReceived"
+PROBE = base64.b64decode(  # a 1 x 1 PNG
+    "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAIAAACQd1PeAAAADElEQVR4nGP4z8AAAAMBAQDJ/pLvAAAAAElFTkSuQmCC")
+# What a page script can do: give X's own picker a file (an untrusted event, which omamori leaves to X).
+GIVE_X_THE_PROBE = """(data) => {
+  const transfer = new DataTransfer();
+  transfer.items.add(new File([Uint8Array.from(atob(data), (c) => c.charCodeAt(0))], "probe.png", {type: "image/png"}));
+  const picker = document.querySelector('[data-testid="fileInput"]');
+  picker.files = transfer.files;
+  picker.dispatchEvent(new Event("change", {bubbles: true}));
+  return true;
+}"""
+
+
+def assert_handed_to_x(tab, fake_x, names: list[str]) -> None:
+    """X's page was given exactly the files ``names``, in that order, and began one upload for each."""
+    assert tab.evaluate(HANDED_TO_X) == names, f"X's page was given {tab.evaluate(HANDED_TO_X)}, not {names}"
+    assert len(fake_x.started_uploads()) == len(names), f"X began {len(fake_x.started_uploads())} uploads, not {len(names)}"
+
+
+def assert_nothing_reached_x(tab, fake_x) -> None:
+    """At a state the test waited for (the person has not chosen, or omamori is done): X's page was given nothing and
+    upload.x.com saw no request. Then a file that a page script gives X's own picker is given and uploaded as the only
+    one: the check sees what reaches X after that state, so a late upload would have been seen."""
+    assert tab.evaluate(HANDED_TO_X) == [], f"X's page was given {tab.evaluate(HANDED_TO_X)}"
+    assert fake_x.upload_requests == [], "something was uploaded"
+    assert tab.evaluate(f"({GIVE_X_THE_PROBE})({json.dumps(base64.b64encode(PROBE).decode())})")
+    [upload] = fake_x.wait_for_uploads(1, pump=tab.pump, timeout=20)
+    assert upload.data == PROBE
+    assert_handed_to_x(tab, fake_x, ["probe.png"])
 
 
 ATTACHED = "[...document.querySelectorAll('[data-testid=\"attachments\"] img')].map((img) => img.dataset.fileType)"

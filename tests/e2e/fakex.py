@@ -122,6 +122,11 @@ class FakeX:
         self.bluesky = FakeBluesky(language=language)   # the same browser may go to bsky.app too
 
     # ---- what the tests look at ----
+    def started_uploads(self) -> list[Upload]:
+        """Every upload begun (INIT), finalized or not."""
+        with self._lock:
+            return list(self._uploads.values())
+
     def finalized_uploads(self) -> list[Upload]:
         with self._lock:
             return [upload for upload in self._uploads.values() if upload.finalized]

@@ -7,7 +7,7 @@ import base64
 
 import pytest
 
-from checks import SCREENSHOTS, assert_signature, overlay_when, run_omamori, verify
+from checks import SCREENSHOTS, assert_signature, overlay_when, verify
 import pictures
 
 pytestmark = pytest.mark.e2e
