@@ -63,8 +63,7 @@ if __name__ == "__main__":
     from omamori.transports import stdio
 
     # The worker gets the factory by pickle, which names the class by module: gated_host, not __main__. This folder
-    # is put on the path by hand: PYTHONSAFEPATH (which WorkerHost.start sets, also for a test's later hosts) keeps
-    # a script's folder off it.
+    # is put on the path by hand, as PYTHONSAFEPATH in the environment would keep a script's folder off it.
     sys.path.insert(0, str(Path(__file__).parent))
     from gated_host import GatedHost as Importable
 
