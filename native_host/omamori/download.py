@@ -15,9 +15,7 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 from . import __version__
 from .errors import OmamoriError
 from .ledger import now_utc
-from .protocol.codec import MAX_REQUEST_IMAGE
 
-MAX_BYTES = MAX_REQUEST_IMAGE  # a file larger than a request can carry is not an image omamori would check
 TIME_LIMIT = 30.0              # seconds for the whole download, connection included
 _READ_SIZE = 64 * 1024
 X_IMAGE_HOST = "pbs.twimg.com"
@@ -45,7 +43,7 @@ def largest_size(url: str) -> str:
     return urlunsplit(parts._replace(query=urlencode(query)))
 
 
-def download(url: str, *, max_bytes: int = MAX_BYTES, time_limit: float = TIME_LIMIT) -> Downloaded:
+def download(url: str, *, max_bytes: int, time_limit: float = TIME_LIMIT) -> Downloaded:
     """GET ``url`` (http or https), at most ``max_bytes`` bytes within ``time_limit`` seconds.
 
     Raises ``OmamoriError`` ``download_failed`` (no connection, an HTTP error, not http/https),

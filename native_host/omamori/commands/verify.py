@@ -9,9 +9,10 @@ from typing import Any
 
 from ..catalog import Lang, Message, say
 from ..exit_codes import EXIT_OK, EXIT_PARTIAL
-from ..download import MAX_BYTES, TIME_LIMIT, download, is_web_address, largest_size
+from ..download import TIME_LIMIT, download, is_web_address, largest_size
 from ..errors import OmamoriError, StateError
 from ..evidence import verdict_sentence
+from ..protocol.codec import MAX_REQUEST_IMAGE
 from ._shared import ProgressLine, add_time_limit, call, lang, message, open_host, read_input
 
 
@@ -19,8 +20,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
         "verify", help="look for your invisible mark in images (files or web addresses)",
         description="Read the invisible mark with your key and compare with your ledger of protected images. "
-                    f"An http(s) address is downloaded first (at most {MAX_BYTES >> 20} MiB, within "
-                    f"{TIME_LIMIT:g} s; for X's pbs.twimg.com the original size). Exit status 0 when every image carries your mark, 1 otherwise.",
+                    f"An http(s) address is downloaded first (at most {MAX_REQUEST_IMAGE >> 20} MiB, within "
+                    f"{TIME_LIMIT:g} s; for X's pbs.twimg.com the original size). Exit status 0 when every image "
+                    "carries your mark, 1 otherwise.",
     )
     parser.add_argument("images", nargs="+", metavar="FILE|URL",
                         help="image files, or web addresses of images (https://…)")
@@ -67,7 +69,7 @@ def verify_one(host, image: str, *, report: Path | None) -> dict[str, Any]:
     body: dict[str, Any] = {"report": report is not None}
     record: dict[str, Any] = {"file": image}
     if is_web_address(image):
-        fetched = download(largest_size(image))
+        fetched = download(largest_size(image), max_bytes=MAX_REQUEST_IMAGE)   # more is no image a host takes
         print(fetched_line(fetched), file=sys.stderr, flush=True)
         record["source"] = {"url": fetched.url, "final_url": fetched.final_url, "bytes": len(fetched.data),
                             "content_type": fetched.content_type, "fetched_at": fetched.fetched_at}
