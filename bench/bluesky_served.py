@@ -6,8 +6,9 @@ For each kind of made-up picture (tests/mark_images.py) at a size artists post, 
 profile (protect/sites.py), then send it through the project's model of Bluesky (platforms/bluesky.py): the web
 app's canvas re-encode, the PDS, and the CDN's two presets (feed_thumbnail fitted inside 2000 px, feed_fullsize
 inside 1000 px, smaller images enlarged) as JPEG q100 and WebP q80. Prints one row per picture: output size and
-bytes, the quality the app's re-encode settles on, and the mark's confidence in each served variant ("no" where it
-does not read). The numbers in docs/mark.md come from this command.
+bytes, the mark's strength and luma PSNR (as the pipeline's report gives them), the quality the app's re-encode
+settles on, and the mark's confidence in each served variant ("no" where it does not read). The numbers in
+docs/mark.md come from this command.
 """
 from __future__ import annotations
 
@@ -37,6 +38,7 @@ def row(kind: str, height: int, width: int, seed: int) -> str:
     protected = pipeline.protect(imageio.encode_jpeg(picture, quality=95), settings=Settings(), key=KEY,
                                  today=datetime.date(2026, 12, 2), rng=np.random.default_rng(seed), site=sites.BLUESKY,
                                  font=FONT)
+    marked = next(step for step in protected.report if step.step == "mark").details
     uploaded = bluesky.client_upload(protected.data)
     stored = bluesky.store(uploaded)
     cells = []
@@ -45,6 +47,7 @@ def row(kind: str, height: int, width: int, seed: int) -> str:
             found = mark.detect(imageio.decode(bluesky.serve(stored, variant, format=format)).image, key=KEY)
             cells.append(f"{found.confidence:.2f}" if found.marked else "no")
     return (f"| {kind} {width}x{height} | {protected.width}x{protected.height}, {len(protected.data):,} B | "
+            f"{marked['strength']:.2f}, {marked['psnr_db']:.1f} dB | "
             f"q{x.estimate_jpeg_quality(uploaded)}, {len(uploaded):,} B | " + " | ".join(cells) + " |")
 
 
@@ -53,8 +56,8 @@ def main() -> None:
     parser.add_argument("--seeds", type=int, default=1, help="pictures of each kind (default 1)")
     args = parser.parse_args()
     heads = [f"{variant} {format}" for variant in bluesky.SERVED for format in bluesky.SERVED_FORMATS]
-    print("| picture | omamori's file | the app's re-encode | " + " | ".join(heads) + " |")
-    print("|---|---|---|" + "---|" * len(heads))
+    print("| picture | omamori's file | mark strength, luma PSNR | the app's re-encode | " + " | ".join(heads) + " |")
+    print("|---|---|---|---|" + "---|" * len(heads))
     for seed in range(1, args.seeds + 1):
         for kind, height, width in PICTURES:
             print(row(kind, height, width, seed), flush=True)

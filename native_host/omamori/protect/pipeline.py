@@ -124,7 +124,7 @@ def protect(data: bytes, *, settings: Settings, key: bytes, today: datetime.date
         else:
             decisions.append(report.signature_not_drawn(font.problem))
         stage("cloak")
-        # The cloak sees the mark embedded after it (at the first attempt's strength; a retry is stronger).
+        # The cloak sees the mark embedded after it (at the person's strength; a site's raise, a retry are stronger).
         then = partial(mark.embed, key=key, payload=payload, strength=settings.mark.strength) \
             if payload is not None else None
         image, cloaked = _cloak_step(image, settings=settings, cloak_model=cloak_model, rng=rng, tell=tell,
@@ -228,7 +228,8 @@ def _mark_decisions(marked: Marked, payload: mark.Payload, *, settings: Settings
                "small_confidence": kept.small.confidence if kept.small is not None else 0.0,
                "reads_at_small": small_verified}
     return [report.mark_added(payload, strength=kept.strength, psnr_db=kept.psnr_db, retried=marked.retried,
-                              raised=marked.raised, settings=settings, site=site),
+                              raised=marked.raised, raised_for_site=kept.raised_for_site, settings=settings,
+                              site=site),
             report.encoded(kept.output, site),
             report.verified(kept.detection, reads=verified, reads_small=small_verified, details=details, site=site,
                             retried=marked.retried)]

@@ -166,14 +166,16 @@ def mark_off() -> Decision:
 
 
 def mark_added(payload: mark.Payload, *, strength: float, psnr_db: float, retried: bool, raised: bool,
-               settings: Settings, site: Site) -> Decision:
-    """``retried``: a second, stronger attempt was made; ``raised``: it is the one kept."""
+               raised_for_site: bool, settings: Settings, site: Site) -> Decision:
+    """``retried``: a second, stronger attempt was made; ``raised``: it is the one kept; ``raised_for_site``: the
+    kept one was marked stronger than asked, for the site's smallest size (marking.site_raise)."""
+    why = Message("report.mark.raised", {"site": site.name}) if raised else \
+        Message("report.mark.raised_for_site", {"site": site.name}) if raised_for_site else ""
     return Decision("mark", True,
-                    Message("report.mark.added", {
-                        "id": payload.id, "strength": strength, "psnr": psnr_db,
-                        "raised": Message("report.mark.raised", {"site": site.name}) if raised else ""}),
+                    Message("report.mark.added", {"id": payload.id, "strength": strength, "psnr": psnr_db,
+                                                  "raised": why}),
                     {"id": payload.id, "strength": strength, "psnr_db": psnr_db, "retried": retried,
-                     "no_ai_training": settings.mark.no_ai_training})
+                     "raised_for_site": raised_for_site, "no_ai_training": settings.mark.no_ai_training})
 
 
 def mark_palette_too_small(width: int, height: int) -> Decision:

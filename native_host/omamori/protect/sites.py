@@ -29,6 +29,8 @@ class Site:
     check_format: str       # ..."jpeg" (4:2:0) or "webp"...
     check_quality: int      # ...at this quality (its byte limit as people read it: ``report.limit.<id>``)
     client_min_pixels_per_byte: float | None = None   # the site's web client re-encodes a JPEG denser than this
+    mark_psnr_target_db: float | None = None   # dB: the mark starts as strong as keeps this luma PSNR, up to 1.4
+                                               # times the person's strength (marking.RETRY_FACTOR)
 
 
 X = Site(id="x", name="X", max_side=4096, max_bytes=5_000_000, keeps_png8=True, check_side=680,
@@ -36,7 +38,9 @@ X = Site(id="x", name="X", max_side=4096, max_bytes=5_000_000, keeps_png8=True, 
          client_min_pixels_per_byte=x.CLIENT_MIN_JPEG_PIXELS_PER_BYTE)
 # Bluesky's limit is 1,000,000 bytes (the app.bsky.embed.images lexicon's maxSize); one byte under it, so that
 # the file is "under 1,000,000 bytes" whichever way the site counts. Its CDN's smaller preset (feed_fullsize)
-# fits the image inside 1000 px, enlarging smaller ones, as JPEG q100 or WebP q80: the WebP is the harsher.
+# fits the image inside 1000 px, enlarging smaller ones, as JPEG q100 or WebP q80: the WebP is the harsher. It
+# smooths away the mark's one grey level on flat colour and gradients, so there the mark starts stronger, as
+# far as 44.5 dB (the bar is 44; docs/mark.md "On Bluesky" has the figures).
 BLUESKY = Site(id="bluesky", name="Bluesky", max_side=2000, max_bytes=999_999, keeps_png8=False, check_side=1000,
-               check_enlarges=True, check_format="webp", check_quality=80)
+               check_enlarges=True, check_format="webp", check_quality=80, mark_psnr_target_db=44.5)
 SITES = {site.id: site for site in (X, BLUESKY)}
