@@ -2,26 +2,17 @@
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 
 import pytest
 
 from omamori import checklist
 from omamori.commands.status import note
-from omamori.paths import default_paths
 from omamori.protocol.envelope import Request
 from omamori.protocol.handlers import Host
 from omamori.settings import Settings, apply_changes
+from processes import run_cli as omamori
 
 BROWSER_ITEMS = ["grok_training", "grok_edits", "protect_posts", "auto_protect"]
-
-
-def omamori(home, *args: str, lang: str = "en_US.UTF-8") -> subprocess.CompletedProcess:
-    env = dict(os.environ, OMAMORI_HOME=str(home), OMAMORI_MODELS=str(home / "no-models"), LANG=lang, LC_ALL="")
-    return subprocess.run([sys.executable, "-m", "omamori.cli", *args], capture_output=True, text=True, env=env,
-                          timeout=120)
 
 
 def items(changes: dict | None = None, *, font_problem=None, key_problem=None, cloak_installed=False) -> dict:
@@ -54,8 +45,8 @@ def test_a_measure_that_cannot_work_is_not_done_and_says_why(changes, problems, 
     assert items(changes, **problems)[item] == expected
 
 
-def host_status(home) -> dict:
-    host = Host(default_paths())
+def host_status(paths) -> dict:
+    host = Host(paths)
     try:
         reply = host.handle(Request(id="s", type="status", body={}))
         assert "status" in host.handle(Request(id="h", type="hello", body={}))["result"]["capabilities"]
@@ -65,19 +56,11 @@ def host_status(home) -> dict:
     return {item["id"]: (item["state"], item["reason"]) for item in reply["result"]["items"]}
 
 
-@pytest.fixture
-def home(tmp_path, monkeypatch):
-    monkeypatch.setenv("OMAMORI_HOME", str(tmp_path))
-    monkeypatch.setenv("OMAMORI_MODELS", str(tmp_path / "no-models"))
-    return tmp_path
-
-
-def test_the_host_reads_the_key_the_font_and_the_model_on_this_computer(home):
-    assert list(host_status(home)) == BROWSER_ITEMS + ["signature", "mark", "cloak"]
-    paths = default_paths()
+def test_the_host_reads_the_key_the_font_and_the_model_on_this_computer(paths):
+    assert list(host_status(paths)) == BROWSER_ITEMS + ["signature", "mark", "cloak"]
     paths.key_file.write_text("not a key")
     paths.settings_file.write_text(json.dumps({"signature": {"text": "🌸"}, "cloak": {"enabled": True}}))
-    found = host_status(home)
+    found = host_status(paths)
     assert found["mark"] == ("todo", "key_unreadable"), "a mark that cannot be made counted as done"
     assert found["signature"] == ("todo", "font_missing"), "a signature no font draws counted as done"
     assert found["cloak"] == ("todo", "model_missing")
