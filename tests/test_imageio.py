@@ -69,8 +69,8 @@ def test_every_exif_orientation_is_applied(orientation):
     assert decoded.image.shape == upright.shape
     # Compare quadrant centres (JPEG blurs the borders between quadrants).
     got = imageio.to_uint8(decoded.image)
-    for y, x in ((7, 10), (7, 30), (22, 10), (22, 30)):
-        assert np.abs(got[y, x].astype(int) - upright[y, x]).max() < 12, (orientation, y, x)
+    for row, col in ((7, 10), (7, 30), (22, 10), (22, 30)):
+        assert np.abs(got[row, col].astype(int) - upright[row, col]).max() < 12, (orientation, row, col)
 
 
 def test_big_images_are_scaled_down_while_decoding():

@@ -12,7 +12,11 @@ import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
+
+if TYPE_CHECKING:   # fakex imports this module; at run time handle() imports Response itself
+    from fakex import Response
 
 FIXTURES = Path(__file__).parent / "fixtures"
 BLUESKY_HOSTS = ("bsky.app", "web-cdn.bsky.app", "bsky.social")
