@@ -523,7 +523,7 @@ def timing(repeats: int, key: bytes) -> None:
 
 def print_table(results: dict, attacks: dict) -> None:
     names = list(results)
-    head = f"| attack | " + " | ".join(f"{n} exact | {n} bits" for n in names) + " |"
+    head = "| attack | " + " | ".join(f"{n} exact | {n} bits" for n in names) + " |"
     print(head)
     print("|" + "---|" * (1 + 2 * len(names)))
     for attack in attacks:

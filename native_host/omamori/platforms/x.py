@@ -20,7 +20,7 @@ from __future__ import annotations
 import io
 
 import numpy as np
-from PIL import Image, ImageCms, ImageOps, JpegImagePlugin
+from PIL import Image, ImageCms, ImageOps
 
 JPEG_QUALITY = 85                        # X's re-encode quality, and the web client's canvas quality (0.85)
 MAX_SIDE = 4096                          # pixels: stored images fit inside MAX_SIDE x MAX_SIDE

@@ -17,7 +17,7 @@ import sys
 from dataclasses import dataclass, field
 from typing import Any, Iterator
 
-from ..errors import FrameError, RequestError
+from ..errors import FrameError
 from .envelope import PROTOCOL_VERSION, Event, ProtocolFailure, decode_request, dumps, failure_reply
 
 MAX_REPLY_FRAME = 1024 * 1024          # bytes: what Chrome and Firefox accept from a host
