@@ -138,7 +138,7 @@ const PORTS = {
 
 ext.runtime.onConnect.addListener((port) => {
   const spec = Object.hasOwn(PORTS, port.name) ? PORTS[port.name] : null;
-  const tier = port.sender ? senderTier(port.sender, SELF) : null;
+  const tier = senderTier(port.sender, SELF);
   if (!spec || tier === null) {
     port.disconnect(); // not a port of ours, or not a sender of ours: nothing to tell it
     return;

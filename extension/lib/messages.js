@@ -278,7 +278,7 @@ export function isLoopbackWebSocketUrl(value) {
 
 /**
  * Which tier a runtime.MessageSender belongs to, or null for anyone else.
- * @param {{id?: string, url?: string, tab?: object, frameId?: number}} sender
+ * @param {{id?: string, url?: string, tab?: object, frameId?: number}|undefined} sender
  * @param {{extensionId: string, extensionOrigin: string}} self
  *   extensionOrigin: runtime.getURL("") (ends with "/").
  */
