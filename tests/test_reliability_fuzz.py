@@ -30,7 +30,7 @@ import sys
 import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 
-from omamori.catalog import entries
+from omamori.catalog import LANGUAGES, entries
 from omamori.errors import CODES
 from omamori.paths import default_paths
 from omamori.protocol.codec import MAX_REPLY_FRAME, NativeCodec
@@ -186,8 +186,10 @@ def check_output(data: bytes, expected_ids: list, reply_limit: int) -> None:
         if not reply["ok"]:
             code = reply["error"]["code"]
             assert code in CODES and code != "internal_error", reply
+            # the catalog's sentence for the code, its fields filled from the error's own details
             sentence = entries()[f"error.{code}"]
-            assert reply["error"]["message"] == {"en": sentence["en"], "ja": sentence["ja"]}
+            assert reply["error"]["message"] == {lang: sentence[lang].format_map(reply["error"]["details"])
+                                                 for lang in LANGUAGES}
 
 
 def feed_stream(data: bytes, host: Host) -> None:

@@ -15,7 +15,7 @@ import pytest
 from PIL import Image
 
 from hostile_images import PROTECTED, HostileCase, corpus
-from omamori.catalog import entries
+from omamori.catalog import LANGUAGES, entries
 from processes import CHROME_ORIGIN, HostProcess
 
 CASES = corpus()
@@ -31,7 +31,7 @@ def check_outcome(host: HostProcess, case: HostileCase, options: dict) -> None:
         error = reply["error"]
         assert error["code"] == case.expect, f"{case.name}: {error}"
         sentence = entries()[f"error.{case.expect}"]
-        assert error["message"] == {"en": sentence["en"], "ja": sentence["ja"]}
+        assert error["message"] == {lang: sentence[lang].format_map(error["details"]) for lang in LANGUAGES}
         return
     assert reply["ok"], f"{case.name}: {reply['error']}"
     result = reply["result"]
