@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Runs omamori's tests: the extension's unit tests (node --test), its type check and linter (npm run check,
-# npm run lint), the store packages linted by web-ext (in the
+# npm run lint), the Python linter (ruff, configured in pyproject.toml), the store packages linted by web-ext (in the
 # Python suite), and the Python suite with the real-process host tests, the installer and server tests, and the
 # end-to-end tests in headless Chromium and Firefox. Sets up what it needs first: as root (or via sudo) the system
 # packages of tests/e2e/setup_browsers.sh (browsers, a Japanese font, python3-venv when absent), then a venv in
@@ -56,6 +56,7 @@ done
 node --test tests/extension/*.test.mjs   # the files, not the folder: node 22 and later take only files or globs
 npm run --silent check   # tsc, strict, over the extension's JSDoc types
 npm run --silent lint    # ESLint over the extension, its unit tests and scripts
+.venv/bin/python -m ruff check --quiet .   # pyflakes and pycodestyle's errors over the host, tests, bench, scripts
 status=0
 .venv/bin/python -m pytest ${marker_expression:+-m "$marker_expression"} "$@" || status=$?
 if [ -n "$left_out" ]; then
