@@ -23,6 +23,22 @@ def test_protect_json_then_verify_json(tmp_path, sample):
     assert verdict["marked"] and verdict["mark"]["id"] == record["mark"]["id"]
 
 
+def test_a_cloak_asked_for_without_its_model_is_said_plainly_and_exits_4(tmp_path, sample):
+    """Protected (mark and signature), but the cloak asked for was not applied: the summary, the JSON's
+    ``skipped`` and the exit status (exit_codes.EXIT_SKIPPED) all say so."""
+    run = run_cli(tmp_path / "home", "protect", str(sample), "--cloak", "--json")
+    assert run.returncode == 4, run.stderr
+    record = json.loads(run.stdout)
+    assert record["mark"]["verified"] and [s["step"] for s in record["skipped"]] == ["cloak"]
+    assert record["skipped"][0]["reason"] == "unavailable"
+    assert all("omamori models fetch" in record["skipped"][0]["message"][lang] for lang in ("en", "ja"))
+    said = run_cli(tmp_path / "home", "protect", str(sample), "--cloak", "-o", str(tmp_path / "b.jpg"),
+                   lang="ja_JP.UTF-8")
+    assert said.returncode == 4 and said.stdout.startswith("⚠ ")
+    assert "クロークなし" in said.stdout.splitlines()[1]
+    assert run_cli(tmp_path / "home", "protect", str(sample), "-o", str(tmp_path / "c.jpg")).returncode == 0
+
+
 def test_verify_exits_1_on_an_unmarked_image_and_says_so_in_japanese(tmp_path, sample):
     check = run_cli(tmp_path / "home", "verify", str(sample), lang="ja_JP.UTF-8")
     assert check.returncode == 1 and "あなたの透かしは見つから" in check.stdout

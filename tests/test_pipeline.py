@@ -204,6 +204,7 @@ def test_palette_art_under_the_minimum_size_is_not_marked_and_says_why():
     marked = decision(protected, "mark")
     assert not marked.applied and marked.details["reason"] == "image_too_small"
     assert "256" in marked.message.text("en") and "256" in marked.message.text("ja")
+    assert "256" in marked.skipped.text("en") and "256" in marked.skipped.text("ja")   # asked for, not applied
 
 
 def test_a_full_palette_of_colours_is_not_marked_and_says_how_to_mark_it():
@@ -215,6 +216,7 @@ def test_a_full_palette_of_colours_is_not_marked_and_says_how_to_mark_it():
     marked = decision(protected, "mark")
     assert not marked.applied and marked.details["reason"] == "palette_full"
     assert "keep_png8" in marked.message.text("en") and "keep_png8" in marked.message.text("ja")
+    assert marked.skipped is not None and decision(protected, "signature").skipped is None     # off: not asked for
 
 
 def test_palette_art_can_be_marked_as_jpeg_instead():
@@ -271,7 +273,9 @@ def test_cloak_that_is_not_installed_is_reported_not_fatal(tmp_path, installed):
     protected = run(SAMPLE.read_bytes(), settings(cloak={"enabled": True}), cloak_model=model)
     step = decision(protected, "cloak")
     assert not step.applied and step.details["reason"] == "unavailable" and "omamori models fetch" in step.message.text("en")
+    assert all("omamori models fetch" in step.skipped.text(lang) for lang in ("en", "ja"))
     assert protected.mark_verified
+    assert [d.step for d in protected.report if d.skipped] == ["cloak"]
 
 
 @pytest.mark.slow

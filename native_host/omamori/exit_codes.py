@@ -4,7 +4,9 @@
   1  some input failed or (verify) was not marked; the rest was done
   2  the command line was wrong
   3  the installation has a problem (key, settings, disk); nothing was done
+  4  (protect) every input was protected, but a step you asked for was not applied to some (no cloak model, an
+     image too small for the mark or the signature...): the output's ``skipped`` list says which and why
 
 Its own module, below ``cli`` and the commands, so that a command never imports the ``cli`` that loads it.
 """
-EXIT_OK, EXIT_PARTIAL, EXIT_USAGE, EXIT_BROKEN = 0, 1, 2, 3
+EXIT_OK, EXIT_PARTIAL, EXIT_USAGE, EXIT_BROKEN, EXIT_SKIPPED = 0, 1, 2, 3, 4

@@ -7,7 +7,7 @@ import os
 import sys
 from pathlib import Path
 
-from ..exit_codes import EXIT_OK, EXIT_PARTIAL, EXIT_USAGE
+from ..exit_codes import EXIT_OK, EXIT_PARTIAL, EXIT_SKIPPED, EXIT_USAGE
 from ..atomic import write_atomic
 from ..catalog import say
 from ..errors import OmamoriError, StateError
@@ -21,7 +21,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "protect", help="protect images for posting on X",
         description="Add your visible signature and invisible mark, strip metadata (GPS included), and write a "
                     "file X keeps as it is (JPEG q85, at most 4096 px and 5 MB; pixel art stays PNG). "
-                    "Inputs are never modified.",
+                    "Inputs are never modified. Exit status 0 when everything asked for was applied, 4 when every "
+                    "image was protected but a step asked for was not applied to some (the cloak without its "
+                    "model, an image too small for the mark or the signature; said on the ⚠ lines and in --json's "
+                    "\"skipped\"), 1 when an input failed.",
     )
     parser.add_argument("inputs", nargs="+", metavar="IN", type=Path, help="image files (JPEG, PNG, WebP)")
     where = parser.add_mutually_exclusive_group()
@@ -125,7 +128,7 @@ def run(args: argparse.Namespace) -> int:
     host = open_host(time_limit=args.time_limit)
     fields = {"options": options_from(args), **profile_from(args)}
     progress = ProgressLine(len(args.inputs))
-    failures = 0
+    failures = skipped = 0
     written: set[Path] = set()     # art.jpg and art.png both make art.omamori.jpg: the second gets another name
     try:
         for index, source in enumerate(args.inputs):
@@ -137,11 +140,12 @@ def run(args: argparse.Namespace) -> int:
             except OmamoriError as error:
                 failures += 1
                 record = {"input": str(source), "error": error.to_dict()}
+            skipped += bool(record.get("skipped"))
             progress.finish()
             print_record(record, as_json=args.json)
     finally:
         host.close()
-    return EXIT_PARTIAL if failures else EXIT_OK
+    return EXIT_PARTIAL if failures else EXIT_SKIPPED if skipped else EXIT_OK
 
 
 def protect_one(host, source: Path, fields: dict, args: argparse.Namespace, *, written: set[Path]) -> dict:
@@ -155,7 +159,7 @@ def protect_one(host, source: Path, fields: dict, args: argparse.Namespace, *, w
     return {
         "input": str(source), "output": str(target), "width": result["width"], "height": result["height"],
         "format": result["format"], "bytes": result["bytes"], "elapsed_ms": result["elapsed_ms"],
-        "mark": result["mark"], "report": result["report"],
+        "mark": result["mark"], "skipped": result["skipped"], "report": result["report"],
     }
 
 
@@ -168,6 +172,9 @@ def print_record(record: dict, *, as_json: bool) -> None:
         return
     mark = record["mark"]
     mark_text = f", mark {mark['id']}" if mark else ""
-    print(f"✓ {record['input']} → {record['output']} ({record['width']}×{record['height']} "
+    symbol = "⚠" if record["skipped"] else "✓"     # protected, but not everything asked for was applied
+    print(f"{symbol} {record['input']} → {record['output']} ({record['width']}×{record['height']} "
           f"{record['format'].upper()}, {record['bytes'] // 1024} KB{mark_text}, {record['elapsed_ms']} ms)")
+    for step in record["skipped"]:
+        print(f"  ⚠ {message(step['message'])}")
     print_report(record["report"], indent="    ")

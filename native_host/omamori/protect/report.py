@@ -29,6 +29,9 @@ class Decision:
     applied: bool   # verify; rights and c2pa for the web profile
     message: Message
     details: dict[str, Any] = field(default_factory=dict)
+    # Set when the person asked for this step and it was not applied: a short "no cloak: ... — do this" for the
+    # summary line and the reply's ``skipped`` list (docs/protocol.md).
+    skipped: Message | None = None
 
 
 def _sentences(first: Message, *more: Message) -> Message:
@@ -134,7 +137,8 @@ def signature_not_drawn(problem: StateError | None) -> Decision:
     missing = problem.details["missing"]
     return Decision("signature", False, Message("report.signature.not_drawn", {"missing": missing}),
                     {"reason": "font_missing", "missing": missing, "warning": True,
-                     "font_path": problem.details["font_path"]})
+                     "font_path": problem.details["font_path"]},
+                    skipped=Message("report.skipped.signature_font", {"missing": missing}))
 
 
 # -- cloak -----------------------------------------------------------------------------------------------------
@@ -143,12 +147,13 @@ def cloak_off() -> Decision:
 
 
 def cloak_unavailable() -> Decision:
-    return Decision("cloak", False, Message("report.cloak.unavailable"), {"reason": "unavailable"})
+    return Decision("cloak", False, Message("report.cloak.unavailable"), {"reason": "unavailable"},
+                    skipped=Message("report.skipped.cloak_not_installed"))
 
 
 def cloak_failed(error: OmamoriError) -> Decision:
     return Decision("cloak", False, _sentences(Message("report.cloak.failed"), error.message),
-                    {"reason": error.code, **error.details})
+                    {"reason": error.code, **error.details}, skipped=Message("report.skipped.cloak_failed"))
 
 
 def cloak_applied(strength: float) -> Decision:
@@ -157,7 +162,8 @@ def cloak_applied(strength: float) -> Decision:
 
 
 def cloak_not_on_palette() -> Decision:
-    return Decision("cloak", False, Message("report.cloak.palette"), {"reason": "palette"})
+    return Decision("cloak", False, Message("report.cloak.palette"), {"reason": "palette"},
+                    skipped=Message("report.skipped.cloak_palette"))
 
 
 # -- mark ------------------------------------------------------------------------------------------------------
@@ -181,11 +187,13 @@ def mark_added(payload: mark.Payload, *, strength: float, psnr_db: float, retrie
 def mark_palette_too_small(width: int, height: int) -> Decision:
     return Decision("mark", False, Message("report.mark.palette_too_small",
                                            {"width": width, "height": height, "min_side": mark.MIN_SIDE}),
-                    {"reason": "image_too_small", "min_side": mark.MIN_SIDE})
+                    {"reason": "image_too_small", "min_side": mark.MIN_SIDE},
+                    skipped=Message("report.skipped.mark_too_small", {"min_side": mark.MIN_SIDE}))
 
 
 def mark_palette_full() -> Decision:
-    return Decision("mark", False, Message("report.mark.palette_full"), {"reason": "palette_full"})
+    return Decision("mark", False, Message("report.mark.palette_full"), {"reason": "palette_full"},
+                    skipped=Message("report.skipped.mark_palette_full"))
 
 
 def mark_palette_added(payload: mark.Payload, *, covered: float, settings: Settings) -> Decision:

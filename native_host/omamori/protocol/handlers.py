@@ -255,6 +255,10 @@ def handle_protect(host: Host, body: dict[str, Any], progress: Progress) -> dict
             {"step": d.step, "applied": d.applied, "message": d.message.both(), "details": d.details}
             for d in protected.report
         ],
+        "skipped": [
+            {"step": d.step, "reason": d.details["reason"], "message": d.skipped.both()}
+            for d in protected.report if d.skipped is not None
+        ],
     }
 
 
