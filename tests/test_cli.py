@@ -62,7 +62,9 @@ def test_the_input_is_never_overwritten(tmp_path, sample):
     assert protected.returncode == 0
     before = jpeg.read_bytes()
     again = run_cli(tmp_path / "home", "protect", str(jpeg), "-o", str(jpeg), "--json")
-    assert again.returncode == 1 and json.loads(again.stdout)["error"]["code"] == "bad_request"
+    failure = json.loads(again.stdout)
+    assert again.returncode == 2 and failure["error"]["code"] == "would_overwrite_input"
+    assert failure["exit_status"] == 2 and str(jpeg) in failure["error"]["message"]["ja"]
     assert jpeg.read_bytes() == before
 
 
@@ -93,9 +95,9 @@ def test_settings_set_and_show(tmp_path):
     assert run_cli(home, "settings", "set", "signature.placement=tiled", "output.max_side=2048").returncode == 0
     shown = json.loads(run_cli(home, "settings", "show", "--json").stdout)
     assert shown["signature"]["placement"] == "tiled" and shown["output"]["max_side"] == 2048
-    assert run_cli(home, "settings", "set", "output.max_side=12").returncode == 3
+    assert run_cli(home, "settings", "set", "output.max_side=12").returncode == 2
     refused = run_cli(home, "settings", "set", "signature.text=ゆき🌸")
-    assert refused.returncode == 3 and "“🌸”" in refused.stderr
+    assert refused.returncode == 2 and "“🌸”" in refused.stderr
     assert json.loads(run_cli(home, "settings", "show", "--json").stdout)["signature"]["text"] != "ゆき🌸"
 
 
@@ -115,5 +117,14 @@ def test_preview_ai_takes_the_cloak_strength_the_request_allows(tmp_path, sample
     # no model here: a strength in range gets as far as the model; one out of range is refused before
     assert "omamori models fetch" in run_cli(home, "preview-ai", str(sample), "--strength", "2", *out).stderr
     refused = run_cli(home, "preview-ai", str(sample), "--strength", "5", *out)
-    assert refused.returncode == 3 and refused.stderr and "models fetch" not in refused.stderr
+    assert refused.returncode == 2 and refused.stderr and "models fetch" not in refused.stderr
     assert not (tmp_path / "p.png").exists()
+
+
+def test_a_file_that_is_not_a_key_backup_is_named_as_such_and_the_key_in_use_is_kept(tmp_path):
+    home, bad = tmp_path / "home", tmp_path / "bad.key"
+    bad.write_text("hello")
+    shown = run_cli(home, "key", "show").stdout
+    refused = run_cli(home, "key", "import", str(bad), lang="ja_JP.UTF-8")
+    assert refused.returncode == 1 and "有効な omamori の鍵のバックアップ" in refused.stderr
+    assert run_cli(home, "key", "show").stdout == shown

@@ -270,11 +270,17 @@ def test_single_frame_gif_is_accepted():
 @pytest.mark.parametrize("data", [
     b"\x00\x00\x00\x18ftypmp42\x00\x00\x00\x00mp42isom" + bytes(64),     # MP4 video
     b"\x1aE\xdf\xa3" + bytes(64),                                         # WebM
-    encode(Image.new("RGB", (8, 8)), "BMP"),
-    encode(Image.new("RGB", (8, 8)), "TIFF"),
 ])
 def test_videos_and_other_formats_are_unsupported(data):
     assert error_code(data) == "unsupported_format"
+
+
+@pytest.mark.parametrize("kind", ["BMP", "TIFF"])
+def test_still_formats_x_does_not_take_are_refused_with_how_to_convert(kind):
+    with pytest.raises(ImageError) as raised:
+        imageio.decode(encode(Image.new("RGB", (8, 8)), kind))
+    assert raised.value.code == "still_format_unsupported" and raised.value.details == {"kind": kind}
+    assert "PNG" in raised.value.message.text("en") and "PNG" in raised.value.message.text("ja")
 
 
 @pytest.mark.parametrize("data", [b"", b"hello, this is text", b"%PDF-1.7\n" + bytes(100), bytes(1000)])

@@ -81,8 +81,9 @@ def test_settings_round_trip_through_the_file_and_a_typo_is_noticed(tmp_path):
     store.save(changed, path)
     assert store.load(path) == changed
     path.write_text(json.dumps({"signatur": {}}))
-    with pytest.raises(OmamoriError):
+    with pytest.raises(OmamoriError) as caught:
         store.load(path)
+    assert caught.value.code == "settings_damaged" and caught.value.kind == "installation"
 
 
 def test_a_file_saved_with_the_retired_connection_settings_still_loads_and_drops_them(tmp_path):

@@ -2,14 +2,15 @@
 from __future__ import annotations
 
 import argparse
+import json
 import importlib
 import os
 import sys
 
 from . import __version__
 from .errors import OmamoriError
-from .catalog import language
-from .exit_codes import EXIT_BROKEN
+from .catalog import language, say
+from .exit_codes import exit_status
 
 COMMANDS = (
     "protect",
@@ -39,6 +40,7 @@ def build_parser() -> argparse.ArgumentParser:
         prog="omamori",
         description="Protect your illustrations before posting them on X: a visible signature, an invisible "
                     "ownership mark, and a record of what you protected.",
+        epilog=say("cli.exit_status", language(os.environ)),
     )
     parser.add_argument("--version", action="version", version=f"omamori {__version__}")
     subparsers = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
@@ -52,8 +54,11 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return args.run(args)
     except OmamoriError as error:
+        status = exit_status(error)
+        if getattr(args, "json", False):    # a script reading --json gets an object on failure too
+            print(json.dumps({"error": error.to_dict(), "exit_status": status}, ensure_ascii=False), flush=True)
         print(f"omamori: {error_text(error)}", file=sys.stderr)
-        return EXIT_BROKEN
+        return status
     except KeyboardInterrupt:
         return 130
 

@@ -28,8 +28,26 @@ CODES: tuple[str, ...] = (
     "bad_setting", "key_unreadable", "c2pa_identity_unreadable", "key_exists", "key_missing", "storage_unwritable",
     "file_unreadable", "timeout", "internal_error", "model_missing", "model_damaged", "model_download_failed",
     "signature_unprintable", "download_failed", "download_too_large", "download_timeout", "cancelled",
-    "too_many_requests", "image_too_complex",
+    "too_many_requests", "image_too_complex", "would_overwrite_input", "settings_damaged", "key_backup_invalid",
+    "still_format_unsupported",
 )
+
+# Whose fault each code is, which decides the exit status of ``omamori`` (``exit_codes.exit_status``):
+# "usage" -- what was asked (a flag, a setting, a request) cannot be done as asked; fix the command;
+# "input" -- one input (a file, an address) cannot be used; the others still are;
+# "installation" -- the key, settings file, models, fonts or disk; nothing can be done until it is fixed.
+KIND: dict[str, str] = {
+    **dict.fromkeys(("frame_too_large", "frame_truncated", "bad_json", "bad_request", "unknown_type", "bad_base64",
+                     "bad_setting", "signature_unprintable", "key_exists", "cancelled", "too_many_requests",
+                     "would_overwrite_input"), "usage"),
+    **dict.fromkeys(("not_an_image", "unsupported_format", "image_too_large", "image_too_small", "image_damaged",
+                     "output_too_large", "image_too_complex", "file_unreadable", "download_failed",
+                     "download_too_large", "download_timeout", "timeout", "key_backup_invalid",
+                     "still_format_unsupported"), "input"),
+    **dict.fromkeys(("font_missing", "key_unreadable", "c2pa_identity_unreadable", "key_missing",
+                     "storage_unwritable", "internal_error", "model_missing", "model_damaged",
+                     "model_download_failed", "settings_damaged"), "installation"),
+}
 
 
 class OmamoriError(Exception):
@@ -48,6 +66,11 @@ class OmamoriError(Exception):
             raise ValueError(f"unknown error code {self.code!r}")
         self.details = details
         super().__init__(self.code, details)
+
+    @property
+    def kind(self) -> str:
+        """"usage", "input" or "installation": whose fault it is (``KIND``)."""
+        return KIND[self.code]
 
     @property
     def message(self) -> Message:

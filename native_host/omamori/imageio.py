@@ -44,14 +44,13 @@ _FORMAT_NAMES = {"JPEG": "jpeg", "MPO": "jpeg", "PNG": "png", "WEBP": "webp", "G
 
 # Magic numbers of files people attach that are not still images we open.
 # (prefix offset, prefix) -> what it is; checked only when Pillow did not identify the file.
+# Still pictures in a format X does not take, which the person can convert (``still_format_unsupported``):
+_OTHER_STILL = ((0, b"II*\x00", "TIFF"), (0, b"MM\x00*", "TIFF"), (0, b"BM", "BMP"))
 _VIDEO_OR_OTHER = (
     (4, b"ftyp", "mp4/mov/heic/avif"),
     (0, b"\x1aE\xdf\xa3", "webm/mkv"),
     (0, b"RIFF", "riff (avi)"),
     (0, b"FLV", "flv"),
-    (0, b"II*\x00", "tiff"),
-    (0, b"MM\x00*", "tiff"),
-    (0, b"BM", "bmp"),
     (0, b"\x00\x00\x01\x00", "ico"),
     (0, b"8BPS", "psd"),
     (0, b"\xff\x0a", "jpeg xl"),
@@ -251,6 +250,9 @@ def _unidentified(data: bytes) -> ImageError:
     """The error for bytes Pillow (limited to our formats) did not recognise."""
     if data.startswith(_LOOKS_LIKE_OURS) or (data[:4] == b"RIFF" and data[8:12] == b"WEBP"):
         return ImageError("image_damaged", reason="header unreadable")
+    for offset, magic, kind in _OTHER_STILL:
+        if data[offset:offset + len(magic)] == magic:
+            return ImageError("still_format_unsupported", kind=kind)
     for offset, magic, kind in _VIDEO_OR_OTHER:
         if data[offset:offset + len(magic)] == magic:
             return ImageError("unsupported_format", kind=kind)

@@ -15,7 +15,7 @@ import zlib
 from pathlib import Path
 
 from .atomic import private_folder, write_atomic, write_new
-from .errors import StateError
+from .errors import OmamoriError, StateError
 
 KEY_BYTES = 32
 _MAGIC = "omamori-key-v1"
@@ -83,8 +83,12 @@ def backup(path: Path) -> Path:
 
 
 def import_key(path: Path, text: str, *, replace: bool) -> bytes:
-    """Install the key in ``text``; a different existing key needs ``replace``."""
-    key = parse_key(text)
+    """Install the key in ``text`` (a backup); a different existing key needs ``replace``. A ``text`` that is
+    not a key is ``key_backup_invalid``: the backup is at fault, not the key in use."""
+    try:
+        key = parse_key(text)
+    except StateError:
+        raise OmamoriError("key_backup_invalid") from None
     try:
         current = read_key(path)
     except StateError:

@@ -201,12 +201,15 @@ def load(path: Path) -> Settings:
     try:
         stored = json.loads(text)
     except json.JSONDecodeError as exc:
-        raise OmamoriError("bad_setting", field="settings.json", reason=f"not JSON: {exc.msg}") from exc
+        raise StateError("settings_damaged", path=str(path), reason=f"not JSON: {exc.msg}") from exc
     for group, names in RETIRED.items():
         if isinstance(stored, dict) and isinstance(stored.get(group), dict):
             for name in names:
                 stored[group].pop(name, None)
-    return apply_changes(Settings(), stored)
+    try:
+        return apply_changes(Settings(), stored)
+    except OmamoriError as exc:     # a value the file holds, not one just typed: the file is what needs fixing
+        raise StateError("settings_damaged", path=str(path), reason=exc.message.text("en")) from exc
 
 
 def change(path: Path, changes: dict[str, Any]) -> Settings:

@@ -9,15 +9,12 @@ from pathlib import Path
 from typing import Any
 
 from ..catalog import Lang, language, say
-from ..errors import CODES, OmamoriError, StateError
+from ..errors import OmamoriError
 from ..install.changes import Change
 from ..paths import default_paths
 from ..protocol.envelope import Request
 from ..protocol.handlers import Host, Progress
 from ..transports.worker import WorkerHost
-
-STATE_CODES = {code for code in CODES if code.startswith(("key_", "storage_"))} | {"font_missing", "bad_setting"}
-
 
 def lang() -> Lang:
     return language(os.environ)
@@ -27,15 +24,14 @@ def call(host: Host | WorkerHost, request_type: str, *, progress: Progress | Non
          **body: Any) -> dict[str, Any]:
     """Run one request through the same dispatch as the native host.
 
-    Returns the result; raises the reply's error as an ``OmamoriError`` (a
-    ``StateError`` for problems of the installation, which stop a batch).
+    Returns the result; raises the reply's error as an ``OmamoriError`` (its ``kind`` says whether a batch
+    goes on: only an "input" error concerns one file alone).
     """
     reply = host.handle(Request(id="cli", type=request_type, body=body), progress)
     if reply["ok"]:
         return reply["result"]
     error = reply["error"]
-    kind = StateError if error["code"] in STATE_CODES else OmamoriError
-    raise kind(error["code"], **error["details"])
+    raise OmamoriError(error["code"], **error["details"])
 
 
 def read_input(source: Path) -> bytes:

@@ -10,7 +10,7 @@ from pathlib import Path
 from ..exit_codes import EXIT_OK, EXIT_PARTIAL, EXIT_SKIPPED, EXIT_USAGE
 from ..atomic import write_atomic
 from ..catalog import say
-from ..errors import OmamoriError, StateError
+from ..errors import OmamoriError
 from ._shared import ProgressLine, add_time_limit, call, lang, message, open_host, print_report, read_input
 
 SUFFIX = ".omamori"
@@ -135,9 +135,9 @@ def run(args: argparse.Namespace) -> int:
             progress.show(index, source.name)
             try:
                 record = protect_one(host, source, fields, args, written=written)
-            except StateError:
-                raise
             except OmamoriError as error:
+                if error.kind != "input":    # the command or the installation: no other file would fare better
+                    raise
                 failures += 1
                 record = {"input": str(source), "error": error.to_dict()}
             skipped += bool(record.get("skipped"))
@@ -153,7 +153,7 @@ def protect_one(host, source: Path, fields: dict, args: argparse.Namespace, *, w
     result = call(host, "protect", image=data, name=source.name, **fields)
     target = not_written_yet(output_path(source, result["name"], args), written)
     if _same_file(source, target):
-        raise OmamoriError("bad_request", field="output", reason="would overwrite the input")
+        raise OmamoriError("would_overwrite_input", path=str(source))
     write_atomic(target, result["image"], mode=0o644)
     written.add(target.resolve())
     return {

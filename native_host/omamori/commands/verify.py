@@ -44,9 +44,9 @@ def run(args: argparse.Namespace) -> int:
             try:
                 record = verify_one(host, image, report=report_path(args.report, image, len(args.images)))
                 all_mine &= bool(record["marked"] and record["mark"]["own"])
-            except StateError:
-                raise
             except OmamoriError as error:
+                if error.kind != "input":    # the command or the installation: no other file would fare better
+                    raise
                 all_mine = False
                 record = {"file": image, "marked": False, "error": error.to_dict()}
             progress.finish()
