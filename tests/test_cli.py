@@ -128,3 +128,11 @@ def test_a_file_that_is_not_a_key_backup_is_named_as_such_and_the_key_in_use_is_
     refused = run_cli(home, "key", "import", str(bad), lang="ja_JP.UTF-8")
     assert refused.returncode == 1 and "有効な omamori の鍵のバックアップ" in refused.stderr
     assert run_cli(home, "key", "show").stdout == shown
+
+
+def test_a_flag_out_of_range_is_a_usage_error_naming_the_flag_before_any_work(tmp_path, sample):
+    refused = run_cli(tmp_path / "home", "protect", str(sample), "--max-side", "100", "--json", lang="ja_JP.UTF-8")
+    failure = json.loads(refused.stdout)
+    assert refused.returncode == 2 and failure["exit_status"] == 2 and failure["error"]["details"]["field"] == "--max-side"
+    assert "--max-side に 100 は使えません" in refused.stderr and "256〜4096" in refused.stderr
+    assert not (tmp_path / "art.omamori.jpg").exists()

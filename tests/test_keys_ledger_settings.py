@@ -94,3 +94,25 @@ def test_a_file_saved_with_the_retired_connection_settings_still_loads_and_drops
     assert store.load(path).extension == store.ExtensionSettings(on_failure="cancel")
     store.change(path, {"mark.strength": 2})
     assert "connection" not in json.loads(path.read_text())["extension"]
+
+
+@pytest.mark.parametrize(("changes", "en", "ja"), [
+    ({"signature.opacity": 1.5}, "1.5 for signature.opacity. Use a number from 0.05 to 1.0.", "0.05〜1.0 の数"),
+    ({"signature.enabled": "no"}, '"no" for signature.enabled. Use true or false.', "true か false"),
+    ({"output.max_side": 100}, "from 256 to 4096", "256〜4096"),
+    ({"signature.placement": "middle"}, "Use one of: corner, tiled.", "corner, tiled"),
+])
+def test_a_refused_setting_names_the_field_the_value_and_what_it_may_be_in_both_languages(changes, en, ja):
+    with pytest.raises(OmamoriError) as caught:
+        store.apply_changes(store.Settings(), changes)
+    field = next(iter(changes))
+    assert caught.value.kind == "usage" and caught.value.details["field"] == field
+    assert en in caught.value.message.text("en")
+    assert field in caught.value.message.text("ja") and ja in caught.value.message.text("ja")
+
+
+def test_a_font_path_with_no_file_is_refused_when_set_and_nothing_is_saved(tmp_path):
+    path = tmp_path / "settings.json"
+    with pytest.raises(OmamoriError) as caught:
+        store.change(path, {"signature.font_path": str(tmp_path / "missing.ttf")})
+    assert caught.value.details["rule"] == "font_file" and not path.exists()

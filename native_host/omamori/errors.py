@@ -75,7 +75,8 @@ class OmamoriError(Exception):
     @property
     def message(self) -> Message:
         """What happened and what to do next, in words (``error.<code>`` in the catalog)."""
-        return Message(f"error.{self.code}", self.details)
+        rule = self.details.get("rule")    # what the value must be, said after what went wrong
+        return Message(f"error.{self.code}", self.details, (Message(f"setting_rule.{rule}", self.details),) if rule else ())
 
     def to_dict(self) -> dict[str, Any]:
         """The ``error`` object of a reply (see docs/protocol.md)."""

@@ -39,9 +39,9 @@ class SignatureSettings:
         _in_range("signature.opacity", self.opacity, 0.05, 1.0)
         _in_range("signature.size", self.size, 0.005, 0.25)
         if len(self.text) > 200:
-            raise OmamoriError("bad_setting", field="signature.text", reason="at most 200 characters")
+            raise bad_setting("signature.text", self.text, "text_length", limit=200)
         if self.enabled and not self.text.strip():
-            raise OmamoriError("bad_setting", field="signature.text", reason="empty while the signature is on")
+            raise bad_setting("signature.text", self.text, "text_empty")
 
 
 @dataclass(frozen=True)
@@ -65,7 +65,7 @@ class OutputSettings:
 
     def check(self) -> None:
         if self.max_side and not 256 <= self.max_side <= 4096:
-            raise OmamoriError("bad_setting", field="output.max_side", reason="0 or 256-4096")
+            raise bad_setting("output.max_side", self.max_side, "max_side", low=256, high=4096)
 
 
 @dataclass(frozen=True)
@@ -122,16 +122,26 @@ class Settings:
 RETIRED = {"extension": ("connection", "server_url")}
 
 
+# What a leaf of each type must be: the ``setting_rule.<rule>`` sentence that says so.
+_RULE_OF_TYPE = {bool: "bool", int: "int", float: "number", str: "text"}
+
+
+def bad_setting(name: str, value: Any, rule: str, **facts: Any) -> OmamoriError:
+    """``bad_setting`` naming the setting, the value given and what it may be (``setting_rule.<rule>`` in the
+    catalog, its fields from ``facts``), so that the person can fix it without reading docs."""
+    return OmamoriError("bad_setting", field=name, value=json.dumps(value, ensure_ascii=False), rule=rule, **facts)
+
+
 def _in_range(name: str, value: float, low: float, high: float) -> None:
     if not low <= value <= high:
-        raise OmamoriError("bad_setting", field=name, reason=f"between {low} and {high}")
+        raise bad_setting(name, value, "range", low=low, high=high)
 
 
 def _coerce(name: str, kind: Any, value: Any) -> Any:
     """Check one leaf value against its annotated type (JSON types only)."""
     if get_origin(kind) is Literal:
         if value not in get_args(kind):
-            raise OmamoriError("bad_setting", field=name, reason=f"one of {list(get_args(kind))}")
+            raise bad_setting(name, value, "choice", choices=", ".join(get_args(kind)))
         return value
     if kind is bool:
         ok = isinstance(value, bool)
@@ -143,19 +153,19 @@ def _coerce(name: str, kind: Any, value: Any) -> Any:
     else:
         ok = isinstance(value, kind)
     if not ok:
-        raise OmamoriError("bad_setting", field=name, reason=f"expected {kind.__name__}")
+        raise bad_setting(name, value, _RULE_OF_TYPE[kind])
     return value
 
 
 def _merge(obj: Any, changes: Any, prefix: str) -> Any:
     if not isinstance(changes, dict):
-        raise OmamoriError("bad_setting", field=prefix or "settings", reason="expected an object")
+        raise bad_setting(prefix or "settings", changes, "object")
     hints = get_type_hints(type(obj))
     updates = {}
     for key, value in changes.items():
         name = f"{prefix}.{key}" if prefix else key
         if key not in hints:
-            raise OmamoriError("bad_setting", field=name, reason="no such setting")
+            raise bad_setting(name, value, "unknown")
         current = getattr(obj, key)
         if dataclasses.is_dataclass(current):
             updates[key] = _merge(current, value, name)
@@ -176,7 +186,7 @@ def apply_changes(settings: Settings, changes: dict[str, Any]) -> Settings:
         for part in parents:
             target = target.setdefault(part, {})
             if not isinstance(target, dict):
-                raise OmamoriError("bad_setting", field=key, reason="conflicting keys")
+                raise bad_setting(key, value, "conflicting")
         if isinstance(value, dict) and isinstance(target.get(leaf), dict):
             target[leaf].update(value)
         else:
@@ -215,12 +225,16 @@ def load(path: Path) -> Settings:
 def change(path: Path, changes: dict[str, Any]) -> Settings:
     """Apply ``changes`` to the settings saved at ``path``, check them and save; the new settings.
 
-    Besides ``apply_changes``' checks, a signature text (or font) that no font can draw is refused here, naming
+    Besides ``apply_changes``' checks, a font path with no file is refused here (``bad_setting``), and a
+    signature text (or font) that no font can draw, naming
     the characters (``signature_unprintable``), so that it never reaches an image.
     """
     current = load(path)
     updated = apply_changes(current, changes)
     signature = updated.signature
+    if signature.font_path != current.signature.font_path and signature.font_path \
+            and not Path(signature.font_path).is_file():     # refused now, not at every protection after
+        raise bad_setting("signature.font_path", signature.font_path, "font_file")
     if signature.enabled and (signature.text, signature.font_path, signature.enabled) != (
             current.signature.text, current.signature.font_path, current.signature.enabled):
         check_signature_text(signature.text, font_path=signature.font_path)

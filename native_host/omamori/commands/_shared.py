@@ -13,6 +13,7 @@ from ..errors import OmamoriError
 from ..install.changes import Change
 from ..paths import default_paths
 from ..protocol.envelope import Request
+from ..settings import Settings, apply_changes
 from ..protocol.handlers import Host, Progress
 from ..transports.worker import WorkerHost
 
@@ -32,6 +33,16 @@ def call(host: Host | WorkerHost, request_type: str, *, progress: Progress | Non
         return reply["result"]
     error = reply["error"]
     raise OmamoriError(error["code"], **error["details"])
+
+
+def check_flags(options: dict[str, Any], flags: dict[str, str]) -> None:
+    """Refuse per-run settings overrides the host would refuse, before any work, naming the flag typed
+    (``flags``: setting -> flag) rather than the setting behind it (``bad_setting``, a usage error)."""
+    try:
+        apply_changes(Settings(), options)
+    except OmamoriError as error:
+        field = error.details.get("field")
+        raise OmamoriError(error.code, **{**error.details, "field": flags.get(field, field)}) from None
 
 
 def read_input(source: Path) -> bytes:

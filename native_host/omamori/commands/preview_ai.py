@@ -11,7 +11,7 @@ from pathlib import Path
 
 from ..atomic import write_atomic
 from ..catalog import say
-from ._shared import add_time_limit, call, lang, open_host, read_input
+from ._shared import add_time_limit, call, check_flags, lang, open_host, read_input
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -35,12 +35,13 @@ def run(args: argparse.Namespace) -> int:
         if step == "cloak":
             print("\r" + say("preview_ai.progress", language, fraction=fraction), end="", flush=True)
 
+    fields: dict = {}
+    if args.strength is not None:
+        fields["options"] = {"cloak.strength": args.strength}
+        check_flags(fields["options"], {"cloak.strength": "--strength"})
     host = open_host(time_limit=args.time_limit)
     try:
         # the cloak.preview request, in the host's killable worker under its time limit
-        fields: dict = {}
-        if args.strength is not None:
-            fields["options"] = {"cloak.strength": args.strength}     # checked by the request, as the extension's
         if args.seed is not None:
             fields["seed"] = args.seed
         result = call(host, "cloak.preview", progress=progress, image=read_input(args.input), **fields)

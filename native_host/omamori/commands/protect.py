@@ -11,7 +11,7 @@ from ..exit_codes import EXIT_OK, EXIT_PARTIAL, EXIT_SKIPPED, EXIT_USAGE
 from ..atomic import write_atomic
 from ..catalog import say
 from ..errors import OmamoriError
-from ._shared import ProgressLine, add_time_limit, call, lang, message, open_host, print_report, read_input
+from ._shared import ProgressLine, add_time_limit, call, check_flags, lang, message, open_host, print_report, read_input
 
 SUFFIX = ".omamori"
 
@@ -58,6 +58,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                           "own website keeps it)")
     add_time_limit(parser)
     parser.set_defaults(run=run)
+
+
+# The flags that override a setting for one run, named in a refusal instead of the setting.
+FLAG_OF_SETTING = {"signature.text": "--text", "output.max_side": "--max-side", "cloak.strength": "--cloak-strength"}
 
 
 def options_from(args: argparse.Namespace) -> dict:
@@ -125,8 +129,9 @@ def run(args: argparse.Namespace) -> int:
     if args.profile != "web" and (args.lossless or args.creator or args.copyright or args.terms_url or args.no_c2pa):
         print(say("protect.web_only", lang()), file=sys.stderr)
         return EXIT_USAGE
-    host = open_host(time_limit=args.time_limit)
     fields = {"options": options_from(args), **profile_from(args)}
+    check_flags(fields["options"], FLAG_OF_SETTING)
+    host = open_host(time_limit=args.time_limit)
     progress = ProgressLine(len(args.inputs))
     failures = skipped = 0
     written: set[Path] = set()     # art.jpg and art.png both make art.omamori.jpg: the second gets another name

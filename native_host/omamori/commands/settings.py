@@ -6,7 +6,6 @@ import json
 
 from ..exit_codes import EXIT_OK
 from .. import settings as store
-from ..errors import OmamoriError
 from ..paths import default_paths
 from ._shared import call, open_host
 
@@ -31,7 +30,7 @@ def parse_assignment(text: str) -> tuple[str, object]:
     """``mark.strength=1.5`` -> ("mark.strength", 1.5); a value that is not JSON is a string."""
     name, sep, raw = text.partition("=")
     if not sep or not name:
-        raise OmamoriError("bad_setting", field=text, reason="write NAME=VALUE")
+        raise store.bad_setting("settings set", text, "assignment")
     try:
         value = json.loads(raw)
     except json.JSONDecodeError:
