@@ -367,3 +367,18 @@ def test_the_host_finds_the_signature_font_once_not_for_every_image(tmp_path, mo
         host.close()
     # found once and remembered; a text no font draws is searched for again (a font installed meanwhile counts)
     assert searched == ["ゆき", "🌸", "🌸"]
+
+
+@pytest.mark.parametrize("palette", [False, True])
+def test_an_image_too_small_for_readable_text_is_not_signed_and_says_so(palette):
+    """A 1x1 picture (full colour, or palette art kept as PNG8): no "Drew your signature", a skipped step."""
+    tiny = Image.new("P", (1, 1)) if palette else Image.new("RGB", (1, 1), (200, 120, 40))
+    if palette:
+        tiny.putpalette([200, 120, 40])
+    protected = run(encode(tiny), settings(mark={"enabled": False}))
+    signed = decision(protected, "signature")
+    assert not signed.applied and signed.details["reason"] == "image_too_small"
+    assert all("1×1" in signed.skipped.text(lang) and "1×1" in signed.message.text(lang) for lang in ("en", "ja"))
+    assert "Drew" not in signed.message.text("en")
+    out = np.asarray(Image.open(io.BytesIO(protected.data)).convert("RGB")).astype(int)
+    assert np.abs(out - [200, 120, 40]).max() <= 3            # nothing drawn over it

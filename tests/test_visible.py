@@ -190,3 +190,13 @@ def test_full_palette_is_not_extended(font):
     out = visible.apply_layer_to_palette(art, layer, opacity=1.0)
     assert len(out.colours) == 256
     assert out.indices.min() < 40 and out.indices.max() > 215        # outline near black, text near white
+
+
+@pytest.mark.parametrize("placement", ["corner", "tiled"])
+def test_a_signature_is_readable_only_where_its_whole_text_fits_at_a_readable_size(font, placement):
+    def layer(height, width):
+        return visible.render_signature(height, width, text=TEXT, font=font, placement=placement,
+                                        rng=np.random.default_rng(0))
+    assert not any(layer(side, side).readable for side in (1, 16, 64))
+    big = layer(900, 1200)
+    assert big.readable and big.font_px >= visible.MIN_READABLE_PX

@@ -46,12 +46,15 @@ def protect_palette(decoded: Decoded, *, settings: Settings, font: visible.Signa
     fingerprint = perceptual_hash(decoded.image)
 
     stage("signature")
-    if font.found is not None:
-        layer = visible.signature_layer(height, width, signature=settings.signature, font=font.found, rng=rng)
+    layer = None if font.found is None else \
+        visible.signature_layer(height, width, signature=settings.signature, font=font.found, rng=rng)
+    if layer is None:
+        decisions.append(report.signature_not_drawn(font.problem))
+    elif not layer.readable:
+        decisions.append(report.signature_too_small((height, width)))
+    else:
         art = visible.apply_layer_to_palette(art, layer, opacity=settings.signature.opacity)
         decisions.append(report.signature_drawn(settings, font.found, layer, (height, width), palette=True))
-    else:
-        decisions.append(report.signature_not_drawn(font.problem))
     decisions.append(report.cloak_not_on_palette() if settings.cloak.enabled else report.cloak_off())
 
     stage("mark")

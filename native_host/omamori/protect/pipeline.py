@@ -114,15 +114,18 @@ def protect(data: bytes, *, settings: Settings, key: bytes, today: datetime.date
             raise ImageError("image_too_small", width=image.shape[1], height=image.shape[0],
                              min_side=mark.MIN_SIDE)
         stage("signature")
-        if font.found is not None:
-            layer = visible.signature_layer(image.shape[0], image.shape[1], signature=settings.signature,
-                                            font=font.found, rng=rng)
+        layer = None if font.found is None else \
+            visible.signature_layer(image.shape[0], image.shape[1], signature=settings.signature, font=font.found,
+                                    rng=rng)
+        if layer is None:
+            decisions.append(report.signature_not_drawn(font.problem))
+        elif not layer.readable:
+            decisions.append(report.signature_too_small(image.shape))
+        else:
             # In place: this array belongs to the pipeline (decoded here), and a copy would cost 200 MB at 16 MP.
             image = visible.apply_layer(image, layer, opacity=settings.signature.opacity, out=image)
             decisions.append(report.signature_drawn(settings, font.found, layer, image.shape))
-            del layer                            # a tiled layer is 64 MB at 16 MP
-        else:
-            decisions.append(report.signature_not_drawn(font.problem))
+        del layer                                # a tiled layer is 64 MB at 16 MP
         stage("cloak")
         # The cloak sees the mark embedded after it (at the person's strength; a site's raise, a retry are stronger).
         then = partial(mark.embed, key=key, payload=payload, strength=settings.mark.strength) \

@@ -130,6 +130,15 @@ def signature_drawn(settings: Settings, font: fonts.FoundFont, layer: visible.Si
     return Decision("signature", True, drawn, details)
 
 
+def signature_too_small(shape: tuple[int, ...]) -> Decision:
+    """``shape``: the image's (height, width, ...), too small for the signature's text to be read."""
+    height, width = shape[:2]
+    size = {"width": width, "height": height}
+    return Decision("signature", False, Message("report.signature.too_small", size),
+                    {"reason": "image_too_small", "min_font_px": visible.MIN_READABLE_PX},
+                    skipped=Message("report.skipped.signature_too_small", size))
+
+
 def signature_not_drawn(problem: StateError | None) -> Decision:
     """The signature step when nothing was drawn: off in the settings, or (loudly) no font could draw it."""
     if problem is None:

@@ -28,6 +28,9 @@ from ..settings import SignatureSettings
 TEXT_COLOUR = (255, 255, 255)
 OUTLINE_COLOUR = (24, 24, 24)
 TILE_ANGLE = 30.0                 # degrees, counter-clockwise
+# The smallest font size (pixels per em) taken as readable: the size drawn at the smallest line height (8 px);
+# text shrunk below it to fit, or cut off by the image's edges, is not drawn (the report says why).
+MIN_READABLE_PX = 8
 _ROW_BLOCK = 64                   # rows blended at a time: temporaries stay small and in cache
 
 
@@ -61,6 +64,7 @@ class SignatureLayer:
     ``rgba``: uint8 hxwx4, colour and coverage of text + outline; it covers the
     image from row ``top``, column ``left`` (pixels). ``font_px``: font size in
     pixels per em; ``fitted``: True if the size was reduced so the text fits.
+    ``readable``: the whole text fits in the image at ``MIN_READABLE_PX`` or more (not so on a tiny image).
     """
 
     rgba: np.ndarray
@@ -68,6 +72,7 @@ class SignatureLayer:
     left: int
     font_px: int
     fitted: bool
+    readable: bool
 
 
 def signature_layer(height: int, width: int, *, signature: SignatureSettings, font: FoundFont,
@@ -92,19 +97,22 @@ def render_signature(height: int, width: int, *, text: str, font: FoundFont, pla
     room = width - 2 * margin if placement == "corner" else math.hypot(height, width)
     font_px, fitted = _font_size(text, font, line_px=line_px, room=room)
     stamp = _stamp(text, font, font_px=font_px)
+    fits = stamp.width <= room and stamp.height <= (height - margin if placement == "corner" else short)
+    readable = fits and font_px >= MIN_READABLE_PX
     if placement == "corner":
         top = margin if corner.startswith("top") else height - margin - stamp.height
         left = margin if corner.endswith("left") else width - margin - stamp.width
         top, left = max(0, top), max(0, left)
         rgba = np.asarray(stamp)[:height - top, :width - left]
-        return SignatureLayer(rgba=rgba, top=top, left=left, font_px=font_px, fitted=fitted)
+        return SignatureLayer(rgba=rgba, top=top, left=left, font_px=font_px, fitted=fitted, readable=readable)
     if placement != "tiled":
         raise ValueError(f"unknown placement {placement!r}")
     tile = stamp.rotate(TILE_ANGLE, resample=Image.Resampling.BICUBIC, expand=True)
     layer = Image.new("RGBA", (width, height), (0, 0, 0, 0))
     for x, y in _lattice(height, width, step=stamp.width + 2 * line_px, row=3.2 * line_px, rng=rng):
         _composite_clipped(layer, tile, x - tile.width // 2, y - tile.height // 2)
-    return SignatureLayer(rgba=np.asarray(layer), top=0, left=0, font_px=font_px, fitted=fitted)
+    return SignatureLayer(rgba=np.asarray(layer), top=0, left=0, font_px=font_px, fitted=fitted,
+                          readable=readable)
 
 
 def apply_layer(image: np.ndarray, layer: SignatureLayer, *, opacity: float,
