@@ -39,6 +39,16 @@ def test_a_cloak_asked_for_without_its_model_is_said_plainly_and_exits_4(tmp_pat
     assert run_cli(tmp_path / "home", "protect", str(sample), "-o", str(tmp_path / "c.jpg")).returncode == 0
 
 
+def test_verify_says_the_verdict_in_words_and_the_figures_only_when_asked(tmp_path, sample):
+    home = tmp_path / "home"
+    output = json.loads(run_cli(home, "protect", str(sample), "--json").stdout)["output"]
+    plain = run_cli(home, "verify", output, str(sample), lang="ja_JP.UTF-8")
+    assert "はい、これはあなたの画像です" in plain.stdout and "確からしさ:非常に高い" in plain.stdout
+    assert not any(figure in plain.stdout for figure in ("/64", "≤", "e+00", "e-"))
+    figures = run_cli(home, "verify", "--verbose", output, str(sample)).stdout
+    assert "confidence 1.000" in figures and "1 in 10^" in figures and "of 64 bits differ" in figures
+
+
 def test_verify_exits_1_on_an_unmarked_image_and_says_so_in_japanese(tmp_path, sample):
     check = run_cli(tmp_path / "home", "verify", str(sample), lang="ja_JP.UTF-8")
     assert check.returncode == 1 and "あなたの透かしは見つから" in check.stdout

@@ -13,7 +13,7 @@ import html
 import math
 from typing import Any
 
-from .catalog import Lang, say
+from .catalog import Lang, Message, say
 
 # The bands of ``certainty``: the false-positive bound at most this -> the word.
 CERTAINTY_BANDS = ((1e-12, "very_high"), (1e-6, "high"), (1.0, "moderate"))
@@ -55,6 +55,15 @@ def verdict_sentence(result: dict[str, Any], language: Lang) -> str:
     if kind == "looks_like_yours":
         return say("evidence.verdict_looks_like", language, date=match["time"][:10])
     return say("evidence.verdict_not_found", language)
+
+
+def chance(false_positive_probability: float) -> Message:
+    """The chance that an unmarked image reads this strongly, as a sentence with "1 in N" odds."""
+    # A bound below the smallest float is 0.0: said as such, not as "at most 0".
+    if false_positive_probability > 0:
+        return Message("evidence.fp_sentence", {"probability": f"{false_positive_probability:.1e}",
+                                                "odds": odds(false_positive_probability)})
+    return Message("evidence.fp_sentence_tiny")
 
 
 def odds(probability: float) -> str:
@@ -204,10 +213,8 @@ def sheet(result: dict[str, Any], *, found_thumbnail: bytes, source: dict[str, s
                           f'confidence <code data-figure="confidence">{result["confidence"]!r}</code>, '
                           f'false_positive_probability <code data-figure="false_positive_probability">{fp!r}</code>'))
         parts.append("</table>")
-        # A bound below the smallest float is 0.0: said as such, not as "at most 0".
-        chance = _both("evidence.fp_sentence", probability=f"{fp:.1e}", odds=odds(fp)) if fp > 0 \
-            else _both("evidence.fp_sentence_tiny")
-        parts.append(f'<div class="both">{chance}</div>')
+        said = chance(fp)
+        parts.append(f'<div class="both">{_both(said.key, **said.fields)}</div>')
     else:
         parts.append(f'<div class="both">{_both("evidence.mark_none")}</div>')
 

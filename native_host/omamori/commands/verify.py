@@ -11,7 +11,7 @@ from ..catalog import Lang, Message, say
 from ..exit_codes import EXIT_OK, EXIT_PARTIAL
 from ..download import TIME_LIMIT, download, is_web_address, largest_size
 from ..errors import OmamoriError, StateError
-from ..evidence import verdict_sentence
+from ..evidence import chance, verdict_sentence
 from ..protocol.codec import MAX_REQUEST_IMAGE
 from ._shared import ProgressLine, add_time_limit, call, lang, message, open_host, read_input
 
@@ -27,6 +27,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("images", nargs="+", metavar="FILE|URL",
                         help="image files, or web addresses of images (https://…)")
     parser.add_argument("--json", action="store_true", help="print one JSON object per image, with every figure")
+    parser.add_argument("-v", "--verbose", action="store_true",
+                        help="also print the figures behind the verdict (the mark's confidence, the chance of a "
+                             "false match, how far the picture is from the one in your ledger)")
     parser.add_argument("--report", metavar="OUT", type=Path,
                         help="write an evidence sheet (one bilingual HTML page, printable to PDF); with several "
                              "images OUT is a folder and each sheet is named after its image")
@@ -50,7 +53,8 @@ def run(args: argparse.Namespace) -> int:
                 all_mine = False
                 record = {"file": image, "marked": False, "error": error.to_dict()}
             progress.finish()
-            print(json.dumps(record, ensure_ascii=False) if args.json else describe(record), flush=True)
+            print(json.dumps(record, ensure_ascii=False) if args.json else describe(record, verbose=args.verbose),
+                  flush=True)
     finally:
         host.close()
     return EXIT_OK if all_mine else EXIT_PARTIAL
@@ -101,7 +105,9 @@ def fetched_line(fetched) -> str:
                type=fetched.content_type or Message("verify.no_type"), time=fetched.fetched_at)
 
 
-def describe(record: dict) -> str:
+def describe(record: dict, *, verbose: bool = False) -> str:
+    """The verdict in plain words, one line each for the mark, the rights, C2PA, the ledger; ``verbose``: the
+    figures too (the same as in --json)."""
     language = lang()
     if "error" in record:
         return f"✗ {record['file']}: {message(record['error']['message'])}"
@@ -112,8 +118,10 @@ def describe(record: dict) -> str:
         lines.append("    " + say("verify.mark_line", language,
                                   owner=Message("verify.mark_own" if mark["own"] else "verify.mark_other"),
                                   id=mark["id"], date=mark["date"],
-                                  flag=Message("verify.mark_no_ai_training") if mark["no_ai_training"] else "",
-                                  confidence=record["confidence"], probability=record["false_positive_probability"]))
+                                  flag=Message("verify.mark_no_ai_training") if mark["no_ai_training"] else ""))
+        if verbose:
+            lines.append("    " + say("verify.figures", language, confidence=record["confidence"],
+                                      chance=chance(record["false_positive_probability"])))
     rights = record.get("rights")
     if rights:
         lines.append("    " + rights_line(rights, language))
@@ -122,7 +130,9 @@ def describe(record: dict) -> str:
     match = record.get("ledger_match")
     if match:
         lines.append("    " + say("verify.ledger_exact" if match["exact"] else "verify.ledger_similar", language,
-                                  date=match["time"][:10], name=match["name"], distance=match["distance"]))
+                                  date=match["time"][:10], name=match["name"]))
+        if verbose and not match["exact"]:
+            lines.append("    " + say("evidence.match_distance", language, distance=match["distance"]))
     if "report" in record:
         lines.append("    " + say("verify.evidence_sheet", language, path=record["report"]))
     return "\n".join(lines)
