@@ -56,7 +56,10 @@ export class TransitionError extends Error {
 /**
  * @typedef {{step: string, applied: boolean, message?: import("../lib/i18n.js").HostText,
  *   details?: {warning?: unknown, placement?: string, box?: number[]}}} ReportStep one step of the host's protect report
- * @typedef {{file: File, report: ReportStep[], mark: object|null}} Protected the host's protect result, image as a File
+ * @typedef {{step: string, reason: string, message: import("../lib/i18n.js").HostText}} SkippedStep a step asked for
+ *   and not applied, with one short line saying what is missing and what to do (docs/protocol.md)
+ * @typedef {{file: File, report: ReportStep[], skipped: SkippedStep[], mark: object|null}} Protected the host's
+ *   protect result, image as a File
  * @typedef {{code: string, message?: import("../lib/i18n.js").HostText|null, details?: object}} AttachmentError
  * @typedef {{index: number, file: File, name: string, state: string, stage: string|null, fraction: number,
  *   attempt: number, result: Protected|null, error: AttachmentError|null}} AttachmentFields

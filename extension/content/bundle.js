@@ -546,7 +546,7 @@ button { font: inherit; border-radius: 999px; padding: 4px 14px; border: 1px sol
           item.append(
             element("span", { class: "applied", "data-testid": "omamori-applied" }, "✓ " + applied.join(" · "))
           );
-          for (const step of result.report.filter((step2) => step2.details?.warning)) {
+          for (const step of result.skipped ?? []) {
             const text = "⚠ " + pickHostText(step.message, uiLanguage());
             item.append(element("span", { class: "warning", "data-testid": "omamori-warning" }, text));
           }
@@ -1051,9 +1051,9 @@ button { font: inherit; border-radius: 999px; padding: 4px 14px; border: 1px sol
           { type: "protect.start", name: file.name, mime: file.type, image },
           { onProgress: (progress) => this.#apply(index, "progress", progress), signal: request.signal }
         );
-        const { image: protectedImage, name, mime, report = [], mark = null } = result;
+        const { image: protectedImage, name, mime, report = [], skipped = [], mark = null } = result;
         const protectedFile = new File([base64ToBytes(protectedImage)], name, { type: mime, lastModified: Date.now() });
-        outcome = { event: "succeed", data: { result: { file: protectedFile, report, mark } } };
+        outcome = { event: "succeed", data: { result: { file: protectedFile, report, skipped, mark } } };
       } catch (error) {
         if (error instanceof PortClosed) {
           const next = afterLostPort(this.#attachments[index], { extensionGone: error.extensionGone });

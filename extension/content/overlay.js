@@ -228,8 +228,8 @@ export class Overlay {
         item.append(
           element("span", { class: "applied", "data-testid": "omamori-applied" }, "✓ " + applied.join(" · ")),
         );
-        // A step the host flags (the signature no font could draw): its own sentence says what to do.
-        for (const step of result.report.filter((step) => step.details?.warning)) {
+        // A step asked for and not applied (no cloak model, no font, too small): its line says what to do.
+        for (const step of result.skipped ?? []) {
           const text = "⚠ " + pickHostText(step.message, uiLanguage());
           item.append(element("span", { class: "warning", "data-testid": "omamori-warning" }, text));
         }

@@ -124,6 +124,7 @@ OVERLAY = InOverlay("""(overlay, root) => {
     items: all("omamori-item").map((item) => item.dataset.state),
     statuses: all("omamori-item-status").map((status) => status.textContent),
     applied: all("omamori-applied").map((applied) => applied.textContent),
+    warnings: all("omamori-warning").map((warning) => warning.textContent),
     buttons: all("omamori-attach-original").concat(all("omamori-cancel"), all("omamori-close")).map((b) => b.dataset.testid),
     notes: Object.fromEntries(all("omamori-notice").filter((n) => n.dataset.note).map((n) => [n.dataset.note, n.textContent])),
   };

@@ -5,6 +5,9 @@ import pytest
 
 from checks import (ATTACHED, EDITOR_READY, SCREENSHOTS, assert_marked, assert_protected, assert_signature,
                     overlay_when, sha256)
+import json
+from pathlib import Path
+
 import pictures
 
 pytestmark = pytest.mark.e2e
@@ -37,6 +40,7 @@ def test_attached_image_reaches_x_protected(request, browser_name, fake_x, art, 
     assert overlay["items"] == ["protected"], overlay
     assert len(overlay["applied"]) == 1 and overlay["applied"][0].startswith("✓"), overlay
     tab.screenshot(SCREENSHOTS / f"composer-protected-{type(browser).__name__.lower()}-{how}.png")
+    assert overlay["warnings"] == [], overlay            # everything asked for was applied
 
     [upload] = fake_x.wait_for_uploads(1, pump=tab.pump)
     assert_protected(upload, original, env=omamori_env, folder=tmp_path)
@@ -113,3 +117,17 @@ def test_gif_passes_untouched(launch_chromium, fake_x, art):
     assert upload.media_category == "tweet_gif"
     assert upload.data == original.read_bytes(), "the GIF was changed on its way to X"
     assert tab.evaluate(ATTACHED) == ["image/gif"]
+
+
+def test_a_cloak_asked_for_without_its_model_is_said_in_the_overlay(launch_chromium, fake_x, art, omamori_env):
+    """The host's reply lists the steps asked for and not applied (``skipped``); the overlay shows each one."""
+    config = Path(omamori_env["OMAMORI_HOME"]) / "config"
+    config.mkdir(parents=True)
+    (config / "settings.json").write_text(json.dumps({"cloak": {"enabled": True}}))
+    tab = launch_chromium().new_tab("https://x.com/compose/post")
+    tab.wait_for(EDITOR_READY)
+    attach(tab, "picker", [art["illustration0.png"]])
+    overlay = tab.wait_for(overlay_when("o.finished"), timeout=PROTECT_TIMEOUT)
+    assert overlay["items"] == ["protected"], overlay
+    assert len(overlay["warnings"]) == 1 and overlay["warnings"][0].startswith("⚠ no cloak"), overlay
+    assert "omamori models fetch" in overlay["warnings"][0]

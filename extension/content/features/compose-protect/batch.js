@@ -131,9 +131,9 @@ export class Batch {
         { type: "protect.start", name: file.name, mime: file.type, image },
         { onProgress: (progress) => this.#apply(index, "progress", progress), signal: request.signal },
       );
-      const { image: protectedImage, name, mime, report = [], mark = null } = result;
+      const { image: protectedImage, name, mime, report = [], skipped = [], mark = null } = result;
       const protectedFile = new File([base64ToBytes(protectedImage)], name, { type: mime, lastModified: Date.now() });
-      outcome = { event: "succeed", data: { result: { file: protectedFile, report, mark } } };
+      outcome = { event: "succeed", data: { result: { file: protectedFile, report, skipped, mark } } };
     } catch (error) {
       if (error instanceof PortClosed) {
         const next = afterLostPort(this.#attachments[index], { extensionGone: error.extensionGone });
