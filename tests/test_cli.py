@@ -3,6 +3,9 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 from omamori.settings import Settings
@@ -146,3 +149,29 @@ def test_a_flag_out_of_range_is_a_usage_error_naming_the_flag_before_any_work(tm
     assert refused.returncode == 2 and failure["exit_status"] == 2 and failure["error"]["details"]["field"] == "--max-side"
     assert "--max-side に 100 は使えません" in refused.stderr and "256〜4096" in refused.stderr
     assert not (tmp_path / "art.omamori.jpg").exists()
+
+
+def test_a_command_without_its_action_prints_its_help_and_exits_2(tmp_path):
+    for args in ((), ("models",), ("key",)):
+        alone = run_cli(tmp_path / "home", *args)
+        assert alone.returncode == 2 and "usage: omamori" in alone.stdout and "-h, --help" in alone.stdout
+
+
+def test_two_inputs_with_o_are_refused_in_the_users_language_and_as_json(tmp_path, sample):
+    refused = run_cli(tmp_path / "home", "protect", str(sample), str(sample), "-o", str(tmp_path / "x.jpg"),
+                      "--json", lang="ja_JP.UTF-8")
+    failure = json.loads(refused.stdout)
+    assert refused.returncode == 2 and failure == {"error": failure["error"], "exit_status": 2}
+    assert failure["error"]["code"] == "bad_usage" and "-o に指定できる入力は 1 つ" in refused.stderr
+
+
+def test_a_reader_that_leaves_early_gets_no_traceback(tmp_path, sample):
+    home = tmp_path / "home"
+    for n in range(3):
+        assert run_cli(home, "protect", str(sample), "-o", str(tmp_path / f"{n}.jpg")).returncode == 0
+    environment = dict(os.environ, OMAMORI_HOME=str(home), LANG="en_US.UTF-8")
+    history = subprocess.Popen([sys.executable, "-m", "omamori.cli", "history"], stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE, text=True, env=environment)
+    history.stdout.close()      # what `| head` does once it has its lines, here before the first one
+    errors = history.stderr.read()
+    assert history.wait(timeout=60) == 141 and errors == "", errors

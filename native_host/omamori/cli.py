@@ -5,12 +5,14 @@ import argparse
 import json
 import importlib
 import os
+import signal
 import sys
 
 from . import __version__
 from .errors import OmamoriError
 from .catalog import language, say
 from .exit_codes import exit_status
+from .commands._shared import add_actions
 
 COMMANDS = (
     "protect",
@@ -43,7 +45,7 @@ def build_parser() -> argparse.ArgumentParser:
         epilog=say("cli.exit_status", language(os.environ)),
     )
     parser.add_argument("--version", action="version", version=f"omamori {__version__}")
-    subparsers = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    subparsers = add_actions(parser, dest="command", metavar="COMMAND")
     for name in COMMANDS:
         importlib.import_module(f".commands.{name}", __package__).register(subparsers)
     return parser
@@ -52,7 +54,9 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
-        return args.run(args)
+        status = args.run(args)
+        sys.stdout.flush()     # here, where a reader that left is caught below, not at interpreter exit
+        return status
     except OmamoriError as error:
         status = exit_status(error)
         if getattr(args, "json", False):    # a script reading --json gets an object on failure too
@@ -61,6 +65,11 @@ def main(argv: list[str] | None = None) -> int:
         return status
     except KeyboardInterrupt:
         return 130
+    except BrokenPipeError:
+        # the reader left (``omamori history | head``): stop quietly as other tools do, and keep Python from
+        # failing again while flushing stdout at exit
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 128 + signal.SIGPIPE
 
 
 if __name__ == "__main__":

@@ -29,7 +29,7 @@ CODES: tuple[str, ...] = (
     "file_unreadable", "timeout", "internal_error", "model_missing", "model_damaged", "model_download_failed",
     "signature_unprintable", "download_failed", "download_too_large", "download_timeout", "cancelled",
     "too_many_requests", "image_too_complex", "would_overwrite_input", "settings_damaged", "key_backup_invalid",
-    "still_format_unsupported",
+    "still_format_unsupported", "bad_usage",
 )
 
 # Whose fault each code is, which decides the exit status of ``omamori`` (``exit_codes.exit_status``):
@@ -39,7 +39,7 @@ CODES: tuple[str, ...] = (
 KIND: dict[str, str] = {
     **dict.fromkeys(("frame_too_large", "frame_truncated", "bad_json", "bad_request", "unknown_type", "bad_base64",
                      "bad_setting", "signature_unprintable", "key_exists", "cancelled", "too_many_requests",
-                     "would_overwrite_input"), "usage"),
+                     "would_overwrite_input", "bad_usage"), "usage"),
     **dict.fromkeys(("not_an_image", "unsupported_format", "image_too_large", "image_too_small", "image_damaged",
                      "output_too_large", "image_too_complex", "file_unreadable", "download_failed",
                      "download_too_large", "download_timeout", "timeout", "key_backup_invalid",
@@ -75,8 +75,8 @@ class OmamoriError(Exception):
     @property
     def message(self) -> Message:
         """What happened and what to do next, in words (``error.<code>`` in the catalog)."""
-        rule = self.details.get("rule")    # what the value must be, said after what went wrong
-        return Message(f"error.{self.code}", self.details, (Message(f"setting_rule.{rule}", self.details),) if rule else ())
+        rule = self.details.get("rule")    # what the value (or the command) must be, said after what went wrong
+        return Message(f"error.{self.code}", self.details, (Message(f"rule.{rule}", self.details),) if rule else ())
 
     def to_dict(self) -> dict[str, Any]:
         """The ``error`` object of a reply (see docs/protocol.md)."""

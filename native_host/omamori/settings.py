@@ -122,12 +122,12 @@ class Settings:
 RETIRED = {"extension": ("connection", "server_url")}
 
 
-# What a leaf of each type must be: the ``setting_rule.<rule>`` sentence that says so.
+# What a leaf of each type must be: the ``rule.<rule>`` sentence that says so.
 _RULE_OF_TYPE = {bool: "bool", int: "int", float: "number", str: "text"}
 
 
 def bad_setting(name: str, value: Any, rule: str, **facts: Any) -> OmamoriError:
-    """``bad_setting`` naming the setting, the value given and what it may be (``setting_rule.<rule>`` in the
+    """``bad_setting`` naming the setting, the value given and what it may be (``rule.<rule>`` in the
     catalog, its fields from ``facts``), so that the person can fix it without reading docs."""
     return OmamoriError("bad_setting", field=name, value=json.dumps(value, ensure_ascii=False), rule=rule, **facts)
 

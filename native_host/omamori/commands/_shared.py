@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from ..catalog import Lang, language, say
+from ..exit_codes import EXIT_USAGE
 from ..errors import OmamoriError
 from ..install.changes import Change
 from ..paths import default_paths
@@ -16,6 +17,17 @@ from ..protocol.envelope import Request
 from ..settings import Settings, apply_changes
 from ..protocol.handlers import Host, Progress
 from ..transports.worker import WorkerHost
+
+def add_actions(parser: argparse.ArgumentParser, **options: Any) -> argparse._SubParsersAction:
+    """Sub-commands of ``parser``; the command alone prints its help and exits 2 (a usage error, as argparse
+    exits for a missing argument: a script that forgot the action learns it), rather than argparse's one line."""
+    def show_help(args: argparse.Namespace) -> int:
+        parser.print_help()
+        return EXIT_USAGE
+
+    parser.set_defaults(run=show_help)
+    return parser.add_subparsers(**options)
+
 
 def lang() -> Lang:
     return language(os.environ)

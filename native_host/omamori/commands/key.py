@@ -12,7 +12,7 @@ from ..catalog import say
 from ..errors import OmamoriError
 from ..paths import default_paths
 from ..protocol.handlers import Host
-from ._shared import lang
+from ._shared import add_actions, lang
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -21,7 +21,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         description="Your key makes your marks yours: back it up (export) and keep the copy safe. "
                     "Anyone with the key can mark images as you.",
     )
-    actions = parser.add_subparsers(dest="action", required=True, metavar="ACTION")
+    actions = add_actions(parser, dest="action", metavar="ACTION")
     actions.add_parser("show", help="where the key is and your creator id").set_defaults(run=show)
     export = actions.add_parser("export", help="write a backup copy of the key to FILE")
     export.add_argument("file", type=Path, metavar="FILE")

@@ -6,7 +6,7 @@ import argparse
 from ..catalog import Message, say
 from ..cloak import models
 from ..paths import default_paths
-from ._shared import lang
+from ._shared import add_actions, lang
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -16,7 +16,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                     "are fetched once from their public upstream and checked against a pinned SHA-256. "
                     + say("cloak.limits", "en"),
     )
-    actions = parser.add_subparsers(dest="action", required=True)
+    actions = add_actions(parser, dest="action")
     listing = actions.add_parser("list", help="which models are known and which are installed")
     listing.set_defaults(run=run_list)
     fetch = actions.add_parser("fetch", help="download (or copy) the cloak's model files and check their SHA-256")

@@ -7,11 +7,11 @@ import os
 import sys
 from pathlib import Path
 
-from ..exit_codes import EXIT_OK, EXIT_PARTIAL, EXIT_SKIPPED, EXIT_USAGE
+from ..exit_codes import EXIT_OK, EXIT_PARTIAL, EXIT_SKIPPED
 from ..atomic import write_atomic
 from ..catalog import say
 from ..errors import OmamoriError
-from ._shared import ProgressLine, add_time_limit, call, check_flags, lang, message, open_host, print_report, read_input
+from ._shared import ProgressLine, add_time_limit, call, check_flags, message, open_host, print_report, read_input
 
 SUFFIX = ".omamori"
 
@@ -124,11 +124,9 @@ def _same_file(a: Path, b: Path) -> bool:
 
 def run(args: argparse.Namespace) -> int:
     if args.output and len(args.inputs) > 1:
-        print(say("protect.one_output", lang()), file=sys.stderr)
-        return EXIT_USAGE
+        raise OmamoriError("bad_usage", rule="one_output")
     if args.profile != "web" and (args.lossless or args.creator or args.copyright or args.terms_url or args.no_c2pa):
-        print(say("protect.web_only", lang()), file=sys.stderr)
-        return EXIT_USAGE
+        raise OmamoriError("bad_usage", rule="web_only")
     fields = {"options": options_from(args), **profile_from(args)}
     check_flags(fields["options"], FLAG_OF_SETTING)
     host = open_host(time_limit=args.time_limit)

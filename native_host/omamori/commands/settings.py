@@ -7,7 +7,7 @@ import json
 from ..exit_codes import EXIT_OK
 from .. import settings as store
 from ..paths import default_paths
-from ._shared import call, open_host
+from ._shared import add_actions, call, open_host
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -16,7 +16,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         description="Settings are shared with the browser extension. Example: "
                     "omamori settings set signature.text='@me · AI学習禁止' signature.placement=tiled",
     )
-    actions = parser.add_subparsers(dest="action", required=True, metavar="ACTION")
+    actions = add_actions(parser, dest="action", metavar="ACTION")
     show = actions.add_parser("show", help="print every setting")
     show.add_argument("--json", action="store_true")
     show.set_defaults(run=show_settings)
