@@ -63,7 +63,8 @@ def _named_in_code() -> tuple[set[str], set[str], set[str]]:
 def test_every_key_has_both_languages_and_nothing_else():
     for key, entry in ENTRIES.items():
         assert KEY.match(key), key
-        assert set(entry) - {"note"} == {"en", "ja"}, key
+        assert set(entry) - {"note", "en_one"} == {"en", "ja"}, key
+        assert "en_one" not in entry or "{count}" in entry["en"], f"{key}: a singular with no count to choose it"
         assert entry["en"].strip() and entry["ja"].strip(), key
 
 
@@ -71,6 +72,7 @@ def test_every_key_has_both_languages_and_nothing_else():
 def test_both_languages_have_the_same_fields(key):
     entry = ENTRIES[key]
     assert _fields(entry["en"]) == _fields(entry["ja"]), key
+    assert _fields(entry.get("en_one", "")) <= _fields(entry["en"]), key
     # Every field can be filled: a sentence renders with a value for each field it names.
     values = {name: 1 for name in _fields(entry["en"])}
     for lang in catalog.LANGUAGES:
@@ -92,6 +94,13 @@ def test_every_key_is_named_in_the_code():
     literals, _, prefixes = _named_in_code()
     unused = {key for key in ENTRIES if key not in literals and not key.startswith(tuple(prefixes))}
     assert unused == set()
+
+
+def test_a_count_of_one_is_said_in_the_singular_in_english():
+    assert catalog.say("doctor.ledger_ok", "en", path="L", count=1) == "L (1 image)"
+    assert catalog.say("doctor.ledger_ok", "en", path="L", count=2) == "L (2 images)"
+    assert catalog.say("doctor.broken", "en", count=1).startswith("1 problem found.")
+    assert catalog.say("doctor.ledger_ok", "ja", path="L", count=1) == "L(1 枚)"
 
 
 def test_a_message_renders_its_fields_and_following_sentences_in_one_language():

@@ -4,7 +4,8 @@ The sentences live in ``data/catalog.json``, one table with both languages side 
 language as the extension's ``_locales``): the host has two languages and every sentence is written in both
 at once, so a reviewer sees a sentence next to its translation and a missing or stale one shows. Keys are
 dotted (``error.<code>``, ``install.…``, ``report.<step>.…``); fields are ``str.format`` fields, the same
-names in both languages (tests/test_catalog.py checks this). An entry may carry a ``note`` for translators.
+names in both languages (tests/test_catalog.py checks this). An entry may carry a ``note`` for translators, and
+an entry with a ``{count}`` its English singular as ``en_one`` ("1 image"), said when the count is 1.
 
 Code that decides something keeps a ``Message`` (a key and its fields) and renders it only at the edge: the
 command line in the person's language (``language``), the protocol in both (``Message.both``).
@@ -35,7 +36,10 @@ def say(key: str, lang: Lang, /, **fields: Any) -> str:
     """The sentence ``key`` in ``lang`` with ``fields`` filled in. A field that is a ``Message`` is rendered in
     the same language first; a tuple of them becomes a list ("a, b" / "a、b"). Raises KeyError for a key or
     field the catalog does not have."""
-    return entries()[key][lang].format_map({name: _rendered(value, lang) for name, value in fields.items()})
+    entry = entries()[key]
+    # "1 image", not "1 images": an entry with a {count} may carry its singular as "en_one" (Japanese has none)
+    sentence = entry.get(f"{lang}_one", entry[lang]) if fields.get("count") == 1 else entry[lang]
+    return sentence.format_map({name: _rendered(value, lang) for name, value in fields.items()})
 
 
 def _rendered(value: Any, lang: Lang) -> Any:
