@@ -175,3 +175,10 @@ def test_a_reader_that_leaves_early_gets_no_traceback(tmp_path, sample):
     history.stdout.close()      # what `| head` does once it has its lines, here before the first one
     errors = history.stderr.read()
     assert history.wait(timeout=60) == 141 and errors == "", errors
+
+
+def test_what_argparse_refuses_is_a_bad_usage_error_with_json_too(tmp_path, sample):
+    refused = run_cli(tmp_path / "home", "protect", str(sample), "--placement", "middle", "--json", lang="ja_JP.UTF-8")
+    failure = json.loads(refused.stdout)
+    assert refused.returncode == 2 and failure["error"]["code"] == "bad_usage" and failure["exit_status"] == 2
+    assert "usage: omamori protect" in refused.stderr and "このコマンドは、このままでは実行できません" in refused.stderr

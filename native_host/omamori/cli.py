@@ -37,8 +37,17 @@ def error_text(error: OmamoriError) -> str:
     return error.message.text(language(os.environ))
 
 
+class Parser(argparse.ArgumentParser):
+    """argparse, but a command line it refuses is a ``bad_usage`` error like any other: said in the person's
+    language and, with --json, as a JSON object (argparse's own detail stays in English, as its usage line)."""
+
+    def error(self, message: str):
+        self.print_usage(sys.stderr)
+        raise OmamoriError("bad_usage", rule="arguments", problem=message)
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = Parser(
         prog="omamori",
         description="Protect your illustrations before posting them on X: a visible signature, an invisible "
                     "ownership mark, and a record of what you protected.",
@@ -51,18 +60,28 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def failed(error: OmamoriError, *, as_json: bool) -> int:
+    """Say why the command stopped; its exit status. With --json also as a JSON object on stdout, so that a
+    script reading --json gets an object on failure too."""
+    status = exit_status(error)
+    if as_json:
+        print(json.dumps({"error": error.to_dict(), "exit_status": status}, ensure_ascii=False), flush=True)
+    print(f"omamori: {error_text(error)}", file=sys.stderr)
+    return status
+
+
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    arguments = sys.argv[1:] if argv is None else argv
+    try:
+        args = build_parser().parse_args(arguments)
+    except OmamoriError as error:
+        return failed(error, as_json="--json" in arguments)
     try:
         status = args.run(args)
         sys.stdout.flush()     # here, where a reader that left is caught below, not at interpreter exit
         return status
     except OmamoriError as error:
-        status = exit_status(error)
-        if getattr(args, "json", False):    # a script reading --json gets an object on failure too
-            print(json.dumps({"error": error.to_dict(), "exit_status": status}, ensure_ascii=False), flush=True)
-        print(f"omamori: {error_text(error)}", file=sys.stderr)
-        return status
+        return failed(error, as_json=getattr(args, "json", False))
     except KeyboardInterrupt:
         return 130
     except BrokenPipeError:
