@@ -25,7 +25,9 @@ def test_freed_arrays_stay_inside_and_are_returned_after():
         again = np.ones(300 * 2**20 // 8)           # served from the kept memory
         del again
     after = _resident_mb()
-    assert kept - before > 250                      # freed, yet still resident: the next array needs no faults
+    # Freed, yet still resident (returned memory would show about 0 here); other allocations can move the
+    # baseline by tens of MB, hence not 300.
+    assert kept - before > 200
     assert after - before < 50                      # returned on leaving
     block = np.ones(300 * 2**20 // 8)               # after: large blocks are mmapped again, returned when freed
     del block
