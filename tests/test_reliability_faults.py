@@ -232,7 +232,8 @@ def test_a_font_path_that_would_block_is_refused_and_never_hangs(tmp_path, hosts
     for path in (str(fifo), "/dev/zero", str(tmp_path)):
         started = time.monotonic()
         refused = host.request("s", "settings.set", changes={"signature.font_path": path})
-        assert refused["error"]["code"] == "signature_unprintable", path
+        assert refused["error"]["code"] == "bad_setting", path
+        assert refused["error"]["details"]["field"] == "signature.font_path", path
         (home / "config").mkdir(exist_ok=True)
         (home / "config" / "settings.json").write_text(json.dumps({"signature": {"font_path": path}}))
         font = host.request("h", "hello")["result"]["font"]
