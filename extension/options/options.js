@@ -200,6 +200,7 @@ connectionForm.addEventListener("submit", async (/** @type {SubmitEvent} */ even
       server_url: $("server-url").value.trim(),
       token: $("token").value.trim(),
     });
+    $("token").value = ""; // before "saved" is shown: the token is gone from the page once the person sees it taken
     $("connection-saved").textContent = t("options_connection_saved");
     showProblem(null);
     await loadConnection();
