@@ -2,8 +2,10 @@
 from __future__ import annotations
 
 import json
+import multiprocessing
 import stat
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -61,6 +63,22 @@ def test_ledger_records_and_finds_by_output_and_by_likeness(tmp_path):
     assert ledger.nearest(0x0000_FFFF_0000_FFFF, max_distance=10) is None
     assert (tmp_path / "ledger.sqlite3-wal").exists()
     ledger.close()
+
+
+def _open_ledger(path: str) -> str | None:
+    try:
+        Ledger(Path(path)).close()
+    except StateError as exc:
+        return str(exc.fields)
+    return None
+
+
+def test_two_hosts_opening_a_new_ledger_together_both_succeed(tmp_path):
+    # SQLite refuses a second switch to WAL at once ("locked") instead of waiting: this failed one time in two.
+    with multiprocessing.get_context("spawn").Pool(2) as pool:
+        for n in range(30):
+            path = str(tmp_path / f"ledger{n}.db")
+            assert pool.map(_open_ledger, [path, path]) == [None, None]
 
 
 def test_settings_changes_are_checked_and_dotted_keys_work():

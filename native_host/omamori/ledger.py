@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import os
 import sqlite3
+import time
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
@@ -78,6 +79,23 @@ def _make_private(path: Path) -> None:
             owner_only(file)
 
 
+BUSY_TIMEOUT_S = 10
+
+
+def _use_wal(db: sqlite3.Connection) -> None:
+    """Switch to WAL, waiting for another host doing the same: SQLite answers that switch "locked" at once,
+    without its busy timeout (two hosts opening a new ledger together failed one time in two)."""
+    deadline = time.monotonic() + BUSY_TIMEOUT_S
+    while True:
+        try:
+            db.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() > deadline:
+                raise
+            time.sleep(0.01)
+
+
 class Ledger:
     """A connection to the ledger file; create it on first use."""
 
@@ -85,8 +103,8 @@ class Ledger:
         private_folder(path.parent)
         try:
             _make_private(path)
-            self._db = sqlite3.connect(path, timeout=10, isolation_level=None)
-            self._db.execute("PRAGMA journal_mode=WAL")
+            self._db = sqlite3.connect(path, timeout=BUSY_TIMEOUT_S, isolation_level=None)
+            _use_wal(self._db)
             self._db.execute("PRAGMA synchronous=NORMAL")
             self._migrate()
         except (OSError, sqlite3.Error) as exc:
