@@ -30,6 +30,7 @@ from .errors import OmamoriError, StateError
 _PROBE_SIZE = 24                  # pixels; big enough that distinct glyphs never render alike
 _SURELY_MISSING = "\U0010fffd"    # a private-use code point no font maps: renders as the missing-glyph box
 _FC_LIST_TIMEOUT = 5.0            # seconds
+MAX_LISTED_FONTS = 200            # fonts offered to choose from: a Latin-only text matches every font a Mac has
 
 # Known Japanese-capable fonts, bold/sans first (a signature should read at small sizes); proportional faces only
 # (IPAPGothic, not IPAGothic: a monospaced Latin makes "@handle · No AI training" look typed).
@@ -86,18 +87,43 @@ def find_font(text: str, *, font_path: str = "", platform: str = sys.platform,
     best_missing = "".join(needed)
     for path, index in candidates:
         tried.append(path)
-        if not Path(path).is_file():      # a FIFO would block the host, a device never end
-            continue
-        try:
-            font = ImageFont.truetype(path, size=_PROBE_SIZE, index=index)
-        except OSError:
-            continue
-        missing = missing_glyphs(font, needed)
-        if not missing:
-            return FoundFont(path=path, index=index, family=" ".join(font.getname()))
-        if len(missing) < len(best_missing):
+        found, missing = _covering(path, index, needed)
+        if found is not None:
+            return found
+        if missing is not None and len(missing) < len(best_missing):
             best_missing = missing
     raise StateError("font_missing", missing=best_missing, tried=tried, font_path=font_path or None)
+
+
+def usable_fonts(text: str, *, platform: str = sys.platform, env: Mapping[str, str] = os.environ,
+                 limit: int = MAX_LISTED_FONTS) -> list[FoundFont]:
+    """The font files ``find_font`` would consider that draw every visible character of ``text``, for a person to
+    choose from (``signature.font_path``), sorted by family; at most ``limit``. Only a collection's first face: the
+    setting names a file, and ``find_font`` reads a chosen file's face 0."""
+    needed = sorted({ch for ch in text if not ch.isspace()})
+    usable, files = [], set()
+    for path, index in _system_candidates(needed, platform=platform, env=env):
+        file = os.path.realpath(path)        # a link to a font listed already (Debian's fonts-japanese-gothic.ttf)
+        found = _covering(path, index, needed)[0] if index == 0 and file not in files else None
+        if found is not None:
+            files.add(file)
+            usable.append(found)
+            if len(usable) == limit:
+                break
+    return sorted(usable, key=lambda font: (font.family.casefold(), font.path))
+
+
+def _covering(path: str, index: int, needed: list[str]) -> tuple[FoundFont | None, str | None]:
+    """(the font at ``path``/``index`` when it has a glyph for each of ``needed``, else None; the characters it
+    lacks, None when it cannot be read at all)."""
+    if not Path(path).is_file():      # a FIFO would block the host, a device never end
+        return None, None
+    try:
+        font = ImageFont.truetype(path, size=_PROBE_SIZE, index=index)
+    except OSError:
+        return None, None
+    missing = missing_glyphs(font, needed)
+    return (None if missing else FoundFont(path=path, index=index, family=" ".join(font.getname()))), missing
 
 
 def check_signature_text(text: str, *, font_path: str = "") -> None:

@@ -21,6 +21,7 @@ from .fonts import check_signature_text
 Placement = Literal["corner", "tiled"]
 Corner = Literal["bottom-right", "bottom-left", "top-right", "top-left"]
 OnFailure = Literal["ask", "original", "cancel"]
+MAX_TEXT = 200                      # characters of the signature text
 
 
 @dataclass(frozen=True)
@@ -38,8 +39,8 @@ class SignatureSettings:
     def check(self) -> None:
         _in_range("signature.opacity", self.opacity, 0.05, 1.0)
         _in_range("signature.size", self.size, 0.005, 0.25)
-        if len(self.text) > 200:
-            raise bad_setting("signature.text", self.text, "text_length", limit=200)
+        if len(self.text) > MAX_TEXT:
+            raise bad_setting("signature.text", self.text, "text_length", limit=MAX_TEXT)
         if self.enabled and not self.text.strip():
             raise bad_setting("signature.text", self.text, "text_empty")
 
@@ -222,14 +223,10 @@ def load(path: Path) -> Settings:
         raise StateError("settings_damaged", path=str(path), reason=exc.message.text("en")) from exc
 
 
-def change(path: Path, changes: dict[str, Any]) -> Settings:
-    """Apply ``changes`` to the settings saved at ``path``, check them and save; the new settings.
-
-    Besides ``apply_changes``' checks, a font path with no file is refused here (``bad_setting``), and a
-    signature text (or font) that no font can draw, naming
-    the characters (``signature_unprintable``), so that it never reaches an image.
-    """
-    current = load(path)
+def entered(current: Settings, changes: dict[str, Any]) -> Settings:
+    """``current`` with ``changes`` applied, checked as a person's entry is: besides ``apply_changes``' checks, a
+    font path with no file is refused (``bad_setting``), and a signature text (or font) that no font can draw,
+    naming the characters (``signature_unprintable``), so that it never reaches an image. Nothing is saved."""
     updated = apply_changes(current, changes)
     signature = updated.signature
     if signature.font_path != current.signature.font_path and signature.font_path \
@@ -238,6 +235,12 @@ def change(path: Path, changes: dict[str, Any]) -> Settings:
     if signature.enabled and (signature.text, signature.font_path, signature.enabled) != (
             current.signature.text, current.signature.font_path, current.signature.enabled):
         check_signature_text(signature.text, font_path=signature.font_path)
+    return updated
+
+
+def change(path: Path, changes: dict[str, Any]) -> Settings:
+    """Apply ``changes`` to the settings saved at ``path``, check them (``entered``) and save; the new settings."""
+    updated = entered(load(path), changes)
     save(updated, path)
     return updated
 

@@ -2,12 +2,12 @@
 from __future__ import annotations
 
 import argparse
-from importlib import resources
 from pathlib import Path
 
 from ..exit_codes import EXIT_OK, EXIT_PARTIAL
 from ..atomic import write_atomic
 from ..catalog import say
+from ..protocol.handlers import sample_picture
 from ._shared import call, lang, open_host, print_report
 
 
@@ -26,7 +26,7 @@ def run(args: argparse.Namespace) -> int:
     language = lang()
     host = open_host()
     try:
-        original = resources.files("omamori").joinpath("data/sample.png").read_bytes()
+        original = sample_picture()
         result = call(host, "protect", image=original, name="sample.png")
         target = (args.out_dir or host.paths.data) / f"sample.omamori{Path(result['name']).suffix}"
         write_atomic(target, result["image"], mode=0o644)

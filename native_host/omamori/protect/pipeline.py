@@ -114,18 +114,9 @@ def protect(data: bytes, *, settings: Settings, key: bytes, today: datetime.date
             raise ImageError("image_too_small", width=image.shape[1], height=image.shape[0],
                              min_side=mark.MIN_SIDE)
         stage("signature")
-        layer = None if font.found is None else \
-            visible.signature_layer(image.shape[0], image.shape[1], signature=settings.signature, font=font.found,
-                                    rng=rng)
-        if layer is None:
-            decisions.append(report.signature_not_drawn(font.problem))
-        elif not layer.readable:
-            decisions.append(report.signature_too_small(image.shape))
-        else:
-            # In place: this array belongs to the pipeline (decoded here), and a copy would cost 200 MB at 16 MP.
-            image = visible.apply_layer(image, layer, opacity=settings.signature.opacity, out=image)
-            decisions.append(report.signature_drawn(settings, font.found, layer, image.shape))
-        del layer                                # a tiled layer is 64 MB at 16 MP
+        # In place: this array belongs to the pipeline (decoded here), and a copy would cost 200 MB at 16 MP.
+        image, signed = sign(image, settings=settings, font=font, rng=rng)
+        decisions.append(signed)
         stage("cloak")
         # The cloak sees the mark embedded after it (at the person's strength; a site's raise, a retry are stronger).
         then = partial(mark.embed, key=key, payload=payload, strength=settings.mark.strength) \
@@ -163,6 +154,22 @@ def protect(data: bytes, *, settings: Settings, key: bytes, today: datetime.date
         original_sha256=hashlib.sha256(data).hexdigest(), output_sha256=hashlib.sha256(output.data).hexdigest(),
         original_fingerprint=fingerprint,
     )
+
+
+def sign(image: np.ndarray, *, settings: Settings, font: visible.SignatureFont,
+         rng: np.random.Generator) -> tuple[np.ndarray, Decision]:
+    """The signature step of the full-colour route: float32 HxWx3 ``image`` with ``settings.signature`` drawn on it
+    in ``font`` (blended in place: ``image`` must be the caller's own to change), and the step's decision (drawn;
+    off; no font; too small to read, then ``image`` is returned as it was). ``rng`` offsets the tiled lattice.
+    ``protect`` and ``signature.preview`` both draw with it, so that the preview is what will be posted."""
+    if font.found is None:
+        return image, report.signature_not_drawn(font.problem)
+    layer = visible.signature_layer(image.shape[0], image.shape[1], signature=settings.signature, font=font.found,
+                                    rng=rng)
+    if not layer.readable:
+        return image, report.signature_too_small(image.shape)
+    image = visible.apply_layer(image, layer, opacity=settings.signature.opacity, out=image)
+    return image, report.signature_drawn(settings, font.found, layer, image.shape)
 
 
 def examine(data: bytes, *, key: bytes) -> Examined:

@@ -16,6 +16,7 @@ import hashlib
 import logging
 import time
 from dataclasses import asdict, replace
+from importlib import resources
 from pathlib import PurePath
 from typing import Any, Callable
 
@@ -28,7 +29,7 @@ from ..cloak.preview import what_ai_sees
 from ..errors import OmamoriError, RequestError, internal_error
 from ..ledger import Entry, Ledger, now_utc
 from ..paths import Paths
-from ..protect import pipeline, sites, visible
+from ..protect import pipeline, prepare, sites, visible
 from .envelope import PROTOCOL_VERSION, Request, failure_reply, ok_reply, valid_id
 
 log = logging.getLogger(__name__)
@@ -39,6 +40,7 @@ MAX_HISTORY = 500
 THUMBNAIL_SIDE = 256        # pixels: the ledger's picture of each protection (a JPEG of about 10-20 kB)
 FOUND_PICTURE_SIDE = 640    # pixels: the picture of the image examined on an evidence sheet
 MAX_SOURCE_TEXT = 4096      # characters of an address or time describing where an image was found
+SIGNATURE_PREVIEW_SIDE = 640  # pixels: the long side of the signature preview (a JPEG of 25-125 kB)
 
 
 class Host:
@@ -363,6 +365,56 @@ def handle_cloak_preview(host: Host, body: dict[str, Any], progress: Progress) -
     }
 
 
+def sample_picture() -> bytes:
+    """The illustration that ships with omamori (1200 x 900 px PNG): what ``omamori sample`` protects and the
+    signature preview is drawn on."""
+    return resources.files("omamori").joinpath("data/sample.png").read_bytes()
+
+
+def handle_signature_preview(host: Host, body: dict[str, Any], progress: Progress) -> dict[str, Any]:
+    """The signature drawn on the sample picture by protection's own step (``pipeline.sign``) with the saved
+    settings and ``options`` over them, checked as ``settings.set`` checks them but not saved; a small JPEG of it and
+    the step's decision."""
+    options = _field(body, "options", dict, {})
+    chosen = settings_store.entered(host.settings(), options)
+    image = pipeline.full_colour(sample_picture(), settings=chosen)
+    font = host.signature_font(chosen.signature)
+    # A fixed lattice offset: the same settings give the same picture, so that only what was changed moves.
+    image, signed = pipeline.sign(image, settings=chosen, font=font, rng=np.random.default_rng(0))
+    small = prepare.downscale(image, max_side=SIGNATURE_PREVIEW_SIDE)
+    jpeg = imageio.encode_jpeg(small, quality=85)
+    return {
+        "image": jpeg,
+        "mime": "image/jpeg",
+        "bytes": len(jpeg),
+        "width": small.shape[1],
+        "height": small.shape[0],
+        "drawn_on": {"width": image.shape[1], "height": image.shape[0]},
+        "signature": {"applied": signed.applied, "message": signed.message.both(), "details": signed.details},
+        "skipped": None if signed.skipped is None else {"reason": signed.details["reason"],
+                                                        "message": signed.skipped.both()},
+        "font": None if font.found is None else {"path": font.found.path, "family": font.found.family},
+        "settings": asdict(chosen.signature),
+    }
+
+
+def handle_signature_fonts(host: Host, body: dict[str, Any], progress: Progress) -> dict[str, Any]:
+    """The fonts a person may choose for the signature (``signature.font_path``): those that draw every character
+    of ``text`` (default: the saved signature text), and the one chosen automatically when none is."""
+    text = _field(body, "text", str, None)
+    if text is None:
+        text = host.settings().signature.text
+    elif len(text) > settings_store.MAX_TEXT:
+        raise RequestError("bad_request", field="text", reason=f"at most {settings_store.MAX_TEXT} characters")
+    try:
+        automatic = host.find_font(text)
+        chosen_automatically = {"path": automatic.path, "family": automatic.family}
+    except OmamoriError as error:
+        chosen_automatically = {"problem": error.to_dict()}
+    return {"fonts": [{"path": font.path, "family": font.family} for font in fonts.usable_fonts(text)],
+            "automatic": chosen_automatically}
+
+
 def handle_settings_get(host: Host, body: dict[str, Any], progress: Progress) -> dict[str, Any]:
     return {"settings": host.settings().to_dict()}
 
@@ -400,6 +452,8 @@ HANDLERS: dict[str, Callable[[Host, dict[str, Any], Progress], dict[str, Any]]] 
     "protect": handle_protect,
     "verify": handle_verify,
     "cloak.preview": handle_cloak_preview,
+    "signature.preview": handle_signature_preview,
+    "signature.fonts": handle_signature_fonts,
     "settings.get": handle_settings_get,
     "settings.set": handle_settings_set,
     "history": handle_history,
