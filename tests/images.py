@@ -47,6 +47,17 @@ def small_art(seed: int = 1) -> str:
     return b64(encode(illustration(400, 300, seed=seed, noisy=True)))
 
 
+def palette_png(transparent: bool = False) -> tuple[bytes, list[int]]:
+    """Pixel art as a 400 x 320 palette PNG (16 colours in 8-pixel blocks; colour 0 transparent when
+    ``transparent``), and its palette (flat RGB list)."""
+    rng = np.random.default_rng(5)
+    palette = rng.integers(0, 256, 16 * 3).tolist()
+    indices = np.kron(rng.integers(0, 16, (40, 50), dtype=np.uint8), np.ones((8, 8), np.uint8))
+    im = Image.fromarray(indices, "P")
+    im.putpalette(palette)
+    return encode(im, **({"transparency": 0} if transparent else {})), palette
+
+
 def srgb_with_primaries(order: str) -> bytes:
     """An RGB ICC profile that is not sRGB: sRGB's primaries in ``order`` for red, green, blue ("grb": the red primary
     is sRGB's green and the green sRGB's red), its description ``order`` + "P" ("grbP") instead of "sRGB"."""

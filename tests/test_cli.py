@@ -2,13 +2,21 @@
 from __future__ import annotations
 
 import hashlib
+import io
 import json
 import os
 import subprocess
 import sys
+from datetime import datetime, timedelta
 from pathlib import Path
 
+from PIL import Image
+
+from omamori import keys
+from omamori.protocol.envelope import Request
+from omamori.protocol.handlers import Host
 from omamori.settings import Settings
+from images import palette_png, small_art
 from processes import run_cli
 
 
@@ -182,3 +190,96 @@ def test_what_argparse_refuses_is_a_bad_usage_error_with_json_too(tmp_path, samp
     failure = json.loads(refused.stdout)
     assert refused.returncode == 2 and failure["error"]["code"] == "bad_usage" and failure["exit_status"] == 2
     assert "usage: omamori protect" in refused.stderr and "このコマンドは、このままでは実行できません" in refused.stderr
+
+
+def test_history_names_the_file_protected_where_it_went_and_the_local_time(tmp_path, sample, paths):
+    """The CLI's output path; the browser's site for what the extension protected; the time in the person's
+    time zone (the ledger keeps UTC); the file's own name (art.png), not the output's (art.jpg)."""
+    home = tmp_path / "omamori"        # the paths fixture's OMAMORI_HOME
+    out = tmp_path / "out.jpg"
+    assert run_cli(home, "protect", str(sample), "-o", str(out)).returncode == 0
+    host = Host(paths, transport="native")       # what the extension sends on Bluesky (background.js, PORTS)
+    reply = host.handle(Request(id=1, type="protect", body={"image": small_art(), "name": "cat.png",
+                                                            "profile": "bluesky"}))
+    host.close()
+    assert reply["ok"], reply
+    tokyo = {"TZ": "Asia/Tokyo"}
+    listed = run_cli(home, "history", env=tokyo).stdout.splitlines()
+    assert "cat.png → attached on Bluesky in the browser" in listed[0]
+    assert f"art.png → {out}" in listed[1] and "art.jpg" not in listed[1]
+    items = json.loads(run_cli(home, "history", "--json", env=tokyo).stdout)["items"]
+    assert [(item["original_name"], item["destination"]) for item in items] == [
+        ("cat.png", "browser:bluesky"), ("art.png", str(out))]
+    utc = datetime.fromisoformat(items[1]["time"])
+    local = datetime.fromisoformat(items[1]["local_time"])
+    assert local == utc and local.utcoffset() == timedelta(hours=9)
+    assert listed[1].startswith(f"{local:%Y-%m-%d %H:%M}  ")
+    said = run_cli(home, "history", lang="ja_JP.UTF-8", env=tokyo).stdout
+    assert "ブラウザーで Bluesky に添付" in said
+
+
+def test_an_output_name_whose_ending_says_another_format_is_corrected_and_said(tmp_path, sample):
+    """-o names the file; its ending follows the format written (a PNG named .jpg is refused or misread)."""
+    home = tmp_path / "home"
+    art = tmp_path / "pixels.png"
+    art.write_bytes(palette_png()[0])
+    run = run_cli(home, "protect", str(art), "-o", str(tmp_path / "dot.jpg"), "--json")
+    record = json.loads(run.stdout)
+    assert run.returncode == 0 and record["format"] == "png" and record["output"] == str(tmp_path / "dot.png")
+    assert Image.open(tmp_path / "dot.png").format == "PNG" and not (tmp_path / "dot.jpg").exists()
+    said = run_cli(home, "protect", str(sample), "-o", str(tmp_path / "photo.PNG"), lang="ja_JP.UTF-8")
+    assert Image.open(tmp_path / "photo.jpg").format == "JPEG"
+    assert "photo.PNG ではなく photo.jpg として保存しました" in said.stdout.splitlines()[1]
+    kept = run_cli(home, "protect", str(sample), "-o", str(tmp_path / "photo.jpeg"), "--json")
+    assert json.loads(kept.stdout)["output"] == str(tmp_path / "photo.jpeg")
+    named = run_cli(home, "protect", str(sample), "-o", str(tmp_path / "final.v2"), "--json")
+    assert json.loads(named.stdout)["output"] == str(tmp_path / "final.v2.jpg")
+
+
+class _Terminal(io.StringIO):
+    """Standard input as a person's terminal, holding what they type."""
+
+    def isatty(self) -> bool:
+        return True
+
+
+def test_key_export_asks_before_writing_over_a_file_and_refuses_when_nobody_can_answer(tmp_path, paths,
+                                                                                         monkeypatch, capsys):
+    from omamori import cli
+    monkeypatch.setenv("LANG", "ja_JP.UTF-8")
+    notes = tmp_path / "notes.txt"
+    notes.write_text("my notes")
+    monkeypatch.setattr(sys, "stdin", io.StringIO(""))          # a script: nobody to ask
+    assert cli.main(["key", "export", str(notes)]) == 2
+    assert notes.read_text() == "my notes" and "--replace" in capsys.readouterr().err
+    monkeypatch.setattr(sys, "stdin", _Terminal("n\n"))
+    assert cli.main(["key", "export", str(notes)]) == 2 and notes.read_text() == "my notes"
+    said = capsys.readouterr().out
+    assert "鍵で上書きしますか? [y/N]" in said and "何も書き込んでいません" in said
+    monkeypatch.setattr(sys, "stdin", _Terminal("はい\n"))
+    assert cli.main(["key", "export", str(notes)]) == 0
+    key = keys.read_key(notes)
+    monkeypatch.setattr(sys, "stdin", io.StringIO(""))          # the same key again: nothing to lose, no question
+    assert cli.main(["key", "export", str(notes)]) == 0 and keys.read_key(notes) == key
+    other = tmp_path / "other.txt"
+    other.write_text("x")
+    assert cli.main(["key", "export", str(other), "--replace"]) == 0 and keys.read_key(other) == key
+
+
+def test_the_key_of_the_installers_sample_run_gives_way_to_an_imported_one(tmp_path, sample):
+    """`omamori sample` (run by the installer) makes a key; a backup imported next replaces it without --replace,
+    the sample's key kept; once a picture of the person's was protected, --replace is needed again."""
+    home = tmp_path / "home"
+    backup = tmp_path / "backup.key"
+    backup.write_text(keys.format_key(bytes(range(32))))
+    assert run_cli(home, "sample").returncode == 0
+    imported = run_cli(home, "key", "import", str(backup))
+    assert imported.returncode == 0 and "only the sample picture" in imported.stdout
+    assert len(list((home / "config").glob("key.*.bak"))) == 1
+    assert run_cli(home, "key", "new", "--yes").returncode == 0
+    own = tmp_path / "own.png"
+    own.write_bytes(palette_png()[0])
+    assert run_cli(home, "protect", str(own)).returncode == 0
+    refused = run_cli(home, "key", "import", str(backup))
+    assert refused.returncode == 2 and "--replace" in refused.stderr
+    assert run_cli(home, "key", "import", str(backup), "--replace").returncode == 0

@@ -3,15 +3,17 @@ from __future__ import annotations
 
 import json
 import multiprocessing
+import sqlite3
 import stat
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
 from omamori import keys, settings as store
 from omamori.errors import OmamoriError, StateError
-from omamori.ledger import Entry, Ledger
+from omamori.ledger import SCHEMA_VERSION, Entry, Ledger
 
 
 def test_a_new_key_is_owner_only_and_read_back(tmp_path):
@@ -47,9 +49,9 @@ def test_import_asks_before_replacing_a_different_key_and_keeps_the_old_one(tmp_
     with pytest.raises(StateError) as caught:
         keys.import_key(path, other, replace=False)
     assert caught.value.code == "key_exists" and keys.read_key(path) == old
-    assert keys.import_key(path, other, replace=True) == bytes(range(32))
+    key, kept = keys.import_key(path, other, replace=True)
     backups = list(tmp_path.glob("key.*.bak"))
-    assert len(backups) == 1 and keys.parse_key(backups[0].read_text()) == old
+    assert key == bytes(range(32)) and backups == [kept] and keys.parse_key(kept.read_text()) == old
 
 
 def test_ledger_records_and_finds_by_output_and_by_likeness(tmp_path):
@@ -134,3 +136,48 @@ def test_a_font_path_with_no_file_is_refused_when_set_and_nothing_is_saved(tmp_p
     with pytest.raises(OmamoriError) as caught:
         store.change(path, {"signature.font_path": str(tmp_path / "missing.ttf")})
     assert caught.value.details["rule"] == "font_file" and not path.exists()
+
+
+def _version_2_ledger(path: Path) -> None:
+    """A ledger as omamori wrote it before version 3 (no original name, destination or skipped steps)."""
+    db = sqlite3.connect(path)
+    db.executescript("""
+        CREATE TABLE protections (id INTEGER PRIMARY KEY, time TEXT NOT NULL, name TEXT NOT NULL,
+            sha256_original TEXT NOT NULL, sha256_output TEXT NOT NULL, mark_id TEXT, fingerprint TEXT NOT NULL,
+            width INTEGER NOT NULL, height INTEGER NOT NULL, format TEXT NOT NULL, settings TEXT NOT NULL,
+            thumbnail BLOB);
+        CREATE INDEX protections_output ON protections (sha256_output);
+        INSERT INTO protections VALUES (1, '2026-01-02T03:04:05+00:00', 'old.jpg', 'a', 'b', NULL,
+            '00000000000000ff', 10, 20, 'jpeg', '{}', NULL);
+        PRAGMA user_version = 2;""")
+    db.close()
+
+
+def test_a_ledger_from_before_version_3_keeps_its_entries_and_records_the_new_fields(tmp_path):
+    path = tmp_path / "ledger.sqlite3"
+    _version_2_ledger(path)
+    ledger = Ledger(path)
+    old, = ledger.recent(5)
+    assert (old.name, old.original_name, old.destination, old.skipped) == ("old.jpg", None, None, ())
+    skipped = ({"step": "mark", "reason": "image_too_small", "message": {"en": "no mark", "ja": "透かしなし"}},)
+    new = Entry(time="2026-02-03T04:05:06+00:00", name="art.jpg", sha256_original="c", sha256_output="d",
+                mark_id=None, fingerprint=1, width=30, height=40, format="jpeg", original_name="art.png",
+                skipped=skipped)
+    ledger.record(new, settings={})
+    ledger.set_destination("d", "/pictures/art.omamori.jpg")
+    assert ledger.recent(1)[0] == replace(new, destination="/pictures/art.omamori.jpg")
+    assert ledger.count_other_than("c") == 1 and ledger.count_other_than("x") == 2
+    ledger.close()
+    assert sqlite3.connect(path).execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 3
+    reopened = Ledger(path)
+    assert [entry.name for entry in reopened.recent(5)] == ["art.jpg", "old.jpg"]
+    reopened.close()
+
+
+def test_a_key_backup_made_in_the_same_second_as_another_never_writes_over_it(tmp_path):
+    path = tmp_path / "key"
+    first = keys.create(path)
+    second = keys.create(path)         # backs up `first`
+    keys.create(path)                  # backs up `second`, most likely within the same second
+    kept = {keys.parse_key(backup.read_text()) for backup in tmp_path.glob("key.*.bak")}
+    assert kept == {first, second}

@@ -20,7 +20,7 @@ from omamori.settings import Settings
 
 import mark_images
 from cloak_model import MODELS, needs_model
-from images import SAMPLE, encode, srgb_with_primaries
+from images import SAMPLE, encode, palette_png, srgb_with_primaries
 
 KEY = bytes(range(32))
 TODAY = datetime.date(2026, 11, 21)
@@ -149,15 +149,6 @@ def test_transparent_png_is_flattened_onto_white():
     out = imageio.decode(protected.data).image
     assert out[:, 10:90].mean() > 0.97
     assert x.store(protected.data) == protected.data
-
-
-def palette_png(transparent: bool) -> tuple[bytes, list[int]]:
-    rng = np.random.default_rng(5)
-    palette = rng.integers(0, 256, 16 * 3).tolist()
-    indices = np.kron(rng.integers(0, 16, (40, 50), dtype=np.uint8), np.ones((8, 8), np.uint8))
-    im = Image.fromarray(indices, "P")
-    im.putpalette(palette)
-    return encode(im, **({"transparency": 0} if transparent else {})), palette
 
 
 @pytest.mark.parametrize("transparent", [False, True])

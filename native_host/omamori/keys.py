@@ -76,28 +76,35 @@ def create(path: Path) -> bytes:
 
 
 def backup(path: Path) -> Path:
-    """Rename the current key file to ``key.<timestamp>.bak`` and return it."""
-    target = path.with_name(f"{path.name}.{time.strftime('%Y%m%d-%H%M%S')}.bak")
+    """Rename the current key file to ``key.<timestamp>.bak`` (``key.<timestamp>-2.bak``... when a backup made
+    in the same second is there: it is never written over) and return it."""
+    stamp, number = time.strftime('%Y%m%d-%H%M%S'), 1
+    target = path.with_name(f"{path.name}.{stamp}.bak")
+    while target.exists():
+        number += 1
+        target = path.with_name(f"{path.name}.{stamp}-{number}.bak")
     os.replace(path, target)
     return target
 
 
-def import_key(path: Path, text: str, *, replace: bool) -> bytes:
-    """Install the key in ``text`` (a backup); a different existing key needs ``replace``. A ``text`` that is
-    not a key is ``key_backup_invalid``: the backup is at fault, not the key in use."""
+def import_key(path: Path, text: str, *, replace: bool) -> tuple[bytes, Path | None]:
+    """Install the key in ``text`` (a backup); a different existing key needs ``replace``. The key installed and
+    the backup the file it replaced was renamed to (None when nothing was replaced). A ``text`` that is not a key
+    is ``key_backup_invalid``: the backup is at fault, not the key in use."""
     try:
         key = parse_key(text)
     except StateError:
         raise OmamoriError("key_backup_invalid") from None
+    kept = None
     try:
         current = read_key(path)
     except StateError:
         current = None     # a damaged file is kept as a backup below, never lost
         if path.exists():
-            backup(path)
+            kept = backup(path)
     if current is not None and current != key:
         if not replace:
             raise StateError("key_exists", path=str(path))
-        backup(path)
+        kept = backup(path)
     write_atomic(path, format_key(key).encode("ascii"), mode=0o600)
-    return key
+    return key, kept

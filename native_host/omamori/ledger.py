@@ -35,24 +35,30 @@ CREATE TABLE IF NOT EXISTS protections (
     height INTEGER NOT NULL,
     format TEXT NOT NULL,
     settings TEXT NOT NULL,
-    thumbnail BLOB
+    thumbnail BLOB,
+    original_name TEXT,
+    destination TEXT,
+    skipped TEXT
 );
 CREATE INDEX IF NOT EXISTS protections_output ON protections (sha256_output);
 """
-SCHEMA_VERSION = 2       # PRAGMA user_version; 2 added the thumbnail column
-# Each step takes a ledger from the version before it to its own (index + 1 -> index + 2).
+SCHEMA_VERSION = 3       # PRAGMA user_version; 2 added the thumbnail column, 3 the original's name, where the
+                         # output went and what was skipped
+# Each step takes a ledger from the version before it to its own (index + 1 -> index + 2); ";" parts one statement.
 _MIGRATIONS = (
     "ALTER TABLE protections ADD COLUMN thumbnail BLOB",
+    "ALTER TABLE protections ADD COLUMN original_name TEXT; ALTER TABLE protections ADD COLUMN destination TEXT;"
+    "ALTER TABLE protections ADD COLUMN skipped TEXT",
 )
 _COLUMNS = ("time", "name", "sha256_original", "sha256_output", "mark_id", "fingerprint",
-            "width", "height", "format")
+            "width", "height", "format", "original_name", "destination", "skipped")
 _WITH_THUMBNAIL = (*_COLUMNS, "thumbnail")
 
 
 @dataclass(frozen=True)
 class Entry:
     time: str            # ISO 8601, UTC
-    name: str
+    name: str            # the output's name as the host gave it (art.jpg for art.png)
     sha256_original: str
     sha256_output: str
     mark_id: str | None
@@ -60,12 +66,19 @@ class Entry:
     width: int
     height: int
     format: str
+    original_name: str | None = None   # the name of the file protected (art.png); None in ledgers before version 3
+    # where the output went: the file the CLI wrote, or "browser:<profile>" ("browser:x": attached on X in the
+    # browser); None when not known (ledgers before version 3, or a CLI stopped before it wrote the file)
+    destination: str | None = None
+    # the protection steps asked for but not applied, as the protect reply said them: [{step, reason, message}]
+    skipped: tuple[dict[str, Any], ...] = ()
     thumbnail: bytes | None = None   # a small JPEG of the output; None when thumbnails were off
 
     def to_dict(self) -> dict[str, Any]:
         """The entry as JSON values, without the thumbnail (``has_thumbnail`` says whether there is one)."""
         row = dict(self.__dict__)
         row["fingerprint"] = f"{self.fingerprint:016x}"
+        row["skipped"] = list(self.skipped)
         row["has_thumbnail"] = row.pop("thumbnail") is not None
         return row
 
@@ -122,8 +135,9 @@ class Ledger:
                     self._db.execute(statement)
             else:
                 # A version-0 ledger is one made before versions were recorded: it has the first schema.
-                for statement in _MIGRATIONS[max(version - 1, 0):]:
-                    self._db.execute(statement)
+                for step in _MIGRATIONS[max(version - 1, 0):]:
+                    for statement in step.split(";"):
+                        self._db.execute(statement)
             if version != SCHEMA_VERSION:
                 self._db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
 
@@ -131,7 +145,8 @@ class Ledger:
         self._db.close()
 
     def record(self, entry: Entry, *, settings: dict[str, Any]) -> None:
-        values = {**entry.to_dict(), "thumbnail": entry.thumbnail}
+        values = {**entry.to_dict(), "thumbnail": entry.thumbnail,
+                  "skipped": json.dumps(entry.skipped, ensure_ascii=False) if entry.skipped else None}
         try:
             with self._db:
                 self._db.execute("BEGIN IMMEDIATE")
@@ -152,6 +167,21 @@ class Ledger:
 
     def count(self) -> int:
         return self._db.execute("SELECT COUNT(*) FROM protections").fetchone()[0]
+
+    def count_other_than(self, sha256_original: str) -> int:
+        """How many protections were of an image other than the one whose SHA-256 is ``sha256_original``."""
+        return self._db.execute("SELECT COUNT(*) FROM protections WHERE sha256_original != ?",
+                                (sha256_original,)).fetchone()[0]
+
+    def set_destination(self, sha256_output: str, destination: str) -> None:
+        """Say where the output with this SHA-256 went (the file the CLI wrote it to), on its newest entry."""
+        try:
+            with self._db:
+                self._db.execute("BEGIN IMMEDIATE")
+                self._db.execute("UPDATE protections SET destination = ? WHERE id = (SELECT MAX(id) FROM protections"
+                                 " WHERE sha256_output = ?)", (destination, sha256_output))
+        except sqlite3.Error as exc:
+            raise StateError("storage_unwritable", reason=str(exc)) from exc
 
     def nearest(self, fingerprint: int, *, max_distance: int) -> tuple[Entry, int] | None:
         """The entry (with its thumbnail) whose original looks most like ``fingerprint``, within ``max_distance``
@@ -178,6 +208,7 @@ class Ledger:
     def _entry(row: tuple) -> Entry:
         values = dict(zip(_WITH_THUMBNAIL, row))
         values["fingerprint"] = int(values["fingerprint"], 16)
+        values["skipped"] = tuple(json.loads(values["skipped"])) if values["skipped"] else ()
         return Entry(**values)
 
 

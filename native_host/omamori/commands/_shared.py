@@ -3,6 +3,7 @@ changes an installation made."""
 from __future__ import annotations
 
 import argparse
+import hashlib
 import os
 import sys
 from pathlib import Path
@@ -12,6 +13,7 @@ from ..catalog import Lang, language, say
 from ..exit_codes import EXIT_USAGE
 from ..errors import OmamoriError
 from ..install.changes import Change
+from ..ledger import Ledger
 from ..paths import default_paths
 from ..protocol.envelope import Request
 from ..settings import Settings, apply_changes
@@ -63,6 +65,16 @@ def read_input(source: Path) -> bytes:
         return source.read_bytes()
     except OSError as error:
         raise OmamoriError("file_unreadable", path=str(source), reason=error.strerror or str(error)) from error
+
+
+def note_destination(output: bytes, target: Path) -> None:
+    """Record in the ledger that ``output`` (a protect reply's image) was written to ``target``: ``history`` says
+    where each protected picture went. The host recorded the protection; only the command knows the file."""
+    ledger = Ledger(default_paths().ledger_file)
+    try:
+        ledger.set_destination(hashlib.sha256(output).hexdigest(), str(target.resolve()))
+    finally:
+        ledger.close()
 
 
 def open_host(*, time_limit: float | None = None) -> WorkerHost:

@@ -1,19 +1,51 @@
-"""``omamori history``: the images you protected, newest first."""
+"""``omamori history``: the images you protected, newest first, at your local time, with where each went."""
 from __future__ import annotations
 
 import argparse
 import json
+from datetime import datetime
+from typing import Any
 
-from ..catalog import say
+from ..catalog import Lang, Message, say
 from ..exit_codes import EXIT_OK
-from ._shared import call, lang, open_host
+from ..protect.sites import SITES
+from ._shared import call, lang, message, open_host
+
+BROWSER = "browser:"     # the ledger's destination of an image handed to a page (docs/protocol.md, history)
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser("history", help="list recent protections from your local ledger")
     parser.add_argument("--limit", type=int, default=20, metavar="N", help="how many (1-500, default 20)")
-    parser.add_argument("--json", action="store_true")
+    parser.add_argument("--json", action="store_true",
+                        help="print the ledger's entries as JSON (time in UTC, local_time in your time zone)")
     parser.set_defaults(run=run)
+
+
+def local_time(utc: str) -> datetime:
+    """The ledger's UTC time (ISO 8601) in this computer's time zone."""
+    return datetime.fromisoformat(utc).astimezone()
+
+
+def destination(item: dict[str, Any]) -> Message | str:
+    """Where the output went: the file written, the site it was attached on in the browser, or "not recorded"."""
+    where = item["destination"]
+    if where is None:
+        return Message("history.to_unknown")
+    if where.startswith(BROWSER):
+        profile = where[len(BROWSER):]
+        site = SITES[profile].name if profile in SITES else Message("history.web")
+        return Message("history.to_browser", {"site": site})
+    return where
+
+
+def describe(item: dict[str, Any], language: Lang) -> str:
+    """One protection: the time, the file protected, where it went, the output; what was skipped below it."""
+    mark = Message("history.mark", {"id": item["mark_id"]}) if item["mark_id"] else Message("history.no_mark")
+    line = say("history.line", language, time=f"{local_time(item['time']):%Y-%m-%d %H:%M}",
+               name=item["original_name"] or item["name"], destination=destination(item), width=item["width"],
+               height=item["height"], format=item["format"].upper(), mark=mark)
+    return "\n".join([line, *(f"    ⚠ {message(step['message'])}" for step in item["skipped"])])
 
 
 def run(args: argparse.Namespace) -> int:
@@ -23,11 +55,13 @@ def run(args: argparse.Namespace) -> int:
     finally:
         host.close()
     if args.json:
+        for item in result["items"]:
+            item["local_time"] = local_time(item["time"]).isoformat(timespec="seconds")
         print(json.dumps(result, ensure_ascii=False))
         return EXIT_OK
+    language = lang()
     if not result["items"]:
-        print(say("history.empty", lang()))
+        print(say("history.empty", language))
     for item in result["items"]:
-        print(f"{item['time']}  {item['name']:<32} {item['width']}×{item['height']} {item['format']:<4} "
-              f"mark {item['mark_id'] or '-'}  sha256 {item['sha256_output'][:12]}")
+        print(describe(item, language))
     return EXIT_OK

@@ -9,9 +9,10 @@ from pathlib import Path
 
 from ..exit_codes import EXIT_OK, EXIT_PARTIAL, EXIT_SKIPPED
 from ..atomic import write_atomic
-from ..catalog import say
+from ..catalog import Message, say
 from ..errors import OmamoriError
-from ._shared import ProgressLine, add_time_limit, call, check_flags, message, open_host, print_report, read_input
+from ._shared import (ProgressLine, add_time_limit, call, check_flags, message, note_destination, open_host,
+                      print_report, read_input)
 
 SUFFIX = ".omamori"
 
@@ -96,10 +97,26 @@ def profile_from(args: argparse.Namespace) -> dict:
     return fields
 
 
+# The names a format's file may end with (the first is the one omamori gives), and those that say an image format.
+SUFFIXES = {".jpg": (".jpg", ".jpeg"), ".png": (".png",)}
+IMAGE_SUFFIXES = {".jpg", ".jpeg", ".jpe", ".png", ".webp", ".gif", ".tif", ".tiff", ".bmp", ".avif", ".heic"}
+
+
+def named_for(path: Path, extension: str) -> Path:
+    """``path``, or ``path`` ending in ``extension`` (".jpg", ".png") when its own ending says another format: a
+    PNG named .jpg opens in some apps and not others, and a site may refuse it. An ending that names no image
+    format (``out``, ``art.v2``) is kept and ``extension`` added."""
+    if path.suffix.lower() in SUFFIXES.get(extension, (extension,)):
+        return path
+    if path.suffix.lower() in IMAGE_SUFFIXES:
+        return path.with_suffix(extension)
+    return path.with_name(path.name + extension)
+
+
 def output_path(source: Path, result_name: str, args: argparse.Namespace) -> Path:
     extension = Path(result_name).suffix
     if args.output:
-        return args.output
+        return named_for(args.output, extension)
     if args.out_dir:
         return args.out_dir / f"{source.stem}{extension}"
     suffix = SUFFIX if args.profile == "x" else f"{SUFFIX}-{args.profile}"   # all versions can sit beside the input
@@ -159,11 +176,16 @@ def protect_one(host, source: Path, fields: dict, args: argparse.Namespace, *, w
         raise OmamoriError("would_overwrite_input", path=str(source))
     write_atomic(target, result["image"], mode=0o644)
     written.add(target.resolve())
-    return {
+    note_destination(result["image"], target)
+    record = {
         "input": str(source), "output": str(target), "width": result["width"], "height": result["height"],
         "format": result["format"], "bytes": result["bytes"], "elapsed_ms": result["elapsed_ms"],
         "mark": result["mark"], "skipped": result["skipped"], "report": result["report"],
     }
+    if args.output and target != args.output:
+        record["renamed"] = Message("protect.renamed", {"asked": args.output.name, "name": target.name,
+                                                        "format": result["format"].upper()}).both()
+    return record
 
 
 def print_record(record: dict, *, as_json: bool) -> None:
@@ -178,6 +200,8 @@ def print_record(record: dict, *, as_json: bool) -> None:
     symbol = "⚠" if record["skipped"] else "✓"     # protected, but not everything asked for was applied
     print(f"{symbol} {record['input']} → {record['output']} ({record['width']}×{record['height']} "
           f"{record['format'].upper()}, {record['bytes'] // 1024} KB{mark_text}, {record['elapsed_ms']} ms)")
+    if "renamed" in record:
+        print(f"  → {message(record['renamed'])}")
     for step in record["skipped"]:
         print(f"  ⚠ {message(step['message'])}")
     print_report(record["report"], indent="    ")

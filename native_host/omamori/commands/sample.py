@@ -8,7 +8,7 @@ from ..exit_codes import EXIT_OK, EXIT_PARTIAL
 from ..atomic import write_atomic
 from ..catalog import say
 from ..protocol.handlers import sample_picture
-from ._shared import call, lang, open_host, print_report
+from ._shared import call, lang, note_destination, open_host, print_report
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -30,6 +30,7 @@ def run(args: argparse.Namespace) -> int:
         result = call(host, "protect", image=original, name="sample.png")
         target = (args.out_dir or host.paths.data) / f"sample.omamori{Path(result['name']).suffix}"
         write_atomic(target, result["image"], mode=0o644)
+        note_destination(result["image"], target)
         verdict = call(host, "verify", image=result["image"])
     finally:
         host.close()

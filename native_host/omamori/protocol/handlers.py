@@ -41,6 +41,7 @@ THUMBNAIL_SIDE = 256        # pixels: the ledger's picture of each protection (a
 FOUND_PICTURE_SIDE = 640    # pixels: the picture of the image examined on an evidence sheet
 MAX_SOURCE_TEXT = 4096      # characters of an address or time describing where an image was found
 SIGNATURE_PREVIEW_SIDE = 640  # pixels: the long side of the signature preview (a JPEG of 25-125 kB)
+MAX_NAME = 255              # characters of a protected file's name kept in the ledger (a file system's limit)
 
 
 class Host:
@@ -236,11 +237,16 @@ def handle_protect(host: Host, body: dict[str, Any], progress: Progress) -> dict
     )
     out_name = output_name(name, protected.format)
     picture = pipeline.thumbnail(protected.data, max_side=THUMBNAIL_SIDE) if chosen.ledger.thumbnails else None
+    skipped = [{"step": d.step, "reason": d.details["reason"], "message": d.skipped.both()}
+               for d in protected.report if d.skipped is not None]
     host.ledger().record(
         Entry(time=now_utc(), name=out_name, sha256_original=protected.original_sha256,
               sha256_output=protected.output_sha256, mark_id=protected.mark_id,
               fingerprint=protected.original_fingerprint, width=protected.width,
-              height=protected.height, format=protected.format, thumbnail=picture),
+              height=protected.height, format=protected.format, original_name=name[:MAX_NAME],
+              # the CLI says which file it wrote once it has (Ledger.set_destination); the browser attaches it
+              destination=None if host.transport == "cli" else f"browser:{body.get('profile', 'x')}",
+              skipped=tuple(skipped), thumbnail=picture),
         settings=chosen.to_dict(),
     )
     return {
@@ -257,10 +263,7 @@ def handle_protect(host: Host, body: dict[str, Any], progress: Progress) -> dict
             {"step": d.step, "applied": d.applied, "message": d.message.both(), "details": d.details}
             for d in protected.report
         ],
-        "skipped": [
-            {"step": d.step, "reason": d.details["reason"], "message": d.skipped.both()}
-            for d in protected.report if d.skipped is not None
-        ],
+        "skipped": skipped,
     }
 
 
@@ -311,7 +314,8 @@ def handle_verify(host: Host, body: dict[str, Any], progress: Progress) -> dict[
         "width": examined.width,
         "height": examined.height,
         "ledger_match": None if similar is None else {
-            "time": similar[0].time, "name": similar[0].name, "distance": similar[1],
+            "time": similar[0].time, "name": similar[0].name, "original_name": similar[0].original_name,
+            "skipped": list(similar[0].skipped), "distance": similar[1],
             "exact": exact is not None, "mark_id": similar[0].mark_id,
             "sha256_original": similar[0].sha256_original, "sha256_output": similar[0].sha256_output,
             "width": similar[0].width, "height": similar[0].height,
