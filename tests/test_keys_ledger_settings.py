@@ -181,3 +181,20 @@ def test_a_key_backup_made_in_the_same_second_as_another_never_writes_over_it(tm
     keys.create(path)                  # backs up `second`, most likely within the same second
     kept = {keys.parse_key(backup.read_text()) for backup in tmp_path.glob("key.*.bak")}
     assert kept == {first, second}
+
+
+def test_a_damaged_settings_file_names_the_setting_or_the_line_and_what_to_do(tmp_path):
+    path = tmp_path / "settings.json"
+    path.write_text(json.dumps({"signature": {"opacity": 1.5}}))
+    with pytest.raises(StateError) as caught:
+        store.load(path)
+    said = caught.value.message.both()
+    assert caught.value.details["field"] == "signature.opacity"
+    assert "omamori cannot use 1.5 for signature.opacity. Use a number from 0.05 to 1.0." in said["en"]
+    assert "signature.opacity に 1.5 は使えません" in said["ja"] and "omamori settings reset" in said["ja"]
+    json.dumps(caught.value.to_dict())                     # the protocol carries it as it is
+    path.write_text('{"signature":\n  {"opacity": 0.5,}}')
+    with pytest.raises(StateError) as caught:
+        store.load(path)
+    said = caught.value.message.both()
+    assert "line 2, column 19" in said["en"] and "2 行目の 19 文字目" in said["ja"]

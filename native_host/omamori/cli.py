@@ -5,6 +5,7 @@ import argparse
 import json
 import importlib
 import os
+import re
 import signal
 import sys
 
@@ -37,13 +38,42 @@ def error_text(error: OmamoriError) -> str:
     return error.message.text(language(os.environ))
 
 
+# argparse's refusals (Python 3.9-3.13 word them so), each said again by a ``rule.<name>`` of the catalog in the
+# person's language with the parts named here; one not listed is said as argparse wrote it (``rule.arguments``).
+ARGPARSE_REFUSALS = tuple((re.compile(pattern), rule) for pattern, rule in (
+    (r"the following arguments are required: (?P<names>.+)", "argument_required"),
+    (r"one of the arguments (?P<names>.+) is required", "argument_one_of"),
+    (r"unrecognized arguments: (?P<names>.+)", "argument_unknown"),
+    (r"ambiguous option: (?P<option>\S+) could match (?P<names>.+)", "argument_ambiguous"),
+    (r"argument (?P<argument>[^:]+): invalid choice: (?P<value>.+?) \(choose from (?P<choices>.+)\)",
+     "argument_choice"),
+    (r"argument (?P<argument>[^:]+): expected (one|at most one) argument", "argument_value"),
+    (r"argument (?P<argument>[^:]+): expected at least one argument", "argument_at_least_one"),
+    (r"argument (?P<argument>[^:]+): invalid int value: (?P<value>.+)", "argument_int"),
+    (r"argument (?P<argument>[^:]+): invalid float value: (?P<value>.+)", "argument_number"),
+    (r"argument (?P<argument>[^:]+): not allowed with argument (?P<other>.+)", "argument_together"),
+    (r"argument (?P<argument>[^:]+): ignored explicit argument (?P<value>.+)", "argument_no_value"),
+))
+
+
+def refusal(problem: str) -> OmamoriError:
+    """The ``bad_usage`` error for what argparse refused (``problem``, its English sentence, kept in the details
+    for scripts), with the rule that says it in the person's language."""
+    for pattern, rule in ARGPARSE_REFUSALS:
+        found = pattern.fullmatch(problem)
+        if found:
+            return OmamoriError("bad_usage", rule=rule, problem=problem,
+                                **{name: value for name, value in found.groupdict().items() if value})
+    return OmamoriError("bad_usage", rule="arguments", problem=problem)
+
+
 class Parser(argparse.ArgumentParser):
     """argparse, but a command line it refuses is a ``bad_usage`` error like any other: said in the person's
-    language and, with --json, as a JSON object (argparse's own detail stays in English, as its usage line)."""
+    language (``refusal``) and, with --json, as a JSON object. The usage line and --help stay in English."""
 
     def error(self, message: str):
         self.print_usage(sys.stderr)
-        raise OmamoriError("bad_usage", rule="arguments", problem=message)
+        raise refusal(message)
 
 
 def build_parser() -> argparse.ArgumentParser:

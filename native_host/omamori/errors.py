@@ -74,9 +74,12 @@ class OmamoriError(Exception):
 
     @property
     def message(self) -> Message:
-        """What happened and what to do next, in words (``error.<code>`` in the catalog)."""
-        rule = self.details.get("rule")    # what the value (or the command) must be, said after what went wrong
-        return Message(f"error.{self.code}", self.details, (Message(f"rule.{rule}", self.details),) if rule else ())
+        """What happened and what to do next, in words (``error.<code>`` in the catalog), then the error behind it
+        (``details["cause"]``: {code, details}) and the rule (what the value or the command must be)."""
+        cause, rule = self.details.get("cause"), self.details.get("rule")
+        then = (OmamoriError(cause["code"], **cause["details"]).message,) if cause else ()
+        return Message(f"error.{self.code}", self.details, then + ((Message(f"rule.{rule}", self.details),)
+                                                                    if rule else ()))
 
     def to_dict(self) -> dict[str, Any]:
         """The ``error`` object of a reply (see docs/protocol.md)."""

@@ -212,7 +212,8 @@ def load(path: Path) -> Settings:
     try:
         stored = json.loads(text)
     except json.JSONDecodeError as exc:
-        raise StateError("settings_damaged", path=str(path), reason=f"not JSON: {exc.msg}") from exc
+        raise StateError("settings_damaged", path=str(path), line=exc.lineno, column=exc.colno,
+                         rule="settings_json") from exc
     for group, names in RETIRED.items():
         if isinstance(stored, dict) and isinstance(stored.get(group), dict):
             for name in names:
@@ -220,7 +221,8 @@ def load(path: Path) -> Settings:
     try:
         return apply_changes(Settings(), stored)
     except OmamoriError as exc:     # a value the file holds, not one just typed: the file is what needs fixing
-        raise StateError("settings_damaged", path=str(path), reason=exc.message.text("en")) from exc
+        raise StateError("settings_damaged", path=str(path), field=exc.details.get("field"),
+                         cause={"code": exc.code, "details": exc.details}, rule="settings_value") from exc
 
 
 def entered(current: Settings, changes: dict[str, Any]) -> Settings:
