@@ -348,6 +348,17 @@ const HANDLERS = {
     return { settings };
   },
 
+  // Drawn by the host on its sample picture with these settings over the saved ones; nothing is saved.
+  async "signature.preview"({ options }) {
+    await hello();
+    return (await host()).request("signature.preview", { options });
+  },
+
+  async "signature.fonts"({ text }) {
+    await hello();
+    return (await host()).request("signature.fonts", text === undefined ? {} : { text });
+  },
+
   async "checklist.get"() {
     await hello();
     return (await host()).request("status", {});

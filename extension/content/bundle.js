@@ -188,6 +188,13 @@
       from: [Tier.PAGE],
       fields: { image: isImageBase64 }
     },
+    "signature.preview": { from: [Tier.PAGE], fields: { options: isPlainObject } },
+    // the host's signature.preview
+    "signature.fonts": {
+      // the fonts that draw a signature text (the host's signature.fonts); without text, the saved one
+      from: [Tier.PAGE],
+      fields: { text: (v) => v === void 0 || isString(v) && v.length <= 200 }
+    },
     "status.get": { from: [Tier.PAGE], fields: {} },
     "pause.set": { from: [Tier.PAGE], fields: { paused: isBool } },
     "site.set": { from: [Tier.PAGE], fields: { site: oneOf(Object.keys(SITES)), enabled: isBool } },

@@ -229,6 +229,12 @@ export const MESSAGE_TYPES = Object.freeze({
     from: [Tier.PAGE],
     fields: { image: isImageBase64 },
   },
+  "signature.preview": { from: [Tier.PAGE], fields: { options: isPlainObject } }, // the host's signature.preview
+  "signature.fonts": {
+    // the fonts that draw a signature text (the host's signature.fonts); without text, the saved one
+    from: [Tier.PAGE],
+    fields: { text: (/** @type {unknown} */ v) => v === undefined || (isString(v) && v.length <= 200) },
+  },
   "status.get": { from: [Tier.PAGE], fields: {} },
   "pause.set": { from: [Tier.PAGE], fields: { paused: isBool } },
   "site.set": { from: [Tier.PAGE], fields: { site: oneOf(Object.keys(SITES)), enabled: isBool } },

@@ -6,10 +6,12 @@
 import { ask } from "../lib/ask.js";
 import { base64ToBytes, blobToBase64 } from "../lib/base64.js";
 import { FETCH_COMMAND, cloakState, previewCanStart, previewPercent } from "../lib/cloak.js";
+import { clearFieldErrors, showFieldError } from "../lib/field-errors.js";
 import { t, errorText, localizePage, stageName } from "../lib/i18n.js";
 import { CodedError, MAX_IMAGE_BYTES, PREVIEW_PORT, errorJson } from "../lib/messages.js";
 import { requestOverPort } from "../lib/port-request.js";
 import { startMineDrop } from "../lib/mine-drop.js";
+import { mountSignaturePreview } from "../lib/signature-preview.js";
 
 /** An element of this page by id (the markup is ours, so it exists). @type {(id: string) => any} */
 const $ = (id) => document.getElementById(id);
@@ -50,29 +52,86 @@ function fill(settings) {
     const value = lookup(settings, control.name);
     if (control.type === "checkbox") control.checked = value === true;
     else if (control.type === "radio") control.checked = control.value === value;
-    else if (control.type === "number") control.value = String(Math.round(Number(value) * Number(control.dataset.scale ?? 1)));
+    else if (control.type === "number") control.value = String(Math.round(Number(value) * Number(control.dataset.scale ?? 1) * 100) / 100);
     else control.value = String(value ?? "");
   }
 }
 
+/** Failures that mean no host answers (not installed, not set up, not running): the page says so once, at the top. */
+const isNoHost = (/** @type {string} */ code) => /^(host|server)_/.test(code) || code === "pairing_token_needed";
+
 /** @param {unknown} error what a request to the background threw, or null once one succeeded */
 function showProblem(error) {
   const problem = $("host-problem");
-  problem.hidden = !error;
-  problem.textContent = error ? errorText(errorJson(error)) : "";
+  const json = error ? errorJson(error) : null;
+  problem.hidden = !json;
+  problem.dataset.code = json?.code ?? "";
+  $("host-problem-text").textContent = !json ? "" : json.code === "host_not_installed" ? t("options_host_not_installed") : errorText(json);
+  $("host-install-command").hidden = !json || !["host_not_installed", "host_forbidden"].includes(json.code);
+}
+
+/**
+ * The settings form as the host allows: filled and open, or (no host to read them from) closed, without the
+ * "Loading settings" line, the notice at the top saying why.
+ * @param {boolean} open
+ */
+function openSettings(open) {
+  settingsForm.setAttribute("aria-busy", "false");
+  for (const fieldset of settingsForm.querySelectorAll("fieldset:not(#cloak)")) fieldset.disabled = !open;
+  $("save").disabled = !open;
 }
 
 async function loadSettings() {
   try {
     const { settings } = await ask({ type: "settings.get" });
+    await loadFonts(settings.signature);
     fill(settings);
-    settingsForm.setAttribute("aria-busy", "false");
-    $("save").disabled = false;
+    openSettings(true);
     showProblem(null);
+    preview.show(signatureChanges());
   } catch (error) {
     showProblem(error);
+    if (isNoHost(errorJson(error).code)) openSettings(false);
   }
 }
+
+// ---- the signature: its fonts and its live preview ------------------------------
+
+/**
+ * The font choice: automatic (naming the font it picks now), each font that draws the saved text, and the saved
+ * file when it is not one of those (set from the command line, say), so that the choice shown is the one saved.
+ * @param {{text: string, font_path: string}} signature the saved signature settings
+ */
+async function loadFonts({ font_path }) {
+  const select = $("signature-font");
+  const { fonts, automatic } = await ask({ type: "signature.fonts" });
+  const automaticOption = select.options[0];
+  automaticOption.textContent = automatic.family ? t("options_font_automatic_named", [automatic.family]) : t("options_font_automatic");
+  const choices = [...fonts];
+  if (font_path && !fonts.some((/** @type {{path: string}} */ font) => font.path === font_path)) {
+    choices.push({ path: font_path, family: font_path.split(/[\\/]/).pop() });
+  }
+  select.replaceChildren(automaticOption, ...choices.map(({ path, family }) => new Option(family, path)));
+}
+
+/** The signature fields as settings.set takes them (the preview draws with these). */
+function signatureChanges() {
+  return Object.fromEntries(fields().filter((control) => control.name.startsWith("signature.")).map((control) => [control.name, valueOf(control)]));
+}
+
+const isSignatureField = (/** @type {string} */ name) => name.startsWith("signature.");
+
+const preview = mountSignaturePreview($("signature-preview"), {
+  onAnswer: ({ error }) => {
+    clearFieldErrors(settingsForm, isSignatureField);
+    return error !== null && isSignatureField(String(/** @type {any} */ (error.details)?.field ?? "")) && showFieldError(settingsForm, error);
+  },
+});
+
+settingsForm.addEventListener("input", (/** @type {Event} */ event) => {
+  const name = /** @type {HTMLInputElement} */ (event.target).name ?? "";
+  if (isSignatureField(name)) preview.show(signatureChanges());
+});
 
 settingsForm.addEventListener("submit", async (/** @type {SubmitEvent} */ event) => {
   event.preventDefault();
@@ -83,13 +142,15 @@ settingsForm.addEventListener("submit", async (/** @type {SubmitEvent} */ event)
     changes[control.name] = valueOf(control);
   }
   $("saved").textContent = "";
+  clearFieldErrors(settingsForm);
   try {
     const { settings } = await ask({ type: "settings.set", changes });
+    await loadFonts(settings.signature);
     fill(settings);
     showProblem(null);
     $("saved").textContent = t("options_saved");
   } catch (error) {
-    showProblem(error);
+    if (!showFieldError(settingsForm, errorJson(error))) showProblem(error);
   }
 });
 
@@ -105,7 +166,7 @@ async function loadCloak() {
   }
   $("cloak").dataset.state = state;
   $("cloak-missing").hidden = state !== "missing";
-  $("cloak-no-host").hidden = state !== "no-host";
+  $("cloak-no-host").hidden = state !== "no-host" || !$("host-problem").hidden; // said once, at the top
   for (const id of ["cloak-enabled", "cloak-strength"]) $(id).disabled = state !== "available";
   showPreviewRun();
   if (state === "missing" && previewForm.dataset.state === "idle") {

@@ -1,6 +1,6 @@
-"""The options page: a signature no font can draw is refused when saved, naming the character (issue 14), and the
-privacy policy it links to reads in English and Japanese. Chromium only: WebDriver BiDi does not open
-moz-extension:// pages in Firefox (see test_e2e_extension_pages)."""
+"""The options page: a signature no font can draw is refused when saved, naming the character next to the field
+(issues 14, 19), and the privacy policy it links to reads in English and Japanese. Chromium only: WebDriver BiDi
+does not open moz-extension:// pages in Firefox (see test_e2e_extension_pages)."""
 from __future__ import annotations
 
 import json
@@ -13,6 +13,7 @@ pytestmark = pytest.mark.e2e
 
 SETTINGS_LOADED = "document.querySelector('[data-testid=\"options-settings\"]').getAttribute('aria-busy') === 'false'"
 PROBLEM = "document.querySelector('[data-testid=\"options-host-problem\"]')"
+NEXT_TO_TEXT = "document.querySelector('[data-testid=\"field-error-signature.text\"]')"
 
 
 def test_a_signature_no_font_can_draw_is_refused_naming_the_character(launch_chromium, omamori_env):
@@ -22,8 +23,9 @@ def test_a_signature_no_font_can_draw_is_refused_naming_the_character(launch_chr
     tab.wait_for(SETTINGS_LOADED, timeout=30)
     tab.evaluate("(() => { const text = document.querySelector('[data-testid=\"options-signature-text\"]');"
                  " text.value = '@yuki · ゆき🌸'; document.querySelector('[data-testid=\"options-save\"]').click(); })()")
-    tab.wait_for(f"!{PROBLEM}.hidden", timeout=30)
-    assert "🌸" in tab.evaluate(f"{PROBLEM}.textContent")
+    tab.wait_for(f"{NEXT_TO_TEXT} !== null", timeout=30)       # said next to the field, not at the top
+    assert "🌸" in tab.evaluate(f"{NEXT_TO_TEXT}.textContent")
+    assert tab.evaluate(f"{PROBLEM}.hidden")
     shown = json.loads(run_omamori(omamori_env, "settings", "show", "--json").stdout)
     assert shown["signature"]["text"] != "@yuki · ゆき🌸"          # nothing was saved
 

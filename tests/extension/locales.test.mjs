@@ -40,6 +40,13 @@ test("English and Japanese have the same keys, each with a description for trans
   }
 });
 
+test("no literal backticks, and one spelling of browser in Japanese (ブラウザー)", () => {
+  for (const [language, messages] of [["en", en], ["ja", ja]]) {
+    for (const [key, { message }] of Object.entries(messages)) assert.ok(!message.includes("`"), `${language} ${key}: a backtick`);
+  }
+  for (const [key, { message }] of Object.entries(ja)) assert.ok(!/ブラウザ(?!ー)/.test(message), `ja ${key}: ブラウザ, not ブラウザー`);
+});
+
 test("placeholders are declared, and the same in both languages", () => {
   for (const [key, entry] of Object.entries(en)) {
     for (const [language, messages] of [["en", en], ["ja", ja]]) {

@@ -1,0 +1,149 @@
+"""The options page's live signature preview (issue 19, "See it before it is posted"): the host draws it, it follows
+the fields as they change, a refused value is said next to its field, and a page without a host says so once.
+Screenshots of the page with its preview, en and ja. Chromium only: WebDriver BiDi does not open moz-extension://
+pages in Firefox (see test_e2e_extension_pages)."""
+from __future__ import annotations
+
+import base64
+import json
+
+import pytest
+
+from checks import SCREENSHOTS, locale_message, run_omamori
+
+pytestmark = pytest.mark.e2e
+
+PREVIEW = "document.querySelector('[data-testid=\"options-signature-preview\"]')"
+PICTURE = "document.querySelector('[data-testid=\"signature-preview-image\"]')"
+DRAWN = f"{PREVIEW}.dataset.state === 'drawn'"
+# The picture the page shows, as base64 of its bytes (a blob: URL of the host's JPEG).
+PICTURE_BYTES = (f"(async () => {{ const bytes = new Uint8Array(await (await fetch({PICTURE}.src)).arrayBuffer());"
+                 " let text = ''; for (const byte of bytes) text += String.fromCharCode(byte); return btoa(text); })()")
+# The signature fields as the page sends them (name -> value, 0-1 for percent fields).
+FIELDS = ("Object.fromEntries([...document.querySelectorAll('#settings [name^=\"signature.\"]')].map((el) => [el.name,"
+          " el.type === 'checkbox' ? el.checked : el.type === 'number' ? Number(el.value) / Number(el.dataset.scale ?? 1)"
+          " : el.value]))")
+
+
+def set_field(tab, test_id: str, value) -> None:
+    """As a person changes a field: its value, then the input event the page listens to."""
+    tab.evaluate(f"(() => {{ const el = document.querySelector('[data-testid=\"{test_id}\"]');"
+                 f" el.value = {json.dumps(value)}; el.dispatchEvent(new Event('input', {{bubbles: true}})); }})()")
+
+
+def shown_picture(tab) -> bytes:
+    """The preview's bytes once it is drawn (a change sets it drawing at once, so this waits for the new one)."""
+    tab.wait_for(DRAWN, timeout=30)
+    return base64.b64decode(tab.evaluate(PICTURE_BYTES))
+
+
+def host_picture(omamori_env, monkeypatch, options: dict) -> bytes:
+    """What the host draws for these settings, asked directly (the same request, in this process)."""
+    from omamori.paths import default_paths
+    from omamori.protocol.envelope import Request
+    from omamori.protocol.handlers import Host
+
+    monkeypatch.setenv("OMAMORI_HOME", omamori_env["OMAMORI_HOME"])
+    host = Host(default_paths(), transport="cli")
+    try:
+        reply = host.handle(Request(id="e2e", type="signature.preview", body={"options": options}))
+    finally:
+        host.close()
+    assert reply["ok"], reply
+    return reply["result"]["image"]
+
+
+def open_options(browser):
+    tab = browser.new_tab()
+    tab.set_viewport(900, 1000)
+    tab.goto(browser.extension_url("options/options.html"))
+    return tab
+
+
+def test_the_preview_is_the_hosts_drawing_and_follows_the_fields(launch_chromium, omamori_env, monkeypatch):
+    tab = open_options(launch_chromium())
+    first = shown_picture(tab)
+    assert first[:3] == b"\xff\xd8\xff"
+    assert first == host_picture(omamori_env, monkeypatch, tab.evaluate(FIELDS))
+    assert "AI" in tab.evaluate("document.querySelector('[data-testid=\"signature-preview-status\"]').textContent")
+
+    seen = first
+    for test_id, value in (("options-signature-opacity", "90"), ("options-signature-placement", "tiled"),
+                           ("options-signature-text", "@yuki_draws")):
+        set_field(tab, test_id, value)
+        assert tab.evaluate(f"{PREVIEW}.dataset.state") == 'drawing'
+        picture = shown_picture(tab)
+        assert picture != seen, f"{test_id} = {value} did not change the preview"
+        assert picture == host_picture(omamori_env, monkeypatch, tab.evaluate(FIELDS)), test_id
+        seen = picture
+    shown = json.loads(run_omamori(omamori_env, "settings", "show", "--json").stdout)
+    assert shown["signature"]["text"] != "@yuki_draws", "the preview saved the settings"
+
+
+def test_a_refused_value_is_said_next_to_its_field(launch_chromium, omamori_env):
+    tab = open_options(launch_chromium())
+    shown_picture(tab)
+    set_field(tab, "options-signature-opacity", "150")
+    error = "document.querySelector('[data-testid=\"field-error-signature.opacity\"]')"
+    tab.wait_for(f"{error} !== null", timeout=30)
+    assert tab.evaluate(f"{error}.textContent") == "Enter a number from 5 to 100."
+    assert tab.evaluate(f"{error}.previousElementSibling.dataset.testid") == "options-signature-opacity"
+    assert tab.evaluate("document.querySelector('[data-testid=\"options-signature-opacity\"]')"
+                        ".getAttribute('aria-invalid')") == "true"
+    assert tab.evaluate(f"{PREVIEW}.dataset.state") == "failed"
+    assert tab.evaluate("document.querySelector('[data-testid=\"options-host-problem\"]').hidden")
+
+    tab.evaluate("document.querySelector('[data-testid=\"options-save\"]').click()")     # saving says the same
+    tab.wait_for(f"{error} !== null", timeout=30)
+    shown = json.loads(run_omamori(omamori_env, "settings", "show", "--json").stdout)
+    assert shown["signature"]["opacity"] != 1.5
+
+    set_field(tab, "options-signature-opacity", "40")                                      # fixed: it goes
+    tab.wait_for(f"{DRAWN} && {error} === null", timeout=30)
+    assert not tab.evaluate("document.querySelector('[data-testid=\"options-signature-opacity\"]')"
+                            ".hasAttribute('aria-invalid')")
+
+
+def test_a_font_and_keep_palette_pngs_are_saved(launch_chromium, omamori_env):
+    tab = open_options(launch_chromium())
+    shown_picture(tab)
+    fonts = tab.evaluate("[...document.querySelector('[data-testid=\"options-signature-font\"]').options]"
+                         ".map((option) => [option.value, option.textContent])")
+    assert fonts[0][0] == "" and fonts[0][1].startswith(locale_message("en", "options_font_automatic"))
+    assert len(fonts) > 1, "no font offered"
+    assert tab.evaluate("document.querySelector('[data-testid=\"options-keep-png8\"]').parentElement.textContent"
+                        ".trim()") == "Keep palette PNGs"
+    set_field(tab, "options-signature-font", fonts[-1][0])
+    tab.evaluate("document.querySelector('[data-testid=\"options-keep-png8\"]').click()")
+    tab.evaluate("document.querySelector('[data-testid=\"options-save\"]').click()")
+    tab.wait_for("document.querySelector('[data-testid=\"options-status\"]').textContent !== ''", timeout=30)
+    shown = json.loads(run_omamori(omamori_env, "settings", "show", "--json").stdout)
+    assert shown["signature"]["font_path"] == fonts[-1][0]
+    assert shown["output"]["keep_png8"] is False
+
+
+@pytest.mark.parametrize("language", ["en", "ja"])
+def test_without_a_host_the_page_says_so_once(launch_chromium, language):
+    tab = open_options(launch_chromium(host="absent", language=language))
+    problem = "document.querySelector('[data-testid=\"options-host-problem\"]')"
+    tab.wait_for(f"!{problem}.hidden", timeout=30)
+    tab.wait_for("document.querySelector('[data-testid=\"options-cloak\"]').dataset.state !== 'checking'", timeout=30)
+    said = locale_message(language, "options_host_not_installed")
+    page = tab.evaluate("document.body.innerText")
+    assert page.count(said) == 1
+    assert tab.evaluate("document.querySelector('[data-testid=\"options-install-command\"]').textContent") == \
+        locale_message(language, "install_command")
+    assert locale_message(language, "error_host_not_installed") not in page
+    assert locale_message(language, "options_cloak_no_host") not in page
+    assert not tab.evaluate("document.querySelector('#loading').checkVisibility()"), "Loading settings… for ever"
+    assert tab.evaluate(f"{PREVIEW}.dataset.state") == "idle"        # no second 'not installed' under the preview
+    assert "`" not in page
+
+
+@pytest.mark.parametrize("language", ["en", "ja"])
+def test_screenshot_of_the_options_page_with_its_preview(launch_chromium, language):
+    tab = open_options(launch_chromium(language=language))
+    shown_picture(tab)
+    tab.wait_for("document.querySelector('[data-testid=\"options-cloak\"]').dataset.state !== 'checking'", timeout=30)
+    assert tab.evaluate("document.documentElement.lang") == language
+    tab.screenshot(SCREENSHOTS / f"options-preview-{language}.png")
