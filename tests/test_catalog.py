@@ -123,3 +123,16 @@ def test_the_extension_shows_the_cloak_headline_word_for_word():
     for lang in catalog.LANGUAGES:
         locale = json.loads((extension / lang / "messages.json").read_text(encoding="utf-8"))
         assert locale["options_cloak_limits"]["message"] == catalog.say("cloak.limits", lang)
+
+
+def test_the_switch_the_report_names_is_labelled_as_the_report_says():
+    """The report tells people to turn off “keep palette PNGs” (output.keep_png8): the options page's switch must
+    carry those very words, in each language."""
+    locales = PACKAGE.parents[1] / "extension" / "_locales"
+    label = {language: json.loads((locales / language / "messages.json").read_text(encoding="utf-8"))
+             ["options_keep_png8"]["message"] for language in catalog.LANGUAGES}
+    naming = [entry for entry in ENTRIES.values() if "keep_png8" in entry["en"] or "keep palette" in entry["en"]]
+    assert len(naming) >= 5
+    for entry in naming:
+        assert f"“{label['en'][0].lower()}{label['en'][1:]}”" in entry["en"], entry["en"]
+        assert f"「{label['ja']}」" in entry["ja"], entry["ja"]

@@ -138,6 +138,7 @@ def test_without_a_host_the_page_says_so_once(launch_chromium, language):
     assert not tab.evaluate("document.querySelector('#loading').checkVisibility()"), "Loading settings… for ever"
     assert tab.evaluate(f"{PREVIEW}.dataset.state") == "idle"        # no second 'not installed' under the preview
     assert "`" not in page
+    tab.screenshot(SCREENSHOTS / f"options-no-host-{language}.png")
 
 
 @pytest.mark.parametrize("language", ["en", "ja"])
