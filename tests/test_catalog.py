@@ -136,3 +136,7 @@ def test_the_switch_the_report_names_is_labelled_as_the_report_says():
     for entry in naming:
         assert f"“{label['en'][0].lower()}{label['en'][1:]}”" in entry["en"], entry["en"]
         assert f"「{label['ja']}」" in entry["ja"], entry["ja"]
+
+
+def test_japanese_spells_browser_one_way():
+    assert not [key for key, entry in ENTRIES.items() if re.search("ブラウザ(?!ー)", entry["ja"])]
