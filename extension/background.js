@@ -288,10 +288,12 @@ const HANDLERS = {
     const stored = await ext.storage.local.get(keys);
     let hostStatus;
     let protectedCount = null; // the host's ledger is the count (images protected by the CLI included)
+    let checklist = null;
     try {
-      const result = await hello({ fresh: true }); // the popup shows the count as it is now
+      const result = await hello({ fresh: true }); // the popup shows the count and the checklist as they are now
       hostStatus = { connected: true, version: result.version, cloak: Boolean(result.cloak?.available) };
       protectedCount = result.protected_count;
+      checklist = result.checklist ?? null; // a host older than the hello that carries it: every item unknown
     } catch (error) {
       hostStatus = { connected: false, error: errorJson(error) };
     }
@@ -301,6 +303,7 @@ const HANDLERS = {
       paused: stored[Stored.paused] === true,
       sites: await siteStates(/** @type {string[]|undefined} */ (stored[Stored.sitesOff])),
       protectedCount,
+      checklist,
       xSettings: Object.fromEntries(X_SETTINGS.map((s) => [s, stored[Stored.xSetting(s)] ?? null])),
       grokEdits: { block: stored[Stored.blockGrokEdits] !== false, lastPost: stored[Stored.grokEditsPost] ?? null },
     };
@@ -357,11 +360,6 @@ const HANDLERS = {
   async "signature.fonts"({ text }) {
     await hello();
     return (await host()).request("signature.fonts", text === undefined ? {} : { text });
-  },
-
-  async "checklist.get"() {
-    await hello();
-    return (await host()).request("status", {});
   },
 
   async "settings.set"({ changes }) {

@@ -49,10 +49,13 @@ def host_status(paths) -> dict:
     host = Host(paths)
     try:
         reply = host.handle(Request(id="s", type="status", body={}))
-        assert "status" in host.handle(Request(id="h", type="hello", body={}))["result"]["capabilities"]
+        hello = host.handle(Request(id="h", type="hello", body={}))["result"]
     finally:
         host.close()
     assert reply["ok"], reply
+    assert "status" in hello["capabilities"]
+    # The popup reads the checklist from hello (one request when it opens): the same list as `status`.
+    assert hello["checklist"] == reply["result"]["items"]
     return {item["id"]: (item["state"], item["reason"]) for item in reply["result"]["items"]}
 
 

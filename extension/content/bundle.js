@@ -201,8 +201,6 @@
     "xsettings.check": { from: [Tier.PAGE], fields: {} },
     "grok.open": { from: [Tier.PAGE], fields: {} },
     "settings.get": { from: [Tier.PAGE], fields: {} },
-    "checklist.get": { from: [Tier.PAGE], fields: {} },
-    // the host's checklist (its `status` request)
     "settings.set": { from: [Tier.PAGE], fields: { changes: isPlainObject } },
     "connection.get": { from: [Tier.PAGE], fields: {} },
     "connection.set": {

@@ -241,7 +241,6 @@ export const MESSAGE_TYPES = Object.freeze({
   "xsettings.check": { from: [Tier.PAGE], fields: {} },
   "grok.open": { from: [Tier.PAGE], fields: {} },
   "settings.get": { from: [Tier.PAGE], fields: {} },
-  "checklist.get": { from: [Tier.PAGE], fields: {} }, // the host's checklist (its `status` request)
   "settings.set": { from: [Tier.PAGE], fields: { changes: isPlainObject } },
   "connection.get": { from: [Tier.PAGE], fields: {} },
   "connection.set": {
@@ -263,6 +262,8 @@ export const MESSAGE_TYPES = Object.freeze({
  * @property {boolean} paused
  * @property {{id: string, enabled: boolean, permitted: boolean}[]} sites
  * @property {number|null} protectedCount the host ledger's count, null without a host
+ * @property {{id: string, state: string, reason: string|null}[]|null} checklist the host's checklist (its hello's
+ *   `checklist`, as its `status` request answers), null without a host
  * @property {Record<string, SeenSetting|null>} xSettings by X_SETTINGS
  * @property {{block: boolean, lastPost: {outcome: string, seenAt: number}|null}} grokEdits
  */

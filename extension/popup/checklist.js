@@ -1,10 +1,9 @@
-// The popup's checklist of measures: the host computes the list and the state of what it knows (its `status`
-// request: the signature, the mark and the cloak, from its settings, key, fonts and model); the popup fills in
-// what only the browser knows (X's settings as last seen on X's pages, the pause switch, the connection), green
-// where done, one line on why it matters where not. `checklistItems` is pure (tests/extension/checklist.test.mjs);
-// `showChecklist` asks the host and fills the list in the popup.
+// The popup's checklist of measures: the host computes the list and the state of what it knows (the checklist of
+// its hello, as its `status` request answers: the signature, the mark and the cloak, from its settings, key, fonts
+// and model); the popup fills in what only the browser knows (X's settings as last seen on X's pages, the pause
+// switch, the connection), green where done, one line on why it matters where not. `checklistItems` is pure
+// (tests/extension/checklist.test.mjs); `showChecklist` fills the folded list in the popup and its one-line count.
 
-import { ask } from "../lib/ask.js";
 import { t } from "../lib/i18n.js";
 
 /** @typedef {"done"|"todo"|"optional"|"unknown"} ItemState */
@@ -12,6 +11,8 @@ import { t } from "../lib/i18n.js";
 /** @typedef {{id: string, state: string, reason: string|null}} HostItem an item of the host's `status` result */
 
 const SETTINGS_UNKNOWN = "checklist_settings_unknown";
+/** The folded checklist's line: $DONE$ of $TOTAL$ done. */
+const COUNT = "checklist_count";
 
 /**
  * _locales keys per item (the host's ids, in the order shown while the host cannot be asked): its name, and the
@@ -56,7 +57,7 @@ const TEXT = Object.freeze({
 });
 
 /** The _locales keys the checklist uses (for the locale tests). */
-export const CHECKLIST_KEYS = Object.freeze([...new Set(Object.values(TEXT).flatMap((keys) => Object.values(keys)))]);
+export const CHECKLIST_KEYS = Object.freeze([...new Set([COUNT, ...Object.values(TEXT).flatMap((keys) => Object.values(keys))])]);
 
 /**
  * Where blocking Grok's edits stands: opted_out (the popup's switch is off), blocked_setting (X's settings page
@@ -127,26 +128,17 @@ export function checklistItems(status, hostItems) {
 }
 
 /**
- * The host's checklist items, or null when it is not connected or does not answer.
- * @param {{host: {connected: boolean}}} status
- * @returns {Promise<HostItem[]|null>}
- */
-async function hostChecklist(status) {
-  if (!status.host.connected) return null;
-  try {
-    return (await ask({ type: "checklist.get" })).items;
-  } catch {
-    return null;
-  }
-}
-
-/**
- * Fill the checklist's <ul> from a status.get result.
+ * Fill the checklist's <ul> from a status.get result, and the line shown while it is folded: how many are done.
  * @param {HTMLElement} list
- * @param {Parameters<typeof checklistItems>[0]} status
+ * @param {HTMLElement} summary
+ * @param {Parameters<typeof checklistItems>[0] & {checklist: HostItem[]|null}} status
  */
-export async function showChecklist(list, status) {
-  const items = checklistItems(status, await hostChecklist(status));
+export function showChecklist(list, summary, status) {
+  const items = checklistItems(status, status.checklist);
+  const done = items.filter((entry) => entry.state === "done").length;
+  summary.textContent = t(COUNT, [String(done), String(items.length)]);
+  // Folded, the count alone must still say when something is left to do.
+  summary.dataset.state = items.some((entry) => entry.state === "todo") ? "todo" : "done";
   list.replaceChildren(
     ...items.map((entry) => {
       const li = list.ownerDocument.createElement("li");

@@ -69,6 +69,7 @@ function showHost(host) {
       ? t("popup_host_not_installed")
       : errorText(host.error);
   $("install-command").hidden = !missing;
+  $("mine").hidden = !host.connected;
 }
 
 /** @param {boolean} paused */
@@ -104,6 +105,8 @@ function showSites(sites, paused) {
       const status = document.createElement("p");
       status.dataset.testid = `popup-site-${id}-state`;
       status.textContent = t(SITE_TEXT[state]);
+      // A ticked box says "on", and "paused" is said once above: only what differs gets a line.
+      status.hidden = state === "on" || state === "paused";
       item.append(label, status);
       return item;
     }),
@@ -127,7 +130,7 @@ async function refresh() {
   showSites(status.sites, status.paused);
   $("protected-count").hidden = status.protectedCount === null;
   $("protected-count").textContent = t("popup_count", [String(status.protectedCount)]);
-  await showChecklist($("checklist-items"), status);
+  showChecklist($("checklist-items"), $("checklist-count"), status);
 }
 
 localizePage(document);

@@ -97,6 +97,7 @@ def test_missing_control_is_said_once_per_session(launch_browser, fake_x, art):
         popup.page.wait_for_selector('[data-testid="popup-grok-edits"][data-state="not_blocked"]', timeout=10000)
         assert popup.page.inner_text('[data-testid="popup-grok-edits-state"]') == \
             locale_message("en", "popup_grok_edits_not_blocked")
+        popup.page.click('[data-testid="popup-checklist"] > summary')  # the checklist is folded (issue 19)
         item = popup.page.locator('[data-testid="checklist-grok_edits"]')
         assert item.get_attribute("data-state") == "unknown", "a post Grok can edit shows as done"
         assert "Grok edits: not blocked / unknown" in item.inner_text()

@@ -197,28 +197,36 @@ def _font_state(host: Host, current: settings_store.Settings) -> dict[str, Any]:
 
 def handle_hello(host: Host, body: dict[str, Any], progress: Progress) -> dict[str, Any]:
     current = host.settings()
+    key, font, cloak_installed = _key_state(host), _font_state(host, current), cloak.available(host.paths.models)
     return {
         "version": __version__,
         "protocol": PROTOCOL_VERSION,
         "transport": host.transport,
         "capabilities": sorted(HANDLERS),
         "settings": current.to_dict(),
-        "key": _key_state(host),
-        "font": _font_state(host, current),
-        "cloak": {"available": cloak.available(host.paths.models)},
+        "key": key,
+        "font": font,
+        "cloak": {"available": cloak_installed},
         "protected_count": host.ledger().count(),
+        # The popup shows the checklist beside the count: one request when it opens, not two.
+        "checklist": _checklist(current, key, font, cloak_installed),
     }
 
 
 def handle_status(host: Host, body: dict[str, Any], progress: Progress) -> dict[str, Any]:
     """The checklist of measures (``checklist.checklist``), from the same findings as ``hello``."""
     current = host.settings()
-    key, font = _key_state(host), _font_state(host, current)
+    return {"items": _checklist(current, _key_state(host), _font_state(host, current),
+                                cloak.available(host.paths.models))}
+
+
+def _checklist(current: settings_store.Settings, key: dict[str, Any], font: dict[str, Any],
+               cloak_installed: bool) -> list[dict[str, Any]]:
+    """The checklist's items as sent, from ``hello``'s findings (``_key_state``, ``_font_state``)."""
     items = checklist.checklist(
         current, font_problem=None if font["found"] else font["problem"]["code"],
-        key_problem=None if key["present"] else key["problem"]["code"],
-        cloak_installed=cloak.available(host.paths.models))
-    return {"items": [asdict(item) for item in items]}
+        key_problem=None if key["present"] else key["problem"]["code"], cloak_installed=cloak_installed)
+    return [asdict(item) for item in items]
 
 
 def handle_protect(host: Host, body: dict[str, Any], progress: Progress) -> dict[str, Any]:
