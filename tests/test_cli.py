@@ -10,6 +10,7 @@ import sys
 from datetime import datetime, timedelta
 from pathlib import Path
 
+import numpy as np
 from PIL import Image
 
 from omamori import keys
@@ -283,3 +284,23 @@ def test_the_key_of_the_installers_sample_run_gives_way_to_an_imported_one(tmp_p
     refused = run_cli(home, "key", "import", str(backup))
     assert refused.returncode == 2 and "--replace" in refused.stderr
     assert run_cli(home, "key", "import", str(backup), "--replace").returncode == 0
+
+
+def test_verify_of_an_unmarked_palette_output_says_from_the_ledger_why_it_has_no_mark(tmp_path):
+    home = tmp_path / "home"
+    tiny = tmp_path / "tiny.png"
+    picture = Image.fromarray(np.random.default_rng(4).integers(0, 4, (40, 50), dtype=np.uint8), "P")
+    picture.putpalette([0, 0, 0, 255, 255, 255, 200, 30, 30, 30, 30, 200])
+    picture.save(tiny)
+    assert run_cli(home, "protect", str(tiny)).returncode == 4          # no signature, no mark: said, exit 4
+    checked = run_cli(home, "verify", str(tmp_path / "tiny.omamori.png"), "--json")
+    result = json.loads(checked.stdout)
+    assert checked.returncode == 1 and not result["marked"] and result["ledger_match"]["exact"]
+    assert "use a larger image" in result["summary"]["en"] and "大きめの画像" in result["summary"]["ja"]
+    said = run_cli(home, "verify", str(tmp_path / "tiny.omamori.png"), lang="ja_JP.UTF-8").stdout
+    assert "保護したときの報告" in said and "256 ピクセル未満" in said
+    picture.transpose(Image.Transpose.FLIP_LEFT_RIGHT).save(tiny)     # another picture: another output
+    off = run_cli(home, "protect", str(tiny), "--no-mark", "-o", str(tmp_path / "plain.png"))
+    assert off.returncode == 4                                           # the signature: asked for, too small
+    plain = json.loads(run_cli(home, "verify", str(tmp_path / "plain.png"), "--json").stdout)
+    assert "the mark was off in your settings" in plain["summary"]["en"]

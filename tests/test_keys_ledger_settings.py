@@ -158,7 +158,7 @@ def test_a_ledger_from_before_version_3_keeps_its_entries_and_records_the_new_fi
     _version_2_ledger(path)
     ledger = Ledger(path)
     old, = ledger.recent(5)
-    assert (old.name, old.original_name, old.destination, old.skipped) == ("old.jpg", None, None, ())
+    assert (old.name, old.original_name, old.destination, old.skipped) == ("old.jpg", None, None, None)
     skipped = ({"step": "mark", "reason": "image_too_small", "message": {"en": "no mark", "ja": "透かしなし"}},)
     new = Entry(time="2026-02-03T04:05:06+00:00", name="art.jpg", sha256_original="c", sha256_output="d",
                 mark_id=None, fingerprint=1, width=30, height=40, format="jpeg", original_name="art.png",

@@ -196,6 +196,18 @@ def test_palette_art_under_the_minimum_size_is_not_marked_and_says_why():
     assert not marked.applied and marked.details["reason"] == "image_too_small"
     assert "256" in marked.message.text("en") and "256" in marked.message.text("ja")
     assert "256" in marked.skipped.text("en") and "256" in marked.skipped.text("ja")   # asked for, not applied
+    assert decision(protected, "signature").applied and "Your visible signature is on it." in marked.message.text("en")
+
+
+def test_a_palette_image_too_small_for_the_signature_too_does_not_claim_the_signature_protects_it():
+    tiny = Image.fromarray(np.random.default_rng(4).integers(0, 4, (40, 50), dtype=np.uint8), "P")
+    tiny.putpalette([0, 0, 0, 255, 255, 255, 200, 30, 30, 30, 30, 200])
+    protected = run(encode(tiny))
+    signature, marked = decision(protected, "signature"), decision(protected, "mark")
+    assert not signature.applied and not marked.applied
+    said = marked.message.both()
+    assert "signature protects" not in said["en"] and "見える署名は入っています" not in said["ja"]
+    assert "nothing on this copy shows that it is yours" in said["en"] and "署名も入っていない" in said["ja"]
 
 
 def test_a_full_palette_of_colours_is_not_marked_and_says_how_to_mark_it():

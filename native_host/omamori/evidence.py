@@ -48,13 +48,23 @@ def verdict_sentence(result: dict[str, Any], language: Lang) -> str:
     if kind == "yours" and mark and mark["own"]:
         word = say(f"evidence.certainty_{certainty(result['false_positive_probability'])}", language)
         return say("evidence.verdict_yours", language, date=mark["date"], certainty=word)
-    if kind == "yours":
-        return say("evidence.verdict_exact", language, date=match["time"][:10])
     if kind == "someone_else":
         return say("evidence.verdict_someone_else", language, creator=mark["creator_id"])
-    if kind == "looks_like_yours":
-        return say("evidence.verdict_looks_like", language, date=match["time"][:10])
-    return say("evidence.verdict_not_found", language)
+    if kind == "not_found":
+        return say("evidence.verdict_not_found", language)
+    key = "evidence.verdict_exact" if kind == "yours" else "evidence.verdict_looks_like"
+    return Message(key, {"date": match["time"][:10]}, unmarked_because(match, language)).text(language)
+
+
+def unmarked_because(match: dict[str, Any], language: Lang) -> tuple[Message, ...]:
+    """Why the ledger's entry ``match`` (a verify result's ``ledger_match``) carries no mark, when the ledger
+    says: the step skipped (too small, a full palette; with what to do) or the mark turned off."""
+    if match["mark_id"] is not None or match.get("skipped") is None:     # marked, or a ledger from before
+        return ()
+    step = next((step for step in match["skipped"] if step["step"] == "mark"), None)
+    if step is None:
+        return (Message("evidence.unmarked_off"),)
+    return (Message("evidence.unmarked_because", {"why": step["message"][language]}),)
 
 
 def chance(false_positive_probability: float) -> Message:

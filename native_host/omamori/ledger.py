@@ -70,15 +70,16 @@ class Entry:
     # where the output went: the file the CLI wrote, or "browser:<profile>" ("browser:x": attached on X in the
     # browser); None when not known (ledgers before version 3, or a CLI stopped before it wrote the file)
     destination: str | None = None
-    # the protection steps asked for but not applied, as the protect reply said them: [{step, reason, message}]
-    skipped: tuple[dict[str, Any], ...] = ()
+    # the protection steps asked for but not applied, as the protect reply said them: [{step, reason, message}];
+    # None when not recorded (ledgers before version 3)
+    skipped: tuple[dict[str, Any], ...] | None = None
     thumbnail: bytes | None = None   # a small JPEG of the output; None when thumbnails were off
 
     def to_dict(self) -> dict[str, Any]:
         """The entry as JSON values, without the thumbnail (``has_thumbnail`` says whether there is one)."""
         row = dict(self.__dict__)
         row["fingerprint"] = f"{self.fingerprint:016x}"
-        row["skipped"] = list(self.skipped)
+        row["skipped"] = None if self.skipped is None else list(self.skipped)
         row["has_thumbnail"] = row.pop("thumbnail") is not None
         return row
 
@@ -146,7 +147,7 @@ class Ledger:
 
     def record(self, entry: Entry, *, settings: dict[str, Any]) -> None:
         values = {**entry.to_dict(), "thumbnail": entry.thumbnail,
-                  "skipped": json.dumps(entry.skipped, ensure_ascii=False) if entry.skipped else None}
+                  "skipped": None if entry.skipped is None else json.dumps(entry.skipped, ensure_ascii=False)}
         try:
             with self._db:
                 self._db.execute("BEGIN IMMEDIATE")
@@ -208,7 +209,7 @@ class Ledger:
     def _entry(row: tuple) -> Entry:
         values = dict(zip(_WITH_THUMBNAIL, row))
         values["fingerprint"] = int(values["fingerprint"], 16)
-        values["skipped"] = tuple(json.loads(values["skipped"])) if values["skipped"] else ()
+        values["skipped"] = None if values["skipped"] is None else tuple(json.loads(values["skipped"]))
         return Entry(**values)
 
 

@@ -45,7 +45,7 @@ def describe(item: dict[str, Any], language: Lang) -> str:
     line = say("history.line", language, time=f"{local_time(item['time']):%Y-%m-%d %H:%M}",
                name=item["original_name"] or item["name"], destination=destination(item), width=item["width"],
                height=item["height"], format=item["format"].upper(), mark=mark)
-    return "\n".join([line, *(f"    ⚠ {message(step['message'])}" for step in item["skipped"])])
+    return "\n".join([line, *(f"    ⚠ {message(step['message'])}" for step in item["skipped"] or ())])
 
 
 def run(args: argparse.Namespace) -> int:

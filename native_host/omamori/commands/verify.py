@@ -130,7 +130,7 @@ def describe(record: dict, *, verbose: bool = False) -> str:
     match = record.get("ledger_match")
     if match:
         lines.append("    " + say("verify.ledger_exact" if match["exact"] else "verify.ledger_similar", language,
-                                  date=match["time"][:10], name=match["name"]))
+                                  date=match["time"][:10], name=match["original_name"] or match["name"]))
         if verbose and not match["exact"]:
             lines.append("    " + say("evidence.match_distance", language, distance=match["distance"]))
     if "report" in record:

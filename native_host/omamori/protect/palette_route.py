@@ -48,9 +48,10 @@ def protect_palette(decoded: Decoded, *, settings: Settings, font: visible.Signa
     stage("signature")
     layer = None if font.found is None else \
         visible.signature_layer(height, width, signature=settings.signature, font=font.found, rng=rng)
+    signed = layer is not None and layer.readable
     if layer is None:
         decisions.append(report.signature_not_drawn(font.problem))
-    elif not layer.readable:
+    elif not signed:
         decisions.append(report.signature_too_small((height, width)))
     else:
         art = visible.apply_layer_to_palette(art, layer, opacity=settings.signature.opacity)
@@ -61,13 +62,13 @@ def protect_palette(decoded: Decoded, *, settings: Settings, font: visible.Signa
     if payload is None:
         decisions.append(report.mark_off())
     elif min(height, width) < mark.MIN_SIDE:
-        decisions.append(report.mark_palette_too_small(width, height))
+        decisions.append(report.mark_palette_too_small(width, height, signed=signed))
         payload = None
     else:
         indices, colours, covered = mark.embed_palette(art.indices, art.colours, key=key, payload=payload,
                                                        strength=settings.mark.strength)
         if covered == 0:           # 256 colours already, not all grey: no room for a twin
-            decisions.append(report.mark_palette_full())
+            decisions.append(report.mark_palette_full(signed=signed))
             payload = None
         else:
             art = imageio.PaletteArt(indices=indices, colours=colours)
@@ -91,5 +92,5 @@ def protect_palette(decoded: Decoded, *, settings: Settings, font: visible.Signa
     decisions.append(report.verified(detection, reads=verified, reads_small=small_verified, details={
         "confidence": detection.confidence, "false_positive_probability": detection.false_positive_probability,
         "small_confidence": small.confidence if small is not None else 0.0, "reads_at_small": small_verified},
-        site=site, palette=True))
+        site=site, signed=signed, palette=True))
     return PaletteProtected(output, fingerprint, payload.id, verified, tuple(decisions))

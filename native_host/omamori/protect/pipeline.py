@@ -131,7 +131,7 @@ def protect(data: bytes, *, settings: Settings, key: bytes, today: datetime.date
             marked = mark_encode_verify(handed_over, key=key, payload=payload, strength=settings.mark.strength,
                                         site=site, encode=encode, stage=stage)
             output, mark_id = marked.kept.output, payload.id
-            decisions += _mark_decisions(marked, payload, settings=settings, site=site)
+            decisions += _mark_decisions(marked, payload, settings=settings, site=site, signed=signed.applied)
             verified = reads(marked.kept.detection, payload)
         else:
             decisions.append(report.mark_off())
@@ -227,8 +227,9 @@ def _cloak_step(image: np.ndarray, *, settings: Settings, cloak_model: Callable[
     return cloaked, report.cloak_applied(settings.cloak.strength)
 
 
-def _mark_decisions(marked: Marked, payload: mark.Payload, *, settings: Settings, site: Site) -> list[Decision]:
-    """The mark, encode and verify decisions of the full-colour route."""
+def _mark_decisions(marked: Marked, payload: mark.Payload, *, settings: Settings, site: Site,
+                    signed: bool) -> list[Decision]:
+    """The mark, encode and verify decisions of the full-colour route (``signed``: the signature was drawn)."""
     kept = marked.kept
     verified = reads(kept.detection, payload)
     small_verified = kept.small is not None and reads(kept.small, payload)
@@ -242,4 +243,4 @@ def _mark_decisions(marked: Marked, payload: mark.Payload, *, settings: Settings
                               site=site),
             report.encoded(kept.output, site),
             report.verified(kept.detection, reads=verified, reads_small=small_verified, details=details, site=site,
-                            retried=marked.retried)]
+                            signed=signed, retried=marked.retried)]

@@ -193,16 +193,24 @@ def mark_added(payload: mark.Payload, *, strength: float, psnr_db: float, retrie
                      "raised_for_site": raised_for_site, "no_ai_training": settings.mark.no_ai_training})
 
 
-def mark_palette_too_small(width: int, height: int) -> Decision:
-    return Decision("mark", False, Message("report.mark.palette_too_small",
-                                           {"width": width, "height": height, "min_side": mark.MIN_SIDE}),
+def still_protected(signed: bool) -> Message:
+    """What protects an image whose mark is missing: its visible signature, or (``signed`` False) nothing."""
+    return Message("report.mark.signature_still" if signed else "report.mark.nothing_shows_it")
+
+
+def mark_palette_too_small(width: int, height: int, *, signed: bool) -> Decision:
+    """``signed``: the visible signature was drawn."""
+    return Decision("mark", False, Message("report.mark.palette_too_small", {
+                        "width": width, "height": height, "min_side": mark.MIN_SIDE,
+                        "signature": still_protected(signed)}),
                     {"reason": "image_too_small", "min_side": mark.MIN_SIDE},
                     skipped=Message("report.skipped.mark_too_small", {"min_side": mark.MIN_SIDE}))
 
 
-def mark_palette_full() -> Decision:
-    return Decision("mark", False, Message("report.mark.palette_full"), {"reason": "palette_full"},
-                    skipped=Message("report.skipped.mark_palette_full"))
+def mark_palette_full(*, signed: bool) -> Decision:
+    """``signed``: the visible signature was drawn."""
+    return Decision("mark", False, Message("report.mark.palette_full", {"signature": still_protected(signed)}),
+                    {"reason": "palette_full"}, skipped=Message("report.skipped.mark_palette_full"))
 
 
 def mark_palette_added(payload: mark.Payload, *, covered: float, settings: Settings) -> Decision:
@@ -276,9 +284,10 @@ def nothing_to_verify() -> Decision:
 
 
 def verified(detection: mark.Detection, *, reads: bool, reads_small: bool, details: dict[str, Any], site: Site,
-             retried: bool = False, palette: bool = False) -> Decision:
+             signed: bool, retried: bool = False, palette: bool = False) -> Decision:
     """What reading the mark back from the saved file (``reads``) and from the site's smallest size
-    (``reads_small``) found, and what to do next (a palette image has no stronger mark to offer)."""
+    (``reads_small``) found, and what to do next (a palette image has no stronger mark to offer); ``signed``:
+    the visible signature was drawn."""
     checked = {"confidence": detection.confidence, "site": site.name, "check_side": site.check_side}
     if reads and reads_small:
         return Decision("verify", True, Message("report.verify.everywhere", checked), details)
@@ -289,5 +298,6 @@ def verified(detection: mark.Detection, *, reads: bool, reads_small: bool, detai
                                                 {**checked, "even_stronger": even, "advice": sturdier}), details)
     advice = Message("report.verify.advice_palette") if palette else sturdier
     even = Message("report.verify.unread_even_stronger") if retried else ""
-    return Decision("verify", False, Message("report.verify.unread", {"even_stronger": even, "advice": advice}),
+    return Decision("verify", False, Message("report.verify.unread", {"even_stronger": even, "advice": advice,
+                                                                      "signature": still_protected(signed)}),
                     details)

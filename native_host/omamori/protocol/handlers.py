@@ -323,7 +323,7 @@ def handle_verify(host: Host, body: dict[str, Any], progress: Progress) -> dict[
         "height": examined.height,
         "ledger_match": None if similar is None else {
             "time": similar[0].time, "name": similar[0].name, "original_name": similar[0].original_name,
-            "skipped": list(similar[0].skipped), "distance": similar[1],
+            "skipped": similar[0].to_dict()["skipped"], "distance": similar[1],
             "exact": exact is not None, "mark_id": similar[0].mark_id,
             "sha256_original": similar[0].sha256_original, "sha256_output": similar[0].sha256_output,
             "width": similar[0].width, "height": similar[0].height,
