@@ -68,7 +68,7 @@ def test_preview_is_a_small_jpeg_of_the_sample_with_the_decision(host):
 
 
 def test_the_busiest_preview_stays_small(host):
-    result, _ = preview(host, **{"signature.placement": "tiled", "signature.size": 0.25, "signature.opacity": 1.0})
+    result, _ = preview(host, **{"signature.placement": "tiled", "signature.size": 0.25, "signature.tiled_opacity": 1.0})
     assert result["bytes"] < 200_000
 
 
@@ -85,9 +85,9 @@ def test_the_corner_chosen_is_where_the_text_appears(host):
 def test_tiled_covers_the_whole_picture(host):
     _, plain = preview(host, **OFF)
     _, picture = preview(host, **{"signature.placement": "tiled"})
-    middle = (0.35, 0.35, 0.65, 0.65)
-    assert change(picture, plain, middle) > 3
-    assert all(change(picture, plain, region) > 3 for region in CORNERS.values())
+    middle = (0.35, 0.35, 0.65, 0.65)      # tiled_opacity 0.2 changes each region by about 3 levels
+    assert change(picture, plain, middle) > 1.5
+    assert all(change(picture, plain, region) > 1.5 for region in CORNERS.values())
     _, corner = preview(host)
     assert change(corner, plain, middle) < 0.5
 

@@ -32,12 +32,20 @@ class SignatureSettings:
     text: str = "AI学習禁止 / No AI training"
     placement: Placement = "corner"
     corner: Corner = "bottom-right"
-    opacity: float = 0.55           # 0-1, alpha of the text
+    opacity: float = 0.55           # 0-1, alpha of the text in a corner
+    # 0-1, alpha of the tiled text: lighter, so that the picture stays what one looks at (README.md)
+    tiled_opacity: float = 0.2
     size: float = 0.035             # text height as a fraction of the shorter image side
     font_path: str = ""             # a font file; empty: find a CJK-capable system font
 
+    @property
+    def drawn_opacity(self) -> float:
+        """The opacity the text is drawn at in its placement (0-1)."""
+        return self.tiled_opacity if self.placement == "tiled" else self.opacity
+
     def check(self) -> None:
         _in_range("signature.opacity", self.opacity, 0.05, 1.0)
+        _in_range("signature.tiled_opacity", self.tiled_opacity, 0.05, 1.0)
         _in_range("signature.size", self.size, 0.005, 0.25)
         if len(self.text) > MAX_TEXT:
             raise bad_setting("signature.text", self.text, "text_length", limit=MAX_TEXT)

@@ -54,7 +54,7 @@ def protect_palette(decoded: Decoded, *, settings: Settings, font: visible.Signa
     elif not signed:
         decisions.append(report.signature_too_small((height, width)))
     else:
-        art = visible.apply_layer_to_palette(art, layer, opacity=settings.signature.opacity)
+        art = visible.apply_layer_to_palette(art, layer, opacity=settings.signature.drawn_opacity)
         decisions.append(report.signature_drawn(settings, font.found, layer, (height, width), palette=True))
     decisions.append(report.cloak_not_on_palette() if settings.cloak.enabled else report.cloak_off())
 

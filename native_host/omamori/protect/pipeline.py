@@ -168,7 +168,7 @@ def sign(image: np.ndarray, *, settings: Settings, font: visible.SignatureFont,
                                     rng=rng)
     if not layer.readable:
         return image, report.signature_too_small(image.shape)
-    image = visible.apply_layer(image, layer, opacity=settings.signature.opacity, out=image)
+    image = visible.apply_layer(image, layer, opacity=settings.signature.drawn_opacity, out=image)
     return image, report.signature_drawn(settings, font.found, layer, image.shape)
 
 

@@ -118,11 +118,11 @@ def signature_drawn(settings: Settings, font: fonts.FoundFont, layer: visible.Si
            round(min(width, layer.left + cols) / width, 4), round(min(height, layer.top + rows) / height, 4)]
     where = Message(f"report.signature.corner.{sig.corner}") if sig.placement == "corner" else \
         Message("report.signature.tiled")
-    drawn = Message("report.signature.drawn", {"text": sig.text, "where": where, "opacity": sig.opacity,
+    drawn = Message("report.signature.drawn", {"text": sig.text, "where": where, "opacity": sig.drawn_opacity,
                                                "family": font.family, "font_px": layer.font_px})
     if layer.fitted:
         drawn = _sentences(drawn, Message("report.signature.fitted"))
-    details = {"text": sig.text, "placement": sig.placement, "corner": sig.corner, "opacity": sig.opacity,
+    details = {"text": sig.text, "placement": sig.placement, "corner": sig.corner, "opacity": sig.drawn_opacity,
                "font": font.path, "font_px": layer.font_px, "fitted": layer.fitted, "box": box}
     if palette:
         drawn = _sentences(drawn, Message("report.signature.palette"))
