@@ -346,9 +346,9 @@ const HANDLERS = {
 
   async "settings.get"() {
     await hello();
-    const { settings } = await (await host()).request("settings.get", {});
+    const { settings, defaults } = await (await host()).request("settings.get", {});
     await rememberSettings(settings);
-    return { settings };
+    return { settings, defaults };
   },
 
   // Drawn by the host on its sample picture with these settings over the saved ones; nothing is saved.
@@ -429,3 +429,17 @@ async function showPaused(paused) {
 }
 
 ext.storage.local.get(Stored.paused).then(({ [Stored.paused]: paused }) => showPaused(paused === true));
+
+// ---- the first-run page -------------------------------------------------------
+
+/** The page that sets omamori up with a person; the options page and the popup link to it too. */
+const WELCOME_PAGE = "welcome/welcome.html";
+
+/** Opened once, when the extension is installed: not at an update, not again after a reinstall that kept storage. */
+ext.runtime.onInstalled.addListener(async ({ reason }) => {
+  if (reason !== "install") return;
+  const { [Stored.welcomeShown]: shown } = await ext.storage.local.get(Stored.welcomeShown);
+  if (shown) return;
+  await ext.storage.local.set({ [Stored.welcomeShown]: true });
+  await ext.tabs.create({ url: ext.runtime.getURL(WELCOME_PAGE) });
+});

@@ -10,6 +10,7 @@ import pytest
 from PIL import Image
 
 from omamori.protocol.codec import MAX_REPLY_FRAME
+from omamori.settings import Settings
 from images import b64, encode, illustration
 from processes import CHROME_ORIGIN, NATIVE, HostProcess
 
@@ -72,7 +73,9 @@ def test_settings_set_persists_for_the_next_host(host, tmp_path):
     assert "🌸" in emoji["message"]["en"] and "🌸" in emoji["message"]["ja"]
     host.close()
     again = HostProcess(tmp_path, CHROME_ORIGIN)
-    assert again.request("g", "settings.get")["result"]["settings"]["signature"]["text"] == "@ねこ · AI学習禁止"
+    got = again.request("g", "settings.get")["result"]
+    assert got["settings"]["signature"]["text"] == "@ねこ · AI学習禁止"
+    assert got["defaults"]["signature"]["text"] == Settings().signature.text != got["settings"]["signature"]["text"]
     again.close()
 
 

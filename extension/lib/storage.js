@@ -13,6 +13,7 @@ export const Stored = Object.freeze({
   /** @type {(setting: string) => string} */
   xSetting: (setting) => `xsetting.${setting}`, // {state, seenAt (epoch ms)}
   grokEditsPost: "grokedits.post", // {outcome (blocked, by_setting, not_found), seenAt}: the last post with images
+  welcomeShown: "welcomeShown", // boolean: the first-run page was opened once (it opens by itself only then)
 });
 
 /** storage.session keys (this browser session only). */

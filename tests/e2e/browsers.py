@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Protocol
 
 import pytest
-from playwright.sync_api import Error as PlaywrightError
+from playwright.sync_api import Error as PlaywrightError, TimeoutError as PlaywrightTimeoutError
 
 import executables
 from bidi import BiDi, BiDiError
@@ -267,6 +267,20 @@ class Chromium:
 
     def extension_url(self, path: str) -> str:
         return f"chrome-extension://{self.extension_id}/{path}"
+
+    def opened_tab(self, url: str, *, timeout: float = 15.0) -> ChromiumTab:
+        """The tab showing `url` that the extension opened by itself (not the test), once it is there."""
+        deadline = time.monotonic() + timeout
+        while True:
+            for page in self.context.pages:
+                if page.url == url:
+                    return ChromiumTab(page)
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"no tab opened at {url} in {timeout:.0f} s: {[p.url for p in self.context.pages]}")
+            try:
+                self.context.wait_for_event("page", timeout=200)
+            except PlaywrightTimeoutError:
+                pass  # none new: look again (a tab's address can change after it opened)
 
     def close(self) -> None:
         self.context.close()

@@ -428,7 +428,8 @@ def handle_signature_fonts(host: Host, body: dict[str, Any], progress: Progress)
 
 
 def handle_settings_get(host: Host, body: dict[str, Any], progress: Progress) -> dict[str, Any]:
-    return {"settings": host.settings().to_dict()}
+    # The defaults too: the extension's first-run page puts the artist's name before the default signature text.
+    return {"settings": host.settings().to_dict(), "defaults": settings_store.Settings().to_dict()}
 
 
 def handle_settings_set(host: Host, body: dict[str, Any], progress: Progress) -> dict[str, Any]:

@@ -1,0 +1,113 @@
+"""The first-run page (issue 19): it opens by itself when the extension is installed, finds the program (or shows the
+command that installs it, and finds it once installed), saves the artist's name into the host's signature text,
+says next to the field what the host refused, and shows the signature on a sample picture. Screenshots in en and ja.
+Chromium: WebDriver BiDi does not drive moz-extension:// pages in Firefox (see test_e2e_extension_pages)."""
+from __future__ import annotations
+
+import json
+
+import pytest
+
+import omamori
+from checks import SCREENSHOTS, locale_message, run_omamori
+from conftest import register_host
+from omamori.settings import Settings
+
+pytestmark = pytest.mark.e2e
+
+WELCOME = "welcome/welcome.html"
+HOST = "document.querySelector('[data-testid=\"welcome-host\"]')"
+SETTLED = f"{HOST}.dataset.state !== 'checking'"
+TEXT = "(id) => document.querySelector(`[data-testid=\"${id}\"]`).textContent"
+UNTRANSLATED = ("[...document.querySelectorAll('[data-i18n]')]"
+                ".filter((el) => el.textContent === el.dataset.i18n).map((el) => el.dataset.i18n)")
+# The window a person has: the page fits it without scrolling sideways.
+WINDOW = (1024, 768)
+
+
+def text(tab, test_id: str) -> str:
+    return tab.evaluate(f"({TEXT})('{test_id}')")
+
+
+def welcome(browser):
+    """The first-run page the extension opened by itself, once it has asked for the program."""
+    tab = browser.opened_tab(browser.extension_url(WELCOME))
+    tab.set_viewport(*WINDOW)
+    tab.wait_for(SETTLED, timeout=30)
+    return tab
+
+
+def save_name(tab, name: str) -> None:
+    tab.page.fill('[data-testid="welcome-name-input"]', name)
+    tab.page.click('[data-testid="welcome-name-save"]')
+
+
+def signature_text(env) -> str:
+    return json.loads(run_omamori(env, "settings", "show", "--json").stdout)["signature"]["text"]
+
+
+def assert_fits_and_reads(tab, language: str) -> None:
+    assert tab.evaluate("document.documentElement.lang") == language
+    assert tab.evaluate(UNTRANSLATED) == [], "message keys shown instead of text"
+    assert tab.evaluate("document.documentElement.scrollWidth <= window.innerWidth"), "wider than the window"
+    assert not tab.evaluate("document.body.innerText.includes('`')"), "a literal backtick on the page"
+    errors = [line for line in tab.console if line.startswith("error")]
+    assert errors == [], f"the first-run page logged errors: {errors}"
+
+
+@pytest.mark.parametrize("language", ["en", "ja"])
+def test_opens_by_itself_finds_the_program_and_saves_the_name(launch_chromium, omamori_env, language):
+    browser = launch_chromium(language=language)
+    tab = welcome(browser)
+    assert tab.evaluate(f"{HOST}.dataset.state") == "connected"
+    assert text(tab, "welcome-host-state") == \
+        locale_message(language, "welcome_host_connected").replace("$VERSION$", omamori.__version__)
+    assert tab.evaluate("document.querySelector('[data-testid=\"welcome-host-install\"]').hidden")
+    default = Settings().signature.text
+    tab.wait_for(f"({TEXT})('welcome-name-now').includes({json.dumps(default)})", timeout=20)
+    assert tab.evaluate("document.querySelector('[data-testid=\"welcome-name-input\"]').value") == ""  # names no one
+
+    # A character no font draws: refused by the host, said next to the field, nothing saved.
+    save_name(tab, "ゆき🌸")
+    tab.wait_for("!document.querySelector('[data-testid=\"welcome-name-error\"]').hidden", timeout=30)
+    assert "🌸" in text(tab, "welcome-name-error")
+    assert tab.evaluate("document.querySelector('[data-testid=\"welcome-name-input\"]').getAttribute('aria-invalid')") \
+        == "true"
+    assert tab.evaluate("document.activeElement.dataset.testid") == "welcome-name-input"
+    assert signature_text(omamori_env) == default
+
+    save_name(tab, "@yuki_draws")
+    tab.wait_for(f"({TEXT})('welcome-name-status') === {json.dumps(locale_message(language, 'welcome_name_saved'))}",
+                 timeout=30)
+    assert signature_text(omamori_env) == f"@yuki_draws · {default}"
+    assert f"@yuki_draws · {default}" in text(tab, "welcome-name-now")
+    assert tab.evaluate("document.querySelector('[data-testid=\"welcome-name-error\"]').hidden")
+
+    assert_fits_and_reads(tab, language)
+    tab.screenshot(SCREENSHOTS / f"welcome-{language}.png")
+
+    # Opened once: the page says so in storage, and reading it again names the saved name.
+    assert tab.evaluate("chrome.storage.local.get('welcomeShown').then((s) => s.welcomeShown)") is True
+    again = browser.new_tab(browser.extension_url(WELCOME))
+    again.wait_for("document.querySelector('[data-testid=\"welcome-name-input\"]').value === '@yuki_draws'", timeout=30)
+    assert [page.url for page in browser.context.pages].count(browser.extension_url(WELCOME)) == 2
+
+
+@pytest.mark.parametrize("language", ["en", "ja"])
+def test_without_the_program_it_shows_the_install_command_then_finds_it(launch_chromium, omamori_env, tmp_path,
+                                                                      language):
+    browser = launch_chromium(host="absent", language=language)
+    tab = welcome(browser)
+    assert tab.evaluate(f"{HOST}.dataset.state") == "missing"
+    assert text(tab, "welcome-host-state") == locale_message(language, "welcome_host_missing")
+    assert text(tab, "welcome-install-command") == "sh installer/install.sh"  # Linux: README.md's command
+    assert tab.evaluate("document.querySelector('[data-testid=\"welcome-name-form\"] fieldset').disabled")
+    assert_fits_and_reads(tab, language)
+    tab.screenshot(SCREENSHOTS / f"welcome-no-host-{language}.png")
+
+    # The person runs the installer, then presses "Check again": found, without restarting the browser.
+    register_host(omamori_env, user_data_dir=tmp_path / "chromium-profile-0")
+    tab.page.click('[data-testid="welcome-host-check"]')
+    tab.wait_for(f"{HOST}.dataset.state === 'connected'", timeout=30)
+    assert tab.evaluate("!document.querySelector('[data-testid=\"welcome-name-form\"] fieldset').disabled")
+    assert tab.evaluate("document.querySelector('[data-testid=\"welcome-host-check\"]').hidden")
