@@ -33,8 +33,10 @@
     /** @type {(setting: string) => string} */
     xSetting: (setting) => `xsetting.${setting}`,
     // {state, seenAt (epoch ms)}
-    grokEditsPost: "grokedits.post"
+    grokEditsPost: "grokedits.post",
     // {outcome (blocked, by_setting, not_found), seenAt}: the last post with images
+    welcomeShown: "welcomeShown"
+    // boolean: the first-run page was opened once (it opens by itself only then)
   });
   var StoredForSession = Object.freeze({
     grokEditsNotFoundTold: "grokedits.notFoundTold"

@@ -21,6 +21,7 @@ import pictures
 REPO = Path(__file__).resolve().parents[2]
 EXTENSION = REPO / "extension"
 SCREENSHOTS = REPO / "artifacts" / "screenshots"  # kept by CI; the README names this folder
+WELCOME_PAGE = "welcome/welcome.html"  # the first-run page, opened by the extension when it is installed
 
 
 def locale_message(language: str, key: str) -> str:

@@ -17,7 +17,7 @@ sys.path.insert(0, str(Path(__file__).parent))  # the helpers beside this file: 
 sys.path.insert(1, str(Path(__file__).parents[1]))  # and tests/ (cloak_model) when e2e runs alone
 
 from browsers import Chromium, Firefox  # noqa: E402
-from checks import EXTENSION, run_omamori  # noqa: E402
+from checks import EXTENSION, WELCOME_PAGE, run_omamori  # noqa: E402
 from fakex import FakeX  # noqa: E402
 import pictures  # noqa: E402
 
@@ -94,6 +94,9 @@ def launch_chromium(playwright, tmp_path, omamori_env, fake_x, extension_ids):
         browser = Chromium(playwright, user_data_dir=user_data_dir, extension=EXTENSION, fake_x=fake_x,
                            env={**omamori_env, "LANGUAGE": language})
         started.append(browser)
+        # A fresh install opens the first-run page by itself: every test starts once it is there, so the tabs a
+        # test counts or brings forward are the same on every run.
+        browser.opened_tab(browser.extension_url(WELCOME_PAGE))
         return browser
 
     yield launch

@@ -9,13 +9,12 @@ import json
 import pytest
 
 import omamori
-from checks import SCREENSHOTS, locale_message, run_omamori
+from checks import SCREENSHOTS, WELCOME_PAGE, locale_message, run_omamori
 from conftest import register_host
 from omamori.settings import Settings
 
 pytestmark = pytest.mark.e2e
 
-WELCOME = "welcome/welcome.html"
 HOST = "document.querySelector('[data-testid=\"welcome-host\"]')"
 SETTLED = f"{HOST}.dataset.state !== 'checking'"
 TEXT = "(id) => document.querySelector(`[data-testid=\"${id}\"]`).textContent"
@@ -31,7 +30,7 @@ def text(tab, test_id: str) -> str:
 
 def welcome(browser):
     """The first-run page the extension opened by itself, once it has asked for the program."""
-    tab = browser.opened_tab(browser.extension_url(WELCOME))
+    tab = browser.opened_tab(browser.extension_url(WELCOME_PAGE))
     tab.set_viewport(*WINDOW)
     tab.wait_for(SETTLED, timeout=30)
     return tab
@@ -56,7 +55,8 @@ def assert_fits_and_reads(tab, language: str) -> None:
 
 
 @pytest.mark.parametrize("language", ["en", "ja"])
-def test_opens_by_itself_finds_the_program_and_saves_the_name(launch_chromium, omamori_env, language):
+def test_opens_by_itself_finds_the_program_saves_the_name_and_opens_x_grok_setting(launch_chromium, omamori_env,
+                                                                                   fake_x, language):
     browser = launch_chromium(language=language)
     tab = welcome(browser)
     assert tab.evaluate(f"{HOST}.dataset.state") == "connected"
@@ -83,14 +83,21 @@ def test_opens_by_itself_finds_the_program_and_saves_the_name(launch_chromium, o
     assert f"@yuki_draws · {default}" in text(tab, "welcome-name-now")
     assert tab.evaluate("document.querySelector('[data-testid=\"welcome-name-error\"]').hidden")
 
+    # X's Grok setting: the page opens it (the content script outlines the box) and shows it as X's page showed it.
+    tab.page.click('[data-testid="welcome-grok-open"]')
+    tab.wait_for("document.querySelector('[data-testid=\"welcome-grok\"]').dataset.state === 'on'", timeout=40)
+    assert text(tab, "welcome-grok-state") == locale_message(language, "popup_grok_on")
+    assert any(url.startswith("https://x.com/settings/grok_settings") for url in fake_x.page_requests)
+
+    tab.page.bring_to_front()
     assert_fits_and_reads(tab, language)
     tab.screenshot(SCREENSHOTS / f"welcome-{language}.png")
 
     # Opened once: the page says so in storage, and reading it again names the saved name.
     assert tab.evaluate("chrome.storage.local.get('welcomeShown').then((s) => s.welcomeShown)") is True
-    again = browser.new_tab(browser.extension_url(WELCOME))
+    again = browser.new_tab(browser.extension_url(WELCOME_PAGE))
     again.wait_for("document.querySelector('[data-testid=\"welcome-name-input\"]').value === '@yuki_draws'", timeout=30)
-    assert [page.url for page in browser.context.pages].count(browser.extension_url(WELCOME)) == 2
+    assert [page.url for page in browser.context.pages].count(browser.extension_url(WELCOME_PAGE)) == 2
 
 
 @pytest.mark.parametrize("language", ["en", "ja"])

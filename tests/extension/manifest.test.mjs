@@ -57,6 +57,7 @@ test("every file the manifest names exists, and so does everything its pages and
     manifest.action.default_popup,
     manifest.options_ui.page,
     "options/privacy.html", // opened from the options page
+    "welcome/welcome.html", // opened by the background at install, and from the options page
     ...Object.values(manifest.icons),
     ...Object.values(manifest.action.default_icon),
   ];
