@@ -268,8 +268,9 @@ class Chromium:
     def extension_url(self, path: str) -> str:
         return f"chrome-extension://{self.extension_id}/{path}"
 
-    def opened_tab(self, url: str, *, timeout: float = 15.0) -> ChromiumTab:
-        """The tab showing `url` that the extension opened by itself (not the test), once it is there."""
+    def opened_tab(self, path: str, *, timeout: float = 15.0) -> ChromiumTab:
+        """The tab showing the extension's page `path` that the extension opened by itself (not the test)."""
+        url = self.extension_url(path)
         deadline = time.monotonic() + timeout
         while True:
             for page in self.context.pages:
@@ -487,6 +488,19 @@ class Firefox:
         """The BiDi context of the browser window's own document (browser.xhtml), where privileged code runs."""
         [window] = self.bidi.command("browsingContext.getTree", {"moz:scope": "chrome", "maxDepth": 0})["contexts"]
         return window["context"]
+
+    def opened_tab(self, path: str, *, timeout: float = 15.0) -> FirefoxTab:
+        """The tab showing the extension's page `path` that the extension opened by itself. WebDriver BiDi may not
+        send a tab to a moz-extension:// page, but it drives one the extension opened."""
+        deadline = time.monotonic() + timeout
+        while True:
+            tabs = self.bidi.command("browsingContext.getTree", {"maxDepth": 0})["contexts"]
+            for tab in tabs:
+                if tab["url"].startswith("moz-extension://") and tab["url"].endswith("/" + path):
+                    return FirefoxTab(self, tab["context"])
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"no tab opened at {path} in {timeout:.0f} s: {[tab['url'] for tab in tabs]}")
+            time.sleep(0.1)
 
     def new_tab(self, url: str | None = None) -> FirefoxTab:
         context = self.bidi.command("browsingContext.create", {"type": "tab"})["context"]

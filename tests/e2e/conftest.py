@@ -96,7 +96,7 @@ def launch_chromium(playwright, tmp_path, omamori_env, fake_x, extension_ids):
         started.append(browser)
         # A fresh install opens the first-run page by itself: every test starts once it is there, so the tabs a
         # test counts or brings forward are the same on every run.
-        browser.opened_tab(browser.extension_url(WELCOME_PAGE))
+        browser.opened_tab(WELCOME_PAGE)
         return browser
 
     yield launch

@@ -1,7 +1,8 @@
 """The first-run page (issue 19): it opens by itself when the extension is installed, finds the program (or shows the
 command that installs it, and finds it once installed), saves the artist's name into the host's signature text,
 says next to the field what the host refused, and shows the signature on a sample picture. Screenshots in en and ja.
-Chromium: WebDriver BiDi does not drive moz-extension:// pages in Firefox (see test_e2e_extension_pages)."""
+Mostly Chromium; in Firefox WebDriver BiDi cannot open a moz-extension:// page, but it drives the one the extension
+opened itself: that it opens, finds the program or says how to install it, and saves the name."""
 from __future__ import annotations
 
 import json
@@ -30,7 +31,7 @@ def text(tab, test_id: str) -> str:
 
 def welcome(browser):
     """The first-run page the extension opened by itself, once it has asked for the program."""
-    tab = browser.opened_tab(browser.extension_url(WELCOME_PAGE))
+    tab = browser.opened_tab(WELCOME_PAGE)
     tab.set_viewport(*WINDOW)
     tab.wait_for(SETTLED, timeout=30)
     return tab
@@ -118,3 +119,23 @@ def test_without_the_program_it_shows_the_install_command_then_finds_it(launch_c
     tab.wait_for(f"{HOST}.dataset.state === 'connected'", timeout=30)
     assert tab.evaluate("!document.querySelector('[data-testid=\"welcome-name-form\"] fieldset').disabled")
     assert tab.evaluate("document.querySelector('[data-testid=\"welcome-host-check\"]').hidden")
+
+
+@pytest.mark.parametrize("host", ["installed", "absent"])
+def test_firefox_opens_it_by_itself_and_it_works_there_too(launch_firefox, omamori_env, host):
+    browser = launch_firefox(host=host)
+    tab = browser.opened_tab(WELCOME_PAGE)
+    tab.wait_for(SETTLED, timeout=40)
+    if host == "absent":
+        assert tab.evaluate(f"{HOST}.dataset.state") == "missing"
+        assert text(tab, "welcome-install-command") == "sh installer/install.sh"
+        return
+    assert text(tab, "welcome-host-state") == \
+        locale_message("en", "welcome_host_connected").replace("$VERSION$", omamori.__version__)
+    default = Settings().signature.text
+    tab.wait_for(f"({TEXT})('welcome-name-now').includes({json.dumps(default)})", timeout=20)
+    tab.evaluate("(() => { document.querySelector('[data-testid=\"welcome-name-input\"]').value = 'ゆき';"
+                 " document.querySelector('[data-testid=\"welcome-name-save\"]').click(); })()")
+    tab.wait_for(f"({TEXT})('welcome-name-status') === {json.dumps(locale_message('en', 'welcome_name_saved'))}",
+                 timeout=30)
+    assert signature_text(omamori_env) == f"ゆき · {default}"
