@@ -22,9 +22,13 @@ let defaultText = "";
 
 // ---- step 1: the program on this computer ---------------------------------------
 
-/** Ask the program how it is (status.get says hello afresh); the next steps open once it answers. */
+/**
+ * Ask the program how it is (status.get says hello afresh); the next steps open once it answers. The page is busy
+ * (aria-busy) until it has its answer and, from a program that answered, the signature text.
+ */
 async function checkHost() {
   const section = $("host");
+  $("welcome").setAttribute("aria-busy", "true");
   section.dataset.state = "checking";
   $("host-check").disabled = true;
   $("host-state").textContent = t("welcome_host_checking");
@@ -48,6 +52,7 @@ async function checkHost() {
   $("name-fields").disabled = !host.connected;
   $("look").dataset.host = section.dataset.state;
   if (host.connected) await loadName();
+  $("welcome").setAttribute("aria-busy", "false");
 }
 
 $("host-check").addEventListener("click", checkHost);

@@ -22,6 +22,8 @@ REPO = Path(__file__).resolve().parents[2]
 EXTENSION = REPO / "extension"
 SCREENSHOTS = REPO / "artifacts" / "screenshots"  # kept by CI; the README names this folder
 WELCOME_PAGE = "welcome/welcome.html"  # the first-run page, opened by the extension when it is installed
+# The first-run page has the program's answer (and, from a program that answered, the signature text).
+WELCOME_SETTLED = "document.querySelector('[data-testid=\"welcome\"]').getAttribute('aria-busy') === 'false'"
 
 
 def locale_message(language: str, key: str) -> str:

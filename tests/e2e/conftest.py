@@ -17,7 +17,7 @@ sys.path.insert(0, str(Path(__file__).parent))  # the helpers beside this file: 
 sys.path.insert(1, str(Path(__file__).parents[1]))  # and tests/ (cloak_model) when e2e runs alone
 
 from browsers import Chromium, Firefox  # noqa: E402
-from checks import EXTENSION, WELCOME_PAGE, run_omamori  # noqa: E402
+from checks import EXTENSION, WELCOME_PAGE, WELCOME_SETTLED, run_omamori  # noqa: E402
 from fakex import FakeX  # noqa: E402
 import pictures  # noqa: E402
 
@@ -94,9 +94,10 @@ def launch_chromium(playwright, tmp_path, omamori_env, fake_x, extension_ids):
         browser = Chromium(playwright, user_data_dir=user_data_dir, extension=EXTENSION, fake_x=fake_x,
                            env={**omamori_env, "LANGUAGE": language})
         started.append(browser)
-        # A fresh install opens the first-run page by itself: every test starts once it is there, so the tabs a
-        # test counts or brings forward are the same on every run.
-        browser.opened_tab(WELCOME_PAGE)
+        # A fresh install opens the first-run page by itself, and it asks the host for its state and settings:
+        # every test starts once it is there and has its answers, so the tabs a test counts and the requests the
+        # host sees are the same on every run.
+        browser.opened_tab(WELCOME_PAGE).wait_for(WELCOME_SETTLED, timeout=30)
         return browser
 
     yield launch
@@ -118,6 +119,7 @@ def launch_firefox(tmp_path, omamori_env, fake_x, extension_ids):
                                  ids=extension_ids, tmp_path=tmp_path)
         browser = Firefox(home=home, extension=EXTENSION, fake_x=fake_x, env=omamori_env)
         started.append(browser)
+        browser.opened_tab(WELCOME_PAGE).wait_for(WELCOME_SETTLED, timeout=30)  # as in launch_chromium
         return browser
 
     yield launch

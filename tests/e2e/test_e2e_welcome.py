@@ -6,18 +6,19 @@ opened itself: that it opens, finds the program or says how to install it, and s
 from __future__ import annotations
 
 import json
+import shutil
 
 import pytest
 
 import omamori
-from checks import SCREENSHOTS, WELCOME_PAGE, locale_message, run_omamori
+from browsers import Chromium
+from checks import EXTENSION, SCREENSHOTS, WELCOME_PAGE, WELCOME_SETTLED, locale_message, run_omamori
 from conftest import register_host
 from omamori.settings import Settings
 
 pytestmark = pytest.mark.e2e
 
 HOST = "document.querySelector('[data-testid=\"welcome-host\"]')"
-SETTLED = f"{HOST}.dataset.state !== 'checking'"
 TEXT = "(id) => document.querySelector(`[data-testid=\"${id}\"]`).textContent"
 UNTRANSLATED = ("[...document.querySelectorAll('[data-i18n]')]"
                 ".filter((el) => el.textContent === el.dataset.i18n).map((el) => el.dataset.i18n)")
@@ -33,7 +34,7 @@ def welcome(browser):
     """The first-run page the extension opened by itself, once it has asked for the program."""
     tab = browser.opened_tab(WELCOME_PAGE)
     tab.set_viewport(*WINDOW)
-    tab.wait_for(SETTLED, timeout=30)
+    tab.wait_for(WELCOME_SETTLED, timeout=30)
     return tab
 
 
@@ -125,7 +126,7 @@ def test_without_the_program_it_shows_the_install_command_then_finds_it(launch_c
 def test_firefox_opens_it_by_itself_and_it_works_there_too(launch_firefox, omamori_env, host):
     browser = launch_firefox(host=host)
     tab = browser.opened_tab(WELCOME_PAGE)
-    tab.wait_for(SETTLED, timeout=40)
+    tab.wait_for(WELCOME_SETTLED, timeout=40)
     if host == "absent":
         assert tab.evaluate(f"{HOST}.dataset.state") == "missing"
         assert text(tab, "welcome-install-command") == "sh installer/install.sh"
@@ -139,3 +140,29 @@ def test_firefox_opens_it_by_itself_and_it_works_there_too(launch_firefox, omamo
     tab.wait_for(f"({TEXT})('welcome-name-status') === {json.dumps(locale_message('en', 'welcome_name_saved'))}",
                  timeout=30)
     assert signature_text(omamori_env) == f"ゆき · {default}"
+
+
+def test_an_update_does_not_open_it_again(playwright, tmp_path, omamori_env, fake_x):
+    """Installed, the page opens; the same profile started with a newer version of the extension (an update:
+    runtime.onInstalled with reason "update") opens nothing."""
+    extension = tmp_path / "extension"
+    shutil.copytree(EXTENSION, extension)  # the manifest's key keeps the id of the copy
+    profile = tmp_path / "profile"
+    profile.mkdir()
+    start = lambda: Chromium(playwright, user_data_dir=profile, extension=extension, fake_x=fake_x,  # noqa: E731
+                             env={**omamori_env, "LANGUAGE": "en"})
+    browser = start()
+    browser.opened_tab(WELCOME_PAGE)
+    browser.close()
+
+    manifest = json.loads((extension / "manifest.json").read_text())
+    manifest["version"] = "999.0.0"
+    (extension / "manifest.json").write_text(json.dumps(manifest))
+    browser = start()
+    try:
+        worker = browser.context.service_workers[0]
+        assert worker.evaluate("chrome.runtime.getManifest().version") == "999.0.0", "the update was not loaded"
+        with pytest.raises(TimeoutError):
+            browser.opened_tab(WELCOME_PAGE, timeout=5)
+    finally:
+        browser.close()
