@@ -197,3 +197,39 @@ export function selectFiles(files) {
 export function hasProtectable(files) {
   return files.some((file) => PROTECTABLE_TYPES.includes(file.type));
 }
+
+/** The protections a person is told of once the panel folds, as the host's report names its steps. */
+const PROTECTIONS = Object.freeze(["signature", "cloak", "mark"]);
+
+/**
+ * What every protected image of the batch got: the protection steps applied to each, in the report's order (one
+ * image's steps, kept where every image has them applied), and whether some image lacks one the person asked for
+ * (the host's `skipped`). Null when no image was protected.
+ * @param {Attachment[]} attachments
+ * @returns {{steps: ReportStep[], partial: boolean}|null}
+ */
+export function appliedToAll(attachments) {
+  const results = attachments.flatMap((a) => (a.state === State.PROTECTED && a.result ? [a.result] : []));
+  if (!results.length) return null;
+  const appliedIn = (/** @type {Protected} */ result, /** @type {string} */ step) =>
+    result.report.some((entry) => entry.step === step && entry.applied);
+  const steps = results[0].report.filter(
+    ({ step }) => PROTECTIONS.includes(step) && results.every((result) => appliedIn(result, step)),
+  );
+  return { steps, partial: results.some((result) => (result.skipped ?? []).length > 0) };
+}
+
+/**
+ * Must the person read the finished panel before it folds away by itself? Only a batch where everything went as
+ * asked folds on its own; anything else stays until closed, since a line that vanishes unread is a line never said:
+ * the files could not be handed over, an image failed, went as its original or not at all, a protection asked for
+ * was skipped, a file was left out or passed through untouched, or another feature added a warning.
+ * @param {Attachment[]} attachments
+ * @param {{finished: null|{error?: object}, notices: string[], warned: boolean}} view
+ */
+export function mustBeRead(attachments, { finished, notices, warned }) {
+  if (!finished || finished.error || warned || notices.length) return true;
+  return attachments.some(
+    (a) => a.state !== State.PROTECTED || (a.result?.skipped ?? []).length > 0,
+  );
+}

@@ -339,6 +339,22 @@
   function hasProtectable(files) {
     return files.some((file) => PROTECTABLE_TYPES.includes(file.type));
   }
+  var PROTECTIONS = Object.freeze(["signature", "cloak", "mark"]);
+  function appliedToAll(attachments) {
+    const results = attachments.flatMap((a) => a.state === State.PROTECTED && a.result ? [a.result] : []);
+    if (!results.length) return null;
+    const appliedIn = (result, step) => result.report.some((entry) => entry.step === step && entry.applied);
+    const steps = results[0].report.filter(
+      ({ step }) => PROTECTIONS.includes(step) && results.every((result) => appliedIn(result, step))
+    );
+    return { steps, partial: results.some((result) => (result.skipped ?? []).length > 0) };
+  }
+  function mustBeRead(attachments, { finished, notices, warned }) {
+    if (!finished || finished.error || warned || notices.length) return true;
+    return attachments.some(
+      (a) => a.state !== State.PROTECTED || (a.result?.skipped ?? []).length > 0
+    );
+  }
 
   // lib/i18n.js
   var read = /* @__PURE__ */ new Map();
@@ -408,12 +424,21 @@ progress { width: 100%; height: 6px; }
 .notice[data-tone="warning"] { color: #b54708; font-weight: 600; }
 .buttons { display: flex; gap: 8px; justify-content: flex-end; margin-top: 10px; }
 button { font: inherit; border-radius: 999px; padding: 4px 14px; border: 1px solid #cfd9de; background: #fff; color: #0f1419; cursor: pointer; }
+.mark { position: fixed; z-index: 2147483000; max-width: min(320px, calc(100vw - 16px)); padding: 2px 10px;
+  font: 12px/1.5 system-ui, "Hiragino Sans", "Noto Sans CJK JP", sans-serif; color: #067647; background: #ffffffe6;
+  border-color: #abefc6; overflow: hidden; text-overflow: ellipsis; white-space: nowrap;
+  animation: omamori-fold-in .3s ease-out; }
+.mark[data-partial="true"] { color: #b54708; border-color: #fedf89; }
+@keyframes omamori-fold-in { from { opacity: 0; transform: translateY(-6px); } }
+@media (prefers-reduced-motion: reduce) { .mark { animation: none; } }
 @media (prefers-color-scheme: dark) {
   .panel { background: #15202b; color: #e7e9ea; border-color: #38444d; }
   .name, .notice { color: #8b98a5; }
   button { background: #15202b; color: #e7e9ea; border-color: #536471; }
   .applied, .notice[data-tone="ok"] { color: #47cd89; } .status[data-state="failed"], .warning { color: #f97066; }
   .notice[data-tone="warning"] { color: #fdb022; }
+  .mark { background: #15202be6; color: #47cd89; border-color: #085d3a; }
+  .mark[data-partial="true"] { color: #fdb022; border-color: #93370d; }
 }`;
   var TITLES = {
     [BatchPhase.WORKING]: "overlay_title_working",
@@ -431,6 +456,9 @@ button { font: inherit; border-radius: 999px; padding: 4px 14px; border: 1px sol
     "overlay_attach_original",
     "overlay_cancel",
     "overlay_close",
+    "overlay_mark",
+    "overlay_mark_partial",
+    "overlay_mark_open",
     "notice_passthrough",
     ...LOCAL_ERROR_CODES.map((code) => `error_${code}`)
   ]);
@@ -483,6 +511,8 @@ button { font: inherit; border-radius: 999px; padding: 4px 14px; border: 1px sol
     }
     return attachment.state;
   }
+  var FOLLOW_MS = 1e3;
+  var LEAVE_MS = 1500;
   var Overlay = class {
     #host;
     #root;
@@ -493,6 +523,11 @@ button { font: inherit; border-radius: 999px; padding: 4px 14px; border: 1px sol
     /** @type {Note[]} lines other features added (noteInComposer) */
     #notes = [];
     #siteName;
+    /** folded into its mark (fold), until a click on the mark or a warning opens it again */
+    #folded = false;
+    /** @type {HTMLElement|null} the mark shown while folded */
+    #mark = null;
+    #follow = 0;
     /**
      * @param {Element} anchor the composer the panel sits beside
      * @param {{onCancel: () => void, onAttachOriginal: () => void, onClose: () => void}} handlers
@@ -512,12 +547,13 @@ button { font: inherit; border-radius: 999px; padding: 4px 14px; border: 1px sol
       return this.#host.isConnected;
     }
     /**
-     * One more line about the post (once per key), shown with the current view.
+     * One more line about the post (once per key), shown with the current view; a warning opens a folded panel.
      * @param {Note} note
      */
     addNote(note) {
       if (this.#notes.some((shown) => shown.key === note.key)) return;
       this.#notes.push(note);
+      if (note.tone === "warning") this.#folded = false;
       if (this.#view) this.render(this.#view);
     }
     /**
@@ -529,6 +565,7 @@ button { font: inherit; border-radius: 999px; padding: 4px 14px; border: 1px sol
       this.#view = view;
       this.#host.dataset.phase = phase;
       this.#host.dataset.finished = String(Boolean(finished));
+      this.#host.dataset.folded = String(this.#folded);
       const panel = element("div", { class: "panel", role: "status", "aria-live": "polite" });
       const originals = attachments.some((a) => a.state === State.ORIGINAL);
       const title = finished?.error ? errorText(finished.error) : attachments.length === 0 ? t("overlay_title_post") : t(phase === BatchPhase.READY && originals ? "overlay_title_done_original" : TITLES[phase], [this.#siteName]);
@@ -569,7 +606,7 @@ button { font: inherit; border-radius: 999px; padding: 4px 14px; border: 1px sol
       }
       const buttons = element("div", { class: "buttons" });
       if (finished || phase === BatchPhase.READY || phase === BatchPhase.CANCELLED) {
-        buttons.append(button("overlay_close", "omamori-close", this.#handlers.onClose));
+        buttons.append(button("overlay_close", "omamori-close", () => this.#close()));
       } else {
         if (phase === BatchPhase.ASKING) {
           buttons.append(button("overlay_attach_original", "omamori-attach-original", this.#handlers.onAttachOriginal));
@@ -578,15 +615,56 @@ button { font: inherit; border-radius: 999px; padding: 4px 14px; border: 1px sol
       }
       panel.append(buttons);
       const style = element("style", {}, STYLE);
-      this.#root.replaceChildren(style, panel);
-      this.#place(panel);
+      const mark = this.#folded && finished && !finished.error ? markOf(attachments) : null;
+      mark?.addEventListener("click", (event) => {
+        event.stopPropagation();
+        if (event.isTrusted) this.#unfold();
+      });
+      panel.hidden = mark !== null;
+      this.#mark = mark;
+      this.#root.replaceChildren(style, panel, ...mark ? [mark] : []);
+      if (mark) this.#placeMark(mark);
+      else this.#place(panel);
     }
     close() {
+      clearInterval(this.#follow);
       this.#host.remove();
     }
-    /** Close when the panel's time is up, unless it holds a warning the person has not closed yet. */
+    /**
+     * The panel's time is up (the files were handed over a few seconds ago): it folds into its mark unless it holds
+     * something the person must read (attachment.js mustBeRead), and waits while the pointer or the focus is on it.
+     */
     expire() {
-      if (!this.#notes.some((note) => note.tone === "warning")) this.close();
+      if (!this.#view || this.#folded) return;
+      const warned = this.#notes.some((note) => note.tone === "warning");
+      if (mustBeRead(this.#view.attachments, { ...this.#view, warned })) return;
+      if (this.#host.matches(":hover, :focus-within")) {
+        const later = () => setTimeout(() => this.expire(), LEAVE_MS);
+        this.#host.addEventListener("mouseleave", later, { once: true });
+        this.#host.addEventListener("focusout", later, { once: true });
+        return;
+      }
+      this.#fold();
+    }
+    /** Close: a panel with protected images folds into its mark (what was applied stays said); any other goes. */
+    #close() {
+      const view = this.#view;
+      if (view?.finished && !view.finished.error && appliedToAll(view.attachments)) this.#fold();
+      else this.#handlers.onClose();
+    }
+    #fold() {
+      this.#folded = true;
+      if (this.#view) this.render(this.#view);
+      clearInterval(this.#follow);
+      this.#follow = setInterval(() => {
+        if (!this.#anchor.isConnected) this.close();
+        else if (this.#mark) this.#placeMark(this.#mark);
+      }, FOLLOW_MS);
+    }
+    #unfold() {
+      clearInterval(this.#follow);
+      this.#folded = false;
+      if (this.#view) this.render(this.#view);
     }
     /**
      * Just below the composer, kept inside the window.
@@ -601,7 +679,30 @@ button { font: inherit; border-radius: 999px; padding: 4px 14px; border: 1px sol
       panel.style.left = `${left}px`;
       panel.style.top = `${Math.max(top, margin)}px`;
     }
+    /**
+     * The mark: just below the composer's right end, out of the way of its buttons; inside the window.
+     * @param {HTMLElement} mark
+     */
+    #placeMark(mark) {
+      const rect = this.#anchor.getBoundingClientRect();
+      const margin = 8;
+      mark.style.right = `${Math.max(innerWidth - rect.right, margin)}px`;
+      mark.style.top = `${Math.min(Math.max(rect.bottom + 4, margin), innerHeight - 32)}px`;
+    }
   };
+  function markOf(attachments) {
+    const applied = appliedToAll(attachments);
+    if (!applied) return null;
+    const names = applied.steps.length ? applied.steps.map(stepLabel).join(" · ") : t("overlay_protected");
+    const text = t(applied.partial ? "overlay_mark_partial" : "overlay_mark", [names]);
+    return element("button", {
+      type: "button",
+      class: "mark",
+      "data-testid": "omamori-mark",
+      "data-partial": String(applied.partial),
+      title: t("overlay_mark_open")
+    }, (applied.partial ? "⚠ " : "✓ ") + text);
+  }
   function element(tag, attributes = {}, text) {
     const node = document.createElement(tag);
     for (const [name, value] of Object.entries(attributes)) node.setAttribute(name, value);
@@ -964,7 +1065,7 @@ button { font: inherit; border-radius: 999px; padding: 4px 14px; border: 1px sol
   var handedOver = () => pictures;
 
   // content/features/compose-protect/batch.js
-  var DONE_PANEL_MS = 8e3;
+  var DONE_PANEL_MS = 6e3;
   var Batch = class {
     /** @type {import("../../attachment.js").Attachment[]} */
     #attachments;
@@ -1131,8 +1232,7 @@ button { font: inherit; border-radius: 999px; padding: 4px 14px; border: 1px sol
       }
       this.#render();
       if (this.#finished) this.#signal.removeEventListener("abort", this.#stop);
-      const clean = this.#attachments.every((a) => a.state === State.PROTECTED || a.state === State.PASSTHROUGH);
-      if (this.#finished && !this.#finished.error && clean) {
+      if (this.#finished) {
         this.#expiry = setTimeout(() => this.#overlay.expire(), DONE_PANEL_MS);
       }
     }

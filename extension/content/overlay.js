@@ -1,11 +1,14 @@
 // The small panel beside X's composer that shows what omamori does with the
 // images of one pick/drop/paste. It only renders a snapshot it is given
 // (attachments + phase); the decisions live in features/compose-protect/batch.js
-// and attachment.js. Elements carry data-testid attributes (extension/README.md).
+// and attachment.js. Once the files are handed over and nothing needs reading,
+// the panel folds into a small mark below the composer that says what was
+// applied (a click opens the panel again); the mark goes with the composer.
+// Elements carry data-testid attributes (extension/README.md).
 
 import { t, errorText, message, pickHostText, remember, stageName, uiLanguage } from "../lib/i18n.js";
 import { LOCAL_ERROR_CODES } from "../lib/messages.js";
-import { State, BatchPhase } from "./attachment.js";
+import { State, BatchPhase, appliedToAll, mustBeRead } from "./attachment.js";
 
 const STYLE = `
 :host { all: initial; }
@@ -26,12 +29,21 @@ progress { width: 100%; height: 6px; }
 .notice[data-tone="warning"] { color: #b54708; font-weight: 600; }
 .buttons { display: flex; gap: 8px; justify-content: flex-end; margin-top: 10px; }
 button { font: inherit; border-radius: 999px; padding: 4px 14px; border: 1px solid #cfd9de; background: #fff; color: #0f1419; cursor: pointer; }
+.mark { position: fixed; z-index: 2147483000; max-width: min(320px, calc(100vw - 16px)); padding: 2px 10px;
+  font: 12px/1.5 system-ui, "Hiragino Sans", "Noto Sans CJK JP", sans-serif; color: #067647; background: #ffffffe6;
+  border-color: #abefc6; overflow: hidden; text-overflow: ellipsis; white-space: nowrap;
+  animation: omamori-fold-in .3s ease-out; }
+.mark[data-partial="true"] { color: #b54708; border-color: #fedf89; }
+@keyframes omamori-fold-in { from { opacity: 0; transform: translateY(-6px); } }
+@media (prefers-reduced-motion: reduce) { .mark { animation: none; } }
 @media (prefers-color-scheme: dark) {
   .panel { background: #15202b; color: #e7e9ea; border-color: #38444d; }
   .name, .notice { color: #8b98a5; }
   button { background: #15202b; color: #e7e9ea; border-color: #536471; }
   .applied, .notice[data-tone="ok"] { color: #47cd89; } .status[data-state="failed"], .warning { color: #f97066; }
   .notice[data-tone="warning"] { color: #fdb022; }
+  .mark { background: #15202be6; color: #47cd89; border-color: #085d3a; }
+  .mark[data-partial="true"] { color: #fdb022; border-color: #93370d; }
 }`;
 
 /**
@@ -57,6 +69,9 @@ remember([
   "overlay_attach_original",
   "overlay_cancel",
   "overlay_close",
+  "overlay_mark",
+  "overlay_mark_partial",
+  "overlay_mark_open",
   "notice_passthrough",
   ...LOCAL_ERROR_CODES.map((code) => `error_${code}`),
 ]);
@@ -147,6 +162,11 @@ function statusText(attachment, siteName) {
   return attachment.state;
 }
 
+/** How often a folded panel looks whether its composer is still there and where it is now, in ms. */
+const FOLLOW_MS = 1000;
+/** How long a panel whose time is up stays after the pointer or the focus left it, in ms. */
+const LEAVE_MS = 1500;
+
 export class Overlay {
   #host;
   #root;
@@ -157,6 +177,11 @@ export class Overlay {
   /** @type {Note[]} lines other features added (noteInComposer) */
   #notes = [];
   #siteName;
+  /** folded into its mark (fold), until a click on the mark or a warning opens it again */
+  #folded = false;
+  /** @type {HTMLElement|null} the mark shown while folded */
+  #mark = null;
+  #follow = 0;
 
   /**
    * @param {Element} anchor the composer the panel sits beside
@@ -181,12 +206,13 @@ export class Overlay {
   }
 
   /**
-   * One more line about the post (once per key), shown with the current view.
+   * One more line about the post (once per key), shown with the current view; a warning opens a folded panel.
    * @param {Note} note
    */
   addNote(note) {
     if (this.#notes.some((shown) => shown.key === note.key)) return;
     this.#notes.push(note);
+    if (note.tone === "warning") this.#folded = false;
     if (this.#view) this.render(this.#view);
   }
 
@@ -199,6 +225,7 @@ export class Overlay {
     this.#view = view;
     this.#host.dataset.phase = phase;
     this.#host.dataset.finished = String(Boolean(finished));
+    this.#host.dataset.folded = String(this.#folded);
     const panel = element("div", { class: "panel", role: "status", "aria-live": "polite" });
     const originals = attachments.some((a) => a.state === State.ORIGINAL);
     const title = finished?.error
@@ -246,7 +273,7 @@ export class Overlay {
 
     const buttons = element("div", { class: "buttons" });
     if (finished || phase === BatchPhase.READY || phase === BatchPhase.CANCELLED) {
-      buttons.append(button("overlay_close", "omamori-close", this.#handlers.onClose));
+      buttons.append(button("overlay_close", "omamori-close", () => this.#close()));
     } else {
       if (phase === BatchPhase.ASKING) {
         buttons.append(button("overlay_attach_original", "omamori-attach-original", this.#handlers.onAttachOriginal));
@@ -256,17 +283,63 @@ export class Overlay {
     panel.append(buttons);
 
     const style = element("style", {}, STYLE);
-    this.#root.replaceChildren(style, panel);
-    this.#place(panel);
+    const mark = this.#folded && finished && !finished.error ? markOf(attachments) : null;
+    mark?.addEventListener("click", (event) => {
+      event.stopPropagation();
+      if (event.isTrusted) this.#unfold();
+    });
+    // Folded, the panel stays in the tree unseen: a click on the mark shows it as it is now.
+    panel.hidden = mark !== null;
+    this.#mark = mark;
+    this.#root.replaceChildren(style, panel, ...(mark ? [mark] : []));
+    if (mark) this.#placeMark(mark);
+    else this.#place(panel);
   }
 
   close() {
+    clearInterval(this.#follow);
     this.#host.remove();
   }
 
-  /** Close when the panel's time is up, unless it holds a warning the person has not closed yet. */
+  /**
+   * The panel's time is up (the files were handed over a few seconds ago): it folds into its mark unless it holds
+   * something the person must read (attachment.js mustBeRead), and waits while the pointer or the focus is on it.
+   */
   expire() {
-    if (!this.#notes.some((note) => note.tone === "warning")) this.close();
+    if (!this.#view || this.#folded) return;
+    const warned = this.#notes.some((note) => note.tone === "warning");
+    if (mustBeRead(this.#view.attachments, { ...this.#view, warned })) return;
+    if (this.#host.matches(":hover, :focus-within")) {
+      const later = () => setTimeout(() => this.expire(), LEAVE_MS);
+      this.#host.addEventListener("mouseleave", later, { once: true });
+      this.#host.addEventListener("focusout", later, { once: true });
+      return;
+    }
+    this.#fold();
+  }
+
+  /** Close: a panel with protected images folds into its mark (what was applied stays said); any other goes. */
+  #close() {
+    const view = this.#view;
+    if (view?.finished && !view.finished.error && appliedToAll(view.attachments)) this.#fold();
+    else this.#handlers.onClose();
+  }
+
+  #fold() {
+    this.#folded = true;
+    if (this.#view) this.render(this.#view);
+    clearInterval(this.#follow);
+    // No event says that the composer left the page or moved (X scrolls its own columns): look now and then.
+    this.#follow = setInterval(() => {
+      if (!this.#anchor.isConnected) this.close();
+      else if (this.#mark) this.#placeMark(this.#mark);
+    }, FOLLOW_MS);
+  }
+
+  #unfold() {
+    clearInterval(this.#follow);
+    this.#folded = false;
+    if (this.#view) this.render(this.#view);
   }
 
   /**
@@ -282,6 +355,33 @@ export class Overlay {
     panel.style.left = `${left}px`;
     panel.style.top = `${Math.max(top, margin)}px`;
   }
+
+  /**
+   * The mark: just below the composer's right end, out of the way of its buttons; inside the window.
+   * @param {HTMLElement} mark
+   */
+  #placeMark(mark) {
+    const rect = this.#anchor.getBoundingClientRect();
+    const margin = 8;
+    mark.style.right = `${Math.max(innerWidth - rect.right, margin)}px`;
+    mark.style.top = `${Math.min(Math.max(rect.bottom + 4, margin), innerHeight - 32)}px`;
+  }
+}
+
+/**
+ * The folded panel's mark: what every protected image got ("signature · invisible mark"), said as partial when a
+ * protection asked for was skipped; null when no image was protected (there is nothing to say it applied).
+ * @param {import("./attachment.js").Attachment[]} attachments
+ */
+function markOf(attachments) {
+  const applied = appliedToAll(attachments);
+  if (!applied) return null;
+  const names = applied.steps.length ? applied.steps.map(stepLabel).join(" · ") : t("overlay_protected");
+  const text = t(applied.partial ? "overlay_mark_partial" : "overlay_mark", [names]);
+  return element("button", {
+    type: "button", class: "mark", "data-testid": "omamori-mark", "data-partial": String(applied.partial),
+    title: t("overlay_mark_open"),
+  }, (applied.partial ? "⚠ " : "✓ ") + text);
 }
 
 /**

@@ -130,6 +130,11 @@ OVERLAY = InOverlay("""(overlay, root) => {
     warnings: all("omamori-warning").map((warning) => warning.textContent),
     buttons: all("omamori-attach-original").concat(all("omamori-cancel"), all("omamori-close")).map((b) => b.dataset.testid),
     notes: Object.fromEntries(all("omamori-notice").filter((n) => n.dataset.note).map((n) => [n.dataset.note, n.textContent])),
+    folded: overlay.dataset.folded === "true", panelShown: root.querySelector(".panel")?.checkVisibility() ?? false,
+    mark: ((mark) => mark && {
+      text: mark.textContent, partial: mark.dataset.partial === "true", shown: mark.checkVisibility(),
+      box: ((box) => ({top: box.top, bottom: box.bottom, width: box.width, height: box.height}))(mark.getBoundingClientRect()),
+    })(root.querySelector('[data-testid="omamori-mark"]')),
   };
 }""")
 

@@ -4,8 +4,9 @@ from __future__ import annotations
 import pytest
 
 from checks import (ATTACHED, EDITOR_READY, SCREENSHOTS, assert_marked, assert_protected, assert_signature,
-                    overlay_when, sha256)
+                    click_overlay_button, locale_message, overlay_when, sha256)
 import json
+import time
 from pathlib import Path
 
 import pictures
@@ -13,6 +14,17 @@ import pictures
 pytestmark = pytest.mark.e2e
 
 PROTECT_TIMEOUT = 150  # s: the host starts, makes the user's key on first use, protects on a shared 2-core machine
+# The finished panel may fold into its mark 6 s after the hand-over (compose-protect/batch.js DONE_PANEL_MS).
+FOLD_S = 6
+FOLDED = overlay_when("o.folded && o.mark && o.mark.shown && !o.panelShown")
+
+
+def assert_small_mark_below_the_panel(overlay, *, applied: str, partial: bool) -> None:
+    """The folded panel: one small line in sight that names what was applied, and the panel itself out of sight."""
+    mark = overlay["mark"]
+    assert overlay["folded"] and not overlay["panelShown"], overlay
+    assert mark["partial"] is partial and applied in mark["text"], mark
+    assert mark["box"]["height"] < 40 and mark["box"]["width"] <= 320, f"the mark is not small: {mark['box']}"
 
 
 def attach(tab, how: str, paths) -> None:
@@ -29,6 +41,7 @@ def attach(tab, how: str, paths) -> None:
 @pytest.mark.parametrize("browser_name,how", [("chromium", "picker"), ("chromium", "drop"), ("firefox", "picker"),
                                               ("firefox", "drop")])
 def test_attached_image_reaches_x_protected(request, browser_name, fake_x, art, how, omamori_env, tmp_path):
+    fake_x.grok_edit_control = "checkbox"  # else "Grok edits not blocked" is a warning to read, and the panel stays
     browser = request.getfixturevalue(f"launch_{browser_name}")()
     tab = browser.new_tab("https://x.com/compose/post")
     tab.wait_for(EDITOR_READY)
@@ -41,6 +54,11 @@ def test_attached_image_reaches_x_protected(request, browser_name, fake_x, art, 
     assert len(overlay["applied"]) == 1 and overlay["applied"][0].startswith("✓"), overlay
     tab.screenshot(SCREENSHOTS / f"composer-protected-{type(browser).__name__.lower()}-{how}.png")
     assert overlay["warnings"] == [], overlay            # everything asked for was applied
+    assert not overlay["folded"] and overlay["panelShown"], "the panel folded before it could be read"
+
+    # Nothing to read: the panel goes by itself a few seconds later, and a small mark says what was applied.
+    folded = tab.wait_for(FOLDED, timeout=FOLD_S + 10)
+    assert_small_mark_below_the_panel(folded, applied="signature · invisible mark", partial=False)
 
     [upload] = fake_x.wait_for_uploads(1, pump=tab.pump)
     assert_protected(upload, original, env=omamori_env, folder=tmp_path)
@@ -124,6 +142,7 @@ def test_a_cloak_asked_for_without_its_model_is_said_in_the_overlay(launch_chrom
     config = Path(omamori_env["OMAMORI_HOME"]) / "config"
     config.mkdir(parents=True)
     (config / "settings.json").write_text(json.dumps({"cloak": {"enabled": True}}))
+    fake_x.grok_edit_control = "checkbox"  # the skipped cloak is the one thing to read
     tab = launch_chromium().new_tab("https://x.com/compose/post")
     tab.wait_for(EDITOR_READY)
     attach(tab, "picker", [art["illustration0.png"]])
@@ -131,3 +150,36 @@ def test_a_cloak_asked_for_without_its_model_is_said_in_the_overlay(launch_chrom
     assert overlay["items"] == ["protected"], overlay
     assert len(overlay["warnings"]) == 1 and overlay["warnings"][0].startswith("⚠ no cloak"), overlay
     assert "omamori models fetch" in overlay["warnings"][0]
+
+    # A skipped protection is read before it goes: the panel stays past its time, until the person closes it; then
+    # the mark says the images got less than was asked for.
+    time.sleep(FOLD_S + 3)
+    assert tab.evaluate(overlay_when("!o.folded && o.panelShown")), "a skipped protection folded away unread"
+    click_overlay_button(tab, "omamori-close")
+    folded = tab.wait_for(FOLDED, timeout=10)
+    assert_small_mark_below_the_panel(folded, applied="signature · invisible mark only", partial=True)
+
+
+@pytest.mark.parametrize("language", ["en", "ja"])
+def test_the_panel_folds_into_a_small_mark_that_opens_it_again(launch_chromium, fake_x, art, language):
+    fake_x.grok_edit_control = "checkbox"
+    tab = launch_chromium(language=language).new_tab("https://x.com/compose/post")
+    tab.wait_for(EDITOR_READY)
+    tab.choose_files([art["illustration2.png"]])
+    tab.wait_for(overlay_when("o.items[0] === 'protecting'"), timeout=PROTECT_TIMEOUT)
+    tab.screenshot(SCREENSHOTS / f"overlay-during-{language}.png")
+    overlay = tab.wait_for(overlay_when("o.finished"), timeout=PROTECT_TIMEOUT)
+    assert overlay["items"] == ["protected"], overlay
+    tab.screenshot(SCREENSHOTS / f"overlay-done-{language}.png")
+
+    folded = tab.wait_for(FOLDED, timeout=FOLD_S + 10)
+    names = " · ".join(locale_message(language, f"step_{step}") for step in ("signature", "mark"))
+    assert_small_mark_below_the_panel(folded, applied=names, partial=False)
+    time.sleep(0.5)  # the mark's fade-in (overlay.js) is over
+    tab.screenshot(SCREENSHOTS / f"overlay-mark-{language}.png")
+
+    click_overlay_button(tab, "omamori-mark")  # the mark opens the panel again, as it was
+    opened = tab.wait_for(overlay_when("!o.folded && o.panelShown"), timeout=10)
+    assert opened["items"] == ["protected"] and opened["mark"] is None, opened
+    click_overlay_button(tab, "omamori-close")  # and Close folds it back
+    tab.wait_for(FOLDED, timeout=10)

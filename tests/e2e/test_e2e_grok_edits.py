@@ -14,7 +14,8 @@ pytestmark = pytest.mark.e2e
 PROTECT_TIMEOUT = 150  # s: the host starts, makes the user's key on first use, protects on a shared 2-core machine
 # The feature looks for X's control once the composer's media have settled, at most 3 s after they show
 # (grok-edits.js SETTLE_MAX_MS); with no menu to open (these tests have none) it has acted after this. Shorter than
-# the 8 s the finished panel stays (compose-protect.js DONE_PANEL_MS), so the panel is still there to read.
+# the 6 s before the finished panel may fold into its mark (compose-protect/batch.js DONE_PANEL_MS), so its line is
+# still to be seen.
 FEATURE_DONE_S = 5
 POST_BUTTON = "document.querySelector('[data-testid=\"tweetButtonInline\"]')"
 CONTROL_STATE = """(() => {

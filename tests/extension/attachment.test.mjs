@@ -8,11 +8,13 @@ import {
   MAX_ATTEMPTS,
   afterLostPort,
   allows,
+  appliedToAll,
   batchPhase,
   canRetry,
   createAttachment,
   selectFiles,
   hasProtectable,
+  mustBeRead,
   transition,
 } from "../../extension/content/attachment.js";
 
@@ -127,4 +129,38 @@ test("a lost port is retried only when a fresh worker can answer; a gone extensi
       error: { code: "extension_reloaded" },
     });
   }
+});
+
+/** A protected image whose host report applied `applied` of the steps, with `skipped` asked for and not applied. */
+function protectedWith(applied, skipped = [], index = 0) {
+  const steps = ["metadata", "signature", "cloak", "mark", "encode"];
+  const report = steps.map((step) => ({ step, applied: applied.includes(step) || ["metadata", "encode"].includes(step) }));
+  const result = { file: "protected", report, skipped: skipped.map((step) => ({ step, reason: "unavailable" })), mark: null };
+  return walk(createAttachment(png(), index), ["start"], ["succeed", { result }]);
+}
+
+test("the folded mark names the protections every image got, and says when one asked for was skipped", () => {
+  const names = (attachments) => appliedToAll(attachments)?.steps.map((step) => step.step);
+  assert.deepEqual(names([protectedWith(["signature", "mark", "cloak"])]), ["signature", "cloak", "mark"]);
+  assert.equal(appliedToAll([protectedWith(["signature", "mark"])]).partial, false, "cloak off is not a skip");
+  // Two images, one without its cloak: the mark says only what both got, and that something was skipped.
+  const mixed = [protectedWith(["signature", "mark", "cloak"]), protectedWith(["signature", "mark"], ["cloak"], 1)];
+  assert.deepEqual(names(mixed), ["signature", "mark"]);
+  assert.equal(appliedToAll(mixed).partial, true);
+  const failed = walk(createAttachment(png(), 0), ["start"], ["fail", { error: { code: "internal_error" } }]);
+  assert.equal(appliedToAll([failed, createAttachment(gif, 1)]), null, "nothing protected: no mark");
+});
+
+test("a finished panel folds by itself only when everything went as asked", () => {
+  const quiet = { finished: {}, notices: [], warned: false };
+  const done = [protectedWith(["signature", "mark"])];
+  assert.equal(mustBeRead(done, quiet), false);
+  assert.equal(mustBeRead(done, { ...quiet, finished: null }), true, "not handed over yet");
+  assert.equal(mustBeRead(done, { ...quiet, finished: { error: { code: "composer_gone" } } }), true);
+  assert.equal(mustBeRead(done, { ...quiet, warned: true }), true, "a warning about the post");
+  assert.equal(mustBeRead(done, { ...quiet, notices: ["notice_left_out"] }), true);
+  assert.equal(mustBeRead([protectedWith(["signature"], ["mark"])], quiet), true, "a protection skipped");
+  const original = walk(createAttachment(png(), 0), ["start"], ["fail", { error: { code: "internal_error" } }], ["useOriginal"]);
+  assert.equal(mustBeRead([...done, original], quiet), true, "an original went out");
+  assert.equal(mustBeRead([...done, createAttachment(gif, 1)], quiet), true, "a GIF went as it is");
 });

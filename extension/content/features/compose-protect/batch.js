@@ -18,8 +18,8 @@ import {
 import { Overlay } from "../../overlay.js";
 import { rememberHandedOver } from "../../handed-over.js";
 
-/** How long the panel stays after the files were handed over, in ms. */
-const DONE_PANEL_MS = 8000;
+/** How long the panel stays after the files were handed over before it may fold into its mark, in ms. */
+const DONE_PANEL_MS = 6000;
 
 /**
  * @typedef {object} BatchOptions
@@ -210,8 +210,9 @@ export class Batch {
     }
     this.#render();
     if (this.#finished) this.#signal.removeEventListener("abort", this.#stop);
-    const clean = this.#attachments.every((a) => a.state === State.PROTECTED || a.state === State.PASSTHROUGH);
-    if (this.#finished && !this.#finished.error && clean) {
+    // The overlay folds only a panel with nothing to read (attachment.js mustBeRead), looked at when the time is up:
+    // a warning about the post may come in meanwhile.
+    if (this.#finished) {
       this.#expiry = setTimeout(() => this.#overlay.expire(), DONE_PANEL_MS);
     }
   }
