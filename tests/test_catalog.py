@@ -138,6 +138,27 @@ def test_the_switch_the_report_names_is_labelled_as_the_report_says():
         assert f"「{label['ja']}」" in entry["ja"], entry["ja"]
 
 
+def test_the_companion_servers_instructions_are_what_serve_does_and_what_the_options_page_shows():
+    """Every “omamori serve …” a sentence names is a command line serve takes (``--pair`` pairs and serves: the token
+    is printed once), and the labels the server's token message names are the options page's, in each language."""
+    from omamori.cli import build_parser
+
+    named = {match[1] for _, _, text in _sentences_people_read()
+             for match in re.finditer(r"[“「](omamori serve[^”」]*)[”」]", text)}
+    assert "omamori serve --pair" in named
+    for command in named:
+        build_parser().parse_args(command.split()[1:])  # a bad_usage error if serve does not take it
+    locales = PACKAGE.parents[1] / "extension" / "_locales"
+    for language in catalog.LANGUAGES:
+        locale = json.loads((locales / language / "messages.json").read_text(encoding="utf-8"))
+        said = catalog.say("server.token", language, token="T")
+        quoted = re.findall(r'"([^"]+)"' if language == "en" else "「([^」]+)」", said)
+        labels = [locale[key]["message"] for key in ("options_connection_heading", "options_connection_websocket",
+                                                     "options_token", "options_server_url")]
+        assert len(quoted) == len(labels) and all(label.startswith(name) for name, label in zip(quoted, labels)), \
+            (language, quoted, labels)
+
+
 def _sentences_people_read():
     """(where, language, text) of every sentence a person reads: the catalog's (the CLI's, and the host's that the
     extension shows) and the extension's own _locales; not the notes for translators."""
