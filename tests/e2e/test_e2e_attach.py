@@ -158,6 +158,8 @@ def test_a_cloak_asked_for_without_its_model_is_said_in_the_overlay(launch_chrom
     click_overlay_button(tab, "omamori-close")
     folded = tab.wait_for(FOLDED, timeout=10)
     assert_small_mark_below_the_panel(folded, applied="signature · invisible mark only", partial=True)
+    time.sleep(0.5)  # the mark's fade-in is over
+    tab.screenshot(SCREENSHOTS / "overlay-mark-partial-en.png")
 
 
 @pytest.mark.parametrize("language", ["en", "ja"])
