@@ -50,5 +50,5 @@ def test_each_store_gets_only_runtime_files_and_no_key(packages, store, kept, dr
     assert not {"README.md", "jsconfig.json", "ids.json"} & {Path(name).name for name in names}
     assert {"background.js", "options/options.html", "options/privacy.html", "PRIVACY.md", "_locales/ja/messages.json",
             "icons/icon-128.png", "welcome/welcome.html", "welcome/welcome.js", "welcome/signature-name.js",
-            "lib/install-command.js", "lib/field-error.js"} <= set(names)
+            "lib/install-command.js", "lib/settings-fields.js", "lib/signature-preview.js"} <= set(names)
     assert ("browser_specific_settings" in manifest) == (store == "firefox")

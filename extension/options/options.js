@@ -11,7 +11,10 @@ import { t, errorText, localizePage, stageName } from "../lib/i18n.js";
 import { CodedError, MAX_IMAGE_BYTES, PREVIEW_PORT, errorJson } from "../lib/messages.js";
 import { requestOverPort } from "../lib/port-request.js";
 import { startMineDrop } from "../lib/mine-drop.js";
+import { fillControls, settingControls, valueOf } from "../lib/settings-fields.js";
 import { mountSignaturePreview } from "../lib/signature-preview.js";
+
+/** @typedef {import("../lib/settings-fields.js").Settings} Settings */
 
 /** An element of this page by id (the markup is ours, so it exists). @type {(id: string) => any} */
 const $ = (id) => document.getElementById(id);
@@ -19,43 +22,11 @@ const settingsForm = $("settings");
 const connectionForm = $("connection");
 const previewForm = $("preview");
 
-/**
- * Form controls named by dotted settings paths ("signature.text"): inputs and selects.
- * @returns {HTMLInputElement[]}
- */
-const fields = () => [...settingsForm.elements].filter((el) => el.name && el.name.includes("."));
-
-/** @typedef {{[key: string]: unknown}} Settings the host's settings (docs/protocol.md, settings.get), nested */
-
-/**
- * The value at a dotted path ("signature.text") of the host's settings.
- * @param {Settings} settings
- * @param {string} path
- * @returns {unknown}
- */
-const lookup = (settings, path) =>
-  path.split(".").reduce((/** @type {any} */ node, key) => node?.[key], settings);
-
-/**
- * A control's value as the host's settings type it (bool, number, string); data-scale shows 0-1 as percent.
- * @param {HTMLInputElement} control
- */
-function valueOf(control) {
-  if (control.type === "checkbox") return control.checked;
-  if (control.type === "number") return Number(control.value) / Number(control.dataset.scale ?? 1);
-  return control.value;
-}
+/** The settings form's controls named by a dotted setting. */
+const fields = () => settingControls(settingsForm);
 
 /** @param {Settings} settings */
-function fill(settings) {
-  for (const control of fields()) {
-    const value = lookup(settings, control.name);
-    if (control.type === "checkbox") control.checked = value === true;
-    else if (control.type === "radio") control.checked = control.value === value;
-    else if (control.type === "number") control.value = String(Math.round(Number(value) * Number(control.dataset.scale ?? 1) * 100) / 100);
-    else control.value = String(value ?? "");
-  }
-}
+const fill = (settings) => fillControls(fields(), settings);
 
 /** Failures that mean no host answers (not installed, not set up, not running): the page says so once, at the top. */
 const isNoHost = (/** @type {string} */ code) => /^(host|server)_/.test(code) || code === "pairing_token_needed";

@@ -1,13 +1,16 @@
 // The first-run page, opened once when the extension is installed (background.js) and linked from the options
 // page: is the program there (with the command that installs it when it is not), the artist's name in the
-// signature, the signature as it will look, and X's Grok setting. Everything goes through the background's
+// signature, the signature as it will look (drawn by the program on its sample picture: lib/signature-preview.js),
+// and X's Grok setting. Everything goes through the background's
 // messages, as on the other pages.
 
 import { ask } from "../lib/ask.js";
-import { fieldErrorText, fieldOfError } from "../lib/field-error.js";
+import { clearFieldErrors, showFieldError } from "../lib/field-errors.js";
 import { errorText, localizePage, t } from "../lib/i18n.js";
 import { installCommandKeysHere } from "../lib/install-command.js";
 import { errorJson } from "../lib/messages.js";
+import { fillControls, settingControls, valueOf } from "../lib/settings-fields.js";
+import { mountSignaturePreview } from "../lib/signature-preview.js";
 import { Stored, followStored } from "../lib/storage.js";
 import { nameInSignature, signatureWithName } from "./signature-name.js";
 
@@ -16,9 +19,6 @@ const $ = (id) => document.getElementById(id);
 
 /** Failures that installing the program (again) fixes: the page shows the command. */
 const INSTALL_FIXES = Object.freeze(["host_not_installed", "host_forbidden"]);
-
-/** The default signature text (settings.get `defaults`), known once the program answered. */
-let defaultText = "";
 
 // ---- step 1: the program on this computer ---------------------------------------
 
@@ -50,58 +50,108 @@ async function checkHost() {
   $("host-check").hidden = host.connected;
   $("host-check").disabled = false;
   $("name-fields").disabled = !host.connected;
-  $("look").dataset.host = section.dataset.state;
-  if (host.connected) await loadName();
+  if (host.connected) await loadSignature();
   $("welcome").setAttribute("aria-busy", "false");
 }
 
 $("host-check").addEventListener("click", checkHost);
 
-// ---- step 2: the artist's name in the signature ----------------------------------
+// ---- steps 2 and 3: the artist's name in the signature, and how the signature looks --------
 
-async function loadName() {
+const nameForm = $("name-form");
+const lookForm = $("look-form");
+
+/** The default signature text (settings.get `defaults`) and the saved one, known once the program answered. */
+let defaultText = "";
+let savedText = "";
+
+/** The signature text the name field makes: the name before the default text, or the saved text without a name. */
+function signatureText() {
+  const name = $("name-input").value.trim();
+  return name ? signatureWithName(name, defaultText) : savedText;
+}
+
+/** The look fields as settings.set takes them. */
+const lookChanges = () => Object.fromEntries(settingControls(lookForm).map((control) => [control.name, valueOf(control)]));
+
+/**
+ * A refusal of the host shown next to the field it names, in either form; false when it names none of them.
+ * @param {import("../lib/messages.js").ErrorJson} error
+ */
+const showAtField = (error) => showFieldError(nameForm, error) || showFieldError(lookForm, error);
+
+function clearErrors() {
+  clearFieldErrors(nameForm);
+  clearFieldErrors(lookForm);
+}
+
+const preview = mountSignaturePreview($("preview"), {
+  onAnswer: ({ error }) => {
+    clearErrors();
+    return error !== null && showAtField(error);
+  },
+});
+
+/** Draw the signature as the fields say now (nothing is saved). */
+function showPreview() {
+  $("look").dataset.placement = $("look-placement").value;
+  preview.show({ ...lookChanges(), "signature.text": signatureText() });
+}
+
+async function loadSignature() {
   try {
     const { settings, defaults } = await ask({ type: "settings.get" });
     defaultText = defaults.signature.text;
-    showSignature(settings.signature.text);
-    if (!$("name-input").value) $("name-input").value = nameInSignature(settings.signature.text, defaultText) ?? "";
+    showSaved(settings.signature.text);
+    fillControls(settingControls(lookForm), settings);
+    if (!$("name-input").value) $("name-input").value = nameInSignature(savedText, defaultText) ?? "";
+    $("look-fields").disabled = false;
+    showPreview();
   } catch (error) {
-    showNameError(errorText(errorJson(error)));
+    $("name-saved").textContent = errorText(errorJson(error));
   }
 }
 
 /** @param {string} text the signature text the program has now */
-function showSignature(text) {
+function showSaved(text) {
+  savedText = text;
   $("name-now").textContent = t("welcome_name_now", [text]);
 }
 
-/** @param {string} text what is wrong, next to the field; "" clears it */
-function showNameError(text) {
-  $("name-error").textContent = text;
-  $("name-error").hidden = !text;
-  $("name-input").setAttribute("aria-invalid", String(Boolean(text)));
-  if (text) $("name-input").focus();
+/**
+ * Save `changes`; a refusal goes next to its field (or to `status` when it names none).
+ * @param {Record<string, unknown>} changes
+ * @param {HTMLElement} status
+ */
+async function save(changes, status) {
+  status.textContent = "";
+  clearErrors();
+  try {
+    const { settings } = await ask({ type: "settings.set", changes });
+    showSaved(settings.signature.text);
+    status.textContent = t("welcome_saved");
+  } catch (error) {
+    if (!showAtField(errorJson(error))) status.textContent = errorText(errorJson(error));
+  }
 }
 
-$("name-form").addEventListener("submit", async (/** @type {SubmitEvent} */ event) => {
+nameForm.addEventListener("input", showPreview);
+lookForm.addEventListener("input", showPreview);
+
+nameForm.addEventListener("submit", async (/** @type {SubmitEvent} */ event) => {
   event.preventDefault();
-  const name = $("name-input").value.trim();
-  $("name-saved").textContent = "";
-  if (!name) {
-    showNameError(t("welcome_name_empty"));
-    return;
+  if (!$("name-input").value.trim()) {
+    // Said as the host says an empty signature text (the page's words for rule text_empty), before asking it.
+    showFieldError(nameForm, { code: "bad_setting", message: null, details: { field: "signature.text", rule: "text_empty" } });
+  } else {
+    await save({ "signature.text": signatureText() }, $("name-saved"));
   }
-  showNameError("");
-  try {
-    const changes = { "signature.text": signatureWithName(name, defaultText) };
-    const { settings } = await ask({ type: "settings.set", changes });
-    showSignature(settings.signature.text);
-    $("name-saved").textContent = t("welcome_name_saved");
-  } catch (error) {
-    const refused = errorJson(error);
-    // The host names the setting it refused: this form has one, the signature's text.
-    showNameError(fieldOfError(refused) === "signature.text" ? fieldErrorText(refused) : errorText(refused));
-  }
+  if ($("name-input").getAttribute("aria-invalid") === "true") $("name-input").focus();
+});
+
+lookForm.addEventListener("submit", async (/** @type {SubmitEvent} */ event) => {
+  event.preventDefault();
+  await save(lookChanges(), $("look-saved"));
 });
 
 // ---- step 4: X's Grok setting, as X's settings page last showed it ---------------

@@ -197,3 +197,42 @@ SILENT_HOST = """#!/bin/sh
 # host does; cat's own output goes nowhere.)
 cat >/dev/null
 """
+
+
+# The live signature preview (lib/signature-preview.js) of the options and first-run pages: the picture it shows, as
+# base64 of its bytes (a blob: URL of the host's JPEG).
+PREVIEW_BYTES = ("(async (container) => { const picture = container.querySelector('[data-testid=\"signature-preview-image\"]');"
+                 " const bytes = new Uint8Array(await (await fetch(picture.src)).arrayBuffer());"
+                 " let text = ''; for (const byte of bytes) text += String.fromCharCode(byte); return btoa(text); })")
+
+
+def signature_fields(tab, form: str) -> dict:
+    """The signature fields of the form `form` (a CSS selector) as the page sends them: name -> value, 0-1 for the
+    fields shown in percent."""
+    return tab.evaluate(f"Object.fromEntries([...document.querySelectorAll('{form} [name^=\"signature.\"]')]"
+                        ".map((el) => [el.name, el.type === 'checkbox' ? el.checked"
+                        " : el.type === 'number' ? Number(el.value) / Number(el.dataset.scale ?? 1) : el.value]))")
+
+
+def shown_preview(tab, test_id: str) -> bytes:
+    """The bytes of the preview in the container `test_id` once drawn (a change sets it drawing at once, so this
+    waits for the new one)."""
+    container = f"document.querySelector('[data-testid=\"{test_id}\"]')"
+    tab.wait_for(f"{container}.dataset.state === 'drawn'", timeout=30)
+    return base64.b64decode(tab.evaluate(f"({PREVIEW_BYTES})({container})"))
+
+
+def host_preview(omamori_env, monkeypatch, options: dict) -> bytes:
+    """What the host draws for these settings, asked directly (the same request, in this process)."""
+    from omamori.paths import default_paths
+    from omamori.protocol.envelope import Request
+    from omamori.protocol.handlers import Host
+
+    monkeypatch.setenv("OMAMORI_HOME", omamori_env["OMAMORI_HOME"])
+    host = Host(default_paths(), transport="cli")
+    try:
+        reply = host.handle(Request(id="e2e", type="signature.preview", body={"options": options}))
+    finally:
+        host.close()
+    assert reply["ok"], reply
+    return reply["result"]["image"]

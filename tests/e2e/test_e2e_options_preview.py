@@ -4,26 +4,16 @@ Screenshots of the page with its preview, en and ja. Chromium only: WebDriver Bi
 pages in Firefox (see test_e2e_extension_pages)."""
 from __future__ import annotations
 
-import base64
 import json
 
 import pytest
 
-from checks import SCREENSHOTS, locale_message, run_omamori
+from checks import SCREENSHOTS, host_preview, locale_message, run_omamori, shown_preview, signature_fields
 
 pytestmark = pytest.mark.e2e
 
 PREVIEW = "document.querySelector('[data-testid=\"options-signature-preview\"]')"
-PICTURE = "document.querySelector('[data-testid=\"signature-preview-image\"]')"
 DRAWN = f"{PREVIEW}.dataset.state === 'drawn'"
-# The picture the page shows, as base64 of its bytes (a blob: URL of the host's JPEG).
-PICTURE_BYTES = (f"(async () => {{ const bytes = new Uint8Array(await (await fetch({PICTURE}.src)).arrayBuffer());"
-                 " let text = ''; for (const byte of bytes) text += String.fromCharCode(byte); return btoa(text); })()")
-# The signature fields as the page sends them (name -> value, 0-1 for percent fields).
-FIELDS = ("Object.fromEntries([...document.querySelectorAll('#settings [name^=\"signature.\"]')].map((el) => [el.name,"
-          " el.type === 'checkbox' ? el.checked : el.type === 'number' ? Number(el.value) / Number(el.dataset.scale ?? 1)"
-          " : el.value]))")
-
 
 def set_field(tab, test_id: str, value) -> None:
     """As a person changes a field: its value, then the input event the page listens to."""
@@ -32,25 +22,7 @@ def set_field(tab, test_id: str, value) -> None:
 
 
 def shown_picture(tab) -> bytes:
-    """The preview's bytes once it is drawn (a change sets it drawing at once, so this waits for the new one)."""
-    tab.wait_for(DRAWN, timeout=30)
-    return base64.b64decode(tab.evaluate(PICTURE_BYTES))
-
-
-def host_picture(omamori_env, monkeypatch, options: dict) -> bytes:
-    """What the host draws for these settings, asked directly (the same request, in this process)."""
-    from omamori.paths import default_paths
-    from omamori.protocol.envelope import Request
-    from omamori.protocol.handlers import Host
-
-    monkeypatch.setenv("OMAMORI_HOME", omamori_env["OMAMORI_HOME"])
-    host = Host(default_paths(), transport="cli")
-    try:
-        reply = host.handle(Request(id="e2e", type="signature.preview", body={"options": options}))
-    finally:
-        host.close()
-    assert reply["ok"], reply
-    return reply["result"]["image"]
+    return shown_preview(tab, "options-signature-preview")
 
 
 def open_options(browser):
@@ -64,7 +36,7 @@ def test_the_preview_is_the_hosts_drawing_and_follows_the_fields(launch_chromium
     tab = open_options(launch_chromium())
     first = shown_picture(tab)
     assert first[:3] == b"\xff\xd8\xff"
-    assert first == host_picture(omamori_env, monkeypatch, tab.evaluate(FIELDS))
+    assert first == host_preview(omamori_env, monkeypatch, signature_fields(tab, "#settings"))
     assert "AI" in tab.evaluate("document.querySelector('[data-testid=\"signature-preview-status\"]').textContent")
 
     seen = first
@@ -74,7 +46,7 @@ def test_the_preview_is_the_hosts_drawing_and_follows_the_fields(launch_chromium
         assert tab.evaluate(f"{PREVIEW}.dataset.state") == 'drawing'
         picture = shown_picture(tab)
         assert picture != seen, f"{test_id} = {value} did not change the preview"
-        assert picture == host_picture(omamori_env, monkeypatch, tab.evaluate(FIELDS)), test_id
+        assert picture == host_preview(omamori_env, monkeypatch, signature_fields(tab, "#settings")), test_id
         seen = picture
     shown = json.loads(run_omamori(omamori_env, "settings", "show", "--json").stdout)
     assert shown["signature"]["text"] != "@yuki_draws", "the preview saved the settings"

@@ -12,13 +12,15 @@ import pytest
 
 import omamori
 from browsers import Chromium
-from checks import EXTENSION, SCREENSHOTS, WELCOME_PAGE, WELCOME_SETTLED, locale_message, run_omamori
+from checks import (EXTENSION, SCREENSHOTS, WELCOME_PAGE, WELCOME_SETTLED, host_preview, locale_message, run_omamori,
+                    shown_preview, signature_fields)
 from conftest import register_host
 from omamori.settings import Settings
 
 pytestmark = pytest.mark.e2e
 
 HOST = "document.querySelector('[data-testid=\"welcome-host\"]')"
+NAME_ERROR = "document.querySelector('[data-testid=\"field-error-signature.text\"]')"
 TEXT = "(id) => document.querySelector(`[data-testid=\"${id}\"]`).textContent"
 UNTRANSLATED = ("[...document.querySelectorAll('[data-i18n]')]"
                 ".filter((el) => el.textContent === el.dataset.i18n).map((el) => el.dataset.i18n)")
@@ -36,6 +38,11 @@ def welcome(browser):
     tab.set_viewport(*WINDOW)
     tab.wait_for(WELCOME_SETTLED, timeout=30)
     return tab
+
+
+def look(tab, signature_text: str) -> dict:
+    """The settings the preview draws with: the look fields, and the signature text the name makes."""
+    return {**signature_fields(tab, "#look-form"), "signature.text": signature_text}
 
 
 def save_name(tab, name: str) -> None:
@@ -57,8 +64,8 @@ def assert_fits_and_reads(tab, language: str) -> None:
 
 
 @pytest.mark.parametrize("language", ["en", "ja"])
-def test_opens_by_itself_finds_the_program_saves_the_name_and_opens_x_grok_setting(launch_chromium, omamori_env,
-                                                                                   fake_x, language):
+def test_opens_by_itself_finds_the_program_names_the_artist_shows_the_signature_and_opens_x_grok_setting(
+        launch_chromium, omamori_env, fake_x, monkeypatch, language):
     browser = launch_chromium(language=language)
     tab = welcome(browser)
     assert tab.evaluate(f"{HOST}.dataset.state") == "connected"
@@ -66,24 +73,41 @@ def test_opens_by_itself_finds_the_program_saves_the_name_and_opens_x_grok_setti
         locale_message(language, "welcome_host_connected").replace("$VERSION$", omamori.__version__)
     assert tab.evaluate("document.querySelector('[data-testid=\"welcome-host-install\"]').hidden")
     default = Settings().signature.text
-    tab.wait_for(f"({TEXT})('welcome-name-now').includes({json.dumps(default)})", timeout=20)
+    assert default in text(tab, "welcome-name-now")
     assert tab.evaluate("document.querySelector('[data-testid=\"welcome-name-input\"]').value") == ""  # names no one
 
-    # A character no font draws: refused by the host, said next to the field, nothing saved.
+    # The preview is the host's drawing of the signature as the fields say.
+    first = shown_preview(tab, "welcome-preview")
+    assert first == host_preview(omamori_env, monkeypatch, look(tab, default))
+
+    # A character no font draws: refused by the host (already by the preview as it is typed), said next to the
+    # field, nothing saved.
     save_name(tab, "ゆき🌸")
-    tab.wait_for("!document.querySelector('[data-testid=\"welcome-name-error\"]').hidden", timeout=30)
-    assert "🌸" in text(tab, "welcome-name-error")
+    tab.wait_for(f"{NAME_ERROR}?.textContent.includes('🌸')", timeout=30)
     assert tab.evaluate("document.querySelector('[data-testid=\"welcome-name-input\"]').getAttribute('aria-invalid')") \
         == "true"
     assert tab.evaluate("document.activeElement.dataset.testid") == "welcome-name-input"
     assert signature_text(omamori_env) == default
 
     save_name(tab, "@yuki_draws")
-    tab.wait_for(f"({TEXT})('welcome-name-status') === {json.dumps(locale_message(language, 'welcome_name_saved'))}",
-                 timeout=30)
-    assert signature_text(omamori_env) == f"@yuki_draws · {default}"
-    assert f"@yuki_draws · {default}" in text(tab, "welcome-name-now")
-    assert tab.evaluate("document.querySelector('[data-testid=\"welcome-name-error\"]').hidden")
+    saved = json.dumps(locale_message(language, "welcome_saved"))
+    tab.wait_for(f"({TEXT})('welcome-name-status') === {saved}", timeout=30)
+    named = f"@yuki_draws · {default}"
+    assert signature_text(omamori_env) == named
+    assert named in text(tab, "welcome-name-now")
+    assert tab.evaluate(f"{NAME_ERROR} === null")
+    picture = shown_preview(tab, "welcome-preview")
+    assert picture != first and picture == host_preview(omamori_env, monkeypatch, look(tab, named))
+
+    # The look: repeated across the picture, drawn as the host draws it, saved with its own button.
+    tab.page.select_option('[data-testid="welcome-placement"]', "tiled")
+    assert tab.evaluate("document.querySelector('[data-testid=\"welcome-opacity\"]').offsetParent === null")
+    assert tab.evaluate("document.querySelector('[data-testid=\"welcome-tiled-opacity\"]').offsetParent !== null")
+    tiled = shown_preview(tab, "welcome-preview")
+    assert tiled != picture and tiled == host_preview(omamori_env, monkeypatch, look(tab, named))
+    tab.page.click('[data-testid="welcome-look-save"]')
+    tab.wait_for(f"({TEXT})('welcome-look-status') === {saved}", timeout=30)
+    assert json.loads(run_omamori(omamori_env, "settings", "show", "--json").stdout)["signature"]["placement"] == "tiled"
 
     # X's Grok setting: the page opens it (the content script outlines the box) and shows it as X's page showed it.
     tab.page.click('[data-testid="welcome-grok-open"]')
@@ -111,6 +135,7 @@ def test_without_the_program_it_shows_the_install_command_then_finds_it(launch_c
     assert text(tab, "welcome-host-state") == locale_message(language, "welcome_host_missing")
     assert text(tab, "welcome-install-command") == "sh installer/install.sh"  # Linux: README.md's command
     assert tab.evaluate("document.querySelector('[data-testid=\"welcome-name-form\"] fieldset').disabled")
+    assert tab.evaluate("document.querySelector('[data-testid=\"welcome-look-form\"] fieldset').disabled")
     assert_fits_and_reads(tab, language)
     tab.screenshot(SCREENSHOTS / f"welcome-no-host-{language}.png")
 
@@ -137,7 +162,7 @@ def test_firefox_opens_it_by_itself_and_it_works_there_too(launch_firefox, omamo
     tab.wait_for(f"({TEXT})('welcome-name-now').includes({json.dumps(default)})", timeout=20)
     tab.evaluate("(() => { document.querySelector('[data-testid=\"welcome-name-input\"]').value = 'ゆき';"
                  " document.querySelector('[data-testid=\"welcome-name-save\"]').click(); })()")
-    tab.wait_for(f"({TEXT})('welcome-name-status') === {json.dumps(locale_message('en', 'welcome_name_saved'))}",
+    tab.wait_for(f"({TEXT})('welcome-name-status') === {json.dumps(locale_message('en', 'welcome_saved'))}",
                  timeout=30)
     assert signature_text(omamori_env) == f"ゆき · {default}"
 
