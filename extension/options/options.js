@@ -85,12 +85,12 @@ async function loadFonts({ font_path }) {
   select.replaceChildren(automaticOption, ...choices.map(({ path, family }) => new Option(family, path)));
 }
 
+const isSignatureField = (/** @type {string} */ name) => name.startsWith("signature.");
+
 /** The signature fields as settings.set takes them (the preview draws with these). */
 function signatureChanges() {
-  return Object.fromEntries(fields().filter((control) => control.name.startsWith("signature.")).map((control) => [control.name, valueOf(control)]));
+  return Object.fromEntries(fields().filter((control) => isSignatureField(control.name)).map((control) => [control.name, valueOf(control)]));
 }
-
-const isSignatureField = (/** @type {string} */ name) => name.startsWith("signature.");
 
 const preview = mountSignaturePreview($("signature-preview"), {
   onAnswer: ({ error }) => {
