@@ -22,6 +22,9 @@ MAX_ASPECT = 1.3             # the two periods differ by at most this ratio (squ
 MAX_SKEW = 2.0               # degrees: the two period vectors are this close to perpendicular
 CANDIDATES = 3               # lattices handed to the pilot: the picture's own periodicity (pixel art, screentone)
                              # may rival the mark's, so the keyed pilot decides among the strongest few
+LARGE_RANGE = (1.8, 4.0)     # larger tile periods, searched on a binned grid (a small crop of a long picture)
+LARGE_CANDIDATES = 1         # lattices of those handed to the pilot
+LAG_LIMIT = 0.48             # lags searched reach this share of the grid (beyond, a circular lag is ambiguous)
 BACKGROUND_RADIUS = 3        # samples: the smooth part of the autocorrelation removed around each peak
 
 
@@ -97,34 +100,51 @@ def _best_vectors(ac: np.ndarray, blurred: np.ndarray, candidates: np.ndarray, c
 def lattices(whitened: np.ndarray, *, nominal: float) -> list[np.ndarray]:
     """Candidate lattices of the tile in ``whitened`` (a grid where the tile's period is about ``nominal``
     samples): 2 x 2 matrices whose columns are the period vectors (row, col) closest to the vertical and the
-    horizontal axis, the strongest CANDIDATES of them by the whole lattice's matched filter."""
+    horizontal axis, the strongest CANDIDATES of them by the whole lattice's matched filter, and the strongest
+    LARGE_CANDIDATES with periods in LARGE_RANGE."""
     ac, blurred = autocorrelation(whitened)
-    limit = 0.45 * np.array(ac.shape)
-    r, c = np.mgrid[-int(PERIOD_RANGE[1] * nominal):int(PERIOD_RANGE[1] * nominal) + 1,
-                    -int(PERIOD_RANGE[1] * nominal):int(PERIOD_RANGE[1] * nominal) + 1]
+    found = _pairs(ac, blurred, nominal, PERIOD_RANGE)[:CANDIDATES]
+    # A crop that keeps a small part of a long picture (X's composer cutting a 3000 x 800 panorama to a square)
+    # enlarges the tile beyond PERIOD_RANGE: look for it on the grid binned 2 x 2, where its lags fit.
+    rows, cols = (side // 2 * 2 for side in whitened.shape)
+    binned = whitened[:rows, :cols].reshape(rows // 2, 2, cols // 2, 2).sum(axis=(1, 3))
+    found += [2 * basis for basis in _pairs(*autocorrelation(binned), nominal / 2, LARGE_RANGE)[:LARGE_CANDIDATES]]
+    return [_polish(ac, basis) for basis in found]
+
+
+def _pairs(ac: np.ndarray, blurred: np.ndarray, nominal: float, period_range: tuple[float, float]) -> list[np.ndarray]:
+    """Lattices (2 x 2, columns the period vectors) with periods in ``period_range`` times ``nominal`` samples,
+    strongest first by the matched filter on ``blurred``."""
+    limit = LAG_LIMIT * np.array(ac.shape)
+    reach = int(period_range[1] * nominal)
+    r, c = np.mgrid[-reach:reach + 1, -reach:reach + 1]
     lags = np.stack([r.ravel(), c.ravel()], -1).astype(np.float64)
     radius = np.hypot(lags[:, 0], lags[:, 1])
     angle = np.degrees(np.arctan2(lags[:, 0], lags[:, 1]))
-    usable = ((radius >= PERIOD_RANGE[0] * nominal) & (radius <= PERIOD_RANGE[1] * nominal)
+    usable = ((radius >= period_range[0] * nominal) & (radius <= period_range[1] * nominal)
               & (np.abs(lags[:, 0]) < limit[0]) & (np.abs(lags[:, 1]) < limit[1]))
-    vertical = _best_vectors(ac, blurred, lags[usable & (np.abs(angle - 90) <= ANGLE_RANGE)], PER_AXIS)
-    # The horizontal period is nearly perpendicular to the vertical one and of a similar length: search it there,
-    # by the whole lattice's matched filter (a weak mark's horizontal peaks alone may not stand out).
+    # The first period vector is looked for along the picture's longer side, where more of its multiples fit (a
+    # 2700 x 900 picture holds eight tiles across and under three down).
+    across = ac.shape[1] > ac.shape[0]
+    first = _best_vectors(ac, blurred, lags[usable & (np.abs(angle - (0 if across else 90)) <= ANGLE_RANGE)],
+                          PER_AXIS)
+    # The other period is nearly perpendicular to the first and of a similar length: search it there, by the whole
+    # lattice's matched filter (a weak mark's peaks along the shorter side alone may not stand out).
     pairs = []
-    for v in vertical:
+    for v in first:
         length = np.hypot(*v)
         ratios = np.arange(1 / MAX_ASPECT, MAX_ASPECT, 1 / length)
         skews = np.radians(np.arange(-MAX_SKEW, MAX_SKEW + 1e-9, np.degrees(1 / length)))
         ratio, skew = (g.ravel() for g in np.meshgrid(ratios, skews))
-        perpendicular = np.array([-v[1], v[0]])
-        along = np.array([v[0], v[1]])
-        h = ratio[:, None] * (np.cos(skew)[:, None] * perpendicular + np.sin(skew)[:, None] * along)
-        bases = np.stack([np.broadcast_to(v, h.shape), h], axis=-1)
+        perpendicular = np.array([v[1], -v[0]]) if across else np.array([-v[1], v[0]])
+        other = ratio[:, None] * (np.cos(skew)[:, None] * perpendicular + np.sin(skew)[:, None] * v)
+        given = np.broadcast_to(v, other.shape)
+        bases = np.stack([other, given] if across else [given, other], axis=-1)
         scores = lattice_score(blurred, _lattice_points(bases))
         best = int(np.argmax(scores))
         pairs.append((float(scores[best]), bases[best]))
     pairs.sort(key=lambda pair: -pair[0])
-    return [_polish(ac, basis) for _, basis in pairs[:CANDIDATES]]
+    return [basis for _, basis in pairs]
 
 
 def _lattice_points(bases: np.ndarray) -> np.ndarray:
