@@ -99,3 +99,33 @@ def test_periodic_pictures_are_not_taken_for_the_mark():
         received = np.asarray(Image.open(io.BytesIO(_jpeg(Image.fromarray(
             np.round(picture * 255).astype(np.uint8)), 85))).convert("RGB"), dtype=np.float32) / 255
         assert not decide(search(received, key=KEY)).marked
+
+
+@pytest.fixture(scope="module")
+def panorama() -> Image.Image:
+    """A 1920 x 640 sketch (a long picture: three tiles down, nine across), marked, saved as JPEG q85."""
+    image = mark_images.sketch(640, 1920, np.random.default_rng(13))
+    pixels = np.round(embed(image, key=KEY, payload=PAYLOAD) * 255).astype(np.uint8)
+    return Image.open(io.BytesIO(_jpeg(Image.fromarray(pixels), 85)))
+
+
+def test_a_square_cut_from_a_long_picture_is_read_at_three_times_the_period(panorama):
+    """X's composer cutting a 3 : 1 picture to 1:1 keeps a third of it: the tile is 3 times as large on the grid."""
+    found, detection = _read(panorama.crop((640, 0, 1280, 640)))
+    _, vertical, horizontal = _periods(found.lattice)
+    assert vertical == pytest.approx(NOMINAL * 3, rel=0.005)
+    assert horizontal == pytest.approx(NOMINAL * 3, rel=0.005)
+    assert detection.marked and detection.payload == PAYLOAD
+
+
+def test_a_squashed_long_photo_is_measured_along_its_longer_side():
+    """On a photo the mark is faint against the picture; along the 1920 px side nine tiles fit, and there its
+    lattice stands out where the three tiles down alone do not."""
+    image = mark_images.photo_texture(640, 1920, np.random.default_rng(14))
+    pixels = np.round(embed(image, key=KEY, payload=PAYLOAD) * 255).astype(np.uint8)
+    photo = Image.open(io.BytesIO(_jpeg(Image.fromarray(pixels), 85)))
+    found, detection = _read(photo.resize((1920, 576), Image.BICUBIC))       # height 0.9x, width kept
+    _, vertical, horizontal = _periods(found.lattice)
+    assert vertical == pytest.approx(NOMINAL * 0.9, rel=0.005)
+    assert horizontal == pytest.approx(NOMINAL, rel=0.005)
+    assert detection.marked and detection.payload == PAYLOAD
