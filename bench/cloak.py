@@ -61,7 +61,7 @@ import mark_images  # noqa: E402
 from omamori import cloak, mark  # noqa: E402
 from omamori.cloak import models  # noqa: E402
 from omamori.cloak import family as families  # noqa: E402
-from omamori.cloak.attack import AttackParams, pixel_budget, working_size  # noqa: E402
+from omamori.cloak.attack import AttackParams, shaped_noise  # noqa: E402
 from omamori.cloak.tinyvae import Bands, Conv  # noqa: E402
 from omamori.imageio import encode_jpeg, jpeg_round_trip, resize  # noqa: E402
 from omamori.paths import default_paths  # noqa: E402
@@ -126,15 +126,6 @@ def at_psnr(image: np.ndarray, noise: np.ndarray, target_db: float) -> np.ndarra
 
 def white_noise(image: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     return rng.standard_normal(image.shape).astype(np.float32)
-
-
-def shaped_noise(image: np.ndarray, rng: np.random.Generator, params: AttackParams) -> np.ndarray:
-    """Random signs times the cloak's per-pixel budget at its working size, upsampled as the cloak is."""
-    small_height, small_width = working_size(*image.shape[:2], params.sides[0])
-    small = np.clip(resize(image, width=small_width, height=small_height), 0, 1)
-    signs = rng.choice(np.array([-1, 1], np.float32), small.shape)
-    return resize(pixel_budget(small, strength=1.0, params=params) * signs, width=image.shape[1],
-                  height=image.shape[0], resample="bilinear")
 
 
 def random_phase(change: np.ndarray, rng: np.random.Generator) -> np.ndarray:
@@ -253,7 +244,7 @@ def main(argv: list[str] | None = None) -> int:
             visible = psnr(cloaked, clean)
             pictures = {"clean": clean, "cloak": cloaked,
                         "white": at_psnr(clean, white_noise(clean, rng), visible),
-                        "shaped": at_psnr(clean, shaped_noise(clean, rng, params), visible),
+                        "shaped": at_psnr(clean, shaped_noise(clean, params=params, rng=rng), visible),
                         "phase": at_psnr(clean, random_phase(cloaked - clean, rng), visible)}
             marked = {name: embed_mark(picture) for name, picture in pictures.items()}
             visibles.append(psnr(marked["cloak"], clean))

@@ -56,6 +56,8 @@ class AttackParams:
     jpeg_quality: int = 85        # quality of the round trip seen by each step; 0: none
     step_size: float = 1.0        # sign step, as a fraction of the largest per-pixel budget (1: with one step,
                                   # each pixel goes to its bound on the gradient's side; docs/cloak.md)
+    tile: int = 512               # pixels: the networks see each view in tiles of at most this side (0: whole);
+                                  # bounds the memory of a pass (docs/cloak.md, "Time and memory")
 
 
 def working_size(height: int, width: int, side: int) -> tuple[int, int]:
@@ -85,22 +87,60 @@ def pixel_budget(small: np.ndarray, *, strength: float, params: AttackParams) ->
     return np.minimum(mask * scale, params.max_epsilon).astype(np.float32)
 
 
+def shaped_noise(image: np.ndarray, *, params: AttackParams, rng: np.random.Generator) -> np.ndarray:
+    """HxWx3 float32: random signs times the cloak's per-pixel budget at its working size, upsampled as the cloak
+    is -- the cloak's scale and mask without its optimisation: the baseline its margin is measured against
+    (bench/cloak.py, docs/cloak.md)."""
+    small_height, small_width = working_size(*image.shape[:2], params.sides[0])
+    small = np.clip(resize(image, width=small_width, height=small_height), 0, 1)
+    signs = rng.choice(np.array([-1, 1], np.float32), small.shape)
+    return resize(pixel_budget(small, strength=1.0, params=params) * signs, width=image.shape[1],
+                  height=image.shape[0], resample="bilinear")
+
+
+def tiles(height: int, width: int, side: int) -> list[tuple[slice, slice]]:
+    """Row and column slices that cut height x width pixels into tiles of at most ``side`` x ``side`` (0: one
+    tile), as even as the image allows, every cut at a multiple of 8 (the encoder's 1/8 grid stays aligned)."""
+    def cuts(length: int) -> list[int]:
+        count = 1 if side <= 0 else -(-length // side)
+        return sorted({min(length, round(length * i / count / 8) * 8) for i in range(count)} | {length})
+
+    rows, columns = cuts(height), cuts(width)
+    return [(slice(top, bottom), slice(left, right)) for top, bottom in zip(rows, rows[1:])
+            for left, right in zip(columns, columns[1:])]
+
+
+def reconstruction_gradient(vae: TinyVAE, picture: np.ndarray, target: np.ndarray, *, tile: int) -> np.ndarray:
+    """hxwx3 gradient, with respect to ``picture``, of half the squared distance between the reconstruction of
+    ``picture`` (hxwx3 in [0, 1]) and ``target`` (hxwx3): one encoder + decoder pass forward and backward on
+    each tile of at most ``tile`` px (``tiles``; 0: the whole picture). Tiles keep the networks' activations
+    small; the model sees each alone, as a trainer that crops does (docs/cloak.md, "Time and memory")."""
+    grad = np.empty_like(picture)
+    for window in tiles(*picture.shape[:2], tile):
+        encoder_tape: list = []
+        decoder_tape: list = []
+        recon = vae.decoder.forward(vae.encoder.forward(picture[window], encoder_tape), decoder_tape)
+        recon -= target[window]
+        grad[window] = vae.encoder.backward(vae.decoder.backward(recon, decoder_tape), encoder_tape)
+    return grad
+
+
 def reconstruction_push(vae: TinyVAE, image: np.ndarray, delta: np.ndarray, *, budget: np.ndarray,
                         params: AttackParams, progress: Callable[[float], None] | None = None,
                         seen: np.ndarray | None = None) -> np.ndarray:
-    """``delta`` moved by ``params.steps`` steps so that ``image``'s reconstructions move furthest.
+    """``delta`` moved by ``params.steps`` steps so that its reconstructions move furthest from ``image``.
 
     ``image`` is the full image (HxWx3 in [0, 1]); ``delta`` the starting
     perturbation and ``budget`` its per-pixel bound, both at the first
     working size (hxwx3, hxwx1). ``seen`` is the full image the perturbation
     will be added to, if not ``image`` itself (``image`` with the invisible mark
-    the caller adds afterwards): the steps move its reconstructions away from
-    ``image``'s. Each step adds, for every side in
-    ``params.sides``, the gradient at the image scaled to that side (the
-    perturbation resampled there, the gradient resampled back), each divided
-    by its mean magnitude so that every size counts alike, and moves by the sign
-    of the sum. ``progress(fraction)`` is called after each network pass, in
-    proportion to the work done.
+    the caller adds afterwards). Each step adds, for every side in
+    ``params.sides``, the gradient of the distance between the reconstruction of
+    the perturbed view at that side and the clean view itself (the perturbation
+    resampled there, the gradient resampled back; ``reconstruction_gradient``),
+    each divided by its mean magnitude so that every size counts alike, and
+    moves by the sign of the sum. ``progress(fraction)`` is called after each
+    network pass, in proportion to the work done.
     """
     if params.steps == 0:
         return delta.astype(np.float32)
@@ -112,14 +152,7 @@ def reconstruction_push(vae: TinyVAE, image: np.ndarray, delta: np.ndarray, *, b
 
     views = views_of(image)
     inputs = views if seen is None else views_of(seen)
-    # progress counts work in pixels passed through the networks: a gradient (forward + backward) is twice a reference
-    total, done = (1 + 2 * params.steps) * sum(h * w for h, w in sizes), 0
-    references = {}
-    for size, view in views.items():
-        references[size] = vae.decoder(vae.encoder(view))
-        done += size[0] * size[1]
-        if progress is not None:
-            progress(done / total)
+    total, done = params.steps * sum(h * w for h, w in sizes), 0   # work in pixels through the networks
     base = views[sizes[0]]
     step = params.step_size * float(budget.max())
     for _ in range(params.steps):
@@ -128,14 +161,10 @@ def reconstruction_push(vae: TinyVAE, image: np.ndarray, delta: np.ndarray, *, b
             perturbed = np.clip(inputs[size] + resize(delta, width=size[1], height=size[0], resample="bilinear"), 0, 1)
             if params.jpeg_quality:
                 perturbed = jpeg_round_trip(perturbed, quality=params.jpeg_quality)
-            encoder_tape: list = []
-            decoder_tape: list = []
-            recon = vae.decoder.forward(vae.encoder.forward(perturbed, encoder_tape), decoder_tape)
-            # gradient of half the squared distance between reconstructions, back to the pixels
-            grad = vae.encoder.backward(vae.decoder.backward(recon - references[size], decoder_tape), encoder_tape)
+            grad = reconstruction_gradient(vae, perturbed, views[size], tile=params.tile)
             grad = resize(grad, width=base.shape[1], height=base.shape[0], resample="bilinear")
             direction += grad / (float(np.mean(np.abs(grad))) + 1e-12)
-            done += 2 * size[0] * size[1]
+            done += size[0] * size[1]
             if progress is not None:
                 progress(done / total)
         delta = np.clip(delta + step * np.sign(direction), -budget, budget)
