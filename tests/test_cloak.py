@@ -108,9 +108,9 @@ def test_tiles_cover_the_view_once_on_the_encoder_grid():
 
 @needs_model
 def test_one_tiled_step_moves_the_model_more_than_shaped_noise_of_equal_psnr():
-    """The shipped step (one step, no reference pass, views in tiles), from noise rather than the family: within
-    the visible budget, the latent and the reconstruction move further than under the cloak's own budget with
-    random signs at the same PSNR (seeds 0-4: latent 1.08-1.11x as far, reconstruction 1.8-2.9 dB worse)."""
+    """The shipped step (one step, views in tiles), from noise rather than the family: within the visible
+    budget, the latent and the reconstruction move further than under the cloak's own budget with random signs
+    at the same PSNR (seeds 0-4: latent 1.06-1.11x as far, reconstruction 1.7-2.6 dB worse)."""
     vae = models.load(models.CLOAK_MODEL, models_dir=MODELS)
     image = _picture(96, 128)
     params = AttackParams(sides=(64, 96, 128), tile=64)        # views of 1, 4 and 4 tiles
@@ -123,7 +123,7 @@ def test_one_tiled_step_moves_the_model_more_than_shaped_noise_of_equal_psnr():
     shaped = np.clip(image + np.float32(scale) * noise, 0, 1)
     assert abs(_psnr(shaped, image) - visible) < 0.2
     latent = vae.encoder(image)
-    assert np.linalg.norm(vae.encoder(cloaked) - latent) > 1.04 * np.linalg.norm(vae.encoder(shaped) - latent)
+    assert np.linalg.norm(vae.encoder(cloaked) - latent) > 1.03 * np.linalg.norm(vae.encoder(shaped) - latent)
 
     def seen(picture: np.ndarray) -> np.ndarray:
         return np.clip(vae.decoder(vae.encoder(picture)), 0, 1)

@@ -110,17 +110,18 @@ def tiles(height: int, width: int, side: int) -> list[tuple[slice, slice]]:
             for left, right in zip(columns, columns[1:])]
 
 
-def reconstruction_gradient(vae: TinyVAE, picture: np.ndarray, target: np.ndarray, *, tile: int) -> np.ndarray:
-    """hxwx3 gradient, with respect to ``picture``, of half the squared distance between the reconstruction of
-    ``picture`` (hxwx3 in [0, 1]) and ``target`` (hxwx3): one encoder + decoder pass forward and backward on
-    each tile of at most ``tile`` px (``tiles``; 0: the whole picture). Tiles keep the networks' activations
-    small; the model sees each alone, as a trainer that crops does (docs/cloak.md, "Time and memory")."""
+def reconstruction_gradient(vae: TinyVAE, picture: np.ndarray, clean: np.ndarray, *, tile: int) -> np.ndarray:
+    """hxwx3 gradient, with respect to ``picture``, of half the squared distance between the reconstructions of
+    ``picture`` and of ``clean`` (both hxwx3 in [0, 1]), tile by tile: on each tile of at most ``tile`` px
+    (``tiles``; 0: the whole picture) a reference pass and a pass forward and backward. Tiles bound the
+    networks' activations; the model sees each alone, as a trainer that crops does (docs/cloak.md, "Time and
+    memory"). With more than one step the reference passes are repeated (the cloak takes one)."""
     grad = np.empty_like(picture)
     for window in tiles(*picture.shape[:2], tile):
         encoder_tape: list = []
         decoder_tape: list = []
         recon = vae.decoder.forward(vae.encoder.forward(picture[window], encoder_tape), decoder_tape)
-        recon -= target[window]
+        recon -= vae.decoder(vae.encoder(clean[window]))
         grad[window] = vae.encoder.backward(vae.decoder.backward(recon, decoder_tape), encoder_tape)
     return grad
 
@@ -128,18 +129,18 @@ def reconstruction_gradient(vae: TinyVAE, picture: np.ndarray, target: np.ndarra
 def reconstruction_push(vae: TinyVAE, image: np.ndarray, delta: np.ndarray, *, budget: np.ndarray,
                         params: AttackParams, progress: Callable[[float], None] | None = None,
                         seen: np.ndarray | None = None) -> np.ndarray:
-    """``delta`` moved by ``params.steps`` steps so that its reconstructions move furthest from ``image``.
+    """``delta`` moved by ``params.steps`` steps so that ``image``'s reconstructions move furthest.
 
     ``image`` is the full image (HxWx3 in [0, 1]); ``delta`` the starting
     perturbation and ``budget`` its per-pixel bound, both at the first
     working size (hxwx3, hxwx1). ``seen`` is the full image the perturbation
     will be added to, if not ``image`` itself (``image`` with the invisible mark
-    the caller adds afterwards). Each step adds, for every side in
-    ``params.sides``, the gradient of the distance between the reconstruction of
-    the perturbed view at that side and the clean view itself (the perturbation
-    resampled there, the gradient resampled back; ``reconstruction_gradient``),
-    each divided by its mean magnitude so that every size counts alike, and
-    moves by the sign of the sum. ``progress(fraction)`` is called after each
+    the caller adds afterwards): the steps move its reconstructions away from
+    ``image``'s. Each step adds, for every side in ``params.sides``, the
+    gradient at the image scaled to that side (the perturbation resampled
+    there, the gradient resampled back; ``reconstruction_gradient``), each
+    divided by its mean magnitude so that every size counts alike, and moves by
+    the sign of the sum. ``progress(fraction)`` is called after each
     network pass, in proportion to the work done.
     """
     if params.steps == 0:
@@ -152,7 +153,7 @@ def reconstruction_push(vae: TinyVAE, image: np.ndarray, delta: np.ndarray, *, b
 
     views = views_of(image)
     inputs = views if seen is None else views_of(seen)
-    total, done = params.steps * sum(h * w for h, w in sizes), 0   # work in pixels through the networks
+    total, done = params.steps * sum(h * w for h, w in sizes), 0   # work in view pixels
     base = views[sizes[0]]
     step = params.step_size * float(budget.max())
     for _ in range(params.steps):
