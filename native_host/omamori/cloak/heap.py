@@ -2,8 +2,9 @@
 
 glibc hands every block over 32 MB back to the system as soon as it is freed,
 and the next such block is faulted in again page by page. A pass through the
-tiny VAE at 1024 px frees and allocates hundreds of arrays of 50-270 MB, so on
-Linux those page faults were about a sixth of the cloak's time (docs/cloak.md,
+tiny VAE frees and allocates hundreds of arrays over that size (50-270 MB for
+a whole 1024 px view, up to 67 MB for the 512 px tiles the cloak now uses), so
+on Linux those page faults were about a sixth of the cloak's time (docs/cloak.md,
 "Time and memory"). ``arrays_kept_in_heap`` keeps them for a stretch of work,
 then gives the free memory back. Elsewhere (macOS, Windows, musl) it does
 nothing.
