@@ -2,6 +2,7 @@
 // installer on Linux and macOS, the PowerShell one on Windows. Said by the pages that find the program missing.
 
 import { ext } from "./browser.js";
+import { t } from "./i18n.js";
 
 /**
  * The _locales keys of the command and of the sentence that leads to it, for an operating system.
@@ -17,4 +18,12 @@ export function installCommandKeys(os) {
 /** installCommandKeys for the computer the browser runs on. */
 export async function installCommandKeysHere() {
   return installCommandKeys((await ext.runtime.getPlatformInfo()).os);
+}
+
+/**
+ * Puts this computer's install command in `element` (pages start with the shell one, from _locales).
+ * @param {HTMLElement} element
+ */
+export async function showInstallCommandHere(element) {
+  element.textContent = t((await installCommandKeysHere()).command);
 }

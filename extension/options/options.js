@@ -7,6 +7,7 @@ import { ask } from "../lib/ask.js";
 import { base64ToBytes, blobToBase64 } from "../lib/base64.js";
 import { FETCH_COMMAND, cloakState, previewCanStart, previewPercent } from "../lib/cloak.js";
 import { clearFieldErrors, showFieldError } from "../lib/field-errors.js";
+import { showInstallCommandHere } from "../lib/install-command.js";
 import { t, errorText, localizePage, stageName } from "../lib/i18n.js";
 import { CodedError, MAX_IMAGE_BYTES, PREVIEW_PORT, errorJson } from "../lib/messages.js";
 import { requestOverPort } from "../lib/port-request.js";
@@ -244,6 +245,7 @@ connectionForm.addEventListener("submit", async (/** @type {SubmitEvent} */ even
 });
 
 localizePage(document);
+showInstallCommandHere($("host-install-command"));
 $("cloak-missing").querySelector("code").textContent = FETCH_COMMAND;
 $("preview-image").alt = t("options_preview_alt");
 loadConnection();

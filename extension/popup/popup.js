@@ -2,6 +2,7 @@
 
 import { ext } from "../lib/browser.js";
 import { ask } from "../lib/ask.js";
+import { showInstallCommandHere } from "../lib/install-command.js";
 import { t, errorText, formatTime, localizePage } from "../lib/i18n.js";
 import { grokEditsState, showChecklist } from "./checklist.js";
 import { startMineDrop } from "../lib/mine-drop.js";
@@ -134,6 +135,7 @@ async function refresh() {
 }
 
 localizePage(document);
+showInstallCommandHere($("install-command"));
 
 $("auto-protect").addEventListener("change", async () => {
   const { paused } = await ask({ type: "pause.set", paused: !$("auto-protect").checked });
