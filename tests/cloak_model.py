@@ -1,7 +1,7 @@
 """The cloak's model for the tests, installed as a person installs it: ``omamori models fetch --from FOLDER``.
 
-FOLDER is ``$OMAMORI_TEST_MODELS`` if set, else the team's copy ``../shared/models/taef2`` beside the repository
-when it is there; the fetched copy (each file checked against its pinned SHA-256) is kept in ``.pytest-models/``
+FOLDER is ``$OMAMORI_TEST_MODELS`` (CI points it at the team's copy when one is beside the clone: .ci/run); the
+fetched copy (each file checked against its pinned SHA-256) is kept in ``.pytest-models/``
 for the next run. With neither, every test that needs the model is skipped with ``REASON``, which the summary
 shows (pytest runs with ``-rs``): never silently.
 """
@@ -20,7 +20,11 @@ MODELS = REPO / ".pytest-models"
 
 def _install() -> str:
     """"" when MODELS holds the model; else why not."""
-    source = Path(os.environ.get("OMAMORI_TEST_MODELS") or REPO.parent / "shared" / "models" / "taef2")
+    folder = os.environ.get("OMAMORI_TEST_MODELS")
+    if not folder:
+        return "the cloak's model is not installed: set OMAMORI_TEST_MODELS to a folder holding taef2_encoder.pth " \
+               "and taef2_decoder.pth"
+    source = Path(folder)
     if not source.is_dir():
         return (f"the cloak's model is not installed: no folder {source} to fetch it from "
                 f"(set OMAMORI_TEST_MODELS to a folder holding taef2_encoder.pth and taef2_decoder.pth)")
