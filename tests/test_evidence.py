@@ -171,11 +171,13 @@ def test_an_unrelated_image_is_not_found_and_a_page_address_is_never_a_link(host
     assert 'href="javascript:' not in result["report"]["html"]
 
 
-def test_thumbnails_can_be_turned_off(host):
+def test_history_says_which_entries_keep_a_thumbnail_and_thumbnails_can_be_turned_off(host):
+    image = base64.b64encode(SAMPLE.read_bytes()).decode()
+    ask(host, "protect", image=image)
     ask(host, "settings.set", changes={"ledger.thumbnails": False})
-    ask(host, "protect", image=base64.b64encode(SAMPLE.read_bytes()).decode())
-    [item] = ask(host, "history")["items"]
-    assert item["has_thumbnail"] is False
+    ask(host, "protect", image=image)
+    newest, oldest = ask(host, "history")["items"]
+    assert (newest["has_thumbnail"], oldest["has_thumbnail"]) == (False, True)
 
 
 @pytest.mark.parametrize("source", [{"url": 3}, {"where": "x"}, "https://x.com"])

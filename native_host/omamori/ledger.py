@@ -51,8 +51,7 @@ _MIGRATIONS = (
     "ALTER TABLE protections ADD COLUMN skipped TEXT",
 )
 _COLUMNS = ("time", "name", "sha256_original", "sha256_output", "mark_id", "fingerprint",
-            "width", "height", "format", "original_name", "destination", "skipped")
-_WITH_THUMBNAIL = (*_COLUMNS, "thumbnail")
+            "width", "height", "format", "original_name", "destination", "skipped", "thumbnail")
 
 
 @dataclass(frozen=True)
@@ -152,15 +151,16 @@ class Ledger:
             with self._db:
                 self._db.execute("BEGIN IMMEDIATE")
                 self._db.execute(
-                    f"INSERT INTO protections ({', '.join(_WITH_THUMBNAIL)}, settings) "
-                    f"VALUES ({', '.join('?' * len(_WITH_THUMBNAIL))}, ?)",
-                    [values[c] for c in _WITH_THUMBNAIL] + [json.dumps(settings, ensure_ascii=False)],
+                    f"INSERT INTO protections ({', '.join(_COLUMNS)}, settings) "
+                    f"VALUES ({', '.join('?' * len(_COLUMNS))}, ?)",
+                    [values[c] for c in _COLUMNS] + [json.dumps(settings, ensure_ascii=False)],
                 )
         except sqlite3.Error as exc:
             raise StateError("storage_unwritable", reason=str(exc)) from exc
 
     def recent(self, limit: int) -> list[Entry]:
-        """The newest entries, without their thumbnails."""
+        """The newest entries, with their thumbnails (at most 256 px a side: a few kB each), so that ``to_dict``'s
+        ``has_thumbnail`` is true where the ledger keeps one."""
         rows = self._db.execute(
             f"SELECT {', '.join(_COLUMNS)} FROM protections ORDER BY id DESC LIMIT ?", (limit,)
         ).fetchall()
@@ -194,20 +194,20 @@ class Ledger:
                 best = (row_id, distance)
         if best is None:
             return None
-        row = self._db.execute(f"SELECT {', '.join(_WITH_THUMBNAIL)} FROM protections WHERE id = ?",
+        row = self._db.execute(f"SELECT {', '.join(_COLUMNS)} FROM protections WHERE id = ?",
                                (best[0],)).fetchone()
         return self._entry(row), best[1]
 
     def find_output(self, sha256_output: str) -> Entry | None:
         """The entry (with its thumbnail) whose output has this SHA-256."""
         row = self._db.execute(
-            f"SELECT {', '.join(_WITH_THUMBNAIL)} FROM protections WHERE sha256_output = ? LIMIT 1", (sha256_output,)
+            f"SELECT {', '.join(_COLUMNS)} FROM protections WHERE sha256_output = ? LIMIT 1", (sha256_output,)
         ).fetchone()
         return self._entry(row) if row else None
 
     @staticmethod
     def _entry(row: tuple) -> Entry:
-        values = dict(zip(_WITH_THUMBNAIL, row))
+        values = dict(zip(_COLUMNS, row))
         values["fingerprint"] = int(values["fingerprint"], 16)
         values["skipped"] = None if values["skipped"] is None else tuple(json.loads(values["skipped"]))
         return Entry(**values)
