@@ -18,6 +18,7 @@ import argparse
 import dataclasses
 import datetime
 import io
+import os
 import statistics
 import sys
 import time
@@ -191,6 +192,23 @@ def _noise(sigma: float) -> Callable[[Image.Image], Image.Image]:
 
 def _invert(image: Image.Image) -> Image.Image:
     return ImageOps.invert(image)
+
+
+VAE_ROW = "VAE round trip (taef2) of X 900x900"
+
+
+def vae_attack(models_dir: Path) -> Attack:
+    """An AI "regeneration": X's 900x900 size through the cloak's model (taef2 encoder and decoder, as an image
+    generator's VAE sees and redraws a picture), saved as JPEG q90. 900 px keeps it to ~25 s a picture here."""
+    from omamori.cloak import models
+
+    vae = models.load(models.CLOAK_MODEL, models_dir=models_dir)
+
+    def attack(uploaded: bytes, stored: bytes) -> np.ndarray:
+        served = to_float(decode(x_serve(stored, "900x900")))
+        redrawn = vae.decoder(vae.encoder(served))[:served.shape[0], :served.shape[1]]   # the model pads to 8 px
+        return decode(jpeg_bytes(to_uint8(np.clip(redrawn, 0, 1)), 90))
+    return attack
 
 
 # What X does (kept at >= 99 % in the bars) and the reposters' edits of issue 18 (>= 95 %).
@@ -528,6 +546,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--palette", action="store_true",
                         help="omamori's palette route (twin colours, PNG8) on pixel art and grey screentone pages")
     parser.add_argument("--failures", action="store_true", help="list every image/attack that failed")
+    parser.add_argument("--models", default=os.environ.get("OMAMORI_TEST_MODELS", ""),
+                        help="folder holding taef2_encoder.pth and taef2_decoder.pth, for the VAE round-trip row "
+                             "(default: $OMAMORI_TEST_MODELS; without it the row is skipped)")
     args = parser.parse_args(argv)
     key = bytes(range(32))
     makers = {"omamori": lambda: omamori_system(key, through_pipeline=args.pipeline), "blind-watermark": blind_watermark_system,
@@ -536,7 +557,14 @@ def main(argv: list[str] | None = None) -> int:
     kinds = tuple(mark_images.KINDS)
     if args.palette:       # palette art as the host keeps it: pixel art and grey screentone pages as PNG8
         systems, kinds = [omamori_palette_system(key)], ("pixel_art", "screentone")
-    attacks = {a: ATTACKS[a] for a in args.attacks.split(",")} if args.attacks else ATTACKS
+    attacks = dict(ATTACKS)
+    if args.models and (Path(args.models) / "taef2_decoder.pth").is_file():
+        attacks[VAE_ROW] = vae_attack(Path(args.models))
+    elif not args.attacks or VAE_ROW in args.attacks.split(","):
+        print(f"skipped: {VAE_ROW} (the model is not in {args.models!r}: give --models FOLDER or set "
+              f"OMAMORI_TEST_MODELS to a folder holding taef2_encoder.pth and taef2_decoder.pth)", file=sys.stderr)
+    if args.attacks:
+        attacks = {a: attacks[a] for a in args.attacks.split(",") if a != VAE_ROW or a in attacks}
     if args.per_kind:
         results = run(systems, args.per_kind, args.seed, key, attacks, args.max_side, kinds)
         print_table(results, attacks)
