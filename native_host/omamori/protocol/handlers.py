@@ -349,6 +349,12 @@ def _read_c2pa(host: Host, data: bytes) -> dict | None:
     return c2pa_manifest.read(data, own_authority=host.own_c2pa_authority())
 
 
+def _picture(encoded: bytes, mime: str, pixels: np.ndarray) -> dict[str, Any]:
+    """A preview reply's picture: the encoded file and its size in bytes and pixels (``pixels``, HxWxC, is what
+    was encoded)."""
+    return {"image": encoded, "mime": mime, "bytes": len(encoded), "width": pixels.shape[1], "height": pixels.shape[0]}
+
+
 def handle_cloak_preview(host: Host, body: dict[str, Any], progress: Progress) -> dict[str, Any]:
     """What the cloak's model sees of ``image``: its reconstruction clean (left) and cloaked (right), as a PNG."""
     started = time.perf_counter()
@@ -366,11 +372,7 @@ def handle_cloak_preview(host: Host, body: dict[str, Any], progress: Progress) -
     png = imageio.encode_png(preview)
     progress("done", 1.0)
     return {
-        "image": png,
-        "mime": "image/png",
-        "bytes": len(png),
-        "width": preview.shape[1],
-        "height": preview.shape[0],
+        **_picture(png, "image/png", preview),
         "strength": strength,
         "elapsed_ms": round((time.perf_counter() - started) * 1000),
         "limits": Message("cloak.limits").both(),
@@ -396,11 +398,7 @@ def handle_signature_preview(host: Host, body: dict[str, Any], progress: Progres
     small = prepare.downscale(image, max_side=SIGNATURE_PREVIEW_SIDE)
     jpeg = imageio.encode_jpeg(small, quality=85)
     return {
-        "image": jpeg,
-        "mime": "image/jpeg",
-        "bytes": len(jpeg),
-        "width": small.shape[1],
-        "height": small.shape[0],
+        **_picture(jpeg, "image/jpeg", small),
         "drawn_on": {"width": image.shape[1], "height": image.shape[0]},
         "signature": {"applied": signed.applied, "message": signed.message.both(), "details": signed.details},
         "skipped": None if signed.skipped is None else {"reason": signed.details["reason"],
