@@ -35,6 +35,16 @@ def paths(tmp_path, monkeypatch):
 
 
 @pytest.fixture
+def host(paths):
+    """omamori's request handlers in this process (as the CLI runs them) on ``paths``: in_process.ask asks them."""
+    from omamori.protocol.handlers import Host
+
+    opened = Host(paths, transport="cli")
+    yield opened
+    opened.close()
+
+
+@pytest.fixture
 def token(paths):
     """A pairing token for the companion server (omamori serve --pair)."""
     from omamori import pairing

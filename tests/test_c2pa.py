@@ -20,6 +20,7 @@ from omamori.protect import xoutput
 from omamori.paths import default_paths
 from omamori.protocol.envelope import Request
 from omamori.protocol.handlers import Host
+from in_process import ask
 from processes import run_cli
 
 NOW = datetime.datetime(2026, 12, 2, 10, 0, tzinfo=datetime.timezone.utc)
@@ -29,13 +30,6 @@ NOW = datetime.datetime(2026, 12, 2, 10, 0, tzinfo=datetime.timezone.utc)
 def isolated_home(tmp_path, monkeypatch):
     monkeypatch.setenv("OMAMORI_HOME", str(tmp_path / "home"))
     monkeypatch.setenv("OMAMORI_MODELS", str(tmp_path / "no-models"))
-
-
-@pytest.fixture
-def host():
-    opened = Host(default_paths(), transport="cli")
-    yield opened
-    opened.close()
 
 
 def picture(seed: int = 0) -> np.ndarray:
@@ -48,15 +42,11 @@ def picture(seed: int = 0) -> np.ndarray:
 def protect(host: Host, **fields) -> dict:
     body = {"image": imageio.encode_jpeg(picture(), quality=95), "name": "art.jpg",
             "options": {"signature.enabled": False}, "profile": "web", **fields}
-    reply = host.handle(Request(id="t", type="protect", body=body))
-    assert reply["ok"], reply
-    return reply["result"]
+    return ask(host, "protect", **body)
 
 
 def verify(host: Host, data: bytes) -> dict:
-    reply = host.handle(Request(id="v", type="verify", body={"image": data}))
-    assert reply["ok"], reply
-    return reply["result"]
+    return ask(host, "verify", image=data)
 
 
 def library_reading(data: bytes, mime: str) -> tuple[str, list[str], dict]:

@@ -24,6 +24,7 @@ from omamori.protocol.envelope import Request
 from omamori.protocol.handlers import Host
 
 from images import SAMPLE
+from in_process import ask
 from processes import run_cli
 
 OLD_SCHEMA = """
@@ -62,20 +63,6 @@ def test_nearest_prefers_the_earliest_of_equally_near_entries(tmp_path):
     entry, distance = ledger.nearest(0b0111, max_distance=4)
     assert (entry.name, distance) == ("0.jpg", 1)
     ledger.close()
-
-
-@pytest.fixture
-def host(tmp_path) -> Host:
-    root = tmp_path / "home"
-    host = Host(Paths(config=root / "config", data=root / "data", log=root / "log"), transport="cli")
-    yield host
-    host.close()
-
-
-def ask(host: Host, request_type: str, **body) -> dict:
-    reply = host.handle(Request(id="t", type=request_type, body=body))
-    assert reply["ok"], reply
-    return reply["result"]
 
 
 def jpeg(image: Image.Image, **params) -> bytes:

@@ -13,20 +13,9 @@ from omamori import fonts
 from omamori.protocol.envelope import Request
 from omamori.protocol.handlers import HANDLERS, SIGNATURE_PREVIEW_SIDE, Host, sample_picture
 
+from in_process import ask
+
 OFF = {"signature.enabled": False}
-
-
-@pytest.fixture
-def host(paths):
-    host = Host(paths, transport="cli")
-    yield host
-    host.close()
-
-
-def ask(host: Host, kind: str, **body) -> dict:
-    reply = host.handle(Request(id="s", type=kind, body=body))
-    assert reply["ok"], reply
-    return reply["result"]
 
 
 def preview(host: Host, **options) -> tuple[dict, np.ndarray]:

@@ -18,9 +18,8 @@ from PIL import ExifTags, Image, IptcImagePlugin
 from omamori import imageio, webmeta
 from omamori.protect import xoutput
 from omamori.errors import RequestError
-from omamori.paths import default_paths
-from omamori.protocol.envelope import Request
 from omamori.protocol.handlers import Host, output_profile
+from in_process import ask
 from processes import run_cli
 
 TODAY = datetime.date(2026, 11, 21)
@@ -166,23 +165,11 @@ def camera_jpeg() -> bytes:
 
 
 def protect(host: Host, **fields) -> dict:
-    reply = host.handle(Request(id="t", type="protect", body={"image": camera_jpeg(), "name": "art.jpg",
-                                                              "options": {"signature.enabled": False}, **fields}))
-    assert reply["ok"], reply
-    return reply["result"]
+    return ask(host, "protect", image=camera_jpeg(), name="art.jpg", options={"signature.enabled": False}, **fields)
 
 
 def verify(host: Host, data: bytes) -> dict:
-    reply = host.handle(Request(id="v", type="verify", body={"image": data}))
-    assert reply["ok"], reply
-    return reply["result"]
-
-
-@pytest.fixture
-def host():
-    opened = Host(default_paths(), transport="cli")
-    yield opened
-    opened.close()
+    return ask(host, "verify", image=data)
 
 
 @pytest.mark.parametrize("lossless", [False, True])
