@@ -100,7 +100,7 @@ def test_a_count_of_one_is_said_in_the_singular_in_english():
     assert catalog.say("doctor.ledger_ok", "en", path="L", count=1) == "L (1 image)"
     assert catalog.say("doctor.ledger_ok", "en", path="L", count=2) == "L (2 images)"
     assert catalog.say("doctor.broken", "en", count=1).startswith("1 problem found.")
-    assert catalog.say("doctor.ledger_ok", "ja", path="L", count=1) == "L(1 枚)"
+    assert catalog.say("doctor.ledger_ok", "ja", path="L", count=1) == "L（1 枚）"
 
 
 def test_a_message_renders_its_fields_and_following_sentences_in_one_language():
@@ -188,3 +188,13 @@ def test_japanese_spells_each_word_one_way():
     short = re.compile(f"(?:{'|'.join(LONG_VOWEL_WORDS)})(?!ー)")
     assert [(where, short.search(text)[0]) for where, language, text in _sentences_people_read()
             if language == "ja" and short.search(text)] == []
+
+
+# Japanese sentences take full-width parentheses, as Japanese typesetting does (a sentence with both looks careless);
+# half-width ones belong to what is quoted as typed (「…」: a command, a path, a header).
+QUOTED = re.compile("「[^」]*」")
+
+
+def test_japanese_writes_parentheses_full_width():
+    assert [where for where, language, text in _sentences_people_read()
+            if language == "ja" and re.search(r"[()]", QUOTED.sub("", text))] == []
