@@ -54,6 +54,32 @@ def test_a_ledger_from_before_thumbnails_is_migrated_and_keeps_its_entries(tmp_p
     Ledger(path).close()   # opening a current ledger again changes nothing
 
 
+def test_a_current_ledger_an_older_omamori_set_back_to_version_2_still_opens(tmp_path):
+    # An older install beside this one (installer and pipx, or a downgrade) writes its own version over ours.
+    path = tmp_path / "ledger.sqlite3"
+    Ledger(path).close()
+    with sqlite3.connect(path) as db:
+        db.execute("PRAGMA user_version = 2")
+    ledger = Ledger(path)
+    ledger.record(Entry(time="2026-02-01T00:00:00+00:00", name="a.jpg", sha256_original="c", sha256_output="d",
+                        mark_id=None, fingerprint=1, width=10, height=10, format="jpeg", original_name="a.png",
+                        destination="/tmp/a.jpg"), settings={})
+    assert ledger.find_output("d").original_name == "a.png"
+    ledger.close()
+    with sqlite3.connect(path) as db:
+        assert db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
+
+
+def test_a_ledger_from_a_newer_omamori_keeps_its_version(tmp_path):
+    path = tmp_path / "ledger.sqlite3"
+    Ledger(path).close()
+    with sqlite3.connect(path) as db:
+        db.execute(f"PRAGMA user_version = {SCHEMA_VERSION + 1}")
+    Ledger(path).close()
+    with sqlite3.connect(path) as db:
+        assert db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION + 1
+
+
 def test_nearest_prefers_the_earliest_of_equally_near_entries(tmp_path):
     ledger = Ledger(tmp_path / "ledger.sqlite3")
     for index in range(3):

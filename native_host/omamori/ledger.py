@@ -44,12 +44,8 @@ CREATE INDEX IF NOT EXISTS protections_output ON protections (sha256_output);
 """
 SCHEMA_VERSION = 3       # PRAGMA user_version; 2 added the thumbnail column, 3 the original's name, where the
                          # output went and what was skipped
-# Each step takes a ledger from the version before it to its own (index + 1 -> index + 2); ";" parts one statement.
-_MIGRATIONS = (
-    "ALTER TABLE protections ADD COLUMN thumbnail BLOB",
-    "ALTER TABLE protections ADD COLUMN original_name TEXT; ALTER TABLE protections ADD COLUMN destination TEXT;"
-    "ALTER TABLE protections ADD COLUMN skipped TEXT",
-)
+# Columns added after the first schema, oldest first (version 2 added the first, version 3 the others).
+_ADDED_COLUMNS = (("thumbnail", "BLOB"), ("original_name", "TEXT"), ("destination", "TEXT"), ("skipped", "TEXT"))
 _COLUMNS = ("time", "name", "sha256_original", "sha256_output", "mark_id", "fingerprint",
             "width", "height", "format", "original_name", "destination", "skipped", "thumbnail")
 
@@ -134,11 +130,13 @@ class Ledger:
                 for statement in filter(str.strip, _SCHEMA.split(";")):
                     self._db.execute(statement)
             else:
-                # A version-0 ledger is one made before versions were recorded: it has the first schema.
-                for step in _MIGRATIONS[max(version - 1, 0):]:
-                    for statement in step.split(";"):
-                        self._db.execute(statement)
-            if version != SCHEMA_VERSION:
+                # What is missing, not what user_version implies: an older omamori that opens a newer ledger
+                # writes its own lower version back over the columns already there.
+                present = {row[1] for row in self._db.execute("PRAGMA table_info(protections)")}
+                for name, kind in _ADDED_COLUMNS:
+                    if name not in present:
+                        self._db.execute(f"ALTER TABLE protections ADD COLUMN {name} {kind}")
+            if version < SCHEMA_VERSION:
                 self._db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
 
     def close(self) -> None:
