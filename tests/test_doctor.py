@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from omamori import keys
+from omamori.catalog import say
 from omamori.commands import doctor as doctor_command
 from omamori.install.doctor import Finding, check_key, check_ledger, manifest_problem, run_checks
 from omamori.install.browsers import ExtensionIds
@@ -102,6 +103,24 @@ def test_ledger_opens_or_is_reported(world):
     paths.ledger_file.write_bytes(b"this is not a database" * 100)
     result = check_ledger(paths)
     assert result.status == "problem" and result.what == "doctor.ledger_broken"
+
+
+@pytest.mark.parametrize("content", ["{bad", "[]", "null", '{"signature": {"opacity": "x"}}'])
+def test_damaged_settings_are_said_as_such_with_the_reset_and_no_font_check(world, content):
+    paths = default_paths()
+    paths.settings_file.parent.mkdir(parents=True, exist_ok=True)
+    paths.settings_file.write_text(content)
+    result = {f.subject: f for f in run_checks(linux(world), paths, registry=None)}
+    settings = result["settings"]
+    assert (settings.status, settings.what, settings.fix) == ("problem", "doctor.settings_damaged",
+                                                               "omamori settings reset")
+    assert str(paths.settings_file) in say(settings.what, "en", **settings.fields)
+    assert "font" not in result     # the font depends on the saved text, which cannot be read
+
+
+def test_readable_settings_are_ok_and_the_font_is_checked(world):
+    result = {f.subject: f for f in run_checks(linux(world), default_paths(), registry=None)}
+    assert result["settings"].status == "ok" and "font" in result
 
 
 def test_nothing_registered(world):

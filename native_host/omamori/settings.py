@@ -222,8 +222,10 @@ def load(path: Path) -> Settings:
     except json.JSONDecodeError as exc:
         raise StateError("settings_damaged", path=str(path), line=exc.lineno, column=exc.colno,
                          rule="settings_json") from exc
+    if not isinstance(stored, dict):
+        raise StateError("settings_damaged", path=str(path), rule="settings_object")
     for group, names in RETIRED.items():
-        if isinstance(stored, dict) and isinstance(stored.get(group), dict):
+        if isinstance(stored.get(group), dict):
             for name in names:
                 stored[group].pop(name, None)
     try:

@@ -48,7 +48,10 @@ class Finding:
 
 def run_checks(machine: Machine, paths: Paths, *, registry: Registry | None) -> list[Finding]:
     findings = check_browsers(machine, paths, registry=registry)
-    findings += [check_font(paths), check_key(paths), check_ledger(paths)]
+    settings = check_settings(paths)
+    # the font is looked up for the saved signature text, which damaged settings do not give
+    findings += [settings] + ([check_font(paths)] if settings.status == "ok" else [])
+    findings += [check_key(paths), check_ledger(paths)]
     return findings
 
 
@@ -179,6 +182,15 @@ def ask_hello(launcher: Path, args: list[str], *, timeout: float = HELLO_TIMEOUT
     if not isinstance(reply, dict) or reply.get("id") != "doctor":
         raise ValueError("the reply is not an answer to hello")
     return reply
+
+
+def check_settings(paths: Paths) -> Finding:
+    try:
+        settings_store.load(paths.settings_file)
+    except OmamoriError as error:
+        return Finding("settings", "problem", "doctor.settings_damaged", {"problem": error.message},
+                       "omamori settings reset")
+    return Finding("settings", "ok", "doctor.settings_ok", {"path": paths.settings_file})
 
 
 def check_font(paths: Paths) -> Finding:
