@@ -237,6 +237,32 @@ def test_an_output_name_whose_ending_says_another_format_is_corrected_and_said(t
     assert json.loads(named.stdout)["output"] == str(tmp_path / "final.v2.jpg")
 
 
+def test_an_output_that_names_a_folder_writes_into_it_and_a_place_that_cannot_hold_a_file_is_named(tmp_path,
+                                                                                                   sample):
+    home, folder = tmp_path / "home", tmp_path / "done"
+    folder.mkdir()
+    into = run_cli(home, "protect", str(sample), "-o", str(folder), "--json")
+    assert into.returncode == 0 and json.loads(into.stdout)["output"] == str(folder / f"{sample.stem}.jpg")
+    here = run_cli(home, "protect", str(sample), "-o", ".", "--json", cwd=folder)
+    assert here.returncode == 0 and "renamed" not in json.loads(here.stdout)
+    assert (folder / json.loads(here.stdout)["output"]).parent.resolve() == folder.resolve()
+    not_a_folder = tmp_path / "notes.txt"
+    not_a_folder.write_text("x")
+    refused = run_cli(home, "protect", str(sample), "--out-dir", str(not_a_folder), "--json",
+                      lang="ja_JP.UTF-8")
+    failure = json.loads(refused.stdout)
+    assert refused.returncode == 2 and failure["error"]["code"] == "output_unwritable"
+    assert str(not_a_folder) in failure["error"]["message"]["ja"] and not_a_folder.read_text() == "x"
+
+
+def test_key_export_to_a_folder_writes_the_backup_into_it(tmp_path):
+    home, folder = tmp_path / "home", tmp_path / "Backups"
+    folder.mkdir()
+    assert run_cli(home, "key", "new", "--yes").returncode == 0
+    assert run_cli(home, "key", "export", str(folder)).returncode == 0
+    assert keys.read_key(folder / "omamori-key.txt") == keys.read_key(home / "config" / "key")
+
+
 class _Terminal(io.StringIO):
     """Standard input as a person's terminal, holding what they type."""
 

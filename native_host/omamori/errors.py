@@ -29,7 +29,7 @@ CODES: tuple[str, ...] = (
     "file_unreadable", "timeout", "internal_error", "model_missing", "model_damaged", "model_download_failed",
     "signature_unprintable", "download_failed", "download_too_large", "download_timeout", "cancelled",
     "too_many_requests", "image_too_complex", "would_overwrite_input", "settings_damaged", "key_backup_invalid",
-    "still_format_unsupported", "bad_usage",
+    "still_format_unsupported", "bad_usage", "output_unwritable",
 )
 
 # Whose fault each code is, which decides the exit status of ``omamori`` (``exit_codes.exit_status``):
@@ -39,7 +39,7 @@ CODES: tuple[str, ...] = (
 KIND: dict[str, str] = {
     **dict.fromkeys(("frame_too_large", "frame_truncated", "bad_json", "bad_request", "unknown_type", "bad_base64",
                      "bad_setting", "signature_unprintable", "key_exists", "cancelled", "too_many_requests",
-                     "would_overwrite_input", "bad_usage"), "usage"),
+                     "would_overwrite_input", "bad_usage", "output_unwritable"), "usage"),
     **dict.fromkeys(("not_an_image", "unsupported_format", "image_too_large", "image_too_small", "image_damaged",
                      "output_too_large", "image_too_complex", "file_unreadable", "download_failed",
                      "download_too_large", "download_timeout", "timeout", "key_backup_invalid",

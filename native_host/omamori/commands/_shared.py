@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from ..atomic import write_atomic
 from ..catalog import Lang, language, say
 from ..exit_codes import EXIT_USAGE
 from ..errors import OmamoriError
@@ -29,6 +30,15 @@ def add_actions(parser: argparse.ArgumentParser, **options: Any) -> argparse._Su
 
     parser.set_defaults(run=show_help)
     return parser.add_subparsers(**options)
+
+
+def save_as(path: Path, data: bytes, *, mode: int) -> None:
+    """Write ``data`` to a file the person chose. A place that cannot take it (a folder that is a file, no
+    permission) is ``output_unwritable``, naming it: the person's choice to change, not omamori's folders."""
+    try:
+        write_atomic(path, data, mode=mode)
+    except OmamoriError as error:
+        raise OmamoriError("output_unwritable", path=str(path), reason=error.details.get("reason")) from error
 
 
 def lang() -> Lang:

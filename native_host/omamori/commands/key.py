@@ -9,13 +9,12 @@ from pathlib import Path
 
 from ..exit_codes import EXIT_OK, EXIT_USAGE
 from .. import keys, mark
-from ..atomic import write_atomic
 from ..catalog import say
 from ..errors import OmamoriError
 from ..ledger import Ledger
 from ..paths import default_paths
 from ..protocol.handlers import Host, sample_picture
-from ._shared import add_actions, lang
+from ._shared import add_actions, lang, save_as
 
 YES = {"y", "yes", "はい"}    # the answers that let ``key export`` write over a file (anything else keeps it)
 
@@ -28,7 +27,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     actions = add_actions(parser, dest="action", metavar="ACTION")
     actions.add_parser("show", help="where the key is and your creator id").set_defaults(run=show)
-    export = actions.add_parser("export", help="write a backup copy of the key to FILE")
+    export = actions.add_parser("export", help="write a backup copy of the key to FILE (a folder: omamori-key.txt in it)")
     export.add_argument("file", type=Path, metavar="FILE")
     export.add_argument("--replace", action="store_true",
                         help="write over FILE if it exists (otherwise omamori asks, or refuses when it cannot ask)")
@@ -59,12 +58,17 @@ def show(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+BACKUP_NAME = "omamori-key.txt"   # the backup is text (omamori-key-v1 …): a name any computer opens
+
+
 def export_key(args: argparse.Namespace) -> int:
     key, _ = _current_key()
+    if args.file.is_dir():     # "key export ~/Backups" means into that folder
+        args.file = args.file / BACKUP_NAME
     if not (args.replace or _holds(args.file, key) or _may_replace(args.file)):
         print(say("key.export_kept", lang(), path=args.file))
         return EXIT_USAGE
-    write_atomic(args.file, keys.format_key(key).encode("ascii"), mode=0o600)
+    save_as(args.file, keys.format_key(key).encode("ascii"), mode=0o600)
     print(say("key.exported", lang(), path=args.file))
     return EXIT_OK
 

@@ -9,9 +9,8 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from ..atomic import write_atomic
 from ..catalog import say
-from ._shared import add_time_limit, call, check_flags, lang, open_host, read_input
+from ._shared import add_time_limit, call, check_flags, lang, open_host, read_input, save_as
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -49,7 +48,7 @@ def run(args: argparse.Namespace) -> int:
         host.close()
     print()
     target = args.out or args.input.with_name(args.input.stem + ".ai-preview.png")
-    write_atomic(target, result["image"], mode=0o644)
+    save_as(target, result["image"], mode=0o644)
     print(say("preview_ai.written", language, path=target))
     print(say("cloak.limits", language))
     return 0

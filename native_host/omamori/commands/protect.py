@@ -8,11 +8,10 @@ import sys
 from pathlib import Path
 
 from ..exit_codes import EXIT_OK, EXIT_PARTIAL, EXIT_SKIPPED
-from ..atomic import write_atomic
 from ..catalog import Message, say
 from ..errors import OmamoriError
 from ._shared import (ProgressLine, add_time_limit, call, check_flags, message, note_destination, open_host,
-                      print_report, read_input)
+                      print_report, read_input, save_as)
 
 SUFFIX = ".omamori"
 
@@ -115,10 +114,10 @@ def named_for(path: Path, extension: str) -> Path:
 
 def output_path(source: Path, result_name: str, args: argparse.Namespace) -> Path:
     extension = Path(result_name).suffix
-    if args.output:
+    if args.output and not args.output.is_dir():
         return named_for(args.output, extension)
-    if args.out_dir:
-        return args.out_dir / f"{source.stem}{extension}"
+    if args.out_dir or args.output:     # -o naming a folder ("-o .", "-o done/") means into it
+        return (args.out_dir or args.output) / f"{source.stem}{extension}"
     suffix = SUFFIX if args.profile == "x" else f"{SUFFIX}-{args.profile}"   # all versions can sit beside the input
     return source.with_name(f"{source.stem}{suffix}{extension}")
 
@@ -174,7 +173,7 @@ def protect_one(host, source: Path, fields: dict, args: argparse.Namespace, *, w
     target = not_written_yet(output_path(source, result["name"], args), written)
     if _same_file(source, target):
         raise OmamoriError("would_overwrite_input", path=str(source))
-    write_atomic(target, result["image"], mode=0o644)
+    save_as(target, result["image"], mode=0o644)
     written.add(target.resolve())
     note_destination(result["image"], target)
     record = {
@@ -182,7 +181,7 @@ def protect_one(host, source: Path, fields: dict, args: argparse.Namespace, *, w
         "format": result["format"], "bytes": result["bytes"], "elapsed_ms": result["elapsed_ms"],
         "mark": result["mark"], "skipped": result["skipped"], "report": result["report"],
     }
-    if args.output and target != args.output:
+    if args.output and target.parent != args.output and target != args.output:   # not "-o FOLDER"
         record["renamed"] = Message("protect.renamed", {"asked": args.output.name, "name": target.name,
                                                         "format": result["format"].upper()}).both()
     return record

@@ -5,10 +5,9 @@ import argparse
 from pathlib import Path
 
 from ..exit_codes import EXIT_OK, EXIT_PARTIAL
-from ..atomic import write_atomic
 from ..catalog import say
 from ..protocol.handlers import sample_picture
-from ._shared import call, lang, note_destination, open_host, print_report
+from ._shared import call, lang, note_destination, open_host, print_report, save_as
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -29,7 +28,7 @@ def run(args: argparse.Namespace) -> int:
         original = sample_picture()
         result = call(host, "protect", image=original, name="sample.png")
         target = (args.out_dir or host.paths.data) / f"sample.omamori{Path(result['name']).suffix}"
-        write_atomic(target, result["image"], mode=0o644)
+        save_as(target, result["image"], mode=0o644)
         note_destination(result["image"], target)
         verdict = call(host, "verify", image=result["image"])
     finally:

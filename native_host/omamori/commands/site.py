@@ -11,10 +11,9 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from .. import site
-from ..atomic import write_atomic
 from ..catalog import Message, say
 from ..exit_codes import EXIT_OK, EXIT_PARTIAL, EXIT_USAGE
-from ._shared import lang
+from ._shared import lang, save_as
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
@@ -153,7 +152,7 @@ def run(args: argparse.Namespace) -> int:
         for change in changes:
             if change.action in ("written", "updated"):
                 # through a new file and a rename: a link put there since it was read is replaced, not followed
-                write_atomic(change.path, change.text.encode("utf-8", errors="surrogateescape"), mode=change.mode)
+                save_as(change.path, change.text.encode("utf-8", errors="surrogateescape"), mode=change.mode)
     headers = site.headers(policy_url=args.policy_url)
     tags = site.meta_tags(policy_url=args.policy_url)
     status = EXIT_PARTIAL if any(change.action == "refused" for change in changes) else EXIT_OK
