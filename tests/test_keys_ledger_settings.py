@@ -24,6 +24,17 @@ def test_a_new_key_is_owner_only_and_read_back(tmp_path):
         assert stat.S_IMODE(path.stat().st_mode) == 0o600
 
 
+@pytest.mark.skipif(sys.platform == "win32", reason="POSIX modes")
+@pytest.mark.parametrize("write", [
+    lambda folder: keys.create(folder / "key"),
+    lambda folder: keys.import_key(folder / "key", keys.format_key(bytes(32)), replace=False),
+    lambda folder: store.save(store.Settings(), folder / "settings.json"),
+], ids=["key new", "key import", "settings"])
+def test_the_config_folder_a_write_makes_is_owner_only(tmp_path, write):
+    write(tmp_path / "config")
+    assert stat.S_IMODE((tmp_path / "config").stat().st_mode) == 0o700
+
+
 def test_a_damaged_key_is_reported_and_never_replaced(tmp_path):
     path = tmp_path / "key"
     keys.create(path)

@@ -23,6 +23,12 @@ def private_folder(path: Path) -> None:
         raise StateError("storage_unwritable", path=str(path), reason=exc.strerror or str(exc)) from exc
 
 
+def write_private(path: Path, data: bytes) -> None:
+    """``write_atomic`` of an owner-only file into an owner-only folder (the key, the settings)."""
+    private_folder(path.parent)
+    write_atomic(path, data, mode=0o600)
+
+
 def write_new(path: Path, data: bytes, *, mode: int = 0o600) -> bool:
     """Write ``data`` to ``path`` only if no file is there, complete or not at all; whether it was written.
 

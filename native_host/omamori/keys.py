@@ -14,7 +14,7 @@ import time
 import zlib
 from pathlib import Path
 
-from .atomic import private_folder, write_atomic, write_new
+from .atomic import private_folder, write_new, write_private
 from .errors import OmamoriError, StateError
 
 KEY_BYTES = 32
@@ -71,7 +71,7 @@ def create(path: Path) -> bytes:
     if path.exists():
         backup(path)
     key = secrets.token_bytes(KEY_BYTES)
-    write_atomic(path, format_key(key).encode("ascii"), mode=0o600)
+    write_private(path, format_key(key).encode("ascii"))
     return key
 
 
@@ -106,5 +106,5 @@ def import_key(path: Path, text: str, *, replace: bool) -> tuple[bytes, Path | N
         if not replace:
             raise StateError("key_exists", path=str(path))
         kept = backup(path)
-    write_atomic(path, format_key(key).encode("ascii"), mode=0o600)
+    write_private(path, format_key(key).encode("ascii"))
     return key, kept

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, get_args, get_origin, get_type_hints, Literal
 
-from .atomic import write_atomic
+from .atomic import write_private
 from .errors import StateError, OmamoriError
 from .fonts import check_signature_text
 
@@ -267,4 +267,4 @@ def reset(path: Path) -> Settings:
 def save(settings: Settings, path: Path) -> None:
     """Write atomically (temp file + rename) so a crash never leaves half a file."""
     settings.check()
-    write_atomic(path, json.dumps(settings.to_dict(), ensure_ascii=False, indent=2).encode("utf-8"))
+    write_private(path, json.dumps(settings.to_dict(), ensure_ascii=False, indent=2).encode("utf-8"))
