@@ -193,6 +193,11 @@ def test_what_argparse_refuses_is_a_bad_usage_error_with_json_too(tmp_path, samp
     assert "usage: omamori protect" in refused.stderr and "このコマンドは、このままでは実行できません" in refused.stderr
 
 
+def test_history_limit_out_of_range_is_said_as_the_flag_to_fix(tmp_path):
+    refused = run_cli(tmp_path / "home", "history", "--limit", "0", lang="ja_JP.UTF-8")
+    assert refused.returncode == 2 and "--limit に 0 は使えません。1〜500 の数を指定してください。" in refused.stderr
+
+
 def test_history_names_the_file_protected_where_it_went_and_the_local_time(tmp_path, sample, paths):
     """The CLI's output path; the browser's site for what the extension protected; the time in the person's
     time zone (the ledger keeps UTC); the file's own name (art.png), not the output's (art.jpg)."""

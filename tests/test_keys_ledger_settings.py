@@ -149,6 +149,27 @@ def test_a_font_path_with_no_file_is_refused_when_set_and_nothing_is_saved(tmp_p
     assert caught.value.details["rule"] == "font_file" and not path.exists()
 
 
+def test_a_font_path_to_a_file_that_is_not_a_font_is_refused_as_such(tmp_path):
+    picture = tmp_path / "art.png"
+    picture.write_bytes(b"\x89PNG\r\n\x1a\n" + bytes(100))
+    with pytest.raises(OmamoriError) as caught:
+        store.change(tmp_path / "settings.json", {"signature.font_path": str(picture)})
+    assert caught.value.code == "bad_setting" and caught.value.details["rule"] == "font_file"
+
+
+def test_a_number_too_large_for_a_float_is_a_bad_setting(tmp_path):
+    with pytest.raises(OmamoriError) as caught:
+        store.change(tmp_path / "settings.json", {"signature.opacity": 10 ** 400})
+    assert (caught.value.code, caught.value.details["rule"]) == ("bad_setting", "number")
+    assert len(caught.value.details["value"]) <= 61     # said back shortened, not 400 digits
+
+
+def test_a_refused_long_value_is_said_back_shortened():
+    with pytest.raises(OmamoriError) as caught:
+        store.apply_changes(store.Settings(), {"signature.placement": "x" * 10_000})
+    assert caught.value.details["value"].endswith("…") and len(caught.value.message.text("en")) < 400
+
+
 def _version_2_ledger(path: Path) -> None:
     """A ledger as omamori wrote it before version 3 (no original name, destination or skipped steps)."""
     db = sqlite3.connect(path)

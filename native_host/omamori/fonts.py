@@ -113,6 +113,11 @@ def usable_fonts(text: str, *, platform: str = sys.platform, env: Mapping[str, s
     return sorted(usable, key=lambda font: (font.family.casefold(), font.path))
 
 
+def is_font_file(path: str) -> bool:
+    """Whether ``path`` is a font file Pillow can open (a picture or a text file is not)."""
+    return _covering(path, 0, [])[1] is not None
+
+
 def _covering(path: str, index: int, needed: list[str]) -> tuple[FoundFont | None, str | None]:
     """(the font at ``path``/``index`` when it has a glyph for each of ``needed``, else None; the characters it
     lacks, None when it cannot be read at all)."""

@@ -16,7 +16,7 @@ from typing import Any, get_args, get_origin, get_type_hints, Literal
 
 from .atomic import write_private
 from .errors import StateError, OmamoriError
-from .fonts import check_signature_text
+from .fonts import check_signature_text, is_font_file
 
 Placement = Literal["corner", "tiled"]
 Corner = Literal["bottom-right", "bottom-left", "top-right", "top-left"]
@@ -135,10 +135,16 @@ RETIRED = {"extension": ("connection", "server_url")}
 _RULE_OF_TYPE = {bool: "bool", int: "int", float: "number", str: "text"}
 
 
+_SHOWN_VALUE = 60   # characters of a refused value said back
+
+
 def bad_setting(name: str, value: Any, rule: str, **facts: Any) -> OmamoriError:
     """``bad_setting`` naming the setting, the value given and what it may be (``rule.<rule>`` in the
     catalog, its fields from ``facts``), so that the person can fix it without reading docs."""
-    return OmamoriError("bad_setting", field=name, value=json.dumps(value, ensure_ascii=False), rule=rule, **facts)
+    shown = json.dumps(value, ensure_ascii=False)
+    if len(shown) > _SHOWN_VALUE:    # said back to the person: the start is enough to recognise it
+        shown = shown[:_SHOWN_VALUE] + "…"
+    return OmamoriError("bad_setting", field=name, value=shown, rule=rule, **facts)
 
 
 def _in_range(name: str, value: float, low: float, high: float) -> None:
@@ -158,7 +164,10 @@ def _coerce(name: str, kind: Any, value: Any) -> Any:
         ok = isinstance(value, int) and not isinstance(value, bool)
     elif kind is float:
         ok = isinstance(value, (int, float)) and not isinstance(value, bool)
-        value = float(value) if ok else value
+        try:
+            value = float(value) if ok else value
+        except OverflowError:        # an integer of hundreds of digits
+            ok = False
     else:
         ok = isinstance(value, kind)
     if not ok:
@@ -242,7 +251,7 @@ def entered(current: Settings, changes: dict[str, Any]) -> Settings:
     updated = apply_changes(current, changes)
     signature = updated.signature
     if signature.font_path != current.signature.font_path and signature.font_path \
-            and not Path(signature.font_path).is_file():     # refused now, not at every protection after
+            and not is_font_file(signature.font_path):     # refused now, not at every protection after
         raise bad_setting("signature.font_path", signature.font_path, "font_file")
     if signature.enabled and (signature.text, signature.font_path, signature.enabled) != (
             current.signature.text, current.signature.font_path, current.signature.enabled):

@@ -9,14 +9,16 @@ from typing import Any
 from ..catalog import Lang, Message, say
 from ..exit_codes import EXIT_OK
 from ..protect.sites import SITES
+from ..protocol.handlers import MAX_HISTORY
+from ..settings import bad_setting
 from ._shared import call, lang, message, open_host
 
-BROWSER = "browser:"     # the ledger's destination of an image handed to a page (docs/protocol.md, history)
+BROWSER_PREFIX = "browser:"     # the ledger's destination of an image handed to a page (docs/protocol.md, history)
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser("history", help="list recent protections from your local ledger")
-    parser.add_argument("--limit", type=int, default=20, metavar="N", help="how many (1-500, default 20)")
+    parser.add_argument("--limit", type=int, default=20, metavar="N", help=f"how many (1-{MAX_HISTORY}, default 20)")
     parser.add_argument("--json", action="store_true",
                         help="print the ledger's entries as JSON (time in UTC, local_time in your time zone)")
     parser.set_defaults(run=run)
@@ -32,8 +34,8 @@ def destination(item: dict[str, Any]) -> Message | str:
     where = item["destination"]
     if where is None:
         return Message("history.to_unknown")
-    if where.startswith(BROWSER):
-        profile = where[len(BROWSER):]
+    if where.startswith(BROWSER_PREFIX):
+        profile = where[len(BROWSER_PREFIX):]
         site = SITES[profile].name if profile in SITES else Message("history.web")
         return Message("history.to_browser", {"site": site})
     return where
@@ -49,6 +51,8 @@ def describe(item: dict[str, Any], language: Lang) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
+    if not 1 <= args.limit <= MAX_HISTORY:     # said as a flag to fix, not as the protocol's bad_request
+        raise bad_setting("--limit", args.limit, "range", low=1, high=MAX_HISTORY)
     host = open_host()
     try:
         result = call(host, "history", limit=args.limit)
