@@ -369,6 +369,13 @@ const HANDLERS = {
     return { settings };
   },
 
+  // No hello first: a damaged settings file, which this replaces with the defaults, fails hello too.
+  async "settings.reset"() {
+    const { settings } = await (await host()).request("settings.reset", {});
+    await rememberSettings(settings);
+    return { settings };
+  },
+
   // The token is never given back (a page shows only whether there is a pairing): the keystore holds its key.
   async "connection.get"() {
     await tokenMoved;
@@ -432,7 +439,7 @@ ext.storage.local.get(Stored.paused).then(({ [Stored.paused]: paused }) => showP
 
 // ---- the first-run page -------------------------------------------------------
 
-/** The page that sets omamori up with a person; the options page and the popup link to it too. */
+/** The page that sets omamori up with a person; the options page links to it too. */
 const WELCOME_PAGE = "welcome/welcome.html";
 
 /** Opened once, when the extension is installed: not at an update, not again after a reinstall that kept storage. */

@@ -15,6 +15,8 @@ from omamori import keys, settings as store
 from omamori.errors import OmamoriError, StateError
 from omamori.ledger import SCHEMA_VERSION, Entry, Ledger
 
+from in_process import ask
+
 
 def test_a_new_key_is_owner_only_and_read_back(tmp_path):
     path = tmp_path / "config" / "key"
@@ -230,3 +232,14 @@ def test_a_damaged_settings_file_names_the_setting_or_the_line_and_what_to_do(tm
         store.load(path)
     said = caught.value.message.both()
     assert "line 2, column 19" in said["en"] and "2 行目の 19 文字目" in said["ja"]
+
+
+def test_settings_reset_is_the_way_out_of_a_damaged_file_that_fails_hello(host, paths):
+    from omamori.protocol.envelope import Request
+
+    paths.settings_file.parent.mkdir(parents=True, exist_ok=True)
+    paths.settings_file.write_text("{bad")
+    refused = host.handle(Request(id="h", type="hello", body={}))
+    assert not refused["ok"] and refused["error"]["code"] == "settings_damaged"
+    assert ask(host, "settings.reset")["settings"] == store.Settings().to_dict()
+    assert ask(host, "hello")["settings"] == store.Settings().to_dict()

@@ -242,6 +242,7 @@ export const MESSAGE_TYPES = Object.freeze({
   "grok.open": { from: [Tier.PAGE], fields: {} },
   "settings.get": { from: [Tier.PAGE], fields: {} },
   "settings.set": { from: [Tier.PAGE], fields: { changes: isPlainObject } },
+  "settings.reset": { from: [Tier.PAGE], fields: {} },
   "connection.get": { from: [Tier.PAGE], fields: {} },
   "connection.set": {
     from: [Tier.PAGE],

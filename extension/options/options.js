@@ -29,9 +29,6 @@ const fields = () => settingControls(settingsForm);
 /** @param {Settings} settings */
 const fill = (settings) => fillControls(fields(), settings);
 
-/** Failures that mean no host answers (not installed, not set up, not running): the page says so once, at the top. */
-const isNoHost = (/** @type {string} */ code) => /^(host|server)_/.test(code) || code === "pairing_token_needed";
-
 /** @param {unknown} error what a request to the background threw, or null once one succeeded */
 function showProblem(error) {
   const problem = $("host-problem");
@@ -40,6 +37,7 @@ function showProblem(error) {
   problem.dataset.code = json?.code ?? "";
   $("host-problem-text").textContent = !json ? "" : json.code === "host_not_installed" ? t("options_host_not_installed") : errorText(json);
   $("host-install-command").hidden = !json || !["host_not_installed", "host_forbidden"].includes(json.code);
+  $("settings-reset").hidden = json?.code !== "settings_damaged";
 }
 
 /**
@@ -54,18 +52,33 @@ function openSettings(open) {
 }
 
 async function loadSettings() {
+  /** @type {Settings & {signature: {text: string, font_path: string}}} */
+  let settings;
   try {
-    const { settings } = await ask({ type: "settings.get" });
-    await loadFonts(settings.signature);
-    fill(settings);
-    openSettings(true);
-    showProblem(null);
-    preview.show(signatureChanges());
+    ({ settings } = await ask({ type: "settings.get" }));
+  } catch (error) {
+    showProblem(error); // it says why the form stays closed (no host, damaged settings: with the way out)
+    openSettings(false);
+    return;
+  }
+  // The font list only names the choices: without it (an older host) the form still opens, on "Automatic".
+  await loadFonts(settings.signature).catch((error) => console.warn("omamori: signature.fonts", errorJson(error)));
+  fill(settings);
+  openSettings(true);
+  showProblem(null);
+  preview.show(signatureChanges());
+}
+
+$("settings-reset").addEventListener("click", async () => {
+  if (!confirm(t("options_settings_reset_confirm"))) return;
+  try {
+    await ask({ type: "settings.reset" });
   } catch (error) {
     showProblem(error);
-    if (isNoHost(errorJson(error).code)) openSettings(false);
+    return;
   }
-}
+  await loadSettings();
+});
 
 // ---- the signature: its fonts and its live preview ------------------------------
 

@@ -5,6 +5,7 @@ pages in Firefox (see test_e2e_extension_pages)."""
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 
@@ -120,3 +121,24 @@ def test_screenshot_of_the_options_page_with_its_preview(launch_chromium, langua
     tab.wait_for("document.querySelector('[data-testid=\"options-cloak\"]').dataset.state !== 'checking'", timeout=30)
     assert tab.evaluate("document.documentElement.lang") == language
     tab.screenshot(SCREENSHOTS / f"options-preview-{language}.png")
+
+
+def test_a_damaged_settings_file_is_said_and_the_page_resets_it(launch_chromium, omamori_env):
+    """Every request that reads the settings fails on a damaged file, hello included: the page's button is the
+    way out that needs no terminal."""
+    browser = launch_chromium()
+    settings_file = Path(omamori_env["OMAMORI_HOME"]) / "config" / "settings.json"
+    settings_file.parent.mkdir(parents=True, exist_ok=True)
+    settings_file.write_text('{"signature": {"opacity": "half"}}')
+    tab = open_options(browser)
+    reset = "document.querySelector('[data-testid=\"options-settings-reset\"]')"
+    tab.wait_for(f"!{reset}.hidden", timeout=30)
+    said = tab.evaluate("document.querySelector('[data-testid=\"options-host-problem\"]').innerText")
+    assert str(settings_file) in said and "signature.opacity" in said
+    assert not tab.evaluate("document.querySelector('#loading').checkVisibility()"), "Loading settings… for ever"
+    assert tab.evaluate("document.querySelector('[data-testid=\"options-save\"]').disabled")
+    tab.evaluate(f"window.confirm = () => true; {reset}.click()")
+    tab.wait_for(f"{DRAWN} && {reset}.hidden", timeout=60)
+    assert not tab.evaluate("document.querySelector('[data-testid=\"options-save\"]').disabled")
+    shown = json.loads(run_omamori(omamori_env, "settings", "show", "--json").stdout)
+    assert shown["signature"]["opacity"] == 0.55

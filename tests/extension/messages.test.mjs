@@ -52,6 +52,7 @@ test("each type is accepted only from its tier", () => {
   assert.equal(refusal({ type: "status.get" }, Tier.PAGE), null);
   assert.match(refusal({ type: "status.get" }, Tier.X), /not accepted from x/);
   assert.match(refusal({ type: "settings.set", changes: {} }, Tier.X), /not accepted/);
+  assert.match(refusal({ type: "settings.reset" }, Tier.X), /not accepted/);
   assert.match(refusal({ type: "xsetting.seen", setting: "grokTraining", state: "on" }, Tier.PAGE), /not accepted/);
   assert.match(refusal({ type: "status.get" }, null), /unknown sender/);
 });

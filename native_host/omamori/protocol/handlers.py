@@ -435,6 +435,11 @@ def handle_settings_set(host: Host, body: dict[str, Any], progress: Progress) ->
     return {"settings": settings_store.change(host.paths.settings_file, changes).to_dict()}
 
 
+def handle_settings_reset(host: Host, body: dict[str, Any], progress: Progress) -> dict[str, Any]:
+    # The extension's way out of a damaged settings file, which fails every other request (hello included).
+    return {"settings": settings_store.reset(host.paths.settings_file).to_dict()}
+
+
 def cancel_target(body: dict[str, Any]) -> str | int:
     """The id of the request a ``cancel`` names (its ``request`` field)."""
     target = body.get("request")
@@ -467,6 +472,7 @@ HANDLERS: dict[str, Callable[[Host, dict[str, Any], Progress], dict[str, Any]]] 
     "signature.fonts": handle_signature_fonts,
     "settings.get": handle_settings_get,
     "settings.set": handle_settings_set,
+    "settings.reset": handle_settings_reset,
     "history": handle_history,
     "status": handle_status,
     "cancel": handle_cancel,
