@@ -7,7 +7,9 @@ import { ask } from "../lib/ask.js";
 import { base64ToBytes, blobToBase64 } from "../lib/base64.js";
 import { FETCH_COMMAND, cloakState, previewCanStart, previewPercent } from "../lib/cloak.js";
 import { clearFieldErrors, showFieldError } from "../lib/field-errors.js";
+import { hostProblem } from "../lib/host-state.js";
 import { showInstallCommandHere } from "../lib/install-command.js";
+import { mountLookFields } from "../lib/look-fields.js";
 import { t, errorText, localizePage, stageName } from "../lib/i18n.js";
 import { CodedError, MAX_IMAGE_BYTES, PREVIEW_PORT, errorJson } from "../lib/messages.js";
 import { requestOverPort } from "../lib/port-request.js";
@@ -19,6 +21,8 @@ import { mountSignaturePreview } from "../lib/signature-preview.js";
 
 /** An element of this page by id (the markup is ours, so it exists). @type {(id: string) => any} */
 const $ = (id) => document.getElementById(id);
+
+mountLookFields($("look-fields-slot"), { id: "signature", testId: "options-signature" });
 const settingsForm = $("settings");
 const connectionForm = $("connection");
 const previewForm = $("preview");
@@ -35,8 +39,9 @@ function showProblem(error) {
   const json = error ? errorJson(error) : null;
   problem.hidden = !json;
   problem.dataset.code = json?.code ?? "";
-  $("host-problem-text").textContent = !json ? "" : json.code === "host_not_installed" ? t("options_host_not_installed") : errorText(json);
-  $("host-install-command").hidden = !json || !["host_not_installed", "host_forbidden"].includes(json.code);
+  const said = json && hostProblem(json, "options_host_not_installed");
+  $("host-problem-text").textContent = said ? said.text : "";
+  $("host-install-command").hidden = !said?.install;
   $("settings-reset").hidden = json?.code !== "settings_damaged";
 }
 

@@ -2,6 +2,7 @@
 
 import { ext } from "../lib/browser.js";
 import { ask } from "../lib/ask.js";
+import { showHostState } from "../lib/host-state.js";
 import { showInstallCommandHere } from "../lib/install-command.js";
 import { t, errorText, formatTime, localizePage } from "../lib/i18n.js";
 import { grokEditsState, showChecklist } from "./checklist.js";
@@ -61,15 +62,8 @@ function showGrokEdits(status) {
 
 /** @param {Status["host"]} host */
 function showHost(host) {
-  const section = $("host");
-  const missing = !host.connected && host.error.code === "host_not_installed";
-  section.dataset.state = host.connected ? "connected" : missing ? "missing" : "error";
-  $("host-state").textContent = host.connected
-    ? t("popup_host_connected", [host.version])
-    : missing
-      ? t("popup_host_not_installed")
-      : errorText(host.error);
-  $("install-command").hidden = !missing;
+  const keys = { connected: "popup_host_connected", notInstalled: "popup_host_not_installed" };
+  $("install-command").hidden = !showHostState($("host"), $("host-state"), host, keys);
   $("mine").hidden = !host.connected;
 }
 

@@ -7,7 +7,9 @@
 import { ask } from "../lib/ask.js";
 import { clearFieldErrors, showFieldError } from "../lib/field-errors.js";
 import { errorText, localizePage, t } from "../lib/i18n.js";
+import { showHostState } from "../lib/host-state.js";
 import { installCommandKeysHere } from "../lib/install-command.js";
+import { mountLookFields } from "../lib/look-fields.js";
 import { errorJson } from "../lib/messages.js";
 import { fillControls, settingControls, valueOf } from "../lib/settings-fields.js";
 import { mountSignaturePreview } from "../lib/signature-preview.js";
@@ -17,8 +19,7 @@ import { nameInSignature, signatureWithName } from "./signature-name.js";
 /** An element of this page by id (the markup is ours, so it exists). @type {(id: string) => any} */
 const $ = (id) => document.getElementById(id);
 
-/** Failures that installing the program (again) fixes: the page shows the command. */
-const INSTALL_FIXES = Object.freeze(["host_not_installed", "host_forbidden"]);
+mountLookFields($("look-fields-slot"), { id: "look", testId: "welcome" });
 
 // ---- step 1: the program on this computer ---------------------------------------
 
@@ -39,14 +40,8 @@ async function checkHost() {
   } catch (error) {
     host = { connected: false, error: errorJson(error) };
   }
-  const install = !host.connected && INSTALL_FIXES.includes(host.error.code);
-  section.dataset.state = host.connected ? "connected" : install ? "missing" : "error";
-  $("host-state").textContent = host.connected
-    ? t("welcome_host_connected", [host.version])
-    : install
-      ? t("welcome_host_missing")
-      : errorText(host.error);
-  $("host-install").hidden = !install;
+  const keys = { connected: "welcome_host_connected", notInstalled: "welcome_host_missing" };
+  $("host-install").hidden = !showHostState(section, $("host-state"), host, keys);
   $("host-check").hidden = host.connected;
   $("host-check").disabled = false;
   $("name-fields").disabled = !host.connected;
