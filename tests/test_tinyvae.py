@@ -108,14 +108,47 @@ def _directional_check(layer, x: np.ndarray, rng: np.random.Generator, *, steps=
 @pytest.mark.parametrize("bands,chunk", [(1, 512), (3, 7)])
 @pytest.mark.parametrize("stride", [1, 2])
 def test_conv_is_the_same_in_any_bands_and_chunks(monkeypatch, bands, chunk, stride):
-    """Row bands (a thread each) and pixel chunks (a row at a time when a row is wider) change nothing."""
+    """Row bands (a thread each) and pixel or tile chunks (a row at a time when a row is wider) change nothing."""
     monkeypatch.setattr(tinyvae, "CHUNK_PIXELS", chunk)
+    monkeypatch.setattr(tinyvae, "CHUNK_TILES", chunk)
     rng = np.random.default_rng(2)
     x = rng.standard_normal((11, 13, 4)).astype(np.float32)
     weight = rng.standard_normal((5, 4, 3, 3)).astype(np.float32)
     conv = tinyvae.Conv(weight, None, stride=stride, bands=tinyvae.Bands(bands))
     np.testing.assert_allclose(conv.forward(x, None), _naive_conv(x, weight, stride), rtol=1e-4, atol=1e-4)
     _directional_check(conv, x, rng, steps=(1e-1,), tolerance=1e-3)
+
+
+def _direct_conv(x: np.ndarray, taps: np.ndarray) -> np.ndarray:
+    """The nine shifted matrix products on the zero-padded image, float32: how tinyvae computed a stride-1 3x3
+    convolution before Winograd (taps (9, Cin, Cout), tap t = dy * 3 + dx)."""
+    h, w, cin = x.shape
+    flat = np.pad(x, ((1, 2), (1, 1), (0, 0))).reshape(-1, cin)     # one spare row: the last taps read past the end
+    return tinyvae._shifted_products([(flat, (t // 3) * (w + 2) + t % 3, taps[t]) for t in range(9)],
+                                     rows=h, width=w + 2, keep=w, bands=tinyvae.ONE_BAND)
+
+
+@pytest.mark.parametrize("shape,cout", [((16, 16, 64), 64), ((13, 22, 64), 64), ((9, 7, 3), 64), ((21, 10, 64), 3),
+                                        ((1, 1, 32), 64), ((2, 5, 64), 32)])
+@pytest.mark.parametrize("bands,chunk", [(1, 256), (3, 5)])
+def test_winograd_conv_equals_the_direct_products_forward_and_backward(monkeypatch, shape, cout, bands, chunk):
+    """Winograd F(2x2, 3x3) gives the direct sum of nine products within float32 rounding, in both directions,
+    at taef2's channel counts, even and odd sizes, in any bands and chunks."""
+    monkeypatch.setattr(tinyvae, "CHUNK_TILES", chunk)
+    rng = np.random.default_rng(5)
+    x = rng.standard_normal(shape).astype(np.float32)
+    weight = (rng.standard_normal((cout, shape[2], 3, 3)) / np.sqrt(9 * shape[2])).astype(np.float32)
+    bias = rng.standard_normal(cout).astype(np.float32)
+    conv = tinyvae.Conv(weight, bias, bands=tinyvae.Bands(bands))
+    forward, direct = conv.forward(x, None), _direct_conv(x, conv.taps) + bias
+    g = rng.standard_normal(forward.shape).astype(np.float32)
+    backward, direct_backward = conv.backward(g, [shape[:2]]), _direct_conv(g, conv.taps_t[::-1])
+    for ours, theirs, exact in ((forward, direct, _naive_conv(x, weight, 1) + bias), (backward, direct_backward, None)):
+        assert ours.shape == theirs.shape and ours.dtype == np.float32 and ours.flags.c_contiguous
+        # float32 rounding of sums of 9 Cin terms of unit size: 1e-6 of the largest value, far below any wrong tap
+        np.testing.assert_allclose(ours, theirs, rtol=0, atol=1e-5 * float(np.abs(theirs).max()))
+        if exact is not None:   # and no further from the float64 definition than a few times the direct form
+            assert np.abs(ours - exact).max() <= 4 * np.abs(theirs - exact).max() + 1e-6
 
 
 @pytest.mark.parametrize("stride,shape", [(1, (9, 7, 4)), (2, (9, 7, 4)), (1, (40, 37, 4)), (2, (41, 38, 4))])

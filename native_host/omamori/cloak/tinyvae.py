@@ -19,17 +19,19 @@ latents are float32 (H/8)x(W/8)xC. ``Network.forward`` can record a tape so
 ``Network.backward`` returns the gradient with respect to the input only
 (weights are fixed), which is all the cloak needs.
 
-Convolution: a 3x3 stride-1 conv is nine shifted matrix products on the
-zero-padded image flattened to rows, where each shift is a contiguous slice
-(no im2col copy); the two padding columns per row come out as junk and are
-dropped. A stride-2 conv is the same over the four 2x2 phases of the padded
-image. The gradient with respect to the input is the same convolution with
-the kernel turned 180 degrees and transposed (per phase for stride 2). The
-rows are split into bands computed by a thread per core (``Bands``), each
-with a single-threaded BLAS, because with BLAS's own threads the additions
-between the nine products ran on one core; each band works a few hundred
-pixels at a time so that the running sum stays in the core's cache. The
-figures are in docs/cloak.md ("Time and memory") with the commands.
+Convolution: a 3x3 stride-1 conv is Winograd F(2x2, 3x3): each 2x2 output
+tile is A^T [(G g G^T) * (B^T d B)] A of the 4x4 input tile d around it, 16
+matrix products of (tiles, Cin) by (Cin, Cout) instead of 36, the transforms
+being additions on contiguous slices (the padded image's columns split by
+parity). A stride-2 conv is nine shifted matrix products over the four 2x2
+phases of the zero-padded image flattened to rows, where each shift is a
+contiguous slice (no im2col copy). The gradient with respect to the input is
+the same convolution with the kernel turned 180 degrees and transposed (per
+phase for stride 2). The rows are split into bands computed by a thread per
+core (``Bands``), each with a single-threaded BLAS, because with BLAS's own
+threads the additions between the products ran on one core; each band works
+a few hundred pixels at a time so that its working arrays stay in the core's
+cache. The figures are in docs/cloak.md ("Time and memory") with the commands.
 """
 from __future__ import annotations
 
@@ -53,6 +55,7 @@ GROUPNORM_EPS = 1e-5
 _STORAGE_DTYPES = {"HalfStorage": np.float16, "FloatStorage": np.float32}
 CHUNK_PIXELS = 512   # pixels per matrix product within a band (whole grid rows, at least one): its product and
                      # running sum stay in the core's L2 cache (docs/cloak.md, "Time and memory")
+CHUNK_TILES = 256    # 2x2 output tiles per Winograd chunk within a band (whole tile rows, at least one)
 
 
 # --- reading a checkpoint without torch -------------------------------------------------------
@@ -191,13 +194,18 @@ class Conv:
         self.taps_t = np.ascontiguousarray(self.taps.transpose(0, 2, 1))
         self.bias = bias
         self.k, self.stride, self.bands = k, stride, bands
+        if k == 3 and stride == 1:   # the kernel and its 180-degree turn, for Winograd forward and backward
+            self.transformed = _winograd_kernel(self.taps)
+            self.transformed_t = _winograd_kernel(self.taps_t[::-1])
 
     def forward(self, x: np.ndarray, tape: list | None) -> np.ndarray:
         h, w, cin = x.shape
         if tape is not None:
             tape.append((h, w))
         if self.k == 3:
-            return (_conv3x3 if self.stride == 1 else _conv3x3_stride2)(x, self.taps, self.bias, self.bands)
+            if self.stride == 1:
+                return _winograd3x3(x, self.transformed, self.bias, self.bands)
+            return _conv3x3_stride2(x, self.taps, self.bias, self.bands)
         y = (x.reshape(-1, cin) @ self.taps[0]).reshape(h, w, -1)
         if self.bias is not None:
             y = y + self.bias
@@ -209,7 +217,7 @@ class Conv:
         if self.k == 1:
             return (g.reshape(-1, cout) @ self.taps_t[0]).reshape(h, w, -1)
         if self.stride == 1:
-            return _conv3x3(g, self.taps_t[::-1], None, self.bands)
+            return _winograd3x3(g, self.transformed_t, None, self.bands)
         return _conv3x3_stride2_backward(g, self.taps_t, h, w, self.bands)
 
 
@@ -261,12 +269,91 @@ def _shifted_products(terms: list[tuple[np.ndarray, int, np.ndarray]], *, rows: 
     return result
 
 
-def _conv3x3(x: np.ndarray, taps: np.ndarray, bias: np.ndarray | None, bands: Bands) -> np.ndarray:
-    """3x3 convolution with zero padding 1 of HxWxCin by taps (9, Cin, Cout): HxWxCout float32."""
+# Winograd F(2x2, 3x3) (Lavin and Gray 2016): a 2x2 output tile is A^T [(G g G^T) * (B^T d B)] A for the 4x4
+# input tile d around it, so 16 products of (tiles, Cin) by (Cin, Cout) matrices replace 36 (2.25x fewer).
+_WINOGRAD_G = np.array([[1, 0, 0], [0.5, 0.5, 0.5], [0.5, -0.5, 0.5], [0, 0, 1]])
+
+
+def _winograd_kernel(taps: np.ndarray) -> np.ndarray:
+    """(16, Cin, Cout) float32 G g G^T of taps (9, Cin, Cout) (tap t = dy * 3 + dx), in the order
+    ``_winograd3x3`` reads it: position 4 * column + row."""
+    kernel = taps.astype(np.float64).reshape(3, 3, *taps.shape[1:])
+    return np.einsum("ay,bx,yxio->baio", _WINOGRAD_G, _WINOGRAD_G, kernel).reshape(16, *taps.shape[1:]).astype(
+        np.float32)
+
+
+def _column_phases(x: np.ndarray, rows: int, pairs: int, bands: Bands) -> np.ndarray:
+    """rows x 2 x pairs x C float32: the zero-padded image (``x`` at [1:h+1, 1:w+1]) with its columns split by
+    parity, [r, p, j] = padded[r, 2 j + p], so that a Winograd tile's columns are contiguous slices."""
+    h, w, c = x.shape
+    phases = np.empty((rows, 2, pairs, c), np.float32)
+    phases[0] = phases[h + 1:] = 0
+
+    def fill(first: int, stop: int) -> None:
+        band = phases[first + 1:stop + 1]
+        band[:, 0, 0] = 0
+        band[:, 0, 1:w // 2 + 1] = x[first:stop, 1::2]       # padded column 2 j is the image's 2 j - 1
+        band[:, 0, w // 2 + 1:] = 0
+        band[:, 1, :(w + 1) // 2] = x[first:stop, 0::2]      # padded column 2 j + 1 is the image's 2 j
+        band[:, 1, (w + 1) // 2:] = 0
+
+    bands.run(h, fill)
+    return phases
+
+
+def _winograd3x3(x: np.ndarray, transformed: np.ndarray, bias: np.ndarray | None, bands: Bands) -> np.ndarray:
+    """3x3 convolution with zero padding 1 of HxWxCin, the kernel given as ``_winograd_kernel``: HxWxCout float32.
+
+    Row bands of 2x2 output tiles run in a thread each; within a band, CHUNK_TILES tiles at a time: B^T d B
+    by additions over the rows, then over the columns (contiguous slices of ``_column_phases``), the 16
+    products in one batched matmul, A^T m A by additions, the last written into the result.
+    """
     h, w, cin = x.shape
-    flat = _zero_padded(x, h + 3, w + 2, bands).reshape(-1, cin)   # one spare row: the last taps read past the end
-    return _shifted_products([(flat, (t // 3) * (w + 2) + t % 3, taps[t]) for t in range(9)],
-                             rows=h, width=w + 2, keep=w, bands=bands, bias=bias)
+    cout = transformed.shape[2]
+    tile_rows, tile_cols = (h + 1) // 2, (w + 1) // 2
+    phases = _column_phases(x, 2 * tile_rows + 2, tile_cols + 1, bands)
+    result = np.empty((2 * tile_rows, 2 * tile_cols, cout), np.float32)
+    step = max(1, CHUNK_TILES // tile_cols)       # tile rows per chunk
+
+    def band(first: int, stop: int) -> None:
+        across = np.empty((4, step, 2, tile_cols + 1, cin), np.float32)    # B^T d: [row position, tile row, ...]
+        inputs = np.empty((4, 4, step, tile_cols, cin), np.float32)        # B^T d B: [column, row position, ...]
+        products = np.empty((16, step * tile_cols, cout), np.float32)
+        down = np.empty((2, 4, step, tile_cols, cout), np.float32)         # A^T m: [output row, column, ...]
+        for row in range(first, stop, step):
+            n = min(step, stop - row)
+            r0, r1, r2, r3 = (phases[2 * row + k:2 * (row + n) + k:2] for k in range(4))
+            t = across[:, :n]
+            np.subtract(r0, r2, out=t[0])
+            np.add(r1, r2, out=t[1])
+            np.subtract(r2, r1, out=t[2])
+            np.subtract(r1, r3, out=t[3])
+            c0, c1, c2, c3 = t[:, :, 0, :-1], t[:, :, 1, :-1], t[:, :, 0, 1:], t[:, :, 1, 1:]
+            v = inputs[:, :, :n]
+            np.subtract(c0, c2, out=v[0])
+            np.add(c1, c2, out=v[1])
+            np.subtract(c2, c1, out=v[2])
+            np.subtract(c1, c3, out=v[3])
+            m = products[:, :n * tile_cols]
+            np.matmul(v.reshape(16, n * tile_cols, cin), transformed, out=m)
+            m = m.reshape(4, 4, n, tile_cols, cout)
+            s = down[:, :, :n]
+            np.add(m[:, 0], m[:, 1], out=s[0])
+            s[0] += m[:, 2]
+            np.subtract(m[:, 1], m[:, 2], out=s[1])
+            s[1] -= m[:, 3]
+            out = result[2 * row:2 * (row + n)].reshape(n, 2, tile_cols, 2, cout).transpose(3, 1, 0, 2, 4)
+            np.add(s[:, 0], s[:, 1], out=out[0])
+            out[0] += s[:, 2]
+            np.subtract(s[:, 1], s[:, 2], out=out[1])
+            out[1] -= s[:, 3]
+            if bias is not None:
+                result[2 * row:2 * (row + n)] += bias
+
+    bands.run(tile_rows, band)
+    if result.shape[:2] == (h, w):
+        return result
+    return np.ascontiguousarray(result[:h, :w])
 
 
 def _phases(padded: np.ndarray, bands: Bands) -> list[np.ndarray]:
