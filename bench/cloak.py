@@ -35,7 +35,8 @@ A benchmark, not a test: nothing here passes or fails. Run it under nice on a sh
     nice -n 15 python bench/cloak.py --set holdout --purify jpeg75,half,blur1,noisyup
     nice -n 15 python bench/cloak.py --size 2048 --served orig,medium --kinds flat_anime,photo --seeds 1
     nice -n 15 python bench/cloak.py --steps 0                 # the family's start alone
-    nice -n 15 python bench/cloak.py --conv-speed              # GFLOP/s of the numpy 3x3 convolution
+    nice -n 15 python bench/cloak.py --conv-speed              # speed of the numpy 3x3 convolution, in GFLOP/s of
+                                                               # the direct form (9 products a pixel) it replaces
 """
 from __future__ import annotations
 
@@ -155,11 +156,11 @@ def conv_speed() -> None:
 
         assert np.allclose(band_im2col(), conv.forward(x, None), atol=1e-3)
 
-        def shifted_slices() -> np.ndarray:
+        def winograd() -> np.ndarray:
             with threadpool_limits(limits=1, user_api="blas"):    # as tinyvae.Network runs it: a thread per band
                 return conv.forward(x, None)
 
-        for name, run in (("shifted slices (tinyvae)", shifted_slices), ("row-band im2col", band_im2col)):
+        for name, run in (("winograd (tinyvae)", winograd), ("row-band im2col", band_im2col)):
             run()
             start, cpu_start = time.perf_counter(), time.process_time()
             for _ in range(5):

@@ -337,6 +337,8 @@ def _winograd3x3(x: np.ndarray, transformed: np.ndarray, bias: np.ndarray | None
             m = products[:, :n * tile_cols]
             np.matmul(v.reshape(16, n * tile_cols, cin), transformed, out=m)
             m = m.reshape(4, 4, n, tile_cols, cout)
+            if bias is not None:     # position (1, 1) enters all four outputs of a tile with sign +1
+                m[1, 1] += bias
             s = down[:, :, :n]
             np.add(m[:, 0], m[:, 1], out=s[0])
             s[0] += m[:, 2]
@@ -347,8 +349,6 @@ def _winograd3x3(x: np.ndarray, transformed: np.ndarray, bias: np.ndarray | None
             out[0] += s[:, 2]
             np.subtract(s[:, 1], s[:, 2], out=out[1])
             out[1] -= s[:, 3]
-            if bias is not None:
-                result[2 * row:2 * (row + n)] += bias
 
     bands.run(tile_rows, band)
     if result.shape[:2] == (h, w):
