@@ -242,8 +242,9 @@ def _shifted_products(terms: list[tuple[np.ndarray, int, np.ndarray]], *, rows: 
     over ``terms`` (source, start, matrix) of source[start + p] @ matrix, where each source is an image
     flattened to pixel rows (N x Cin) long enough for every term.
 
-    A k x k convolution is this with one term per kernel position, each a contiguous slice of the
-    zero-padded image (no im2col copy); the columns past ``keep`` are the padding's, computed and dropped.
+    A stride-2 3x3 convolution and its input gradient are this with one term per kernel position, each a
+    contiguous slice of a phase of the zero-padded image (no im2col copy); the columns past ``keep`` are the
+    padding's, computed and dropped.
     Row bands run in a thread each; within a band, CHUNK_PIXELS pixels at a time.
     """
     cout = terms[0][2].shape[1]
