@@ -129,3 +129,29 @@ def test_a_squashed_long_photo_is_measured_along_its_longer_side():
     assert vertical == pytest.approx(NOMINAL * 0.9, rel=0.005)
     assert horizontal == pytest.approx(NOMINAL, rel=0.005)
     assert detection.marked and detection.payload == PAYLOAD
+
+
+def _rotated_to_fill(image: Image.Image, degrees: float) -> Image.Image:
+    """``image`` rotated and cropped to the largest centred rectangle of its shape inside (no corners)."""
+    w, h = image.size
+    c, s = np.cos(np.radians(abs(degrees))), np.sin(np.radians(abs(degrees)))
+    k = min(w / (w * c + h * s), h / (w * s + h * c))
+    cw, ch = int(w * k), int(h * k)
+    return image.rotate(degrees, Image.BICUBIC).crop(((w - cw) // 2, (h - ch) // 2, (w - cw) // 2 + cw,
+                                                      (h - ch) // 2 + ch))
+
+
+@pytest.mark.parametrize("degrees", [3.0, -3.0])
+def test_a_long_photo_rotated_and_cropped_to_fill_is_read_on_a_square_lattice(degrees):
+    """A 1200 x 400 photo rotated 3 degrees and cropped to fill keeps 0.86 of each side: on such a photo neither the
+    tile's period along the longer side nor its pairing stands out alone, but the whole square lattice does."""
+    image = mark_images.photo_texture(400, 1200, np.random.default_rng(101))
+    pixels = np.round(embed(image, key=KEY, payload=PAYLOAD) * 255).astype(np.uint8)
+    photo = Image.open(io.BytesIO(_jpeg(Image.fromarray(pixels), 85)))
+    c, s = np.cos(np.radians(abs(degrees))), np.sin(np.radians(abs(degrees)))
+    kept = min(1200 / (1200 * c + 400 * s), 400 / (1200 * s + 400 * c))
+    found, detection = _read(_rotated_to_fill(photo, degrees))
+    angle, vertical, horizontal = _periods(found.lattice)
+    assert angle == pytest.approx(degrees, abs=0.1)
+    assert vertical == pytest.approx(NOMINAL / kept, rel=0.005) and horizontal == pytest.approx(NOMINAL / kept, rel=0.005)
+    assert detection.marked and detection.payload == PAYLOAD

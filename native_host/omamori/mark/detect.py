@@ -13,9 +13,9 @@ from .payload import PAYLOAD_BITS, Payload
 
 # Pilot correlation (standard deviations) that makes a decoded payload count, or whole-tile correlation that does
 # (sized for the union over all 2**80 messages). Both keep the union bound per image where the axis-aligned search
-# of mark v1 had it (6.5 and 13 sd over 27.5 million hypotheses) now that the search is 4.2 times wider (114 million).
+# of mark v1 had it (6.5 and 13 sd over 27.5 million hypotheses) now that the search is 4.27 times wider (117 million).
 PILOT_Z_MIN = 6.72
-TILE_Z_MIN = 13.11
+TILE_Z_MIN = 13.12
 WHITEN_RADIUS = 1        # cells: window of the local magnitude
 WHITEN_CLIP = 1.5        # whitened values are clipped to +-WHITEN_CLIP
 WHITEN_FLOOR = 0.3 / 255 # magnitude floor (0-1 units): JPEG noise on flat colour is not amplified
@@ -131,7 +131,7 @@ def search(image: np.ndarray, *, key: bytes) -> Search:
     pilot_norms = np.sqrt([t.pilot.sum() for t in tiles])[:, None, None]
     # Which fine scales and phases are folded depends on the coarse winner, so the bound counts every fold the
     # search could have made, not only those it made: each coarse scale, its refinements, and their phases.
-    folds_possible = (len(COARSE_SCALES) * len(FINE_STEPS) + sync.CANDIDATES + sync.LARGE_CANDIDATES) * len(PHASES)
+    folds_possible = (len(COARSE_SCALES) * len(FINE_STEPS) + sync.LATTICES) * len(PHASES)
     hypotheses = folds_possible * ORIENTATIONS * NONCES * TILE * TILE
 
     def best_of(folded: np.ndarray, lattice: np.ndarray | None = None) -> _Candidate:

@@ -22,8 +22,11 @@ MAX_ASPECT = 1.3             # the two periods differ by at most this ratio (squ
 MAX_SKEW = 2.0               # degrees: the two period vectors are this close to perpendicular
 CANDIDATES = 3               # lattices handed to the pilot: the picture's own periodicity (pixel art, screentone)
                              # may rival the mark's, so the keyed pilot decides among the strongest few
+SQUARE_CANDIDATES = 3        # square lattices handed to the pilot as well: the second period is the first turned by
+                             # exactly 90 degrees, as a rotation or a crop leaves the tile (square in cells)
 LARGE_RANGE = (1.8, 4.0)     # larger tile periods, searched on a binned grid (a small crop of a long picture)
 LARGE_CANDIDATES = 1         # lattices of those handed to the pilot
+LATTICES = CANDIDATES + SQUARE_CANDIDATES + LARGE_CANDIDATES   # the most lattices ``lattices`` returns
 LAG_LIMIT = 0.48             # lags searched reach this share of the grid (beyond, a circular lag is ambiguous)
 BACKGROUND_RADIUS = 3        # samples: the smooth part of the autocorrelation removed around each peak
 
@@ -78,10 +81,9 @@ def _multiples(vectors: np.ndarray) -> np.ndarray:
     return vectors[:, None, :] * np.arange(1, HARMONICS + 1)[None, :, None]
 
 
-def _best_vectors(ac: np.ndarray, blurred: np.ndarray, candidates: np.ndarray, count: int) -> list[np.ndarray]:
-    """The ``count`` period vectors among integer ``candidates`` (n, 2) whose multiples line up best, each then
-    refined to a quarter sample (peaks of nearby vectors are one peak's shoulders and are skipped)."""
-    scores = lattice_score(blurred, _multiples(candidates))
+def _strongest_apart(candidates: np.ndarray, scores: np.ndarray, count: int) -> list[np.ndarray]:
+    """The ``count`` best-scoring ``candidates`` (n, 2) at least 4 samples apart (peaks of nearby vectors are one
+    peak's shoulders)."""
     chosen: list[np.ndarray] = []
     for index in np.argsort(scores)[::-1]:
         if len(chosen) == count:
@@ -89,6 +91,13 @@ def _best_vectors(ac: np.ndarray, blurred: np.ndarray, candidates: np.ndarray, c
         if any(np.hypot(*(candidates[index] - c)) < 4 for c in chosen):
             continue
         chosen.append(candidates[index])
+    return chosen
+
+
+def _best_vectors(ac: np.ndarray, blurred: np.ndarray, candidates: np.ndarray, count: int) -> list[np.ndarray]:
+    """The ``count`` period vectors among integer ``candidates`` (n, 2) whose multiples line up best, each then
+    refined to a quarter sample."""
+    chosen = _strongest_apart(candidates, lattice_score(blurred, _multiples(candidates)), count)
     steps = np.stack(np.meshgrid(np.arange(-1, 1.01, 0.25), np.arange(-1, 1.01, 0.25), indexing="ij"), -1).reshape(-1, 2)
     refined = []
     for vector in chosen:
@@ -100,8 +109,9 @@ def _best_vectors(ac: np.ndarray, blurred: np.ndarray, candidates: np.ndarray, c
 def lattices(whitened: np.ndarray, *, nominal: float) -> list[np.ndarray]:
     """Candidate lattices of the tile in ``whitened`` (a grid where the tile's period is about ``nominal``
     samples): 2 x 2 matrices whose columns are the period vectors (row, col) closest to the vertical and the
-    horizontal axis, the strongest CANDIDATES of them by the whole lattice's matched filter, and the strongest
-    LARGE_CANDIDATES with periods in LARGE_RANGE."""
+    horizontal axis, the strongest CANDIDATES of them by the whole lattice's matched filter, the strongest
+    SQUARE_CANDIDATES square ones, and the strongest LARGE_CANDIDATES with periods in LARGE_RANGE (at most
+    LATTICES in all)."""
     ac, blurred = autocorrelation(whitened)
     found = _pairs(ac, blurred, nominal, PERIOD_RANGE)[:CANDIDATES]
     # A crop that keeps a small part of a long picture (X's composer cutting a 3000 x 800 panorama to a square)
@@ -109,25 +119,43 @@ def lattices(whitened: np.ndarray, *, nominal: float) -> list[np.ndarray]:
     rows, cols = (side // 2 * 2 for side in whitened.shape)
     binned = whitened[:rows, :cols].reshape(rows // 2, 2, cols // 2, 2).sum(axis=(1, 3))
     found += [2 * basis for basis in _pairs(*autocorrelation(binned), nominal / 2, LARGE_RANGE)[:LARGE_CANDIDATES]]
-    return [_polish(ac, basis) for basis in found]
+    return ([_polish(ac, basis) for basis in found]
+            + [_polish(ac, basis, square=True) for basis in _squares(ac, blurred, nominal)])
 
 
-def _pairs(ac: np.ndarray, blurred: np.ndarray, nominal: float, period_range: tuple[float, float]) -> list[np.ndarray]:
-    """Lattices (2 x 2, columns the period vectors) with periods in ``period_range`` times ``nominal`` samples,
-    strongest first by the matched filter on ``blurred``."""
+def _along_longer_side(ac: np.ndarray, nominal: float, period_range: tuple[float, float]) -> tuple[np.ndarray, bool]:
+    """Integer lags (n, 2) with lengths in ``period_range`` times ``nominal`` samples, within ANGLE_RANGE of the
+    picture's longer side, where more of a period vector's multiples fit (a 2700 x 900 picture holds eight tiles
+    across and under three down); and whether that side is the width."""
     limit = LAG_LIMIT * np.array(ac.shape)
     reach = int(period_range[1] * nominal)
     r, c = np.mgrid[-reach:reach + 1, -reach:reach + 1]
     lags = np.stack([r.ravel(), c.ravel()], -1).astype(np.float64)
     radius = np.hypot(lags[:, 0], lags[:, 1])
     angle = np.degrees(np.arctan2(lags[:, 0], lags[:, 1]))
-    usable = ((radius >= period_range[0] * nominal) & (radius <= period_range[1] * nominal)
-              & (np.abs(lags[:, 0]) < limit[0]) & (np.abs(lags[:, 1]) < limit[1]))
-    # The first period vector is looked for along the picture's longer side, where more of its multiples fit (a
-    # 2700 x 900 picture holds eight tiles across and under three down).
     across = ac.shape[1] > ac.shape[0]
-    first = _best_vectors(ac, blurred, lags[usable & (np.abs(angle - (0 if across else 90)) <= ANGLE_RANGE)],
-                          PER_AXIS)
+    usable = ((radius >= period_range[0] * nominal) & (radius <= period_range[1] * nominal)
+              & (np.abs(lags[:, 0]) < limit[0]) & (np.abs(lags[:, 1]) < limit[1])
+              & (np.abs(angle - (0 if across else 90)) <= ANGLE_RANGE))
+    return lags[usable], across
+
+
+def _turned(vectors: np.ndarray, across: bool) -> np.ndarray:
+    """``vectors`` (..., 2) along the longer side turned by 90 degrees towards the other axis's positive end."""
+    return np.stack([vectors[..., 1], -vectors[..., 0]] if across else [-vectors[..., 1], vectors[..., 0]], axis=-1)
+
+
+def _square_bases(vectors: np.ndarray, across: bool) -> np.ndarray:
+    """``vectors`` (n, 2) along the longer side -> square lattices (n, 2, 2), columns (vertical, horizontal)."""
+    turned = _turned(vectors, across)
+    return np.stack([turned, vectors] if across else [vectors, turned], axis=-1)
+
+
+def _pairs(ac: np.ndarray, blurred: np.ndarray, nominal: float, period_range: tuple[float, float]) -> list[np.ndarray]:
+    """Lattices (2 x 2, columns the period vectors) with periods in ``period_range`` times ``nominal`` samples,
+    strongest first by the matched filter on ``blurred``."""
+    lags, across = _along_longer_side(ac, nominal, period_range)
+    first = _best_vectors(ac, blurred, lags, PER_AXIS)
     # The other period is nearly perpendicular to the first and of a similar length: search it there, by the whole
     # lattice's matched filter (a weak mark's peaks along the shorter side alone may not stand out).
     pairs = []
@@ -136,8 +164,7 @@ def _pairs(ac: np.ndarray, blurred: np.ndarray, nominal: float, period_range: tu
         ratios = np.arange(1 / MAX_ASPECT, MAX_ASPECT, 1 / length)
         skews = np.radians(np.arange(-MAX_SKEW, MAX_SKEW + 1e-9, np.degrees(1 / length)))
         ratio, skew = (g.ravel() for g in np.meshgrid(ratios, skews))
-        perpendicular = np.array([v[1], -v[0]]) if across else np.array([-v[1], v[0]])
-        other = ratio[:, None] * (np.cos(skew)[:, None] * perpendicular + np.sin(skew)[:, None] * v)
+        other = ratio[:, None] * (np.cos(skew)[:, None] * _turned(v, across) + np.sin(skew)[:, None] * v)
         given = np.broadcast_to(v, other.shape)
         bases = np.stack([other, given] if across else [given, other], axis=-1)
         scores = lattice_score(blurred, _lattice_points(bases))
@@ -147,6 +174,16 @@ def _pairs(ac: np.ndarray, blurred: np.ndarray, nominal: float, period_range: tu
     return [basis for _, basis in pairs]
 
 
+def _squares(ac: np.ndarray, blurred: np.ndarray, nominal: float) -> list[np.ndarray]:
+    """The SQUARE_CANDIDATES strongest square lattices by the matched filter on ``blurred``. Searching one vector
+    for the whole square lattice sums 24 peaks where the search for the first vector of a pair sums 3: on a long
+    photo, where the mark is faint against the picture, that finds the lattice of a rotation or a crop when the
+    first-vector search (and the pairing after it) does not."""
+    lags, across = _along_longer_side(ac, nominal, PERIOD_RANGE)
+    scores = lattice_score(blurred, _lattice_points(_square_bases(lags, across)))
+    return [_square_bases(v[None], across)[0] for v in _strongest_apart(lags, scores, SQUARE_CANDIDATES)]
+
+
 def _lattice_points(bases: np.ndarray) -> np.ndarray:
     """bases (n, 2, 2) -> the lattice points i v + j h, |i|, |j| <= 3, one of each +- pair: (n, 24, 2)."""
     i, j = np.mgrid[-3:4, -3:4]
@@ -154,20 +191,25 @@ def _lattice_points(bases: np.ndarray) -> np.ndarray:
     return i[half][None, :, None] * bases[:, None, :, 0] + j[half][None, :, None] * bases[:, None, :, 1]
 
 
-def _polish(ac: np.ndarray, basis: np.ndarray) -> np.ndarray:
+def _moved(vector: np.ndarray, moves: np.ndarray) -> np.ndarray:
+    """``vector`` (2,) moved by each of ``moves`` (n, 2: along it, across it, in samples) -> (n, 2)."""
+    along = vector / np.hypot(*vector)
+    return vector + moves[:, :1] * along + moves[:, 1:] * np.array([-along[1], along[0]])
+
+
+def _polish(ac: np.ndarray, basis: np.ndarray, *, square: bool = False) -> np.ndarray:
     """``basis`` moved to where the whole lattice's matched filter peaks: each period vector's direction and
     length, in steps down to a sixteenth of a sample at the first period (the fold needs the far tiles in
-    register)."""
-    moves = np.stack(np.meshgrid(*[np.arange(-1, 2)] * 4, indexing="ij"), -1).reshape(-1, 4)
+    register). A ``square`` lattice stays square: its vector along the longer side moves, the other turns with it."""
+    across = ac.shape[1] > ac.shape[0]
+    moves = np.stack(np.meshgrid(*[np.arange(-1, 2)] * (2 if square else 4), indexing="ij"), -1).reshape(-1, 2 if square else 4)
     for step in (0.5, 0.25, 0.125, 0.0625):
         for _ in range(2):
-            trials = np.empty((len(moves), 2, 2))
-            for column in (0, 1):
-                vector = basis[:, column]
-                across = np.array([-vector[1], vector[0]]) / np.hypot(*vector)
-                along = vector / np.hypot(*vector)
-                trials[:, :, column] = (vector + step * moves[:, 2 * column, None] * along
-                                        + step * moves[:, 2 * column + 1, None] * across)
+            if square:
+                trials = _square_bases(_moved(basis[:, 1 if across else 0], step * moves), across)
+            else:
+                trials = np.stack([_moved(basis[:, 0], step * moves[:, :2]), _moved(basis[:, 1], step * moves[:, 2:])],
+                                  axis=-1)
             basis = trials[np.argmax(lattice_score(ac, _lattice_points(trials)))]
     return basis
 
