@@ -536,7 +536,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--per-kind", type=int, default=4, help="images per kind of picture (6 kinds)")
     parser.add_argument("--seed", type=int, default=2026)
     parser.add_argument("--systems", default="omamori", help="omamori,blind-watermark,invisible-watermark")
-    parser.add_argument("--attacks", default="", help="comma-separated subset of attack names (default: all)")
+    parser.add_argument("--attacks", default="",
+                        help="the attacks whose names contain any of these comma-separated words (default: all)")
     parser.add_argument("--flip", action="store_true", help="FLIP and PSNR of the mark (needs flip-evaluator)")
     parser.add_argument("--timing", type=int, default=0, metavar="N", help="time embed/detect at 4096x4096, N runs")
     parser.add_argument("--max-side", type=int, default=4096, help="shrink the test sizes to fit this many pixels")
@@ -557,14 +558,14 @@ def main(argv: list[str] | None = None) -> int:
     kinds = tuple(mark_images.KINDS)
     if args.palette:       # palette art as the host keeps it: pixel art and grey screentone pages as PNG8
         systems, kinds = [omamori_palette_system(key)], ("pixel_art", "screentone")
+    words = [word.strip() for word in args.attacks.split(",") if word.strip()]
     attacks = dict(ATTACKS)
     if args.models and (Path(args.models) / "taef2_decoder.pth").is_file():
         attacks[VAE_ROW] = vae_attack(Path(args.models))
-    elif not args.attacks or VAE_ROW in args.attacks.split(","):
+    elif not words or any(word in VAE_ROW for word in words):
         print(f"skipped: {VAE_ROW} (the model is not in {args.models!r}: give --models FOLDER or set "
               f"OMAMORI_TEST_MODELS to a folder holding taef2_encoder.pth and taef2_decoder.pth)", file=sys.stderr)
-    if args.attacks:
-        attacks = {a: attacks[a] for a in args.attacks.split(",") if a != VAE_ROW or a in attacks}
+    attacks = {name: attack for name, attack in attacks.items() if not words or any(word in name for word in words)}
     if args.per_kind:
         results = run(systems, args.per_kind, args.seed, key, attacks, args.max_side, kinds)
         print_table(results, attacks)

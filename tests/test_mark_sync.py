@@ -141,17 +141,47 @@ def _rotated_to_fill(image: Image.Image, degrees: float) -> Image.Image:
                                                       (h - ch) // 2 + ch))
 
 
+def _long_photo(seed: int) -> Image.Image:
+    """A 1200 x 400 photo-like picture, marked, saved as JPEG q85: the mark is faint against its texture."""
+    image = mark_images.photo_texture(400, 1200, np.random.default_rng(seed))
+    pixels = np.round(embed(image, key=KEY, payload=PAYLOAD) * 255).astype(np.uint8)
+    return Image.open(io.BytesIO(_jpeg(Image.fromarray(pixels), 85)))
+
+
 @pytest.mark.parametrize("degrees", [3.0, -3.0])
 def test_a_long_photo_rotated_and_cropped_to_fill_is_read_on_a_square_lattice(degrees):
     """A 1200 x 400 photo rotated 3 degrees and cropped to fill keeps 0.86 of each side: on such a photo neither the
     tile's period along the longer side nor its pairing stands out alone, but the whole square lattice does."""
-    image = mark_images.photo_texture(400, 1200, np.random.default_rng(101))
-    pixels = np.round(embed(image, key=KEY, payload=PAYLOAD) * 255).astype(np.uint8)
-    photo = Image.open(io.BytesIO(_jpeg(Image.fromarray(pixels), 85)))
+    photo = _long_photo(101)
     c, s = np.cos(np.radians(abs(degrees))), np.sin(np.radians(abs(degrees)))
     kept = min(1200 / (1200 * c + 400 * s), 400 / (1200 * s + 400 * c))
     found, detection = _read(_rotated_to_fill(photo, degrees))
     angle, vertical, horizontal = _periods(found.lattice)
     assert angle == pytest.approx(degrees, abs=0.1)
     assert vertical == pytest.approx(NOMINAL / kept, rel=0.005) and horizontal == pytest.approx(NOMINAL / kept, rel=0.005)
+    assert detection.marked and detection.payload == PAYLOAD
+
+
+def test_a_long_photo_rotated_into_a_white_canvas_is_not_taken_for_its_border():
+    """Rotated 2 degrees with the canvas expanded (white corners), the photo's border is a long straight edge whose
+    autocorrelation is a ridge along it; the lattice search leaves it out and finds the tile's own lattice."""
+    photo = _long_photo(100)
+    found, detection = _read(photo.rotate(2.0, Image.BICUBIC, expand=True, fillcolor=(255, 255, 255)))
+    angle, vertical, horizontal = _periods(found.lattice)
+    assert angle == pytest.approx(2.0, abs=0.1)
+    longer = 1200 * np.cos(np.radians(2.0)) + 400 * np.sin(np.radians(2.0))       # the expanded canvas's width
+    assert horizontal == pytest.approx(NOMINAL * 1200 / longer, rel=0.005)
+    assert detection.marked and detection.payload == PAYLOAD
+
+
+def test_a_long_photo_inside_a_screenshot_is_not_taken_for_the_frame():
+    """Shown at 0.8x inside an app's frame, the photo's straight borders against the flat frame would give
+    axis-aligned lattices of any period; left out of the autocorrelation, the tile's own lattice is found."""
+    shown = _long_photo(100).resize((960, 320), Image.BILINEAR)
+    screen = Image.new("RGB", (1220, 510), (247, 249, 249))
+    screen.paste(shown, (203, 121))
+    found, detection = _read(screen)
+    _, vertical, horizontal = _periods(found.lattice)
+    assert horizontal == pytest.approx(NOMINAL * 960 / 1220, rel=0.005)
+    assert vertical == pytest.approx(NOMINAL * 960 / 1220, rel=0.005)
     assert detection.marked and detection.payload == PAYLOAD

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..arrays import box_mean
 from .domain import TILE
 
 ANGLE_RANGE = 12.0           # degrees either side of the axes searched for the period vectors
@@ -29,6 +30,9 @@ LARGE_CANDIDATES = 1         # lattices of those handed to the pilot
 LATTICES = CANDIDATES + SQUARE_CANDIDATES + LARGE_CANDIDATES   # the most lattices ``lattices`` returns
 LAG_LIMIT = 0.48             # lags searched reach this share of the grid (beyond, a circular lag is ambiguous)
 BACKGROUND_RADIUS = 3        # samples: the smooth part of the autocorrelation removed around each peak
+FLAT_LEVEL = 0.003           # whitened samples whose mean magnitude over 5 x 5 is under this are flat fill: no picture
+                             # and no mark (a rotation's corners, a screenshot's frame; photo texture is ~0.05)
+FLAT_MARGIN = 6              # samples: how near flat fill the picture is left out of the autocorrelation
 
 
 def _box_response(shape: tuple[int, int], radius: int) -> np.ndarray:
@@ -112,6 +116,7 @@ def lattices(whitened: np.ndarray, *, nominal: float) -> list[np.ndarray]:
     horizontal axis, the strongest CANDIDATES of them by the whole lattice's matched filter, the strongest
     SQUARE_CANDIDATES square ones, and the strongest LARGE_CANDIDATES with periods in LARGE_RANGE (at most
     LATTICES in all)."""
+    whitened = _without_flat_borders(whitened)
     ac, blurred = autocorrelation(whitened)
     found = _pairs(ac, blurred, nominal, PERIOD_RANGE)[:CANDIDATES]
     # A crop that keeps a small part of a long picture (X's composer cutting a 3000 x 800 panorama to a square)
@@ -121,6 +126,14 @@ def lattices(whitened: np.ndarray, *, nominal: float) -> list[np.ndarray]:
     found += [2 * basis for basis in _pairs(*autocorrelation(binned), nominal / 2, LARGE_RANGE)[:LARGE_CANDIDATES]]
     return ([_polish(ac, basis) for basis in found]
             + [_polish(ac, basis, square=True) for basis in _squares(ac, blurred, nominal)])
+
+
+def _without_flat_borders(whitened: np.ndarray) -> np.ndarray:
+    """``whitened`` with the samples near flat fill set to zero. The picture's border against a flat fill (the white
+    corners of a rotation, a screenshot's frame) is a long straight edge, whose autocorrelation is a ridge along it
+    that the lattice matched filter would take for a row of the tile's peaks."""
+    flat = box_mean(np.abs(whitened), 2, edges="reflect") < FLAT_LEVEL
+    return np.where(box_mean(flat.astype(np.float32), FLAT_MARGIN, edges="reflect") > 0, 0.0, whitened)
 
 
 def _along_longer_side(ac: np.ndarray, nominal: float, period_range: tuple[float, float]) -> tuple[np.ndarray, bool]:
