@@ -118,14 +118,17 @@ def lattices(whitened: np.ndarray, *, nominal: float) -> list[np.ndarray]:
     LATTICES in all)."""
     whitened = _without_flat_borders(whitened)
     ac, blurred = autocorrelation(whitened)
-    found = _pairs(ac, blurred, nominal, PERIOD_RANGE)[:CANDIDATES]
+    lags, across = _along_longer_side(ac, nominal, PERIOD_RANGE)
+    found = _pairs(ac, blurred, lags, across)[:CANDIDATES]
     # A crop that keeps a small part of a long picture (X's composer cutting a 3000 x 800 panorama to a square)
     # enlarges the tile beyond PERIOD_RANGE: look for it on the grid binned 2 x 2, where its lags fit.
     rows, cols = (side // 2 * 2 for side in whitened.shape)
     binned = whitened[:rows, :cols].reshape(rows // 2, 2, cols // 2, 2).sum(axis=(1, 3))
-    found += [2 * basis for basis in _pairs(*autocorrelation(binned), nominal / 2, LARGE_RANGE)[:LARGE_CANDIDATES]]
+    binned_ac, binned_blurred = autocorrelation(binned)
+    found += [2 * basis for basis in _pairs(binned_ac, binned_blurred,
+                                            *_along_longer_side(binned_ac, nominal / 2, LARGE_RANGE))[:LARGE_CANDIDATES]]
     return ([_polish(ac, basis) for basis in found]
-            + [_polish(ac, basis, square=True) for basis in _squares(ac, blurred, nominal)])
+            + [_polish(ac, basis, square=True) for basis in _squares(blurred, lags, across)])
 
 
 def _without_flat_borders(whitened: np.ndarray) -> np.ndarray:
@@ -164,10 +167,9 @@ def _square_bases(vectors: np.ndarray, across: bool) -> np.ndarray:
     return np.stack([turned, vectors] if across else [vectors, turned], axis=-1)
 
 
-def _pairs(ac: np.ndarray, blurred: np.ndarray, nominal: float, period_range: tuple[float, float]) -> list[np.ndarray]:
-    """Lattices (2 x 2, columns the period vectors) with periods in ``period_range`` times ``nominal`` samples,
+def _pairs(ac: np.ndarray, blurred: np.ndarray, lags: np.ndarray, across: bool) -> list[np.ndarray]:
+    """Lattices (2 x 2, columns the period vectors) whose first vector is one of ``lags`` (``_along_longer_side``),
     strongest first by the matched filter on ``blurred``."""
-    lags, across = _along_longer_side(ac, nominal, period_range)
     first = _best_vectors(ac, blurred, lags, PER_AXIS)
     # The other period is nearly perpendicular to the first and of a similar length: search it there, by the whole
     # lattice's matched filter (a weak mark's peaks along the shorter side alone may not stand out).
@@ -187,12 +189,12 @@ def _pairs(ac: np.ndarray, blurred: np.ndarray, nominal: float, period_range: tu
     return [basis for _, basis in pairs]
 
 
-def _squares(ac: np.ndarray, blurred: np.ndarray, nominal: float) -> list[np.ndarray]:
-    """The SQUARE_CANDIDATES strongest square lattices by the matched filter on ``blurred``. Searching one vector
+def _squares(blurred: np.ndarray, lags: np.ndarray, across: bool) -> list[np.ndarray]:
+    """The SQUARE_CANDIDATES strongest square lattices whose vector along the longer side is one of ``lags``, by the
+    matched filter on ``blurred``. Searching one vector
     for the whole square lattice sums 24 peaks where the search for the first vector of a pair sums 3: on a long
     photo, where the mark is faint against the picture, that finds the lattice of a rotation or a crop when the
     first-vector search (and the pairing after it) does not."""
-    lags, across = _along_longer_side(ac, nominal, PERIOD_RANGE)
     scores = lattice_score(blurred, _lattice_points(_square_bases(lags, across)))
     return [_square_bases(v[None], across)[0] for v in _strongest_apart(lags, scores, SQUARE_CANDIDATES)]
 
@@ -231,14 +233,13 @@ def fold_lattice(whitened: np.ndarray, basis: np.ndarray) -> np.ndarray:
     """Fold ``whitened`` along the lattice ``basis`` (columns: the tile's period vectors in samples) into a
     2 TILE x 2 TILE half-cell tile: every sample's position is expressed in tile coordinates and summed into
     the half cell it falls in (inverse mapping, nearest half cell)."""
-    inverse = np.linalg.inv(basis / TILE)                        # samples -> cells
+    inverse = np.linalg.inv(basis / (2 * TILE))                  # samples -> half cells
     rows, cols = whitened.shape
     r = np.arange(rows, dtype=np.float64)[:, None]
     c = np.arange(cols, dtype=np.float64)[None, :]
-    cell_r = inverse[0, 0] * r + inverse[0, 1] * c
-    cell_c = inverse[1, 0] * r + inverse[1, 1] * c
-    half_r = np.floor(cell_r * 2).astype(np.intp) % (2 * TILE)
-    half_c = np.floor(cell_c * 2).astype(np.intp) % (2 * TILE)
+    wrap = 2 * TILE - 1                                          # 2 TILE is a power of two: & wraps as % does, faster
+    half_r = np.floor(inverse[0, 0] * r + inverse[0, 1] * c).astype(np.intp) & wrap
+    half_c = np.floor(inverse[1, 0] * r + inverse[1, 1] * c).astype(np.intp) & wrap
     folded = np.bincount((half_r * (2 * TILE) + half_c).ravel(), weights=whitened.ravel(),
                          minlength=4 * TILE * TILE)
     return folded.reshape(2 * TILE, 2 * TILE)
