@@ -88,6 +88,7 @@ class Tab(Protocol):
     def drop_files(self, paths: list[Path], *, target: str = X_EDITOR) -> None: ...
     def pump(self) -> None: ...
     def screenshot(self, path: Path) -> None: ...
+    def close(self) -> None: ...
 
 
 # ---------------------------------------------------------------- Chromium
@@ -237,6 +238,9 @@ class ChromiumTab:
     def screenshot(self, path: Path) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
         self.page.screenshot(path=str(path), full_page=True)
+
+    def close(self) -> None:
+        self.page.close()
 
 
 class Chromium:
@@ -427,6 +431,9 @@ class FirefoxTab:
         data = self.firefox.bidi.command("browsingContext.captureScreenshot", {"context": self.context, "origin": "document"})
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_bytes(base64.b64decode(data["data"]))
+
+    def close(self) -> None:
+        self.firefox.bidi.command("browsingContext.close", {"context": self.context})
 
 
 class Firefox:

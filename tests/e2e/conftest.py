@@ -74,14 +74,27 @@ def register_broken_host(script: str, manifest_dir: Path, *, family: str, ids, t
     (manifest_dir / MANIFEST_FILE).write_bytes(manifest_bytes(family, launcher=launcher, ids=ids))
 
 
+def first_run_page(browser, *, host: str, keep: bool) -> None:
+    """A fresh install opens the first-run page by itself, and it asks the host for its state and settings. A test of
+    the page (`keep`) starts once the page has the host's answers, and so does one with a host script of its own (a
+    relay or a broken host), whose requests it reads: the host sees the same requests on every run. Any other test
+    starts with the page closed as soon as it is open: the tabs it counts are the same on every run, and it does not
+    wait for the page's host (its own first request starts it) nor share the machine with the page's preview."""
+    tab = browser.opened_tab(WELCOME_PAGE)
+    if keep or host not in ("installed", "absent"):
+        tab.wait_for(WELCOME_SETTLED, timeout=30)
+    else:
+        tab.close()
+
+
 @pytest.fixture
 def launch_chromium(playwright, tmp_path, omamori_env, fake_x, extension_ids):
-    """launch(host=..., language=...) starts Chromium with the extension; host is "installed" (the real one, by the
-    real installer), "absent" (nothing registered), or CRASHING_HOST / SILENT_HOST; language ("en", "ja") is both
-    the browser's and the X account's."""
+    """launch(host=..., language=..., keep_first_run_page=...) starts Chromium with the extension; host is
+    "installed" (the real one, by the real installer), "absent" (nothing registered), or CRASHING_HOST / SILENT_HOST;
+    language ("en", "ja") is both the browser's and the X account's; keep_first_run_page: see first_run_page."""
     started: list[Chromium] = []
 
-    def launch(*, host: str = "installed", language: str = "en") -> Chromium:
+    def launch(*, host: str = "installed", language: str = "en", keep_first_run_page: bool = False) -> Chromium:
         fake_x.language = language  # the X account's language: X serves its pages in it
         user_data_dir = tmp_path / f"chromium-profile-{len(started)}"
         user_data_dir.mkdir()
@@ -94,10 +107,7 @@ def launch_chromium(playwright, tmp_path, omamori_env, fake_x, extension_ids):
         browser = Chromium(playwright, user_data_dir=user_data_dir, extension=EXTENSION, fake_x=fake_x,
                            env={**omamori_env, "LANGUAGE": language})
         started.append(browser)
-        # A fresh install opens the first-run page by itself, and it asks the host for its state and settings:
-        # every test starts once it is there and has its answers, so the tabs a test counts and the requests the
-        # host sees are the same on every run.
-        browser.opened_tab(WELCOME_PAGE).wait_for(WELCOME_SETTLED, timeout=30)
+        first_run_page(browser, host=host, keep=keep_first_run_page)
         return browser
 
     yield launch
@@ -109,7 +119,7 @@ def launch_chromium(playwright, tmp_path, omamori_env, fake_x, extension_ids):
 def launch_firefox(tmp_path, omamori_env, fake_x, extension_ids):
     started: list[Firefox] = []
 
-    def launch(*, host: str = "installed", language: str = "en") -> Firefox:
+    def launch(*, host: str = "installed", language: str = "en", keep_first_run_page: bool = False) -> Firefox:
         fake_x.language = language  # the X account's language (Firefox's own UI, and so the extension's, stays en)
         home = Path(omamori_env["HOME"])
         if host == "installed":
@@ -119,7 +129,7 @@ def launch_firefox(tmp_path, omamori_env, fake_x, extension_ids):
                                  ids=extension_ids, tmp_path=tmp_path)
         browser = Firefox(home=home, extension=EXTENSION, fake_x=fake_x, env=omamori_env)
         started.append(browser)
-        browser.opened_tab(WELCOME_PAGE).wait_for(WELCOME_SETTLED, timeout=30)  # as in launch_chromium
+        first_run_page(browser, host=host, keep=keep_first_run_page)
         return browser
 
     yield launch

@@ -66,7 +66,7 @@ def assert_fits_and_reads(tab, language: str) -> None:
 @pytest.mark.parametrize("language", ["en", "ja"])
 def test_opens_by_itself_finds_the_program_names_the_artist_shows_the_signature_and_opens_x_grok_setting(
         launch_chromium, omamori_env, fake_x, monkeypatch, language):
-    browser = launch_chromium(language=language)
+    browser = launch_chromium(language=language, keep_first_run_page=True)
     tab = welcome(browser)
     assert tab.evaluate(f"{HOST}.dataset.state") == "connected"
     assert text(tab, "welcome-host-state") == \
@@ -129,7 +129,7 @@ def test_opens_by_itself_finds_the_program_names_the_artist_shows_the_signature_
 @pytest.mark.parametrize("language", ["en", "ja"])
 def test_without_the_program_it_shows_the_install_command_then_finds_it(launch_chromium, omamori_env, tmp_path,
                                                                       language):
-    browser = launch_chromium(host="absent", language=language)
+    browser = launch_chromium(host="absent", language=language, keep_first_run_page=True)
     tab = welcome(browser)
     assert tab.evaluate(f"{HOST}.dataset.state") == "missing"
     assert text(tab, "welcome-host-state") == locale_message(language, "welcome_host_missing")
@@ -149,7 +149,7 @@ def test_without_the_program_it_shows_the_install_command_then_finds_it(launch_c
 
 @pytest.mark.parametrize("host", ["installed", "absent"])
 def test_firefox_opens_it_by_itself_and_it_works_there_too(launch_firefox, omamori_env, host):
-    browser = launch_firefox(host=host)
+    browser = launch_firefox(host=host, keep_first_run_page=True)
     tab = browser.opened_tab(WELCOME_PAGE)
     tab.wait_for(WELCOME_SETTLED, timeout=40)
     if host == "absent":
