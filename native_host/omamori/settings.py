@@ -244,7 +244,7 @@ def load(path: Path) -> Settings:
                          cause={"code": exc.code, "details": exc.details}, rule="settings_value") from exc
 
 
-def entered(current: Settings, changes: dict[str, Any]) -> Settings:
+def checked_entry(current: Settings, changes: dict[str, Any]) -> Settings:
     """``current`` with ``changes`` applied, checked as a person's entry is: besides ``apply_changes``' checks, a
     font path with no file is refused (``bad_setting``), and a signature text (or font) that no font can draw,
     naming the characters (``signature_unprintable``), so that it never reaches an image. Nothing is saved."""
@@ -260,8 +260,8 @@ def entered(current: Settings, changes: dict[str, Any]) -> Settings:
 
 
 def change(path: Path, changes: dict[str, Any]) -> Settings:
-    """Apply ``changes`` to the settings saved at ``path``, check them (``entered``) and save; the new settings."""
-    updated = entered(load(path), changes)
+    """Apply ``changes`` to the settings saved at ``path``, check them (``checked_entry``) and save; the new settings."""
+    updated = checked_entry(load(path), changes)
     save(updated, path)
     return updated
 

@@ -390,7 +390,7 @@ def handle_signature_preview(host: Host, body: dict[str, Any], progress: Progres
     settings and ``options`` over them, checked as ``settings.set`` checks them but not saved; a small JPEG of it and
     the step's decision."""
     options = _field(body, "options", dict, {})
-    chosen = settings_store.entered(host.settings(), options)
+    chosen = settings_store.checked_entry(host.settings(), options)
     image = pipeline.full_colour(sample_picture(), settings=chosen)
     font = host.signature_font(chosen.signature)
     # A fixed lattice offset: the same settings give the same picture, so that only what was changed moves.
