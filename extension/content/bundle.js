@@ -405,320 +405,6 @@
     return pickHostText(error.message, uiLanguage()) || t("error_unknown", [String(error.code)]);
   }
 
-  // content/overlay.js
-  var STYLE = `
-:host { all: initial; }
-.panel { position: fixed; z-index: 2147483000; box-sizing: border-box; width: 360px; max-width: calc(100vw - 16px);
-  padding: 12px 14px; border-radius: 12px; font: 14px/1.4 system-ui, "Hiragino Sans", "Noto Sans CJK JP", sans-serif;
-  background: #ffffff; color: #0f1419; box-shadow: 0 4px 24px rgba(0,0,0,.18); border: 1px solid #cfd9de; }
-.title { font-weight: 700; margin: 0 0 8px; }
-ul { list-style: none; margin: 0; padding: 0; }
-li { margin: 6px 0; }
-.name, .status, .applied, .warning { display: block; }
-.name { font-size: 12px; color: #536471; overflow: hidden; text-overflow: ellipsis; white-space: nowrap; }
-progress { width: 100%; height: 6px; }
-.status[data-state="failed"] { color: #b42318; }
-.applied { color: #067647; font-size: 12px; }
-.warning { color: #b42318; font-size: 12px; font-weight: bold; }
-.notice { font-size: 12px; color: #536471; margin: 6px 0 0; }
-.notice[data-tone="ok"] { color: #067647; }
-.notice[data-tone="warning"] { color: #b54708; font-weight: 600; }
-.buttons { display: flex; gap: 8px; justify-content: flex-end; margin-top: 10px; }
-button { font: inherit; border-radius: 999px; padding: 4px 14px; border: 1px solid #cfd9de; background: #fff; color: #0f1419; cursor: pointer; }
-.mark { position: fixed; z-index: 2147483000; max-width: min(320px, calc(100vw - 16px)); padding: 2px 10px;
-  font: 12px/1.5 system-ui, "Hiragino Sans", "Noto Sans CJK JP", sans-serif; color: #067647; background: #ffffffe6;
-  border-color: #abefc6; overflow: hidden; text-overflow: ellipsis; white-space: nowrap;
-  animation: omamori-fold-in .3s ease-out; }
-.mark[data-partial="true"] { color: #b54708; border-color: #fedf89; }
-@keyframes omamori-fold-in { from { opacity: 0; transform: translateY(-6px); } }
-@media (prefers-reduced-motion: reduce) { .mark { animation: none; } }
-@media (prefers-color-scheme: dark) {
-  .panel { background: #15202b; color: #e7e9ea; border-color: #38444d; }
-  .name, .notice { color: #8b98a5; }
-  button { background: #15202b; color: #e7e9ea; border-color: #536471; }
-  .applied, .notice[data-tone="ok"] { color: #47cd89; } .status[data-state="failed"], .warning { color: #f97066; }
-  .notice[data-tone="warning"] { color: #fdb022; }
-  .mark { background: #15202be6; color: #47cd89; border-color: #085d3a; }
-  .mark[data-partial="true"] { color: #fdb022; border-color: #93370d; }
-}`;
-  var TITLES = {
-    [BatchPhase.WORKING]: "overlay_title_working",
-    [BatchPhase.ASKING]: "overlay_title_failed",
-    [BatchPhase.READY]: "overlay_title_done",
-    [BatchPhase.CANCELLED]: "overlay_title_cancelled"
-  };
-  remember([
-    ...Object.values(TITLES),
-    "overlay_waiting",
-    "overlay_protecting",
-    "overlay_protected",
-    "overlay_original_attached",
-    "overlay_not_attached",
-    "overlay_attach_original",
-    "overlay_cancel",
-    "overlay_close",
-    "overlay_mark",
-    "overlay_mark_partial",
-    "overlay_mark_open",
-    "notice_passthrough",
-    ...LOCAL_ERROR_CODES.map((code) => `error_${code}`)
-  ]);
-  var panels = /* @__PURE__ */ new WeakMap();
-  function noteInComposer(composer, note) {
-    let panel = panels.get(composer);
-    if (!panel?.isOpen) {
-      const handlers = { onCancel: () => {
-      }, onAttachOriginal: () => {
-      }, onClose: () => opened.close() };
-      const opened = new Overlay(composer, handlers, t("site_short_x"));
-      opened.render({ attachments: [], phase: BatchPhase.READY, notices: [], finished: {} });
-      panel = opened;
-    }
-    panel.addNote(note);
-    return panel;
-  }
-  var SITE_TEXTS = [
-    "overlay_title_working",
-    "overlay_title_done",
-    "overlay_title_done_original",
-    "overlay_passthrough",
-    "notice_left_out"
-  ];
-  function rememberSite(siteId) {
-    const name = t(`site_short_${siteId}`);
-    for (const key of SITE_TEXTS) message(key, [name]);
-    return name;
-  }
-  function stepLabel(step) {
-    return message(`step_${step.step}`) || pickHostText(step.message, uiLanguage());
-  }
-  function statusText(attachment, siteName) {
-    const error = attachment.error ?? { code: "internal_error" };
-    switch (attachment.state) {
-      case State.QUEUED:
-        return t("overlay_waiting");
-      case State.PROTECTING:
-        return attachment.stage ? t("overlay_protecting_stage", [stageName(attachment.stage)]) : t("overlay_protecting");
-      case State.PROTECTED:
-        return t("overlay_protected");
-      case State.FAILED:
-        return errorText(error);
-      case State.ORIGINAL:
-        return `${errorText(error)} ${t("overlay_original_attached")}`;
-      case State.PASSTHROUGH:
-        return t("overlay_passthrough", [siteName]);
-      case State.CANCELLED:
-        return attachment.error ? `${errorText(attachment.error)} ${t("overlay_not_attached")}` : t("overlay_not_attached");
-    }
-    return attachment.state;
-  }
-  var FOLLOW_MS = 1e3;
-  var LEAVE_MS = 1500;
-  var Overlay = class {
-    #host;
-    #root;
-    #anchor;
-    #handlers;
-    /** @type {View|null} */
-    #view = null;
-    /** @type {Note[]} lines other features added (noteInComposer) */
-    #notes = [];
-    #siteName;
-    /** folded into its mark (fold), until a click on the mark or a warning opens it again */
-    #folded = false;
-    /** @type {HTMLElement|null} the mark shown while folded */
-    #mark = null;
-    #follow = 0;
-    /**
-     * @param {Element} anchor the composer the panel sits beside
-     * @param {{onCancel: () => void, onAttachOriginal: () => void, onClose: () => void}} handlers
-     * @param {string} siteName as the panel's sentences name the site (rememberSite)
-     */
-    constructor(anchor, handlers, siteName) {
-      this.#anchor = anchor;
-      this.#handlers = handlers;
-      this.#siteName = siteName;
-      this.#host = document.createElement("div");
-      this.#host.setAttribute("data-testid", "omamori-overlay");
-      this.#root = this.#host.attachShadow({ mode: "closed" });
-      (document.body ?? document.documentElement).append(this.#host);
-      panels.set(anchor, this);
-    }
-    get isOpen() {
-      return this.#host.isConnected;
-    }
-    /**
-     * One more line about the post (once per key), shown with the current view; a warning opens a folded panel.
-     * @param {Note} note
-     */
-    addNote(note) {
-      if (this.#notes.some((shown) => shown.key === note.key)) return;
-      this.#notes.push(note);
-      if (note.tone === "warning") this.#folded = false;
-      if (this.#view) this.render(this.#view);
-    }
-    /**
-     * @param {View} view notices: _locales keys of one-line notes; finished: set once the files were handed to the
-     *   site (or could not be): the buttons give way to Close.
-     */
-    render(view) {
-      const { attachments, phase, notices, finished } = view;
-      this.#view = view;
-      this.#host.dataset.phase = phase;
-      this.#host.dataset.finished = String(Boolean(finished));
-      this.#host.dataset.folded = String(this.#folded);
-      const panel = element("div", { class: "panel", role: "status", "aria-live": "polite" });
-      const originals = attachments.some((a) => a.state === State.ORIGINAL);
-      const title = finished?.error ? errorText(finished.error) : attachments.length === 0 ? t("overlay_title_post") : t(phase === BatchPhase.READY && originals ? "overlay_title_done_original" : TITLES[phase], [this.#siteName]);
-      panel.append(element("p", { class: "title", "data-testid": "omamori-overlay-title" }, title));
-      const list = element("ul");
-      for (const attachment of attachments) {
-        const item = element("li", { "data-testid": "omamori-item", "data-state": attachment.state });
-        item.append(element("span", { class: "name" }, attachment.name));
-        item.append(
-          element(
-            "span",
-            { class: "status", "data-state": attachment.state, "data-testid": "omamori-item-status" },
-            statusText(attachment, this.#siteName)
-          )
-        );
-        if (attachment.state === State.PROTECTING || attachment.state === State.QUEUED) {
-          item.append(element("progress", { max: "1", value: String(attachment.fraction) }));
-        }
-        const { result } = attachment;
-        if (attachment.state === State.PROTECTED && result) {
-          const applied = result.report.filter((step) => step.applied).map(stepLabel);
-          item.append(
-            element("span", { class: "applied", "data-testid": "omamori-applied" }, "✓ " + applied.join(" · "))
-          );
-          for (const step of result.skipped ?? []) {
-            const text = "⚠ " + pickHostText(step.message, uiLanguage());
-            item.append(element("span", { class: "warning", "data-testid": "omamori-warning" }, text));
-          }
-        }
-        list.append(item);
-      }
-      panel.append(list);
-      for (const key of notices) {
-        panel.append(element("p", { class: "notice", "data-testid": "omamori-notice" }, t(key, [this.#siteName])));
-      }
-      for (const { key, tone } of this.#notes) {
-        panel.append(element("p", { class: "notice", "data-testid": "omamori-notice", "data-note": key, "data-tone": tone }, t(key)));
-      }
-      const buttons = element("div", { class: "buttons" });
-      if (finished || phase === BatchPhase.READY || phase === BatchPhase.CANCELLED) {
-        buttons.append(button("overlay_close", "omamori-close", () => this.#close()));
-      } else {
-        if (phase === BatchPhase.ASKING) {
-          buttons.append(button("overlay_attach_original", "omamori-attach-original", this.#handlers.onAttachOriginal));
-        }
-        buttons.append(button("overlay_cancel", "omamori-cancel", this.#handlers.onCancel));
-      }
-      panel.append(buttons);
-      const style = element("style", {}, STYLE);
-      const mark = this.#folded && finished && !finished.error ? markOf(attachments) : null;
-      mark?.addEventListener("click", (event) => {
-        event.stopPropagation();
-        if (event.isTrusted) this.#unfold();
-      });
-      panel.hidden = mark !== null;
-      this.#mark = mark;
-      this.#root.replaceChildren(style, panel, ...mark ? [mark] : []);
-      if (mark) this.#placeMark(mark);
-      else this.#place(panel);
-    }
-    close() {
-      clearInterval(this.#follow);
-      this.#host.remove();
-    }
-    /**
-     * The panel's time is up (the files were handed over a few seconds ago): it folds into its mark unless it holds
-     * something the person must read (attachment.js mustBeRead), and waits while the pointer or the focus is on it.
-     */
-    expire() {
-      if (!this.#view || this.#folded) return;
-      const warned = this.#notes.some((note) => note.tone === "warning");
-      if (mustBeRead(this.#view.attachments, { ...this.#view, warned })) return;
-      if (this.#host.matches(":hover, :focus-within")) {
-        const later = () => setTimeout(() => this.expire(), LEAVE_MS);
-        this.#host.addEventListener("mouseleave", later, { once: true });
-        this.#host.addEventListener("focusout", later, { once: true });
-        return;
-      }
-      this.#fold();
-    }
-    /** Close: a panel with protected images folds into its mark (what was applied stays said); any other goes. */
-    #close() {
-      const view = this.#view;
-      if (view?.finished && !view.finished.error && appliedToAll(view.attachments)) this.#fold();
-      else this.#handlers.onClose();
-    }
-    #fold() {
-      this.#folded = true;
-      if (this.#view) this.render(this.#view);
-      clearInterval(this.#follow);
-      this.#follow = setInterval(() => {
-        if (!this.#anchor.isConnected) this.close();
-        else if (this.#mark) this.#placeMark(this.#mark);
-      }, FOLLOW_MS);
-    }
-    #unfold() {
-      clearInterval(this.#follow);
-      this.#folded = false;
-      if (this.#view) this.render(this.#view);
-    }
-    /**
-     * Just below the composer, kept inside the window.
-     * @param {HTMLElement} panel
-     */
-    #place(panel) {
-      const rect = this.#anchor.isConnected ? this.#anchor.getBoundingClientRect() : null;
-      const margin = 8;
-      const width = Math.min(360, innerWidth - 2 * margin);
-      const left = rect ? Math.min(Math.max(rect.left, margin), innerWidth - width - margin) : innerWidth - width - margin;
-      const top = rect ? Math.min(Math.max(rect.bottom + margin, margin), innerHeight - 160) : margin;
-      panel.style.left = `${left}px`;
-      panel.style.top = `${Math.max(top, margin)}px`;
-    }
-    /**
-     * The mark: just below the composer's right end, out of the way of its buttons; inside the window.
-     * @param {HTMLElement} mark
-     */
-    #placeMark(mark) {
-      const rect = this.#anchor.getBoundingClientRect();
-      const margin = 8;
-      mark.style.right = `${Math.max(innerWidth - rect.right, margin)}px`;
-      mark.style.top = `${Math.min(Math.max(rect.bottom + 4, margin), innerHeight - 32)}px`;
-    }
-  };
-  function markOf(attachments) {
-    const applied = appliedToAll(attachments);
-    if (!applied) return null;
-    const names = applied.steps.length ? applied.steps.map(stepLabel).join(" · ") : t("overlay_protected");
-    const text = t(applied.partial ? "overlay_mark_partial" : "overlay_mark", [names]);
-    return element("button", {
-      type: "button",
-      class: "mark",
-      "data-testid": "omamori-mark",
-      "data-partial": String(applied.partial),
-      title: t("overlay_mark_open")
-    }, (applied.partial ? "⚠ " : "✓ ") + text);
-  }
-  function element(tag, attributes = {}, text) {
-    const node = document.createElement(tag);
-    for (const [name, value] of Object.entries(attributes)) node.setAttribute(name, value);
-    if (text !== void 0) node.textContent = text;
-    return node;
-  }
-  function button(labelKey, testId, onClick) {
-    const node = element("button", { type: "button", "data-testid": testId }, t(labelKey));
-    node.addEventListener("click", (event) => {
-      event.stopPropagation();
-      if (event.isTrusted) onClick();
-    });
-    return node;
-  }
-
   // content/selectors.js
   var SELECTORS = Object.freeze({
     /** The hidden picker behind "Add photos or video" (also used by the profile editor). */
@@ -888,8 +574,324 @@ button { font: inherit; border-radius: 999px; padding: 4px 14px; border: 1px sol
     }
     return null;
   }
+  function mediaCleared(composer) {
+    return composer.querySelector(`${SELECTORS.attachments} > *`) === null;
+  }
   function isComposerFileInput(element2) {
     return Boolean(element2?.matches?.(SELECTORS.fileInput)) && composerOf(element2) !== null;
+  }
+
+  // content/overlay.js
+  var STYLE = `
+:host { all: initial; }
+.panel { position: fixed; z-index: 2147483000; box-sizing: border-box; width: 360px; max-width: calc(100vw - 16px);
+  padding: 12px 14px; border-radius: 12px; font: 14px/1.4 system-ui, "Hiragino Sans", "Noto Sans CJK JP", sans-serif;
+  background: #ffffff; color: #0f1419; box-shadow: 0 4px 24px rgba(0,0,0,.18); border: 1px solid #cfd9de; }
+.title { font-weight: 700; margin: 0 0 8px; }
+ul { list-style: none; margin: 0; padding: 0; }
+li { margin: 6px 0; }
+.name, .status, .applied, .warning { display: block; }
+.name { font-size: 12px; color: #536471; overflow: hidden; text-overflow: ellipsis; white-space: nowrap; }
+progress { width: 100%; height: 6px; }
+.status[data-state="failed"] { color: #b42318; }
+.applied { color: #067647; font-size: 12px; }
+.warning { color: #b42318; font-size: 12px; font-weight: bold; }
+.notice { font-size: 12px; color: #536471; margin: 6px 0 0; }
+.notice[data-tone="ok"] { color: #067647; }
+.notice[data-tone="warning"] { color: #b54708; font-weight: 600; }
+.buttons { display: flex; gap: 8px; justify-content: flex-end; margin-top: 10px; }
+button { font: inherit; border-radius: 999px; padding: 4px 14px; border: 1px solid #cfd9de; background: #fff; color: #0f1419; cursor: pointer; }
+.mark { position: fixed; z-index: 2147483000; max-width: min(320px, calc(100vw - 16px)); padding: 2px 10px;
+  font: 12px/1.5 system-ui, "Hiragino Sans", "Noto Sans CJK JP", sans-serif; color: #067647; background: #ffffffe6;
+  border-color: #abefc6; overflow: hidden; text-overflow: ellipsis; white-space: nowrap;
+  animation: omamori-fold-in .3s ease-out; }
+.mark[data-partial="true"] { color: #b54708; border-color: #fedf89; }
+@keyframes omamori-fold-in { from { opacity: 0; transform: translateY(-6px); } }
+@media (prefers-reduced-motion: reduce) { .mark { animation: none; } }
+@media (prefers-color-scheme: dark) {
+  .panel { background: #15202b; color: #e7e9ea; border-color: #38444d; }
+  .name, .notice { color: #8b98a5; }
+  button { background: #15202b; color: #e7e9ea; border-color: #536471; }
+  .applied, .notice[data-tone="ok"] { color: #47cd89; } .status[data-state="failed"], .warning { color: #f97066; }
+  .notice[data-tone="warning"] { color: #fdb022; }
+  .mark { background: #15202be6; color: #47cd89; border-color: #085d3a; }
+  .mark[data-partial="true"] { color: #fdb022; border-color: #93370d; }
+}`;
+  var TITLES = {
+    [BatchPhase.WORKING]: "overlay_title_working",
+    [BatchPhase.ASKING]: "overlay_title_failed",
+    [BatchPhase.READY]: "overlay_title_done",
+    [BatchPhase.CANCELLED]: "overlay_title_cancelled"
+  };
+  remember([
+    ...Object.values(TITLES),
+    "overlay_waiting",
+    "overlay_protecting",
+    "overlay_protected",
+    "overlay_original_attached",
+    "overlay_not_attached",
+    "overlay_attach_original",
+    "overlay_cancel",
+    "overlay_close",
+    "overlay_mark",
+    "overlay_mark_partial",
+    "overlay_mark_open",
+    "notice_passthrough",
+    ...LOCAL_ERROR_CODES.map((code) => `error_${code}`)
+  ]);
+  var panels = /* @__PURE__ */ new WeakMap();
+  function noteInComposer(composer, note) {
+    let panel = panels.get(composer);
+    if (!panel?.isOpen) {
+      const handlers = { onCancel: () => {
+      }, onAttachOriginal: () => {
+      }, onClose: () => opened.close() };
+      const opened = new Overlay(composer, handlers, { name: t("site_short_x"), mediaCleared });
+      opened.render({ attachments: [], phase: BatchPhase.READY, notices: [], finished: {} });
+      panel = opened;
+    }
+    panel.addNote(note);
+    return panel;
+  }
+  var SITE_TEXTS = [
+    "overlay_title_working",
+    "overlay_title_done",
+    "overlay_title_done_original",
+    "overlay_passthrough",
+    "notice_left_out"
+  ];
+  function rememberSite(site) {
+    const name = t(`site_short_${site.id}`);
+    for (const key of SITE_TEXTS) message(key, [name]);
+    return { name, mediaCleared: site.mediaCleared };
+  }
+  function stepLabel(step) {
+    return message(`step_${step.step}`) || pickHostText(step.message, uiLanguage());
+  }
+  function statusText(attachment, siteName) {
+    const error = attachment.error ?? { code: "internal_error" };
+    switch (attachment.state) {
+      case State.QUEUED:
+        return t("overlay_waiting");
+      case State.PROTECTING:
+        return attachment.stage ? t("overlay_protecting_stage", [stageName(attachment.stage)]) : t("overlay_protecting");
+      case State.PROTECTED:
+        return t("overlay_protected");
+      case State.FAILED:
+        return errorText(error);
+      case State.ORIGINAL:
+        return `${errorText(error)} ${t("overlay_original_attached")}`;
+      case State.PASSTHROUGH:
+        return t("overlay_passthrough", [siteName]);
+      case State.CANCELLED:
+        return attachment.error ? `${errorText(attachment.error)} ${t("overlay_not_attached")}` : t("overlay_not_attached");
+    }
+    return attachment.state;
+  }
+  var FOLLOW_MS = 1e3;
+  var LEAVE_MS = 1500;
+  var Overlay = class {
+    #host;
+    #root;
+    #anchor;
+    #handlers;
+    /** @type {View|null} */
+    #view = null;
+    /** @type {Note[]} lines other features added (noteInComposer) */
+    #notes = [];
+    #site;
+    /** folded into its mark (fold), until a click on the mark or a warning opens it again */
+    #folded = false;
+    /** @type {HTMLElement|null} the mark shown while folded */
+    #mark = null;
+    #follow = 0;
+    /**
+     * @param {Element} anchor the composer the panel sits beside
+     * @param {{onCancel: () => void, onAttachOriginal: () => void, onClose: () => void}} handlers
+     * @param {PanelSite} site (rememberSite)
+     */
+    constructor(anchor, handlers, site) {
+      this.#anchor = anchor;
+      this.#handlers = handlers;
+      this.#site = site;
+      this.#host = document.createElement("div");
+      this.#host.setAttribute("data-testid", "omamori-overlay");
+      this.#root = this.#host.attachShadow({ mode: "closed" });
+      (document.body ?? document.documentElement).append(this.#host);
+      panels.set(anchor, this);
+    }
+    get isOpen() {
+      return this.#host.isConnected;
+    }
+    /**
+     * One more line about the post (once per key), shown with the current view; a warning opens a folded panel.
+     * @param {Note} note
+     */
+    addNote(note) {
+      if (this.#notes.some((shown) => shown.key === note.key)) return;
+      this.#notes.push(note);
+      if (note.tone === "warning") this.#folded = false;
+      if (this.#view) this.render(this.#view);
+    }
+    /**
+     * @param {View} view notices: _locales keys of one-line notes; finished: set once the files were handed to the
+     *   site (or could not be): the buttons give way to Close.
+     */
+    render(view) {
+      const { attachments, phase, notices, finished } = view;
+      this.#view = view;
+      this.#host.dataset.phase = phase;
+      this.#host.dataset.finished = String(Boolean(finished));
+      this.#host.dataset.folded = String(this.#folded);
+      const panel = element("div", { class: "panel", role: "status", "aria-live": "polite" });
+      const originals = attachments.some((a) => a.state === State.ORIGINAL);
+      const title = finished?.error ? errorText(finished.error) : attachments.length === 0 ? t("overlay_title_post") : t(phase === BatchPhase.READY && originals ? "overlay_title_done_original" : TITLES[phase], [this.#site.name]);
+      panel.append(element("p", { class: "title", "data-testid": "omamori-overlay-title" }, title));
+      const list = element("ul");
+      for (const attachment of attachments) {
+        const item = element("li", { "data-testid": "omamori-item", "data-state": attachment.state });
+        item.append(element("span", { class: "name" }, attachment.name));
+        item.append(
+          element(
+            "span",
+            { class: "status", "data-state": attachment.state, "data-testid": "omamori-item-status" },
+            statusText(attachment, this.#site.name)
+          )
+        );
+        if (attachment.state === State.PROTECTING || attachment.state === State.QUEUED) {
+          item.append(element("progress", { max: "1", value: String(attachment.fraction) }));
+        }
+        const { result } = attachment;
+        if (attachment.state === State.PROTECTED && result) {
+          const applied = result.report.filter((step) => step.applied).map(stepLabel);
+          item.append(
+            element("span", { class: "applied", "data-testid": "omamori-applied" }, "✓ " + applied.join(" · "))
+          );
+          for (const step of result.skipped ?? []) {
+            const text = "⚠ " + pickHostText(step.message, uiLanguage());
+            item.append(element("span", { class: "warning", "data-testid": "omamori-warning" }, text));
+          }
+        }
+        list.append(item);
+      }
+      panel.append(list);
+      for (const key of notices) {
+        panel.append(element("p", { class: "notice", "data-testid": "omamori-notice" }, t(key, [this.#site.name])));
+      }
+      for (const { key, tone } of this.#notes) {
+        panel.append(element("p", { class: "notice", "data-testid": "omamori-notice", "data-note": key, "data-tone": tone }, t(key)));
+      }
+      const buttons = element("div", { class: "buttons" });
+      if (finished || phase === BatchPhase.READY || phase === BatchPhase.CANCELLED) {
+        buttons.append(button("overlay_close", "omamori-close", () => this.#close()));
+      } else {
+        if (phase === BatchPhase.ASKING) {
+          buttons.append(button("overlay_attach_original", "omamori-attach-original", this.#handlers.onAttachOriginal));
+        }
+        buttons.append(button("overlay_cancel", "omamori-cancel", this.#handlers.onCancel));
+      }
+      panel.append(buttons);
+      const style = element("style", {}, STYLE);
+      const mark = this.#folded && finished && !finished.error ? markOf(attachments) : null;
+      mark?.addEventListener("click", (event) => {
+        event.stopPropagation();
+        if (event.isTrusted) this.#unfold();
+      });
+      panel.hidden = mark !== null;
+      this.#mark = mark;
+      this.#root.replaceChildren(style, panel, ...mark ? [mark] : []);
+      if (mark) this.#placeMark(mark);
+      else this.#place(panel);
+    }
+    close() {
+      clearInterval(this.#follow);
+      this.#host.remove();
+    }
+    /**
+     * The panel's time is up (the files were handed over a few seconds ago): it folds into its mark unless it holds
+     * something the person must read (attachment.js mustBeRead), and waits while the pointer or the focus is on it.
+     */
+    expire() {
+      if (!this.#view || this.#folded) return;
+      const warned = this.#notes.some((note) => note.tone === "warning");
+      if (mustBeRead(this.#view.attachments, { ...this.#view, warned })) return;
+      if (this.#host.matches(":hover, :focus-within")) {
+        const later = () => setTimeout(() => this.expire(), LEAVE_MS);
+        this.#host.addEventListener("mouseleave", later, { once: true });
+        this.#host.addEventListener("focusout", later, { once: true });
+        return;
+      }
+      this.#fold();
+    }
+    /** Close: a panel with protected images folds into its mark (what was applied stays said); any other goes. */
+    #close() {
+      const view = this.#view;
+      if (view?.finished && !view.finished.error && appliedToAll(view.attachments)) this.#fold();
+      else this.#handlers.onClose();
+    }
+    #fold() {
+      this.#folded = true;
+      if (this.#view) this.render(this.#view);
+      clearInterval(this.#follow);
+      this.#follow = setInterval(() => {
+        if (!this.#anchor.isConnected || this.#site.mediaCleared(this.#anchor)) this.close();
+        else if (this.#mark) this.#placeMark(this.#mark);
+      }, FOLLOW_MS);
+    }
+    #unfold() {
+      this.#folded = false;
+      if (this.#view) this.render(this.#view);
+    }
+    /**
+     * Just below the composer, kept inside the window.
+     * @param {HTMLElement} panel
+     */
+    #place(panel) {
+      const rect = this.#anchor.isConnected ? this.#anchor.getBoundingClientRect() : null;
+      const margin = 8;
+      const width = Math.min(360, innerWidth - 2 * margin);
+      const left = rect ? Math.min(Math.max(rect.left, margin), innerWidth - width - margin) : innerWidth - width - margin;
+      const top = rect ? Math.min(Math.max(rect.bottom + margin, margin), innerHeight - 160) : margin;
+      panel.style.left = `${left}px`;
+      panel.style.top = `${Math.max(top, margin)}px`;
+    }
+    /**
+     * The mark: just below the composer's right end, out of the way of its buttons; inside the window.
+     * @param {HTMLElement} mark
+     */
+    #placeMark(mark) {
+      const rect = this.#anchor.getBoundingClientRect();
+      const margin = 8;
+      mark.style.right = `${Math.max(innerWidth - rect.right, margin)}px`;
+      mark.style.top = `${Math.min(Math.max(rect.bottom + 4, margin), innerHeight - 32)}px`;
+    }
+  };
+  function markOf(attachments) {
+    const applied = appliedToAll(attachments);
+    if (!applied) return null;
+    const names = applied.steps.length ? applied.steps.map(stepLabel).join(" · ") : t("overlay_protected");
+    const text = t(applied.partial ? "overlay_mark_partial" : "overlay_mark", [names]);
+    return element("button", {
+      type: "button",
+      class: "mark",
+      "data-testid": "omamori-mark",
+      "data-partial": String(applied.partial),
+      title: t("overlay_mark_open")
+    }, (applied.partial ? "⚠ " : "✓ ") + text);
+  }
+  function element(tag, attributes = {}, text) {
+    const node = document.createElement(tag);
+    for (const [name, value] of Object.entries(attributes)) node.setAttribute(name, value);
+    if (text !== void 0) node.textContent = text;
+    return node;
+  }
+  function button(labelKey, testId, onClick) {
+    const node = element("button", { type: "button", "data-testid": testId }, t(labelKey));
+    node.addEventListener("click", (event) => {
+      event.stopPropagation();
+      if (event.isTrusted) onClick();
+    });
+    return node;
   }
 
   // content/selectors-bluesky.js
@@ -951,7 +953,8 @@ button { font: inherit; border-radius: 999px; padding: 4px 14px; border: 1px sol
     dropComposer: composerOf,
     pasteComposer: composerOf,
     standingPicker: (composer) => composer.querySelector(SELECTORS.fileInput),
-    handsDropsToPicker: true
+    handsDropsToPicker: true,
+    mediaCleared
   };
   var BLUESKY = {
     id: "bluesky",
@@ -959,7 +962,10 @@ button { font: inherit; border-radius: 999px; padding: 4px 14px; border: 1px sol
     dropComposer: composerOfDrop,
     pasteComposer: composerOfPaste,
     standingPicker: () => null,
-    handsDropsToPicker: false
+    handsDropsToPicker: false,
+    // Bluesky closes its composer dialog once the post is sent, and the panel goes with the composer; no selector of
+    // its attached pictures is known (selectors-bluesky.js), so it is never taken for emptied.
+    mediaCleared: () => false
   };
   var BY_ORIGIN = Object.fromEntries([...X_ORIGINS.map((origin) => [origin, X]), [BLUESKY_ORIGIN, BLUESKY]]);
   function siteOf(origin) {
@@ -1086,7 +1092,7 @@ button { font: inherit; border-radius: 999px; padding: 4px 14px; border: 1px sol
      * @param {Element} composer where the panel goes
      * @param {BatchOptions} options
      */
-    constructor(files, composer, { onFailure, deliver, siteName, signal }) {
+    constructor(files, composer, { onFailure, deliver, site, signal }) {
       const { kept, leftOut } = selectFiles(files);
       this.#attachments = kept.map(createAttachment);
       if (leftOut.length) this.#notices.push("notice_left_out");
@@ -1104,7 +1110,7 @@ button { font: inherit; border-radius: 999px; padding: 4px 14px; border: 1px sol
           onAttachOriginal: () => this.#each("useOriginal"),
           onClose: () => this.#overlay.close()
         },
-        siteName
+        site
       );
       signal.addEventListener("abort", this.#stop, { once: true });
     }
@@ -1288,7 +1294,7 @@ button { font: inherit; border-radius: 999px; padding: 4px 14px; border: 1px sol
   function init(signal) {
     const site = siteOf(location.origin);
     if (site === null) return;
-    const siteName = rememberSite(site.id);
+    const panelSite = rememberSite(site);
     const settings = { paused: false, siteOff: false, onFailure: "ask" };
     followStored(
       [Stored.paused, Stored.sitesOff, Stored.onFailure],
@@ -1303,7 +1309,7 @@ button { font: inherit; border-radius: 999px; padding: 4px 14px; border: 1px sol
     let latest = null;
     const protect = (files, composer, deliver) => {
       latest?.giveWay();
-      latest = new Batch(files, composer, { onFailure: () => settings.onFailure, deliver, siteName, signal });
+      latest = new Batch(files, composer, { onFailure: () => settings.onFailure, deliver, site: panelSite, signal });
       latest.start();
     };
     const wants = (event, files) => event.isTrusted && !settings.paused && !settings.siteOff && hasProtectable(files);

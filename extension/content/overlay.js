@@ -3,12 +3,15 @@
 // (attachments + phase); the decisions live in features/compose-protect/batch.js
 // and attachment.js. Once the files are handed over and nothing needs reading,
 // the panel folds into a small mark below the composer that says what was
-// applied (a click opens the panel again); the mark goes with the composer.
+// applied (a click opens the panel again); the mark goes with the composer, and
+// when the composer shows no pictures any more (X empties it in place once the
+// post is sent).
 // Elements carry data-testid attributes (extension/README.md).
 
 import { t, errorText, message, pickHostText, remember, stageName, uiLanguage } from "../lib/i18n.js";
 import { LOCAL_ERROR_CODES } from "../lib/messages.js";
 import { State, BatchPhase, appliedToAll, mustBeRead } from "./attachment.js";
+import { mediaCleared } from "./selectors.js";
 
 const STYLE = `
 :host { all: initial; }
@@ -81,6 +84,8 @@ remember([
  *   panel until it is closed
  * @typedef {{attachments: import("./attachment.js").Attachment[], phase: string, notices: string[],
  *   finished: null|{error?: {code: string}}}} View what the panel shows
+ * @typedef {{name: string, mediaCleared: (composer: Element) => boolean}} PanelSite the site as its panels know it:
+ *   its short name for the sentences, and how to see that a composer's pictures are gone (sites.js)
  */
 
 /**
@@ -100,7 +105,7 @@ export function noteInComposer(composer, note) {
   if (!panel?.isOpen) {
     // Notes come from X's Grok-edit control, so this panel is on X.
     const handlers = { onCancel: () => {}, onAttachOriginal: () => {}, onClose: () => opened.close() };
-    const opened = new Overlay(composer, handlers, t("site_short_x"));
+    const opened = new Overlay(composer, handlers, { name: t("site_short_x"), mediaCleared });
     opened.render({ attachments: [], phase: BatchPhase.READY, notices: [], finished: {} });
     panel = opened;
   }
@@ -118,13 +123,14 @@ const SITE_TEXTS = [
 ];
 
 /**
- * The site's short name (site_short_<id>), with the texts that name it read now (see remember above).
- * @param {string} siteId lib/messages.js SITES
+ * The site as its panels know it, with the texts that name it (site_short_<id>) read now (see remember above).
+ * @param {import("./sites.js").Site} site
+ * @returns {PanelSite}
  */
-export function rememberSite(siteId) {
-  const name = t(`site_short_${siteId}`);
+export function rememberSite(site) {
+  const name = t(`site_short_${site.id}`);
   for (const key of SITE_TEXTS) message(key, [name]);
-  return name;
+  return { name, mediaCleared: site.mediaCleared };
 }
 
 /**
@@ -162,7 +168,7 @@ function statusText(attachment, siteName) {
   return attachment.state;
 }
 
-/** How often a folded panel looks whether its composer is still there and where it is now, in ms. */
+/** How often a folded panel looks whether its composer is still there, still shows pictures, and where it is, in ms. */
 const FOLLOW_MS = 1000;
 /** How long a panel whose time is up stays after the pointer or the focus left it, in ms. */
 const LEAVE_MS = 1500;
@@ -176,7 +182,7 @@ export class Overlay {
   #view = null;
   /** @type {Note[]} lines other features added (noteInComposer) */
   #notes = [];
-  #siteName;
+  #site;
   /** folded into its mark (fold), until a click on the mark or a warning opens it again */
   #folded = false;
   /** @type {HTMLElement|null} the mark shown while folded */
@@ -186,12 +192,12 @@ export class Overlay {
   /**
    * @param {Element} anchor the composer the panel sits beside
    * @param {{onCancel: () => void, onAttachOriginal: () => void, onClose: () => void}} handlers
-   * @param {string} siteName as the panel's sentences name the site (rememberSite)
+   * @param {PanelSite} site (rememberSite)
    */
-  constructor(anchor, handlers, siteName) {
+  constructor(anchor, handlers, site) {
     this.#anchor = anchor;
     this.#handlers = handlers;
-    this.#siteName = siteName;
+    this.#site = site;
     this.#host = document.createElement("div");
     this.#host.setAttribute("data-testid", "omamori-overlay");
     // Closed, and its buttons act on a person's clicks only: a script in the page must not read the panel or press
@@ -232,7 +238,7 @@ export class Overlay {
       ? errorText(finished.error)
       : attachments.length === 0
         ? t("overlay_title_post")
-        : t(phase === BatchPhase.READY && originals ? "overlay_title_done_original" : TITLES[phase], [this.#siteName]);
+        : t(phase === BatchPhase.READY && originals ? "overlay_title_done_original" : TITLES[phase], [this.#site.name]);
     panel.append(element("p", { class: "title", "data-testid": "omamori-overlay-title" }, title));
 
     const list = element("ul");
@@ -243,7 +249,7 @@ export class Overlay {
         element(
           "span",
           { class: "status", "data-state": attachment.state, "data-testid": "omamori-item-status" },
-          statusText(attachment, this.#siteName),
+          statusText(attachment, this.#site.name),
         ),
       );
       if (attachment.state === State.PROTECTING || attachment.state === State.QUEUED) {
@@ -265,7 +271,7 @@ export class Overlay {
     }
     panel.append(list);
     for (const key of notices) {
-      panel.append(element("p", { class: "notice", "data-testid": "omamori-notice" }, t(key, [this.#siteName])));
+      panel.append(element("p", { class: "notice", "data-testid": "omamori-notice" }, t(key, [this.#site.name])));
     }
     for (const { key, tone } of this.#notes) {
       panel.append(element("p", { class: "notice", "data-testid": "omamori-notice", "data-note": key, "data-tone": tone }, t(key)));
@@ -329,15 +335,16 @@ export class Overlay {
     this.#folded = true;
     if (this.#view) this.render(this.#view);
     clearInterval(this.#follow);
-    // No event says that the composer left the page or moved (X scrolls its own columns): look now and then.
+    // No event says that the composer left the page, moved (X scrolls its own columns) or was emptied in place
+    // after the post (x.com's home composer stays, its pictures go): look now and then. A panel opened again from
+    // its mark keeps looking: it too is about pictures that may be gone.
     this.#follow = setInterval(() => {
-      if (!this.#anchor.isConnected) this.close();
+      if (!this.#anchor.isConnected || this.#site.mediaCleared(this.#anchor)) this.close();
       else if (this.#mark) this.#placeMark(this.#mark);
     }, FOLLOW_MS);
   }
 
   #unfold() {
-    clearInterval(this.#follow);
     this.#folded = false;
     if (this.#view) this.render(this.#view);
   }

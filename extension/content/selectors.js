@@ -265,6 +265,15 @@ export function composerOf(element) {
 }
 
 /**
+ * Does the composer show no attached media? X clears a composer in place once its post is sent (the same element
+ * stays, its attachments go), as it does when the person removes every picture.
+ * @param {Element} composer
+ */
+export function mediaCleared(composer) {
+  return composer.querySelector(`${SELECTORS.attachments} > *`) === null;
+}
+
+/**
  * Is `element` X's media picker inside a post composer?
  * @param {Element|null} element
  */

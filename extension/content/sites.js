@@ -3,7 +3,7 @@
 // selector table (selectors.js for X, selectors-bluesky.js for Bluesky). The ids are those of lib/messages.js SITES.
 
 import { X_ORIGINS } from "../lib/messages.js";
-import { SELECTORS, composerOf, isComposerFileInput } from "./selectors.js";
+import { SELECTORS, composerOf, isComposerFileInput, mediaCleared } from "./selectors.js";
 import { BLUESKY_ORIGIN, composerOfDrop, composerOfPaste, composerOfPicker } from "./selectors-bluesky.js";
 
 /**
@@ -16,6 +16,8 @@ import { BLUESKY_ORIGIN, composerOfDrop, composerOfPaste, composerOfPicker } fro
  *   null when the site has none (Bluesky makes one per pick)
  * @property {boolean} handsDropsToPicker drops and pastes go back through the standing picker (X) instead of as
  *   the same kind of event (Bluesky)
+ * @property {(composer: Element) => boolean} mediaCleared the composer shows no attached media any more (X empties
+ *   its composer in place once the post is sent): a panel that says its pictures were protected then goes
  */
 
 /** @type {Site} */
@@ -26,6 +28,7 @@ const X = {
   pasteComposer: composerOf,
   standingPicker: (composer) => composer.querySelector(SELECTORS.fileInput),
   handsDropsToPicker: true,
+  mediaCleared,
 };
 
 /** @type {Site} */
@@ -36,6 +39,9 @@ const BLUESKY = {
   pasteComposer: composerOfPaste,
   standingPicker: () => null,
   handsDropsToPicker: false,
+  // Bluesky closes its composer dialog once the post is sent, and the panel goes with the composer; no selector of
+  // its attached pictures is known (selectors-bluesky.js), so it is never taken for emptied.
+  mediaCleared: () => false,
 };
 
 /** @type {Record<string, Site>} origin -> site (X on each of its hosts, X Pro included) */

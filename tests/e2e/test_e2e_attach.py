@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import pytest
 
+from browsers import OVERLAY_HOST
 from checks import (ATTACHED, EDITOR_READY, SCREENSHOTS, assert_marked, assert_protected, assert_signature,
                     click_overlay_button, locale_message, overlay_when, sha256)
 import json
@@ -17,6 +18,8 @@ PROTECT_TIMEOUT = 150  # s: the host starts, makes the user's key on first use, 
 # The finished panel may fold into its mark 6 s after the hand-over (compose-protect/batch.js DONE_PANEL_MS).
 FOLD_S = 6
 FOLDED = overlay_when("o.folded && o.mark && o.mark.shown && !o.panelShown")
+FOLLOW_S = 1  # how often the folded mark looks at its composer (overlay.js FOLLOW_MS)
+POST_BUTTON = "document.querySelector('[data-testid=\"tweetButtonInline\"]')"
 
 
 def assert_small_mark_below_the_panel(overlay, *, applied: str, partial: bool) -> None:
@@ -185,3 +188,25 @@ def test_the_panel_folds_into_a_small_mark_that_opens_it_again(launch_chromium, 
     assert opened["items"] == ["protected"] and opened["mark"] is None, opened
     click_overlay_button(tab, "omamori-close")  # and Close folds it back
     tab.wait_for(FOLDED, timeout=10)
+
+
+def test_the_mark_goes_when_x_empties_its_composer_after_the_post(launch_browser, fake_x, art):
+    """On x.com's home timeline X empties the composer in place once the post is sent: the same element stays and
+    its pictures go. The mark said those pictures were protected; with none left it goes too, instead of staying
+    over an empty composer."""
+    fake_x.grok_edit_control = "checkbox"  # nothing to read: the panel folds by itself
+    tab = launch_browser().new_tab("https://x.com/home")
+    tab.wait_for(EDITOR_READY)
+    tab.choose_files([art["illustration3.png"]])
+    tab.wait_for(FOLDED, timeout=PROTECT_TIMEOUT + FOLD_S + 10)
+    time.sleep(FOLLOW_S + 1)
+    assert tab.evaluate(FOLDED), "the mark went while its picture was still in the composer"
+
+    tab.evaluate("(window.composerBeforeThePost = document.querySelector('[data-testid=\"composer\"]')) !== null")
+    tab.wait_for(f"!{POST_BUTTON}.disabled")
+    tab.evaluate(f"{POST_BUTTON}.click()")
+    [post] = fake_x.wait_for_posts(1, pump=tab.pump)
+    assert len(post["media_ids"]) == 1, post
+    tab.wait_for("window.composerBeforeThePost.isConnected"
+                 " && !window.composerBeforeThePost.querySelector('[data-testid=\"attachments\"]')")  # emptied in place
+    tab.wait_for(f"document.querySelector('{OVERLAY_HOST}') === null", timeout=FOLLOW_S + 5)

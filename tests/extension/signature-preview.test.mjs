@@ -2,26 +2,11 @@
 // (lib/field-errors.js), in a happy-dom page with a stand-in for the background.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { readFileSync } from "node:fs";
 import { Window } from "happy-dom";
 
-const en = JSON.parse(readFileSync(new URL("../../extension/_locales/en/messages.json", import.meta.url), "utf8"));
+import { en, i18n } from "./i18n-stand-in.mjs";
 
-/** chrome.i18n as the browser answers it from _locales/en ($1.. substitutions into named placeholders). */
-globalThis.chrome = {
-  i18n: {
-    getUILanguage: () => "en",
-    getMessage(key, substitutions = []) {
-      const entry = en[key];
-      if (!entry) return "";
-      const values = [substitutions].flat();
-      return entry.message.replace(/\$([A-Za-z_]+)\$/g, (_, name) => {
-        const content = entry.placeholders[name.toLowerCase()].content;
-        return values[Number(content.slice(1)) - 1];
-      });
-    },
-  },
-};
+globalThis.chrome = { i18n };
 const { mountSignaturePreview } = await import("../../extension/lib/signature-preview.js");
 const { clearFieldErrors, fieldErrorText, showFieldError } = await import("../../extension/lib/field-errors.js");
 const { CodedError } = await import("../../extension/lib/messages.js");

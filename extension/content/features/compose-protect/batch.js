@@ -26,7 +26,7 @@ const DONE_PANEL_MS = 6000;
  * @property {() => string} onFailure the host's settings.extension.on_failure (ask, original or cancel), read when
  *   an image fails: the background refreshes it on every hello, which may come after the batch started
  * @property {(files: File[]) => void} deliver hands the final files to the site; throws CodedError
- * @property {string} siteName the site as the panel names it
+ * @property {import("../../overlay.js").PanelSite} site the site as its panel knows it (overlay.js rememberSite)
  * @property {AbortSignal} signal the feature's lifetime: when it ends, the batch stops waiting and its panel closes
  */
 
@@ -50,7 +50,7 @@ export class Batch {
    * @param {Element} composer where the panel goes
    * @param {BatchOptions} options
    */
-  constructor(files, composer, { onFailure, deliver, siteName, signal }) {
+  constructor(files, composer, { onFailure, deliver, site, signal }) {
     const { kept, leftOut } = selectFiles(files);
     this.#attachments = kept.map(createAttachment);
     if (leftOut.length) this.#notices.push("notice_left_out");
@@ -68,7 +68,7 @@ export class Batch {
         onAttachOriginal: () => this.#each("useOriginal"),
         onClose: () => this.#overlay.close(),
       },
-      siteName,
+      site,
     );
     signal.addEventListener("abort", this.#stop, { once: true });
   }

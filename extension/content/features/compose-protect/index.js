@@ -31,7 +31,7 @@ export const restartOnNavigation = false;
 export function init(signal) {
   const site = siteOf(location.origin);
   if (site === null) return;
-  const siteName = rememberSite(site.id);
+  const panelSite = rememberSite(site);
   /** What the background keeps in storage for content scripts (lib/storage.js). */
   const settings = { paused: false, siteOff: false, onFailure: "ask" };
   followStored(
@@ -54,7 +54,7 @@ export function init(signal) {
    */
   const protect = (files, composer, deliver) => {
     latest?.giveWay();
-    latest = new Batch(files, composer, { onFailure: () => settings.onFailure, deliver, siteName, signal });
+    latest = new Batch(files, composer, { onFailure: () => settings.onFailure, deliver, site: panelSite, signal });
     latest.start();
   };
 
