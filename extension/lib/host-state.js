@@ -1,5 +1,6 @@
 // Where omamori's program stands, as the pages say it: connected (with its version), missing (installing it, again,
-// fixes it, so the page shows the install command: lib/install-command.js), or another failure in its own words.
+// fixes it, so the page shows the install command: lib/install-command.js), or another failure in its own words
+// (a damaged settings file among them, which the options page's reset fixes).
 
 import { errorText, t } from "./i18n.js";
 
@@ -7,14 +8,22 @@ import { errorText, t } from "./i18n.js";
 const INSTALL_FIXES = Object.freeze(["host_not_installed", "host_forbidden"]);
 
 /**
- * What a page says about a failure to reach the program, and whether the install command fixes it.
+ * @typedef {object} Fixes what a person can do about a failure to reach the program
+ * @property {boolean} install installing the program (again) fixes it: the page shows the install command
+ * @property {boolean} reset the settings file is damaged: the options page's reset (settings.reset, which only
+ *   extension pages may ask for, after a question) saves the defaults over it
+ */
+
+/**
+ * What a page says about a failure to reach the program, and what fixes it.
  * @param {import("./messages.js").ErrorJson} error
  * @param {string} notInstalledKey the page's _locales key for "not installed" (it leads to the command)
- * @returns {{install: boolean, text: string}}
+ * @returns {Fixes & {text: string}}
  */
 export function hostProblem(error, notInstalledKey) {
   return {
     install: INSTALL_FIXES.includes(error.code),
+    reset: error.code === "settings_damaged",
     text: error.code === "host_not_installed" ? t(notInstalledKey) : errorText(error),
   };
 }
@@ -25,16 +34,16 @@ export function hostProblem(error, notInstalledKey) {
  * @param {HTMLElement} line
  * @param {import("./messages.js").HostStatus} host
  * @param {{connected: string, notInstalled: string}} keys the page's _locales keys (connected takes the version)
- * @returns {boolean} whether installing the program fixes what is wrong (the page shows the command)
+ * @returns {Fixes} what fixes what is wrong (nothing when connected)
  */
 export function showHostState(section, line, host, keys) {
   if (host.connected) {
     section.dataset.state = "connected";
     line.textContent = t(keys.connected, [host.version]);
-    return false;
+    return { install: false, reset: false };
   }
-  const { install, text } = hostProblem(host.error, keys.notInstalled);
+  const { install, reset, text } = hostProblem(host.error, keys.notInstalled);
   section.dataset.state = install ? "missing" : "error";
   line.textContent = text;
-  return install;
+  return { install, reset };
 }

@@ -42,7 +42,7 @@ function showProblem(error) {
   const said = json && hostProblem(json, "options_host_not_installed");
   $("host-problem-text").textContent = said ? said.text : "";
   $("host-install-command").hidden = !said?.install;
-  $("settings-reset").hidden = json?.code !== "settings_damaged";
+  $("settings-reset").hidden = !said?.reset;
 }
 
 /**

@@ -63,7 +63,9 @@ function showGrokEdits(status) {
 /** @param {Status["host"]} host */
 function showHost(host) {
   const keys = { connected: "popup_host_connected", notInstalled: "popup_host_not_installed" };
-  $("install-command").hidden = !showHostState($("host"), $("host-state"), host, keys);
+  const fixes = showHostState($("host"), $("host-state"), host, keys);
+  $("install-command").hidden = !fixes.install;
+  $("settings-reset").hidden = !fixes.reset;
   $("mine").hidden = !host.connected;
 }
 
@@ -161,11 +163,19 @@ $("open-setting").addEventListener("click", async () => {
   window.close();
 });
 
-$("open-options").addEventListener("click", (/** @type {MouseEvent} */ event) => {
-  event.preventDefault();
+function openOptions() {
   ext.runtime.openOptionsPage();
   window.close();
+}
+
+$("open-options").addEventListener("click", (/** @type {MouseEvent} */ event) => {
+  event.preventDefault();
+  openOptions();
 });
+
+// A damaged settings file: the options page holds the reset and the question asked before it, first thing on the
+// page; the popup leads there rather than asking in a panel that closes as soon as it loses the focus.
+$("settings-reset").addEventListener("click", openOptions);
 
 refresh();
 

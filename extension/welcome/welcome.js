@@ -41,7 +41,7 @@ async function checkHost() {
     host = { connected: false, error: errorJson(error) };
   }
   const keys = { connected: "welcome_host_connected", notInstalled: "welcome_host_missing" };
-  $("host-install").hidden = !showHostState(section, $("host-state"), host, keys);
+  $("host-install").hidden = !showHostState(section, $("host-state"), host, keys).install;
   $("host-check").hidden = host.connected;
   $("host-check").disabled = false;
   $("name-fields").disabled = !host.connected;

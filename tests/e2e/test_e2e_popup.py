@@ -3,9 +3,11 @@ top, the checklist folded, the Settings link seen without scrolling, in en and j
 with the longest sentences each state has (issue 19)."""
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
-from checks import SCREENSHOTS
+from checks import SCREENSHOTS, locale_message
 
 pytestmark = pytest.mark.e2e
 
@@ -72,3 +74,39 @@ def test_the_folded_checklist_opens_from_the_keyboard(launch_chromium):
     tab.page.keyboard.press("Enter")
     assert tab.evaluate("document.querySelector('[data-testid=\"popup-checklist\"]').open") is True
     assert tab.evaluate("document.querySelector('[data-testid=\"checklist-mark\"]').getBoundingClientRect().height") > 0
+
+
+@pytest.mark.parametrize("language", ["en", "ja"])
+def test_a_damaged_settings_file_leads_from_the_popup_to_the_reset(launch_chromium, omamori_env, language):
+    """A person opens the popup first: beside the sentence about the damaged file, a button opens the options page,
+    whose reset (it asks first) brings omamori back."""
+    browser = launch_chromium(language=language)
+    settings_file = Path(omamori_env["OMAMORI_HOME"]) / "config" / "settings.json"
+    settings_file.parent.mkdir(parents=True, exist_ok=True)
+    settings_file.write_text('{"signature": {"opacity": "half"}}')
+    popup = browser.new_tab()
+    popup.set_viewport(*WINDOW)
+    popup.goto(browser.extension_url("popup/popup.html"))
+    button = "document.querySelector('[data-testid=\"popup-settings-reset\"]')"
+    popup.wait_for(f"document.querySelector('[data-testid=\"popup-host\"]').dataset.state === 'error' && !{button}.hidden",
+                   timeout=30)
+    said = popup.evaluate("document.querySelector('[data-testid=\"popup-host-state\"]').textContent")
+    assert str(settings_file) in said, said
+    assert popup.evaluate(f"{button}.textContent") == locale_message(language, "popup_settings_reset")
+    layout = popup.evaluate(f"({LAYOUT})()")
+    assert layout["height"] <= POPUP_MAX_HEIGHT and layout["settingsShown"], layout
+    popup.screenshot(SCREENSHOTS / f"popup-settings-damaged-{language}.png")
+
+    popup.page.click('[data-testid="popup-settings-reset"]')
+    options = browser.opened_tab("options/options.html")
+    reset = "document.querySelector('[data-testid=\"options-settings-reset\"]')"
+    options.wait_for(f"!{reset}.hidden", timeout=30)
+    assert options.evaluate(f"{reset}.getBoundingClientRect().bottom") <= options.evaluate("innerHeight"), \
+        "the reset is not in sight when the page opens"
+    options.evaluate(f"window.confirm = () => true; {reset}.click()")
+    options.wait_for(f"{reset}.hidden", timeout=60)
+
+    again = browser.new_tab()
+    again.goto(browser.extension_url("popup/popup.html"))
+    again.wait_for("document.querySelector('[data-testid=\"popup-host\"]').dataset.state === 'connected'", timeout=30)
+    assert again.evaluate(f"{button}.hidden")
