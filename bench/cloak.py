@@ -239,7 +239,7 @@ def main(argv: list[str] | None = None) -> int:
             rng = np.random.default_rng(seed)
             clean = mark_images.KINDS[kind](height, args.size, rng)
             started, cpu_started = time.perf_counter(), time.process_time()
-            cloaked = cloak.cloak_with(clean, vae, family=family, strength=args.strength, params=params,
+            cloaked = cloak.cloak_with(clean, (vae,), family=family, strength=args.strength, params=params,
                                        rng=rng, then=embed_mark)
             times.append((time.perf_counter() - started, time.process_time() - cpu_started, os.getloadavg()[0]))
             visible = psnr(cloaked, clean)

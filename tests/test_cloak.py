@@ -1,15 +1,19 @@
 """The cloak's public API and its effect: on a small image it moves what the model sees more than noise does."""
 from __future__ import annotations
 
+import hashlib
+
 import mark_images
 import numpy as np
 import pytest
 
 from omamori import cloak
 from omamori.cloak import models
-from omamori.cloak.attack import AttackParams, cloak_image, pixel_budget, shaped_noise, texture_mask, tiles
+from omamori.cloak import tinyvae
+from omamori.cloak.attack import (AttackParams, cloak_image, pixel_budget, seen_gradient, shaped_noise, texture_mask,
+                                  tiles)
 from omamori.errors import StateError
-from cloak_model import MODELS, needs_model
+from cloak_model import MODELS, needs_model, random_f32_state
 
 
 def _picture(height: int, width: int) -> np.ndarray:
@@ -47,7 +51,7 @@ def test_the_models_folder_is_read_from_the_environment_once_at_the_edge(monkeyp
 
 def test_loading_without_a_model_says_so(tmp_path):
     with pytest.raises(StateError) as caught:
-        cloak.load_model(tmp_path)
+        cloak.load_models(tmp_path)
     assert caught.value.code == "model_missing"
 
 
@@ -67,7 +71,7 @@ def test_apply_returns_a_new_image_reports_progress_and_stays_faint():
     image = _picture(40, 48)
     before = image.copy()
     seen = []
-    out = cloak.apply(image, cloak.load_model(MODELS), rng=np.random.default_rng(0),
+    out = cloak.apply(image, cloak.load_models(MODELS), rng=np.random.default_rng(0),
                       progress=lambda step, fraction: seen.append((step, fraction)))
     assert out.shape == image.shape and out.dtype == np.float32 and out is not image
     np.testing.assert_array_equal(image, before)
@@ -82,7 +86,7 @@ def test_cloak_moves_the_reconstruction_more_than_noise_of_equal_psnr():
     vae = models.load(models.CLOAK_MODEL, models_dir=MODELS)
     image = _picture(48, 64)
     rng = np.random.default_rng(1)
-    cloaked = cloak_image(image, vae, strength=1.0, params=AttackParams(steps=4), rng=rng)
+    cloaked = cloak_image(image, (vae,), strength=1.0, params=AttackParams(steps=4), rng=rng)
     visible = _psnr(cloaked, image)
     noise = rng.standard_normal(image.shape).astype(np.float32)
     noisy = np.clip(image + noise * 10 ** (-visible / 20) / np.sqrt(np.mean(noise ** 2)), 0, 1)
@@ -115,7 +119,7 @@ def test_one_tiled_step_moves_the_model_more_than_shaped_noise_of_equal_psnr():
     image = _picture(96, 128)
     params = AttackParams(sides=(64, 96, 128), tile=64)        # views of 1, 4 and 4 tiles
     rng = np.random.default_rng(0)
-    cloaked = cloak_image(image, vae, strength=1.0, params=params, rng=rng)
+    cloaked = cloak_image(image, (vae,), strength=1.0, params=params, rng=rng)
     visible = _psnr(cloaked, image)
     assert 36 - 0.1 < visible < 42
     noise = shaped_noise(image, params=params, rng=rng)
@@ -145,8 +149,8 @@ def test_the_cloak_works_against_what_the_caller_adds_afterwards():
         return np.clip(picture + stripes, 0, 1)
 
     params = AttackParams(steps=2)
-    plain = cloak_image(image, vae, strength=1.0, params=params, rng=np.random.default_rng(3))
-    aware = cloak_image(image, vae, strength=1.0, params=params, rng=np.random.default_rng(3), then=then)
+    plain = cloak_image(image, (vae,), strength=1.0, params=params, rng=np.random.default_rng(3))
+    aware = cloak_image(image, (vae,), strength=1.0, params=params, rng=np.random.default_rng(3), then=then)
     assert len(calls) == 1 and np.array_equal(calls[0], image)
     assert _psnr(aware, image) > 35                  # the cloak alone: the stripes are not in it
 
@@ -178,3 +182,44 @@ def test_preview_ai_writes_both_reconstructions_side_by_side(tmp_path, monkeypat
     assert _psnr(left, picture) > 20          # the clean reconstruction looks like the picture
     assert _psnr(right, left) < 30            # the cloaked one visibly differs (25.5 dB measured; same: inf)
     assert "small extra effect" in capsys.readouterr().out
+
+
+@needs_model
+def test_with_taef2_alone_installed_the_cloak_is_bit_for_bit_what_it_was(tmp_path):
+    """The digests are of the cloak before it could attack a second model (main at f897d7a), on this machine's
+    numpy and OpenBLAS (another BLAS kernel may round differently and change them)."""
+    models.fetch(models.CLOAK_MODEL, models_dir=tmp_path, source=MODELS)
+    installed = cloak.load_models(tmp_path)
+    assert [vae.spec.name for vae in installed] == ["taef2"]
+    image = mark_images.KINDS["flat_anime"](96, 128, np.random.default_rng(7))
+    tiled = cloak_image(image, installed, strength=1.0, params=AttackParams(sides=(64, 96, 128), tile=64),
+                        rng=np.random.default_rng(0))
+    assert hashlib.sha256(tiled.tobytes()).hexdigest() == \
+        "bed07e6a96e832c5dea28a428dd6ec4697d814041bf345bad10995b6def04d91"
+    applied = cloak.apply(image, installed, rng=np.random.default_rng(0))     # the family's start, the shipped path
+    assert hashlib.sha256(applied.tobytes()).hexdigest() == \
+        "65640116909dd35628220875946b59eb1100e1d4c9e5e76c1a41e200ab393766"
+
+
+def test_for_an_encoder_alone_the_step_follows_the_latent_distance():
+    """Without a decoder the loss is half the squared distance of the latents, tile by tile: its gradient agrees
+    with the central difference of that loss (random F32 weights; tiles of 32 px over a 64x96 picture)."""
+    rng = np.random.default_rng(9)
+    spec = models.spec_named("taesana")
+    vae = models.TinyVAE(spec, tinyvae.build_encoder(random_f32_state(rng), bands=tinyvae.ONE_BAND, layout="f32"),
+                         None)
+    clean = rng.uniform(0.2, 0.8, (64, 96, 3)).astype(np.float32)
+    picture = np.clip(clean + rng.normal(0, 0.05, clean.shape), 0, 1).astype(np.float32)
+
+    def loss(x: np.ndarray) -> float:
+        return sum(0.5 * float(np.sum((vae.encoder(x[w]).astype(np.float64) - vae.encoder(clean[w])) ** 2))
+                   for w in tiles(64, 96, 32))
+
+    grad = seen_gradient(vae, picture, clean, tile=32)
+    assert grad.shape == picture.shape and np.abs(grad).max() > 0
+    for direction in (grad / np.abs(grad).max(), rng.standard_normal(picture.shape).astype(np.float32)):
+        h = 1e-3
+        numeric = (loss(picture + h * direction) - loss(picture - h * direction)) / (2 * h)
+        analytic = float(np.sum(grad.astype(np.float64) * direction))
+        assert abs(numeric - analytic) <= 0.03 * max(abs(analytic), float(np.linalg.norm(grad)) * float(
+            np.linalg.norm(direction)) / np.sqrt(picture.size))

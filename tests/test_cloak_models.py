@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import functools
+import hashlib
 import http.server
 import shutil
 import threading
@@ -9,13 +10,12 @@ from pathlib import Path
 
 import pytest
 
-from omamori import cli
+from omamori import cli, cloak
 from omamori.cloak import models
 from omamori.errors import StateError
-from omamori.exit_codes import EXIT_BROKEN
-from cloak_model import MODELS, needs_model
+from omamori.exit_codes import EXIT_BROKEN, EXIT_USAGE
+from cloak_model import MODELS, MODELS_ALL, needs_model, needs_sana
 
-pytestmark = needs_model
 TAEF2 = models.CLOAK_MODEL
 
 
@@ -38,6 +38,7 @@ def serve():
         server.server_close()
 
 
+@needs_model
 def test_fetch_over_http_checks_and_installs(tmp_path, serve):
     target = tmp_path / "models"
     paths = models.fetch(TAEF2, models_dir=target, source=serve(MODELS))
@@ -47,6 +48,7 @@ def test_fetch_over_http_checks_and_installs(tmp_path, serve):
     assert vae.encoder is not None and models.is_installed(TAEF2, target)
 
 
+@needs_model
 def test_fetch_over_http_refuses_a_file_with_the_wrong_hash(tmp_path, serve):
     tampered = tmp_path / "mirror"
     shutil.copytree(MODELS, tampered)
@@ -60,6 +62,7 @@ def test_fetch_over_http_refuses_a_file_with_the_wrong_hash(tmp_path, serve):
     assert not (tmp_path / "models" / "taef2_encoder.pth").exists()
 
 
+@needs_model
 def test_fetch_reports_an_unreachable_or_missing_upstream(tmp_path, serve):
     with pytest.raises(StateError) as caught:
         models.fetch(TAEF2, models_dir=tmp_path / "models", source=serve(tmp_path / "models_nowhere"))
@@ -67,6 +70,7 @@ def test_fetch_reports_an_unreachable_or_missing_upstream(tmp_path, serve):
     assert not list(tmp_path.glob("models/*.pth"))
 
 
+@needs_model
 def test_fetch_from_a_folder_and_load_checks_the_hash_again(tmp_path):
     target = tmp_path / "models"
     models.fetch(TAEF2, models_dir=target, source=MODELS)
@@ -79,6 +83,7 @@ def test_fetch_from_a_folder_and_load_checks_the_hash_again(tmp_path):
     models.load(TAEF2, models_dir=target)
 
 
+@needs_model
 def test_cli_fetch_and_list(tmp_path, monkeypatch, capsys):
     monkeypatch.setenv("OMAMORI_HOME", str(tmp_path))
     monkeypatch.delenv("OMAMORI_MODELS", raising=False)
@@ -92,3 +97,52 @@ def test_cli_fetch_and_list(tmp_path, monkeypatch, capsys):
     monkeypatch.setenv("OMAMORI_HOME", str(tmp_path / "other"))
     assert cli.main(["models", "fetch", "--from", str(tmp_path / "empty")]) == EXIT_BROKEN
     assert "omamori models fetch" in capsys.readouterr().err
+
+
+def test_a_model_without_a_decoder_is_fetched_listed_and_installed_by_its_encoder_alone(tmp_path):
+    data = b"an encoder checkpoint"
+    spec = models.ModelSpec(name="only", latent_space="X", decoder=None, layout="f32", upstream="unused",
+                            encoder=models.WeightFile("only_encoder.pth", len(data), hashlib.sha256(data).hexdigest()),
+                            licence="MIT")
+    assert spec.files == (spec.encoder,)
+    (tmp_path / "mirror").mkdir()
+    (tmp_path / "mirror" / "only_encoder.pth").write_bytes(data)
+    assert not models.is_installed(spec, tmp_path / "models")
+    assert models.fetch(spec, models_dir=tmp_path / "models", source=tmp_path / "mirror") == [
+        tmp_path / "models" / "only_encoder.pth"]
+    assert models.is_installed(spec, tmp_path / "models")
+
+
+def test_the_registry_pins_sanas_encoder_alone_at_taef2s_commit():
+    sana = models.spec_named("taesana")
+    assert sana.decoder is None and sana.layout == "f32" and sana.upstream == TAEF2.upstream
+    assert sana.encoder.size == 2537004 and len(sana.encoder.sha256) == 64
+    assert models.CLOAK_MODEL is models.REGISTRY[0] and TAEF2.decoder is not None
+    with pytest.raises(KeyError):
+        models.spec_named("taesd")
+
+
+def test_cli_list_says_which_model_the_cloak_needs_and_which_are_optional(tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("OMAMORI_HOME", str(tmp_path))
+    monkeypatch.delenv("OMAMORI_MODELS", raising=False)
+    monkeypatch.setenv("LANG", "en_US.UTF-8")
+    assert cli.main(["models", "list"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert any("taef2" in line and "needed by the cloak" in line for line in lines)
+    assert any("taesana" in line and "Sana" in line and "optional" in line for line in lines)
+    assert cli.main(["models", "fetch", "taesd", "--from", str(tmp_path)]) == EXIT_USAGE
+    assert "no model 'taesd' (known: taef2, taesana)" in capsys.readouterr().err
+
+
+@needs_sana
+def test_cli_fetches_sana_only_when_asked_and_the_cloak_then_loads_both(tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("OMAMORI_HOME", str(tmp_path))
+    monkeypatch.delenv("OMAMORI_MODELS", raising=False)
+    monkeypatch.setenv("LANG", "en_US.UTF-8")
+    folder = tmp_path / "data" / "models"
+    assert cli.main(["models", "fetch", "--from", str(MODELS_ALL)]) == 0
+    assert sorted(p.name for p in folder.iterdir()) == ["taef2_decoder.pth", "taef2_encoder.pth"]
+    assert [vae.spec.name for vae in cloak.load_models(folder)] == ["taef2"]
+    assert cli.main(["models", "fetch", "taesana", "--from", str(MODELS_ALL)]) == 0
+    assert "taesana is ready" in capsys.readouterr().out
+    assert [vae.spec.name for vae in cloak.load_models(folder)] == ["taef2", "taesana"]

@@ -272,8 +272,8 @@ def test_too_small_to_mark_unless_the_mark_is_off():
 
 @pytest.mark.parametrize("installed", ["no model given", "model_missing"])
 def test_cloak_that_is_not_installed_is_reported_not_fatal(tmp_path, installed):
-    model = None if installed == "no model given" else (lambda: cloak.load_model(tmp_path / "no-models"))
-    protected = run(SAMPLE.read_bytes(), settings(cloak={"enabled": True}), cloak_model=model)
+    model = None if installed == "no model given" else (lambda: cloak.load_models(tmp_path / "no-models"))
+    protected = run(SAMPLE.read_bytes(), settings(cloak={"enabled": True}), cloak_models=model)
     step = decision(protected, "cloak")
     assert not step.applied and step.details["reason"] == "unavailable" and "omamori models fetch" in step.message.text("en")
     assert all("omamori models fetch" in step.skipped.text(lang) for lang in ("en", "ja"))
@@ -287,7 +287,7 @@ def test_cloak_is_applied_before_the_mark_when_installed():
     progress = []
     protected = run(encode(Image.fromarray(photo_like(256, 256))), settings(cloak={"enabled": True}),
                     progress=lambda step, fraction: progress.append((step, fraction)),
-                    cloak_model=lambda: cloak.load_model(MODELS))
+                    cloak_models=lambda: cloak.load_models(MODELS))
     assert decision(protected, "cloak").applied and protected.mark_verified
     assert [f for _, f in progress] == sorted(f for _, f in progress)
     assert any(step == "cloak" and 0.35 < f < 0.8 for step, f in progress)

@@ -10,7 +10,8 @@ import pytest
 
 from omamori.cloak import tinyvae
 from omamori.errors import StateError
-from cloak_model import MODELS, needs_model
+from cloak_model import MODELS_ALL, MODELS, needs_model, needs_sana, random_f32_state
+from omamori.cloak import models
 
 
 def _checkpoint(pickled: bytes, storages: dict[str, bytes] | None = None) -> bytes:
@@ -202,3 +203,67 @@ def test_encoder_and_decoder_backward_are_the_gradient():
     image = rng.uniform(0.2, 0.8, (16, 24, 3)).astype(np.float32)
     _directional_check(encoder, image, rng, steps=(1e-3, 3e-4, 1e-4), tolerance=0.03)
     _directional_check(decoder, encoder(image), rng, steps=(1e-3, 3e-4, 1e-4), tolerance=0.03)
+
+
+def _f32_reference(state: dict[str, np.ndarray], image: np.ndarray) -> np.ndarray:
+    """taesd.py's F32Encoder in float64 by loops (``_naive_conv``), written from its definition, not from
+    tinyvae's layout table."""
+    def conv(x, key, stride=1):
+        out = _naive_conv(x, state[f"{key}.weight"].astype(np.float64), stride)
+        return out + state[f"{key}.bias"] if f"{key}.bias" in state else out
+
+    def block(x, index):
+        y = conv(np.maximum(conv(np.maximum(conv(x, f"{index}.conv.0"), 0), f"{index}.conv.2"), 0), f"{index}.conv.4")
+        return np.maximum(y + x, 0)
+
+    x = np.maximum(conv(np.maximum(conv(image, "0", 2), 0), "2", 2), 0)
+    x = block(x, 4)
+    for first in (5, 9, 13):
+        x = conv(x, str(first), 2)
+        for index in (first + 1, first + 2, first + 3):
+            x = block(x, index)
+    return conv(x, "17")
+
+
+@pytest.mark.parametrize("shape", [(64, 96), (70, 101)])
+def test_f32_encoder_matches_a_float64_reference_on_random_weights(shape):
+    """Sana's encoder layout (32x down, stride-2 convs with and without bias, 3 -> 32 -> 64 channels), on even
+    and odd sizes (each stride-2 conv rounds up, as torch's does with padding 1)."""
+    rng = np.random.default_rng(6)
+    state = random_f32_state(rng)
+    encoder = tinyvae.build_encoder(state, bands=tinyvae.Bands(2), layout="f32")
+    image = rng.uniform(0, 1, (*shape, 3)).astype(np.float32)
+    latent, expected = encoder(image), _f32_reference(state, image)
+    assert latent.shape == expected.shape == (-(-shape[0] // 32), -(-shape[1] // 32), 32)
+    assert latent.dtype == np.float32 and np.abs(expected).max() > 0.1
+    np.testing.assert_allclose(latent, expected, rtol=0, atol=1e-4 * float(np.abs(expected).max()))
+
+
+def test_f32_encoder_backward_is_the_gradient():
+    rng = np.random.default_rng(8)
+    encoder = tinyvae.build_encoder(random_f32_state(rng), bands=tinyvae.Bands(2), layout="f32")
+    _directional_check(encoder, rng.uniform(0.2, 0.8, (40, 72, 3)).astype(np.float32), rng,
+                       steps=(1e-3, 3e-4, 1e-4), tolerance=0.03)
+
+
+def test_a_state_dict_of_another_layout_is_refused():
+    with pytest.raises(StateError, match="model_damaged"):
+        tinyvae.build_encoder(random_f32_state(np.random.default_rng(0)), bands=tinyvae.ONE_BAND, layout="taesd")
+
+
+@needs_sana
+def test_sana_encoder_on_its_real_weights():
+    """The pinned file loads through the registry (its hash checked), computes what the float64 reference does,
+    and its latent follows the picture: a faint noise moves it far less than another picture does."""
+    vae = models.load(models.spec_named("taesana"), models_dir=MODELS_ALL)
+    assert vae.decoder is None
+    state = tinyvae.load_state_dict(MODELS_ALL / "taesana_encoder.pth")
+    y, x = np.mgrid[0:64, 0:96].astype(np.float32)
+    image = np.stack([0.5 + 0.3 * np.sin(x / 9), 0.5 + 0.3 * np.cos(y / 7), np.full_like(x, 0.4)], axis=-1)
+    latent, expected = vae.encoder(image), _f32_reference(state, image)
+    assert latent.shape == (2, 3, 32)
+    np.testing.assert_allclose(latent, expected, rtol=0, atol=1e-4 * float(np.abs(expected).max()))
+    rng = np.random.default_rng(0)
+    noisy = np.clip(image + rng.normal(0, 1 / 255, image.shape).astype(np.float32), 0, 1)
+    other = image[::-1, ::-1].copy()
+    assert np.linalg.norm(vae.encoder(noisy) - latent) < 0.1 * np.linalg.norm(vae.encoder(other) - latent)

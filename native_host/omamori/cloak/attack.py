@@ -1,7 +1,8 @@
 """The cloak: projected gradient steps that change what a model's VAE sees of the image.
 
 What is attacked: the tiny encoder and decoder of a current model's VAE
-(``tinyvae``), at the resolutions where fine-tuning happens. The perturbation
+(``tinyvae``), and the tiny encoder of any other installed
+(``models.load_installed``), at the resolutions where fine-tuning happens. The perturbation
 lives at the image scaled to a long side of ``AttackParams.sides[0]`` (512
 px) and is upsampled to the full image, so the downscale a training pipeline
 applies brings it back. It starts from the model's trained perturbation family
@@ -16,7 +17,10 @@ The loss is what the model "sees": the squared distance between the tiny
 decoder's reconstruction of the perturbed image's latent and that of the clean
 image (the gradient flows back through decoder and encoder); at equal
 visibility it moved the reconstruction more than pushing the latent itself
-(docs/cloak.md, "Why these choices").
+(docs/cloak.md, "Why these choices"). For a model published as an encoder
+alone (Sana's) it is the distance of the latents. Every model installed is
+attacked: its gradients are summed with the others', each divided by its mean
+magnitude, as the sizes are.
 
 Steps follow the sign of the gradient (L-infinity PGD) under a per-pixel
 budget shaped by a texture mask -- full budget in texture and on edges,
@@ -31,7 +35,7 @@ is passed straight through (BPDA, Athalye et al. 2018).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Callable
+from typing import Callable, Sequence
 
 import numpy as np
 
@@ -110,38 +114,45 @@ def tiles(height: int, width: int, side: int) -> list[tuple[slice, slice]]:
             for left, right in zip(columns, columns[1:])]
 
 
-def reconstruction_gradient(vae: TinyVAE, picture: np.ndarray, clean: np.ndarray, *, tile: int) -> np.ndarray:
-    """hxwx3 gradient, with respect to ``picture``, of half the squared distance between the reconstructions of
-    ``picture`` and of ``clean`` (both hxwx3 in [0, 1]), tile by tile: on each tile of at most ``tile`` px
-    (``tiles``; 0: the whole picture) a reference pass and a pass forward and backward. Tiles bound the
-    networks' activations; the model sees each alone, as a trainer that crops does (docs/cloak.md, "Time and
-    memory"). With more than one step the reference passes are repeated (the cloak takes one)."""
+def seen_gradient(vae: TinyVAE, picture: np.ndarray, clean: np.ndarray, *, tile: int) -> np.ndarray:
+    """hxwx3 gradient, with respect to ``picture``, of half the squared distance between what ``vae`` sees of
+    ``picture`` and of ``clean`` (both hxwx3 in [0, 1]): their reconstructions, or their latents when the model
+    has no decoder. Tile by tile: on each tile of at most ``tile`` px (``tiles``; 0: the whole picture) a
+    reference pass and a pass forward and backward. Tiles bound the networks' activations; the model sees each
+    alone, as a trainer that crops does (docs/cloak.md, "Time and memory"). With more than one step the
+    reference passes are repeated (the cloak takes one)."""
     grad = np.empty_like(picture)
     for window in tiles(*picture.shape[:2], tile):
         encoder_tape: list = []
-        decoder_tape: list = []
-        recon = vae.decoder.forward(vae.encoder.forward(picture[window], encoder_tape), decoder_tape)
-        recon -= vae.decoder(vae.encoder(clean[window]))
-        grad[window] = vae.encoder.backward(vae.decoder.backward(recon, decoder_tape), encoder_tape)
+        latent = vae.encoder.forward(picture[window], encoder_tape)
+        if vae.decoder is None:
+            latent -= vae.encoder(clean[window])
+        else:
+            decoder_tape: list = []
+            recon = vae.decoder.forward(latent, decoder_tape)
+            recon -= vae.decoder(vae.encoder(clean[window]))
+            latent = vae.decoder.backward(recon, decoder_tape)
+        grad[window] = vae.encoder.backward(latent, encoder_tape)
     return grad
 
 
-def reconstruction_push(vae: TinyVAE, image: np.ndarray, delta: np.ndarray, *, budget: np.ndarray,
-                        params: AttackParams, progress: Callable[[float], None] | None = None,
-                        seen: np.ndarray | None = None) -> np.ndarray:
-    """``delta`` moved by ``params.steps`` steps so that ``image``'s reconstructions move furthest.
+def seen_push(models: Sequence[TinyVAE], image: np.ndarray, delta: np.ndarray, *, budget: np.ndarray,
+              params: AttackParams, progress: Callable[[float], None] | None = None,
+              seen: np.ndarray | None = None) -> np.ndarray:
+    """``delta`` moved by ``params.steps`` steps so that what ``models`` see of ``image`` moves furthest.
 
     ``image`` is the full image (HxWx3 in [0, 1]); ``delta`` the starting
     perturbation and ``budget`` its per-pixel bound, both at the first
     working size (hxwx3, hxwx1). ``seen`` is the full image the perturbation
     will be added to, if not ``image`` itself (``image`` with the invisible mark
-    the caller adds afterwards): the steps move its reconstructions away from
-    ``image``'s. Each step adds, for every side in ``params.sides``, the
-    gradient at the image scaled to that side (the perturbation resampled
-    there, the gradient resampled back; ``reconstruction_gradient``), each
-    divided by its mean magnitude so that every size counts alike, and moves by
-    the sign of the sum. ``progress(fraction)`` is called after each
-    network pass, in proportion to the work done.
+    the caller adds afterwards): the steps move what the models see of it away
+    from what they see of ``image``. Each step adds, for every side in
+    ``params.sides`` and every model, the model's gradient at the image scaled
+    to that side (the perturbation resampled there, the gradient resampled
+    back; ``seen_gradient``), each divided by its mean magnitude so that every
+    size and model counts alike, and moves by the sign of the sum.
+    ``progress(fraction)`` is called after each model's passes at a size, in
+    proportion to the view pixels done.
     """
     if params.steps == 0:
         return delta.astype(np.float32)
@@ -153,7 +164,7 @@ def reconstruction_push(vae: TinyVAE, image: np.ndarray, delta: np.ndarray, *, b
 
     views = views_of(image)
     inputs = views if seen is None else views_of(seen)
-    total, done = params.steps * sum(h * w for h, w in sizes), 0   # work in view pixels
+    total, done = params.steps * len(models) * sum(h * w for h, w in sizes), 0   # work in view pixels
     base = views[sizes[0]]
     step = params.step_size * float(budget.max())
     for _ in range(params.steps):
@@ -162,22 +173,24 @@ def reconstruction_push(vae: TinyVAE, image: np.ndarray, delta: np.ndarray, *, b
             perturbed = np.clip(inputs[size] + resize(delta, width=size[1], height=size[0], resample="bilinear"), 0, 1)
             if params.jpeg_quality:
                 perturbed = jpeg_round_trip(perturbed, quality=params.jpeg_quality)
-            grad = reconstruction_gradient(vae, perturbed, views[size], tile=params.tile)
-            grad = resize(grad, width=base.shape[1], height=base.shape[0], resample="bilinear")
-            direction += grad / (float(np.mean(np.abs(grad))) + 1e-12)
-            done += size[0] * size[1]
-            if progress is not None:
-                progress(done / total)
+            for vae in models:
+                grad = seen_gradient(vae, perturbed, views[size], tile=params.tile)
+                grad = resize(grad, width=base.shape[1], height=base.shape[0], resample="bilinear")
+                direction += grad / (float(np.mean(np.abs(grad))) + 1e-12)
+                done += size[0] * size[1]
+                if progress is not None:
+                    progress(done / total)
         delta = np.clip(delta + step * np.sign(direction), -budget, budget)
         delta = np.clip(base + delta, 0, 1) - base
     return delta.astype(np.float32)
 
 
-def cloak_image(image: np.ndarray, vae: TinyVAE, *, strength: float, params: AttackParams,
+def cloak_image(image: np.ndarray, models: Sequence[TinyVAE], *, strength: float, params: AttackParams,
                 rng: np.random.Generator, start: Callable[[np.ndarray, np.ndarray], np.ndarray] | None = None,
                 then: Callable[[np.ndarray], np.ndarray] | None = None,
                 progress: Callable[[float], None] | None = None) -> np.ndarray:
-    """A new HxWx3 float32 image in [0, 1]: ``image`` plus the upsampled working-size perturbation.
+    """A new HxWx3 float32 image in [0, 1]: ``image`` plus the upsampled working-size perturbation against
+    ``models`` (``seen_push``).
 
     ``strength`` multiplies the budget; at 1.0 the PSNR against ``image`` is at
     least about 36 dB. ``start(view, budget)`` gives the perturbation the steps
@@ -196,8 +209,8 @@ def cloak_image(image: np.ndarray, vae: TinyVAE, *, strength: float, params: Att
     delta = (rng.uniform(-0.5, 0.5, small.shape).astype(np.float32) * budget if start is None
              else np.clip(start(small, budget), -budget, budget))
     with arrays_kept_in_heap():
-        delta = reconstruction_push(vae, image, delta, budget=budget, params=params, progress=progress,
-                                    seen=None if then is None else then(image))
+        delta = seen_push(models, image, delta, budget=budget, params=params, progress=progress,
+                          seen=None if then is None else then(image))
     full = resize(delta, width=width, height=height, resample="bilinear")
     rms = float(np.sqrt(np.mean(np.square(full, dtype=np.float64))))
     if rms > strength * params.rms:   # little or no upsampling (small images): keep the promised visibility

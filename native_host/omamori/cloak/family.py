@@ -8,7 +8,7 @@ periodic patterns per model with its own numpy networks (``train``, run by
 bench/cloak_family.py) and ships them in omamori/data/cloak/. A pattern is
 P x P x 3 in [-1, 1] at the cloak's first working size; tiled with a random
 offset and multiplied by the image's per-pixel budget it is the cloak's
-starting point, which the per-image steps (``attack.reconstruction_push``)
+starting point, which the per-image steps (``attack.seen_push``)
 then refine. docs/cloak.md has what each part buys.
 
 A family belongs to the exact weights it was trained against: their SHA-256

@@ -1,9 +1,11 @@
 """Which tiny encoders the cloak can use, where their weights live, how they are fetched.
 
-A model is data: a ``ModelSpec`` names its two checkpoint files with their
-size and SHA-256, the commit of the public repository they come from, and the
+A model is data: a ``ModelSpec`` names its checkpoint files (an encoder, and a
+decoder when upstream publishes one) with their size and SHA-256, the
+encoder's layout, the commit of the public repository they come from, and the
 latent space they stand for. ``REGISTRY`` is the table of them (``omamori
-models list``); the cloak uses ``CLOAK_MODEL``. The folder the files live in
+models list``); the cloak needs ``CLOAK_MODEL`` and also attacks every other
+model that is installed (``load_installed``). The folder the files live in
 is the caller's (the host's ``Paths.models``), never looked up here.
 
 Weights are never trusted by name: every file is checked against its pinned
@@ -44,13 +46,17 @@ class ModelSpec:
     name: str
     latent_space: str      # the big model whose VAE this one imitates
     encoder: WeightFile
-    decoder: WeightFile
+    decoder: WeightFile | None   # None: upstream publishes the encoder alone (the cloak then moves its latent)
+    layout: str            # the encoder's layer sequence, a key of tinyvae.ENCODER_LAYOUTS
     upstream: str          # URL prefix the file names are appended to (a pinned commit)
     licence: str
 
     @property
-    def files(self) -> tuple[WeightFile, WeightFile]:
-        return (self.encoder, self.decoder)
+    def files(self) -> tuple[WeightFile, ...]:
+        return (self.encoder,) if self.decoder is None else (self.encoder, self.decoder)
+
+
+UPSTREAM = "https://raw.githubusercontent.com/madebyollin/taesd/5cccb12dc72074a4be35680c3b108548a7c69978/"
 
 
 REGISTRY: tuple[ModelSpec, ...] = (
@@ -61,22 +67,42 @@ REGISTRY: tuple[ModelSpec, ...] = (
                            "10a4e1021e89d7551eaf161352da8dbd0b1aa83872ae28b150c1df1ce2f147b6"),
         decoder=WeightFile("taef2_decoder.pth", 2704756,
                            "0a44a31e1ae59eb9dbf9359d24942fd3ef5928162c1800d97a28c61d51be0ab5"),
-        upstream="https://raw.githubusercontent.com/madebyollin/taesd/5cccb12dc72074a4be35680c3b108548a7c69978/",
+        layout="taesd",
+        upstream=UPSTREAM,
+        licence="MIT (madebyollin/taesd)",
+    ),
+    # Its decoder is not in the pinned snapshot this was built from: the cloak moves its latent.
+    ModelSpec(
+        name="taesana",
+        latent_space="Sana",
+        encoder=WeightFile("taesana_encoder.pth", 2537004,
+                           "858f4e4cc293f88efaf58107f4154b960b9ced0cb5d9c050dad11f926b618c1f"),
+        decoder=None,
+        layout="f32",
+        upstream=UPSTREAM,
         licence="MIT (madebyollin/taesd)",
     ),
 )
-CLOAK_MODEL = REGISTRY[0]     # the model the cloak attacks and ``omamori models fetch`` installs
+CLOAK_MODEL = REGISTRY[0]     # the model the cloak needs (its family, the preview) and ``omamori models fetch`` installs
+
+
+def spec_named(name: str) -> ModelSpec:
+    """The registry's model called ``name``; ``KeyError`` when there is none."""
+    for spec in REGISTRY:
+        if spec.name == name:
+            return spec
+    raise KeyError(name)
 
 
 @dataclass(frozen=True)
 class TinyVAE:
     spec: ModelSpec
-    encoder: Network   # image HxWx3 in [0, 1] -> latent (H/8)x(W/8)xC
-    decoder: Network   # latent -> image (clip to [0, 1] to view)
+    encoder: Network           # image HxWx3 in [0, 1] -> latent (H/f)x(W/f)xC (f: 8 or 32)
+    decoder: Network | None    # latent -> image (clip to [0, 1] to view); None for an encoder alone
 
 
 def is_installed(spec: ModelSpec, models_dir: Path) -> bool:
-    """Both files are in ``models_dir`` with their expected sizes (hashes are checked on load)."""
+    """Every file of ``spec`` is in ``models_dir`` with its expected size (hashes are checked on load)."""
     return all((models_dir / f.name).is_file() and (models_dir / f.name).stat().st_size == f.size
                for f in spec.files)
 
@@ -162,8 +188,8 @@ def fetch(spec: ModelSpec, *, models_dir: Path, source: str | Path | None = None
 
 
 def load(spec: ModelSpec, *, models_dir: Path, bands: Bands | None = None) -> TinyVAE:
-    """The model's encoder and decoder from ``models_dir``, after checking both files' hashes; their layers run
-    in ``bands`` (default: a thread per core, the model's own).
+    """The model's encoder and decoder (if it has one) from ``models_dir``, after checking the files' hashes;
+    their layers run in ``bands`` (default: a thread per core, the model's own).
 
     Raises ``StateError("model_missing")`` when a file is absent (fetch it with
     ``omamori models fetch``) and ``StateError("model_damaged")`` when its hash
@@ -181,4 +207,13 @@ def load(spec: ModelSpec, *, models_dir: Path, bands: Bands | None = None) -> Ti
             raise StateError("model_damaged", path=str(path), reason=exc.strerror or str(exc)) from exc
         states.append(load_state_dict(_checked(data, wanted, str(path))))
     bands = Bands() if bands is None else bands
-    return TinyVAE(spec, build_encoder(states[0], bands=bands), build_decoder(states[1], bands=bands))
+    return TinyVAE(spec, build_encoder(states[0], bands=bands, layout=spec.layout),
+                   None if spec.decoder is None else build_decoder(states[1], bands=bands))
+
+
+def load_installed(models_dir: Path) -> tuple[TinyVAE, ...]:
+    """``CLOAK_MODEL`` (raising as ``load`` does), then every other registry model installed in ``models_dir``,
+    all computing in one ``Bands``: the models the cloak attacks."""
+    bands = Bands()
+    return tuple(load(spec, models_dir=models_dir, bands=bands) for spec in REGISTRY
+                 if spec is CLOAK_MODEL or is_installed(spec, models_dir))

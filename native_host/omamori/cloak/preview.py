@@ -7,7 +7,7 @@ cloaked one. A fine-tune learns from such reconstructions. Shared by
 """
 from __future__ import annotations
 
-from typing import Callable
+from typing import Callable, Sequence
 
 import numpy as np
 
@@ -34,13 +34,13 @@ def side_by_side(image: np.ndarray, cloaked: np.ndarray, vae: TinyVAE) -> np.nda
     return np.concatenate([halves[0], gap, halves[1]], axis=1)
 
 
-def what_ai_sees(image: np.ndarray, vae: TinyVAE, *, strength: float = 1.0, rng: np.random.Generator,
+def what_ai_sees(image: np.ndarray, models: Sequence[TinyVAE], *, strength: float = 1.0, rng: np.random.Generator,
                  progress: Callable[[str, float], None] | None = None) -> np.ndarray:
     """Cloak ``image`` (float32 HxWx3 in [0, 1], not changed) and return ``side_by_side`` of it and its cloaked copy.
 
-    ``vae``, ``strength``, ``rng`` and ``progress`` as in ``cloak.apply``
-    (progress stage "cloak", fraction 0-1; the reconstructions after it take
-    well under a second at PREVIEW_SIDE).
+    ``models``, ``strength``, ``rng`` and ``progress`` as in ``cloak.apply`` (progress stage "cloak", fraction
+    0-1; the reconstructions after it take well under a second at PREVIEW_SIDE); the reconstructions are the
+    first model's (the cloak's own, which has a decoder).
     """
-    cloaked = apply(image, vae, strength=strength, rng=rng, progress=progress)
-    return side_by_side(image, cloaked, vae)
+    cloaked = apply(image, models, strength=strength, rng=rng, progress=progress)
+    return side_by_side(image, cloaked, models[0])

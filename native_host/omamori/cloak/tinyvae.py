@@ -7,15 +7,18 @@ exactly three things -- an ordered dict, a tensor from a named storage, and the
 storage-type marker -- and refuses every other global, so a crafted file cannot
 run code.
 
-Layout (madebyollin/taesd): the encoder is ``conv 3->64, Block, (conv stride 2,
-Block x3) x3, conv 64->latent``; the decoder mirrors it with a soft clamp of
-the latents and nearest x2 upsampling. A "Block" is three 3x3 convs with ReLUs
-between, added to its input, then a ReLU; with ``midblock_gn`` the blocks at
-1/8 scale first add a branch ``1x1 conv -> GroupNorm(4) -> ReLU -> 1x1 conv``
-to their input. The state-dict keys are the indices of that sequence.
+Layouts (madebyollin/taesd, ``ENCODER_LAYOUTS``): the TAESD encoder is ``conv
+3->64, Block, (conv stride 2, Block x3) x3, conv 64->latent`` (8x down); the
+F32 encoder (Sana's DC-AE latent space) is ``conv 3->32 stride 2, ReLU, conv
+32->64 stride 2, ReLU, Block, (conv stride 2, Block x3) x3, conv 64->32`` (32x
+down). The decoder mirrors the TAESD encoder with a soft clamp of the latents
+and nearest x2 upsampling. A "Block" is three 3x3 convs with ReLUs between,
+added to its input, then a ReLU; with ``midblock_gn`` the blocks at 1/8 scale
+first add a branch ``1x1 conv -> GroupNorm(4) -> ReLU -> 1x1 conv`` to their
+input. The state-dict keys are the indices of that sequence.
 
 Images are float32 HxWx3 in [0, 1] (channels last, one image, no batch);
-latents are float32 (H/8)x(W/8)xC. ``Network.forward`` can record a tape so
+latents are float32 (H/f)x(W/f)xC (f: 8 or 32, rounded up). ``Network.forward`` can record a tape so
 ``Network.backward`` returns the gradient with respect to the input only
 (weights are fixed), which is all the cloak needs.
 
@@ -557,15 +560,22 @@ def _block(state: dict, index: int, bands: Bands) -> Block:
     return Block(convs, branch, bands=bands)
 
 
-def build_encoder(state: dict[str, np.ndarray], *, bands: Bands) -> Network:
-    """The TAESD encoder (8x downsampling) from its state dict, its layers computed in ``bands``."""
+_DOWN = ("conv/2", "block", "block", "block")     # a stride-2 conv (no bias) and three blocks at the new scale
+# The encoders' layer sequences (taesd.py's Encoder and F32Encoder); a layer's index is its state-dict key.
+ENCODER_LAYOUTS: dict[str, tuple[str, ...]] = {
+    "taesd": ("conv", "block") + _DOWN * 3 + ("conv",),
+    "f32": ("conv/2", "relu", "conv/2", "relu", "block") + _DOWN * 3 + ("conv",),
+}
+
+
+def build_encoder(state: dict[str, np.ndarray], *, bands: Bands, layout: str = "taesd") -> Network:
+    """The encoder of ``layout`` (``ENCODER_LAYOUTS``) from its state dict, its layers computed in ``bands``."""
     try:
-        layers: list = [_conv(state, "0", bands), _block(state, 1, bands)]
-        for first in (2, 6, 10):
-            layers += [_conv(state, str(first), bands, stride=2)] + [_block(state, first + i, bands) for i in (1, 2, 3)]
-        layers.append(_conv(state, "14", bands))
+        layers = [ReLU(bands=bands) if kind == "relu" else _block(state, index, bands) if kind == "block"
+                  else _conv(state, str(index), bands, stride=2 if kind == "conv/2" else 1)
+                  for index, kind in enumerate(ENCODER_LAYOUTS[layout])]
     except (KeyError, ValueError) as exc:
-        raise StateError("model_damaged", reason=f"encoder layout: {exc}") from exc
+        raise StateError("model_damaged", reason=f"encoder layout {layout}: {exc}") from exc
     return Network(layers)
 
 

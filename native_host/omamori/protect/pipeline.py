@@ -65,7 +65,7 @@ class Examined:
 def protect(data: bytes, *, settings: Settings, key: bytes, today: datetime.date, rng: np.random.Generator,
             font: visible.SignatureFont, progress: Progress | None = None, web: webmeta.WebProfile | None = None,
             title: str = "", site: Site = sites.X,
-            cloak_model: Callable[[], cloak.TinyVAE] | None = None) -> Protected:
+            cloak_models: Callable[[], tuple[cloak.TinyVAE, ...]] | None = None) -> Protected:
     """Protect an image file's bytes as ``settings`` say; see the module docstring.
 
     ``key``: the user's secret mark key; ``today``: the day carried in the mark;
@@ -79,8 +79,8 @@ def protect(data: bytes, *, settings: Settings, key: bytes, today: datetime.date
     ``web``: the web output profile (rights metadata, optionally a lossless
     PNG, a C2PA manifest signed by ``web.signer``, naming ``title``); None is the X profile, whose output
     carries no metadata at all. ``site``: where the image is posted; its limits shape the output
-    (protect/sites.py). ``cloak_model()``: the cloak's model, called only when the cloak is on (the host's
-    ``Host.cloak_model``); None, or a ``model_missing`` from it: the cloak is not installed.
+    (protect/sites.py). ``cloak_models()``: the cloak's models, called only when the cloak is on (the host's
+    ``Host.cloak_models``); None, or a ``model_missing`` from it: the cloak is not installed.
     """
     tell = progress or (lambda step, fraction: None)
 
@@ -121,7 +121,7 @@ def protect(data: bytes, *, settings: Settings, key: bytes, today: datetime.date
         # The cloak sees the mark embedded after it (at the person's strength; a site's raise, a retry are stronger).
         then = partial(mark.embed, key=key, payload=payload, strength=settings.mark.strength) \
             if payload is not None else None
-        image, cloaked = _cloak_step(image, settings=settings, cloak_model=cloak_model, rng=rng, tell=tell,
+        image, cloaked = _cloak_step(image, settings=settings, cloak_models=cloak_models, rng=rng, tell=tell,
                                      then=then)
         decisions.append(cloaked)
         stage("mark")
@@ -206,7 +206,8 @@ def _payload(settings: Settings, key: bytes, today: datetime.date) -> mark.Paylo
     return mark.Payload(creator_id=mark.creator_id(key), day=today, no_ai_training=settings.mark.no_ai_training)
 
 
-def _cloak_step(image: np.ndarray, *, settings: Settings, cloak_model: Callable[[], cloak.TinyVAE] | None,
+def _cloak_step(image: np.ndarray, *, settings: Settings,
+                cloak_models: Callable[[], tuple[cloak.TinyVAE, ...]] | None,
                 rng: np.random.Generator, tell: Progress,
                 then: Callable[[np.ndarray], np.ndarray] | None) -> tuple[np.ndarray, Decision]:
     """The cloak, when on and installed, and its decision; ``then``: what the pipeline does to its result (the
@@ -214,15 +215,15 @@ def _cloak_step(image: np.ndarray, *, settings: Settings, cloak_model: Callable[
     if not settings.cloak.enabled:
         return image, report.cloak_off()
     try:
-        vae = cloak_model() if cloak_model is not None else None
-    except StateError as error:          # its model damaged: protect without the cloak
+        models = cloak_models() if cloak_models is not None else None
+    except StateError as error:          # a model damaged: protect without the cloak
         if error.code != "model_missing":
             return image, report.cloak_failed(error)
-        vae = None
-    if vae is None:
+        models = None
+    if models is None:
         return image, report.cloak_unavailable()
     start, end = _PROGRESS_AT["cloak"], _PROGRESS_AT["mark"]
-    cloaked = cloak.apply(image, vae, strength=settings.cloak.strength, rng=rng, then=then,
+    cloaked = cloak.apply(image, models, strength=settings.cloak.strength, rng=rng, then=then,
                           progress=lambda step, fraction: tell("cloak", start + (end - start) * fraction))
     return cloaked, report.cloak_applied(settings.cloak.strength)
 

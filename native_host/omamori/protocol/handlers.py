@@ -53,7 +53,7 @@ class Host:
         self.transport = transport
         self._ledger: Ledger | None = None
         self._key: bytes | None = None
-        self._cloak_model: TinyVAE | None = None
+        self._cloak_models: tuple[TinyVAE, ...] | None = None
         self._fonts: dict[tuple[str, str], fonts.FoundFont] = {}
 
     def ledger(self) -> Ledger:
@@ -66,12 +66,13 @@ class Host:
             self._key = keys.load_or_create(self.paths.key_file, used_before=self.ledger().count() > 0)
         return self._key
 
-    def cloak_model(self) -> TinyVAE:
-        """The cloak's model from ``paths.models``, loaded on first use (its threads live as long as the host).
-        Raises ``StateError("model_missing")`` or ``("model_damaged")``, and tries again on the next call."""
-        if self._cloak_model is None:
-            self._cloak_model = cloak.load_model(self.paths.models)
-        return self._cloak_model
+    def cloak_models(self) -> tuple[TinyVAE, ...]:
+        """The cloak's models from ``paths.models`` (``cloak.load_models``), loaded on first use (their threads
+        live as long as the host). Raises ``StateError("model_missing")`` or ``("model_damaged")``, and tries
+        again on the next call."""
+        if self._cloak_models is None:
+            self._cloak_models = cloak.load_models(self.paths.models)
+        return self._cloak_models
 
     def c2pa_identity(self, *, name: str):
         """The user's C2PA signing identity, made on first use (``name``: the signer's common name then)."""
@@ -241,7 +242,7 @@ def handle_protect(host: Host, body: dict[str, Any], progress: Progress) -> dict
     protected = pipeline.protect(
         data, settings=chosen, key=host.key(), today=datetime.date.today(), rng=np.random.default_rng(),
         font=host.signature_font(chosen.signature), progress=progress, web=web, title=name, site=site,
-        cloak_model=host.cloak_model,
+        cloak_models=host.cloak_models,
     )
     out_name = output_name(name, protected.format)
     picture = pipeline.thumbnail(protected.data, max_side=THUMBNAIL_SIDE) if chosen.ledger.thumbnails else None
@@ -367,7 +368,7 @@ def handle_cloak_preview(host: Host, body: dict[str, Any], progress: Progress) -
     seed = _field(body, "seed", int, None)
     if seed is not None and not 0 <= seed < 2 ** 63:
         raise RequestError("bad_request", field="seed", reason="an integer from 0 to 2**63 - 1")
-    preview = what_ai_sees(image, host.cloak_model(), strength=strength, rng=np.random.default_rng(seed),
+    preview = what_ai_sees(image, host.cloak_models(), strength=strength, rng=np.random.default_rng(seed),
                            progress=progress)
     png = imageio.encode_png(preview)
     progress("done", 1.0)
