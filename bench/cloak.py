@@ -5,9 +5,11 @@ the "holdout" set, seeds 101-102, is never tuned on; neither is seen by bench/cl
 the clean image, the cloaked image (omamori's cloak at the given strength) and three noisy images at the
 cloak's own visible PSNR each get omamori's invisible mark (as the pipeline does), go through the host's
 JPEG q85 4:2:0 encode, X's web client, upload and the size X serves (omamori.platforms.x), optionally a
-purification a scraper may apply, and a resize to a training size; taef2 then encodes and decodes them.
-That reconstruction is what a fine-tune would learn from. The three noises, from the weakest baseline to the
-hardest:
+purification a scraper may apply, and a resize to a training size; each model judged (--judge) then sees
+them: taef2 encodes and decodes them (that reconstruction is what a fine-tune would learn from), a model
+published as an encoder alone (taesana: Sana's latent space) encodes them. The cloak is computed against
+the models named by --attack (default taef2 alone: the cloak as shipped when nothing else is installed).
+The three noises, from the weakest baseline to the hardest:
 
   white    i.i.d. Gaussian at full resolution (the downscale to the training size averages most of it away)
   shaped   the cloak's own per-pixel budget at its working size with random signs, upsampled like the cloak:
@@ -24,10 +26,12 @@ jpeg75 (re-saved at q75), half (0.5x bicubic down and up), blur1 (Gaussian, sigm
 noise sigma 8/255, then a 2x Lanczos upscale: noisy upscaling without a learned upscaler); each applied to
 the clean image too, with the same noise, so the reference is the purified clean image.
 
-Printed per image and condition: visible PSNR of cloak + mark against the clean image (the cost a person
-sees, dB), the model's PSNR for the cloak (reconstruction against the clean image's, dB; lower is more
-damage) and the gaps model(noise) - model(cloak) in dB; then per condition the mean and smallest gap over
-the images, and the cloak's wall and CPU seconds.
+Printed per image, condition and judge: visible PSNR of cloak + mark against the clean image (the cost a
+person sees, dB), the model's PSNR for the cloak (reconstruction against the clean image's, dB; for an
+encoder alone the latent's SNR, 10 log10 of the clean latent's mean square over the change's; lower is
+more damage) and the gaps model(noise) - model(cloak) in dB (for a latent: 20 log10 of the ratio of the
+latent distances); then per condition and judge the mean and smallest gap over the images, and the cloak's
+wall and CPU seconds.
 
 A benchmark, not a test: nothing here passes or fails. Run it under nice on a shared machine.
 
@@ -35,6 +39,7 @@ A benchmark, not a test: nothing here passes or fails. Run it under nice on a sh
     nice -n 15 python bench/cloak.py --set holdout --purify jpeg75,half,blur1,noisyup
     nice -n 15 python bench/cloak.py --size 2048 --served orig,medium --kinds flat_anime,photo --seeds 1
     nice -n 15 python bench/cloak.py --steps 0                 # the family's start alone
+    nice -n 15 python bench/cloak.py --attack taef2,taesana --judge taef2,taesana   # both latent spaces
     nice -n 15 python bench/cloak.py --conv-speed              # speed of the numpy 3x3 convolution, in GFLOP/s of
                                                                # the direct form (9 products a pixel) it replaces
 """
@@ -137,6 +142,20 @@ def random_phase(change: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     return np.fft.irfft2(shuffled, s=change.shape[:2], axes=(0, 1)).astype(np.float32)
 
 
+def model_view(vae: models.TinyVAE, views: dict[str, np.ndarray]) -> dict[str, float]:
+    """dB per picture but "clean": how close ``vae``'s view of it is to its view of the clean one. With a
+    decoder, the PSNR of the reconstruction against the clean reconstruction; without, the latent's SNR
+    against the clean latent (10 log10 of the clean latent's mean square over the change's)."""
+    if vae.decoder is None:
+        latents = {picture: vae.encoder(view).astype(np.float64) for picture, view in views.items()}
+        power = float(np.mean(latents["clean"] ** 2))
+        return {picture: float(10 * np.log10(power / max(float(np.mean((latent - latents["clean"]) ** 2)), 1e-30)))
+                for picture, latent in latents.items() if picture != "clean"}
+    seen = {picture: np.clip(vae.decoder(vae.encoder(view)), 0, 1) for picture, view in views.items()}
+    return {picture: psnr(reconstruction, seen["clean"]) for picture, reconstruction in seen.items()
+            if picture != "clean"}
+
+
 def conv_speed() -> None:
     rng = np.random.default_rng(0)
     conv = Conv(rng.standard_normal((64, 64, 3, 3), dtype=np.float32), None, bands=Bands())
@@ -197,6 +216,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--param", action="append", default=[], metavar="NAME=VALUE",
                         help="another value of an AttackParams field (repeatable), e.g. --param window=256")
     parser.add_argument("--no-family", action="store_true", help="start the steps from noise, not the family")
+    parser.add_argument("--attack", default=models.CLOAK_MODEL.name,
+                        help="comma list of the models the cloak is computed against (registry names; the "
+                             "first is the cloak's own: its family, the one with a decoder)")
+    parser.add_argument("--judge", default=models.CLOAK_MODEL.name,
+                        help="comma list of the models whose view is judged (registry names)")
     parser.add_argument("--models", type=Path, help="the models folder (default: $OMAMORI_MODELS, else where "
                                                     "`omamori models fetch` puts them)")
     parser.add_argument("--conv-speed", action="store_true")
@@ -207,9 +231,12 @@ def main(argv: list[str] | None = None) -> int:
     if args.conv_speed:
         conv_speed()
         return 0
-    spec = models.CLOAK_MODEL
-    vae = models.load(spec, models_dir=args.models or default_paths().models)
-    family = None if args.no_family else families.load_family(spec)
+    bands, folder = Bands(), args.models or default_paths().models
+    loaded = {name: models.load(models.spec_named(name), models_dir=folder, bands=bands)
+              for name in dict.fromkeys(args.attack.split(",") + args.judge.split(","))}
+    attacked = tuple(loaded[name] for name in args.attack.split(","))
+    judges = args.judge.split(",")
+    family = None if args.no_family else families.load_family(attacked[0].spec)
     params = AttackParams()
     if args.steps is not None:
         params = dataclasses.replace(params, steps=args.steps)
@@ -225,21 +252,22 @@ def main(argv: list[str] | None = None) -> int:
     conditions += [(served[0], how, modes[0], sides[0], filters[0]) for how in args.purify.split(",") if how]
     height = args.height or args.size * 3 // 4
     print(f"# images {args.size}x{height} px, seeds {seeds}, kinds {args.kinds}, window {args.window}, "
-          f"strength {args.strength}, {params}, "
+          f"strength {args.strength}, {params}, attacked: {args.attack}, "
           f"family: {'none' if family is None else family.provenance}")
-    print(f"{'image':16s} {'served':>6s} {'purify':>7s} {'mode':>5s} {'side':>5s} {'filter':>7s} {'visible':>7s} "
-          f"{'model':>6s} {'white':>6s} {'shaped':>6s} {'phase':>6s}")
+    print(f"{'image':16s} {'served':>6s} {'purify':>7s} {'mode':>5s} {'side':>5s} {'filter':>7s} {'judge':>7s} "
+          f"{'visible':>7s} {'model':>6s} {'white':>6s} {'shaped':>6s} {'phase':>6s}")
     key = bytes(range(32))
     payload = mark.Payload(mark.creator_id(key), datetime.date(2026, 1, 1), True)
     embed_mark = partial(mark.embed, key=key, payload=payload, strength=1.0)
-    gaps: dict[tuple, dict[str, list[float]]] = {c: {"white": [], "shaped": [], "phase": []} for c in conditions}
+    gaps: dict[tuple, dict[str, list[float]]] = {(*c, judge): {"white": [], "shaped": [], "phase": []}
+                                                 for c in conditions for judge in judges}
     times, visibles = [], []
     for seed in seeds:
         for kind in args.kinds.split(","):
             rng = np.random.default_rng(seed)
             clean = mark_images.KINDS[kind](height, args.size, rng)
             started, cpu_started = time.perf_counter(), time.process_time()
-            cloaked = cloak.cloak_with(clean, (vae,), family=family, strength=args.strength, params=params,
+            cloaked = cloak.cloak_with(clean, attacked, family=family, strength=args.strength, params=params,
                                        rng=rng, then=embed_mark)
             times.append((time.perf_counter() - started, time.process_time() - cpu_started, os.getloadavg()[0]))
             visible = psnr(cloaked, clean)
@@ -253,25 +281,24 @@ def main(argv: list[str] | None = None) -> int:
                          for variant in served}
             for condition in conditions:
                 variant, how, mode, side, name = condition
-                seen = {picture: np.clip(vae.decoder(vae.encoder(training_view(
-                    purified(pixels, how, seed=seed), side, mode=mode, filter_name=name, window=args.window))), 0, 1)
-                    for picture, pixels in downloads[variant].items()}
-                model = {picture: psnr(reconstruction, seen["clean"]) for picture, reconstruction in seen.items()
-                         if picture != "clean"}
-                for noise in ("white", "shaped", "phase"):
-                    gaps[condition][noise].append(model[noise] - model["cloak"])
-                print(f"{kind + ' ' + str(seed):16s} {variant:>6s} {how:>7s} {mode:>5s} {side:5d} {name:>7s} "
-                      f"{visibles[-1]:7.2f} {model['cloak']:6.2f} "
-                      + " ".join(f"{model[n] - model['cloak']:6.2f}" for n in ("white", "shaped", "phase")),
-                      flush=True)
+                views = {picture: training_view(purified(pixels, how, seed=seed), side, mode=mode, filter_name=name,
+                                                window=args.window) for picture, pixels in downloads[variant].items()}
+                for judge in judges:
+                    model = model_view(loaded[judge], views)
+                    for noise in ("white", "shaped", "phase"):
+                        gaps[(*condition, judge)][noise].append(model[noise] - model["cloak"])
+                    print(f"{kind + ' ' + str(seed):16s} {variant:>6s} {how:>7s} {mode:>5s} {side:5d} {name:>7s} "
+                          f"{judge:>7s} {visibles[-1]:7.2f} {model['cloak']:6.2f} "
+                          + " ".join(f"{model[n] - model['cloak']:6.2f}" for n in ("white", "shaped", "phase")),
+                          flush=True)
     print(f"# cloak alone: wall {np.mean([t[0] for t in times]):.1f} s, cpu {np.mean([t[1] for t in times]):.1f} s "
           f"per image (load average {min(t[2] for t in times):.1f}-{max(t[2] for t in times):.1f}); "
           f"visible with the mark {min(visibles):.2f}-{max(visibles):.2f} dB")
-    print("| served | purification | training resize | gap white mean / min | gap shaped mean / min "
+    print("| served | purification | training resize | judge | gap white mean / min | gap shaped mean / min "
           "| gap phase mean / min |")
-    print("|---|---|---|---|---|---|")
-    for (variant, how, mode, side, name), values in gaps.items():
-        print(f"| {variant} | {how} | {mode} {side} {name} | "
+    print("|---|---|---|---|---|---|---|")
+    for (variant, how, mode, side, name, judge), values in gaps.items():
+        print(f"| {variant} | {how} | {mode} {side} {name} | {judge} | "
               + " | ".join(f"{np.mean(values[n]):.1f} / {np.min(values[n]):.1f}" for n in ("white", "shaped", "phase"))
               + " |")
     return 0
