@@ -382,7 +382,8 @@ def small_spec(tmp_path):
         data = os.urandom(50_000)
         (folder / name).write_bytes(data)
         files.append(models.WeightFile(name, len(data), hashlib.sha256(data).hexdigest()))
-    return models.ModelSpec("tiny", "test", files[0], files[1], "http://127.0.0.1:9/", "test"), folder
+    return models.ModelSpec("tiny", "test", files[0], files[1], layout="taesd", upstream="http://127.0.0.1:9/",
+                            licence="test"), folder
 
 
 @pytest.mark.parametrize("planted", ["link to /dev/zero", "fifo"])
