@@ -66,8 +66,7 @@ async function loadSettings() {
     openSettings(false);
     return;
   }
-  // The font list only names the choices: without it (an older host) the form still opens, on "Automatic".
-  await loadFonts(settings.signature).catch((error) => console.warn("omamori: signature.fonts", errorJson(error)));
+  await loadFonts(settings.signature);
   fill(settings);
   openSettings(true);
   showProblem(null);
@@ -90,16 +89,24 @@ $("settings-reset").addEventListener("click", async () => {
 /**
  * The font choice: automatic (naming the font it picks now), each font that draws the saved text, and the saved
  * file when it is not one of those (set from the command line, say), so that the choice shown is the one saved.
+ * Without the list (an older host) the choices are "Automatic" and the saved file: saving keeps the saved font.
  * @param {{text: string, font_path: string}} signature the saved signature settings
  */
 async function loadFonts({ font_path }) {
   const select = $("signature-font");
-  const { fonts, automatic } = await ask({ type: "signature.fonts" });
   const automaticOption = select.options[0];
-  automaticOption.textContent = automatic.family ? t("options_font_automatic_named", [automatic.family]) : t("options_font_automatic");
+  /** @type {{path: string, family: string}[]} */
+  let fonts = [];
+  try {
+    let automatic;
+    ({ fonts, automatic } = await ask({ type: "signature.fonts" }));
+    automaticOption.textContent = automatic.family ? t("options_font_automatic_named", [automatic.family]) : t("options_font_automatic");
+  } catch (error) {
+    console.warn("omamori: signature.fonts", errorJson(error));
+  }
   const choices = [...fonts];
   if (font_path && !fonts.some((/** @type {{path: string}} */ font) => font.path === font_path)) {
-    choices.push({ path: font_path, family: font_path.split(/[\\/]/).pop() });
+    choices.push({ path: font_path, family: font_path.split(/[\\/]/).pop() ?? font_path });
   }
   select.replaceChildren(automaticOption, ...choices.map(({ path, family }) => new Option(family, path)));
 }

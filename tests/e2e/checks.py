@@ -236,3 +236,33 @@ def host_preview(omamori_env, monkeypatch, options: dict) -> bytes:
         host.close()
     assert reply["ok"], reply
     return reply["result"]["image"]
+
+
+RELAY = Path(__file__).with_name("relay_host.py")
+
+
+class Relay:
+    """The relay host's launcher and what it logged (one line per event, from every relay process started)."""
+
+    def __init__(self, folder: Path, mode: str) -> None:
+        self.folder = folder / f"relay-{mode}"
+        self.folder.mkdir()
+        self.script = f"#!/bin/sh\nexec {sys.executable} {RELAY} {mode} {self.folder}\n"
+
+    def events(self) -> list[dict]:
+        path = self.folder / "events.jsonl"
+        return [json.loads(line) for line in path.read_text().splitlines()] if path.exists() else []
+
+    def protect_requests(self) -> list[dict]:
+        return [e for e in self.events() if e["event"] == "request" and e["type"] == "protect"]
+
+    def replies(self) -> list[dict]:
+        return [e for e in self.events() if e["event"] == "reply"]
+
+    def wait_for_protect_requests(self, count: int, *, pump) -> None:
+        wait_until(lambda: len(self.protect_requests()) >= count, pump=pump, timeout=60,
+                   what=f"{count} protect request(s) at the host")
+
+    def release(self) -> None:
+        """Let the held replies go (mode "hold")."""
+        (self.folder / "release").touch()

@@ -10,6 +10,8 @@ Modes (argv[1]); argv[2] is the folder:
 - exit: once a protect request arrives the host exits without replying (its reply is lost).
 - close-stdout: once a protect request arrives the host closes its output but keeps reading (reply lost, process alive).
 - wrong-id: the real host's messages about a protect request are sent with an id nobody asked for.
+- older: requests newer than the first hosts (`signature.fonts`) reach the real host under a name it does not know,
+  so it answers them as an older host does (unknown type).
 
 Native messaging framing: a 4-byte length in native byte order, then that many bytes of UTF-8 JSON.
 """
@@ -25,7 +27,8 @@ import threading
 import time
 from pathlib import Path
 
-MODES = ("pass", "hold", "exit", "close-stdout", "wrong-id")
+MODES = ("pass", "hold", "exit", "close-stdout", "wrong-id", "older")
+NEWER_TYPES = ("signature.fonts",)
 
 
 def read_frame(stream) -> bytes | None:
@@ -95,6 +98,8 @@ def main() -> int:
                 log(event="close-stdout")
                 os.close(1)
                 continue  # keep reading: the process stays, only its answers are gone
+        if mode == "older" and message.get("type") in NEWER_TYPES:
+            body = json.dumps({**message, "type": f"{message['type']}.unknown-to-an-older-host"}).encode()
         host.stdin.write(struct.pack("=I", len(body)) + body)
         host.stdin.flush()
     log(event="browser-closed")  # the browser closed our input: the port went away

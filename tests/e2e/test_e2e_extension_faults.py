@@ -6,49 +6,19 @@ The host is the real one behind tests/e2e/relay_host.py, which passes its frames
 """
 from __future__ import annotations
 
-import json
-import sys
 import time
 from pathlib import Path
 
 import pytest
 
-from checks import (EDITOR_READY, assert_handed_to_x, assert_nothing_reached_x, assert_original_uploaded, assert_protected,
+from checks import (EDITOR_READY, Relay, assert_handed_to_x, assert_nothing_reached_x, assert_original_uploaded, assert_protected,
                     click_overlay_button, locale_message, overlay_when, run_omamori, wait_until)
 
 pytestmark = pytest.mark.e2e
 
 PROTECT_TIMEOUT = 150  # s: as in test_e2e_attach: first use makes the key, on a shared 2-core machine
-RELAY = Path(__file__).with_name("relay_host.py")
 COMPOSER = "https://x.com/compose/post"
 NO_OVERLAY = "document.querySelector('[data-testid=\"omamori-overlay\"]') === null"
-
-
-class Relay:
-    """The relay host's launcher and what it logged (one line per event, from every relay process started)."""
-
-    def __init__(self, folder: Path, mode: str) -> None:
-        self.folder = folder / f"relay-{mode}"
-        self.folder.mkdir()
-        self.script = f"#!/bin/sh\nexec {sys.executable} {RELAY} {mode} {self.folder}\n"
-
-    def events(self) -> list[dict]:
-        path = self.folder / "events.jsonl"
-        return [json.loads(line) for line in path.read_text().splitlines()] if path.exists() else []
-
-    def protect_requests(self) -> list[dict]:
-        return [e for e in self.events() if e["event"] == "request" and e["type"] == "protect"]
-
-    def replies(self) -> list[dict]:
-        return [e for e in self.events() if e["event"] == "reply"]
-
-    def wait_for_protect_requests(self, count: int, *, pump) -> None:
-        wait_until(lambda: len(self.protect_requests()) >= count, pump=pump, timeout=60,
-                   what=f"{count} protect request(s) at the host")
-
-    def release(self) -> None:
-        """Let the held replies go (mode "hold")."""
-        (self.folder / "release").touch()
 
 
 def attach_one(browser, path: Path):

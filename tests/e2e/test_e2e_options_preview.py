@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from checks import SCREENSHOTS, host_preview, locale_message, run_omamori, shown_preview, signature_fields
+from checks import SCREENSHOTS, Relay, host_preview, locale_message, run_omamori, shown_preview, signature_fields
 
 pytestmark = pytest.mark.e2e
 
@@ -142,3 +142,24 @@ def test_a_damaged_settings_file_is_said_and_the_page_resets_it(launch_chromium,
     assert not tab.evaluate("document.querySelector('[data-testid=\"options-save\"]').disabled")
     shown = json.loads(run_omamori(omamori_env, "settings", "show", "--json").stdout)
     assert shown["signature"]["opacity"] == 0.55
+
+
+def test_with_an_older_host_the_saved_font_is_kept(launch_chromium, omamori_env, tmp_path):
+    """A host from before `signature.fonts` cannot list the fonts: the page still shows the font saved from the
+    command line as the choice, and saving another field keeps it (an empty choice would set "Automatic")."""
+    from omamori import fonts
+
+    font = fonts.find_font("omamori").path
+    run_omamori(omamori_env, "settings", "set", f"signature.font_path={font}")
+    relay = Relay(tmp_path, "older")
+    tab = open_options(launch_chromium(host=relay.script))
+    tab.wait_for("!document.querySelector('[data-testid=\"options-save\"]').disabled", timeout=30)
+    assert any(e.get("type") == "signature.fonts" for e in relay.events()), "the page did not ask for the fonts"
+    assert tab.evaluate("document.querySelector('[data-testid=\"options-signature-font\"]').value") == font
+    set_field(tab, "options-signature-opacity", "55")
+    tab.evaluate("document.querySelector('[data-testid=\"options-save\"]').click()")
+    tab.wait_for("document.querySelector('[data-testid=\"options-status\"]').textContent !== ''", timeout=30)
+    assert tab.evaluate("document.querySelector('[data-testid=\"options-status\"]').textContent") == \
+        locale_message("en", "options_saved")
+    shown = json.loads(run_omamori(omamori_env, "settings", "show", "--json").stdout)
+    assert shown["signature"]["font_path"] == font and shown["signature"]["opacity"] == 0.55
