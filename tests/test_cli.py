@@ -260,12 +260,25 @@ def test_an_output_that_names_a_folder_writes_into_it_and_a_place_that_cannot_ho
     assert str(not_a_folder) in failure["error"]["message"]["ja"] and not_a_folder.read_text() == "x"
 
 
+def test_an_output_ending_in_a_slash_is_a_folder_made_for_it(tmp_path, sample):
+    """"-o done/" with no such folder yet: argparse's Path would drop the slash and write done.jpg beside it."""
+    home, second = tmp_path / "home", tmp_path / "second.png"
+    second.write_bytes(palette_png()[0])
+    run = run_cli(home, "protect", str(sample), str(second), "-o", f"{tmp_path / 'done'}/", "--json")
+    assert run.returncode == 0, run.stderr
+    outputs = [json.loads(line)["output"] for line in run.stdout.splitlines()]
+    assert outputs == [str(tmp_path / "done" / f"{sample.stem}.jpg"), str(tmp_path / "done" / "second.png")]
+    assert not (tmp_path / "done.jpg").exists()
+
+
 def test_key_export_to_a_folder_writes_the_backup_into_it(tmp_path):
     home, folder = tmp_path / "home", tmp_path / "Backups"
     folder.mkdir()
     assert run_cli(home, "key", "new", "--yes").returncode == 0
     assert run_cli(home, "key", "export", str(folder)).returncode == 0
     assert keys.read_key(folder / "omamori-key.txt") == keys.read_key(home / "config" / "key")
+    assert run_cli(home, "key", "export", f"{tmp_path / 'new'}/").returncode == 0
+    assert keys.read_key(tmp_path / "new" / "omamori-key.txt") == keys.read_key(home / "config" / "key")
 
 
 class _Terminal(io.StringIO):

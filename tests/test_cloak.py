@@ -182,6 +182,9 @@ def test_preview_ai_writes_both_reconstructions_side_by_side(tmp_path, monkeypat
     assert _psnr(left, picture) > 20          # the clean reconstruction looks like the picture
     assert _psnr(right, left) < 30            # the cloaked one visibly differs (25.5 dB measured; same: inf)
     assert "small extra effect" in capsys.readouterr().out
+    (tmp_path / "previews").mkdir()
+    assert cli.main(["preview-ai", str(source), "--seed", "1", "--out", str(tmp_path / "previews")]) == 0
+    assert (tmp_path / "previews" / "art.ai-preview.png").read_bytes() == (tmp_path / "art.ai-preview.png").read_bytes()
 
 
 @needs_model

@@ -309,3 +309,14 @@ def test_sheets_of_several_images_go_into_a_folder_named_after_each(tmp_path):
     assert sorted(path.name for path in (tmp_path / "sheets").iterdir()) == ["mine.evidence.html",
                                                                             "sample.evidence.html"]
     assert "はい、これはあなたの画像です" in run.stdout and "証拠シート:" in run.stdout
+
+
+def test_the_sheet_of_one_image_goes_into_a_folder_given_and_a_place_that_cannot_hold_it_is_named(tmp_path):
+    home, sheets = tmp_path / "home", tmp_path / "sheets"
+    sheets.mkdir()
+    run = run_cli(home, "verify", str(SAMPLE), "--report", str(sheets), "--json")
+    assert json.loads(run.stdout)["report"] == str(sheets / "sample.evidence.html")
+    assert "<html" in (sheets / "sample.evidence.html").read_text(encoding="utf-8")
+    refused = run_cli(home, "verify", str(SAMPLE), "--report", str(SAMPLE / "sheet.html"), "--json")
+    error = json.loads(refused.stdout)["error"]
+    assert refused.returncode == 2 and error["code"] == "output_unwritable", refused.stdout

@@ -32,6 +32,12 @@ def add_actions(parser: argparse.ArgumentParser, **options: Any) -> argparse._Su
     return parser.add_subparsers(**options)
 
 
+def means_folder(place: str) -> bool:
+    """Whether an output place the person typed means "into this folder": a folder that exists ("-o .") or a name
+    ending in a slash ("-o done/", made when missing). Such options take text: argparse's Path drops the slash."""
+    return place.endswith(("/", os.sep)) or Path(place).is_dir()
+
+
 def save_as(path: Path, data: bytes, *, mode: int) -> None:
     """Write ``data`` to a file the person chose. A place that cannot take it (a folder that is a file, no
     permission) is ``output_unwritable``, naming it: the person's choice to change, not omamori's folders."""

@@ -14,7 +14,7 @@ from ..errors import OmamoriError
 from ..ledger import Ledger
 from ..paths import default_paths
 from ..protocol.handlers import Host, sample_picture
-from ._shared import add_actions, lang, save_as
+from ._shared import add_actions, lang, means_folder, save_as
 
 YES = {"y", "yes", "はい"}    # the answers that let ``key export`` write over a file (anything else keeps it)
 
@@ -28,7 +28,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     actions = add_actions(parser, dest="action", metavar="ACTION")
     actions.add_parser("show", help="where the key is and your creator id").set_defaults(run=show)
     export = actions.add_parser("export", help="write a backup copy of the key to FILE (a folder: omamori-key.txt in it)")
-    export.add_argument("file", type=Path, metavar="FILE")
+    export.add_argument("file", metavar="FILE")
     export.add_argument("--replace", action="store_true",
                         help="write over FILE if it exists (otherwise omamori asks, or refuses when it cannot ask)")
     export.set_defaults(run=export_key)
@@ -63,13 +63,12 @@ BACKUP_NAME = "omamori-key.txt"   # the backup is text (omamori-key-v1 …): a n
 
 def export_key(args: argparse.Namespace) -> int:
     key, _ = _current_key()
-    if args.file.is_dir():     # "key export ~/Backups" means into that folder
-        args.file = args.file / BACKUP_NAME
-    if not (args.replace or _holds(args.file, key) or _may_replace(args.file)):
-        print(say("key.export_kept", lang(), path=args.file))
+    file = Path(args.file) / BACKUP_NAME if means_folder(args.file) else Path(args.file)   # "key export ~/Backups"
+    if not (args.replace or _holds(file, key) or _may_replace(file)):
+        print(say("key.export_kept", lang(), path=file))
         return EXIT_USAGE
-    save_as(args.file, keys.format_key(key).encode("ascii"), mode=0o600)
-    print(say("key.exported", lang(), path=args.file))
+    save_as(file, keys.format_key(key).encode("ascii"), mode=0o600)
+    print(say("key.exported", lang(), path=file))
     return EXIT_OK
 
 

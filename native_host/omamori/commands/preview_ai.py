@@ -10,7 +10,7 @@ import argparse
 from pathlib import Path
 
 from ..catalog import say
-from ._shared import add_time_limit, call, check_flags, lang, open_host, read_input, save_as
+from ._shared import add_time_limit, call, check_flags, lang, means_folder, open_host, read_input, save_as
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -20,7 +20,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                     "cloaked image (right) as a PNG. " + say("cloak.limits", "en"),
     )
     parser.add_argument("input", type=Path, metavar="IN")
-    parser.add_argument("--out", type=Path, help="output PNG (default: IN.ai-preview.png beside it)")
+    parser.add_argument("--out", help="output PNG, or a folder to write it into (default: IN.ai-preview.png beside IN)")
     parser.add_argument("--strength", type=float, help="cloak strength, 0.25-2 (default: your cloak.strength setting)")
     parser.add_argument("--seed", type=int, help="random seed, for a repeatable result")
     add_time_limit(parser)
@@ -34,6 +34,11 @@ def run(args: argparse.Namespace) -> int:
         if step == "cloak":
             print("\r" + say("preview_ai.progress", language, fraction=fraction), end="", flush=True)
 
+    name = args.input.stem + ".ai-preview.png"
+    if args.out is None:
+        target = args.input.with_name(name)
+    else:
+        target = Path(args.out) / name if means_folder(args.out) else Path(args.out)
     fields: dict = {}
     if args.strength is not None:
         fields["options"] = {"cloak.strength": args.strength}
@@ -47,7 +52,6 @@ def run(args: argparse.Namespace) -> int:
     finally:
         host.close()
     print()
-    target = args.out or args.input.with_name(args.input.stem + ".ai-preview.png")
     save_as(target, result["image"], mode=0o644)
     print(say("preview_ai.written", language, path=target))
     print(say("cloak.limits", language))

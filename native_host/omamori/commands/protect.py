@@ -11,7 +11,7 @@ from ..exit_codes import EXIT_OK, EXIT_PARTIAL, EXIT_SKIPPED
 from ..catalog import Message, say
 from ..errors import OmamoriError
 from ._shared import (ProgressLine, add_time_limit, call, check_flags, message, note_destination, open_host,
-                      print_report, read_input, save_as)
+                      means_folder, print_report, read_input, save_as)
 
 SUFFIX = ".omamori"
 
@@ -28,7 +28,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     parser.add_argument("inputs", nargs="+", metavar="IN", type=Path, help="image files (JPEG, PNG, WebP)")
     where = parser.add_mutually_exclusive_group()
-    where.add_argument("-o", "--output", type=Path, metavar="OUT", help="output file (one input only)")
+    where.add_argument("-o", "--output", metavar="OUT",
+                       help="output file (one input only), or a folder to write into (an existing one, or NAME/)")
     where.add_argument("--out-dir", type=Path, metavar="DIR",
                        help=f"folder for the outputs (default: beside each input, as NAME{SUFFIX}.jpg)")
     parser.add_argument("--json", action="store_true", help="print one JSON object per input")
@@ -114,10 +115,10 @@ def named_for(path: Path, extension: str) -> Path:
 
 def output_path(source: Path, result_name: str, args: argparse.Namespace) -> Path:
     extension = Path(result_name).suffix
-    if args.output and not args.output.is_dir():
+    if args.output:
         return named_for(args.output, extension)
-    if args.out_dir or args.output:     # -o naming a folder ("-o .", "-o done/") means into it
-        return (args.out_dir or args.output) / f"{source.stem}{extension}"
+    if args.out_dir:
+        return args.out_dir / f"{source.stem}{extension}"
     suffix = SUFFIX if args.profile == "x" else f"{SUFFIX}-{args.profile}"   # all versions can sit beside the input
     return source.with_name(f"{source.stem}{suffix}{extension}")
 
@@ -139,6 +140,8 @@ def _same_file(a: Path, b: Path) -> bool:
 
 
 def run(args: argparse.Namespace) -> int:
+    if args.output is not None:     # "-o FOLDER" is --out-dir
+        args.out_dir, args.output = (Path(args.output), None) if means_folder(args.output) else (None, Path(args.output))
     if args.output and len(args.inputs) > 1:
         raise OmamoriError("bad_usage", rule="one_output")
     if args.profile != "web" and (args.lossless or args.creator or args.copyright or args.terms_url or args.no_c2pa):
@@ -181,7 +184,7 @@ def protect_one(host, source: Path, fields: dict, args: argparse.Namespace, *, w
         "format": result["format"], "bytes": result["bytes"], "elapsed_ms": result["elapsed_ms"],
         "mark": result["mark"], "skipped": result["skipped"], "report": result["report"],
     }
-    if args.output and target.parent != args.output and target != args.output:   # not "-o FOLDER"
+    if args.output and target != args.output:
         record["renamed"] = Message("protect.renamed", {"asked": args.output.name, "name": target.name,
                                                         "format": result["format"].upper()}).both()
     return record

@@ -10,10 +10,10 @@ from typing import Any
 from ..catalog import Lang, Message, say
 from ..exit_codes import EXIT_OK, EXIT_PARTIAL
 from ..download import TIME_LIMIT, download, is_web_address, largest_size
-from ..errors import OmamoriError, StateError
+from ..errors import OmamoriError
 from ..evidence import chance, verdict_sentence
 from ..protocol.codec import MAX_REQUEST_IMAGE
-from ._shared import ProgressLine, add_time_limit, call, lang, message, open_host, read_input
+from ._shared import ProgressLine, add_time_limit, call, lang, means_folder, message, open_host, read_input, save_as
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -30,9 +30,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("-v", "--verbose", action="store_true",
                         help="also print the figures behind the verdict (the mark's confidence, the chance of a "
                              "false match, how far the picture is from the one in your ledger)")
-    parser.add_argument("--report", metavar="OUT", type=Path,
+    parser.add_argument("--report", metavar="OUT",
                         help="write an evidence sheet (one bilingual HTML page, printable to PDF); with several "
-                             "images OUT is a folder and each sheet is named after its image")
+                             "images, or OUT a folder, each sheet goes into OUT named after its image")
     add_time_limit(parser)
     parser.set_defaults(run=run)
 
@@ -60,12 +60,15 @@ def run(args: argparse.Namespace) -> int:
     return EXIT_OK if all_mine else EXIT_PARTIAL
 
 
-def report_path(out: Path | None, image: str, count: int) -> Path | None:
-    """Where the sheet of ``image`` goes: OUT itself for one image, OUT/<name>.evidence.html for several."""
-    if out is None or count == 1:
-        return out
+def report_path(out: str | None, image: str, count: int) -> Path | None:
+    """Where the sheet of ``image`` goes: OUT itself for one image, OUT/<name>.evidence.html for several or when
+    OUT is a folder."""
+    if out is None:
+        return None
+    if count == 1 and not means_folder(out):
+        return Path(out)
     stem = Path(image.split("?")[0].rstrip("/")).stem or "image"
-    return out / f"{stem}.evidence.html"
+    return Path(out) / f"{stem}.evidence.html"
 
 
 def verify_one(host, image: str, *, report: Path | None) -> dict[str, Any]:
@@ -86,17 +89,9 @@ def verify_one(host, image: str, *, report: Path | None) -> dict[str, Any]:
         result["ledger_match"].pop("thumbnail")
     sheet = result.pop("report", None)
     if sheet is not None:
-        write_sheet(report, sheet["html"])
+        save_as(report, sheet["html"].encode("utf-8"), mode=0o644)
         record["report"] = str(report)
     return {**record, **result}
-
-
-def write_sheet(path: Path, html: str) -> None:
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(html, encoding="utf-8")
-    except OSError as error:
-        raise StateError("storage_unwritable", path=str(path), reason=error.strerror or str(error)) from error
 
 
 def fetched_line(fetched) -> str:
