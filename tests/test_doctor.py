@@ -105,6 +105,20 @@ def test_ledger_opens_or_is_reported(world):
     assert result.status == "problem" and result.what == "doctor.ledger_broken"
 
 
+def test_damaged_settings_are_one_problem_the_browsers_host_still_answers(installed, capsys):
+    """Every hello fails on a damaged settings file; the browsers are not a second problem whose fix is doctor."""
+    paths = default_paths()
+    paths.settings_file.parent.mkdir(parents=True, exist_ok=True)
+    paths.settings_file.write_text('{"signature": {"opacity": "half"}}')
+    result = findings(installed)
+    assert [(result[s].status, result[s].what) for s in ("Chromium", "Firefox")] == \
+        [("ok", "doctor.browser_ok_settings_damaged")] * 2
+    assert result["settings"].status == "problem"
+    assert doctor_command.run_on(machine=linux(installed), registry=None, env={}) != 0
+    out = capsys.readouterr().out
+    assert "fix: omamori doctor" not in out and "omamori settings reset" in out
+
+
 @pytest.mark.parametrize("content", ["{bad", "[]", "null", '{"signature": {"opacity": "x"}}'])
 def test_damaged_settings_are_said_as_such_with_the_reset_and_no_font_check(world, content):
     paths = default_paths()

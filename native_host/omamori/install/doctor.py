@@ -123,7 +123,7 @@ def check_target(
     result = answered[str(launcher)]
     if result.status != "ok":
         return Finding(subject, result.status, result.what, result.fields, result.fix)
-    return Finding(subject, "ok", "doctor.browser_ok", {"path": manifest_path, **result.fields})
+    return Finding(subject, "ok", result.what, {"path": manifest_path, **result.fields})
 
 
 def manifest_problem(body: Any, family: str, ids: ExtensionIds | None) -> str | None:
@@ -156,6 +156,8 @@ def _hello_finding(subject: str, launcher: Path, args: list[str]) -> Finding:
         return Finding(subject, "problem", "doctor.no_hello", {"path": launcher, "reason": exc}, "omamori install")
     if not reply.get("ok"):
         code = (reply.get("error") or {}).get("code", "?")
+        if code == "settings_damaged":      # the host runs; the settings finding says what to do
+            return Finding(subject, "ok", "doctor.browser_ok_settings_damaged")
         return Finding(subject, "problem", "doctor.hello_error", {"code": code}, "omamori doctor")
     return Finding(subject, "ok", "doctor.browser_ok", {"version": reply["result"].get("version")})
 
