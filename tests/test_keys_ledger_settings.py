@@ -169,7 +169,12 @@ def test_a_number_too_large_for_a_float_is_a_bad_setting(tmp_path):
 def test_a_refused_long_value_is_said_back_shortened():
     with pytest.raises(OmamoriError) as caught:
         store.apply_changes(store.Settings(), {"signature.placement": "x" * 10_000})
-    assert caught.value.details["value"].endswith("…") and len(caught.value.message.text("en")) < 400
+    assert "…" in caught.value.details["value"] and len(caught.value.message.text("en")) < 400
+    path = "/home/yuki/.local/share/fonts/" + "deep/" * 20 + "NotoSansCJKjp-Regular-Variable-Old.otf"
+    with pytest.raises(OmamoriError) as caught:
+        store.checked_entry(store.Settings(), {"signature.font_path": path})
+    shown = caught.value.details["value"]
+    assert shown.startswith('"/home/') and shown.endswith('NotoSansCJKjp-Regular-Variable-Old.otf"') and "…" in shown
 
 
 def _version_2_ledger(path: Path) -> None:

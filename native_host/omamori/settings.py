@@ -135,15 +135,15 @@ RETIRED = {"extension": ("connection", "server_url")}
 _RULE_OF_TYPE = {bool: "bool", int: "int", float: "number", str: "text"}
 
 
-_SHOWN_VALUE = 60   # characters of a refused value said back
+_SHOWN_START, _SHOWN_END = 20, 40   # characters of a long refused value said back, either side of "…"
 
 
 def bad_setting(name: str, value: Any, rule: str, **facts: Any) -> OmamoriError:
     """``bad_setting`` naming the setting, the value given and what it may be (``rule.<rule>`` in the
     catalog, its fields from ``facts``), so that the person can fix it without reading docs."""
     shown = json.dumps(value, ensure_ascii=False)
-    if len(shown) > _SHOWN_VALUE:    # said back to the person: the start is enough to recognise it
-        shown = shown[:_SHOWN_VALUE] + "…"
+    if len(shown) > _SHOWN_START + 1 + _SHOWN_END:    # both ends: a file's name is at its path's end
+        shown = shown[:_SHOWN_START] + "…" + shown[-_SHOWN_END:]
     return OmamoriError("bad_setting", field=name, value=shown, rule=rule, **facts)
 
 
