@@ -13,17 +13,37 @@ from .payload import PAYLOAD_BITS, Payload
 
 MIN_SIDE = 256
 FLAT_AMPLITUDE = 1.0 / 255     # mark amplitude (0-1 units) on flat colour and smooth gradients, at strength 1
+PAPER_LUMA = 0.85              # flat cells at least this light (paper) carry the mark as dots instead
+PAPER_DOT_SHARE = 0.5          # on paper the mark sits in this share of the cells, drawn per key and picture
+PAPER_DOT_AMPLITUDE = 1.5 / 255  # mark amplitude in those cells, at strength 1 (the others carry none)
 BUSY_AMPLITUDE = 4.0 / 255     # mark amplitude in texture and along edges, at strength 1
 ACTIVITY_REF = 3.0 / 255       # local luma deviation (0-1 units) from which a cell counts as fully busy
 PSNR_FLOOR = 45.0              # dB: at strength 1 the mark is scaled down if needed to keep at least this PSNR
 STRIP_ROWS = 128               # pixel rows marked at a time (keeps the work in cache on big images)
 
 
-def perceptual_amplitude(work_luma: np.ndarray) -> np.ndarray:
-    """Mark amplitude per cell (0-1 units): FLAT_AMPLITUDE on flat colour, up to BUSY_AMPLITUDE in texture."""
+def perceptual_amplitude(work_luma: np.ndarray, dots: np.ndarray | None) -> np.ndarray:
+    """Mark amplitude per cell (0-1 units): FLAT_AMPLITUDE on flat colour, up to BUSY_AMPLITUDE in texture; on
+    paper (flat and at least PAPER_LUMA light) PAPER_DOT_AMPLITUDE in the ``dots`` (bool grid) and none in the
+    other cells, unless ``dots`` is None.
+
+    Why dots on paper: JPEG q50-q30 and X's small size round one grey level on white away, and half the cells at
+    1.5 levels keep more of the mark through them for less perceived difference (FLIP); on darker flat colour
+    dots lost more than they gained (noise, a VAE round trip; docs/mark.md has the figures)."""
     activity = box_mean(np.abs(work_luma - box_mean(work_luma, 1)), 1)
     busy = np.clip(activity / ACTIVITY_REF, 0.0, 1.0)
-    return FLAT_AMPLITUDE + (BUSY_AMPLITUDE - FLAT_AMPLITUDE) * busy
+    flat = np.float32(FLAT_AMPLITUDE)
+    if dots is not None:
+        flat = np.where(work_luma >= PAPER_LUMA, dots * np.float32(PAPER_DOT_AMPLITUDE), flat).astype(np.float32)
+    return flat + (BUSY_AMPLITUDE - flat) * busy
+
+
+def paper_dots(key: bytes, variant: tuple[int, int, int], shape: tuple[int, int]) -> np.ndarray:
+    """The cells (bool grid of ``shape``) that carry the mark on paper: PAPER_DOT_SHARE of them, drawn anew for
+    each key and picture (from its tile variant), so no two pictures share them."""
+    seed = hashlib.sha256(b"omamori mark dots\0" + key + bytes([variant[0]]) + variant[1].to_bytes(2, "big")
+                          + variant[2].to_bytes(2, "big")).digest()
+    return np.random.default_rng(np.frombuffer(seed, dtype=np.uint32)).random(shape) < PAPER_DOT_SHARE
 
 
 def image_variant(key: bytes, work_luma: np.ndarray) -> tuple[int, int, int]:
@@ -37,12 +57,13 @@ def image_variant(key: bytes, work_luma: np.ndarray) -> tuple[int, int, int]:
     return digest[0] % NONCES, digest[1] % TILE, digest[2] % TILE
 
 
-def embed(image: np.ndarray, *, key: bytes, payload: Payload, strength: float = 1.0) -> np.ndarray:
+def embed(image: np.ndarray, *, key: bytes, payload: Payload, strength: float = 1.0, dots: bool = True) -> np.ndarray:
     """Return a marked copy of ``image`` (HxWx3 float32 RGB in [0, 1]) carrying ``payload`` under ``key``.
 
     ``strength`` multiplies the mark's amplitude; at 1.0 the PSNR is at least PSNR_FLOOR dB (before clipping and
     rounding), and each doubling of strength costs 6 dB. The mark changes luma only (R, G and B move together). Raises
-    ``ImageError("image_too_small")`` if a side is below ``MIN_SIDE`` pixels.
+    ``ImageError("image_too_small")`` if a side is below ``MIN_SIDE`` pixels. ``dots=False`` keeps one level in
+    every cell on paper too (the palette route: its twin colours need the mark's sign in every cell).
     """
     if image.ndim != 3 or image.shape[2] != 3:
         raise ValueError("image must be HxWx3 RGB")
@@ -51,14 +72,14 @@ def embed(image: np.ndarray, *, key: bytes, payload: Payload, strength: float = 
         raise ImageError("image_too_small", width=width, height=height, min_side=MIN_SIDE)
     cell = cell_size(height, width)
     work_luma = to_grid(luma(image), cell)
-    nonce, row_offset, col_offset = image_variant(key, work_luma)
+    variant = nonce, row_offset, col_offset = image_variant(key, work_luma)
     coded = code.encode(code.message_bits(payload.pack(), PAYLOAD_BITS))
     pattern = tile_pattern(make_tile(key, nonce), coded)
     rows = (np.arange(work_luma.shape[0]) + row_offset) % TILE
     cols = (np.arange(work_luma.shape[1]) + col_offset) % TILE
-    amplitude = perceptual_amplitude(work_luma)
+    amplitude = perceptual_amplitude(work_luma, paper_dots(key, variant, work_luma.shape) if dots else None)
     # Paper white and ink black have no room on one side: move them just far enough inward (at most the mark's
-    # amplitude, about one grey level) that both signs of the mark fit, instead of losing half of it to clipping.
+    # amplitude, one or 1.5 grey levels) that both signs of the mark fit, instead of losing half of it to clipping.
     headroom = np.maximum(amplitude - (1.0 - work_luma), 0.0) - np.maximum(amplitude - work_luma, 0.0)
     grid = pattern[rows[:, None], cols[None, :]] * amplitude - headroom
     grid = grid.astype(np.float32)

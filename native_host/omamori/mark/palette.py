@@ -29,7 +29,7 @@ def embed_palette(indices: np.ndarray, colours: np.ndarray, *, key: bytes, paylo
     """
     rgb = colours[:, :3]
     picture = rgb[indices]
-    marked = embed(picture, key=key, payload=payload, strength=strength)
+    marked = embed(picture, key=key, payload=payload, strength=strength, dots=False)   # twins need a sign in every cell
     opaque = colours[indices, 3] > 0
     used = np.bincount(indices[opaque], minlength=len(colours))
     if np.all(np.ptp(rgb[used > 0], axis=1) < 0.5 / 255):           # greys: every marked level fits a palette
