@@ -230,7 +230,7 @@ def test_palette_art_can_be_marked_as_jpeg_instead():
     assert x.store(protected.data) == protected.data
 
 
-@pytest.mark.parametrize("seed, reads_at_small", [(1, True), (0, False)])
+@pytest.mark.parametrize("seed, reads_at_small", [(1, True), (9, False)])   # page 0 reads at small since v2.3's dots on paper
 def test_mark_is_checked_at_x_small_and_raised_within_42_db(seed, reads_at_small):
     """A small screentone page: its mark reads from the saved file but not from X's 680 px ``small`` at strength 1,
     so the pipeline marks it once more, stronger, but not under 42 dB luma PSNR (which not every page survives)."""
