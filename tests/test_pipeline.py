@@ -284,8 +284,8 @@ def test_cloak_that_is_not_installed_is_reported_not_fatal(tmp_path, installed):
 @pytest.mark.slow
 @needs_model
 def test_cloak_is_applied_before_the_mark_when_installed():
-    progress = []
-    protected = run(encode(Image.fromarray(photo_like(256, 256))), settings(cloak={"enabled": True}),
+    progress = []   # 600 px: seen at two training sizes (512 and itself), so the cloak reports within its span
+    protected = run(encode(Image.fromarray(photo_like(600, 600))), settings(cloak={"enabled": True}),
                     progress=lambda step, fraction: progress.append((step, fraction)),
                     cloak_models=lambda: cloak.load_models(MODELS))
     assert decision(protected, "cloak").applied and protected.mark_verified
