@@ -39,7 +39,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--placement", choices=("corner", "tiled"), help="signature placement")
     parser.add_argument("--max-side", type=int, metavar="N", help="shrink so the longer side is at most N pixels")
     parser.add_argument("--cloak", action="store_true",
-                        help="add the cloak against style mimicry (40-55 s per 2048 px image on 2 cores; "
+                        help="add the cloak against style mimicry (30-45 s per 2048 px image on 2 cores; "
                              "needs `omamori models fetch`). " + say("cloak.limits", "en"))
     parser.add_argument("--cloak-strength", type=float, metavar="S", help="cloak strength (0.25-2, default 1)")
     web = parser.add_argument_group("for your website or a portfolio site (--for web)")
