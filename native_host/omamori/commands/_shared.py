@@ -38,6 +38,11 @@ def means_folder(place: str) -> bool:
     return place.endswith(("/", os.sep)) or Path(place).is_dir()
 
 
+def output_file(place: str, name: str) -> Path:
+    """The file an output place the person typed means: ``name`` in it when it means a folder, else itself."""
+    return Path(place) / name if means_folder(place) else Path(place)
+
+
 def save_as(path: Path, data: bytes, *, mode: int) -> None:
     """Write ``data`` to a file the person chose. A place that cannot take it (a folder that is a file, no
     permission) is ``output_unwritable``, naming it: the person's choice to change, not omamori's folders."""

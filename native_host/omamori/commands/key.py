@@ -14,7 +14,7 @@ from ..errors import OmamoriError
 from ..ledger import Ledger
 from ..paths import default_paths
 from ..protocol.handlers import Host, sample_picture
-from ._shared import add_actions, lang, means_folder, save_as
+from ._shared import add_actions, lang, output_file, save_as
 
 YES = {"y", "yes", "はい"}    # the answers that let ``key export`` write over a file (anything else keeps it)
 
@@ -63,7 +63,7 @@ BACKUP_NAME = "omamori-key.txt"   # the backup is text (omamori-key-v1 …): a n
 
 def export_key(args: argparse.Namespace) -> int:
     key, _ = _current_key()
-    file = Path(args.file) / BACKUP_NAME if means_folder(args.file) else Path(args.file)   # "key export ~/Backups"
+    file = output_file(args.file, BACKUP_NAME)   # "key export ~/Backups" writes into it
     if not (args.replace or _holds(file, key) or _may_replace(file)):
         print(say("key.export_kept", lang(), path=file))
         return EXIT_USAGE

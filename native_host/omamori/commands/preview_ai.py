@@ -10,7 +10,7 @@ import argparse
 from pathlib import Path
 
 from ..catalog import say
-from ._shared import add_time_limit, call, check_flags, lang, means_folder, open_host, read_input, save_as
+from ._shared import add_time_limit, call, check_flags, lang, open_host, output_file, read_input, save_as
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -35,10 +35,7 @@ def run(args: argparse.Namespace) -> int:
             print("\r" + say("preview_ai.progress", language, fraction=fraction), end="", flush=True)
 
     name = args.input.stem + ".ai-preview.png"
-    if args.out is None:
-        target = args.input.with_name(name)
-    else:
-        target = Path(args.out) / name if means_folder(args.out) else Path(args.out)
+    target = args.input.with_name(name) if args.out is None else output_file(args.out, name)
     fields: dict = {}
     if args.strength is not None:
         fields["options"] = {"cloak.strength": args.strength}

@@ -13,7 +13,7 @@ from ..download import TIME_LIMIT, download, is_web_address, largest_size
 from ..errors import OmamoriError
 from ..evidence import chance, verdict_sentence
 from ..protocol.codec import MAX_REQUEST_IMAGE
-from ._shared import ProgressLine, add_time_limit, call, lang, means_folder, message, open_host, read_input, save_as
+from ._shared import ProgressLine, add_time_limit, call, lang, message, open_host, output_file, read_input, save_as
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -65,10 +65,8 @@ def report_path(out: str | None, image: str, count: int) -> Path | None:
     OUT is a folder."""
     if out is None:
         return None
-    if count == 1 and not means_folder(out):
-        return Path(out)
-    stem = Path(image.split("?")[0].rstrip("/")).stem or "image"
-    return Path(out) / f"{stem}.evidence.html"
+    name = f"{Path(image.split('?')[0].rstrip('/')).stem or 'image'}.evidence.html"
+    return output_file(out, name) if count == 1 else Path(out) / name
 
 
 def verify_one(host, image: str, *, report: Path | None) -> dict[str, Any]:
