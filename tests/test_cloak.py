@@ -10,8 +10,8 @@ import pytest
 from omamori import cloak
 from omamori.cloak import models
 from omamori.cloak import tinyvae
-from omamori.cloak.attack import (AttackParams, cloak_image, pixel_budget, seen_gradient, shaped_noise, texture_mask,
-                                  tiles)
+from omamori.cloak.attack import (AttackParams, cloak_image, pixel_budget, seen_gradient, seen_push, shaped_noise,
+                                  texture_mask, tiles)
 from omamori.errors import StateError
 from cloak_model import MODELS, needs_model, random_f32_state
 
@@ -84,6 +84,7 @@ def test_apply_returns_a_new_image_reports_progress_and_stays_faint():
 @needs_model
 def test_cloak_moves_the_reconstruction_more_than_noise_of_equal_psnr():
     vae = models.load(models.CLOAK_MODEL, models_dir=MODELS)
+    assert vae.downscale == 8
     image = _picture(48, 64)
     rng = np.random.default_rng(1)
     cloaked = cloak_image(image, (vae,), strength=1.0, params=AttackParams(steps=4), rng=rng)
@@ -99,13 +100,14 @@ def test_cloak_moves_the_reconstruction_more_than_noise_of_equal_psnr():
     assert _psnr(seen(noisy), seen(image)) - _psnr(seen(cloaked), seen(image)) > 6
 
 
-def test_tiles_cover_the_view_once_on_the_encoder_grid():
+@pytest.mark.parametrize("grid", [8, 32])
+def test_tiles_cover_the_view_once_on_the_encoder_grid(grid):
     for height, width, side in ((768, 1024, 512), (1000, 1000, 512), (40, 48, 512), (72, 96, 64), (384, 512, 0)):
         cover = np.zeros((height, width), int)
-        for rows, columns in tiles(height, width, side):
+        for rows, columns in tiles(height, width, side, grid=grid):
             cover[rows, columns] += 1
-            assert rows.start % 8 == 0 and columns.start % 8 == 0
-            assert side == 0 or (rows.stop - rows.start <= side + 8 and columns.stop - columns.start <= side + 8)
+            assert rows.start % grid == 0 and columns.start % grid == 0
+            assert side == 0 or (rows.stop - rows.start <= side + grid and columns.stop - columns.start <= side + grid)
         assert (cover == 1).all()
     assert len(tiles(768, 1024, 512)) == 4 and len(tiles(768, 1024, 0)) == 1
 
@@ -226,3 +228,19 @@ def test_for_an_encoder_alone_the_step_follows_the_latent_distance():
         analytic = float(np.sum(grad.astype(np.float64) * direction))
         assert abs(numeric - analytic) <= 0.03 * max(abs(analytic), float(np.linalg.norm(grad)) * float(
             np.linalg.norm(direction)) / np.sqrt(picture.size))
+
+
+def test_progress_counts_each_model_by_its_work():
+    """With a costly and a cheap model (Sana's encoder does a thirtieth of taef2's products), the progress of a
+    step moves by each model's share of the work, not by one share per model."""
+    rng = np.random.default_rng(4)
+    costly, cheap = (models.TinyVAE(models.spec_named("taesana"), tinyvae.build_encoder(
+        random_f32_state(rng, channels=channels), bands=tinyvae.ONE_BAND, layout="f32"), None) for channels in (64, 16))
+    assert cheap.multiply_adds_per_pixel < costly.multiply_adds_per_pixel / 8
+    assert costly.downscale == cheap.downscale == 32        # its tiles are cut on its own latent grid
+    image = _picture(64, 96)
+    seen: list[float] = []
+    seen_push((costly, cheap), image, np.zeros_like(image), budget=np.full((64, 96, 1), 0.01, np.float32),
+              params=AttackParams(sides=(96,)), progress=seen.append)
+    share = costly.multiply_adds_per_pixel / (costly.multiply_adds_per_pixel + cheap.multiply_adds_per_pixel)
+    assert seen == pytest.approx([share, 1.0])

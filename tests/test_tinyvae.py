@@ -256,7 +256,7 @@ def test_sana_encoder_on_its_real_weights():
     """The pinned file loads through the registry (its hash checked), computes what the float64 reference does,
     and its latent follows the picture: a faint noise moves it far less than another picture does."""
     vae = models.load(models.spec_named("taesana"), models_dir=MODELS_ALL)
-    assert vae.decoder is None
+    assert vae.decoder is None and vae.downscale == 32
     state = tinyvae.load_state_dict(MODELS_ALL / "taesana_encoder.pth")
     y, x = np.mgrid[0:64, 0:96].astype(np.float32)
     image = np.stack([0.5 + 0.3 * np.sin(x / 9), 0.5 + 0.3 * np.cos(y / 7), np.full_like(x, 0.4)], axis=-1)
@@ -267,3 +267,16 @@ def test_sana_encoder_on_its_real_weights():
     noisy = np.clip(image + rng.normal(0, 1 / 255, image.shape).astype(np.float32), 0, 1)
     other = image[::-1, ::-1].copy()
     assert np.linalg.norm(vae.encoder(noisy) - latent) < 0.1 * np.linalg.norm(vae.encoder(other) - latent)
+
+
+def test_multiply_adds_follow_strides_and_upsampling():
+    """Per input pixel: a 3x3 stride-2 conv 3->4 on a quarter of the area (9*3*4 / 4 = 27), nearest x2 back to the
+    full area, a 1x1 conv 4->2 there (8): 35, and the output covers the input's area again."""
+    rng = np.random.default_rng(0)
+    network = tinyvae.Sequence([
+        tinyvae.Conv(rng.standard_normal((4, 3, 3, 3)).astype(np.float32), None, stride=2), tinyvae.ReLU(),
+        tinyvae.Upsample(), tinyvae.Conv(rng.standard_normal((2, 4, 1, 1)).astype(np.float32), None)])
+    assert tinyvae.multiply_adds(network) == (35.0, 1.0)
+    block = tinyvae.Block(tinyvae.Sequence([tinyvae.Conv(rng.standard_normal((4, 4, 3, 3)).astype(np.float32), None)]),
+                          tinyvae.Sequence([tinyvae.Conv(rng.standard_normal((4, 4, 1, 1)).astype(np.float32), None)]))
+    assert tinyvae.multiply_adds(block, 0.25) == (0.25 * (144 + 16), 0.25)   # branch and convs both read the input

@@ -102,12 +102,13 @@ def shaped_noise(image: np.ndarray, *, params: AttackParams, rng: np.random.Gene
                   height=image.shape[0], resample="bilinear")
 
 
-def tiles(height: int, width: int, side: int) -> list[tuple[slice, slice]]:
+def tiles(height: int, width: int, side: int, *, grid: int = 8) -> list[tuple[slice, slice]]:
     """Row and column slices that cut height x width pixels into tiles of at most ``side`` x ``side`` (0: one
-    tile), as even as the image allows, every cut at a multiple of 8 (the encoder's 1/8 grid stays aligned)."""
+    tile), as even as the image allows, every cut at a multiple of ``grid`` (the encoder's downscale: its latent
+    grid stays aligned with the whole picture's)."""
     def cuts(length: int) -> list[int]:
         count = 1 if side <= 0 else -(-length // side)
-        return sorted({min(length, round(length * i / count / 8) * 8) for i in range(count)} | {length})
+        return sorted({min(length, round(length * i / count / grid) * grid) for i in range(count)} | {length})
 
     rows, columns = cuts(height), cuts(width)
     return [(slice(top, bottom), slice(left, right)) for top, bottom in zip(rows, rows[1:])
@@ -122,7 +123,7 @@ def seen_gradient(vae: TinyVAE, picture: np.ndarray, clean: np.ndarray, *, tile:
     alone, as a trainer that crops does (docs/cloak.md, "Time and memory"). With more than one step the
     reference passes are repeated (the cloak takes one)."""
     grad = np.empty_like(picture)
-    for window in tiles(*picture.shape[:2], tile):
+    for window in tiles(*picture.shape[:2], tile, grid=vae.downscale):
         encoder_tape: list = []
         latent = vae.encoder.forward(picture[window], encoder_tape)
         if vae.decoder is None:
@@ -152,7 +153,7 @@ def seen_push(models: Sequence[TinyVAE], image: np.ndarray, delta: np.ndarray, *
     back; ``seen_gradient``), each divided by its mean magnitude so that every
     size and model counts alike, and moves by the sign of the sum.
     ``progress(fraction)`` is called after each model's passes at a size, in
-    proportion to the view pixels done.
+    proportion to the work done (view pixels times the model's multiply-adds per pixel).
     """
     if params.steps == 0:
         return delta.astype(np.float32)
@@ -164,7 +165,8 @@ def seen_push(models: Sequence[TinyVAE], image: np.ndarray, delta: np.ndarray, *
 
     views = views_of(image)
     inputs = views if seen is None else views_of(seen)
-    total, done = params.steps * len(models) * sum(h * w for h, w in sizes), 0   # work in view pixels
+    cost = [vae.multiply_adds_per_pixel for vae in models]    # Sana's encoder does a thirtieth of taef2's products
+    total, done = params.steps * sum(cost) * sum(h * w for h, w in sizes), 0.0     # work in multiply-adds
     base = views[sizes[0]]
     step = params.step_size * float(budget.max())
     for _ in range(params.steps):
@@ -173,11 +175,11 @@ def seen_push(models: Sequence[TinyVAE], image: np.ndarray, delta: np.ndarray, *
             perturbed = np.clip(inputs[size] + resize(delta, width=size[1], height=size[0], resample="bilinear"), 0, 1)
             if params.jpeg_quality:
                 perturbed = jpeg_round_trip(perturbed, quality=params.jpeg_quality)
-            for vae in models:
+            for vae, work in zip(models, cost):
                 grad = seen_gradient(vae, perturbed, views[size], tile=params.tile)
                 grad = resize(grad, width=base.shape[1], height=base.shape[0], resample="bilinear")
                 direction += grad / (float(np.mean(np.abs(grad))) + 1e-12)
-                done += size[0] * size[1]
+                done += work * size[0] * size[1]
                 if progress is not None:
                     progress(done / total)
         delta = np.clip(delta + step * np.sign(direction), -budget, budget)

@@ -25,7 +25,7 @@ from typing import Callable
 
 from ..atomic import write_atomic
 from ..errors import StateError
-from .tinyvae import Bands, Network, build_decoder, build_encoder, load_state_dict
+from .tinyvae import Bands, Network, build_decoder, build_encoder, load_state_dict, multiply_adds
 
 DOWNLOAD_TIMEOUT = 30.0   # seconds per network read
 # seconds for a whole fetch: 5.4 MB at 0.5 Mbit/s. Without it a server sending a byte every few seconds would
@@ -99,6 +99,17 @@ class TinyVAE:
     spec: ModelSpec
     encoder: Network           # image HxWx3 in [0, 1] -> latent (H/f)x(W/f)xC (f: 8 or 32)
     decoder: Network | None    # latent -> image (clip to [0, 1] to view); None for an encoder alone
+
+    @property
+    def multiply_adds_per_pixel(self) -> float:
+        """The convolutions' multiply-adds of one pass forward, encoder then decoder, per image pixel."""
+        work, latent_area = multiply_adds(self.encoder)
+        return work + (multiply_adds(self.decoder, latent_area)[0] if self.decoder is not None else 0.0)
+
+    @property
+    def downscale(self) -> int:
+        """Pixels per latent along a side: 8 for taef2, 32 for Sana's encoder."""
+        return round(multiply_adds(self.encoder)[1] ** -0.5)
 
 
 def is_installed(spec: ModelSpec, models_dir: Path) -> bool:

@@ -541,6 +541,29 @@ class Network(Sequence):
         return self.forward(np.asarray(x, np.float32), None)
 
 
+def multiply_adds(layer, area: float = 1.0) -> tuple[float, float]:
+    """Multiply-adds of ``layer``'s convolutions per pixel of its input, and the area of its output relative to
+    that input (a stride-2 convolution quarters it, an upsampling quadruples it): a model's work without running
+    it, to weigh models that cost very different amounts per pixel."""
+    if isinstance(layer, Conv):
+        area /= layer.stride * layer.stride
+        return area * layer.taps.size, area
+    if isinstance(layer, Upsample):
+        return 0.0, area * 4
+    if isinstance(layer, Block):         # its branch and its convolutions both read its input
+        parts, in_turn = [part for part in (layer.branch, layer.convs) if part is not None], False
+    elif isinstance(layer, Sequence):
+        parts, in_turn = layer.layers, True
+    else:                                # ReLU, GroupNorm, SoftClamp: no products
+        return 0.0, area
+    total = 0.0
+    for part in parts:
+        work, after = multiply_adds(part, area)
+        total += work
+        area = after if in_turn else area
+    return total, area
+
+
 # --- building the TAESD layout from a state dict --------------------------------------------
 
 def _conv(state: dict, key: str, bands: Bands, *, stride: int = 1) -> Conv:
