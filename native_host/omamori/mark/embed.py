@@ -8,7 +8,7 @@ import numpy as np
 from ..arrays import box_mean, luma
 from ..errors import ImageError
 from . import code
-from .domain import NONCES, TILE, cell_size, from_grid, make_tile, tile_pattern, to_grid
+from .domain import NONCES, TILE, cell_size, from_grid, make_tile, mean_square, tile_pattern, to_grid
 from .payload import PAYLOAD_BITS, Payload
 
 MIN_SIDE = 256
@@ -83,8 +83,7 @@ def embed(image: np.ndarray, *, key: bytes, payload: Payload, strength: float = 
     headroom = np.maximum(amplitude - (1.0 - work_luma), 0.0) - np.maximum(amplitude - work_luma, 0.0)
     grid = pattern[rows[:, None], cols[None, :]] * amplitude - headroom
     grid = grid.astype(np.float32)
-    sampled = [strip[:, ::4] for _, strip in from_grid(grid, (height, width), cell, strip_rows=STRIP_ROWS, row_step=4)]
-    rms = float(np.sqrt(np.mean(np.square(np.concatenate(sampled), dtype=np.float64))))
+    rms = np.sqrt(mean_square(grid, (height, width), cell))
     gain = np.float32(strength * min(1.0, 10 ** (-PSNR_FLOOR / 20) / max(rms, 1e-12)))
     marked = np.empty(image.shape, dtype=np.float32)                  # a new array: the input stays untouched
     for top, residual in from_grid(grid, (height, width), cell, strip_rows=STRIP_ROWS):
