@@ -400,3 +400,15 @@ def test_the_tiled_signature_is_light_by_default_so_the_picture_stays_what_one_l
     corner = pipeline.sign(original.copy(), settings=Settings(), font=visible.signature_font(Settings().signature),
                            rng=np.random.default_rng(0))[1]
     assert corner.details["opacity"] == Settings().signature.opacity == 0.55      # the corner keeps its own
+
+
+def test_the_reported_luma_psnr_is_over_every_pixel():
+    """A 2048 px wide picture has 4 px cells: every 4th row fell at the same place between two cells and said
+    45.7 dB of a mark at 44.8. The report and the retry's headroom now see the whole picture."""
+    original = mark_images.KINDS["photo"](600, 2048, np.random.default_rng(5))
+    payload = mark.Payload(mark.creator_id(bytes(32)), datetime.date(2026, 12, 3), True)
+    marked = mark.embed(original, key=bytes(32), payload=payload)
+    unmarked = imageio.to_uint8(original)
+    weights = np.array([0.299, 0.587, 0.114])
+    difference = (imageio.to_uint8(marked).astype(np.float64) - unmarked) @ weights
+    assert marking.luma_psnr(marked, unmarked) == pytest.approx(10 * np.log10(255.0**2 / np.mean(difference**2)), abs=0.01)
