@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from omamori import cloak
-from omamori.cloak import models
+from omamori.cloak import attack, models
 from omamori.cloak import tinyvae
 from omamori.cloak.attack import (AttackParams, cloak_image, pixel_budget, seen_gradient, seen_push, shaped_noise,
                                   texture_mask, tiles)
@@ -244,3 +244,21 @@ def test_progress_counts_each_model_by_its_work():
               params=AttackParams(sides=(96,)), progress=seen.append)
     share = costly.multiply_adds_per_pixel / (costly.multiply_adds_per_pixel + cheap.multiply_adds_per_pixel)
     assert seen == pytest.approx([share, 1.0])
+
+
+def test_each_model_sees_tiles_cut_on_its_own_latent_grid(monkeypatch):
+    """Sana's encoder (32 px per latent) gets tiles cut at multiples of 32, so each tile's latents line up with
+    the whole picture's; on taef2's 8 px grid a 1000 px view would be cut at 496."""
+    cuts = []
+    real_tiles = attack.tiles
+
+    def recording_tiles(*args, **kwargs):
+        cuts.append(real_tiles(*args, **kwargs))
+        return cuts[-1]
+
+    monkeypatch.setattr(attack, "tiles", recording_tiles)
+    vae = models.TinyVAE(models.spec_named("taesana"), tinyvae.build_encoder(
+        random_f32_state(np.random.default_rng(5), channels=16), bands=tinyvae.ONE_BAND, layout="f32"), None)
+    picture = _picture(64, 1000)
+    seen_gradient(vae, picture, picture, tile=512)
+    assert [columns.start for _, columns in cuts[0]] == [0, 512]
