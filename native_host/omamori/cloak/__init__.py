@@ -1,7 +1,7 @@
 """The optional cloak: an adversarial perturbation against a tiny open VAE encoder.
 
 Its measured effect is small: against noise as visible and placed where it puts
-its change, about 2 dB more damage to the surrogate's reconstruction at most
+its change, under 2 dB more damage to the surrogate's reconstruction at most
 training sizes (under 1 dB at some), about 4 dB at the sizes it is computed for;
 published clean-ups (noisy upscaling, diffusion purification) remove it
 (``cloak.limits`` in the catalog; docs/cloak.md).
