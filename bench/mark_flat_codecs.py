@@ -3,7 +3,7 @@ q70 and JPEG q50 (docs/mark.md, "The mark's energy on flat colour").
 
 A flat grey picture of 1200 x 900 (X's `medium` size of a 4:3 picture) carries random +-LEVEL grey levels in square
 cells (the mark's carrier on flat colour is one level in cells of about 2.3 px at this size); it is saved as uint8,
-re-saved by each codec with Pillow, and the share of the pattern the decoded picture still holds is printed: the
+re-saved by each codec (omamori.imageio's encoders, Pillow's codecs), and the share of the pattern the decoded picture still holds is printed: the
 projection of what came back on what was sent (1: all of it, 0: none). The share of the pattern, not of the picture:
 this is what the detector's correlation sees. A benchmark, not a test.
 
@@ -13,12 +13,14 @@ this is what the detector's correlation sees. A benchmark, not a test.
 from __future__ import annotations
 
 import argparse
-import io
 
 import numpy as np
-from PIL import Image
+
+from omamori import imageio
+from omamori.arrays import luma
 
 CODECS = (("WEBP", 70), ("JPEG", 50), ("JPEG", 30), ("JPEG", 85))
+ENCODERS = {"WEBP": imageio.encode_webp, "JPEG": imageio.encode_jpeg}   # JPEG 4:2:0, as X and the host save
 HEIGHT, WIDTH = 900, 1200
 
 
@@ -26,11 +28,9 @@ def kept_share(cell: float, level: float, grey: float, codec: str, quality: int,
     """Share of a +-``level`` pattern in ``cell``-px cells on flat ``grey`` that survives ``codec`` at ``quality``."""
     signs = rng.choice([-1.0, 1.0], size=(int(HEIGHT / cell) + 2, int(WIDTH / cell) + 2))
     rows, columns = (np.arange(HEIGHT) / cell).astype(int), (np.arange(WIDTH) / cell).astype(int)
-    sent = np.clip(np.round(grey + level * signs[rows][:, columns]), 0, 255).astype(np.uint8)
-    buffer = io.BytesIO()
-    options = {"subsampling": "4:2:0"} if codec == "JPEG" else {}
-    Image.fromarray(np.repeat(sent[:, :, None], 3, axis=2)).save(buffer, codec, quality=quality, **options)
-    received = np.asarray(Image.open(buffer).convert("L"), dtype=np.float64)
+    sent = np.clip(np.round(grey + level * signs[rows][:, columns]), 0, 255) / 255
+    data = ENCODERS[codec](np.repeat(sent[:, :, None], 3, axis=2).astype(np.float32), quality=quality)
+    received = luma(imageio.decode(data).image).astype(np.float64)
     pattern, back = sent - sent.mean(), received - received.mean()
     return float(np.sum(back * pattern) / np.sum(pattern * pattern))
 
