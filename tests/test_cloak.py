@@ -109,7 +109,7 @@ def test_tiles_cover_the_view_once_on_the_encoder_grid(grid):
             assert rows.start % grid == 0 and columns.start % grid == 0
             assert side == 0 or (rows.stop - rows.start <= side + grid and columns.stop - columns.start <= side + grid)
         assert (cover == 1).all()
-    assert len(tiles(768, 1024, 512)) == 4 and len(tiles(768, 1024, 0)) == 1
+    assert len(tiles(768, 1024, 512, grid=grid)) == 4 and len(tiles(768, 1024, 0, grid=grid)) == 1
 
 
 @needs_model
@@ -218,7 +218,7 @@ def test_for_an_encoder_alone_the_step_follows_the_latent_distance():
 
     def loss(x: np.ndarray) -> float:
         return sum(0.5 * float(np.sum((vae.encoder(x[w]).astype(np.float64) - vae.encoder(clean[w])) ** 2))
-                   for w in tiles(64, 96, 32))
+                   for w in tiles(64, 96, 32, grid=vae.downscale))
 
     grad = seen_gradient(vae, picture, clean, tile=32)
     assert grad.shape == picture.shape and np.abs(grad).max() > 0

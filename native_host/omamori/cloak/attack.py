@@ -102,7 +102,7 @@ def shaped_noise(image: np.ndarray, *, params: AttackParams, rng: np.random.Gene
                   height=image.shape[0], resample="bilinear")
 
 
-def tiles(height: int, width: int, side: int, *, grid: int = 8) -> list[tuple[slice, slice]]:
+def tiles(height: int, width: int, side: int, *, grid: int) -> list[tuple[slice, slice]]:
     """Row and column slices that cut height x width pixels into tiles of at most ``side`` x ``side`` (0: one
     tile), as even as the image allows, every cut at a multiple of ``grid`` (the encoder's downscale: its latent
     grid stays aligned with the whole picture's)."""
