@@ -534,6 +534,8 @@ def print_table(results: dict, attacks: dict) -> None:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--per-kind", type=int, default=4, help="images per kind of picture (6 kinds)")
+    parser.add_argument("--kinds", default=",".join(mark_images.KINDS),
+                        help=f"the kinds of picture, comma-separated (default: all: {','.join(mark_images.KINDS)})")
     parser.add_argument("--seed", type=int, default=2026)
     parser.add_argument("--systems", default="omamori", help="omamori,blind-watermark,invisible-watermark")
     parser.add_argument("--attacks", default="",
@@ -555,7 +557,9 @@ def main(argv: list[str] | None = None) -> int:
     makers = {"omamori": lambda: omamori_system(key, through_pipeline=args.pipeline), "blind-watermark": blind_watermark_system,
               "invisible-watermark": invisible_watermark_system}
     systems = [makers[name]() for name in args.systems.split(",")]
-    kinds = tuple(mark_images.KINDS)
+    kinds = tuple(kind.strip() for kind in args.kinds.split(",") if kind.strip())
+    if unknown := set(kinds) - set(mark_images.KINDS):
+        parser.error(f"unknown kinds: {', '.join(sorted(unknown))}")
     if args.palette:       # palette art as the host keeps it: pixel art and grey screentone pages as PNG8
         systems, kinds = [omamori_palette_system(key)], ("pixel_art", "screentone")
     words = [word.strip() for word in args.attacks.split(",") if word.strip()]
