@@ -31,6 +31,18 @@ def box_mean(a: np.ndarray, radius: int, *, edges: Literal["edge", "reflect"] = 
     return box.astype(np.float32)
 
 
+def box_range(a: np.ndarray, radius: int) -> np.ndarray:
+    """Largest minus smallest value of the 2-D array ``a`` over the (2 radius + 1)-square window around each
+    element, the border value repeated past the border: same shape and dtype."""
+    padded = np.pad(a, radius, mode="edge")
+    rows, cols = a.shape
+    extremes = []
+    for reduce in (np.maximum, np.minimum):
+        down = reduce.reduce([padded[k:k + rows] for k in range(2 * radius + 1)])
+        extremes.append(reduce.reduce([down[:, k:k + cols] for k in range(2 * radius + 1)]))
+    return extremes[0] - extremes[1]
+
+
 def hamming(a: int, b: int) -> int:
     """Number of bits that differ between two non-negative integers (64-bit perceptual hashes)."""
     return (a ^ b).bit_count()
