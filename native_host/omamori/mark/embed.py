@@ -16,6 +16,8 @@ FLAT_AMPLITUDE = 1.0 / 255     # mark amplitude (0-1 units) on flat colour and s
 PAPER_LUMA = 0.85              # flat cells at least this light (paper) carry the mark as dots instead
 FILL_RANGE = 0.1 / 255         # so do cells of flat fill: the luma of the cells around varies by less than this
 FILL_RADIUS = 3                # cells: how far around (7 x 7 tells a plain fill from a gentle gradient)
+FILL_MIN_CELL = 2.0            # pixels: finer cells (pictures under 1024 px) keep one level on fill, where dots lost
+                               # more than they gained
 DOT_SHARE = 0.5                # on paper and flat fill the mark sits in this share of the cells, per key and picture
 DOT_AMPLITUDE = 1.5 / 255      # mark amplitude in those cells, at strength 1 (the others carry none)
 BUSY_AMPLITUDE = 4.0 / 255     # mark amplitude in texture and along edges, at strength 1
@@ -24,10 +26,11 @@ PSNR_FLOOR = 45.0              # dB: at strength 1 the mark is scaled down if ne
 STRIP_ROWS = 128               # pixel rows marked at a time (keeps the work in cache on big images)
 
 
-def perceptual_amplitude(work_luma: np.ndarray, dots: np.ndarray | None) -> np.ndarray:
-    """Mark amplitude per cell (0-1 units): FLAT_AMPLITUDE on flat colour, up to BUSY_AMPLITUDE in texture; on
-    paper (flat and at least PAPER_LUMA light) and on flat fill (``FILL_RANGE``) DOT_AMPLITUDE in the ``dots``
-    (bool grid) and none in the other cells, unless ``dots`` is None.
+def perceptual_amplitude(work_luma: np.ndarray, dots: np.ndarray | None, cell: float) -> np.ndarray:
+    """Mark amplitude per cell (0-1 units) on a grid of ``cell``-pixel cells: FLAT_AMPLITUDE on flat colour, up to
+    BUSY_AMPLITUDE in texture; on paper (flat and at least PAPER_LUMA light) and on flat fill (``FILL_RANGE``, in
+    cells of at least FILL_MIN_CELL) DOT_AMPLITUDE in the ``dots`` (bool grid) and none in the other cells, unless
+    ``dots`` is None.
 
     Why dots: JPEG q50-q30 and X's small size round one grey level on a plain area away (every coefficient of its
     blocks but the first is zero, and one level stays under the rounding's dead zone); half the cells at 1.5 levels
@@ -37,7 +40,9 @@ def perceptual_amplitude(work_luma: np.ndarray, dots: np.ndarray | None) -> np.n
     busy = np.clip(activity / ACTIVITY_REF, 0.0, 1.0)
     flat = np.float32(FLAT_AMPLITUDE)
     if dots is not None:
-        dotted = (work_luma >= PAPER_LUMA) | (box_range(work_luma, FILL_RADIUS) < FILL_RANGE)
+        dotted = work_luma >= PAPER_LUMA
+        if cell >= FILL_MIN_CELL:
+            dotted |= box_range(work_luma, FILL_RADIUS) < FILL_RANGE
         flat = np.where(dotted, dots * np.float32(DOT_AMPLITUDE), flat).astype(np.float32)
     return flat + (BUSY_AMPLITUDE - flat) * busy
 
@@ -81,7 +86,7 @@ def embed(image: np.ndarray, *, key: bytes, payload: Payload, strength: float = 
     pattern = tile_pattern(make_tile(key, nonce), coded)
     rows = (np.arange(work_luma.shape[0]) + row_offset) % TILE
     cols = (np.arange(work_luma.shape[1]) + col_offset) % TILE
-    amplitude = perceptual_amplitude(work_luma, dot_cells(key, variant, work_luma.shape) if dots else None)
+    amplitude = perceptual_amplitude(work_luma, dot_cells(key, variant, work_luma.shape) if dots else None, cell)
     # Paper white and ink black have no room on one side: move them just far enough inward (at most the mark's
     # amplitude, one or 1.5 grey levels) that both signs of the mark fit, instead of losing half of it to clipping.
     headroom = np.maximum(amplitude - (1.0 - work_luma), 0.0) - np.maximum(amplitude - work_luma, 0.0)
