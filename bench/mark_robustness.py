@@ -535,7 +535,9 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--per-kind", type=int, default=4, help="images per kind of picture (6 kinds)")
     parser.add_argument("--kinds", default=",".join(mark_images.KINDS),
-                        help=f"the kinds of picture, comma-separated (default: all: {','.join(mark_images.KINDS)})")
+                        help=f"the kinds of picture, comma-separated (default: all: {','.join(mark_images.KINDS)}); "
+                             "a subset is its own draw: its pictures and payloads are not those of a run of all "
+                             "kinds with the same seed (but for the first kind's)")
     parser.add_argument("--seed", type=int, default=2026)
     parser.add_argument("--systems", default="omamori", help="omamori,blind-watermark,invisible-watermark")
     parser.add_argument("--attacks", default="",
@@ -560,6 +562,8 @@ def main(argv: list[str] | None = None) -> int:
     kinds = tuple(kind.strip() for kind in args.kinds.split(",") if kind.strip())
     if unknown := set(kinds) - set(mark_images.KINDS):
         parser.error(f"unknown kinds: {', '.join(sorted(unknown))}")
+    if args.palette and args.kinds != parser.get_default("kinds"):
+        parser.error("--palette chooses its own kinds (pixel_art, screentone): leave out --kinds")
     if args.palette:       # palette art as the host keeps it: pixel art and grey screentone pages as PNG8
         systems, kinds = [omamori_palette_system(key)], ("pixel_art", "screentone")
     words = [word.strip() for word in args.attacks.split(",") if word.strip()]
