@@ -16,8 +16,8 @@ FLAT_AMPLITUDE = 1.0 / 255     # mark amplitude (0-1 units) on flat colour and s
 PAPER_LUMA = 0.85              # flat cells at least this light (paper) carry the mark as dots instead
 FILL_RANGE = 0.1 / 255         # so do cells of flat fill: the luma of the cells around varies by less than this
 FILL_RADIUS = 3                # cells: how far around (7 x 7 tells a plain fill from a gentle gradient)
-FILL_MIN_CELL = 2.0            # pixels: finer cells (pictures under 1024 px) keep one level on fill, where dots lost
-                               # more than they gained
+FILL_MIN_CELL = 2.0            # pixels: pictures marked with finer cells (under 1024 px long) keep one level on fill:
+                               # at 600 px dots there lost more than they gained (paper keeps its dots at every size)
 DOT_SHARE = 0.5                # on paper and flat fill the mark sits in this share of the cells, per key and picture
 DOT_AMPLITUDE = 1.5 / 255      # mark amplitude in those cells, at strength 1 (the others carry none)
 BUSY_AMPLITUDE = 4.0 / 255     # mark amplitude in texture and along edges, at strength 1
