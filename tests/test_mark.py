@@ -140,6 +140,12 @@ def test_unmarked_images_and_other_keys_are_not_detected():
         assert not other.marked, kind
 
 
+def test_another_keys_mark_with_dots_on_plain_fill_is_not_read():
+    image = mark_images.flat_anime(1200, 1600, np.random.default_rng(2))      # a coloured background: fill dots
+    other = detect(jpeg_round_trip(embed(image, key=OTHER_KEY, payload=PAYLOAD)), key=KEY)
+    assert not other.marked and other.payload is None
+
+
 def test_images_smaller_than_min_side_are_refused_with_a_stable_code():
     with pytest.raises(ImageError) as raised:
         embed(np.zeros((MIN_SIDE - 1, 900, 3), np.float32), key=KEY, payload=PAYLOAD)
