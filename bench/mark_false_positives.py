@@ -3,8 +3,8 @@
 Unmarked pictures of the six kinds of tests/mark_images.py (flat colour, screentone, pixel art, sketch, photo-like,
 gradient) and periodic wallpapers (the kind of picture with an autocorrelation lattice of its own), and pictures
 marked under other keys; all saved as the host saves (JPEG q85 4:2:0), 256-512 px so that ten thousand finish in
-minutes (``--sides`` draws larger ones). Prints per set how many were called marked and the strongest correlations seen, beside the thresholds
-and the union bound per picture. A benchmark, not a test: nothing here passes or fails.
+minutes (``--sides`` draws larger ones). Prints per set how many were called marked and the strongest correlations
+seen, beside the thresholds and the union bound per picture. A benchmark, not a test: nothing here passes or fails.
 
     nice -n 10 python bench/mark_false_positives.py --unmarked 10000 --other-keys 1000 --workers 2
 """
