@@ -89,38 +89,44 @@ def _grid_rows(pixel_rows: np.ndarray, cell: float, grid_rows: int) -> tuple[np.
     return lower, np.minimum(lower + 1, grid_rows - 1), (position - lower).astype(np.float32)
 
 
-def from_grid(grid: np.ndarray, shape: tuple[int, int], cell: float, *, strip_rows: int):
-    """A grid made by ``to_grid`` interpolated (bilinear) back to ``shape`` pixels, in horizontal strips.
+def across(grid: np.ndarray, width: int, cell: float) -> np.ndarray:
+    """The rows of a grid made by ``to_grid`` interpolated (linearly) to ``width`` pixels: the first half of the way
+    back to pixels, which ``from_grid`` and ``mean_square`` both start from (done once, it is the costly half)."""
+    return _resample_axis(grid, width, 1 / cell, 1)
+
+
+def from_grid(rows: np.ndarray, height: int, cell: float, *, strip_rows: int):
+    """The grid whose rows ``across`` made into ``rows`` interpolated (bilinear) back to ``height`` pixel rows, in
+    horizontal strips.
 
     Yields ``(first pixel row, strip)`` for strips of ``strip_rows`` pixel rows, so a big image is done in pieces
     that stay in the processor's cache.
     """
-    columns = _resample_axis(grid, shape[1], 1 / cell, 1)
-    for top in range(0, shape[0], strip_rows):
-        lower, upper, weight = _grid_rows(np.arange(top, min(top + strip_rows, shape[0])), cell, grid.shape[0])
-        strip = columns[lower]
-        above = columns[upper]
+    for top in range(0, height, strip_rows):
+        lower, upper, weight = _grid_rows(np.arange(top, min(top + strip_rows, height)), cell, len(rows))
+        strip = rows[lower]
+        above = rows[upper]
         above -= strip
         above *= weight[:, None]
         strip += above
         yield top, strip
 
 
-def mean_square(grid: np.ndarray, shape: tuple[int, int], cell: float) -> float:
-    """The mean square of ``from_grid(grid, shape, cell)`` over all its pixels, exactly, without making it.
+def mean_square(rows: np.ndarray, height: int, cell: float) -> float:
+    """The mean square of ``from_grid(rows, height, cell)`` over all its pixels, exactly, without making it.
 
-    Each pixel row mixes two rows of the column-interpolated grid, so their squares and the products of
-    neighbouring rows are all it takes. (Sampling pixels instead is biased whenever the sampling step and the
-    cell line up: every fourth pixel of 4 px cells falls at the same place between two cells.)
+    Each pixel row mixes two of ``rows``, so their squares and the products of neighbouring rows are all it takes.
+    (Sampling pixels instead is biased whenever the sampling step and the cell line up: every fourth pixel of 4 px
+    cells falls at the same place between two cells.)
     """
-    columns = _resample_axis(grid, shape[1], 1 / cell, 1).astype(np.float64)
-    squares = np.einsum("ij,ij->i", columns, columns)
-    neighbours = np.append(np.einsum("ij,ij->i", columns[:-1], columns[1:]), 0.0)   # row i with row i + 1
-    lower, upper, weight = _grid_rows(np.arange(shape[0]), cell, grid.shape[0])
+    wide = rows.astype(np.float64)
+    squares = np.einsum("ij,ij->i", wide, wide)
+    neighbours = np.append(np.einsum("ij,ij->i", wide[:-1], wide[1:]), 0.0)   # row i with row i + 1
+    lower, upper, weight = _grid_rows(np.arange(height), cell, len(rows))
     t = weight.astype(np.float64)
     cross = np.where(upper > lower, neighbours[lower], squares[lower])
     total = np.sum((1 - t) ** 2 * squares[lower] + 2 * t * (1 - t) * cross + t ** 2 * squares[upper])
-    return float(total / (shape[0] * shape[1]))
+    return float(total / (height * rows.shape[1]))
 
 
 @dataclass(frozen=True)

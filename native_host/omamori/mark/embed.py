@@ -8,7 +8,7 @@ import numpy as np
 from ..arrays import box_mean, box_range, luma
 from ..errors import ImageError
 from . import code
-from .domain import NONCES, TILE, cell_size, from_grid, make_tile, mean_square, tile_pattern, to_grid
+from .domain import NONCES, TILE, across, cell_size, from_grid, make_tile, mean_square, tile_pattern, to_grid
 from .payload import PAYLOAD_BITS, Payload
 
 MIN_SIDE = 256
@@ -91,11 +91,11 @@ def embed(image: np.ndarray, *, key: bytes, payload: Payload, strength: float = 
     # amplitude, one or 1.5 grey levels) that both signs of the mark fit, instead of losing half of it to clipping.
     headroom = np.maximum(amplitude - (1.0 - work_luma), 0.0) - np.maximum(amplitude - work_luma, 0.0)
     grid = pattern[rows[:, None], cols[None, :]] * amplitude - headroom
-    grid = grid.astype(np.float32)
-    rms = np.sqrt(mean_square(grid, (height, width), cell))
+    wide = across(grid.astype(np.float32), width, cell)
+    rms = np.sqrt(mean_square(wide, height, cell))
     gain = np.float32(strength * min(1.0, 10 ** (-PSNR_FLOOR / 20) / max(rms, 1e-12)))
     marked = np.empty(image.shape, dtype=np.float32)                  # a new array: the input stays untouched
-    for top, residual in from_grid(grid, (height, width), cell, strip_rows=STRIP_ROWS):
+    for top, residual in from_grid(wide, height, cell, strip_rows=STRIP_ROWS):
         rows = slice(top, top + len(residual))
         residual *= gain
         flat_out = marked[rows].reshape(len(residual), -1)              # R, G, B of a row side by side
