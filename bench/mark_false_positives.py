@@ -57,7 +57,7 @@ def _normal_tail(z: float) -> float:
     return 0.5 * math.erfc(z / math.sqrt(2))
 
 
-def run(count: int, *, other_key: bool, seed: int, workers: int, sides: tuple[int, int] = SIDES) -> None:
+def run(count: int, *, other_key: bool, seed: int, workers: int, sides: tuple[int, int]) -> None:
     label = "marked with other keys" if other_key else "unmarked"
     called, pilot, tile, hypotheses = 0, {}, {}, 0
     with multiprocessing.Pool(workers) as pool:
