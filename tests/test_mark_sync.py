@@ -118,6 +118,25 @@ def test_a_square_cut_from_a_long_picture_is_read_at_three_times_the_period(pano
     assert detection.marked and detection.payload == PAYLOAD
 
 
+@pytest.fixture(scope="module")
+def thin() -> Image.Image:
+    """A 546 x 2048 sketch (1 : 3.75: two tiles across, eight down), marked, saved as JPEG q85."""
+    image = mark_images.sketch(2048, 546, np.random.default_rng(15))
+    pixels = np.round(embed(image, key=KEY, payload=PAYLOAD) * 255).astype(np.uint8)
+    return Image.open(io.BytesIO(_jpeg(Image.fromarray(pixels), 85)))
+
+
+def test_a_square_cut_from_a_thin_picture_is_read_at_nearly_four_times_the_period(thin):
+    """A 1 : 3.75 sketch cut to 1:1 keeps a little over two tiles each way, with cells of 7.5 samples: the smooth
+    part that the fine grid's autocorrelation removes would take their peaks with it, so the lattice is found on
+    the coarse grid (measured on the old binned grid: not found, and the mark not read)."""
+    found, detection = _read(thin.crop((0, 751, 546, 1297)))
+    _, vertical, horizontal = _periods(found.lattice)
+    assert vertical == pytest.approx(NOMINAL * 2048 / 546, rel=0.005)
+    assert horizontal == pytest.approx(NOMINAL * 2048 / 546, rel=0.005)
+    assert detection.marked and detection.payload == PAYLOAD
+
+
 def test_a_squashed_long_photo_is_measured_along_its_longer_side():
     """On a photo the mark is faint against the picture; along the 1920 px side nine tiles fit, and there its
     lattice stands out where the three tiles down alone do not."""

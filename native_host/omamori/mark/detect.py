@@ -13,7 +13,7 @@ from .payload import PAYLOAD_BITS, Payload
 
 # Pilot correlation (standard deviations) that makes a decoded payload count, or whole-tile correlation that does
 # (sized for the union over all 2**80 messages). Both keep the union bound per image where the axis-aligned search
-# of mark v1 had it (6.5 and 13 sd over 27.5 million hypotheses) now that the search is 4.27 times wider (117 million).
+# of mark v1 had it (6.5 and 13 sd over 27.5 million hypotheses) now that the search is 4.30 times wider (118 million).
 PILOT_Z_MIN = 6.72
 TILE_Z_MIN = 13.12
 WHITEN_RADIUS = 1        # cells: window of the local magnitude
@@ -95,11 +95,14 @@ class _Candidate:
 
 
 class _Folds:
-    """Whitened half-cell grid of one image, folded into tiles at any scale and half-cell phase on request."""
+    """Whitened half-cell grid of one image, folded into tiles at any scale and half-cell phase on request; and the
+    image whitened on whole cells, where sync looks for tiles several times larger than the nominal one."""
 
     def __init__(self, image: np.ndarray) -> None:
         gray = luma(image)
-        self.whitened = whiten(to_grid(gray, cell_size(*gray.shape) / 2), spacing=2)
+        cell = cell_size(*gray.shape)
+        self.whitened = whiten(to_grid(gray, cell / 2), spacing=2)
+        self.coarse = whiten(to_grid(gray, cell), spacing=2)
 
     def fold(self, scale: float, phase: tuple[int, int]) -> np.ndarray:
         return _standardized(fold(to_grid(self.whitened[phase[0]:, phase[1]:], 2.0 * scale)))
@@ -149,7 +152,7 @@ def search(image: np.ndarray, *, key: bytes) -> Search:
         return best
 
     found = []
-    for lattice in sync.lattices(folds.whitened, nominal=2 * TILE):
+    for lattice in sync.lattices(folds.whitened, folds.coarse, nominal=2 * TILE):
         found += [best_of(_standardized(cells), lattice)
                   for cells in _phases_of(sync.fold_lattice(folds.whitened, lattice))]
     coarse = {scale: best_of(folds.fold(scale, (0, 0))) for scale in COARSE_SCALES}

@@ -25,9 +25,9 @@ CANDIDATES = 3               # lattices handed to the pilot: the picture's own p
                              # may rival the mark's, so the keyed pilot decides among the strongest few
 SQUARE_CANDIDATES = 3        # square lattices handed to the pilot as well: the second period is the first turned by
                              # exactly 90 degrees, as a rotation or a crop leaves the tile (square in cells)
-LARGE_RANGE = (1.8, 4.0)     # larger tile periods, searched on a binned grid (a small crop of a long picture)
-LARGE_CANDIDATES = 1         # lattices of those handed to the pilot
-LATTICES = CANDIDATES + SQUARE_CANDIDATES + LARGE_CANDIDATES   # the most lattices ``lattices`` returns
+LARGE_RANGE = (1.8, 4.0)     # larger tile periods, searched on a coarser grid (a small crop of a long picture)
+LARGE_CANDIDATES = 1         # lattices of those handed to the pilot, of pairs and of square ones each
+LATTICES = CANDIDATES + SQUARE_CANDIDATES + 2 * LARGE_CANDIDATES   # the most lattices ``lattices`` returns
 LAG_LIMIT = 0.48             # lags searched reach this share of the grid (beyond, a circular lag is ambiguous)
 BACKGROUND_RADIUS = 3        # samples: the smooth part of the autocorrelation removed around each peak
 FLAT_LEVEL = 0.003           # whitened samples whose mean magnitude over 5 x 5 is under this are flat fill: no picture
@@ -110,25 +110,29 @@ def _best_vectors(ac: np.ndarray, blurred: np.ndarray, candidates: np.ndarray, c
     return refined
 
 
-def lattices(whitened: np.ndarray, *, nominal: float) -> list[np.ndarray]:
+def lattices(whitened: np.ndarray, coarse: np.ndarray, *, nominal: float) -> list[np.ndarray]:
     """Candidate lattices of the tile in ``whitened`` (a grid where the tile's period is about ``nominal``
     samples): 2 x 2 matrices whose columns are the period vectors (row, col) closest to the vertical and the
     horizontal axis, the strongest CANDIDATES of them by the whole lattice's matched filter, the strongest
-    SQUARE_CANDIDATES square ones, and the strongest LARGE_CANDIDATES with periods in LARGE_RANGE (at most
-    LATTICES in all)."""
+    SQUARE_CANDIDATES square ones, and with periods in LARGE_RANGE the strongest pair and square lattice, found on
+    ``coarse`` (the same picture whitened on a grid of samples twice as large): at most LATTICES in all."""
     whitened = _without_flat_borders(whitened)
     ac, blurred = autocorrelation(whitened)
     lags, across = _along_longer_side(ac, nominal, PERIOD_RANGE)
-    found = _pairs(ac, blurred, lags, across)[:CANDIDATES]
-    # A crop that keeps a small part of a long picture (X's composer cutting a 3000 x 800 panorama to a square)
-    # enlarges the tile beyond PERIOD_RANGE: look for it on the grid binned 2 x 2, where its lags fit.
-    rows, cols = (side // 2 * 2 for side in whitened.shape)
-    binned = whitened[:rows, :cols].reshape(rows // 2, 2, cols // 2, 2).sum(axis=(1, 3))
-    binned_ac, binned_blurred = autocorrelation(binned)
-    found += [2 * basis for basis in _pairs(binned_ac, binned_blurred,
-                                            *_along_longer_side(binned_ac, nominal / 2, LARGE_RANGE))[:LARGE_CANDIDATES]]
-    return ([_polish(ac, basis) for basis in found]
-            + [_polish(ac, basis, square=True) for basis in _squares(blurred, lags, across)])
+    found = [_polish(ac, basis) for basis in _pairs(ac, blurred, lags, across)[:CANDIDATES]]
+    found += [_polish(ac, basis, square=True) for basis in _squares(blurred, lags, across)]
+    return found + [2 * basis for basis in _large(_without_flat_borders(coarse), nominal / 2)]
+
+
+def _large(coarse: np.ndarray, nominal: float) -> list[np.ndarray]:
+    """A crop that keeps a small part of a long picture (X's composer cutting a 3000 x 800 panorama to a square)
+    enlarges the tile beyond PERIOD_RANGE, to cells of several samples, which the autocorrelation's smooth part
+    takes away with the peaks: the strongest pair and square lattice with periods in LARGE_RANGE, on ``coarse``,
+    where those cells are as wide as the nominal cells are on the finer grid."""
+    ac, blurred = autocorrelation(coarse)
+    lags, across = _along_longer_side(ac, nominal, LARGE_RANGE)
+    return ([_polish(ac, basis) for basis in _pairs(ac, blurred, lags, across)[:LARGE_CANDIDATES]]
+            + [_polish(ac, basis, square=True) for basis in _squares(blurred, lags, across, LARGE_CANDIDATES)])
 
 
 def _without_flat_borders(whitened: np.ndarray) -> np.ndarray:
@@ -189,14 +193,14 @@ def _pairs(ac: np.ndarray, blurred: np.ndarray, lags: np.ndarray, across: bool) 
     return [basis for _, basis in pairs]
 
 
-def _squares(blurred: np.ndarray, lags: np.ndarray, across: bool) -> list[np.ndarray]:
-    """The SQUARE_CANDIDATES strongest square lattices whose vector along the longer side is one of ``lags``, by the
+def _squares(blurred: np.ndarray, lags: np.ndarray, across: bool, count: int = SQUARE_CANDIDATES) -> list[np.ndarray]:
+    """The ``count`` strongest square lattices whose vector along the longer side is one of ``lags``, by the
     matched filter on ``blurred``. Searching one vector
     for the whole square lattice sums 24 peaks where the search for the first vector of a pair sums 3: on a long
     photo, where the mark is faint against the picture, that finds the lattice of a rotation or a crop when the
     first-vector search (and the pairing after it) does not."""
     scores = lattice_score(blurred, _lattice_points(_square_bases(lags, across)))
-    return [_square_bases(v[None], across)[0] for v in _strongest_apart(lags, scores, SQUARE_CANDIDATES)]
+    return [_square_bases(v[None], across)[0] for v in _strongest_apart(lags, scores, count)]
 
 
 def _lattice_points(bases: np.ndarray) -> np.ndarray:
