@@ -12,7 +12,7 @@ from PIL import Image, ImageOps
 import mark_images
 from omamori.mark import Payload, creator_id, embed
 from omamori.mark.detect import decide, search
-from omamori.mark.domain import TILE
+from omamori.mark.domain import TILE, make_tile
 
 KEY = bytes(range(32))
 PAYLOAD = Payload(creator_id=creator_id(KEY), day=datetime.date(2026, 12, 2), no_ai_training=False, version=1)
@@ -99,6 +99,20 @@ def test_periodic_pictures_are_not_taken_for_the_mark():
         received = np.asarray(Image.open(io.BytesIO(_jpeg(Image.fromarray(
             np.round(picture * 255).astype(np.uint8)), 85))).convert("RGB"), dtype=np.float32) / 255
         assert not decide(search(received, key=KEY)).marked
+
+
+def test_a_stronger_pilot_on_another_lattice_does_not_hide_the_mark():
+    """Each lattice's strongest hypothesis is decoded and the best whole-tile match is read, not the strongest pilot
+    alone: here a pattern of a tile variant's pilot cells only, with cells 1.5 times the mark's, outshines the
+    mark's own pilot (21 sd against 15) and carries no message."""
+    image = mark_images.photo_texture(1024, 1024, np.random.default_rng(16))
+    marked = embed(image, key=KEY, payload=PAYLOAD)
+    tile = make_tile(KEY, 5)
+    pilot_only = np.tile(np.where(tile.pilot, tile.carrier, 0.0), (6, 6)).repeat(3, axis=0).repeat(3, axis=1)
+    received = np.clip(marked + pilot_only[:1024, :1024, None] * (2 / 255), 0, 1).astype(np.float32)
+    found = search(received, key=KEY)
+    assert found.lattice == pytest.approx(np.diag([NOMINAL, NOMINAL]), abs=0.5)
+    assert decide(found).payload == PAYLOAD
 
 
 @pytest.fixture(scope="module")

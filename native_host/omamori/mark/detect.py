@@ -151,10 +151,12 @@ def search(image: np.ndarray, *, key: bytes) -> Search:
                                       (row, col), lattice, mirrored, sign < 0)
         return best
 
-    found = []
-    for lattice in sync.lattices(folds.whitened, folds.coarse, nominal=2 * TILE):
-        found += [best_of(_standardized(cells), lattice)
-                  for cells in _phases_of(sync.fold_lattice(folds.whitened, lattice))]
+    def strongest(candidates: list[_Candidate]) -> _Candidate:
+        return max(candidates, key=lambda candidate: candidate.pilot_z)
+
+    found = [strongest([best_of(_standardized(cells), lattice)
+                        for cells in _phases_of(sync.fold_lattice(folds.whitened, lattice))])
+             for lattice in sync.lattices(folds.whitened, folds.coarse, nominal=2 * TILE)]
     coarse = {scale: best_of(folds.fold(scale, (0, 0))) for scale in COARSE_SCALES}
     start = max(coarse, key=lambda scale: coarse[scale].pilot_z)
     # Refine the scale at the first phase, then try the other phases at the refined scale only: scale and phase
@@ -162,16 +164,24 @@ def search(image: np.ndarray, *, key: bytes) -> Search:
     fine = {start: coarse[start]} | {start + step: best_of(folds.fold(start + step, PHASES[0]))
                                      for step in FINE_STEPS if step}
     scale = max(fine, key=lambda s: fine[s].pilot_z)
-    found += [fine[scale]] + [best_of(folds.fold(scale, phase)) for phase in PHASES[1:]]
-    best = max(found, key=lambda candidate: candidate.pilot_z)
-    tile = best.tile
-    aligned = np.roll(best.folded, (-best.shift[0], -best.shift[1]), axis=(0, 1)) * tile.carrier
+    found.append(strongest([fine[scale]] + [best_of(folds.fold(scale, phase)) for phase in PHASES[1:]]))
+    # A faint mark's pilot may lose to another lattice's by a hair: the strongest hypothesis of each lattice (and of
+    # the axis-aligned grid) is decoded, and the one whose message explains its tile best is read. The bounds count
+    # every hypothesis and message already, and the message kept is chosen without looking at its CRC.
+    return max((_decoded(candidate, hypotheses) for candidate in found), key=lambda read: read.tile_z)
+
+
+def _decoded(candidate: _Candidate, hypotheses: int) -> Search:
+    """The message bits of ``candidate``'s folded tile and how well the tile they re-encode to matches it."""
+    tile = candidate.tile
+    aligned = np.roll(candidate.folded, (-candidate.shift[0], -candidate.shift[1]), axis=(0, 1)) * tile.carrier
     data = ~tile.pilot
     soft = np.bincount(tile.bit_index[data], weights=aligned[data], minlength=CODED_BITS)
     message = code.viterbi_decode(soft / (np.abs(soft).mean() + 1e-12))
     expected = tile_pattern(tile, code.encode(message)) * tile.carrier      # +-1 sign each cell should have
     tile_z = float((aligned * expected).sum() / math.sqrt(aligned.size))
-    return Search(best.pilot_z, hypotheses, message, tile_z, best.lattice, best.mirrored, best.inverted)
+    return Search(candidate.pilot_z, hypotheses, message, tile_z, candidate.lattice, candidate.mirrored,
+                  candidate.inverted)
 
 
 def decide(found: Search) -> Detection:
