@@ -151,6 +151,18 @@ def test_a_square_cut_from_a_thin_picture_is_read_at_nearly_four_times_the_perio
     assert detection.marked and detection.payload == PAYLOAD
 
 
+@pytest.mark.parametrize("factor", [0.9, 1.1])
+def test_a_thin_picture_squashed_across_is_measured_without_aliasing(thin, factor):
+    """Across a thin picture the tile repeats about twice, and the circular autocorrelation at a lag beyond half
+    the grid mirrors a shorter one (a 1.1x stretch's 160 samples mirror the true 141): the second period is
+    searched within half the grid, as the first is (before, this stretch was not read)."""
+    found, detection = _read(thin.resize((round(546 * factor), 2048), Image.BICUBIC))
+    _, vertical, horizontal = _periods(found.lattice)
+    assert vertical == pytest.approx(NOMINAL, rel=0.005)
+    assert horizontal == pytest.approx(NOMINAL * round(546 * factor) / 546, rel=0.005)
+    assert detection.marked and detection.payload == PAYLOAD
+
+
 def test_a_squashed_long_photo_is_measured_along_its_longer_side():
     """On a photo the mark is faint against the picture; along the 1920 px side nine tiles fit, and there its
     lattice stands out where the three tiles down alone do not."""

@@ -28,7 +28,7 @@ SQUARE_CANDIDATES = 3        # square lattices handed to the pilot as well: the 
 LARGE_RANGE = (1.8, 4.0)     # larger tile periods, searched on a coarser grid (a small crop of a long picture)
 LARGE_CANDIDATES = 1         # lattices of those handed to the pilot, of pairs and of square ones each
 LATTICES = CANDIDATES + SQUARE_CANDIDATES + 2 * LARGE_CANDIDATES   # the most lattices ``lattices`` returns
-LAG_LIMIT = 0.48             # lags searched reach this share of the grid (beyond, a circular lag is ambiguous)
+LAG_LIMIT = 0.48             # period vectors searched reach this share of the grid (beyond, a circular lag is ambiguous)
 BACKGROUND_RADIUS = 3        # samples: the smooth part of the autocorrelation removed around each peak
 FLAT_LEVEL = 0.003           # whitened samples whose mean magnitude over 5 x 5 is under this are flat fill: no picture
                              # and no mark (a rotation's corners, a screenshot's frame; photo texture is ~0.05)
@@ -184,6 +184,11 @@ def _pairs(ac: np.ndarray, blurred: np.ndarray, lags: np.ndarray, across: bool) 
         skews = np.radians(np.arange(-MAX_SKEW, MAX_SKEW + 1e-9, np.degrees(1 / length)))
         ratio, skew = (g.ravel() for g in np.meshgrid(ratios, skews))
         other = ratio[:, None] * (np.cos(skew)[:, None] * _turned(v, across) + np.sin(skew)[:, None] * v)
+        # Across a thin picture a lag beyond half the grid is the mirror of a shorter one (the autocorrelation is
+        # circular): a period of 131 samples on a 246-sample side scores as the true 115 does.
+        other = other[np.all(np.abs(other) < LAG_LIMIT * np.array(ac.shape), axis=1)]
+        if not len(other):
+            continue
         given = np.broadcast_to(v, other.shape)
         bases = np.stack([other, given] if across else [given, other], axis=-1)
         scores = lattice_score(blurred, _lattice_points(bases))
