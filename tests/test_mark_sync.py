@@ -19,12 +19,17 @@ PAYLOAD = Payload(creator_id=creator_id(KEY), day=datetime.date(2026, 12, 2), no
 NOMINAL = 2 * TILE      # the tile's period in the detector's half-cell grid when the picture was not resized
 
 
-@pytest.fixture(scope="module")
-def marked() -> Image.Image:
-    """A 1024 x 1024 sketch, marked, as the host saves it (JPEG q85)."""
-    image = mark_images.sketch(1024, 1024, np.random.default_rng(11))
+def _marked_sketch(height: int, width: int, seed: int) -> Image.Image:
+    """A sketch of ``height`` x ``width``, marked, as the host saves it (JPEG q85)."""
+    image = mark_images.sketch(height, width, np.random.default_rng(seed))
     pixels = np.round(embed(image, key=KEY, payload=PAYLOAD) * 255).astype(np.uint8)
     return Image.open(io.BytesIO(_jpeg(Image.fromarray(pixels), 85)))
+
+
+@pytest.fixture(scope="module")
+def marked() -> Image.Image:
+    """A 1024 x 1024 sketch, marked."""
+    return _marked_sketch(1024, 1024, 11)
 
 
 def _jpeg(image: Image.Image, quality: int) -> bytes:
@@ -117,10 +122,8 @@ def test_a_stronger_pilot_on_another_lattice_does_not_hide_the_mark():
 
 @pytest.fixture(scope="module")
 def panorama() -> Image.Image:
-    """A 1920 x 640 sketch (a long picture: three tiles down, nine across), marked, saved as JPEG q85."""
-    image = mark_images.sketch(640, 1920, np.random.default_rng(13))
-    pixels = np.round(embed(image, key=KEY, payload=PAYLOAD) * 255).astype(np.uint8)
-    return Image.open(io.BytesIO(_jpeg(Image.fromarray(pixels), 85)))
+    """A 1920 x 640 sketch (a long picture: three tiles down, nine across), marked."""
+    return _marked_sketch(640, 1920, 13)
 
 
 def test_a_square_cut_from_a_long_picture_is_read_at_three_times_the_period(panorama):
@@ -134,10 +137,8 @@ def test_a_square_cut_from_a_long_picture_is_read_at_three_times_the_period(pano
 
 @pytest.fixture(scope="module")
 def thin() -> Image.Image:
-    """A 546 x 2048 sketch (1 : 3.75: two tiles across, eight down), marked, saved as JPEG q85."""
-    image = mark_images.sketch(2048, 546, np.random.default_rng(15))
-    pixels = np.round(embed(image, key=KEY, payload=PAYLOAD) * 255).astype(np.uint8)
-    return Image.open(io.BytesIO(_jpeg(Image.fromarray(pixels), 85)))
+    """A 546 x 2048 sketch (1 : 3.75: two tiles across, eight down), marked."""
+    return _marked_sketch(2048, 546, 15)
 
 
 def test_a_square_cut_from_a_thin_picture_is_read_at_nearly_four_times_the_period(thin):
