@@ -115,24 +115,23 @@ def lattices(whitened: np.ndarray, coarse: np.ndarray, *, nominal: float) -> lis
     samples): 2 x 2 matrices whose columns are the period vectors (row, col) closest to the vertical and the
     horizontal axis, the strongest CANDIDATES of them by the whole lattice's matched filter, the strongest
     SQUARE_CANDIDATES square ones, and with periods in LARGE_RANGE the strongest pair and square lattice, found on
-    ``coarse`` (the same picture whitened on a grid of samples twice as large): at most LATTICES in all."""
-    whitened = _without_flat_borders(whitened)
-    ac, blurred = autocorrelation(whitened)
-    lags, across = _along_longer_side(ac, nominal, PERIOD_RANGE)
-    found = [_polish(ac, basis) for basis in _pairs(ac, blurred, lags, across)[:CANDIDATES]]
-    found += [_polish(ac, basis, square=True) for basis in _squares(blurred, lags, across)]
-    return found + [2 * basis for basis in _large(_without_flat_borders(coarse), nominal / 2)]
+    ``coarse`` (the same picture whitened on a grid of samples twice as large): at most LATTICES in all.
 
-
-def _large(coarse: np.ndarray, nominal: float) -> list[np.ndarray]:
-    """A crop that keeps a small part of a long picture (X's composer cutting a 3000 x 800 panorama to a square)
+    A crop that keeps a small part of a long picture (X's composer cutting a 3000 x 800 panorama to a square)
     enlarges the tile beyond PERIOD_RANGE, to cells of several samples, which the autocorrelation's smooth part
-    takes away with the peaks: the strongest pair and square lattice with periods in LARGE_RANGE, on ``coarse``,
-    where those cells are as wide as the nominal cells are on the finer grid."""
-    ac, blurred = autocorrelation(coarse)
-    lags, across = _along_longer_side(ac, nominal, LARGE_RANGE)
-    return ([_polish(ac, basis) for basis in _pairs(ac, blurred, lags, across)[:LARGE_CANDIDATES]]
-            + [_polish(ac, basis, square=True) for basis in _squares(blurred, lags, across, LARGE_CANDIDATES)])
+    takes away with the peaks; on ``coarse`` those cells are as wide as the nominal cells are on ``whitened``."""
+    return (_strongest(whitened, nominal, PERIOD_RANGE, CANDIDATES, SQUARE_CANDIDATES)
+            + [2 * basis for basis in _strongest(coarse, nominal / 2, LARGE_RANGE, LARGE_CANDIDATES, LARGE_CANDIDATES)])
+
+
+def _strongest(whitened: np.ndarray, nominal: float, period_range: tuple[float, float], pairs: int,
+               squares: int) -> list[np.ndarray]:
+    """The ``pairs`` strongest lattices and the ``squares`` strongest square ones in ``whitened`` with periods in
+    ``period_range`` times ``nominal`` samples, polished."""
+    ac, blurred = autocorrelation(_without_flat_borders(whitened))
+    lags, across = _along_longer_side(ac, nominal, period_range)
+    return ([_polish(ac, basis) for basis in _pairs(ac, blurred, lags, across)[:pairs]]
+            + [_polish(ac, basis, square=True) for basis in _squares(blurred, lags, across, squares)])
 
 
 def _without_flat_borders(whitened: np.ndarray) -> np.ndarray:
@@ -198,7 +197,7 @@ def _pairs(ac: np.ndarray, blurred: np.ndarray, lags: np.ndarray, across: bool) 
     return [basis for _, basis in pairs]
 
 
-def _squares(blurred: np.ndarray, lags: np.ndarray, across: bool, count: int = SQUARE_CANDIDATES) -> list[np.ndarray]:
+def _squares(blurred: np.ndarray, lags: np.ndarray, across: bool, count: int) -> list[np.ndarray]:
     """The ``count`` strongest square lattices whose vector along the longer side is one of ``lags``, by the
     matched filter on ``blurred``. Searching one vector
     for the whole square lattice sums 24 peaks where the search for the first vector of a pair sums 3: on a long
