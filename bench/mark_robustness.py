@@ -461,7 +461,7 @@ def wallpaper(height: int, width: int, rng: np.random.Generator) -> np.ndarray:
 def flip(key: bytes) -> None:
     """NVIDIA's FLIP (perceptual difference, mean over the picture, LDR at 67 pixels per degree) of the marked
     against the unmarked picture, beside X's own JPEG q85 of the unmarked picture, on the bundled sample and one
-    picture of each kind; the palette route's twin colours on pixel art as well."""
+    picture of each kind at two sizes; the palette route's twin colours on pixel art as well."""
     import flip_evaluator   # bench only: pip install -e '.[bench-mark]'
 
     from omamori.mark.palette import embed_palette
@@ -471,8 +471,10 @@ def flip(key: bytes) -> None:
 
     payload = mark.Payload(mark.creator_id(key), datetime.date(2026, 11, 21), True)
     sample = np.asarray(Image.open(HERE.parent / "native_host" / "omamori" / "data" / "sample.png").convert("RGB"))
+    # 1600 x 1200 has cells of 3.1 px; 600 x 600 has cells of 1.2 px, where the mark's even level is stronger
     pictures = [("bundled sample", sample)] + [
-        (kind, to_uint8(generator(1200, 1600, np.random.default_rng(3)))) for kind, generator in mark_images.KINDS.items()]
+        (kind, to_uint8(generator(height, width, np.random.default_rng(3))))
+        for height, width in ((1200, 1600), (600, 600)) for kind, generator in mark_images.KINDS.items()]
     print("| picture | FLIP mark | FLIP X's JPEG q85 | luma PSNR mark dB |")
     print("|---|---|---|---|")
     for name, pixels in pictures:
