@@ -106,6 +106,21 @@ def test_periodic_pictures_are_not_taken_for_the_mark():
         assert not decide(search(received, key=KEY)).marked
 
 
+@pytest.mark.parametrize("box, long_side", [((180, 240, 1020, 1360), 1120), ((0, 462, 1200, 1137), 1200)])
+def test_a_screentone_page_cut_down_is_read_through_its_own_lattice_of_dots(box, long_side):
+    """A screentone's dots are a lattice of their own; this page's outscored the mark's lattice once a crop (15 %
+    of every side; X's 16:9) took the tile beyond the axis-aligned search (pilot 5.3 and 4.9 sd before its spectral
+    lines were clipped)."""
+    image = mark_images.screentone(1600, 1200, np.random.default_rng(18))
+    saved = Image.open(io.BytesIO(_jpeg(Image.fromarray(
+        np.round(embed(image, key=KEY, payload=PAYLOAD) * 255).astype(np.uint8)), 85)))
+    found, detection = _read(saved.crop(box))
+    _, vertical, horizontal = _periods(found.lattice)
+    assert vertical == pytest.approx(NOMINAL * 1600 / long_side, rel=0.005)
+    assert horizontal == pytest.approx(NOMINAL * 1600 / long_side, rel=0.005)
+    assert detection.marked and detection.payload == PAYLOAD
+
+
 def test_a_stronger_pilot_on_another_lattice_does_not_hide_the_mark():
     """Each lattice's strongest hypothesis is decoded and the best whole-tile match is read, not the strongest pilot
     alone: here a pattern of a tile variant's pilot cells only, with cells 1.5 times the mark's, outshines the

@@ -30,6 +30,8 @@ LARGE_CANDIDATES = 1         # lattices of those handed to the pilot, of pairs a
 LATTICES = CANDIDATES + SQUARE_CANDIDATES + 2 * LARGE_CANDIDATES   # the most lattices ``lattices`` returns
 LAG_LIMIT = 0.48             # period vectors searched reach this share of the grid (beyond, a circular lag is ambiguous)
 BACKGROUND_RADIUS = 3        # samples: the smooth part of the autocorrelation removed around each peak
+SPIKE_RATIO = 10.0           # spectral power over this many times the mean around it is the picture's own periodicity
+SPIKE_RADIUS = 8             # (a screentone's dots): clipped there, in a window of this radius in frequency samples
 FLAT_LEVEL = 0.003           # whitened samples whose mean magnitude over 5 x 5 is under this are flat fill: no picture
                              # and no mark (a rotation's corners, a screenshot's frame; photo texture is ~0.05)
 FLAT_MARGIN = 6              # samples: how near flat fill the picture is left out of the autocorrelation
@@ -47,9 +49,15 @@ def _box_response(shape: tuple[int, int], radius: int) -> np.ndarray:
 def autocorrelation(whitened: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Circular autocorrelation of ``whitened`` with its smooth part removed (so that a picture's own broad
     correlations do not hide the tile's sharp peaks), in robust standard deviations, lag (0, 0) at index (0, 0);
-    and the same blurred over 3 x 3 lags (a far multiple of a period vector known to a sample lands near its peak)."""
+    and the same blurred over 3 x 3 lags (a far multiple of a period vector known to a sample lands near its peak).
+
+    A screentone's dots are a lattice of their own, a few spectral lines far stronger than anything around them,
+    whose peaks outscore the mark's; those lines are clipped to SPIKE_RATIO times the power around them. The mark's
+    lines, spread over the whole spectrum, are each much weaker and pass."""
     spectrum = np.fft.rfft2(whitened - whitened.mean())
-    power = (spectrum.real ** 2 + spectrum.imag ** 2) * (1 - _box_response(whitened.shape, BACKGROUND_RADIUS))
+    power = spectrum.real ** 2 + spectrum.imag ** 2
+    power = np.minimum(power, SPIKE_RATIO * box_mean(power, SPIKE_RADIUS, edges="reflect"))
+    power *= 1 - _box_response(whitened.shape, BACKGROUND_RADIUS)
     peaks = np.fft.irfft2(power, s=whitened.shape)
     blurred = np.fft.irfft2(power * _box_response(whitened.shape, 1), s=whitened.shape)
     spread = np.median(np.abs(peaks[::3, ::3])) * 1.4826 + 1e-30
