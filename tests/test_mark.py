@@ -106,8 +106,8 @@ def test_box_range_is_the_spread_of_each_window_with_the_border_repeated():
 
 
 def test_finer_cells_carry_a_stronger_even_level_on_flat_colour():
-    """Under 2 px a cell's even level on flat colour is 2 px / cell grey levels: the same on the eye, and more of it
-    through JPEG. Cells of 2 px and more keep one level on gradients (dots on fill: the test above). A plain picture
+    """Under 2 px a cell's even level on flat colour is 2 px / cell grey levels: finer cells are seen less and lose
+    more to JPEG. Cells of 2 px and more keep one level on gradients (dots on fill: the test above). A plain picture
     of 1 px cells reaches the 45 dB floor at 1.43 levels."""
     ceiling = 255 * 10 ** (-45 / 20)
     for side, cell in ((1023, 1023 / 512), (800, 800 / 512), (512, 1.0), (400, 400 / 256)):

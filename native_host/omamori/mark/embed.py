@@ -19,8 +19,8 @@ FILL_RANGE = 0.1 / 255         # so do cells of flat fill: the luma of the cells
 FILL_RADIUS = 3                # cells: how far around (7 x 7 tells a plain fill from a gentle gradient)
 FINE_CELL = 2.0                # pixels: pictures marked with finer cells (under 1024 px long) keep an even level on
                                # fill (at 600 px dots there lost more than they gained; paper keeps its dots at every
-                               # size), and their flat level is FINE_CELL / cell times FLAT_AMPLITUDE (up to 2 in cells
-                               # of a pixel): the eye sees finer cells less, and JPEG keeps less of them
+                               # size), and their flat level is FINE_CELL / cell times FLAT_AMPLITUDE (twice in cells of
+                               # one pixel): the eye sees finer cells less, and JPEG keeps less of them
 DOT_SHARE = 0.5                # on paper and flat fill the mark sits in this share of the cells, per key and picture
 DOT_AMPLITUDE = 1.5 / 255      # mark amplitude in those cells, at strength 1 (the others carry none)
 BUSY_AMPLITUDE = 4.0 / 255     # mark amplitude in texture and along edges, at strength 1
@@ -31,9 +31,9 @@ STRIP_ROWS = 128               # pixel rows marked at a time (keeps the work in 
 
 def perceptual_amplitude(work_luma: np.ndarray, dots: np.ndarray | None, cell: float) -> np.ndarray:
     """Mark amplitude per cell (0-1 units) on a grid of ``cell``-pixel cells: FLAT_AMPLITUDE on flat colour (times
-    FINE_CELL / ``cell`` in finer cells), up to BUSY_AMPLITUDE in texture; on paper (flat and at
-    least PAPER_LUMA light) and on flat fill (``FILL_RANGE``, in cells of at least FINE_CELL) DOT_AMPLITUDE in the
-    ``dots`` (bool grid) and none in the other cells, unless ``dots`` is None.
+    FINE_CELL / ``cell`` in finer cells), up to BUSY_AMPLITUDE in texture; on paper (flat and at least PAPER_LUMA
+    light) and on flat fill (``FILL_RANGE``, in cells of at least FINE_CELL) DOT_AMPLITUDE in the ``dots`` (bool
+    grid) and none in the other cells, unless ``dots`` is None.
 
     Why dots: JPEG q50-q30 and X's small size round one grey level on a plain area away (every coefficient of its
     blocks but the first is zero, and one level stays under the rounding's dead zone); half the cells at 1.5 levels
