@@ -12,7 +12,8 @@ import mark_images
 from omamori.arrays import box_range
 from omamori.errors import ImageError
 from omamori.mark import MIN_SIDE, Payload, creator_id, detect, embed
-from omamori.mark.domain import across, from_grid, mean_square, to_grid
+from omamori.mark.domain import across, cell_size, from_grid, mean_square, to_grid
+from omamori.mark.embed import PSNR_FLOOR
 from omamori.platforms import x
 
 KEY = bytes(range(32))
@@ -109,11 +110,11 @@ def test_finer_cells_carry_a_stronger_even_level_on_flat_colour():
     """Under 2 px a cell's even level on flat colour is 2 px / cell grey levels: finer cells are seen less and lose
     more to JPEG. Cells of 2 px and more keep one level on gradients (dots on fill: the test above). A plain picture
     of 1 px cells reaches the 45 dB floor at 1.43 levels."""
-    ceiling = 255 * 10 ** (-45 / 20)
-    for side, cell in ((1023, 1023 / 512), (800, 800 / 512), (512, 1.0), (400, 400 / 256)):
+    ceiling = 255 * 10 ** (-PSNR_FLOOR / 20)
+    for side in (1023, 800, 512, 400):
         fill = np.full((side, side, 3), 0.5, np.float32)
         change = np.abs(embed(fill, key=KEY, payload=PAYLOAD) - fill)[..., 0] * 255
-        assert abs(change.max() - min(2.0 / cell, ceiling)) < 0.02, side
+        assert abs(change.max() - min(2.0 / cell_size(side, side), ceiling)) < 0.02, side
 
 
 @pytest.mark.parametrize("picture", ["screentone page", "flat colour on a coloured background", "600 px gradient"])

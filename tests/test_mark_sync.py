@@ -19,11 +19,15 @@ PAYLOAD = Payload(creator_id=creator_id(KEY), day=datetime.date(2026, 12, 2), no
 NOMINAL = 2 * TILE      # the tile's period in the detector's half-cell grid when the picture was not resized
 
 
-def _marked_sketch(height: int, width: int, seed: int) -> Image.Image:
-    """A sketch of ``height`` x ``width``, marked, as the host saves it (JPEG q85)."""
-    image = mark_images.sketch(height, width, np.random.default_rng(seed))
+def _marked(image: np.ndarray) -> Image.Image:
+    """``image`` (HxWx3 float32), marked, as the host saves it (JPEG q85)."""
     pixels = np.round(embed(image, key=KEY, payload=PAYLOAD) * 255).astype(np.uint8)
     return Image.open(io.BytesIO(_jpeg(Image.fromarray(pixels), 85)))
+
+
+def _marked_sketch(height: int, width: int, seed: int) -> Image.Image:
+    """A sketch of ``height`` x ``width``, marked."""
+    return _marked(mark_images.sketch(height, width, np.random.default_rng(seed)))
 
 
 @pytest.fixture(scope="module")
@@ -111,9 +115,7 @@ def test_a_screentone_page_cut_down_is_read_through_its_own_lattice_of_dots(box,
     """A screentone's dots are a lattice of their own; this page's outscored the mark's lattice once a crop (15 %
     of every side; X's 16:9) took the tile beyond the axis-aligned search (pilot 5.3 and 4.9 sd before its spectral
     lines were clipped)."""
-    image = mark_images.screentone(1600, 1200, np.random.default_rng(18))
-    saved = Image.open(io.BytesIO(_jpeg(Image.fromarray(
-        np.round(embed(image, key=KEY, payload=PAYLOAD) * 255).astype(np.uint8)), 85)))
+    saved = _marked(mark_images.screentone(1600, 1200, np.random.default_rng(18)))
     found, detection = _read(saved.crop(box))
     _, vertical, horizontal = _periods(found.lattice)
     assert vertical == pytest.approx(NOMINAL * 1600 / long_side, rel=0.005)
