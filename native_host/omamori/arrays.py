@@ -21,14 +21,20 @@ def box_mean(a: np.ndarray, radius: int, *, edges: Literal["edge", "reflect"] = 
     """Mean of the 2-D array ``a`` over the (2 radius + 1)-square window around each element: float32, same shape.
 
     Past the border the window sees ``edges``: "edge" repeats the border value, "reflect" mirrors the array
-    without repeating it (``np.pad`` modes). Summed in float64 (summed-area table), so a large radius costs the
-    same as a small one.
+    without repeating it (``np.pad`` modes). Summed as shifted slices, rows then columns, in float32: the radii used
+    are small (8 at most), and this is several times faster than a summed-area table in float64.
     """
     size = 2 * radius + 1
-    padded = np.pad(a, radius, mode=edges)
-    sums = np.cumsum(np.cumsum(np.pad(padded, ((1, 0), (1, 0))), axis=0, dtype=np.float64), axis=1)
-    box = (sums[size:, size:] - sums[:-size, size:] - sums[size:, :-size] + sums[:-size, :-size]) / size**2
-    return box.astype(np.float32)
+    padded = np.pad(a.astype(np.float32, copy=False), radius, mode=edges)
+    rows, cols = a.shape
+    down = padded[:rows].copy()
+    for k in range(1, size):
+        down += padded[k:k + rows]
+    box = down[:, :cols].copy()
+    for k in range(1, size):
+        box += down[:, k:k + cols]
+    box *= np.float32(1 / size**2)
+    return box
 
 
 def box_range(a: np.ndarray, radius: int) -> np.ndarray:
