@@ -65,15 +65,24 @@ def autocorrelation(whitened: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _sample(ac: np.ndarray, lags: np.ndarray) -> np.ndarray:
-    """``ac`` at fractional ``lags`` (..., 2: row, col), bilinear, circular."""
+    """``ac`` at ``lags`` (..., 2: row, col), circular: bilinear at fractional lags, the sample itself at integer
+    ones (an integer dtype). Gathered from the flattened array, twice as fast as indexing by rows and columns."""
     rows, cols = ac.shape
-    r, c = lags[..., 0], lags[..., 1]
-    r0, c0 = np.floor(r), np.floor(c)
-    fr, fc = r - r0, c - c0
+    flat = ac.ravel()
+    if np.issubdtype(lags.dtype, np.integer):
+        return flat.take(lags[..., 0] % rows * cols + lags[..., 1] % cols)
+    r0, c0 = np.floor(lags[..., 0]), np.floor(lags[..., 1])
+    fr, fc = lags[..., 0] - r0, lags[..., 1] - c0
     r0, c0 = r0.astype(np.intp) % rows, c0.astype(np.intp) % cols
-    r1, c1 = (r0 + 1) % rows, (c0 + 1) % cols
-    return ((ac[r0, c0] * (1 - fc) + ac[r0, c1] * fc) * (1 - fr)
-            + (ac[r1, c0] * (1 - fc) + ac[r1, c1] * fc) * fr)
+    index = r0 * cols + c0
+    right = np.where(c0 == cols - 1, 1 - cols, 1)                # the next column, wrapped
+    top = flat.take(index)
+    top += (flat.take(index + right) - top) * fc
+    index += np.where(r0 == rows - 1, (1 - rows) * cols, cols)   # the next row, wrapped
+    bottom = flat.take(index)
+    bottom += (flat.take(index + right) - bottom) * fc
+    top += (bottom - top) * fr
+    return top
 
 
 def _overlap(lags: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
@@ -157,7 +166,7 @@ def _along_longer_side(ac: np.ndarray, nominal: float, period_range: tuple[float
     limit = LAG_LIMIT * np.array(ac.shape)
     reach = int(period_range[1] * nominal)
     r, c = np.mgrid[-reach:reach + 1, -reach:reach + 1]
-    lags = np.stack([r.ravel(), c.ravel()], -1).astype(np.float64)
+    lags = np.stack([r.ravel(), c.ravel()], -1)
     radius = np.hypot(lags[:, 0], lags[:, 1])
     angle = np.degrees(np.arctan2(lags[:, 0], lags[:, 1]))
     across = ac.shape[1] > ac.shape[0]
