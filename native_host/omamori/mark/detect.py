@@ -8,7 +8,8 @@ import numpy as np
 
 from ..arrays import box_mean, luma
 from . import code, sync
-from .domain import CODED_BITS, MESSAGE_BITS, NONCES, TILE, Tile, cell_size, make_tile, tile_pattern, to_grid
+from .domain import (CODED_BITS, MESSAGE_BITS, NONCES, TILE, Tile, cell_size, grid_matrix, make_tile, tile_pattern,
+                     to_grid)
 from .payload import PAYLOAD_BITS, Payload
 
 # Pilot correlation (standard deviations) that makes a decoded payload count, or whole-tile correlation that does
@@ -57,14 +58,6 @@ def whiten(grid: np.ndarray, *, spacing: int = 1) -> np.ndarray:
     return np.clip(residual / magnitude, -WHITEN_CLIP, WHITEN_CLIP) * reliability
 
 
-def fold(residual: np.ndarray) -> np.ndarray:
-    """Sum every TILE x TILE tile of ``residual`` (zero-padded) into one tile."""
-    rows, cols = residual.shape
-    padded = np.zeros((-(-rows // TILE) * TILE, -(-cols // TILE) * TILE), dtype=np.float64)
-    padded[:rows, :cols] = residual
-    return padded.reshape(padded.shape[0] // TILE, TILE, padded.shape[1] // TILE, TILE).sum(axis=(0, 2))
-
-
 def _normal_tail(z: float) -> float:
     return 0.5 * math.erfc(z / math.sqrt(2))
 
@@ -101,16 +94,24 @@ class _Folds:
     def __init__(self, image: np.ndarray) -> None:
         gray = luma(image)
         cell = cell_size(*gray.shape)
-        self.whitened = whiten(to_grid(gray, cell / 2), spacing=2)
-        self.coarse = whiten(to_grid(gray, cell), spacing=2)
+        half_cells = to_grid(gray, cell / 2)
+        self.whitened = whiten(half_cells, spacing=2)
+        self.coarse = whiten(to_grid(half_cells, 2.0), spacing=2)   # whole cells: as from the pixels, 10 times faster
 
     def fold(self, scale: float, phase: tuple[int, int]) -> np.ndarray:
-        return _standardized(fold(to_grid(self.whitened[phase[0]:, phase[1]:], 2.0 * scale)))
+        """The whitened grid from ``phase`` on, averaged onto cells ``scale`` times the nominal ones, and every
+        TILE x TILE tile of that summed into one tile: both are linear along each axis, so each axis is one matrix
+        and the whole fold two matrix products (a resampling of the whole grid per fold was the slower way)."""
+        rows, cols = (np.pad(grid_matrix(side - start, 2.0 * scale, period=TILE), ((0, 0), (start, 0)))
+                      for side, start in zip(self.whitened.shape, phase))
+        return _standardized(rows @ self.whitened @ cols.T)
 
 
 def _standardized(folded: np.ndarray) -> np.ndarray:
+    """``folded`` at mean 0 and standard deviation 1, in float32 (the pilot's correlations are FFTs of these, three
+    times faster in float32, and a z of 7 needs no more digits)."""
     folded = folded - folded.mean()
-    return folded / (folded.std() + 1e-12)
+    return (folded / (folded.std() + 1e-12)).astype(np.float32)
 
 
 def _phases_of(half_cells: np.ndarray) -> list[np.ndarray]:
@@ -130,8 +131,8 @@ def search(image: np.ndarray, *, key: bytes) -> Search:
     """
     folds = _Folds(image)
     tiles = [make_tile(key, nonce) for nonce in range(NONCES)]
-    pilot_spectra = np.conj(np.fft.rfft2(np.stack([np.where(t.pilot, t.carrier, 0.0) for t in tiles])))
-    pilot_norms = np.sqrt([t.pilot.sum() for t in tiles])[:, None, None]
+    pilot_spectra = np.conj(np.fft.rfft2(np.stack([np.where(t.pilot, t.carrier, np.float32(0)) for t in tiles])))
+    pilot_norms = np.sqrt([t.pilot.sum() for t in tiles], dtype=np.float32)[:, None, None]
     # Which fine scales and phases are folded depends on the coarse winner, so the bound counts every fold the
     # search could have made, not only those it made: each coarse scale, its refinements, and their phases.
     folds_possible = (len(COARSE_SCALES) * len(FINE_STEPS) + sync.LATTICES) * len(PHASES)

@@ -61,25 +61,45 @@ def _resample_axis(a: np.ndarray, n: int, step: float, axis: int) -> np.ndarray:
     for k in range(1, block):                                         # strided sums: far faster than a reshape mean
         blocks += a[part(k, whole * block, block)]
     blocks *= np.float32(1 / block)
-    width = step / block                                              # output bin width in blocks, >= 1
+    if step == block and n == whole:                                  # whole cells of whole samples: done
+        return blocks
+    averaged = np.zeros(a.shape[:axis] + (n,) + a.shape[axis + 1:], dtype=np.float32)
+    for index, overlap in _bins(n, step / block, whole):
+        averaged += np.take(blocks, index, axis=axis) * overlap.reshape(along)
+    return averaged
+
+
+def _bins(n: int, width: float, blocks: int):
+    """The ``n`` bins of ``width`` (>= 1) blocks each, from block 0: yields, for each block a bin can touch, the
+    block each bin takes (past the last of ``blocks``, the last one again) and the share of the bin it covers."""
     starts = np.arange(n) * width
     first = np.floor(starts).astype(np.intp)
-    index_limit = whole - 1
-    averaged = np.zeros(a.shape[:axis] + (n,) + a.shape[axis + 1:], dtype=np.float32)
-    for offset in range(int(np.ceil(width)) + 1):                     # blocks a bin can touch
+    for offset in range(int(np.ceil(width)) + 1):
         index = first + offset
         overlap = np.clip(np.minimum(starts + width, index + 1) - np.maximum(starts, index), 0, None) / width
-        if not overlap.any():
-            continue
-        # beyond the input's end the last block is repeated
-        averaged += np.take(blocks, np.minimum(index, index_limit), axis=axis) * overlap.astype(np.float32).reshape(along)
-    return averaged
+        if overlap.any():
+            yield np.minimum(index, blocks - 1), overlap.astype(np.float32)
 
 
 def to_grid(a: np.ndarray, cell: float) -> np.ndarray:
     """2-D float32 array ``a`` averaged onto a grid of square cells ``cell`` pixels wide (partial cells at the end)."""
     rows, cols = (max(1, int(np.ceil(side / cell - 1e-6))) for side in a.shape)
     return _resample_axis(_resample_axis(a, rows, cell, 0), cols, cell, 1)
+
+
+def grid_matrix(size: int, cell: float, *, period: int | None = None) -> np.ndarray:
+    """The (grid samples x ``size``) float32 matrix of ``to_grid`` along one axis of ``size`` samples, for cells of
+    more than one sample: ``to_grid(a, cell) == grid_matrix(rows, cell) @ a @ grid_matrix(cols, cell).T``. With
+    ``period``, grid sample k is added to row k mod ``period`` (``period`` rows): the grid's tiles summed into one.
+    Many grids of one array cost a matrix product each this way, not a resampling of the whole array."""
+    n = max(1, int(np.ceil(size / cell - 1e-6)))
+    block = min(int(cell), size)
+    whole = size // block
+    rows = np.arange(n) if period is None else np.arange(n) % period
+    per_block = np.zeros((n if period is None else period, whole), dtype=np.float32)
+    for index, overlap in _bins(n, cell / block, whole):
+        np.add.at(per_block, (rows, index), overlap)
+    return np.pad(np.repeat(per_block / block, block, axis=1), ((0, 0), (0, size - whole * block)))
 
 
 def _grid_rows(pixel_rows: np.ndarray, cell: float, grid_rows: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
