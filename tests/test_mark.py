@@ -9,10 +9,10 @@ import pytest
 from PIL import Image
 
 import mark_images
-from omamori.arrays import box_range
+from omamori.arrays import box_mean, box_range
 from omamori.errors import ImageError
 from omamori.mark import MIN_SIDE, Payload, creator_id, detect, embed
-from omamori.mark.domain import across, cell_size, from_grid, mean_square, to_grid
+from omamori.mark.domain import TILE, across, cell_size, from_grid, grid_matrix, mean_square, to_grid
 from omamori.mark.embed import PSNR_FLOOR
 from omamori.platforms import x
 
@@ -104,6 +104,32 @@ def test_box_range_is_the_spread_of_each_window_with_the_border_repeated():
     padded = np.pad(values, 3, mode="edge")
     expected = [[np.ptp(padded[r:r + 7, c:c + 7]) for c in range(31)] for r in range(23)]
     assert np.array_equal(box_range(values, 3), np.array(expected, np.float32))
+
+
+@pytest.mark.parametrize("radius", [0, 1, 2, 8])
+@pytest.mark.parametrize("edges", ["edge", "reflect"])
+def test_box_mean_is_the_mean_of_each_window(radius, edges):
+    values = np.random.default_rng(9).random((23, 31)).astype(np.float32)
+    padded = np.pad(values.astype(np.float64), radius, mode=edges)
+    size = 2 * radius + 1
+    expected = [[padded[r:r + size, c:c + size].mean() for c in range(31)] for r in range(23)]
+    assert np.allclose(box_mean(values, radius, edges=edges), expected, rtol=0, atol=1e-6)
+
+
+@pytest.mark.parametrize("shape,cell", [((1024, 1024), 2.0), ((1024, 1000), 2.17), ((1000, 1023), 1.85),
+                                        ((37, 900), 3.3), ((5, 7), 2.5), ((2, 4000), 7.8), ((4096, 600), 8.0)])
+def test_the_grid_matrix_averages_as_to_grid_does_and_folds_its_tiles(shape, cell):
+    """Whole and fractional cells, partial cells at the end, slivers: one matrix per axis gives ``to_grid``; with a
+    period, the grid's TILE x TILE tiles summed into one (the detector's axis-aligned folds)."""
+    values = np.random.default_rng(4).standard_normal(shape).astype(np.float32)
+    rows, cols = grid_matrix(shape[0], cell), grid_matrix(shape[1], cell)
+    grid = to_grid(values, cell)
+    assert np.allclose(rows @ values @ cols.T, grid, rtol=0, atol=1e-5)
+    padded = np.zeros((-(-grid.shape[0] // TILE) * TILE, -(-grid.shape[1] // TILE) * TILE))
+    padded[:grid.shape[0], :grid.shape[1]] = grid
+    tiles = padded.reshape(-1, TILE, padded.shape[1] // TILE, TILE).sum(axis=(0, 2))
+    folded = grid_matrix(shape[0], cell, period=TILE) @ values @ grid_matrix(shape[1], cell, period=TILE).T
+    assert np.allclose(folded, tiles, rtol=0, atol=1e-4)
 
 
 def test_finer_cells_carry_a_stronger_even_level_on_flat_colour():

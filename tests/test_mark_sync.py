@@ -10,7 +10,7 @@ import pytest
 from PIL import Image, ImageOps
 
 import mark_images
-from omamori.mark import Payload, creator_id, embed
+from omamori.mark import Payload, creator_id, embed, sync
 from omamori.mark.detect import decide, search
 from omamori.mark.domain import TILE, make_tile
 
@@ -251,3 +251,16 @@ def test_a_long_photo_inside_a_screenshot_is_not_taken_for_the_frame():
     assert horizontal == pytest.approx(NOMINAL * 960 / 1220, rel=0.005)
     assert vertical == pytest.approx(NOMINAL * 960 / 1220, rel=0.005)
     assert detection.marked and detection.payload == PAYLOAD
+
+
+def test_the_autocorrelation_is_sampled_bilinearly_and_circularly():
+    """Integer lags (an integer dtype) take the sample itself; fractional ones interpolate between the four around,
+    wrapping past every edge."""
+    ac = np.random.default_rng(3).standard_normal((6, 9))
+    whole = np.array([[0, 0], [5, 8], [-1, -1], [13, -20]])
+    assert np.array_equal(sync._sample(ac, whole), ac[whole[:, 0] % 6, whole[:, 1] % 9])
+    assert np.allclose(sync._sample(ac, whole.astype(np.float64)), ac[whole[:, 0] % 6, whole[:, 1] % 9])
+    # between the last row and column and the first: a quarter of the way down, half of the way across
+    expected = 0.75 * (ac[5, 8] + ac[5, 0]) / 2 + 0.25 * (ac[0, 8] + ac[0, 0]) / 2
+    assert sync._sample(ac, np.array([[5.25, 8.5]]))[0] == pytest.approx(expected)
+    assert sync._sample(ac, np.array([[-0.75, -0.5]]))[0] == pytest.approx(expected)
