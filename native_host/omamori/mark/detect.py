@@ -96,7 +96,8 @@ class _Folds:
         cell = cell_size(*gray.shape)
         half_cells = to_grid(gray, cell / 2)
         self.whitened = whiten(half_cells, spacing=2)
-        self.coarse = whiten(to_grid(half_cells, 2.0), spacing=2)   # whole cells: as from the pixels, 10 times faster
+        self.coarse = whiten(to_grid(half_cells, 2.0), spacing=2)   # whole cells, from the half cells (a tenth of
+                                                                      # the time of averaging the pixels again)
 
     def fold(self, scale: float, phase: tuple[int, int]) -> np.ndarray:
         """The whitened grid from ``phase`` on, averaged onto cells ``scale`` times the nominal ones, and every
